@@ -1,0 +1,1 @@
+complete --command coinpurse --no-files --arguments "(env _COINPURSE_COMPLETE=complete_fish _TYPER_COMPLETE_FISH_ACTION=get-args _TYPER_COMPLETE_ARGS=(commandline -cp) coinpurse)" --condition "env _COINPURSE_COMPLETE=complete_fish _TYPER_COMPLETE_FISH_ACTION=is-args _TYPER_COMPLETE_ARGS=(commandline -cp) coinpurse"

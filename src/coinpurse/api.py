@@ -1,0 +1,259 @@
+"""The library: one function per operation, each returning a small result.
+
+This is what the CLI calls and what scripts can import. Results convert to the
+documented JSON shapes with ``to_dict()``; money in them is always a string.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from decimal import Decimal
+from pathlib import Path
+from typing import Any
+
+from coinpurse.core import clock
+from coinpurse.core import requests as rq
+from coinpurse.core.book import Book
+from coinpurse.core.model import AccountState, Transaction
+from coinpurse.core.money import ZERO, money_str
+from coinpurse.core.names import did_you_mean, normalize_handle
+from coinpurse.core.rates import Rates
+from coinpurse.core.rules import Outcome, execute
+from coinpurse.errors import BadInput
+from coinpurse.storage import damaged_records_named, read_book, write_book
+
+KINDS = ("buy", "gift", "redeem")
+
+
+def _balance_of(tx: Transaction, name: str) -> dict[str, Any]:
+    after = tx.after.get(name, {})
+    return {"account": name, "coins": after.get("coins", 0), "diamonds": after.get("diamonds", 0)}
+
+
+@dataclass(frozen=True)
+class OperationResult:
+    """A recorded buy, gift or redeem, ready to show or to dump as JSON."""
+
+    transaction: Transaction
+    currency: str
+    replayed: bool = False
+
+    def to_dict(self) -> dict[str, Any]:
+        tx = self.transaction
+        base: dict[str, Any] = {"id": tx.id, "kind": tx.kind, "at": tx.at}
+        details = tx.details
+        if tx.kind == "buy":
+            account = tx.request["account"]
+            base.update(
+                account=account,
+                coins=tx.request["coins"],
+                channel=tx.request["channel"],
+                price=details["price"],
+                currency=self.currency,
+                package=details["package"],
+                balance=_balance_of(tx, account),
+            )
+        elif tx.kind == "gift":
+            sender, recipient = tx.request["sender"], tx.request["recipient"]
+            base.update(
+                sender=_balance_of(tx, sender),
+                recipient=_balance_of(tx, recipient),
+                gift=details["gift"],
+                count=details["count"],
+                coins=details["coins"],
+                diamonds=details["diamonds"],
+                paid=details["paid"],
+                diamond_value=details["diamond_value"],
+                platform_kept=details["platform_kept"],
+                currency=self.currency,
+                stream=details.get("stream"),
+            )
+        elif tx.kind == "redeem":
+            account = tx.request["account"]
+            base.update(
+                account=account,
+                diamonds=details["diamonds"],
+                cash=details["cash"],
+                fee=details["fee"],
+                net=details["net"],
+                rounding=details["rounding"],
+                kept_diamonds=details["kept_diamonds"],
+                currency=self.currency,
+                balance=_balance_of(tx, account),
+            )
+        base["replayed"] = self.replayed
+        return base
+
+
+@contextmanager
+def _reading(path: Path) -> Iterator[Book]:
+    with damaged_records_named(path):
+        yield read_book(path)
+
+
+def _record(path: Path, request: rq.Request, now: str | None) -> OperationResult:
+    moment = now or clock.now()
+    with write_book(path) as book:
+        outcome: Outcome = execute(book, request, moment)
+        return OperationResult(outcome.transaction, book.currency, outcome.replayed)
+
+
+def buy(path: Path, account: str, coins: object, channel: str = "app", id: str | None = None, now: str | None = None) -> OperationResult:
+    return _record(path, rq.Buy.make(account, coins, channel, id), now)
+
+
+def gift(
+    path: Path,
+    sender: str,
+    recipient: str,
+    gift_name: str,
+    count: object = 1,
+    stream: str | None = None,
+    id: str | None = None,
+    now: str | None = None,
+) -> OperationResult:
+    return _record(path, rq.Gift.make(sender, recipient, gift_name, count, stream, id), now)
+
+
+def redeem(
+    path: Path, account: str, diamonds: object = None, all: bool = False, id: str | None = None, now: str | None = None
+) -> OperationResult:
+    return _record(path, rq.Redeem.make(account, diamonds, all, id), now)
+
+
+@dataclass(frozen=True)
+class AccountBalance:
+    account: str
+    state: AccountState
+    rates: Rates
+    currency: str
+
+    @property
+    def diamond_value(self) -> Decimal:
+        return self.state.diamonds * self.rates.payout.cash_per_diamond
+
+    @property
+    def coin_cost(self) -> Decimal:
+        return sum((lot.cost for lot in self.state.lots), ZERO)
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "account": self.account,
+            "coins": self.state.coins,
+            "diamonds": self.state.diamonds,
+            "diamond_value": money_str(self.diamond_value),
+            "coin_cost": money_str(self.coin_cost),
+            "net_cash": money_str(self.state.cash),
+            "currency": self.currency,
+        }
+
+
+@dataclass(frozen=True)
+class Balances:
+    accounts: Sequence[AccountBalance]
+    currency: str
+
+    def totals(self) -> dict[str, Any]:
+        return {
+            "coins": sum(a.state.coins for a in self.accounts),
+            "diamonds": sum(a.state.diamonds for a in self.accounts),
+            "diamond_value": money_str(sum((a.diamond_value for a in self.accounts), ZERO)),
+        }
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"accounts": [a.to_dict() for a in self.accounts], "totals": self.totals(), "currency": self.currency}
+
+
+def _known_account(book: Book, raw: str) -> str:
+    name = normalize_handle(raw)
+    if not book.has_account(name):
+        hint = did_you_mean(name, book.user_accounts())
+        raise BadInput(f"no account {name!r} in this ledger{hint}", code="unknown_account")
+    return name
+
+
+def balance(path: Path, account: str) -> AccountBalance:
+    with _reading(path) as book:
+        name = _known_account(book, account)
+        return AccountBalance(name, book.account(name), book.rates, book.currency)
+
+
+def balances(path: Path) -> Balances:
+    with _reading(path) as book:
+        return Balances(
+            [AccountBalance(name, book.account(name), book.rates, book.currency) for name in book.user_accounts()],
+            book.currency,
+        )
+
+
+@dataclass(frozen=True)
+class RatesView:
+    rates: Rates
+    currency: str
+    platform: dict[str, AccountState] = field(default_factory=dict)
+
+    def to_dict(self) -> dict[str, Any]:
+        rates = self.rates
+        payout = rates.payout
+        return {
+            "currency": self.currency,
+            "packages": [
+                {
+                    "channel": channel.name,
+                    "coins": package.coins,
+                    "price": str(package.price),
+                    "creator_share": str(
+                        (package.coins * rates.diamonds_per_coin * payout.cash_per_diamond / package.price).quantize(
+                            Decimal("0.0001")
+                        )
+                    ),
+                }
+                for channel in rates.channels
+                for package in channel.packages
+            ],
+            "channels": [
+                {
+                    "name": channel.name,
+                    "coin_price": str(channel.coin_price),
+                    "custom_min": channel.custom_min,
+                    "custom_max": channel.custom_max,
+                    "creator_share": str(rates.creator_share(channel).quantize(Decimal("0.0001"))),
+                }
+                for channel in rates.channels
+            ],
+            "gifts": [{"name": g.name, "coins": g.coins} for g in rates.gifts],
+            "conversion": {"diamonds_per_coin": str(rates.diamonds_per_coin)},
+            "payout": {
+                "cash_per_diamond": str(payout.cash_per_diamond),
+                "minimum": str(payout.minimum),
+                "daily_maximum": str(payout.daily_maximum),
+                "fee_percent": str(payout.fee_percent),
+            },
+            "platform": {
+                name: {"coins": s.coins, "diamonds": s.diamonds, "cash": str(s.cash)} for name, s in self.platform.items()
+            },
+        }
+
+
+def rates(path: Path) -> RatesView:
+    with _reading(path) as book:
+        return RatesView(book.rates, book.currency, book.platform_accounts())
+
+
+@dataclass(frozen=True)
+class History:
+    transactions: Sequence[Transaction]
+    currency: str
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"transactions": [tx.to_dict() for tx in self.transactions]}
+
+
+def history(path: Path, account: str | None = None, kind: str | None = None, limit: int | None = None) -> History:
+    if limit is not None and limit < 1:
+        raise BadInput(f"--limit must be a positive whole number, not {limit}")
+    with _reading(path) as book:
+        name = None if account is None else _known_account(book, account)
+        return History(book.transactions(name, kind, limit), book.currency)

@@ -1,0 +1,83 @@
+"""The Typer app: global options, and one module per command under ``commands/``."""
+
+from __future__ import annotations
+
+import os
+import sys
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from coinpurse import __version__
+from coinpurse.cli.commands import balance, buy, gift, history, rates, redeem
+from coinpurse.errors import ExitCode
+
+app = typer.Typer(
+    name="coinpurse",
+    help="An exact, open wallet and payout ledger for virtual-gift economies.",
+    no_args_is_help=True,
+    pretty_exceptions_enable=False,
+    context_settings={"help_option_names": ["-h", "--help"]},
+)
+
+
+def _show_version(value: bool) -> None:
+    if value:
+        sys.stdout.write(f"coinpurse {__version__}\n")
+        raise typer.Exit()
+
+
+@app.callback()
+def main_options(
+    ctx: typer.Context,
+    ledger: Annotated[
+        Path | None,
+        typer.Option(
+            "--ledger",
+            help="Ledger file (.json or .toml). Default: $COINPURSE_LEDGER, else ledger.json in the user data folder.",
+            dir_okay=True,
+            show_default=False,
+        ),
+    ] = None,
+    version: Annotated[
+        bool, typer.Option("--version", callback=_show_version, is_eager=True, help="Show the version and exit.")
+    ] = False,
+) -> None:
+    ctx.obj = ledger
+
+
+for module in (buy, gift, balance, redeem, rates, history):
+    module.register(app)
+
+
+def main() -> None:
+    """Console-script entry point: map usage errors to exit 2 and never show a traceback."""
+    args = sys.argv[1:]
+    as_json = "--json" in args
+    try:
+        # Without standalone mode, an exit code raised inside a command comes back as the result.
+        result = app(args=args, prog_name="coinpurse", standalone_mode=False)
+    except typer.TyperException as error:  # usage errors: unknown option, missing argument, bad value
+        if as_json:
+            from coinpurse.cli.output import report_error
+            from coinpurse.errors import BadInput
+
+            report_error(BadInput(error.format_message(), code="usage"), True)  # type: ignore[attr-defined]
+        else:
+            error.show()  # type: ignore[attr-defined]
+        sys.exit(ExitCode.BAD_INPUT)
+    except typer.Exit as done:
+        sys.exit(done.exit_code)
+    except typer.Abort:
+        sys.stderr.write("coinpurse: aborted\n")
+        sys.exit(130)
+    except KeyboardInterrupt:
+        sys.stderr.write("coinpurse: interrupted\n")
+        sys.exit(130)
+    except BrokenPipeError:
+        # The reader went away (e.g. `| head`); say nothing more.
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+        sys.exit(ExitCode.OK)
+    sys.exit(result if isinstance(result, int) else ExitCode.OK)

@@ -1,0 +1,46 @@
+"""``coinpurse balance``: one account's coins and diamonds, or everyone's."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+import typer
+
+from coinpurse.cli.common import JsonOption, ledger_path
+from coinpurse.cli.output import handles_errors
+
+
+@handles_errors
+def balance(
+    ctx: typer.Context,
+    account: Annotated[str | None, typer.Argument(help="An account; without one, every account.", show_default=False)] = None,
+    as_json: JsonOption = False,
+) -> None:
+    """Show coins, diamonds and what the diamonds are worth in cash."""
+    from coinpurse import api
+
+    path = ledger_path(ctx)
+    if account is not None:
+        single = api.balance(path, account)
+        if as_json:
+            from coinpurse.cli.output import emit_json
+
+            emit_json(single.to_dict())
+        else:
+            from coinpurse.cli.render import show_balance
+
+            show_balance(single)
+        return
+    every = api.balances(path)
+    if as_json:
+        from coinpurse.cli.output import emit_json
+
+        emit_json(every.to_dict())
+    else:
+        from coinpurse.cli.render import show_balances
+
+        show_balances(every)
+
+
+def register(app: typer.Typer) -> None:
+    app.command("balance")(balance)

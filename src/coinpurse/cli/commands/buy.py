@@ -1,0 +1,37 @@
+"""``coinpurse buy``: a viewer buys coins with cash."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+import typer
+
+from coinpurse.cli.common import IdOption, JsonOption, ledger_path
+from coinpurse.cli.output import handles_errors
+
+
+@handles_errors
+def buy(
+    ctx: typer.Context,
+    account: Annotated[str, typer.Argument(help="Who buys, e.g. alice or @alice.", show_default=False)],
+    coins: Annotated[str, typer.Argument(help="How many coins: a package size, or a custom amount.", show_default=False)],
+    channel: Annotated[str, typer.Option("--channel", help="Where they buy: app or web (web is cheaper).")] = "app",
+    tx_id: IdOption = None,
+    as_json: JsonOption = False,
+) -> None:
+    """Buy coins: a package price if COINS matches one, else the channel's per-coin price."""
+    from coinpurse import api
+
+    result = api.buy(ledger_path(ctx), account, coins, channel, tx_id)
+    if as_json:
+        from coinpurse.cli.output import emit_json
+
+        emit_json(result.to_dict())
+    else:
+        from coinpurse.cli.render import show_receipt
+
+        show_receipt(result)
+
+
+def register(app: typer.Typer) -> None:
+    app.command("buy")(buy)

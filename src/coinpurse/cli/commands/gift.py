@@ -1,0 +1,41 @@
+"""``coinpurse gift``: a viewer sends gifts, which become a creator's diamonds."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+import typer
+
+from coinpurse.cli.common import IdOption, JsonOption, ledger_path
+from coinpurse.cli.output import handles_errors
+
+
+@handles_errors
+def gift(
+    ctx: typer.Context,
+    sender: Annotated[str, typer.Argument(help="Who sends and pays coins.", show_default=False)],
+    recipient: Annotated[str, typer.Argument(help="Who receives diamonds.", show_default=False)],
+    gift_name: Annotated[
+        str, typer.Argument(metavar="GIFT", help='A gift from the catalog, e.g. rose or "Finger Heart".', show_default=False)
+    ],
+    count: Annotated[str, typer.Option("-n", "--count", help="How many of the gift.")] = "1",
+    stream: Annotated[str | None, typer.Option("--stream", help="Tag the gift with a live stream's name.")] = None,
+    tx_id: IdOption = None,
+    as_json: JsonOption = False,
+) -> None:
+    """Send COUNT gifts: the sender pays coins, the recipient gets diamonds, the platform keeps its share."""
+    from coinpurse import api
+
+    result = api.gift(ledger_path(ctx), sender, recipient, gift_name, count, stream, tx_id)
+    if as_json:
+        from coinpurse.cli.output import emit_json
+
+        emit_json(result.to_dict())
+    else:
+        from coinpurse.cli.render import show_receipt
+
+        show_receipt(result)
+
+
+def register(app: typer.Typer) -> None:
+    app.command("gift")(gift)

@@ -1,0 +1,36 @@
+"""``coinpurse history``: the transactions, oldest first."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+import typer
+
+from coinpurse.cli.common import JsonOption, ledger_path
+from coinpurse.cli.output import handles_errors
+
+
+@handles_errors
+def history(
+    ctx: typer.Context,
+    account: Annotated[str | None, typer.Argument(help="Only transactions that touch this account.", show_default=False)] = None,
+    kind: Annotated[str | None, typer.Option("--kind", help="Only this kind: buy, gift or redeem.")] = None,
+    limit: Annotated[int | None, typer.Option("--limit", help="Only the newest N.", min=1)] = None,
+    as_json: JsonOption = False,
+) -> None:
+    """List transactions, newest last, with what each one moved."""
+    from coinpurse import api
+
+    found = api.history(ledger_path(ctx), account, kind, limit)
+    if as_json:
+        from coinpurse.cli.output import emit_json
+
+        emit_json(found.to_dict())
+    else:
+        from coinpurse.cli.render import show_history
+
+        show_history(found)
+
+
+def register(app: typer.Typer) -> None:
+    app.command("history")(history)

@@ -1,0 +1,37 @@
+"""``coinpurse redeem``: a creator cashes out diamonds."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+import typer
+
+from coinpurse.cli.common import IdOption, JsonOption, ledger_path
+from coinpurse.cli.output import handles_errors
+
+
+@handles_errors
+def redeem(
+    ctx: typer.Context,
+    account: Annotated[str, typer.Argument(help="Whose diamonds.", show_default=False)],
+    diamonds: Annotated[str | None, typer.Argument(help="How many diamonds to redeem.", show_default=False)] = None,
+    redeem_all: Annotated[bool, typer.Option("--all", help="Redeem every diamond the account holds.")] = False,
+    tx_id: IdOption = None,
+    as_json: JsonOption = False,
+) -> None:
+    """Redeem diamonds for cash at the payout rate, rounded down to the cent."""
+    from coinpurse import api
+
+    result = api.redeem(ledger_path(ctx), account, diamonds, redeem_all, tx_id)
+    if as_json:
+        from coinpurse.cli.output import emit_json
+
+        emit_json(result.to_dict())
+    else:
+        from coinpurse.cli.render import show_receipt
+
+        show_receipt(result)
+
+
+def register(app: typer.Typer) -> None:
+    app.command("redeem")(redeem)

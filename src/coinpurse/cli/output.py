@@ -1,0 +1,56 @@
+"""Where results and errors go: JSON on stdout for machines, rich for people.
+
+rich is imported only inside the functions that draw, so ``--json`` and tab
+completion never load it.
+"""
+
+from __future__ import annotations
+
+import functools
+import json
+import os
+import sys
+from collections.abc import Callable
+from typing import TYPE_CHECKING, Any, ParamSpec, TypeVar
+
+import typer
+
+from coinpurse.errors import CoinpurseError
+
+if TYPE_CHECKING:
+    from rich.console import Console
+
+P = ParamSpec("P")
+R = TypeVar("R")
+
+
+def emit_json(data: Any) -> None:
+    sys.stdout.write(json.dumps(data, ensure_ascii=False, indent=2) + "\n")
+
+
+@functools.cache
+def console(stderr: bool = False) -> Console:
+    from rich.console import Console
+
+    return Console(stderr=stderr, highlight=False, no_color=bool(os.environ.get("NO_COLOR")) or None)
+
+
+def report_error(error: CoinpurseError, as_json: bool) -> None:
+    if as_json:
+        sys.stderr.write(json.dumps(error.to_dict(), ensure_ascii=False) + "\n")
+    else:
+        sys.stderr.write(f"coinpurse: error: {error.message}\n")
+
+
+def handles_errors(command: Callable[P, R]) -> Callable[P, R]:
+    """Turn a domain error into its message and exit code, in one place for every command."""
+
+    @functools.wraps(command)
+    def wrapper(*args: P.args, **kwargs: P.kwargs) -> R:
+        try:
+            return command(*args, **kwargs)
+        except CoinpurseError as error:
+            report_error(error, bool(kwargs.get("as_json")))
+            raise typer.Exit(int(error.exit_code)) from None
+
+    return wrapper

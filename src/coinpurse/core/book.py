@@ -1,0 +1,147 @@
+"""The book: what the rules need to read from a ledger, and how a change is recorded.
+
+``Book`` is the interface the storage back ends implement. ``MemoryBook`` keeps
+everything in memory (the JSON and TOML files load into one); the SQLite store
+answers the same questions with queries, so no operation walks the history.
+"""
+
+from __future__ import annotations
+
+from abc import ABC, abstractmethod
+from collections.abc import Iterator, Mapping
+from dataclasses import dataclass
+from typing import Any
+
+from coinpurse.core.model import GENESIS_HASH, AccountState, Transaction, transaction_from_dict
+from coinpurse.core.names import is_platform_account
+from coinpurse.core.rates import Rates
+
+
+@dataclass(frozen=True)
+class Head:
+    count: int = 0
+    at: str = ""
+    hash: str = GENESIS_HASH
+
+
+class Book(ABC):
+    currency: str
+    rates: Rates
+
+    @abstractmethod
+    def account(self, name: str) -> AccountState:
+        """The account's state; a fresh zero state if it was never seen."""
+
+    @abstractmethod
+    def has_account(self, name: str) -> bool: ...
+
+    @abstractmethod
+    def user_accounts(self) -> list[str]:
+        """Every user handle, sorted."""
+
+    @abstractmethod
+    def platform_accounts(self) -> dict[str, AccountState]: ...
+
+    @abstractmethod
+    def find(self, tx_id: str) -> Transaction | None: ...
+
+    @abstractmethod
+    def head(self) -> Head: ...
+
+    @abstractmethod
+    def transactions(
+        self, account: str | None = None, kind: str | None = None, limit: int | None = None
+    ) -> list[Transaction]:
+        """Matching transactions, oldest first; with ``limit`` the newest that many."""
+
+    @abstractmethod
+    def append(self, tx: Transaction, states: Mapping[str, AccountState], rates: Rates | None = None) -> None:
+        """Record a transaction, the accounts' new states and, for a rates change, the new rates."""
+
+    def next_auto_id(self) -> str:
+        number = self.head().count + 1
+        while self.find(f"tx-{number}") is not None:
+            number += 1
+        return f"tx-{number}"
+
+
+class MemoryBook(Book):
+    """A whole ledger held in memory; stored transactions stay raw until asked for."""
+
+    def __init__(
+        self,
+        currency: str,
+        rates: Rates,
+        accounts: dict[str, AccountState],
+        transactions: list[Any],
+    ) -> None:
+        self.currency = currency
+        self.rates = rates
+        self.accounts = accounts
+        self.records: list[Any] = transactions  # raw dicts as read, or Transaction objects
+        self._index: dict[str, int] | None = None
+        self._head_cache: Head | None = None
+
+    def _id_index(self) -> dict[str, int]:
+        if self._index is None:
+            self._index = {}
+            for position, record in enumerate(self.records):
+                tx_id = record.id if isinstance(record, Transaction) else record.get("id")
+                if isinstance(tx_id, str):
+                    self._index.setdefault(tx_id, position)
+        return self._index
+
+    def record(self, position: int) -> Transaction:
+        raw = self.records[position]
+        if isinstance(raw, Transaction):
+            return raw
+        tx = transaction_from_dict(raw, f"transaction {position + 1}")
+        self.records[position] = tx
+        return tx
+
+    def account(self, name: str) -> AccountState:
+        return self.accounts.get(name) or AccountState()
+
+    def has_account(self, name: str) -> bool:
+        return name in self.accounts
+
+    def user_accounts(self) -> list[str]:
+        return sorted(name for name in self.accounts if not is_platform_account(name))
+
+    def platform_accounts(self) -> dict[str, AccountState]:
+        return {name: state for name, state in sorted(self.accounts.items()) if is_platform_account(name)}
+
+    def find(self, tx_id: str) -> Transaction | None:
+        position = self._id_index().get(tx_id)
+        return None if position is None else self.record(position)
+
+    def head(self) -> Head:
+        if self._head_cache is None:
+            if not self.records:
+                self._head_cache = Head()
+            else:
+                last = self.record(len(self.records) - 1)
+                self._head_cache = Head(len(self.records), last.at, last.hash)
+        return self._head_cache
+
+    def iter_all(self) -> Iterator[Transaction]:
+        for position in range(len(self.records)):
+            yield self.record(position)
+
+    def transactions(
+        self, account: str | None = None, kind: str | None = None, limit: int | None = None
+    ) -> list[Transaction]:
+        found = [
+            tx
+            for tx in self.iter_all()
+            if (kind is None or tx.kind == kind) and (account is None or any(p.account == account for p in tx.postings) or account in tx.after)
+        ]
+        return found[-limit:] if limit is not None else found
+
+    def append(self, tx: Transaction, states: Mapping[str, AccountState], rates: Rates | None = None) -> None:
+        self.records.append(tx)
+        self._id_index()[tx.id] = len(self.records) - 1
+        self._head_cache = Head(len(self.records), tx.at, tx.hash)
+        self.accounts.update(states)
+        if rates is not None:
+            self.rates = rates

@@ -1,0 +1,234 @@
+"""Small immutable types: postings, transactions, lots and account states.
+
+Each type converts to and from the plain dict stored in the ledger file, where
+cash is a string and coins and diamonds are integers.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field, replace
+from decimal import Decimal
+from typing import Any
+
+from coinpurse.core.money import COIN, DIAMOND, ZERO
+
+GENESIS_HASH = "0" * 64
+Amount = int | Decimal
+
+
+@dataclass(frozen=True)
+class Posting:
+    account: str
+    commodity: str  # COIN, DIAMOND, or the currency code
+    amount: Amount
+
+    def to_dict(self) -> dict[str, Any]:
+        amount = self.amount if isinstance(self.amount, int) else str(self.amount)
+        return {"account": self.account, "commodity": self.commodity, "amount": amount}
+
+
+@dataclass(frozen=True)
+class Lot:
+    """Coins bought together, spent first in, first out, with what they cost."""
+
+    source: str  # id of the buy that brought them
+    coins: int
+    cost: Decimal
+
+    def to_list(self) -> list[Any]:
+        return [self.source, self.coins, str(self.cost)]
+
+
+@dataclass(frozen=True)
+class AccountState:
+    coins: int = 0
+    diamonds: int = 0
+    cash: Decimal = ZERO  # net cash of the account: paid in is negative, paid out positive
+    lots: tuple[Lot, ...] = ()
+    payout_day: str = ""  # UTC day of the last payout, for the daily maximum
+    paid_that_day: Decimal = ZERO
+
+    def to_dict(self) -> dict[str, Any]:
+        data: dict[str, Any] = {"coins": self.coins, "diamonds": self.diamonds, "cash": str(self.cash)}
+        if self.lots:
+            data["lots"] = [lot.to_list() for lot in self.lots]
+        if self.payout_day:
+            data["payouts"] = {"day": self.payout_day, "total": str(self.paid_that_day)}
+        return data
+
+    def paid_on(self, day: str) -> Decimal:
+        return self.paid_that_day if self.payout_day == day else ZERO
+
+    def posted(self, postings: Iterable[Posting], name: str) -> AccountState:
+        """This state after the postings to ``name`` (lots are the rules' business)."""
+        coins, diamonds, cash = self.coins, self.diamonds, self.cash
+        for p in postings:
+            if p.account != name:
+                continue
+            if p.commodity == COIN:
+                coins += int(p.amount)
+            elif p.commodity == DIAMOND:
+                diamonds += int(p.amount)
+            else:
+                cash += Decimal(p.amount)
+        return replace(self, coins=coins, diamonds=diamonds, cash=cash)
+
+
+@dataclass(frozen=True)
+class Transaction:
+    id: str
+    kind: str
+    at: str  # ISO 8601, UTC, seconds: 2026-03-01T12:00:00Z
+    request: Mapping[str, Any]  # the normalized request, for idempotent retries
+    rates: Mapping[str, Any]  # the rates it was made at
+    postings: tuple[Posting, ...]
+    details: Mapping[str, Any] = field(default_factory=dict)  # receipt facts: lots drawn, fees, rounding
+    after: Mapping[str, Any] = field(default_factory=dict)  # users' balances right after it
+    hash: str = ""
+
+    def content(self) -> dict[str, Any]:
+        """Everything but the hash, as stored."""
+        return {
+            "id": self.id,
+            "kind": self.kind,
+            "at": self.at,
+            "request": dict(self.request),
+            "rates": dict(self.rates),
+            "postings": [p.to_dict() for p in self.postings],
+            "details": dict(self.details),
+            "after": dict(self.after),
+        }
+
+    def to_dict(self) -> dict[str, Any]:
+        data = self.content()
+        data["hash"] = self.hash
+        return data
+
+    def accounts(self) -> list[str]:
+        return sorted({p.account for p in self.postings})
+
+
+def chain_hash(previous: str, content: Mapping[str, Any]) -> str:
+    """Hash of a transaction's content linked to the one before it."""
+    canonical = json.dumps(content, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
+    return hashlib.sha256(f"{previous}\n{canonical}".encode()).hexdigest()
+
+
+def sums_by_commodity(postings: Iterable[Posting]) -> dict[str, Amount]:
+    totals: dict[str, Amount] = {}
+    for p in postings:
+        totals[p.commodity] = totals.get(p.commodity, 0) + p.amount
+    return totals
+
+
+def is_balanced(postings: Iterable[Posting]) -> bool:
+    return all(total == 0 for total in sums_by_commodity(postings).values())
+
+
+# Reading stored records back. Anything malformed is a DamagedRecord, which the
+# storage layer reports as an unusable ledger naming the file.
+
+
+class DamagedRecord(ValueError):
+    pass
+
+
+def _expect(data: Any, kind: type | tuple[type, ...], what: str) -> Any:
+    if isinstance(data, bool) and kind is not bool or not isinstance(data, kind):
+        raise DamagedRecord(f"{what} has the wrong type ({type(data).__name__})")
+    return data
+
+
+def _int(data: Any, what: str) -> int:
+    value = _expect(data, int, what)
+    if abs(value) >= 10**15:
+        raise DamagedRecord(f"{what} is out of range")
+    return int(value)
+
+
+def _dec(data: Any, what: str) -> Decimal:
+    text = _expect(data, str, what)
+    try:
+        value = Decimal(text)
+    except ArithmeticError:
+        raise DamagedRecord(f"{what} is not a decimal: {text!r}") from None
+    if not value.is_finite() or abs(value) >= 10**15:
+        raise DamagedRecord(f"{what} is out of range: {text!r}")
+    return value
+
+
+def posting_from_dict(data: Any, what: str) -> Posting:
+    _expect(data, dict, what)
+    if set(data) != {"account", "commodity", "amount"}:
+        raise DamagedRecord(f"{what} must have exactly account, commodity and amount")
+    commodity = _expect(data["commodity"], str, f"{what}.commodity")
+    amount: Amount
+    if commodity in (COIN, DIAMOND):
+        amount = _int(data["amount"], f"{what}.amount")
+    else:
+        amount = _dec(data["amount"], f"{what}.amount")
+    return Posting(_expect(data["account"], str, f"{what}.account"), commodity, amount)
+
+
+_TX_KEYS = {"id", "kind", "at", "request", "rates", "postings", "details", "after", "hash"}
+
+
+def transaction_from_dict(data: Any, what: str = "transaction") -> Transaction:
+    _expect(data, dict, what)
+    keys = set(data)
+    if keys != _TX_KEYS:
+        odd = sorted(keys ^ _TX_KEYS)[0]
+        raise DamagedRecord(f"{what}: {'unknown' if odd in keys else 'missing'} key {odd!r}")
+    tx_id = _expect(data["id"], str, f"{what}.id")
+    postings = _expect(data["postings"], list, f"{what}.postings")
+    return Transaction(
+        id=tx_id,
+        kind=_expect(data["kind"], str, f"{what}.kind"),
+        at=_expect(data["at"], str, f"{what}.at"),
+        request=_expect(data["request"], dict, f"{what}.request"),
+        rates=_expect(data["rates"], dict, f"{what}.rates"),
+        postings=tuple(posting_from_dict(p, f"{what}.postings[{i}]") for i, p in enumerate(postings)),
+        details=_expect(data["details"], dict, f"{what}.details"),
+        after=_expect(data["after"], dict, f"{what}.after"),
+        hash=_expect(data["hash"], str, f"{what}.hash"),
+    )
+
+
+def account_from_dict(data: Any, what: str) -> AccountState:
+    _expect(data, dict, what)
+    unknown = set(data) - {"coins", "diamonds", "cash", "lots", "payouts"}
+    if unknown:
+        raise DamagedRecord(f"{what}: unknown key {sorted(unknown)[0]!r}")
+    for key in ("coins", "diamonds", "cash"):
+        if key not in data:
+            raise DamagedRecord(f"{what}: missing key {key!r}")
+    lots = []
+    for i, raw in enumerate(_expect(data.get("lots", []), list, f"{what}.lots")):
+        _expect(raw, list, f"{what}.lots[{i}]")
+        if len(raw) != 3:
+            raise DamagedRecord(f"{what}.lots[{i}] must be [source, coins, cost]")
+        lots.append(
+            Lot(
+                _expect(raw[0], str, f"{what}.lots[{i}][0]"),
+                _int(raw[1], f"{what}.lots[{i}][1]"),
+                _dec(raw[2], f"{what}.lots[{i}][2]"),
+            )
+        )
+    payout_day, paid = "", ZERO
+    if "payouts" in data:
+        payouts = _expect(data["payouts"], dict, f"{what}.payouts")
+        if set(payouts) != {"day", "total"}:
+            raise DamagedRecord(f"{what}.payouts must have day and total")
+        payout_day = _expect(payouts["day"], str, f"{what}.payouts.day")
+        paid = _dec(payouts["total"], f"{what}.payouts.total")
+    return AccountState(
+        coins=_int(data["coins"], f"{what}.coins"),
+        diamonds=_int(data["diamonds"], f"{what}.diamonds"),
+        cash=_dec(data["cash"], f"{what}.cash"),
+        lots=tuple(lots),
+        payout_day=payout_day,
+        paid_that_day=paid,
+    )

@@ -1,0 +1,92 @@
+"""Exact money: integers for coins and diamonds, ``Decimal`` for cash.
+
+Cash is always built from strings (or ints) and never from floats.
+"""
+
+from __future__ import annotations
+
+from decimal import ROUND_DOWN, ROUND_HALF_UP, Decimal, InvalidOperation
+
+from coinpurse.errors import BadInput
+
+COIN = "COIN"
+DIAMOND = "DIAMOND"
+ZERO = Decimal()
+CENT = Decimal("0.01")
+# Cost basis of spent coins is kept to a tenth of a cent (a "mill"), so that a
+# single Rose still shows what it cost; the lot keeps the remainder exactly.
+MILL = Decimal("0.001")
+MAX_UNITS = 10**15  # far beyond any real wallet; keeps TOML's 64-bit ints safe
+
+
+def parse_decimal(text: object, what: str, *, places: int | None = None) -> Decimal:
+    """Parse a decimal from a string, refusing floats, NaN, infinities and extra places."""
+    if isinstance(text, bool) or isinstance(text, float):
+        raise BadInput(f"{what} must be a decimal string such as \"0.99\", not {text!r}")
+    if isinstance(text, int):
+        value = Decimal(text)
+    elif isinstance(text, str):
+        try:
+            value = Decimal(text.strip())
+        except InvalidOperation:
+            raise BadInput(f"{what} is not a decimal number: {text!r}") from None
+    elif isinstance(text, Decimal):
+        value = text
+    else:
+        raise BadInput(f"{what} must be a decimal string, not {type(text).__name__}")
+    if not value.is_finite():
+        raise BadInput(f"{what} must be a finite number: {text!r}")
+    if places is not None and value != value.quantize(Decimal(1).scaleb(-places), rounding=ROUND_DOWN):
+        raise BadInput(f"{what} has more than {places} decimal places: {text!r}")
+    if abs(value) >= MAX_UNITS:
+        raise BadInput(f"{what} is too large: {text!r}")
+    return value
+
+
+def parse_count(value: object, what: str, *, minimum: int = 1) -> int:
+    """Parse a whole number of coins, diamonds or gifts (no bools, floats or signs games)."""
+    if isinstance(value, bool):
+        raise BadInput(f"{what} must be a whole number, not {value!r}")
+    if isinstance(value, str):
+        text = value.strip().replace("_", "").replace(",", "")
+        if not text.isdecimal() and not (text.startswith("-") and text[1:].isdecimal()):
+            raise BadInput(f"{what} must be a whole number, not {value!r}")
+        if len(text) > 20:
+            raise BadInput(f"{what} is too large: {value!r}")
+        value = int(text)
+    if not isinstance(value, int):
+        raise BadInput(f"{what} must be a whole number, not {value!r}")
+    if value < minimum:
+        if minimum == 1:
+            raise BadInput(f"{what} must be a positive whole number, not {value}")
+        raise BadInput(f"{what} must be at least {minimum}, not {value}")
+    if value >= MAX_UNITS:
+        raise BadInput(f"{what} is too large: {value}")
+    return value
+
+
+def round_half_up(value: Decimal, step: Decimal = CENT) -> Decimal:
+    return value.quantize(step, rounding=ROUND_HALF_UP)
+
+
+def round_down(value: Decimal, step: Decimal = CENT) -> Decimal:
+    return value.quantize(step, rounding=ROUND_DOWN)
+
+
+def tidy(value: Decimal, places: int = 2) -> Decimal:
+    """The same amount with the currency's places, and more digits only where exactness needs them."""
+    step = Decimal(1).scaleb(-places)
+    if value == value.quantize(step):
+        return value.quantize(step)
+    return value.normalize()
+
+
+def money_str(value: Decimal, places: int = 2) -> str:
+    """Show cash with at least the currency's places, and more only when exact needs them."""
+    if value == value.quantize(Decimal(1).scaleb(-places)):
+        return str(value.quantize(Decimal(1).scaleb(-places)))
+    return format(value.normalize(), "f")
+
+
+def percent_str(value: Decimal) -> str:
+    return f"{(value * 100).quantize(Decimal('0.1'), rounding=ROUND_HALF_UP)}%"

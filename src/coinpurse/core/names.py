@@ -1,0 +1,58 @@
+"""Account handles and transaction ids: what is a valid name, and close-name hints."""
+
+from __future__ import annotations
+
+import difflib
+import re
+from collections.abc import Iterable
+
+from coinpurse.errors import BadInput
+
+HANDLE_RULE = "2 to 24 characters of lowercase letters, digits, '_' and '.'"
+_HANDLE = re.compile(r"[a-z0-9_.]{2,24}")
+_TX_ID = re.compile(r"[A-Za-z0-9][A-Za-z0-9._:-]{0,63}")
+
+# The platform's own accounts; users can never act as them.
+COIN_ISSUE = "platform:coin-issue"
+DIAMOND_ISSUE = "platform:diamond-issue"
+REVENUE = "platform:revenue"
+PAYOUTS = "platform:payouts"
+ROUNDING = "platform:rounding"
+PLATFORM_ACCOUNTS = (COIN_ISSUE, DIAMOND_ISSUE, REVENUE, PAYOUTS, ROUNDING)
+
+
+def normalize_handle(raw: object) -> str:
+    """Return the canonical handle: '@' dropped, lowercased, checked."""
+    if not isinstance(raw, str):
+        raise BadInput(f"account name must be text, not {raw!r}")
+    name = raw.strip()
+    if name.startswith("@"):
+        name = name[1:]
+    name = name.lower()
+    if not _HANDLE.fullmatch(name):
+        shown = raw if raw.isprintable() else ascii(raw)
+        raise BadInput(f"invalid account name {shown!r}: a handle is {HANDLE_RULE}", code="invalid_name")
+    return name
+
+
+def is_platform_account(name: str) -> bool:
+    return name.startswith("platform:")
+
+
+def check_tx_id(raw: object) -> str:
+    if not isinstance(raw, str) or not _TX_ID.fullmatch(raw):
+        shown = raw if isinstance(raw, str) and raw.isprintable() else ascii(raw)
+        raise BadInput(
+            f"invalid id {shown!r}: use 1 to 64 letters, digits, '.', '_', ':' or '-', starting with a letter or digit",
+            code="invalid_id",
+        )
+    return raw
+
+
+def close_names(name: str, known: Iterable[str], limit: int = 3) -> list[str]:
+    return difflib.get_close_matches(name, list(known), n=limit, cutoff=0.6)
+
+
+def did_you_mean(name: str, known: Iterable[str]) -> str:
+    hints = close_names(name, known)
+    return f" (did you mean {', '.join(hints)}?)" if hints else ""

@@ -1,0 +1,257 @@
+"""Rates as data: coin packages, the gift catalog, conversion and payout rules.
+
+Rates live in the ledger, are shown by ``coinpurse rates``, and each transaction
+records the ones it used. The defaults are the public US figures of early 2024.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from decimal import Decimal
+from typing import Any
+
+from coinpurse.core.money import CENT, parse_count, parse_decimal, round_half_up
+from coinpurse.errors import BadInput
+
+_CHANNEL_NAME = re.compile(r"[a-z][a-z0-9_-]{0,23}")
+
+
+@dataclass(frozen=True)
+class Package:
+    coins: int
+    price: Decimal
+
+
+@dataclass(frozen=True)
+class Channel:
+    name: str
+    packages: tuple[Package, ...]
+    coin_price: Decimal  # per coin, for custom amounts
+    custom_min: int
+    custom_max: int
+
+    def package_for(self, coins: int) -> Package | None:
+        for package in self.packages:
+            if package.coins == coins:
+                return package
+        return None
+
+    def custom_price(self, coins: int) -> Decimal:
+        return round_half_up(self.coin_price * coins, CENT)
+
+
+@dataclass(frozen=True)
+class Gift:
+    name: str
+    coins: int
+
+
+@dataclass(frozen=True)
+class Payout:
+    cash_per_diamond: Decimal
+    minimum: Decimal
+    daily_maximum: Decimal
+    fee_percent: Decimal
+
+
+@dataclass(frozen=True)
+class Rates:
+    channels: tuple[Channel, ...]
+    gifts: tuple[Gift, ...]
+    diamonds_per_coin: Decimal
+    payout: Payout
+    _gift_index: Mapping[str, Gift] = field(default_factory=dict, compare=False, repr=False)
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "_gift_index", {g.name.casefold(): g for g in self.gifts})
+
+    def channel(self, name: str) -> Channel:
+        for channel in self.channels:
+            if channel.name == name:
+                return channel
+        names = ", ".join(c.name for c in self.channels)
+        raise BadInput(f"unknown channel {name!r}: the channels are {names}", code="unknown_channel")
+
+    def find_gift(self, name: str) -> Gift | None:
+        return self._gift_index.get(" ".join(name.split()).casefold())
+
+    def creator_share(self, channel: Channel) -> Decimal:
+        """What share of a viewer's spend on this channel reaches the creator."""
+        return self.diamonds_per_coin * self.payout.cash_per_diamond / channel.coin_price
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "channels": {
+                c.name: {
+                    "coin_price": str(c.coin_price),
+                    "custom_min": c.custom_min,
+                    "custom_max": c.custom_max,
+                    "packages": [{"coins": p.coins, "price": str(p.price)} for p in c.packages],
+                }
+                for c in self.channels
+            },
+            "gifts": [{"name": g.name, "coins": g.coins} for g in self.gifts],
+            "conversion": {"diamonds_per_coin": str(self.diamonds_per_coin)},
+            "payout": {
+                "cash_per_diamond": str(self.payout.cash_per_diamond),
+                "minimum": str(self.payout.minimum),
+                "daily_maximum": str(self.payout.daily_maximum),
+                "fee_percent": str(self.payout.fee_percent),
+            },
+        }
+
+
+def _table(data: object, where: str, keys: set[str], required: set[str] | None = None) -> Mapping[str, Any]:
+    if not isinstance(data, Mapping):
+        raise BadInput(f"{where} must be a table, not {type(data).__name__}", code="invalid_rates")
+    unknown = sorted(set(data) - keys)
+    if unknown:
+        raise BadInput(f"{where}: unknown key {unknown[0]!r} (known: {', '.join(sorted(keys))})", code="invalid_rates")
+    missing = sorted((keys if required is None else required) - set(data))
+    if missing:
+        raise BadInput(f"{where}: missing key {missing[0]!r}", code="invalid_rates")
+    return data
+
+
+def _positive(value: Decimal, what: str) -> Decimal:
+    if value <= 0:
+        raise BadInput(f"{what} must be positive, not {value}", code="invalid_rates")
+    return value
+
+
+def rates_from_dict(data: object, where: str = "rates") -> Rates:
+    """Validate and build rates; every problem is a BadInput naming the key."""
+    try:
+        return _rates_from_dict(data, where)
+    except BadInput as error:
+        error.code = "invalid_rates"
+        raise
+
+
+def _rates_from_dict(data: object, where: str) -> Rates:
+    top = _table(data, where, {"channels", "gifts", "conversion", "payout"})
+    channels_data = top["channels"]
+    if not isinstance(channels_data, Mapping) or not channels_data:
+        raise BadInput(f"{where}.channels must be a non-empty table")
+    channels = []
+    for name, raw in channels_data.items():
+        at = f"{where}.channels.{name}"
+        if not isinstance(name, str) or not _CHANNEL_NAME.fullmatch(name):
+            raise BadInput(f"{at}: a channel name is lowercase letters, digits, '_' or '-'")
+        table = _table(raw, at, {"coin_price", "custom_min", "custom_max", "packages"})
+        coin_price = _positive(parse_decimal(table["coin_price"], f"{at}.coin_price"), f"{at}.coin_price")
+        custom_min = parse_count(table["custom_min"], f"{at}.custom_min")
+        custom_max = parse_count(table["custom_max"], f"{at}.custom_max")
+        if custom_max < custom_min:
+            raise BadInput(f"{at}: custom_max {custom_max} is below custom_min {custom_min}")
+        packages_data = table["packages"]
+        if not isinstance(packages_data, list):
+            raise BadInput(f"{at}.packages must be a list")
+        packages: list[Package] = []
+        for i, pkg in enumerate(packages_data):
+            p_at = f"{at}.packages[{i}]"
+            pkg_table = _table(pkg, p_at, {"coins", "price"})
+            coins = parse_count(pkg_table["coins"], f"{p_at}.coins")
+            price = _positive(parse_decimal(pkg_table["price"], f"{p_at}.price", places=2), f"{p_at}.price")
+            if any(p.coins == coins for p in packages):
+                raise BadInput(f"{p_at}: a second package of {coins} coins")
+            packages.append(Package(coins, price))
+        packages.sort(key=lambda p: p.coins)
+        channels.append(Channel(name, tuple(packages), coin_price, custom_min, custom_max))
+
+    gifts_data = top["gifts"]
+    if not isinstance(gifts_data, list) or not gifts_data:
+        raise BadInput(f"{where}.gifts must be a non-empty list")
+    gifts: list[Gift] = []
+    seen: set[str] = set()
+    for i, raw in enumerate(gifts_data):
+        g_at = f"{where}.gifts[{i}]"
+        gift_table = _table(raw, g_at, {"name", "coins"})
+        gift_name = gift_table["name"]
+        if not isinstance(gift_name, str) or not gift_name.strip() or not gift_name.isprintable() or len(gift_name) > 40:
+            raise BadInput(f"{g_at}.name must be printable text of 1 to 40 characters")
+        gift_name = " ".join(gift_name.split())
+        key = gift_name.casefold()
+        if key in seen:
+            raise BadInput(f"{g_at}: duplicate gift {gift_name!r}")
+        seen.add(key)
+        gifts.append(Gift(gift_name, parse_count(gift_table["coins"], f"{g_at}.coins")))
+
+    conversion = _table(top["conversion"], f"{where}.conversion", {"diamonds_per_coin"})
+    diamonds_per_coin = _positive(
+        parse_decimal(conversion["diamonds_per_coin"], f"{where}.conversion.diamonds_per_coin"),
+        f"{where}.conversion.diamonds_per_coin",
+    )
+    p_where = f"{where}.payout"
+    payout_table = _table(top["payout"], p_where, {"cash_per_diamond", "minimum", "daily_maximum", "fee_percent"})
+    payout = Payout(
+        cash_per_diamond=_positive(
+            parse_decimal(payout_table["cash_per_diamond"], f"{p_where}.cash_per_diamond"), f"{p_where}.cash_per_diamond"
+        ),
+        minimum=parse_decimal(payout_table["minimum"], f"{p_where}.minimum", places=2),
+        daily_maximum=parse_decimal(payout_table["daily_maximum"], f"{p_where}.daily_maximum", places=2),
+        fee_percent=parse_decimal(payout_table["fee_percent"], f"{p_where}.fee_percent"),
+    )
+    if payout.minimum < 0:
+        raise BadInput(f"{p_where}.minimum must not be negative")
+    if payout.daily_maximum < payout.minimum or payout.daily_maximum <= 0:
+        raise BadInput(f"{p_where}.daily_maximum must be positive and at least the minimum")
+    if not 0 <= payout.fee_percent < 100:
+        raise BadInput(f"{p_where}.fee_percent must be from 0 to under 100")
+    return Rates(tuple(channels), tuple(gifts), diamonds_per_coin, payout)
+
+
+_APP_PACKAGES = (
+    (70, "0.99"),
+    (350, "4.99"),
+    (700, "9.99"),
+    (1400, "19.99"),
+    (3500, "49.99"),
+    (7000, "99.99"),
+    (17500, "249.99"),
+)
+
+_GIFTS = (
+    ("Rose", 1), ("TikTok", 1), ("GG", 1), ("Ice Cream Cone", 1), ("Heart Me", 1),
+    ("Finger Heart", 5), ("Rosa", 10), ("Perfume", 20), ("Doughnut", 30),
+    ("Paper Crane", 99), ("Cap", 99), ("Hand Hearts", 100), ("Confetti", 100),
+    ("Sunglasses", 199), ("Corgi", 299), ("Boxing Gloves", 299), ("Forever Rosa", 399),
+    ("Coral", 499), ("Money Gun", 500), ("Swan", 699), ("Train", 899), ("Galaxy", 1000),
+    ("Fireworks", 1088), ("Whale Diving", 2150), ("Motorcycle", 2988), ("Private Jet", 4888),
+    ("Unicorn Fantasy", 5000), ("Sports Car", 7000), ("Interstellar", 10000),
+    ("Rosa Nebula", 15000), ("TikTok Shuttle", 20000), ("Yacht", 20000), ("Phoenix", 25999),
+    ("Dragon Flame", 26999), ("Lion", 29999), ("Leon and Lion", 34000), ("TikTok Stars", 39999),
+    ("Pegasus", 42999), ("TikTok Universe", 44999),
+)  # fmt: skip
+
+
+def default_rates() -> Rates:
+    """US figures, early 2024: app packages, web 25% cheaper, 1 diamond a coin, $0.005 a diamond."""
+    web_factor = Decimal("0.75")
+    app = Channel(
+        "app",
+        tuple(Package(c, Decimal(p)) for c, p in _APP_PACKAGES),
+        coin_price=Decimal("0.0143"),
+        custom_min=30,
+        custom_max=2_500_000,
+    )
+    web = Channel(
+        "web",
+        tuple(Package(c, round_half_up(Decimal(p) * web_factor)) for c, p in _APP_PACKAGES),
+        coin_price=Decimal("0.0106"),
+        custom_min=30,
+        custom_max=2_500_000,
+    )
+    return Rates(
+        channels=(app, web),
+        gifts=tuple(Gift(n, c) for n, c in _GIFTS),
+        diamonds_per_coin=Decimal(1),
+        payout=Payout(
+            cash_per_diamond=Decimal("0.005"),
+            minimum=Decimal("100.00"),
+            daily_maximum=Decimal("1000.00"),
+            fee_percent=Decimal(0),
+        ),
+    )

@@ -1,0 +1,118 @@
+"""What a caller asks for: one immutable request type per kind of operation.
+
+A request's ``key()`` is its normalized form, stored with the transaction so a
+retry with the same id can be told apart from a different request.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from coinpurse.core.money import parse_count
+from coinpurse.core.names import check_tx_id, normalize_handle
+from coinpurse.errors import BadInput
+
+
+def _gift_key(name: str) -> str:
+    return " ".join(name.split()).casefold()
+
+
+@dataclass(frozen=True)
+class Buy:
+    account: str
+    coins: int
+    channel: str = "app"
+    id: str | None = None
+    kind = "buy"
+
+    @classmethod
+    def make(cls, account: object, coins: object, channel: object = "app", id: object = None) -> Buy:
+        if not isinstance(channel, str):
+            raise BadInput(f"channel must be text, not {channel!r}")
+        return cls(
+            normalize_handle(account),
+            parse_count(coins, "COINS"),
+            channel.strip().lower(),
+            None if id is None else check_tx_id(id),
+        )
+
+    def key(self) -> dict[str, Any]:
+        return {"account": self.account, "coins": self.coins, "channel": self.channel}
+
+
+@dataclass(frozen=True)
+class Gift:
+    sender: str
+    recipient: str
+    gift: str
+    count: int = 1
+    stream: str | None = None
+    id: str | None = None
+    kind = "gift"
+
+    @classmethod
+    def make(
+        cls,
+        sender: object,
+        recipient: object,
+        gift: object,
+        count: object = 1,
+        stream: object = None,
+        id: object = None,
+    ) -> Gift:
+        if not isinstance(gift, str) or not gift.strip():
+            raise BadInput(f"gift must be a gift's name, not {gift!r}", code="unknown_gift")
+        if stream is not None and (not isinstance(stream, str) or not stream.strip() or not stream.isprintable() or len(stream) > 80):
+            raise BadInput("stream must be printable text of 1 to 80 characters")
+        return cls(
+            normalize_handle(sender),
+            normalize_handle(recipient),
+            " ".join(gift.split()),
+            parse_count(count, "count"),
+            None if stream is None else stream.strip(),
+            None if id is None else check_tx_id(id),
+        )
+
+    def key(self) -> dict[str, Any]:
+        data: dict[str, Any] = {
+            "sender": self.sender,
+            "recipient": self.recipient,
+            "gift": _gift_key(self.gift),
+            "count": self.count,
+        }
+        if self.stream is not None:
+            data["stream"] = self.stream
+        return data
+
+
+@dataclass(frozen=True)
+class Redeem:
+    account: str
+    diamonds: int | None = None  # None with all=True
+    all: bool = False
+    id: str | None = None
+    kind = "redeem"
+
+    @classmethod
+    def make(cls, account: object, diamonds: object = None, all: object = False, id: object = None) -> Redeem:
+        if not isinstance(all, bool):
+            raise BadInput(f"all must be true or false, not {all!r}")
+        if all and diamonds is not None:
+            raise BadInput("give DIAMONDS or --all, not both")
+        if not all and diamonds is None:
+            raise BadInput("give the DIAMONDS to redeem, or --all")
+        return cls(
+            normalize_handle(account),
+            None if diamonds is None else parse_count(diamonds, "DIAMONDS"),
+            all,
+            None if id is None else check_tx_id(id),
+        )
+
+    def key(self) -> dict[str, Any]:
+        if self.all:
+            return {"account": self.account, "all": True}
+        return {"account": self.account, "diamonds": self.diamonds}
+
+
+Request = Buy | Gift | Redeem

@@ -1,0 +1,266 @@
+"""The rules of the economy: turn a request into a balanced transaction, or refuse.
+
+Every function here is pure over a ``Book``: it reads, decides and returns a
+transaction with the accounts' new states. Nothing is written until the caller
+appends it, so a refusal changes nothing.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, replace
+from decimal import ROUND_CEILING, ROUND_FLOOR, ROUND_UP
+from typing import Any
+
+from coinpurse.core import requests as rq
+from coinpurse.core.book import Book
+from coinpurse.core.model import AccountState, Lot, Posting, Transaction, chain_hash, is_balanced
+from coinpurse.core.money import CENT, COIN, DIAMOND, MILL, ZERO, money_str, round_down, round_half_up, tidy
+from coinpurse.core.rates import Rates
+from coinpurse.core.names import COIN_ISSUE, DIAMOND_ISSUE, PAYOUTS, REVENUE, ROUNDING, did_you_mean
+from coinpurse.errors import BadInput, Refused
+
+
+@dataclass(frozen=True)
+class Plan:
+    kind: str
+    request: dict[str, Any]
+    rates: dict[str, Any]
+    postings: tuple[Posting, ...]
+    details: dict[str, Any]
+    states: dict[str, AccountState]
+    new_rates: Rates | None = None  # set by a rates change
+
+
+@dataclass(frozen=True)
+class Outcome:
+    """A recorded transaction; ``replayed`` when an id retry found it already there."""
+
+    transaction: Transaction
+    replayed: bool = False
+
+
+def _after(states: dict[str, AccountState]) -> dict[str, Any]:
+    return {
+        name: {"coins": state.coins, "diamonds": state.diamonds}
+        for name, state in sorted(states.items())
+        if not name.startswith("platform:")
+    }
+
+
+def _post(book: Book, postings: tuple[Posting, ...]) -> dict[str, AccountState]:
+    names = sorted({p.account for p in postings})
+    return {name: book.account(name).posted(postings, name) for name in names}
+
+
+def plan_buy(book: Book, req: rq.Buy, tx_id: str) -> Plan:
+    channel = book.rates.channel(req.channel)
+    package = channel.package_for(req.coins)
+    rates_used: dict[str, Any] = {"channel": channel.name}
+    if package is not None:
+        price = package.price
+        rates_used["package"] = {"coins": package.coins, "price": str(package.price)}
+    else:
+        if not channel.custom_min <= req.coins <= channel.custom_max:
+            raise BadInput(
+                f"{req.coins} coins is not a {channel.name} package, and custom amounts on {channel.name} "
+                f"are {channel.custom_min} to {channel.custom_max} coins",
+                code="amount_out_of_bounds",
+            )
+        price = channel.custom_price(req.coins)
+        rates_used["coin_price"] = str(channel.coin_price)
+    postings = (
+        Posting(req.account, COIN, req.coins),
+        Posting(COIN_ISSUE, COIN, -req.coins),
+        Posting(req.account, book.currency, -price),
+        Posting(REVENUE, book.currency, price),
+    )
+    states = _post(book, postings)
+    buyer = states[req.account]
+    states[req.account] = replace(buyer, lots=(*buyer.lots, Lot(tx_id, req.coins, price)))
+    details = {"price": str(price), "package": package is not None}
+    return Plan("buy", req.key(), rates_used, postings, details, states)
+
+
+def draw_lots(lots: tuple[Lot, ...], coins: int) -> tuple[list[Lot], tuple[Lot, ...]]:
+    """Take ``coins`` first in, first out; returns (what was drawn, what remains).
+
+    A partly drawn lot gives up its cost in proportion, to the mill, and keeps
+    the exact remainder, so a lot's draws always add up to what it cost.
+    """
+    drawn: list[Lot] = []
+    remaining = list(lots)
+    need = coins
+    while need and remaining:
+        lot = remaining[0]
+        if lot.coins <= need:
+            drawn.append(lot)
+            need -= lot.coins
+            remaining.pop(0)
+        else:
+            cost = round_half_up(lot.cost * need / lot.coins, MILL)
+            drawn.append(Lot(lot.source, need, cost))
+            remaining[0] = Lot(lot.source, lot.coins - need, lot.cost - cost)
+            need = 0
+    if need:  # coins that came with no lot (not produced by any rule) cost nothing
+        drawn.append(Lot("", need, ZERO))
+    return drawn, tuple(remaining)
+
+
+def plan_gift(book: Book, req: rq.Gift, tx_id: str) -> Plan:
+    if req.sender == req.recipient:
+        raise Refused(f"{req.sender} can't send a gift to themselves", code="self_gift")
+    gift = book.rates.find_gift(req.gift)
+    if gift is None:
+        hint = did_you_mean(req.gift, [g.name for g in book.rates.gifts])
+        raise BadInput(f"unknown gift {req.gift!r}{hint}; 'coinpurse rates' lists the catalog", code="unknown_gift")
+    coins = gift.coins * req.count
+    sender = book.account(req.sender)
+    if sender.coins < coins:
+        what = f"{req.count} × {gift.name}" if req.count > 1 else gift.name
+        raise Refused(
+            f"{req.sender} has {sender.coins} coins; {what} costs {coins}",
+            code="insufficient_coins",
+        )
+    rates = book.rates
+    diamonds = int((coins * rates.diamonds_per_coin).to_integral_value(rounding=ROUND_FLOOR))
+    drawn, remaining_lots = draw_lots(sender.lots, coins)
+    paid = sum((lot.cost for lot in drawn), ZERO)
+    value = tidy(diamonds * rates.payout.cash_per_diamond)
+    postings = (
+        Posting(req.sender, COIN, -coins),
+        Posting(COIN_ISSUE, COIN, coins),
+        Posting(DIAMOND_ISSUE, DIAMOND, -diamonds),
+        Posting(req.recipient, DIAMOND, diamonds),
+    )
+    states = _post(book, postings)
+    states[req.sender] = replace(states[req.sender], lots=remaining_lots)
+    details: dict[str, Any] = {
+        "gift": gift.name,
+        "count": req.count,
+        "coins": coins,
+        "diamonds": diamonds,
+        "paid": str(tidy(paid)),
+        "diamond_value": str(value),
+        "platform_kept": str(tidy(paid - value)),
+        "lots": [lot.to_list() for lot in drawn],
+    }
+    if req.stream is not None:
+        details["stream"] = req.stream
+    rates_used = {
+        "gift": {"name": gift.name, "coins": gift.coins},
+        "diamonds_per_coin": str(rates.diamonds_per_coin),
+        "cash_per_diamond": str(rates.payout.cash_per_diamond),
+    }
+    return Plan("gift", req.key(), rates_used, postings, details, states)
+
+
+def plan_redeem(book: Book, req: rq.Redeem, tx_id: str, day: str) -> Plan:
+    payout = book.rates.payout
+    account = book.account(req.account)
+    asked = account.diamonds if req.all else int(req.diamonds or 0)
+    if asked == 0 or asked > account.diamonds:
+        raise Refused(
+            f"{req.account} has {account.diamonds} diamonds; can't redeem {asked if not req.all else 'any'}",
+            code="insufficient_diamonds",
+        )
+    rate = payout.cash_per_diamond
+    cash = round_down(asked * rate, CENT)
+    if cash == 0:
+        raise Refused(f"{asked} diamonds are worth less than a cent", code="below_minimum")
+    # Use only the diamonds the cents need; the rest stay in the balance.
+    used = int((cash / rate).to_integral_value(rounding=ROUND_CEILING))
+    used_value = tidy(used * rate)
+    rounding = tidy(used_value - cash)
+    if cash < payout.minimum:
+        raise Refused(
+            f"a payout of ${money_str(cash)} is under the minimum of ${money_str(payout.minimum)}",
+            code="below_minimum",
+        )
+    already = account.paid_on(day)
+    left = payout.daily_maximum - already
+    if cash > left:
+        raise Refused(
+            f"a payout of ${money_str(cash)} would pass the daily maximum of ${money_str(payout.daily_maximum)}; "
+            f"${money_str(max(left, ZERO))} is left for {day} (UTC)",
+            code="over_daily_maximum",
+        )
+    fee = (cash * payout.fee_percent / 100).quantize(CENT, rounding=ROUND_UP)
+    net = cash - fee
+    currency = book.currency
+    postings_list = [
+        Posting(req.account, DIAMOND, -used),
+        Posting(DIAMOND_ISSUE, DIAMOND, used),
+        Posting(PAYOUTS, currency, -used_value),
+        Posting(req.account, currency, net),
+    ]
+    if fee:
+        postings_list.append(Posting(REVENUE, currency, fee))
+    if rounding:
+        postings_list.append(Posting(ROUNDING, currency, rounding))
+    postings = tuple(postings_list)
+    states = _post(book, postings)
+    states[req.account] = replace(states[req.account], payout_day=day, paid_that_day=already + cash)
+    details = {
+        "diamonds": used,
+        "cash": str(cash),
+        "fee": str(fee),
+        "net": str(net),
+        "rounding": str(rounding),
+        "kept_diamonds": asked - used,
+    }
+    rates_used = {
+        "cash_per_diamond": str(rate),
+        "minimum": str(payout.minimum),
+        "daily_maximum": str(payout.daily_maximum),
+        "fee_percent": str(payout.fee_percent),
+    }
+    return Plan("redeem", req.key(), rates_used, postings, details, states)
+
+
+Planner = Callable[[Book, str, str], Plan]
+
+
+def execute(book: Book, request: rq.Request, now: str, planner: Planner | None = None) -> Outcome:
+    """Check the id, plan the change under the rules, and append it to the book.
+
+    A request with an id already in the book replays the stored transaction if it
+    is the same request, and is refused if it is not. ``planner`` lets other
+    kinds (rates changes) share this path.
+    """
+    key = request.key()
+    if request.id is not None:
+        existing = book.find(request.id)
+        if existing is not None:
+            if existing.kind == request.kind and dict(existing.request) == key:
+                return Outcome(existing, replayed=True)
+            raise Refused(
+                f"id {request.id!r} was already used for a different request ({existing.kind} at {existing.at})",
+                code="id_conflict",
+            )
+    head = book.head()
+    at = max(now, head.at)  # never stamp earlier than the transaction before
+    tx_id = request.id or book.next_auto_id()
+    if planner is not None:
+        plan = planner(book, tx_id, at)
+    elif isinstance(request, rq.Buy):
+        plan = plan_buy(book, request, tx_id)
+    elif isinstance(request, rq.Gift):
+        plan = plan_gift(book, request, tx_id)
+    else:
+        plan = plan_redeem(book, request, tx_id, at[:10])
+    if not is_balanced(plan.postings):  # a bug guard: never record money from nowhere
+        raise AssertionError(f"unbalanced postings for {plan.kind}: {plan.postings}")
+    draft = Transaction(
+        id=tx_id,
+        kind=plan.kind,
+        at=at,
+        request=plan.request,
+        rates=plan.rates,
+        postings=plan.postings,
+        details=plan.details,
+        after=_after(plan.states),
+    )
+    tx = replace(draft, hash=chain_hash(head.hash, draft.content()))
+    book.append(tx, plan.states, plan.new_rates)
+    return Outcome(tx)

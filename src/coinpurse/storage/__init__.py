@@ -1,0 +1,117 @@
+"""Where ledgers live and how they are read and written safely.
+
+Writers follow one recipe: lock ``<ledger>.lock``, read and check, apply in
+memory, write a temp file, fsync, ``os.replace``, fsync the folder, unlock.
+Readers take no lock; the atomic replace means they see the old file or the new.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+
+from coinpurse.core.book import Book, MemoryBook
+from coinpurse.core.model import DamagedRecord
+from coinpurse.errors import BadInput, LedgerUnusable
+from coinpurse.storage.atomic import clean_stray_temps, write_atomic
+from coinpurse.storage.document import SCHEMA_VERSION, new_book
+from coinpurse.storage.lock import locked
+
+LEDGER_VARIABLE = "COINPURSE_LEDGER"
+FILE_SUFFIXES = (".json", ".toml")
+SUFFIXES = FILE_SUFFIXES
+
+
+def default_ledger_path() -> Path:
+    from platformdirs import user_data_path  # only when no ledger is named
+
+    return user_data_path("coinpurse", appauthor=False) / "ledger.json"
+
+
+def resolve_ledger_path(option: str | os.PathLike[str] | None = None) -> Path:
+    """``--ledger``, else ``COINPURSE_LEDGER``, else ledger.json in the user data folder."""
+    raw = option if option not in (None, "") else os.environ.get(LEDGER_VARIABLE) or None
+    path = Path(raw) if raw is not None else default_ledger_path()
+    check_suffix(path)
+    return path
+
+
+def check_suffix(path: Path) -> None:
+    if path.suffix.lower() not in SUFFIXES:
+        raise BadInput(
+            f"{path}: unknown ledger format {path.suffix or '(no suffix)'!r}; use {', '.join(SUFFIXES)}",
+            code="unknown_suffix",
+        )
+
+
+def _read_bytes(path: Path) -> bytes | None:
+    """The file's bytes, or None when there is no ledger yet."""
+    try:
+        return path.read_bytes()
+    except FileNotFoundError:
+        return None
+    except IsADirectoryError:
+        raise LedgerUnusable(f"{path}: is a folder, not a ledger file", code="ledger_unreadable") from None
+    except NotADirectoryError:
+        raise LedgerUnusable(f"{path}: a part of the path is not a folder", code="ledger_unreadable") from None
+    except OSError as error:
+        raise LedgerUnusable(f"{path}: can't read it: {error.strerror}", code="ledger_unreadable") from None
+
+
+def _load(path: Path) -> tuple[MemoryBook, bytes | None, int]:
+    """The book, the bytes it came from (None if new) and their schema version."""
+    from coinpurse.storage.files import read_file_book
+
+    data = _read_bytes(path)
+    if data is None:
+        return new_book(), None, SCHEMA_VERSION
+    book, version = read_file_book(path, data)
+    return book, data, version
+
+
+def read_book(path: Path) -> Book:
+    """The ledger for reading; a missing one reads as an empty economy and is not created."""
+    check_suffix(path)
+    return _load(path)[0]
+
+
+@contextmanager
+def damaged_records_named(path: Path) -> Iterator[None]:
+    """Report a damaged stored record found midway as an unusable ledger naming the file."""
+    try:
+        yield
+    except DamagedRecord as error:
+        raise LedgerUnusable(f"{path}: {error}", code="ledger_damaged") from None
+
+
+@contextmanager
+def write_book(path: Path, *, dry_run: bool = False) -> Iterator[MemoryBook]:
+    """Lock, load and yield the book; save it only if the block ends without error and changed it."""
+    check_suffix(path)
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+    except OSError as error:
+        raise LedgerUnusable(f"{path}: can't create its folder: {error.strerror}", code="ledger_unreadable") from None
+    with locked(path), damaged_records_named(path):
+        book, original, version = _load(path)
+        count_before = len(book.records)
+        rates_before = book.rates
+        yield book
+        if dry_run or (len(book.records) == count_before and book.rates is rates_before):
+            return
+        from coinpurse.storage.files import render
+
+        data = render(path, book)
+        clean_stray_temps(path)
+        if original is not None and version < SCHEMA_VERSION:
+            _back_up(path, original, version)
+        write_atomic(path, data)
+
+
+def _back_up(path: Path, original: bytes, version: int) -> None:
+    """Keep the file as it was before its first rewrite in a newer schema."""
+    backup = path.with_name(f"{path.name}.v{version}.bak")
+    if not backup.exists():
+        write_atomic(backup, original)

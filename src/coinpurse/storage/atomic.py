@@ -1,0 +1,70 @@
+"""Atomic replacement of a file: temp file in the same folder, fsync, rename, fsync folder."""
+
+from __future__ import annotations
+
+import os
+import secrets
+from pathlib import Path
+
+from coinpurse.errors import LedgerUnusable
+
+TEMP_SUFFIX = ".tmp"
+
+
+def temp_prefix(target: Path) -> str:
+    return f".{target.name}."
+
+
+def clean_stray_temps(target: Path) -> list[Path]:
+    """Remove temp files a killed writer left; call only while holding the lock."""
+    removed = []
+    prefix = temp_prefix(target)
+    try:
+        entries = list(os.scandir(target.parent))
+    except OSError:
+        return removed
+    for entry in entries:
+        if entry.name.startswith(prefix) and entry.name.endswith(TEMP_SUFFIX):
+            try:
+                os.unlink(entry.path)
+                removed.append(Path(entry.path))
+            except OSError:
+                pass
+    return removed
+
+
+def fsync_folder(folder: Path) -> None:
+    fd = os.open(folder, os.O_RDONLY | os.O_DIRECTORY)
+    try:
+        os.fsync(fd)
+    finally:
+        os.close(fd)
+
+
+def write_atomic(target: Path, data: bytes) -> None:
+    """Replace ``target`` with ``data`` so that a crash leaves the old file or the new one."""
+    temp = target.with_name(f"{temp_prefix(target)}{secrets.token_hex(6)}{TEMP_SUFFIX}")
+    try:
+        mode = 0o600
+        try:
+            mode = os.stat(target).st_mode & 0o777
+        except FileNotFoundError:
+            pass
+        fd = os.open(temp, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_CLOEXEC, mode)
+        try:
+            view = memoryview(data)
+            while view:
+                written = os.write(fd, view)
+                view = view[written:]
+            os.fsync(fd)
+        finally:
+            os.close(fd)
+        os.replace(temp, target)
+        fsync_folder(target.parent)
+    except OSError as error:
+        try:
+            os.unlink(temp)
+        except OSError:
+            pass
+        reason = error.strerror or str(error)
+        raise LedgerUnusable(f"can't write {target}: {reason}; the ledger was left as it was", code="write_failed") from None

@@ -1,0 +1,109 @@
+"""The ledger document: the schema, its versions, and how it maps to a book.
+
+A document is the same dict in JSON and TOML:
+``{"schema", "currency", "rates", "accounts", "transactions"}``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+from coinpurse.core.book import MemoryBook
+from coinpurse.core.model import GENESIS_HASH, DamagedRecord, Transaction, account_from_dict, chain_hash
+from coinpurse.core.rates import Rates, default_rates, rates_from_dict
+from coinpurse.errors import BadInput
+
+SCHEMA_VERSION = 2
+DEFAULT_CURRENCY = "USD"
+TOP_KEYS = ("schema", "currency", "rates", "accounts", "transactions")
+
+
+def _migrate_1_to_2(document: dict[str, Any]) -> dict[str, Any]:
+    """Version 1 had no hash chain: link every transaction to the one before."""
+    previous = GENESIS_HASH
+    chained = []
+    for position, raw in enumerate(document.get("transactions", [])):
+        if not isinstance(raw, dict):
+            raise DamagedRecord(f"transaction {position + 1} is not a table")
+        content = {key: value for key, value in raw.items() if key != "hash"}
+        previous = chain_hash(previous, content)
+        chained.append({**content, "hash": previous})
+    return {**document, "schema": 2, "transactions": chained}
+
+
+# schema version -> the step that lifts a document to the next version
+MIGRATIONS: dict[int, Callable[[dict[str, Any]], dict[str, Any]]] = {1: _migrate_1_to_2}
+
+
+def migrate(document: dict[str, Any]) -> tuple[dict[str, Any], int]:
+    """Bring a document to the current schema; returns it with its original version."""
+    version = document.get("schema")
+    if isinstance(version, bool) or not isinstance(version, int):
+        raise DamagedRecord("the 'schema' version is missing or not a whole number")
+    if version > SCHEMA_VERSION:
+        raise DamagedRecord(
+            f"it uses schema version {version}, and this coinpurse reads up to version {SCHEMA_VERSION}; "
+            f"a newer coinpurse is needed"
+        )
+    original = version
+    while version < SCHEMA_VERSION:
+        step = MIGRATIONS.get(version)
+        if step is None:
+            raise DamagedRecord(f"schema version {version} is not one this coinpurse can read")
+        document = step(document)
+        version = document["schema"]
+    return document, original
+
+
+def book_from_document(document: Any) -> tuple[MemoryBook, int]:
+    """The book in a document, and the schema version the document was written in."""
+    if not isinstance(document, dict):
+        raise DamagedRecord("it is not a coinpurse ledger (no top-level table)")
+    if "schema" not in document or "transactions" not in document:
+        raise DamagedRecord("it is not a coinpurse ledger (no 'schema' or 'transactions')")
+    document, version = migrate(document)
+    unknown = sorted(set(document) - set(TOP_KEYS))
+    if unknown:
+        raise DamagedRecord(f"unknown top-level key {unknown[0]!r}")
+    missing = [key for key in TOP_KEYS if key not in document]
+    if missing:
+        raise DamagedRecord(f"missing top-level key {missing[0]!r}")
+    currency = document["currency"]
+    if not isinstance(currency, str) or not (3 <= len(currency) <= 8 and currency.isalpha() and currency.isupper()):
+        raise DamagedRecord(f"'currency' must be a code such as USD, not {currency!r}")
+    try:
+        rates = rates_from_dict(document["rates"])
+    except BadInput as error:
+        raise DamagedRecord(f"its rates are invalid: {error.message}") from None
+    accounts_data = document["accounts"]
+    if not isinstance(accounts_data, dict):
+        raise DamagedRecord("'accounts' must be a table")
+    accounts = {}
+    for name, raw in accounts_data.items():
+        accounts[name] = account_from_dict(raw, f"account {name!r}")
+    transactions = document["transactions"]
+    if not isinstance(transactions, list):
+        raise DamagedRecord("'transactions' must be a list")
+    for position, raw in enumerate(transactions):
+        if not isinstance(raw, dict) or not isinstance(raw.get("id"), str):
+            raise DamagedRecord(f"transaction {position + 1} is not a table with an id")
+    return MemoryBook(currency, rates, accounts, transactions), version
+
+
+def new_book(rates: Rates | None = None, currency: str = DEFAULT_CURRENCY) -> MemoryBook:
+    return MemoryBook(currency, rates or default_rates(), {}, [])
+
+
+def document_head(book: MemoryBook) -> dict[str, Any]:
+    """Everything but the transactions, in file order."""
+    return {
+        "schema": SCHEMA_VERSION,
+        "currency": book.currency,
+        "rates": book.rates.to_dict(),
+        "accounts": {name: state.to_dict() for name, state in sorted(book.accounts.items())},
+    }
+
+
+def transaction_dicts(book: MemoryBook) -> list[dict[str, Any]]:
+    return [raw.to_dict() if isinstance(raw, Transaction) else raw for raw in book.records]

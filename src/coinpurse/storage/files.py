@@ -1,0 +1,95 @@
+"""JSON and TOML ledger files: parse, check, and write in a stable, diffable layout."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+from coinpurse.core.book import MemoryBook
+from coinpurse.core.model import DamagedRecord
+from coinpurse.errors import LedgerUnusable
+from coinpurse.storage.document import book_from_document, document_head, transaction_dicts
+
+
+def _dump_line(value: Any) -> str:
+    return json.dumps(value, ensure_ascii=False, separators=(", ", ": "))
+
+
+def render_json(book: MemoryBook) -> bytes:
+    """Indented JSON with one account and one transaction per line, so diffs stay small."""
+    head = document_head(book)
+    lines = ["{"]
+    lines.append(f'  "schema": {head["schema"]},')
+    lines.append(f'  "currency": {_dump_line(head["currency"])},')
+    rates = json.dumps(head["rates"], ensure_ascii=False, indent=2).replace("\n", "\n  ")
+    lines.append(f'  "rates": {rates},')
+    accounts = head["accounts"]
+    if accounts:
+        lines.append('  "accounts": {')
+        items = [f"    {_dump_line(name)}: {_dump_line(state)}" for name, state in accounts.items()]
+        lines.append(",\n".join(items))
+        lines.append("  },")
+    else:
+        lines.append('  "accounts": {},')
+    transactions = transaction_dicts(book)
+    if transactions:
+        lines.append('  "transactions": [')
+        lines.append(",\n".join(f"    {_dump_line(tx)}" for tx in transactions))
+        lines.append("  ]")
+    else:
+        lines.append('  "transactions": []')
+    lines.append("}")
+    return ("\n".join(lines) + "\n").encode()
+
+
+def render_toml(book: MemoryBook) -> bytes:
+    import tomli_w  # only writers of TOML ledgers pay for it
+
+    document = document_head(book)
+    document["transactions"] = transaction_dicts(book)
+    return tomli_w.dumps(document).encode()
+
+
+def _line_of(text: str, position: int) -> int:
+    return text.count("\n", 0, position) + 1
+
+
+def parse_document(path: Path, data: bytes) -> Any:
+    if not data.strip():
+        raise LedgerUnusable(f"{path}: the ledger file is empty", code="ledger_damaged")
+    try:
+        text = data.decode("utf-8")
+    except UnicodeDecodeError as error:
+        raise LedgerUnusable(f"{path}: not UTF-8 text (byte {error.start})", code="ledger_damaged") from None
+    if path.suffix.lower() == ".toml":
+        import tomllib
+
+        try:
+            return tomllib.loads(text, parse_float=_refuse_float)
+        except tomllib.TOMLDecodeError as error:
+            raise LedgerUnusable(f"{path}: not valid TOML: {error}", code="ledger_damaged") from None
+        except DamagedRecord as error:
+            raise LedgerUnusable(f"{path}: {error}", code="ledger_damaged") from None
+    try:
+        return json.loads(text, parse_float=_refuse_float, parse_constant=_refuse_float)
+    except json.JSONDecodeError as error:
+        raise LedgerUnusable(f"{path}:{error.lineno}: not valid JSON: {error.msg}", code="ledger_damaged") from None
+    except DamagedRecord as error:
+        raise LedgerUnusable(f"{path}: {error}", code="ledger_damaged") from None
+
+
+def _refuse_float(text: str) -> Any:
+    raise DamagedRecord(f"a number with a fraction ({text}) where coinpurse stores whole numbers or strings")
+
+
+def read_file_book(path: Path, data: bytes) -> tuple[MemoryBook, int]:
+    document = parse_document(path, data)
+    try:
+        return book_from_document(document)
+    except DamagedRecord as error:
+        raise LedgerUnusable(f"{path}: {error}", code="ledger_damaged") from None
+
+
+def render(path: Path, book: MemoryBook) -> bytes:
+    return render_toml(book) if path.suffix.lower() == ".toml" else render_json(book)
