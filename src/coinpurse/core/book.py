@@ -43,7 +43,15 @@ class Book(ABC):
     def platform_accounts(self) -> dict[str, AccountState]: ...
 
     @abstractmethod
+    def all_accounts(self) -> dict[str, AccountState]:
+        """Every stored account state, users' and the platform's, by name."""
+
+    @abstractmethod
     def find(self, tx_id: str) -> Transaction | None: ...
+
+    @abstractmethod
+    def iter_transactions(self) -> Iterator[Transaction]:
+        """The whole history, oldest first (only checks and exports walk it)."""
 
     @abstractmethod
     def head(self) -> Head: ...
@@ -124,7 +132,10 @@ class MemoryBook(Book):
                 self._head_cache = Head(len(self.records), last.at, last.hash)
         return self._head_cache
 
-    def iter_all(self) -> Iterator[Transaction]:
+    def all_accounts(self) -> dict[str, AccountState]:
+        return dict(sorted(self.accounts.items()))
+
+    def iter_transactions(self) -> Iterator[Transaction]:
         for position in range(len(self.records)):
             yield self.record(position)
 
@@ -133,7 +144,7 @@ class MemoryBook(Book):
     ) -> list[Transaction]:
         found = [
             tx
-            for tx in self.iter_all()
+            for tx in self.iter_transactions()
             if (kind is None or tx.kind == kind) and (account is None or any(p.account == account for p in tx.postings) or account in tx.after)
         ]
         return found[-limit:] if limit is not None else found
