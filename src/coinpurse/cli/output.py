@@ -32,7 +32,8 @@ def emit_json(data: Any) -> None:
 def console(stderr: bool = False) -> Console:
     from rich.console import Console
 
-    return Console(stderr=stderr, highlight=False, no_color=bool(os.environ.get("NO_COLOR")) or None)
+    # markup=False: handles, gift and stream names are data, never rich markup.
+    return Console(stderr=stderr, highlight=False, markup=False, no_color=bool(os.environ.get("NO_COLOR")) or None)
 
 
 def report_error(error: CoinpurseError, as_json: bool) -> None:
