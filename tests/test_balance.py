@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import pytest
+
 from cli_checks import expect_error, flat
 from conftest import Cli
 
@@ -74,7 +75,12 @@ def test_an_account_on_a_missing_ledger_is_unknown_and_nothing_is_created(cli: C
 
 def test_an_unknown_account_names_it_and_suggests_close_names(economy: Cli) -> None:
     expect_error(
-        economy, "balance", "mai", exit_code=2, code="unknown_account", says="no account 'mai' in this ledger (did you mean mia?)"
+        economy,
+        "balance",
+        "mai",
+        exit_code=2,
+        code="unknown_account",
+        says="no account 'mai' in this ledger (did you mean mia?)",
     )
     expect_error(economy, "balance", "@Alicia", exit_code=2, code="unknown_account", says="(did you mean alice?)")
 

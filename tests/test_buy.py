@@ -6,6 +6,7 @@ import json
 from pathlib import Path
 
 import pytest
+
 from cli_checks import expect_error, flat, snapshot
 from conftest import Cli
 
@@ -126,7 +127,9 @@ def test_the_same_id_and_request_replays_and_writes_nothing(cli: Cli) -> None:
 )
 def test_the_same_id_for_another_request_is_refused(cli: Cli, other: tuple[str, ...]) -> None:
     cli.json("buy", "alice", "700", "--id", "order-1")
-    expect_error(cli, *other, exit_code=1, code="id_conflict", says="id 'order-1' was already used for a different request")
+    expect_error(
+        cli, *other, exit_code=1, code="id_conflict", says="id 'order-1' was already used for a different request"
+    )
 
 
 @pytest.mark.parametrize("bad_id", ["bad id", "-x", "x" * 65, "é"])

@@ -175,7 +175,11 @@ def test_no_source_file_uses_floats_for_money() -> None:
     offenders = {}
     for path in files:
         name = str(path.relative_to(SRC))
-        uses = [use for use in _float_uses(path.read_text(encoding="utf-8")) if (name, use.split(": ", 1)[1]) not in NOT_MONEY]
+        uses = [
+            use
+            for use in _float_uses(path.read_text(encoding="utf-8"))
+            if (name, use.split(": ", 1)[1]) not in NOT_MONEY
+        ]
         if uses:
             offenders[name] = uses
     assert offenders == {}

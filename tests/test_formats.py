@@ -8,10 +8,10 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from cli_checks import snapshot
-from conftest import Cli
 
+from cli_checks import snapshot
 from coinpurse.storage.files import read_file_book, render
+from conftest import Cli
 
 SESSION: list[tuple[str, ...]] = [
     ("buy", "alice", "700"),
@@ -69,8 +69,19 @@ def test_the_stored_document_has_the_documented_shape_and_no_floats(ledger: Path
     stored = document["transactions"][0]
     keys = ["id", "kind", "at", "request", "rates", "postings", "details", "after", "hash"]
     # TOML writes plain values before tables, so only JSON keeps this exact order.
-    assert (list(stored) if ledger.suffix == ".json" else sorted(stored)) == (keys if ledger.suffix == ".json" else sorted(keys))
-    assert [tx["id"] for tx in document["transactions"]] == ["tx-1", "tx-2", "tx-3", "tx-4", "shop:42", "tx-6", "tx-7", "payout-1"]
+    assert (list(stored) if ledger.suffix == ".json" else sorted(stored)) == (
+        keys if ledger.suffix == ".json" else sorted(keys)
+    )
+    assert [tx["id"] for tx in document["transactions"]] == [
+        "tx-1",
+        "tx-2",
+        "tx-3",
+        "tx-4",
+        "shop:42",
+        "tx-6",
+        "tx-7",
+        "payout-1",
+    ]
     _no_floats(document)
 
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import pytest
+
 from cli_checks import expect_error, flat, snapshot
 from conftest import Cli
 
@@ -110,7 +111,14 @@ def test_the_same_id_for_another_request_is_refused(funded: Cli, other: tuple[st
 
 def test_too_few_coins_is_refused(funded: Cli) -> None:
     expect_error(
-        funded, "gift", "alice", "mia", "lion", exit_code=1, code="insufficient_coins", says="alice has 700 coins; Lion costs 29999"
+        funded,
+        "gift",
+        "alice",
+        "mia",
+        "lion",
+        exit_code=1,
+        code="insufficient_coins",
+        says="alice has 700 coins; Lion costs 29999",
     )
     expect_error(
         funded,
@@ -128,11 +136,15 @@ def test_too_few_coins_is_refused(funded: Cli) -> None:
 
 def test_spending_exactly_the_balance_is_allowed_and_one_more_coin_is_not(funded: Cli) -> None:
     assert funded.json("gift", "alice", "mia", "rose", "-n", "700")["sender"]["coins"] == 0
-    expect_error(funded, "gift", "alice", "mia", "rose", exit_code=1, code="insufficient_coins", says="alice has 0 coins")
+    expect_error(
+        funded, "gift", "alice", "mia", "rose", exit_code=1, code="insufficient_coins", says="alice has 0 coins"
+    )
 
 
 def test_a_sender_never_seen_has_no_coins(funded: Cli) -> None:
-    expect_error(funded, "gift", "nobody", "mia", "rose", exit_code=1, code="insufficient_coins", says="nobody has 0 coins")
+    expect_error(
+        funded, "gift", "nobody", "mia", "rose", exit_code=1, code="insufficient_coins", says="nobody has 0 coins"
+    )
 
 
 def test_a_refused_gift_on_a_missing_ledger_creates_no_ledger(cli: Cli) -> None:
@@ -143,7 +155,14 @@ def test_a_refused_gift_on_a_missing_ledger_creates_no_ledger(cli: Cli) -> None:
 @pytest.mark.parametrize("recipient", ["alice", "@alice", "ALICE"])
 def test_a_gift_to_oneself_is_refused(funded: Cli, recipient: str) -> None:
     expect_error(
-        funded, "gift", "alice", recipient, "rose", exit_code=1, code="self_gift", says="alice can't send a gift to themselves"
+        funded,
+        "gift",
+        "alice",
+        recipient,
+        "rose",
+        exit_code=1,
+        code="self_gift",
+        says="alice can't send a gift to themselves",
     )
 
 
@@ -152,18 +171,29 @@ def test_a_gift_to_oneself_is_refused(funded: Cli, recipient: str) -> None:
 
 def test_an_unknown_gift_is_bad_input_with_a_suggestion(funded: Cli) -> None:
     error = expect_error(
-        funded, "gift", "alice", "mia", "rosee", exit_code=2, code="unknown_gift", says="unknown gift 'rosee' (did you mean Rose"
+        funded,
+        "gift",
+        "alice",
+        "mia",
+        "rosee",
+        exit_code=2,
+        code="unknown_gift",
+        says="unknown gift 'rosee' (did you mean Rose",
     )
     assert "coinpurse rates" in error["message"]
 
 
 def test_an_unknown_gift_with_no_close_name_gets_no_suggestion(funded: Cli) -> None:
-    error = expect_error(funded, "gift", "alice", "mia", "zzzzzz", exit_code=2, code="unknown_gift", says="unknown gift 'zzzzzz'")
+    error = expect_error(
+        funded, "gift", "alice", "mia", "zzzzzz", exit_code=2, code="unknown_gift", says="unknown gift 'zzzzzz'"
+    )
     assert "did you mean" not in error["message"]
 
 
 def test_an_empty_gift_name_is_bad_input(funded: Cli) -> None:
-    expect_error(funded, "gift", "alice", "mia", "  ", exit_code=2, code="unknown_gift", says="gift must be a gift's name")
+    expect_error(
+        funded, "gift", "alice", "mia", "  ", exit_code=2, code="unknown_gift", says="gift must be a gift's name"
+    )
 
 
 @pytest.mark.parametrize(
@@ -192,12 +222,28 @@ def test_a_non_positive_or_non_integer_count_is_bad_input(funded: Cli, count: st
 )
 def test_an_invalid_name_is_bad_input(funded: Cli, sender: str, recipient: str, bad: str) -> None:
     expect_error(
-        funded, "gift", sender, recipient, "rose", exit_code=2, code="invalid_name", says=f"invalid account name '{bad}'"
+        funded,
+        "gift",
+        sender,
+        recipient,
+        "rose",
+        exit_code=2,
+        code="invalid_name",
+        says=f"invalid account name '{bad}'",
     )
 
 
 @pytest.mark.parametrize("stream", ["", "   ", "x" * 81, "tab\there"])
 def test_an_unusable_stream_name_is_bad_input(funded: Cli, stream: str) -> None:
     expect_error(
-        funded, "gift", "alice", "mia", "rose", "--stream", stream, exit_code=2, code="bad_input", says="stream must be printable text"
+        funded,
+        "gift",
+        "alice",
+        "mia",
+        "rose",
+        "--stream",
+        stream,
+        exit_code=2,
+        code="bad_input",
+        says="stream must be printable text",
     )

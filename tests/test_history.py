@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import pytest
+
 from cli_checks import expect_error, expect_usage_error, flat
 from conftest import Cli
 
@@ -75,7 +76,12 @@ def test_a_missing_ledger_has_no_history_and_is_not_created(cli: Cli) -> None:
 
 def test_an_unknown_account_names_it_and_suggests_close_names(economy: Cli) -> None:
     expect_error(
-        economy, "history", "mai", exit_code=2, code="unknown_account", says="no account 'mai' in this ledger (did you mean mia?)"
+        economy,
+        "history",
+        "mai",
+        exit_code=2,
+        code="unknown_account",
+        says="no account 'mai' in this ledger (did you mean mia?)",
     )
 
 
@@ -91,7 +97,13 @@ def test_an_invalid_name_is_bad_input(economy: Cli, name: str) -> None:
 
 def test_an_unknown_kind_is_bad_input(economy: Cli) -> None:
     expect_error(
-        economy, "history", "--kind", "refund", exit_code=2, code="unknown_kind", says="unknown kind 'refund': the kinds are buy, gift, redeem"
+        economy,
+        "history",
+        "--kind",
+        "refund",
+        exit_code=2,
+        code="unknown_kind",
+        says="unknown kind 'refund': the kinds are buy, gift, redeem",
     )
 
 

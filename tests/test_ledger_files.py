@@ -8,11 +8,11 @@ from collections.abc import Callable
 from pathlib import Path
 
 import pytest
-from cli_checks import expect_error, snapshot
-from conftest import Cli
 from typer.testing import CliRunner
 
+from cli_checks import expect_error, snapshot
 from coinpurse.cli import app
+from conftest import Cli
 
 EVERY_COMMAND = [
     ("buy", "alice", "700"),
@@ -57,7 +57,9 @@ DAMAGE: dict[str, Callable[[Path], bytes]] = {
     "invalid": lambda path: b'{"schema": 2,' if path.suffix == ".json" else b"schema = [\n",
     "truncated": _truncated,
     "not utf-8": lambda path: b"\xff\xfe\x00junk",
-    "not a ledger": lambda path: b'{"name": "shopping list"}\n' if path.suffix == ".json" else b'name = "shopping list"\n',
+    "not a ledger": lambda path: (
+        b'{"name": "shopping list"}\n' if path.suffix == ".json" else b'name = "shopping list"\n'
+    ),
     "a list": lambda path: b"[1, 2, 3]\n" if path.suffix == ".json" else b"items = [1, 2, 3]\n",
     "newer schema": _newer_schema,
     "a float": _float_amount,

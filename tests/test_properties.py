@@ -157,10 +157,7 @@ class Wallet(RuleBasedStateMachine):
         cash, used = _redeem_outcome(asked)
         day = self.now[:10]
         refused = (
-            asked == 0
-            or asked > self.diamonds[user]
-            or cash < MINIMUM
-            or self.paid[(user, day)] + cash > DAILY_MAXIMUM
+            asked == 0 or asked > self.diamonds[user] or cash < MINIMUM or self.paid[(user, day)] + cash > DAILY_MAXIMUM
         )
         if refused:
             self._expect_refusal(api.redeem, user, diamonds, redeem_all, now=self.now)
@@ -247,7 +244,9 @@ class Wallet(RuleBasedStateMachine):
             state = users.get(user, {"coins": 0, "diamonds": 0})
             assert (state["coins"], state["diamonds"]) == (self.coins[user], self.diamonds[user]), user
         if self.ledger.exists():
-            listed = {a["account"]: (a["coins"], a["diamonds"]) for a in api.balances(self.ledger).to_dict()["accounts"]}
+            listed = {
+                a["account"]: (a["coins"], a["diamonds"]) for a in api.balances(self.ledger).to_dict()["accounts"]
+            }
             assert listed == {name: (s["coins"], s["diamonds"]) for name, s in users.items()}
 
     @invariant()

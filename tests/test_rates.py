@@ -12,7 +12,8 @@ def test_the_default_rates(cli: Cli) -> None:
     app = [p for p in rates["packages"] if p["channel"] == "app"]
     web = [p for p in rates["packages"] if p["channel"] == "web"]
     assert [(p["coins"], p["price"]) for p in app] == [
-        (70, "0.99"), (350, "4.99"), (700, "9.99"), (1400, "19.99"), (3500, "49.99"), (7000, "99.99"), (17500, "249.99"),
+        (70, "0.99"), (350, "4.99"), (700, "9.99"), (1400, "19.99"),
+        (3500, "49.99"), (7000, "99.99"), (17500, "249.99"),
     ]  # fmt: skip
     assert [(p["coins"], p["price"]) for p in web][:3] == [(70, "0.74"), (350, "3.74"), (700, "7.49")]
     assert len(rates["gifts"]) == 39

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import pytest
+
 from cli_checks import expect_error, flat, snapshot
 from conftest import Cli
 
@@ -133,7 +134,13 @@ def test_a_payout_past_the_daily_maximum_says_what_is_left_today(creator: Cli) -
     # Minimum and maximum together: the $100 left today can still be taken.
     assert creator.json("redeem", "mia", "20000")["cash"] == "100.00"
     expect_error(
-        creator, "redeem", "mia", "20000", exit_code=1, code="over_daily_maximum", says="$0.00 is left for 2026-03-01 (UTC)"
+        creator,
+        "redeem",
+        "mia",
+        "20000",
+        exit_code=1,
+        code="over_daily_maximum",
+        says="$0.00 is left for 2026-03-01 (UTC)",
     )
 
 
@@ -158,7 +165,13 @@ def test_the_daily_maximum_resets_on_the_next_utc_day(creator: Cli, monkeypatch:
     # 00:30 on March 2nd at UTC+2 is still March 1st in UTC.
     monkeypatch.setenv("COINPURSE_NOW", "2026-03-02T00:30:00+02:00")
     expect_error(
-        creator, "redeem", "mia", "20000", exit_code=1, code="over_daily_maximum", says="$0.00 is left for 2026-03-01 (UTC)"
+        creator,
+        "redeem",
+        "mia",
+        "20000",
+        exit_code=1,
+        code="over_daily_maximum",
+        says="$0.00 is left for 2026-03-01 (UTC)",
     )
     monkeypatch.setenv("COINPURSE_NOW", "2026-03-02T00:00:00Z")
     paid = creator.json("redeem", "mia", "20000")
@@ -191,12 +204,21 @@ def test_a_non_positive_or_non_integer_amount_is_bad_input(small_creator: Cli, d
 
 def test_all_together_with_an_amount_is_bad_input(small_creator: Cli) -> None:
     expect_error(
-        small_creator, "redeem", "mia", "20000", "--all", exit_code=2, code="bad_input", says="give DIAMONDS or --all, not both"
+        small_creator,
+        "redeem",
+        "mia",
+        "20000",
+        "--all",
+        exit_code=2,
+        code="bad_input",
+        says="give DIAMONDS or --all, not both",
     )
 
 
 def test_neither_an_amount_nor_all_is_bad_input(small_creator: Cli) -> None:
-    expect_error(small_creator, "redeem", "mia", exit_code=2, code="bad_input", says="give the DIAMONDS to redeem, or --all")
+    expect_error(
+        small_creator, "redeem", "mia", exit_code=2, code="bad_input", says="give the DIAMONDS to redeem, or --all"
+    )
 
 
 @pytest.mark.parametrize("name", ["m", "platform:payouts", "mia?", "@"])
