@@ -256,7 +256,7 @@ class Wallet(RuleBasedStateMachine):
                 continue
             lots = state.get("lots", [])
             assert sum(lot[1] for lot in lots) == state["coins"], name
-            assert all(Decimal(lot[2]) >= 0 for lot in lots), name
+            assert all(lot[1] > 0 and Decimal(lot[2]) >= 0 for lot in lots), (name, lots)
 
 
 Wallet.TestCase.settings = settings(
@@ -280,6 +280,10 @@ def test_the_model_agrees_on_a_known_sequence() -> None:
         assert machine.diamonds["mia"] == 1
         machine.redeem("mia", 1, False)  # refused: worth less than a cent
         machine.gift("mia", "mia", "Rose", 1, False)  # refused: to oneself
+        machine.buy("alice", 1001, "web", False)
+        machine.gift("alice", "bob", "Galaxy", 1, False)
+        machine.gift("alice", "bob", "Rose", 1, False)  # spends exactly the rest of a lot
+        machine.each_users_lots_hold_exactly_their_coins()
         machine.retry_with_the_same_id(0)
         machine.reuse_an_id_for_another_request(1)
         machine.every_transaction_balances_per_commodity()
