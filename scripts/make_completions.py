@@ -1,7 +1,7 @@
 """Regenerate the shell completion scripts in completions/ from the app itself.
 
 Run after changing commands or options:  python scripts/make_completions.py
-tests/test_completions.py fails while the committed files are out of date.
+tests/test_docs.py fails while the committed files are out of date.
 """
 
 from __future__ import annotations

@@ -1,0 +1,95 @@
+"""coinpurse balance: one account, or every user with totals; a missing ledger is an empty economy."""
+
+from __future__ import annotations
+
+import pytest
+
+from cli_checks import expect_error, flat
+from conftest import Cli
+
+
+@pytest.fixture
+def economy(cli: Cli) -> Cli:
+    cli.json("buy", "zoe", "70")
+    cli.json("buy", "alice", "700")
+    cli.json("gift", "alice", "mia", "rose", "-n", "5")
+    return cli
+
+
+def test_one_account_shows_coins_diamonds_and_their_exact_value(economy: Cli) -> None:
+    mia = economy.json("balance", "mia")
+    assert mia == {
+        "account": "mia",
+        "coins": 0,
+        "diamonds": 5,
+        "diamond_value": "0.025",
+        "coin_cost": "0.00",
+        "net_cash": "0.00",
+        "currency": "USD",
+    }
+    alice = economy.json("balance", "alice")
+    assert (alice["coins"], alice["diamonds"], alice["net_cash"]) == (695, 0, "-9.99")
+    assert alice["coin_cost"] == "9.919"  # 9.99 less the 0.071 the five Roses cost
+
+
+@pytest.mark.parametrize("written", ["@mia", "MIA", "@Mia"])
+def test_names_drop_the_at_sign_and_are_case_insensitive(economy: Cli, written: str) -> None:
+    assert economy.json("balance", written)["account"] == "mia"
+
+
+def test_every_user_sorted_by_name_with_totals_and_no_platform_accounts(economy: Cli) -> None:
+    every = economy.json("balance")
+    assert [a["account"] for a in every["accounts"]] == ["alice", "mia", "zoe"]
+    assert every["totals"] == {"coins": 765, "diamonds": 5, "diamond_value": "0.025"}
+    assert every["currency"] == "USD"
+    assert every["accounts"][1] == economy.json("balance", "mia")
+
+
+def test_the_table_lists_users_and_totals(economy: Cli) -> None:
+    result = economy("balance")
+    assert result.exit_code == 0, result.stderr
+    text = flat(result.stdout)
+    for expected in ("alice", "mia", "zoe", "total", "765", "$0.025"):
+        assert expected in text
+    assert "platform:" not in text
+    single = economy("balance", "alice")
+    assert single.exit_code == 0
+    assert "695" in single.stdout
+
+
+def test_a_missing_ledger_is_an_empty_economy_and_is_not_created(cli: Cli) -> None:
+    every = cli.json("balance")
+    assert every["accounts"] == []
+    assert every["totals"] == {"coins": 0, "diamonds": 0, "diamond_value": "0.00"}
+    result = cli("balance")
+    assert result.exit_code == 0
+    assert "No accounts yet" in result.stdout
+    assert not cli.ledger.exists()
+    assert not cli.ledger.with_name(cli.ledger.name + ".lock").exists()
+
+
+def test_an_account_on_a_missing_ledger_is_unknown_and_nothing_is_created(cli: Cli) -> None:
+    expect_error(cli, "balance", "alice", exit_code=2, code="unknown_account", says="no account 'alice' in this ledger")
+    assert not cli.ledger.exists()
+
+
+def test_an_unknown_account_names_it_and_suggests_close_names(economy: Cli) -> None:
+    expect_error(
+        economy,
+        "balance",
+        "mai",
+        exit_code=2,
+        code="unknown_account",
+        says="no account 'mai' in this ledger (did you mean mia?)",
+    )
+    expect_error(economy, "balance", "@Alicia", exit_code=2, code="unknown_account", says="(did you mean alice?)")
+
+
+def test_an_unknown_account_with_no_close_name_gets_no_suggestion(economy: Cli) -> None:
+    error = expect_error(economy, "balance", "qqqqqq", exit_code=2, code="unknown_account", says="no account 'qqqqqq'")
+    assert "did you mean" not in error["message"]
+
+
+@pytest.mark.parametrize("name", ["m", "platform:revenue", "platform:coin-issue", "mia mia", "@"])
+def test_an_invalid_name_is_bad_input(economy: Cli, name: str) -> None:
+    expect_error(economy, "balance", name, exit_code=2, code="invalid_name", says="invalid account name")

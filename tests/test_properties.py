@@ -1,0 +1,294 @@
+"""Random sequences of buys, gifts and redeems keep the books balanced and match a simple model.
+
+The machine drives the library (coinpurse.api) on a real JSON ledger and, after
+every step, reads the file back and checks it against a model that knows only
+coins and diamonds per user and each user's payouts per UTC day.
+"""
+
+from __future__ import annotations
+
+import json
+import shutil
+import tempfile
+from collections import defaultdict
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from decimal import ROUND_CEILING, ROUND_DOWN, Decimal
+from pathlib import Path
+from typing import Any
+
+from hypothesis import HealthCheck, currently_in_test_context, event, settings
+from hypothesis import strategies as st
+from hypothesis.stateful import RuleBasedStateMachine, initialize, invariant, precondition, rule
+
+from coinpurse import api
+from coinpurse.errors import BadInput, Refused
+
+USERS = ["alice", "bob", "mia"]
+GIFTS = {"Rose": 1, "Finger Heart": 5, "Galaxy": 1000, "Interstellar": 10000, "Lion": 29999}
+CASH_PER_DIAMOND = Decimal("0.005")
+MINIMUM = Decimal("100.00")
+DAILY_MAXIMUM = Decimal("1000.00")
+START = datetime(2026, 3, 1, 12, tzinfo=UTC)
+
+
+@dataclass(frozen=True)
+class Done:
+    """A request that succeeded with an id, kept to try it again."""
+
+    kind: str
+    args: tuple[Any, ...]
+    result: dict[str, Any]
+
+
+def _note(what: str) -> None:
+    """Count an outcome in hypothesis's statistics (--hypothesis-show-statistics)."""
+    if currently_in_test_context():
+        event(what)
+
+
+def _redeem_outcome(diamonds: int) -> tuple[Decimal, int]:
+    """(cash, diamonds used) for a redeem of ``diamonds``: cash rounds down to the cent."""
+    cash = (diamonds * CASH_PER_DIAMOND).quantize(Decimal("0.01"), rounding=ROUND_DOWN)
+    used = int((cash / CASH_PER_DIAMOND).to_integral_value(rounding=ROUND_CEILING))
+    return cash, used
+
+
+class Wallet(RuleBasedStateMachine):
+    def __init__(self) -> None:
+        super().__init__()
+        self.folder = Path(tempfile.mkdtemp(prefix="coinpurse-props-"))
+        self.ledger = self.folder / "ledger.json"
+        self.coins: dict[str, int] = defaultdict(int)
+        self.diamonds: dict[str, int] = defaultdict(int)
+        self.paid: dict[tuple[str, str], Decimal] = defaultdict(Decimal)  # (user, UTC day) -> cash
+        self.moment = START
+        self.done: list[Done] = []
+        self.ids = 0
+
+    def teardown(self) -> None:
+        shutil.rmtree(self.folder, ignore_errors=True)
+
+    # --- helpers ---------------------------------------------------------------------
+
+    @property
+    def now(self) -> str:
+        return self.moment.strftime("%Y-%m-%dT%H:%M:%SZ")
+
+    def _bytes(self) -> bytes | None:
+        return self.ledger.read_bytes() if self.ledger.exists() else None
+
+    def _next_id(self, with_id: bool) -> str | None:
+        if not with_id:
+            return None
+        self.ids += 1
+        return f"req-{self.ids}"
+
+    def _expect_refusal(self, call: Any, *args: Any, **kwargs: Any) -> None:
+        before = self._bytes()
+        try:
+            call(self.ledger, *args, **kwargs)
+        except Refused:
+            pass
+        else:
+            raise AssertionError(f"expected a refusal for {call.__name__}{args}")
+        assert self._bytes() == before, "a refusal changed the ledger"
+        _note(f"{call.__name__} refused")
+
+    # --- operations ------------------------------------------------------------------
+
+    @initialize(funded=st.booleans())
+    def start(self, funded: bool) -> None:
+        """An empty economy, or one where mia can already cash out, so payouts get exercised."""
+        assert not self.ledger.exists()
+        if funded:
+            self.buy("bob", 200_000, "web", False)
+            self.gift("bob", "mia", "Lion", 3, False)
+
+    @rule(
+        user=st.sampled_from(USERS),
+        coins=st.sampled_from([70, 700, 17500, 30, 1001, 60000, 200_000]),
+        channel=st.sampled_from(["app", "web"]),
+        with_id=st.booleans(),
+    )
+    def buy(self, user: str, coins: int, channel: str, with_id: bool) -> None:
+        tx_id = self._next_id(with_id)
+        result = api.buy(self.ledger, user, str(coins), channel, tx_id, now=self.now).to_dict()
+        self.coins[user] += coins
+        assert result["balance"]["coins"] == self.coins[user]
+        assert not result["replayed"]
+        if tx_id:
+            self.done.append(Done("buy", (user, str(coins), channel, tx_id), result))
+
+    @rule(
+        sender=st.sampled_from(USERS),
+        recipient=st.sampled_from(USERS),
+        gift=st.sampled_from(sorted(GIFTS)),
+        count=st.integers(1, 3),
+        with_id=st.booleans(),
+    )
+    def gift(self, sender: str, recipient: str, gift: str, count: int, with_id: bool) -> None:
+        cost = GIFTS[gift] * count
+        if sender == recipient or self.coins[sender] < cost:
+            self._expect_refusal(api.gift, sender, recipient, gift, count, now=self.now)
+            return
+        tx_id = self._next_id(with_id)
+        result = api.gift(self.ledger, sender, recipient, gift, count, None, tx_id, now=self.now).to_dict()
+        self.coins[sender] -= cost
+        self.diamonds[recipient] += cost  # one diamond per coin
+        _note("gift sent")
+        assert (result["coins"], result["diamonds"]) == (cost, cost)
+        assert result["sender"]["coins"] == self.coins[sender]
+        assert result["recipient"]["diamonds"] == self.diamonds[recipient]
+        if tx_id:
+            self.done.append(Done("gift", (sender, recipient, gift, count, None, tx_id), result))
+
+    @rule(
+        user=st.sampled_from(USERS),
+        diamonds=st.one_of(
+            st.none(), st.sampled_from([1, 19_999, 20_000, 20_001, 40_000, 200_001]), st.integers(1, 250_000)
+        ),
+        with_id=st.booleans(),
+    )
+    def redeem(self, user: str, diamonds: int | None, with_id: bool) -> None:
+        redeem_all = diamonds is None
+        asked = self.diamonds[user] if redeem_all else diamonds
+        assert asked is not None
+        cash, used = _redeem_outcome(asked)
+        day = self.now[:10]
+        refused = (
+            asked == 0 or asked > self.diamonds[user] or cash < MINIMUM or self.paid[(user, day)] + cash > DAILY_MAXIMUM
+        )
+        if refused:
+            self._expect_refusal(api.redeem, user, diamonds, redeem_all, now=self.now)
+            return
+        tx_id = self._next_id(with_id)
+        result = api.redeem(self.ledger, user, diamonds, redeem_all, tx_id, now=self.now).to_dict()
+        self.diamonds[user] -= used
+        self.paid[(user, day)] += cash
+        _note("redeem paid")
+        assert (result["diamonds"], result["cash"], result["kept_diamonds"]) == (used, str(cash), asked - used)
+        assert result["balance"]["diamonds"] == self.diamonds[user]
+        if tx_id:
+            self.done.append(Done("redeem", (user, diamonds, redeem_all, tx_id), result))
+
+    @rule(hours=st.integers(0, 30))
+    def time_passes(self, hours: int) -> None:
+        self.moment += timedelta(hours=hours)
+
+    @precondition(lambda self: bool(self.done))
+    @rule(pick=st.integers(0, 10_000))
+    def retry_with_the_same_id(self, pick: int) -> None:
+        done = self.done[pick % len(self.done)]
+        call = {"buy": api.buy, "gift": api.gift, "redeem": api.redeem}[done.kind]
+        before = self._bytes()
+        again = call(self.ledger, *done.args, now=self.now).to_dict()
+        assert self._bytes() == before, "a replay wrote to the ledger"
+        assert again == {**done.result, "replayed": True}
+
+    @precondition(lambda self: bool(self.done))
+    @rule(pick=st.integers(0, 10_000))
+    def reuse_an_id_for_another_request(self, pick: int) -> None:
+        done = self.done[pick % len(self.done)]
+        tx_id = done.result["id"]
+        before = self._bytes()
+        try:
+            # More diamonds than any rule here lets anyone redeem, so never a stored request.
+            api.redeem(self.ledger, "alice", 999_999, False, tx_id, now=self.now)
+        except Refused as error:
+            assert error.code == "id_conflict"
+        else:
+            raise AssertionError("an id was reused for a different request")
+        assert self._bytes() == before
+
+    @rule(user=st.sampled_from(["a", "platform:revenue", "al ice"]))
+    def bad_name(self, user: str) -> None:
+        before = self._bytes()
+        try:
+            api.buy(self.ledger, user, "700", now=self.now)
+        except BadInput:
+            pass
+        else:
+            raise AssertionError(f"{user!r} was accepted as a name")
+        assert self._bytes() == before
+
+    # --- invariants ------------------------------------------------------------------
+
+    def _document(self) -> dict[str, Any]:
+        if not self.ledger.exists():
+            return {"accounts": {}, "transactions": []}
+        return json.loads(self.ledger.read_text(), parse_float=Decimal)  # type: ignore[no-any-return]
+
+    @invariant()
+    def every_transaction_balances_per_commodity(self) -> None:
+        for tx in self._document()["transactions"]:
+            sums: dict[str, Decimal] = defaultdict(Decimal)
+            for posting in tx["postings"]:
+                amount = posting["amount"]
+                assert isinstance(amount, int | str), f"money must be an int or a string: {amount!r}"
+                sums[posting["commodity"]] += Decimal(amount)
+            assert all(total == 0 for total in sums.values()), (tx["id"], dict(sums))
+
+    @invariant()
+    def every_commodity_sums_to_zero_over_all_accounts(self) -> None:
+        accounts = self._document()["accounts"]
+        assert sum(a["coins"] for a in accounts.values()) == 0
+        assert sum(a["diamonds"] for a in accounts.values()) == 0
+        assert sum((Decimal(a["cash"]) for a in accounts.values()), Decimal()) == 0
+
+    @invariant()
+    def balances_equal_the_model(self) -> None:
+        accounts = self._document()["accounts"]
+        users = {name: state for name, state in accounts.items() if not name.startswith("platform:")}
+        for user in USERS:
+            state = users.get(user, {"coins": 0, "diamonds": 0})
+            assert (state["coins"], state["diamonds"]) == (self.coins[user], self.diamonds[user]), user
+        if self.ledger.exists():
+            listed = {
+                a["account"]: (a["coins"], a["diamonds"]) for a in api.balances(self.ledger).to_dict()["accounts"]
+            }
+            assert listed == {name: (s["coins"], s["diamonds"]) for name, s in users.items()}
+
+    @invariant()
+    def each_users_lots_hold_exactly_their_coins(self) -> None:
+        for name, state in self._document()["accounts"].items():
+            if name.startswith("platform:"):
+                continue
+            lots = state.get("lots", [])
+            assert sum(lot[1] for lot in lots) == state["coins"], name
+            assert all(lot[1] > 0 and Decimal(lot[2]) >= 0 for lot in lots), (name, lots)
+
+
+Wallet.TestCase.settings = settings(
+    max_examples=25,
+    stateful_step_count=30,
+    deadline=None,
+    suppress_health_check=[HealthCheck.too_slow],
+)
+TestWallet = Wallet.TestCase
+
+
+def test_the_model_agrees_on_a_known_sequence() -> None:
+    """A fixed run through the same checks, so a broken model fails loudly even without hypothesis's luck."""
+    machine = Wallet()
+    try:
+        machine.start(funded=False)
+        machine.buy("bob", 60000, "app", True)
+        machine.gift("bob", "mia", "Interstellar", 3, False)
+        machine.gift("bob", "mia", "Rose", 1, True)
+        machine.redeem("mia", None, True)  # 30,001 diamonds: $150.00 and one stays
+        assert machine.diamonds["mia"] == 1
+        machine.redeem("mia", 1, False)  # refused: worth less than a cent
+        machine.gift("mia", "mia", "Rose", 1, False)  # refused: to oneself
+        machine.buy("alice", 1001, "web", False)
+        machine.gift("alice", "bob", "Galaxy", 1, False)
+        machine.gift("alice", "bob", "Rose", 1, False)  # spends exactly the rest of a lot
+        machine.each_users_lots_hold_exactly_their_coins()
+        machine.retry_with_the_same_id(0)
+        machine.reuse_an_id_for_another_request(1)
+        machine.every_transaction_balances_per_commodity()
+        machine.every_commodity_sums_to_zero_over_all_accounts()
+        machine.balances_equal_the_model()
+        machine.each_users_lots_hold_exactly_their_coins()
+    finally:
+        machine.teardown()
