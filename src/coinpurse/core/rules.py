@@ -63,8 +63,8 @@ def plan_buy(book: Book, req: rq.Buy, tx_id: str) -> Plan:
     else:
         if not channel.custom_min <= req.coins <= channel.custom_max:
             raise BadInput(
-                f"{req.coins} coins is not a {channel.name} package, and custom amounts on {channel.name} "
-                f"are {channel.custom_min} to {channel.custom_max} coins",
+                f"{req.coins} coins is not a package on {channel.name}, where custom amounts are "
+                f"{channel.custom_min} to {channel.custom_max} coins",
                 code="amount_out_of_bounds",
             )
         price = channel.custom_price(req.coins)
