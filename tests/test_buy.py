@@ -199,7 +199,7 @@ def test_a_custom_amount_outside_the_bounds_is_bad_input(cli: Cli, coins: str, c
         channel,
         exit_code=2,
         code="amount_out_of_bounds",
-        says=f"custom amounts on {channel} are 30 to 2500000 coins",
+        says=f"is not a package on {channel}, where custom amounts are 30 to 2500000 coins",
     )
 
 
