@@ -24,7 +24,7 @@ from coinpurse.core.rules import Outcome, execute
 from coinpurse.errors import BadInput
 from coinpurse.storage import damaged_records_named, read_book, write_book
 
-KINDS = ("buy", "gift", "redeem")
+KINDS = ("buy", "gift", "redeem", "rates")
 
 
 def _balance_of(tx: Transaction, name: str) -> dict[str, Any]:
@@ -254,6 +254,8 @@ class History:
 def history(path: Path, account: str | None = None, kind: str | None = None, limit: int | None = None) -> History:
     if limit is not None and limit < 1:
         raise BadInput(f"--limit must be a positive whole number, not {limit}")
+    if kind is not None and kind not in KINDS:
+        raise BadInput(f"unknown kind {kind!r}; the kinds are {', '.join(KINDS)}", code="unknown_kind")
     with _reading(path) as book:
         name = None if account is None else _known_account(book, account)
         return History(book.transactions(name, kind, limit), book.currency)
