@@ -200,7 +200,7 @@ class RatesChangeResult:
             "at": None if tx is None else tx.at,
             "source": self.outcome.source,
             "changed": tx is not None,
-            "changes": [dict(change) for change in self.outcome.changes],
+            "changes": [{"key": c["key"], "from": c.get("from"), "to": c.get("to")} for c in self.outcome.changes],
             "replayed": self.outcome.replayed,
         }
 
@@ -246,11 +246,18 @@ def rates_export(path: Path, file: Path) -> RatesExport:
     from coinpurse.storage import read_book
     from coinpurse.storage.atomic import write_atomic
 
+    suffix = file.suffix.lower()
+    if suffix not in (".toml", ".json"):
+        raise BadInput(f"{file}: rates are exported as .toml (commented) or .json, not {suffix or '(no suffix)'!r}", code="unknown_suffix")
     rates = read_book(path).rates
-    text = rates_to_toml(rates, source=path.name)
-    if file.suffix.lower() != ".toml":
-        raise BadInput(f"{file}: rates are exported as TOML; name the file .toml", code="unknown_suffix")
-    write_atomic(file, text.encode())
+    if suffix == ".toml":
+        text = rates_to_toml(rates, source=path.name)
+    else:
+        text = json.dumps(rates.to_dict(), ensure_ascii=False, indent=2) + "\n"
+    try:
+        write_atomic(file, text.encode())
+    except CoinpurseError as error:
+        raise BadInput(error.message, code="write_failed") from None
     return RatesExport(file, text)
 
 

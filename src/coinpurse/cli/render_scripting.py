@@ -13,7 +13,7 @@ def _shown(value: Any) -> str:
 
 
 def change_lines(changes: Any) -> list[str]:
-    return [f"{c['key']}: {_shown(c['from'])} → {_shown(c['to'])}" for c in changes]
+    return [f"{c['key']}: {_shown(c.get('from'))} → {_shown(c.get('to'))}" for c in changes]
 
 
 def show_rates_change(result: RatesChangeResult) -> None:

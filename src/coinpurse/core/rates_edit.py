@@ -203,5 +203,7 @@ class RatesChange:
 
 def plan_rates(book: Book, change: RatesChange, new: Rates) -> Plan:
     """A rates transaction: no postings; the details say what changed from what to what."""
-    details = {"source": change.source, "changes": diff(book.rates, new)}
+    # Stored without the None of an added or removed key: TOML ledgers have no null.
+    changes = [{name: value for name, value in c.items() if value is not None} for c in diff(book.rates, new)]
+    details = {"source": change.source, "changes": changes}
     return Plan("rates", change.key(), new.to_dict(), (), details, {}, new_rates=new)
