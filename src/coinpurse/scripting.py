@@ -326,3 +326,51 @@ def demo(path: Path, force: bool = False, now: str | None = None) -> DemoResult:
         currency = book.currency
     report = ApplyReport(Path("demo"), path, results, currency, False)
     return DemoResult(report, balances(path))
+
+
+# export
+
+
+@dataclass(frozen=True)
+class ExportResult:
+    format: str
+    text: str
+    file: Path | None
+    transactions: int
+    postings: int
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "format": self.format,
+            "file": None if self.file is None else str(self.file),
+            "transactions": self.transactions,
+            "postings": self.postings,
+            "bytes": len(self.text.encode()),
+        }
+
+
+def export(path: Path, format: str = "journal", output: Path | None = None) -> ExportResult:
+    """The whole history as CSV, an hledger/ledger-cli journal, or JSON; written to ``output`` if given."""
+    from coinpurse.core import export as formats
+    from coinpurse.storage import damaged_records_named, read_book
+
+    if format not in formats.FORMATS:
+        raise BadInput(f"unknown export format {format!r}; the formats are {', '.join(formats.FORMATS)}", code="unknown_format")
+    with damaged_records_named(path):
+        book = read_book(path)
+        transactions = list(book.iter_transactions())
+    if format == "csv":
+        text = formats.to_csv(transactions)
+    elif format == "journal":
+        text = formats.to_journal(transactions, path.name)
+    else:
+        text = formats.to_json(transactions, book.currency)
+    if output is not None:
+        from coinpurse.storage.atomic import write_atomic
+
+        try:
+            write_atomic(output, text.encode())
+        except CoinpurseError as error:
+            raise BadInput(f"{output}: {error.message}", code="write_failed") from None
+    postings = sum(len(tx.postings) for tx in transactions)
+    return ExportResult(format, text, output, len(transactions), postings)
