@@ -129,6 +129,15 @@ def test_json_export_holds_every_transaction(cli, tmp_path) -> None:
     assert data["currency"] == "USD"
 
 
+def test_the_format_follows_the_output_suffix(json_cli, tmp_path) -> None:
+    json_cli("buy", "alice", "700")
+    assert json_cli.json("export", "-o", str(tmp_path / "x.csv"))["format"] == "csv"
+    assert json_cli.json("export", "-o", str(tmp_path / "x.json"))["format"] == "json"
+    assert json_cli.json("export", "-o", str(tmp_path / "x.journal"))["format"] == "journal"
+    assert json_cli.json("export", "-o", str(tmp_path / "x.txt"), "--format", "csv")["format"] == "csv"
+    assert (tmp_path / "x.csv").read_text().startswith("id,at,kind")
+
+
 def test_export_refusals(cli, tmp_path) -> None:
     cli("buy", "alice", "700")
     before = cli.ledger.read_bytes()

@@ -22,7 +22,14 @@ class Format(str, Enum):
 @handles_errors
 def export(
     ctx: typer.Context,
-    format: Annotated[Format, typer.Option("--format", "-f", help="csv (a row per posting), journal (hledger, ledger-cli) or json.")] = Format.journal,
+    format: Annotated[
+        Format | None,
+        typer.Option(
+            "--format", "-f",
+            help="csv (a row per posting), journal (hledger, ledger-cli) or json. Default: from -o's suffix, else journal.",
+            show_default=False,
+        ),
+    ] = None,
     output: Annotated[Path | None, typer.Option("--output", "-o", help="Write to FILE instead of stdout.", show_default=False)] = None,
     as_json: JsonOption = False,
 ) -> None:
@@ -32,7 +39,8 @@ def export(
 
     if as_json and output is None:
         raise BadInput("--json reports on the file written: give -o FILE, or use --format json for the data itself")
-    result = scripting.export(ledger_path(ctx), format.value, output)
+    chosen = format.value if format is not None else _format_of(output)
+    result = scripting.export(ledger_path(ctx), chosen, output)
     if as_json:
         from coinpurse.cli.output import emit_json
 
@@ -40,7 +48,12 @@ def export(
     elif output is None:
         sys.stdout.write(result.text)
     else:
-        sys.stdout.write(f"Wrote {result.transactions} transactions ({result.postings} postings) to {output} as {format.value}.\n")
+        sys.stdout.write(f"Wrote {result.transactions} transactions ({result.postings} postings) to {output} as {chosen}.\n")
+
+
+def _format_of(output: Path | None) -> str:
+    suffix = output.suffix.lower().lstrip(".") if output is not None else ""
+    return suffix if suffix in ("csv", "json") else "journal"
 
 
 def register(app: typer.Typer) -> None:
