@@ -23,7 +23,7 @@ def documented() -> dict[str, Any]:
     """Each `### command` heading's json block, parsed."""
     text = DOC.read_text()
     sections = {}
-    for heading, block in re.findall(r"^### (.+?)\n.*?```json\n(.*?)```", text, flags=re.S | re.M):
+    for heading, block in re.findall(r"^### (.+?)\n.*?```json\n(.*?)```", text, flags=re.DOTALL | re.MULTILINE):
         sections[heading.strip()] = json.loads(block)
     return sections
 

@@ -11,7 +11,7 @@ from typing import Any
 STREAM = "friday-live"
 
 
-def _ops() -> list[Mapping[str, Any]]:
+def _ops() -> list[dict[str, Any]]:
     ops: list[dict[str, Any]] = [
         {"kind": "buy", "account": "alice", "coins": 700},
         {"kind": "buy", "account": "bob", "coins": 17500},

@@ -104,7 +104,7 @@ def edit(data: dict[str, Any], key: str, value: object = None, *, remove: bool =
     key = key.strip()
     head, _, rest = key.partition(".")
     if head == "gift" and rest:
-        name = rest[: -len(".coins")] if rest.endswith(".coins") else rest
+        name = rest.removesuffix(".coins")
         if not remove and not rest.endswith(".coins"):
             raise _bad_key(key, " (set a gift's price with gift.NAME.coins)")
         gift = _find_gift(data, name)

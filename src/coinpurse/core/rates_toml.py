@@ -39,7 +39,7 @@ def rates_to_toml(rates: Rates, source: str = "") -> str:
         lines += [
             "",
             f"[channels.{channel.name}]",
-            f"# Where viewers buy coins. Price per coin for amounts that are not a package:",
+            "# Where viewers buy coins. Price per coin for amounts that are not a package:",
             f"coin_price = {_string(str(channel.coin_price))}",
             "# Smallest and largest custom amount, in coins.",
             f"custom_min = {channel.custom_min}",

@@ -49,8 +49,8 @@ def parse_op(raw: object) -> Op:
     required, optional = FIELDS[kind]
     for name in raw:
         if name != "kind" and name not in required and name not in optional:
-            fields = ", ".join((*required, *optional))
-            raise BadInput(f"{kind}: unknown field {name!r}; a {kind} has {fields}", code="invalid_op")
+            known = ", ".join((*required, *optional))
+            raise BadInput(f"{kind}: unknown field {name!r}; a {kind} has {known}", code="invalid_op")
     for name in required:
         if name not in raw:
             raise BadInput(f"{kind}: missing field {name!r}", code="invalid_op")

@@ -11,7 +11,7 @@ import bisect
 import json
 import re
 from collections.abc import Sequence
-from json.decoder import scanstring
+from json.decoder import scanstring  # type: ignore[attr-defined]  # exists; missing from the stubs
 
 PathKey = tuple[str | int, ...]
 
