@@ -217,3 +217,17 @@ def test_a_scenario_is_all_or_nothing(tmp_path_factory, ops) -> None:
     else:
         assert failed_at is None
         assert api.balances(together).to_dict() == api.balances(one_by_one).to_dict()
+
+
+def test_the_progress_bar_draws_only_for_long_files() -> None:
+    from coinpurse.cli.render_scripting import ProgressBar
+
+    short = ProgressBar("applying", minimum=2000)
+    short(500, 1999)
+    assert short.progress is None
+    long = ProgressBar("applying", minimum=2000)
+    long(500, 4000)
+    long(4000, 4000)
+    assert long.progress is not None
+    assert long.progress.tasks[0].completed == 4000
+    long.close()

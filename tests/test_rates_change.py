@@ -210,3 +210,18 @@ def test_diff_lists_changed_added_and_removed_keys() -> None:
         {"key": "payout.minimum", "from": "100.00", "to": "1.00"},
         {"key": "gift.Comet.coins", "from": None, "to": 9},
     ]
+
+
+def test_history_kind_is_checked(cli) -> None:
+    cli("buy", "alice", "700")
+    result = cli("history", "--kind", "refund")
+    assert result.exit_code == 2
+    assert "unknown kind 'refund'; the kinds are buy, gift, redeem, rates" in result.stderr
+
+
+def test_a_scenario_rates_op_that_changes_nothing_is_unchanged(json_cli, tmp_path) -> None:
+    scenario = tmp_path / "s.toml"
+    scenario.write_text('[[ops]]\nkind = "rates"\nset = { "payout.minimum" = "100.00" }\nremove = []\n')
+    report = json_cli.json("apply", str(scenario))
+    assert (report["unchanged"], report["written"], report["ops"][0]["status"]) == (1, False, "unchanged")
+    assert not json_cli.ledger.exists()
