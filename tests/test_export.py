@@ -153,3 +153,13 @@ def test_export_refusals(cli, tmp_path) -> None:
 def test_an_empty_ledger_exports_headers_only(json_cli) -> None:
     assert json_cli("export", "--format", "csv").stdout == "id,at,kind,account,commodity,amount\n"
     assert not json_cli.ledger.exists()
+
+
+def test_exports_never_overwrite_the_ledger(cli) -> None:
+    cli("buy", "alice", "700")
+    before = cli.ledger.read_bytes()
+    for args in (("export", "--format", "json", "-o", str(cli.ledger)), ("rates", "export", str(cli.ledger))):
+        result = cli(*args)
+        assert result.exit_code == 2
+        assert "is the ledger itself" in result.stderr
+        assert cli.ledger.read_bytes() == before

@@ -69,6 +69,12 @@ def _located(error: CoinpurseError, file: Path, line: int | None, prefix: str = 
     return located
 
 
+def _not_the_ledger(output: Path, ledger: Path) -> None:
+    """Refuse an output file that would overwrite the ledger itself."""
+    if output.resolve() == ledger.resolve():
+        raise BadInput(f"{output} is the ledger itself; write the output to another file", code="output_is_ledger")
+
+
 # apply
 
 
@@ -249,6 +255,7 @@ def rates_export(path: Path, file: Path) -> RatesExport:
     suffix = file.suffix.lower()
     if suffix not in (".toml", ".json"):
         raise BadInput(f"{file}: rates are exported as .toml (commented) or .json, not {suffix or '(no suffix)'!r}", code="unknown_suffix")
+    _not_the_ledger(file, path)
     rates = read_book(path).rates
     if suffix == ".toml":
         text = rates_to_toml(rates, source=path.name)
@@ -356,6 +363,8 @@ def export(path: Path, format: str = "journal", output: Path | None = None) -> E
 
     if format not in formats.FORMATS:
         raise BadInput(f"unknown export format {format!r}; the formats are {', '.join(formats.FORMATS)}", code="unknown_format")
+    if output is not None:
+        _not_the_ledger(output, path)
     with damaged_records_named(path):
         book = read_book(path)
         transactions = list(book.iter_transactions())
