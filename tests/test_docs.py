@@ -29,6 +29,20 @@ def _commands() -> dict[str, Any]:
     return dict(group.commands)  # type: ignore[attr-defined]
 
 
+def _leaf_commands() -> dict[str, Any]:
+    """Every runnable command by its full name, e.g. "rates set", groups included."""
+    found: dict[str, Any] = {}
+
+    def walk(prefix: str, command: Any) -> None:
+        found[prefix] = command
+        for name, sub in getattr(command, "commands", {}).items():
+            walk(f"{prefix} {name}", sub)
+
+    for name, command in _commands().items():
+        walk(name, command)
+    return found
+
+
 def _section(title: str) -> str:
     """The README text from the '## title' heading to the next '## ' heading."""
     match = re.search(rf"^## {re.escape(title)}\n(.*?)(?=^## |\Z)", README, flags=re.MULTILINE | re.DOTALL)
@@ -36,13 +50,13 @@ def _section(title: str) -> str:
     return match.group(1)
 
 
-def test_the_six_commands_are_registered() -> None:
-    assert sorted(_commands()) == ["balance", "buy", "gift", "history", "rates", "redeem"]
+def test_the_six_commands_of_the_wallet_are_registered() -> None:
+    assert {"balance", "buy", "gift", "history", "rates", "redeem"} <= set(_commands())
 
 
-@pytest.mark.parametrize("name", sorted(_commands()))
+@pytest.mark.parametrize("name", sorted(_leaf_commands()))
 def test_every_command_and_parameter_has_help_text(name: str) -> None:
-    command = _commands()[name]
+    command = _leaf_commands()[name]
     assert (command.help or "").strip(), f"{name} has no help text"
     for parameter in command.params:
         assert (getattr(parameter, "help", None) or "").strip(), f"{name} {parameter.name} has no help text"

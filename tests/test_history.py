@@ -103,7 +103,7 @@ def test_an_unknown_kind_is_bad_input(economy: Cli) -> None:
         "refund",
         exit_code=2,
         code="unknown_kind",
-        says="unknown kind 'refund': the kinds are buy, gift, redeem",
+        says="unknown kind 'refund': the kinds are buy, gift, redeem, rates",
     )
 
 

@@ -68,5 +68,5 @@ def test_the_table_for_people(cli: Cli) -> None:
     assert not cli.ledger.exists()
 
 
-def test_rates_takes_no_arguments(cli: Cli) -> None:
-    expect_usage_error(cli, "rates", "app", says="unexpected extra argument")
+def test_rates_takes_no_argument_but_a_subcommand(cli: Cli) -> None:
+    expect_usage_error(cli, "rates", "app", says="No such command")

@@ -24,7 +24,7 @@ from coinpurse.core.rules import Outcome, execute
 from coinpurse.errors import BadInput
 from coinpurse.storage import damaged_records_named, read_book, write_book
 
-KINDS = ("buy", "gift", "redeem")
+KINDS = ("buy", "gift", "redeem", "rates")
 
 
 def _balance_of(tx: Transaction, name: str) -> dict[str, Any]:

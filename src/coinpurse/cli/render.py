@@ -57,6 +57,9 @@ def receipt_line(tx: Transaction) -> str:
         if d["kept_diamonds"]:
             line += f"; {_plural(d['kept_diamonds'], 'diamond')} worth less than a cent stayed"
         return line
+    if tx.kind == "rates":
+        changes = "; ".join(f"{c['key']} {c.get('from', '(none)')} → {c.get('to', '(none)')}" for c in d.get("changes", []))
+        return f"rates ({d.get('source', 'set')}): {changes or 'no change'}"
     return str(d.get("summary", tx.kind))
 
 

@@ -251,16 +251,9 @@ def execute(book: Book, request: rq.Request, now: str, planner: Planner | None =
         plan = plan_redeem(book, request, tx_id, at[:10])
     if not is_balanced(plan.postings):  # a bug guard: never record money from nowhere
         raise AssertionError(f"unbalanced postings for {plan.kind}: {plan.postings}")
-    draft = Transaction(
-        id=tx_id,
-        kind=plan.kind,
-        at=at,
-        request=plan.request,
-        rates=plan.rates,
-        postings=plan.postings,
-        details=plan.details,
-        after=_after(plan.states),
-    )
-    tx = replace(draft, hash=chain_hash(head.hash, draft.content()))
+    after = _after(plan.states)
+    draft = Transaction(tx_id, plan.kind, at, plan.request, plan.rates, plan.postings, plan.details, after)
+    tx = Transaction(tx_id, plan.kind, at, plan.request, plan.rates, plan.postings, plan.details, after,
+                     chain_hash(head.hash, draft.content()))  # fmt: skip
     book.append(tx, plan.states, plan.new_rates)
     return Outcome(tx)

@@ -14,7 +14,7 @@ from coinpurse.cli.output import handles_errors
 def history(
     ctx: typer.Context,
     account: Annotated[str | None, typer.Argument(help="Only transactions that touch this account.", show_default=False)] = None,
-    kind: Annotated[str | None, typer.Option("--kind", help="Only this kind: buy, gift or redeem.")] = None,
+    kind: Annotated[str | None, typer.Option("--kind", help="Only this kind: buy, gift, redeem or rates.")] = None,
     limit: Annotated[int | None, typer.Option("--limit", help="Only the newest N.", min=1)] = None,
     as_json: JsonOption = False,
 ) -> None:

@@ -1,16 +1,29 @@
-"""``coinpurse rates``: packages, gifts, conversion, payout rules and who keeps what."""
+"""``coinpurse rates``: show the rates in force, and change, export or import them."""
 
 from __future__ import annotations
 
+from pathlib import Path
+from typing import Annotated
+
 import typer
 
-from coinpurse.cli.common import JsonOption, ledger_path
+from coinpurse.cli.common import IdOption, JsonOption, ledger_path
 from coinpurse.cli.output import handles_errors
 
+rates_app = typer.Typer(
+    name="rates",
+    help="Show the rates in force: packages per channel, the gift catalog, conversion and payouts.",
+    invoke_without_command=True,
+    no_args_is_help=False,
+)
 
+
+@rates_app.callback()
 @handles_errors
 def rates(ctx: typer.Context, as_json: JsonOption = False) -> None:
     """Show the rates in force: packages per channel, the gift catalog, conversion and payouts."""
+    if ctx.invoked_subcommand is not None:
+        return
     from coinpurse import api
 
     view = api.rates(ledger_path(ctx))
@@ -24,5 +37,81 @@ def rates(ctx: typer.Context, as_json: JsonOption = False) -> None:
         show_rates(view)
 
 
+def _show_change(result: object, as_json: bool) -> None:
+    if as_json:
+        from coinpurse.cli.output import emit_json
+
+        emit_json(result.to_dict())  # type: ignore[attr-defined]
+    else:
+        from coinpurse.cli.render_scripting import show_rates_change
+
+        show_rates_change(result)  # type: ignore[arg-type]
+
+
+@rates_app.command("set")
+@handles_errors
+def rates_set(
+    ctx: typer.Context,
+    pairs: Annotated[
+        list[str] | None,
+        typer.Argument(
+            metavar="[KEY VALUE]...",
+            help="Keys and values, e.g. gift.Rose.coins 2, payout.minimum 50.00, channel.web.package.700 7.49.",
+            show_default=False,
+        ),
+    ] = None,
+    remove: Annotated[
+        list[str] | None,
+        typer.Option("--remove", metavar="KEY", help="Remove a gift, package or channel, e.g. gift.Rose (repeatable).", show_default=False),
+    ] = None,
+    tx_id: IdOption = None,
+    as_json: JsonOption = False,
+) -> None:
+    """Change rates in one recorded transaction; a new gift or package key adds it."""
+    from coinpurse import scripting
+    from coinpurse.errors import BadInput
+
+    values = pairs or []
+    if len(values) % 2:
+        raise BadInput(f"give a VALUE for {values[-1]!r} (or use --remove {values[-1]} to remove it)")
+    sets = dict(zip(values[::2], values[1::2], strict=True))
+    _show_change(scripting.rates_set(ledger_path(ctx), sets, remove or [], tx_id), as_json)
+
+
+@rates_app.command("import")
+@handles_errors
+def rates_import(
+    ctx: typer.Context,
+    file: Annotated[Path, typer.Argument(help="A rates file (.toml as `rates export` writes, or .json).", show_default=False)],
+    tx_id: IdOption = None,
+    as_json: JsonOption = False,
+) -> None:
+    """Check a rates file and put it in force, recording what changed."""
+    from coinpurse import scripting
+
+    _show_change(scripting.rates_import(ledger_path(ctx), file, tx_id), as_json)
+
+
+@rates_app.command("export")
+@handles_errors
+def rates_export(
+    ctx: typer.Context,
+    file: Annotated[Path, typer.Argument(help="Where to write the rates (.toml).", show_default=False)],
+    as_json: JsonOption = False,
+) -> None:
+    """Write the rates in force as a commented TOML file to edit and import."""
+    from coinpurse import scripting
+
+    result = scripting.rates_export(ledger_path(ctx), file)
+    if as_json:
+        from coinpurse.cli.output import emit_json
+
+        emit_json(result.to_dict())
+    else:
+        import sys
+
+        sys.stdout.write(f"Wrote the rates to {result.file}; edit it, then: coinpurse rates import {result.file}\n")
+
+
 def register(app: typer.Typer) -> None:
-    app.command("rates")(rates)
+    app.add_typer(rates_app)

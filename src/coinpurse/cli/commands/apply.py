@@ -1,0 +1,46 @@
+"""``coinpurse apply``: a scenario file of operations, all or nothing, in one load and one save."""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from coinpurse.cli.common import JsonOption, ledger_path
+from coinpurse.cli.output import handles_errors
+
+
+@handles_errors
+def apply(
+    ctx: typer.Context,
+    file: Annotated[Path, typer.Argument(help="A scenario: .toml with [[ops]] tables, or .json with {\"ops\": [...]}.", show_default=False)],
+    dry_run: Annotated[bool, typer.Option("--dry-run", help="Check every op and report, but write nothing.")] = False,
+    as_json: JsonOption = False,
+) -> None:
+    """Apply a scenario's ops in order; if any is refused or invalid, none is applied."""
+    from coinpurse import scripting
+
+    progress = None
+    if not as_json and sys.stderr.isatty():
+        from coinpurse.cli.render_scripting import ProgressBar
+
+        progress = ProgressBar(f"applying {file.name}")
+    try:
+        report = scripting.apply(ledger_path(ctx), file, dry_run=dry_run, on_progress=progress)
+    finally:
+        if progress is not None:
+            progress.close()
+    if as_json:
+        from coinpurse.cli.output import emit_json
+
+        emit_json(report.to_dict())
+    else:
+        from coinpurse.cli.render_scripting import show_apply
+
+        show_apply(report)
+
+
+def register(app: typer.Typer) -> None:
+    app.command("apply")(apply)

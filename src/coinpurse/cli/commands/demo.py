@@ -1,0 +1,34 @@
+"""``coinpurse demo``: a small realistic economy, then everyone's balances."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+import typer
+
+from coinpurse.cli.common import JsonOption, ledger_path
+from coinpurse.cli.output import handles_errors
+
+
+@handles_errors
+def demo(
+    ctx: typer.Context,
+    force: Annotated[bool, typer.Option("--force", help="Add the demo to a ledger that already has accounts.")] = False,
+    as_json: JsonOption = False,
+) -> None:
+    """Fill an empty ledger with viewers, creators, a live stream of gifts and a payout."""
+    from coinpurse import scripting
+
+    result = scripting.demo(ledger_path(ctx), force)
+    if as_json:
+        from coinpurse.cli.output import emit_json
+
+        emit_json(result.to_dict())
+    else:
+        from coinpurse.cli.render_scripting import show_demo
+
+        show_demo(result)
+
+
+def register(app: typer.Typer) -> None:
+    app.command("demo")(demo)

@@ -1,0 +1,60 @@
+"""``coinpurse export``: the history as CSV, a journal hledger and ledger-cli read, or JSON."""
+
+from __future__ import annotations
+
+import sys
+from enum import Enum
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from coinpurse.cli.common import JsonOption, ledger_path
+from coinpurse.cli.output import handles_errors
+
+
+class Format(str, Enum):
+    csv = "csv"
+    journal = "journal"
+    json = "json"
+
+
+@handles_errors
+def export(
+    ctx: typer.Context,
+    format: Annotated[
+        Format | None,
+        typer.Option(
+            "--format", "-f",
+            help="csv (a row per posting), journal (hledger, ledger-cli) or json. Default: from -o's suffix, else journal.",
+            show_default=False,
+        ),
+    ] = None,
+    output: Annotated[Path | None, typer.Option("--output", "-o", help="Write to FILE instead of stdout.", show_default=False)] = None,
+    as_json: JsonOption = False,
+) -> None:
+    """Export every transaction for other tools; balances per account and commodity match coinpurse's."""
+    from coinpurse import scripting
+    from coinpurse.errors import BadInput
+
+    if as_json and output is None:
+        raise BadInput("--json reports on the file written: give -o FILE, or use --format json for the data itself")
+    chosen = format.value if format is not None else _format_of(output)
+    result = scripting.export(ledger_path(ctx), chosen, output)
+    if as_json:
+        from coinpurse.cli.output import emit_json
+
+        emit_json(result.to_dict())
+    elif output is None:
+        sys.stdout.write(result.text)
+    else:
+        sys.stdout.write(f"Wrote {result.transactions} transactions ({result.postings} postings) to {output} as {chosen}.\n")
+
+
+def _format_of(output: Path | None) -> str:
+    suffix = output.suffix.lower().lstrip(".") if output is not None else ""
+    return suffix if suffix in ("csv", "json") else "journal"
+
+
+def register(app: typer.Typer) -> None:
+    app.command("export")(export)

@@ -1,0 +1,37 @@
+"""``coinpurse init``: start a new ledger, with the default rates or a rates file."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from coinpurse.cli.common import JsonOption, ledger_path
+from coinpurse.cli.output import handles_errors
+
+
+@handles_errors
+def init(
+    ctx: typer.Context,
+    rates_file: Annotated[
+        Path | None, typer.Option("--rates", help="Rates to start with (.toml as `rates export` writes, or .json).", show_default=False)
+    ] = None,
+    as_json: JsonOption = False,
+) -> None:
+    """Create a new ledger; refuses (exit 1) if the ledger file exists."""
+    from coinpurse import scripting
+
+    result = scripting.init(ledger_path(ctx), rates_file)
+    if as_json:
+        from coinpurse.cli.output import emit_json
+
+        emit_json(result.to_dict())
+    else:
+        from coinpurse.cli.render_scripting import show_init
+
+        show_init(result)
+
+
+def register(app: typer.Typer) -> None:
+    app.command("init")(init)

@@ -1,0 +1,209 @@
+"""Changing rates: dotted keys, edits checked by the same validation as a ledger's rates, and the diff.
+
+A rate is addressed by a dotted key (see ``KEY_FORMS``). An edit works on the
+plain dict form of the rates and is then validated whole by ``rates_from_dict``,
+so a change can never leave rates a ledger would refuse to load.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Any
+
+from coinpurse.core.book import Book
+from coinpurse.core.names import check_tx_id, did_you_mean
+from coinpurse.core.rates import Rates, rates_from_dict
+from coinpurse.core.rules import Plan
+from coinpurse.errors import BadInput
+
+KEY_FORMS = (
+    "gift.NAME.coins",
+    "channel.CHANNEL.package.COINS",
+    "channel.CHANNEL.coin_price",
+    "channel.CHANNEL.custom_min",
+    "channel.CHANNEL.custom_max",
+    "conversion.diamonds_per_coin",
+    "payout.cash_per_diamond",
+    "payout.minimum",
+    "payout.daily_maximum",
+    "payout.fee_percent",
+)
+REMOVABLE_FORMS = ("gift.NAME", "channel.CHANNEL.package.COINS", "channel.CHANNEL")
+_CHANNEL_FIELDS = ("coin_price", "custom_min", "custom_max")
+_PAYOUT_FIELDS = ("cash_per_diamond", "minimum", "daily_maximum", "fee_percent")
+
+
+def _bad_key(key: str, why: str = "") -> BadInput:
+    forms = ", ".join(KEY_FORMS)
+    return BadInput(f"unknown rate key {key!r}{why}; the keys are {forms}", code="invalid_rates")
+
+
+def flatten(rates: Rates) -> dict[str, Any]:
+    """Every rate by its dotted key; cash and ratios as strings, counts as integers."""
+    flat: dict[str, Any] = {}
+    for channel in rates.channels:
+        prefix = f"channel.{channel.name}"
+        flat[f"{prefix}.coin_price"] = str(channel.coin_price)
+        flat[f"{prefix}.custom_min"] = channel.custom_min
+        flat[f"{prefix}.custom_max"] = channel.custom_max
+        for package in channel.packages:
+            flat[f"{prefix}.package.{package.coins}"] = str(package.price)
+    for gift in rates.gifts:
+        flat[f"gift.{gift.name}.coins"] = gift.coins
+    flat["conversion.diamonds_per_coin"] = str(rates.diamonds_per_coin)
+    payout = rates.payout
+    for name in _PAYOUT_FIELDS:
+        flat[f"payout.{name}"] = str(getattr(payout, name))
+    return flat
+
+
+def diff(before: Rates, after: Rates) -> list[dict[str, Any]]:
+    """What changed, key by key: ``{"key", "from", "to"}``; ``None`` for added or removed."""
+    old, new = flatten(before), flatten(after)
+    changes = []
+    for key in [*old, *(k for k in new if k not in old)]:
+        if old.get(key) != new.get(key):
+            changes.append({"key": key, "from": old.get(key), "to": new.get(key)})
+    return changes
+
+
+def _value(raw: object, key: str) -> object:
+    """A value from a command line or a file: text, a whole number, never a float or bool."""
+    if isinstance(raw, bool) or not isinstance(raw, (str, int)):
+        raise BadInput(f"{key}: the value must be a whole number or a decimal string, not {raw!r}", code="invalid_rates")
+    return raw.strip() if isinstance(raw, str) else raw
+
+
+def _find_gift(data: dict[str, Any], name: str) -> dict[str, Any] | None:
+    wanted = " ".join(name.split()).casefold()
+    for gift in data["gifts"]:
+        if gift["name"].casefold() == wanted:
+            return gift  # type: ignore[no-any-return]
+    return None
+
+
+def _channel(data: dict[str, Any], name: str, key: str) -> dict[str, Any]:
+    channel = data["channels"].get(name)
+    if channel is None:
+        hint = did_you_mean(name, data["channels"])
+        raise BadInput(f"{key}: no channel {name!r}{hint}", code="invalid_rates")
+    return channel  # type: ignore[no-any-return]
+
+
+def _package_coins(text: str, key: str) -> int:
+    if not text.isdecimal():
+        raise _bad_key(key, f": {text!r} is not a package size in coins")
+    return int(text)
+
+
+def edit(data: dict[str, Any], key: str, value: object = None, *, remove: bool = False) -> None:
+    """Apply one set or removal to the dict form of rates (validated later, all at once)."""
+    if not isinstance(key, str) or not key.strip():
+        raise _bad_key(str(key))
+    key = key.strip()
+    head, _, rest = key.partition(".")
+    if head == "gift" and rest:
+        name = rest.removesuffix(".coins")
+        if not remove and not rest.endswith(".coins"):
+            raise _bad_key(key, " (set a gift's price with gift.NAME.coins)")
+        gift = _find_gift(data, name)
+        if remove:
+            if gift is None:
+                raise BadInput(f"{key}: no gift {name!r} to remove{did_you_mean(name, [g['name'] for g in data['gifts']])}", code="invalid_rates")
+            data["gifts"].remove(gift)
+        elif gift is None:
+            data["gifts"].append({"name": name, "coins": _value(value, key)})
+        else:
+            gift["coins"] = _value(value, key)
+        return
+    if head == "channel" and rest:
+        parts = rest.split(".")
+        channel = _channel(data, parts[0], key)
+        if len(parts) == 1 and remove:
+            del data["channels"][parts[0]]
+            return
+        if len(parts) == 3 and parts[1] == "package":
+            coins = _package_coins(parts[2], key)
+            packages = channel["packages"]
+            existing = next((p for p in packages if p["coins"] == coins), None)
+            if remove:
+                if existing is None:
+                    raise BadInput(f"{key}: {parts[0]} has no package of {coins} coins", code="invalid_rates")
+                packages.remove(existing)
+            elif existing is None:
+                packages.append({"coins": coins, "price": _value(value, key)})
+            else:
+                existing["price"] = _value(value, key)
+            return
+        if len(parts) == 2 and parts[1] in _CHANNEL_FIELDS and not remove:
+            channel[parts[1]] = _value(value, key)
+            return
+        raise _bad_key(key, " (only gifts, packages and channels can be removed)" if remove else "")
+    if head == "conversion" and rest == "diamonds_per_coin" and not remove:
+        data["conversion"]["diamonds_per_coin"] = _value(value, key)
+        return
+    if head == "payout" and rest in _PAYOUT_FIELDS and not remove:
+        data["payout"][rest] = _value(value, key)
+        return
+    raise _bad_key(key, " (only gifts, packages and channels can be removed)" if remove else "")
+
+
+def edited(rates: Rates, sets: Mapping[str, object], removes: tuple[str, ...]) -> Rates:
+    """New rates after the removals, then the sets; BadInput naming the key if anything is invalid."""
+    import copy
+
+    data = copy.deepcopy(rates.to_dict())
+    for key in removes:
+        edit(data, key, remove=True)
+    for key, value in sets.items():
+        edit(data, key, value)
+    return rates_from_dict(data)
+
+
+@dataclass(frozen=True)
+class RatesChange:
+    """A request to change rates: some keys set and removed, or a whole new set of rates."""
+
+    sets: tuple[tuple[str, str], ...] = ()
+    removes: tuple[str, ...] = ()
+    replacement: Rates | None = None  # a whole file imported
+    source: str = "set"  # set, import or init
+    id: str | None = None
+    kind = "rates"
+
+    @classmethod
+    def make(cls, sets: Mapping[str, object] | None = None, removes: object = (), id: object = None) -> RatesChange:
+        if isinstance(removes, str) or not isinstance(removes, (list, tuple)):
+            raise BadInput(f"remove must be a list of rate keys, not {removes!r}", code="invalid_rates")
+        set_pairs = tuple((str(key), str(_value(value, str(key)))) for key, value in (sets or {}).items())
+        if not set_pairs and not removes:
+            raise BadInput("a rates change needs at least one key to set or remove", code="invalid_rates")
+        return cls(set_pairs, tuple(str(key) for key in removes), None, "set", None if id is None else check_tx_id(id))
+
+    @classmethod
+    def replace_all(cls, rates: Rates, source: str = "import", id: object = None) -> RatesChange:
+        return cls((), (), rates, source, None if id is None else check_tx_id(id))
+
+    def key(self) -> dict[str, Any]:
+        if self.replacement is not None:
+            return {self.source: self.replacement.to_dict()}
+        data: dict[str, Any] = {}
+        if self.removes:
+            data["remove"] = list(self.removes)
+        if self.sets:
+            data["set"] = dict(self.sets)
+        return data
+
+    def new_rates(self, current: Rates) -> Rates:
+        if self.replacement is not None:
+            return self.replacement
+        return edited(current, dict(self.sets), self.removes)
+
+
+def plan_rates(book: Book, change: RatesChange, new: Rates) -> Plan:
+    """A rates transaction: no postings; the details say what changed from what to what."""
+    # Stored without the None of an added or removed key: TOML ledgers have no null.
+    changes = [{name: value for name, value in c.items() if value is not None} for c in diff(book.rates, new)]
+    details = {"source": change.source, "changes": changes}
+    return Plan("rates", change.key(), new.to_dict(), (), details, {}, new_rates=new)

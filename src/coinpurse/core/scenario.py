@@ -1,0 +1,139 @@
+"""Scenarios: an ordered list of operations applied to one book, all or nothing.
+
+A scenario is ``{"ops": [{"kind": ..., fields...}, ...]}`` as read from TOML or
+JSON. Each op's fields are the command's arguments and options. Parsing checks
+every op before any runs; running stops at the first failure, and the caller
+then drops the in-memory book, so nothing of a failed scenario is written.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from coinpurse.core import requests as rq
+from coinpurse.core.book import Book
+from coinpurse.core.model import Transaction
+from coinpurse.core.rates_edit import RatesChange, diff, plan_rates
+from coinpurse.core.rules import execute
+from coinpurse.errors import BadInput, CoinpurseError
+
+# kind -> (required fields, optional fields)
+FIELDS: dict[str, tuple[tuple[str, ...], tuple[str, ...]]] = {
+    "buy": (("account", "coins"), ("channel", "id")),
+    "gift": (("sender", "recipient", "gift"), ("count", "stream", "id")),
+    "redeem": (("account",), ("diamonds", "all", "id")),
+    "rates": ((), ("set", "remove", "id")),
+}
+
+Op = rq.Buy | rq.Gift | rq.Redeem | RatesChange
+
+
+class OpFailed(Exception):
+    """Op number ``index`` (counted from 1) failed with ``error``."""
+
+    def __init__(self, index: int, error: CoinpurseError) -> None:
+        super().__init__(index, error)
+        self.index = index
+        self.error = error
+
+
+def parse_op(raw: object) -> Op:
+    if not isinstance(raw, Mapping):
+        raise BadInput(f"an op must be a table with a 'kind', not {type(raw).__name__}", code="invalid_op")
+    kind = raw.get("kind")
+    if kind not in FIELDS:
+        known = ", ".join(FIELDS)
+        raise BadInput(f"unknown kind {kind!r}; the kinds are {known}", code="invalid_op")
+    required, optional = FIELDS[kind]
+    for name in raw:
+        if name != "kind" and name not in required and name not in optional:
+            known = ", ".join((*required, *optional))
+            raise BadInput(f"{kind}: unknown field {name!r}; a {kind} has {known}", code="invalid_op")
+    for name in required:
+        if name not in raw:
+            raise BadInput(f"{kind}: missing field {name!r}", code="invalid_op")
+    fields = {name: value for name, value in raw.items() if name != "kind"}
+    if kind == "buy":
+        return rq.Buy.make(**fields)
+    if kind == "gift":
+        return rq.Gift.make(**fields)
+    if kind == "redeem":
+        return rq.Redeem.make(**fields)
+    sets = fields.get("set", {})
+    if not isinstance(sets, Mapping):
+        raise BadInput("rates: 'set' must be a table of rate keys and values", code="invalid_op")
+    return RatesChange.make(sets, fields.get("remove", []), fields.get("id"))
+
+
+def parse_ops(document: object) -> list[Op]:
+    """Every op checked for shape and values; OpFailed names the first bad one."""
+    if not isinstance(document, Mapping) or set(document) != {"ops"}:
+        extra = sorted(set(document) - {"ops"}) if isinstance(document, Mapping) else []
+        why = f"unknown top-level key {extra[0]!r}" if extra else "no 'ops' list"
+        raise BadInput(f"not a scenario: {why}; a scenario holds only an ordered list 'ops'", code="invalid_scenario")
+    raw_ops = document["ops"]
+    if not isinstance(raw_ops, list):
+        raise BadInput("not a scenario: 'ops' must be a list", code="invalid_scenario")
+    ops: list[Op] = []
+    for index, raw in enumerate(raw_ops, start=1):
+        try:
+            ops.append(parse_op(raw))
+        except CoinpurseError as error:
+            raise OpFailed(index, error) from None
+    return ops
+
+
+@dataclass(frozen=True)
+class OpResult:
+    """What one op did: its transaction, or none for a rates change that changed nothing."""
+
+    kind: str
+    transaction: Transaction | None
+    replayed: bool = False
+    changes: Sequence[dict[str, Any]] = ()
+    source: str = ""
+
+
+def run_one(book: Book, op: Op, now: str) -> OpResult:
+    if not isinstance(op, RatesChange):
+        outcome = execute(book, op, now)
+        return OpResult(op.kind, outcome.transaction, outcome.replayed)
+    return change_rates(book, op, now)
+
+
+def change_rates(book: Book, change: RatesChange, now: str) -> OpResult:
+    """Record a rates change; a change to what is already in force records nothing (except at init)."""
+    if change.id is not None and book.find(change.id) is not None:
+        # Replays, or refuses an id used for something else; the planner never runs.
+        outcome = execute(book, change, now, planner=_never)  # type: ignore[arg-type]  # a request by shape
+        tx = outcome.transaction
+        return OpResult("rates", tx, True, tx.details.get("changes", []), change.source)
+    new = change.new_rates(book.rates)
+    changes = diff(book.rates, new)
+    if not changes and change.source != "init":
+        return OpResult("rates", None, False, [], change.source)
+    outcome = execute(book, change, now, planner=lambda b, tx_id, at: plan_rates(b, change, new))  # type: ignore[arg-type]
+    return OpResult("rates", outcome.transaction, outcome.replayed, changes, change.source)
+
+
+def _never(book: Book, tx_id: str, at: str) -> Any:
+    raise AssertionError("a replayed rates change is never planned")
+
+
+Progress = Callable[[int, int], None]
+
+
+def run(book: Book, ops: Sequence[Op], now: str, on_progress: Progress | None = None, every: int = 500) -> list[OpResult]:
+    """Apply the ops in order to ``book``; OpFailed names the first that fails (the book is then spoiled)."""
+    results: list[OpResult] = []
+    total = len(ops)
+    for index, op in enumerate(ops, start=1):
+        try:
+            results.append(run_one(book, op, now))
+        except CoinpurseError as error:
+            raise OpFailed(index, error) from None
+        if on_progress is not None and (index % every == 0 or index == total):
+            on_progress(index, total)
+    return results

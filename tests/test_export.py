@@ -1,0 +1,165 @@
+"""`coinpurse export`: CSV, JSON, and a journal that the real hledger and ledger-cli balance like coinpurse."""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+import shutil
+import subprocess
+from decimal import Decimal
+from pathlib import Path
+
+import pytest
+
+from coinpurse.core.export import balances_by_account, journal_account
+from coinpurse.storage import read_book
+
+TOOLS = [tool for tool in ("hledger", "ledger") if shutil.which(tool)]
+
+
+def build_economy(cli) -> None:
+    """Every kind of posting, including sub-cent cash from a payout rate that does not divide evenly."""
+    for args in (
+        ("buy", "alice", "700"),
+        ("buy", "bob", "17500", "--channel", "web"),
+        ("buy", "bob", "1234"),  # a custom amount
+        ("gift", "alice", "mia", "rose", "-n", "5", "--stream", "launch; day|1"),
+        ("gift", "bob", "mia", "interstellar"),
+        ("rates", "set", "payout.cash_per_diamond", "0.0037", "payout.fee_percent", "2.5", "payout.minimum", "1.00"),
+        ("gift", "bob", "noah", "galaxy", "-n", "3"),
+        ("redeem", "mia", "--all"),
+        ("redeem", "noah", "2999"),
+    ):
+        result = cli(*args)
+        assert result.exit_code == 0, (args, result.stderr)
+
+
+def coinpurse_balances(ledger: Path) -> dict[tuple[str, str], Decimal]:
+    """What coinpurse holds per (journal account, commodity), zeros left out as the tools do."""
+    book = read_book(ledger)
+    found: dict[tuple[str, str], Decimal] = {}
+    for name, state in book.all_accounts().items():
+        for commodity, amount in (("COIN", state.coins), ("DIAMOND", state.diamonds), (book.currency, state.cash)):
+            if amount:
+                found[(journal_account(name), commodity)] = Decimal(amount)
+    return found
+
+
+def tool_balances(tool: str, journal: Path) -> dict[tuple[str, str], Decimal]:
+    if tool == "hledger":
+        command = ["hledger", "-f", str(journal), "bal", "-O", "csv", "--flat", "-N", "--layout=bare"]
+        out = subprocess.run(command, capture_output=True, text=True, check=True).stdout
+        rows = list(csv.reader(io.StringIO(out)))
+        assert rows[0] == ["account", "commodity", "balance"]
+        return {(a, c): Decimal(b) for a, c, b in rows[1:] if Decimal(b)}
+    command = [
+        "ledger", "-f", str(journal), "bal", "--flat", "--no-total", "--group-by", "commodity", "--no-titles",
+        "--balance-format", "%(account)\t%(commodity(display_total))\t%(quantity(display_total))\n",
+    ]  # fmt: skip
+    out = subprocess.run(command, capture_output=True, text=True, check=True).stdout
+    found = {}
+    for line in out.splitlines():
+        if line.strip():
+            account, commodity, amount = line.split("\t")
+            if Decimal(amount):
+                found[(account, commodity)] = Decimal(amount)
+    return found
+
+
+def test_the_journal_is_balanced_by_the_real_tools_exactly_as_coinpurse(json_cli, tmp_path) -> None:
+    if not TOOLS:
+        pytest.skip("neither hledger nor ledger is installed (Debian packages hledger, ledger; .ci/run installs them)")
+    build_economy(json_cli)
+    journal = tmp_path / "economy.journal"
+    assert json_cli("export", "--format", "journal", "-o", str(journal)).exit_code == 0
+    expected = coinpurse_balances(json_cli.ledger)
+    assert any(commodity == "USD" and amount % Decimal("0.01") for (_, commodity), amount in expected.items())
+    assert ("users:alice", "COIN") in expected and ("platform:rounding", "USD") in expected
+    for tool in TOOLS:
+        assert tool_balances(tool, journal) == expected, tool
+
+
+def test_the_journal_shape(json_cli) -> None:
+    build_economy(json_cli)
+    text = json_cli("export").stdout
+    entry = text.split("\n\n")[1]
+    assert entry.splitlines() == [
+        "2026-03-01 (tx-1) alice buys 700 coins on app",
+        "    ; id: tx-1",
+        "    ; kind: buy",
+        "    ; time: 2026-03-01T12:00:00Z",
+        "    users:alice            700 COIN",
+        "    platform:coin-issue    -700 COIN",
+        "    users:alice            -9.99 USD",
+        "    platform:revenue       9.99 USD",
+    ]
+    assert "alice sends 5 x Rose to mia on stream launch, day/1" in text  # ';' and '|' mean something there
+    assert "; 2026-03-01 (tx-6) rates set: payout.cash_per_diamond 0.005 to 0.0037" in text
+
+
+def test_every_journal_entry_balances_per_commodity(json_cli) -> None:
+    build_economy(json_cli)
+    book = read_book(json_cli.ledger)
+    totals = balances_by_account(book.iter_transactions())
+    by_commodity: dict[str, Decimal] = {}
+    for (_, commodity), amount in totals.items():
+        by_commodity[commodity] = by_commodity.get(commodity, Decimal(0)) + amount
+    assert set(by_commodity.values()) == {0}
+    assert {k: Decimal(v) for k, v in totals.items() if v} == coinpurse_balances(json_cli.ledger)
+
+
+def test_csv_has_a_row_per_posting(cli) -> None:
+    build_economy(cli)
+    rows = list(csv.DictReader(io.StringIO(cli("export", "--format", "csv").stdout)))
+    history = cli.json("history")["transactions"]
+    assert len(rows) == sum(len(tx["postings"]) for tx in history)
+    assert rows[0] == {"id": "tx-1", "at": "2026-03-01T12:00:00Z", "kind": "buy", "account": "alice", "commodity": "COIN", "amount": "700"}
+    usd = sum(Decimal(r["amount"]) for r in rows if r["commodity"] == "USD")
+    assert usd == 0
+
+
+def test_json_export_holds_every_transaction(cli, tmp_path) -> None:
+    build_economy(cli)
+    target = tmp_path / "out.json"
+    report = cli.json("export", "--format", "json", "-o", str(target))
+    data = json.loads(target.read_text())
+    assert report["transactions"] == len(data["transactions"]) == 9
+    assert data["transactions"] == cli.json("history")["transactions"]
+    assert data["currency"] == "USD"
+
+
+def test_the_format_follows_the_output_suffix(json_cli, tmp_path) -> None:
+    json_cli("buy", "alice", "700")
+    assert json_cli.json("export", "-o", str(tmp_path / "x.csv"))["format"] == "csv"
+    assert json_cli.json("export", "-o", str(tmp_path / "x.json"))["format"] == "json"
+    assert json_cli.json("export", "-o", str(tmp_path / "x.journal"))["format"] == "journal"
+    assert json_cli.json("export", "-o", str(tmp_path / "x.txt"), "--format", "csv")["format"] == "csv"
+    assert (tmp_path / "x.csv").read_text().startswith("id,at,kind")
+
+
+def test_export_refusals(cli, tmp_path) -> None:
+    cli("buy", "alice", "700")
+    before = cli.ledger.read_bytes()
+    no_file = cli("export", "--json")
+    assert no_file.exit_code == 2 and "give -o FILE" in no_file.stderr
+    bad = cli("export", "--format", "xml")
+    assert bad.exit_code == 2
+    folder = cli("export", "-o", str(tmp_path / "missing" / "x.journal"))
+    assert folder.exit_code == 2
+    assert cli.ledger.read_bytes() == before
+
+
+def test_an_empty_ledger_exports_headers_only(json_cli) -> None:
+    assert json_cli("export", "--format", "csv").stdout == "id,at,kind,account,commodity,amount\n"
+    assert not json_cli.ledger.exists()
+
+
+def test_exports_never_overwrite_the_ledger(cli) -> None:
+    cli("buy", "alice", "700")
+    before = cli.ledger.read_bytes()
+    for args in (("export", "--format", "json", "-o", str(cli.ledger)), ("rates", "export", str(cli.ledger))):
+        result = cli(*args)
+        assert result.exit_code == 2
+        assert "is the ledger itself" in result.stderr
+        assert cli.ledger.read_bytes() == before

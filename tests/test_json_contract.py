@@ -1,0 +1,202 @@
+"""Every command's --json output against docs/json.md, key for key and type for type."""
+
+from __future__ import annotations
+
+import json
+import re
+from pathlib import Path
+from typing import Any
+
+import pytest
+import typer.main
+
+from coinpurse.cli import app
+
+DOC = Path(__file__).resolve().parent.parent / "docs" / "json.md"
+EXAMPLES = Path(__file__).resolve().parent.parent / "examples"
+
+_DECIMAL = re.compile(r"-?\d+(\.\d+)?")
+_TIME = re.compile(r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ")
+
+
+def documented() -> dict[str, Any]:
+    """Each `### command` heading's json block, parsed."""
+    text = DOC.read_text()
+    sections = {}
+    for heading, block in re.findall(r"^### (.+?)\n.*?```json\n(.*?)```", text, flags=re.DOTALL | re.MULTILINE):
+        sections[heading.strip()] = json.loads(block)
+    return sections
+
+
+SHAPES = documented()
+
+
+def _is(value: Any, name: str) -> bool:
+    if name == "string":
+        return isinstance(value, str)
+    if name in ("money", "decimal"):
+        return isinstance(value, str) and _DECIMAL.fullmatch(value) is not None
+    if name == "time":
+        return isinstance(value, str) and _TIME.fullmatch(value) is not None
+    if name == "integer":
+        return isinstance(value, int) and not isinstance(value, bool)
+    if name == "boolean":
+        return isinstance(value, bool)
+    if name == "null":
+        return value is None
+    if name == "object":
+        return isinstance(value, dict)
+    raise AssertionError(f"docs/json.md uses an undefined type {name!r}")
+
+
+def problems(value: Any, shape: Any, where: str = "$") -> list[str]:
+    """Where ``value`` departs from the documented ``shape``."""
+    if isinstance(shape, str):
+        if any(_is(value, name) for name in shape.split("|")):
+            return []
+        return [f"{where}: {value!r} is not {shape}"]
+    if isinstance(shape, list):
+        if not isinstance(value, list):
+            return [f"{where}: expected a list, got {type(value).__name__}"]
+        return [p for i, item in enumerate(value) for p in problems(item, shape[0], f"{where}[{i}]")]
+    if not isinstance(value, dict):
+        return [f"{where}: expected an object, got {type(value).__name__}"]
+    if set(shape) == {"*"}:
+        return [p for key, item in value.items() for p in problems(item, shape["*"], f"{where}.{key}")]
+    found = []
+    if set(value) != set(shape):
+        missing, extra = sorted(set(shape) - set(value)), sorted(set(value) - set(shape))
+        found.append(f"{where}: undocumented keys {extra}, documented keys missing {missing}")
+    for key in set(value) & set(shape):
+        found += problems(value[key], shape[key], f"{where}.{key}")
+    return found
+
+
+def conforms(value: Any, section: str) -> None:
+    assert section in SHAPES, f"docs/json.md has no ### {section} section"
+    assert problems(value, SHAPES[section]) == []
+
+
+def leaf_commands() -> set[str]:
+    names: set[str] = set()
+
+    def walk(command: Any, prefix: str) -> None:
+        if hasattr(command, "commands"):  # a group
+            if prefix:
+                names.add(prefix)  # a group that shows something on its own, such as `rates`
+            for name, sub in command.commands.items():
+                walk(sub, f"{prefix} {name}".strip())
+        else:
+            names.add(prefix)
+
+    walk(typer.main.get_command(app), "")
+    return names
+
+
+def test_every_command_has_a_documented_shape() -> None:
+    documented_commands = {heading.split()[0] if heading.startswith("balance") else heading for heading in SHAPES}
+    assert leaf_commands() <= documented_commands
+    assert "error" in SHAPES
+
+
+def test_the_checker_catches_drift() -> None:
+    shape = SHAPES["buy"]
+    good = {
+        "id": "tx-1", "kind": "buy", "at": "2026-03-01T12:00:00Z", "account": "a1", "coins": 70, "channel": "app",
+        "price": "0.99", "currency": "USD", "package": True, "balance": {"account": "a1", "coins": 70, "diamonds": 0},
+        "replayed": False,
+    }  # fmt: skip
+    assert problems(good, shape) == []
+    assert problems({**good, "price": 0.99}, shape)  # a float where money must be a string
+    assert problems({**good, "coins": "70"}, shape)
+    assert problems({**good, "extra": 1}, shape)
+    assert problems({k: v for k, v in good.items() if k != "id"}, shape)
+    assert problems({**good, "at": "yesterday"}, shape)
+
+
+@pytest.fixture
+def economy(json_cli, tmp_path):
+    """A ledger where every kind of output has something to show, and every list is non-empty."""
+    cli = json_cli
+    for args in (
+        ("init",),
+        ("buy", "alice", "700"),
+        ("buy", "bob", "17500", "--channel", "web"),
+        ("buy", "bob", "17500"),
+        ("gift", "bob", "mia", "interstellar", "-n", "2", "--stream", "launch"),
+    ):
+        assert cli(*args).exit_code == 0, args
+    return cli
+
+
+def run_json(cli, *args: str) -> Any:
+    result = cli(*args, "--json")
+    assert result.exit_code == 0, result.stderr
+    return json.loads(result.stdout)
+
+
+def test_operation_commands_match_the_doc(economy) -> None:
+    conforms(run_json(economy, "buy", "alice", "70"), "buy")
+    conforms(run_json(economy, "gift", "alice", "mia", "rose", "-n", "3"), "gift")
+    conforms(run_json(economy, "gift", "alice", "mia", "rose", "--stream", "s"), "gift")
+    conforms(run_json(economy, "redeem", "mia", "20000"), "redeem")
+
+
+def test_reading_commands_match_the_doc(economy) -> None:
+    conforms(run_json(economy, "balance", "alice"), "balance ACCOUNT")
+    everyone = run_json(economy, "balance")
+    assert everyone["accounts"]
+    conforms(everyone, "balance")
+    rates = run_json(economy, "rates")
+    assert rates["platform"] and rates["packages"]
+    conforms(rates, "rates")
+    history = run_json(economy, "history")
+    assert {tx["kind"] for tx in history["transactions"]} == {"rates", "buy", "gift"}
+    conforms(history, "history")
+
+
+def test_rates_commands_match_the_doc(economy, tmp_path) -> None:
+    changed = run_json(economy, "rates", "set", "gift.Comet.coins", "9", "--remove", "gift.Lion", "payout.minimum", "5.00")
+    assert len(changed["changes"]) == 3
+    conforms(changed, "rates set")
+    conforms(run_json(economy, "rates", "set", "payout.minimum", "5.00"), "rates set")  # unchanged: nulls
+    target = tmp_path / "rates.toml"
+    conforms(run_json(economy, "rates", "export", str(target)), "rates export")
+    target.write_text(target.read_text().replace('minimum = "5.00"', 'minimum = "6.00"'))
+    conforms(run_json(economy, "rates", "import", str(target)), "rates import")
+
+
+def test_init_matches_the_doc(json_cli, tmp_path) -> None:
+    conforms(run_json(json_cli, "init"), "init")
+    target = tmp_path / "rates.toml"
+    run_json(json_cli, "rates", "export", str(target))
+    target.write_text(target.read_text().replace('fee_percent = "0"', 'fee_percent = "1.5"'))
+    other = tmp_path / "other.json"
+    result = json_cli.runner.invoke(app, ["--ledger", str(other), "init", "--rates", str(target), "--json"])
+    data = json.loads(result.stdout)
+    assert data["rates"]["changes"]
+    conforms(data, "init")
+
+
+def test_apply_matches_the_doc_and_each_op_its_command(economy) -> None:
+    report = run_json(economy, "apply", str(EXAMPLES / "scenario.toml"))
+    conforms(report, "apply")
+    for op in report["ops"]:
+        conforms(op["result"], "rates set" if op["kind"] == "rates" else op["kind"])
+    again = run_json(economy, "apply", str(EXAMPLES / "scenario.toml"), "--dry-run")
+    conforms(again, "apply")
+
+
+def test_export_and_demo_match_the_doc(economy, tmp_path) -> None:
+    conforms(run_json(economy, "export", "-o", str(tmp_path / "out.journal")), "export")
+    demo = run_json(economy, "demo", "--force")
+    conforms(demo, "demo")
+    conforms(demo["balances"], "balance")
+
+
+def test_errors_match_the_doc(economy) -> None:
+    for args in (("gift", "alice", "mia", "lion"), ("redeem", "nobody", "1"), ("rates", "set", "nope", "1"), ("init",)):
+        result = economy(*args, "--json")
+        assert result.exit_code in (1, 2)
+        assert result.stdout == ""
+        conforms(json.loads(result.stderr), "error")
