@@ -10,7 +10,7 @@ from typing import Annotated
 import typer
 
 from coinpurse import __version__
-from coinpurse.cli.commands import balance, buy, gift, history, rates, redeem
+from coinpurse.cli.commands import balance, buy, gift, history, rates, redeem, verify
 from coinpurse.errors import ExitCode
 
 app = typer.Typer(
@@ -47,7 +47,7 @@ def main_options(
     ctx.obj = ledger
 
 
-for module in (buy, gift, balance, redeem, rates, history):
+for module in (buy, gift, balance, redeem, rates, history, verify):
     module.register(app)
 
 

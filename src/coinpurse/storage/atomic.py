@@ -17,7 +17,7 @@ def temp_prefix(target: Path) -> str:
 
 def clean_stray_temps(target: Path) -> list[Path]:
     """Remove temp files a killed writer left; call only while holding the lock."""
-    removed = []
+    removed: list[Path] = []
     prefix = temp_prefix(target)
     try:
         entries = list(os.scandir(target.parent))
