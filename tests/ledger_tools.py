@@ -37,3 +37,7 @@ def seed(cli) -> None:  # type: ignore[no-untyped-def]
     ):
         result = cli(*args)
         assert result.exit_code == 0, result.output
+
+
+# How many generated inputs the fuzz tests tried, reported at the end of the session.
+FUZZ_COUNTS: dict[str, int] = {}
