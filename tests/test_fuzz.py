@@ -72,6 +72,7 @@ def seeded() -> Iterator[dict[str, bytes]]:
             for args in SEED:
                 assert _invoke(path, args).exit_code == 0
             made[suffix] = path.read_bytes()
+        made["v1"] = (Path(__file__).with_name("fixtures") / "ledger-v1.json").read_bytes()  # migrated on read
         yield made
 
 
@@ -189,7 +190,7 @@ def _dump(document: Any, fmt: str) -> bytes | None:
 
 @fuzz_settings
 @given(
-    fmt=st.sampled_from(["json", "toml"]),
+    fmt=st.sampled_from(["json", "toml", "v1"]),
     seed=st.integers(min_value=0, max_value=2**32),
     value=odd_values,
     edits=st.integers(min_value=1, max_value=3),
@@ -205,12 +206,15 @@ def test_damaged_structure_never_crashes(
     document = tomllib.loads(raw.decode()) if fmt == "toml" else json.loads(raw)
     for _ in range(edits):
         document = _mutate(document, rnd, value)
-    data = _dump(document, fmt)
+    suffix = "toml" if fmt == "toml" else "json"
+    data = _dump(document, suffix)
     if data is None:
         return
     FUZZ_COUNTS["damaged files"] = FUZZ_COUNTS.get("damaged files", 0) + 1
-    ledger = tmp_path / f"damaged.{fmt}"
+    ledger = tmp_path / f"damaged.{suffix}"
     ledger.write_bytes(data)
+    for stale in tmp_path.glob("*.bak"):
+        stale.unlink()
     _assert_clean(_invoke(ledger, command), data, ledger)
 
 

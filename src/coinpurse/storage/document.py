@@ -47,8 +47,8 @@ def migrate(document: dict[str, Any]) -> tuple[dict[str, Any], int]:
         raise DamagedRecord("the 'schema' version is missing or not a whole number")
     if version > SCHEMA_VERSION:
         raise DamagedRecord(
-            f"it uses schema version {version}, and this coinpurse reads up to version {SCHEMA_VERSION}; "
-            f"a newer coinpurse is needed"
+            f"it is written in schema version {version}, and this coinpurse reads versions up to {SCHEMA_VERSION}; "
+            f"a coinpurse that reads schema version {version} is needed (upgrade coinpurse; the file was not changed)"
         )
     original = version
     while version < SCHEMA_VERSION:
