@@ -20,10 +20,10 @@ import pytest
 import tomli_w
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
-from ledger_tools import FUZZ_COUNTS
 from typer.testing import CliRunner
 
 from coinpurse.cli import app
+from ledger_tools import FUZZ_COUNTS
 
 EXAMPLES = int(os.environ.get("COINPURSE_FUZZ_EXAMPLES", "250"))  # raise it for a longer hunt
 fuzz_settings = settings(

@@ -6,13 +6,13 @@ import json
 from pathlib import Path
 
 import pytest
-from ledger_tools import load, save, seed
 
 from coinpurse import api
 from coinpurse.core.book import MemoryBook
-from coinpurse.core.model import transaction_from_dict
+from coinpurse.core.model import DamagedRecord, transaction_from_dict
 from coinpurse.core.verify import KIND_CHECKS, verify_book
 from coinpurse.storage import read_book
+from ledger_tools import load, save, seed
 
 
 def _verify_json(cli):  # type: ignore[no-untyped-def]
@@ -38,7 +38,7 @@ def test_json_report_names_count_accounts_and_head(cli) -> None:
     assert report["problems"] == [] and report["first_problem"] is None
 
 
-def test_empty_ledger_verifies_and_missing_one_is_unusable(cli) -> None:
+def test_a_missing_ledger_is_unusable_and_not_created(cli) -> None:
     missing = cli("verify")
     assert missing.exit_code == 3
     assert "no ledger here" in missing.stderr
@@ -241,7 +241,7 @@ def test_damaged_record_midway_is_named(json_cli) -> None:
     assert code == 3
     assert report["first_problem"]["position"] == 5
     assert report["first_problem"]["code"] == "damaged_record"
-    with pytest.raises(Exception):
+    with pytest.raises(DamagedRecord):
         transaction_from_dict(document["transactions"][4])
 
 
