@@ -73,6 +73,7 @@ def test_20_processes_x_50_writes_keep_all_1000_while_a_reader_always_parses(jso
     assert reads >= 5
     for n in range(20):
         assert api.balance(json_ledger, f"user{n}").state.coins == 50 * 70
+    print(f"20 x 50 writes: {len(ids) - 1} new transactions, reader parsed the file {reads} times")
 
 
 def test_8_cli_processes_x_10_writes_lose_nothing(json_ledger: Path) -> None:
