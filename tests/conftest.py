@@ -61,3 +61,14 @@ def cli(ledger: Path) -> Cli:
 @pytest.fixture
 def json_cli(json_ledger: Path) -> Cli:
     return Cli(json_ledger)
+
+
+def pytest_terminal_summary(terminalreporter) -> None:  # type: ignore[no-untyped-def]
+    """Report how many inputs the fuzz tests tried (tests/test_fuzz.py)."""
+    import sys
+
+    tools = sys.modules.get("ledger_tools")
+    counts = getattr(tools, "FUZZ_COUNTS", None)
+    if counts:
+        shown = ", ".join(f"{count} {what}" for what, count in sorted(counts.items()))
+        terminalreporter.write_line(f"fuzz inputs tried: {shown}")

@@ -194,6 +194,19 @@ def test_export_and_demo_match_the_doc(economy, tmp_path) -> None:
     conforms(demo["balances"], "balance")
 
 
+def test_verify_matches_the_doc_when_clean_and_when_not(economy) -> None:
+    conforms(run_json(economy, "verify"), "verify")
+    document = json.loads(economy.ledger.read_text())
+    document["accounts"]["alice"]["coins"] += 1
+    economy.ledger.write_text(json.dumps(document))
+    result = economy("verify", "--json")
+    assert result.exit_code == 3
+    report = json.loads(result.stdout)
+    conforms(report, "verify")
+    assert report["first_problem"] == report["problems"][0]
+    assert problems(report["first_problem"], SHAPES["verify"]["problems"][0]) == []
+
+
 def test_errors_match_the_doc(economy) -> None:
     for args in (("gift", "alice", "mia", "lion"), ("redeem", "nobody", "1"), ("rates", "set", "nope", "1"), ("init",)):
         result = economy(*args, "--json")

@@ -73,7 +73,7 @@ MESSAGES = {
     "not utf-8": "not UTF-8",
     "not a ledger": "not a coinpurse ledger",
     "a list": "not a coinpurse ledger",
-    "newer schema": "schema version 99, and this coinpurse reads up to version 2; a newer coinpurse is needed",
+    "newer schema": "a coinpurse that reads schema version 99 is needed",
     "a float": "a number with a fraction",
 }
 

@@ -21,6 +21,7 @@ from coinpurse.core.money import ZERO, money_str
 from coinpurse.core.names import did_you_mean, normalize_handle
 from coinpurse.core.rates import Rates
 from coinpurse.core.rules import Outcome, execute
+from coinpurse.core.verify import VerifyReport
 from coinpurse.errors import BadInput
 from coinpurse.storage import damaged_records_named, read_book, write_book
 
@@ -259,3 +260,14 @@ def history(path: Path, account: str | None = None, kind: str | None = None, lim
     with _reading(path) as book:
         name = None if account is None else _known_account(book, account)
         return History(book.transactions(name, kind, limit), book.currency)
+
+
+def verify(path: Path) -> VerifyReport:
+    """Walk the whole history and check it (see ``coinpurse.core.verify``); a missing ledger is unusable."""
+    from coinpurse.core.verify import verify_book
+    from coinpurse.errors import LedgerUnusable
+
+    if not path.exists() and not path.is_symlink():
+        raise LedgerUnusable(f"{path}: there is no ledger here to verify", code="ledger_missing")
+    with _reading(path) as book:
+        return verify_book(book)

@@ -10,7 +10,7 @@ from typing import Annotated
 import typer
 
 from coinpurse import __version__
-from coinpurse.cli.commands import apply, balance, buy, demo, export, gift, history, init, rates, redeem
+from coinpurse.cli.commands import apply, balance, buy, demo, export, gift, history, init, rates, redeem, verify
 from coinpurse.errors import ExitCode
 
 app = typer.Typer(
@@ -47,7 +47,7 @@ def main_options(
     ctx.obj = ledger
 
 
-for module in (buy, gift, balance, redeem, rates, history, apply, init, export, demo):
+for module in (buy, gift, balance, redeem, rates, history, verify, apply, init, export, demo):
     module.register(app)
 
 

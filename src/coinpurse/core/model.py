@@ -183,9 +183,11 @@ def transaction_from_dict(data: Any, what: str = "transaction") -> Transaction:
     if keys != _TX_KEYS:
         odd = sorted(keys ^ _TX_KEYS)[0]
         raise DamagedRecord(f"{what}: {'unknown' if odd in keys else 'missing'} key {odd!r}")
+    from coinpurse.core.shapes import shape_problem
+
     tx_id = _expect(data["id"], str, f"{what}.id")
     postings = _expect(data["postings"], list, f"{what}.postings")
-    return Transaction(
+    tx = Transaction(
         id=tx_id,
         kind=_expect(data["kind"], str, f"{what}.kind"),
         at=_expect(data["at"], str, f"{what}.at"),
@@ -196,6 +198,11 @@ def transaction_from_dict(data: Any, what: str = "transaction") -> Transaction:
         after=_expect(data["after"], dict, f"{what}.after"),
         hash=_expect(data["hash"], str, f"{what}.hash"),
     )
+    # Readers use the request, rates, details and balances-after by key: check their shape once here.
+    problem = shape_problem(tx.kind, tx.id, tx.at, tx.hash, data)
+    if problem is not None:
+        raise DamagedRecord(f"{what} ({tx.id!r}): {problem}")
+    return tx
 
 
 def account_from_dict(data: Any, what: str) -> AccountState:

@@ -36,6 +36,8 @@ def parse_decimal(text: object, what: str, *, places: int | None = None) -> Deci
         raise BadInput(f"{what} must be a decimal string, not {type(text).__name__}")
     if not value.is_finite():
         raise BadInput(f"{what} must be a finite number: {text!r}")
+    if abs(value) >= MAX_UNITS:  # before quantize, which fails on huge exponents
+        raise BadInput(f"{what} is too large: {text!r}")
     if places is not None and value != value.quantize(Decimal(1).scaleb(-places), rounding=ROUND_DOWN):
         raise BadInput(f"{what} has more than {places} decimal places: {text!r}")
     if abs(value) >= MAX_UNITS:

@@ -17,7 +17,7 @@ def temp_prefix(target: Path) -> str:
 
 def clean_stray_temps(target: Path) -> list[Path]:
     """Remove temp files a killed writer left; call only while holding the lock."""
-    removed = []
+    removed: list[Path] = []
     prefix = temp_prefix(target)
     try:
         entries = list(os.scandir(target.parent))
@@ -60,7 +60,6 @@ def write_atomic(target: Path, data: bytes) -> None:
         finally:
             os.close(fd)
         os.replace(temp, target)
-        fsync_folder(target.parent)
     except OSError as error:
         try:
             os.unlink(temp)
@@ -68,3 +67,11 @@ def write_atomic(target: Path, data: bytes) -> None:
             pass
         reason = error.strerror or str(error)
         raise LedgerUnusable(f"can't write {target}: {reason}; the ledger was left as it was", code="write_failed") from None
+    try:
+        fsync_folder(target.parent)
+    except OSError as error:
+        # The new file is in place, but a crash now could still lose the rename.
+        reason = error.strerror or str(error)
+        raise LedgerUnusable(
+            f"wrote {target}, but could not flush its folder to disk: {reason}; check the disk", code="write_unsynced"
+        ) from None

@@ -12,6 +12,7 @@ from typing import Any
 from coinpurse.core.book import MemoryBook
 from coinpurse.core.model import GENESIS_HASH, DamagedRecord, Transaction, account_from_dict, chain_hash
 from coinpurse.core.rates import Rates, default_rates, rates_from_dict
+from coinpurse.core.shapes import ACCOUNT_NAME
 from coinpurse.errors import BadInput
 
 SCHEMA_VERSION = 2
@@ -23,7 +24,10 @@ def _migrate_1_to_2(document: dict[str, Any]) -> dict[str, Any]:
     """Version 1 had no hash chain: link every transaction to the one before."""
     previous = GENESIS_HASH
     chained = []
-    for position, raw in enumerate(document.get("transactions", [])):
+    transactions = document.get("transactions", [])
+    if not isinstance(transactions, list):
+        raise DamagedRecord("'transactions' must be a list")
+    for position, raw in enumerate(transactions):
         if not isinstance(raw, dict):
             raise DamagedRecord(f"transaction {position + 1} is not a table")
         content = {key: value for key, value in raw.items() if key != "hash"}
@@ -43,8 +47,8 @@ def migrate(document: dict[str, Any]) -> tuple[dict[str, Any], int]:
         raise DamagedRecord("the 'schema' version is missing or not a whole number")
     if version > SCHEMA_VERSION:
         raise DamagedRecord(
-            f"it uses schema version {version}, and this coinpurse reads up to version {SCHEMA_VERSION}; "
-            f"a newer coinpurse is needed"
+            f"it is written in schema version {version}, and this coinpurse reads versions up to {SCHEMA_VERSION}; "
+            f"a coinpurse that reads schema version {version} is needed (upgrade coinpurse; the file was not changed)"
         )
     original = version
     while version < SCHEMA_VERSION:
@@ -81,6 +85,8 @@ def book_from_document(document: Any) -> tuple[MemoryBook, int]:
         raise DamagedRecord("'accounts' must be a table")
     accounts = {}
     for name, raw in accounts_data.items():
+        if not ACCOUNT_NAME.fullmatch(name):
+            raise DamagedRecord(f"account name {name!r} is neither a handle nor a platform account")
         accounts[name] = account_from_dict(raw, f"account {name!r}")
     transactions = document["transactions"]
     if not isinstance(transactions, list):

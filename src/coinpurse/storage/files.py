@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 from pathlib import Path
 from typing import Any
 
@@ -71,12 +72,32 @@ def parse_document(path: Path, data: bytes) -> Any:
             raise LedgerUnusable(f"{path}: not valid TOML: {error}", code="ledger_damaged") from None
         except DamagedRecord as error:
             raise LedgerUnusable(f"{path}: {error}", code="ledger_damaged") from None
+        except (ValueError, RecursionError) as error:  # a number of thousands of digits, or absurd nesting
+            raise LedgerUnusable(f"{path}: not a usable TOML document: {error}", code="ledger_damaged") from None
     try:
-        return json.loads(text, parse_float=_refuse_float, parse_constant=_refuse_float)
+        document = json.loads(text, parse_float=_refuse_float, parse_constant=_refuse_float)
     except json.JSONDecodeError as error:
         raise LedgerUnusable(f"{path}:{error.lineno}: not valid JSON: {error.msg}", code="ledger_damaged") from None
     except DamagedRecord as error:
         raise LedgerUnusable(f"{path}: {error}", code="ledger_damaged") from None
+    except (ValueError, RecursionError) as error:  # a number of thousands of digits, or absurd nesting
+        raise LedgerUnusable(f"{path}: not a usable JSON document: {error}", code="ledger_damaged") from None
+    if _ESCAPED_SURROGATE.search(text) and not _encodable(document):
+        raise LedgerUnusable(f"{path}: holds a lone surrogate escape (\\ud800-\\udfff)", code="ledger_damaged")
+    return document
+
+
+# coinpurse writes non-ASCII text as is, so escaped surrogates only come from other
+# writers; a lone one can't be printed or written back as UTF-8.
+_ESCAPED_SURROGATE = re.compile(r"\\u[dD][89a-fA-F][0-9a-fA-F]{2}")
+
+
+def _encodable(document: Any) -> bool:
+    try:
+        json.dumps(document, ensure_ascii=False).encode()
+    except UnicodeEncodeError:
+        return False
+    return True
 
 
 def _refuse_float(text: str) -> Any:

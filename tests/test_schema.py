@@ -1,0 +1,97 @@
+"""Schema versions: a committed version-1 ledger is read, backed up, migrated; newer ones are refused."""
+
+from __future__ import annotations
+
+import json
+import shutil
+import stat
+from pathlib import Path
+
+import pytest
+
+from coinpurse.core.model import GENESIS_HASH, chain_hash
+
+FIXTURE = Path(__file__).with_name("fixtures") / "ledger-v1.json"
+
+
+@pytest.fixture
+def v1(json_cli):  # type: ignore[no-untyped-def]
+    shutil.copyfile(FIXTURE, json_cli.ledger)
+    return json_cli
+
+
+def _backup(ledger: Path) -> Path:
+    return ledger.with_name(ledger.name + ".v1.bak")
+
+
+def test_the_fixture_is_version_1_without_hashes() -> None:
+    document = json.loads(FIXTURE.read_text())
+    assert document["schema"] == 1
+    assert len(document["transactions"]) == 8
+    assert all("hash" not in tx for tx in document["transactions"])
+
+
+def test_reading_a_v1_ledger_works_and_changes_nothing(v1) -> None:
+    before = v1.ledger.read_bytes()
+    assert v1.json("balance", "mia")["diamonds"] == 20
+    assert [tx["kind"] for tx in v1.json("history", "mia")["transactions"]] == ["gift", "gift", "redeem", "gift"]
+    assert v1.json("rates")["currency"] == "USD"
+    assert v1.ledger.read_bytes() == before
+    assert not _backup(v1.ledger).exists()
+
+
+def test_verify_passes_on_v1_and_shows_the_chain_it_would_get(v1) -> None:
+    result = v1.json("verify")
+    previous = GENESIS_HASH
+    for tx in json.loads(FIXTURE.read_text())["transactions"]:
+        previous = chain_hash(previous, tx)
+    assert result["ok"] is True and result["head_hash"] == previous
+    assert not _backup(v1.ledger).exists()
+
+
+def test_first_write_backs_up_then_rewrites_as_v2(v1) -> None:
+    original = v1.ledger.read_bytes()
+    assert v1("buy", "alice", "70").exit_code == 0
+    backup = _backup(v1.ledger)
+    assert backup.read_bytes() == original
+    assert stat.S_IMODE(backup.stat().st_mode) == 0o600
+    document = json.loads(v1.ledger.read_text())
+    assert document["schema"] == 2
+    assert len(document["transactions"]) == 9
+    assert all(len(tx["hash"]) == 64 for tx in document["transactions"])
+    assert v1.json("verify")["ok"] is True
+    # Later writes keep the first backup as it was.
+    assert v1("buy", "alice", "70").exit_code == 0
+    assert backup.read_bytes() == original
+
+
+def test_a_refused_write_on_v1_neither_backs_up_nor_rewrites(v1) -> None:
+    before = v1.ledger.read_bytes()
+    assert v1("redeem", "mia", "20").exit_code == 1
+    assert v1.ledger.read_bytes() == before
+    assert not _backup(v1.ledger).exists()
+
+
+@pytest.mark.parametrize("command", [("balance",), ("verify",), ("buy", "alice", "70")])
+def test_a_newer_schema_is_refused_naming_the_version_needed(json_cli, command) -> None:  # type: ignore[no-untyped-def]
+    document = json.loads(FIXTURE.read_text())
+    document["schema"] = 3
+    json_cli.ledger.write_text(json.dumps(document))
+    before = json_cli.ledger.read_bytes()
+    result = json_cli(*command, "--json")
+    assert result.exit_code == 3
+    message = json.loads(result.stderr)["error"]["message"]
+    assert str(json_cli.ledger) in message
+    assert "schema version 3" in message and "reads versions up to 2" in message
+    assert json_cli.ledger.read_bytes() == before
+
+
+@pytest.mark.parametrize("schema", [0, -1, "2", None, 2.5, True])
+def test_a_schema_that_is_not_a_known_version_is_refused(json_cli, schema) -> None:  # type: ignore[no-untyped-def]
+    document = json.loads(FIXTURE.read_text())
+    document["schema"] = schema
+    json_cli.ledger.write_text(json.dumps(document))
+    before = json_cli.ledger.read_bytes()
+    result = json_cli("balance")
+    assert result.exit_code == 3
+    assert json_cli.ledger.read_bytes() == before
