@@ -11,18 +11,18 @@ from contextlib import contextmanager
 from dataclasses import dataclass, field
 from decimal import Decimal
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any, NamedTuple
 
-from coinpurse.core import clock
-from coinpurse.core import requests as rq
 from coinpurse.core.book import Book
 from coinpurse.core.model import AccountState, Transaction
 from coinpurse.core.money import ZERO, money_str
 from coinpurse.core.names import did_you_mean, normalize_handle
 from coinpurse.core.rates import Rates
-from coinpurse.core.rules import Outcome, execute
 from coinpurse.errors import BadInput
 from coinpurse.storage import damaged_records_named, read_book, write_book
+
+if TYPE_CHECKING:
+    from coinpurse.core import requests as rq
 
 KINDS = ("buy", "gift", "redeem")
 
@@ -32,8 +32,8 @@ def _balance_of(tx: Transaction, name: str) -> dict[str, Any]:
     return {"account": name, "coins": after.get("coins", 0), "diamonds": after.get("diamonds", 0)}
 
 
-@dataclass(frozen=True)
-class OperationResult:
+# Results are NamedTuples: cheaper than dataclasses to define on every start of the program.
+class OperationResult(NamedTuple):
     """A recorded buy, gift or redeem, ready to show or to dump as JSON."""
 
     transaction: Transaction
@@ -94,13 +94,19 @@ def _reading(path: Path) -> Iterator[Book]:
 
 
 def _record(path: Path, request: rq.Request, now: str | None) -> OperationResult:
+    # The rules load only for writes, so reads start faster.
+    from coinpurse.core import clock
+    from coinpurse.core.rules import execute
+
     moment = now or clock.now()
     with write_book(path) as book:
-        outcome: Outcome = execute(book, request, moment)
+        outcome = execute(book, request, moment)
         return OperationResult(outcome.transaction, book.currency, outcome.replayed)
 
 
 def buy(path: Path, account: str, coins: object, channel: str = "app", id: str | None = None, now: str | None = None) -> OperationResult:
+    from coinpurse.core import requests as rq
+
     return _record(path, rq.Buy.make(account, coins, channel, id), now)
 
 
@@ -114,17 +120,20 @@ def gift(
     id: str | None = None,
     now: str | None = None,
 ) -> OperationResult:
+    from coinpurse.core import requests as rq
+
     return _record(path, rq.Gift.make(sender, recipient, gift_name, count, stream, id), now)
 
 
 def redeem(
     path: Path, account: str, diamonds: object = None, all: bool = False, id: str | None = None, now: str | None = None
 ) -> OperationResult:
+    from coinpurse.core import requests as rq
+
     return _record(path, rq.Redeem.make(account, diamonds, all, id), now)
 
 
-@dataclass(frozen=True)
-class AccountBalance:
+class AccountBalance(NamedTuple):
     account: str
     state: AccountState
     rates: Rates
@@ -150,8 +159,7 @@ class AccountBalance:
         }
 
 
-@dataclass(frozen=True)
-class Balances:
+class Balances(NamedTuple):
     accounts: Sequence[AccountBalance]
     currency: str
 
@@ -242,8 +250,7 @@ def rates(path: Path) -> RatesView:
         return RatesView(book.rates, book.currency, book.platform_accounts())
 
 
-@dataclass(frozen=True)
-class History:
+class History(NamedTuple):
     transactions: Sequence[Transaction]
     currency: str
 

@@ -15,9 +15,7 @@ from pathlib import Path
 from coinpurse.core.book import Book, MemoryBook
 from coinpurse.core.model import DamagedRecord
 from coinpurse.errors import BadInput, LedgerUnusable
-from coinpurse.storage.atomic import clean_stray_temps, write_atomic
 from coinpurse.storage.document import SCHEMA_VERSION, new_book
-from coinpurse.storage.lock import locked
 
 LEDGER_VARIABLE = "COINPURSE_LEDGER"
 FILE_SUFFIXES = (".json", ".toml")
@@ -89,6 +87,9 @@ def damaged_records_named(path: Path) -> Iterator[None]:
 @contextmanager
 def write_book(path: Path, *, dry_run: bool = False) -> Iterator[MemoryBook]:
     """Lock, load and yield the book; save it only if the block ends without error and changed it."""
+    from coinpurse.storage.atomic import clean_stray_temps, write_atomic  # writers only
+    from coinpurse.storage.lock import locked
+
     check_suffix(path)
     try:
         path.parent.mkdir(parents=True, exist_ok=True)
@@ -112,6 +113,8 @@ def write_book(path: Path, *, dry_run: bool = False) -> Iterator[MemoryBook]:
 
 def _back_up(path: Path, original: bytes, version: int) -> None:
     """Keep the file as it was before its first rewrite in a newer schema."""
+    from coinpurse.storage.atomic import write_atomic
+
     backup = path.with_name(f"{path.name}.v{version}.bak")
     if not backup.exists():
         write_atomic(backup, original)

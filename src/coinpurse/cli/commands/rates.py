@@ -1,7 +1,5 @@
 """``coinpurse rates``: packages, gifts, conversion, payout rules and who keeps what."""
 
-from __future__ import annotations
-
 import typer
 
 from coinpurse.cli.common import JsonOption, ledger_path
