@@ -18,8 +18,8 @@ from coinpurse.core.model import AccountState, Transaction
 from coinpurse.core.money import ZERO, money_str
 from coinpurse.core.names import did_you_mean, normalize_handle
 from coinpurse.core.rates import Rates
-from coinpurse.errors import BadInput
-from coinpurse.storage import damaged_records_named, read_book, write_book
+from coinpurse.errors import BadInput, Refused
+from coinpurse.storage import reading, write_book
 
 if TYPE_CHECKING:
     from coinpurse.core import requests as rq
@@ -89,8 +89,8 @@ class OperationResult(NamedTuple):
 
 @contextmanager
 def _reading(path: Path) -> Iterator[Book]:
-    with damaged_records_named(path):
-        yield read_book(path)
+    with reading(path) as book:
+        yield book
 
 
 def _record(path: Path, request: rq.Request, now: str | None) -> OperationResult:
@@ -264,3 +264,40 @@ def history(path: Path, account: str | None = None, kind: str | None = None, lim
     with _reading(path) as book:
         name = None if account is None else _known_account(book, account)
         return History(book.transactions(name, kind, limit), book.currency)
+
+
+@dataclass(frozen=True)
+class Conversion:
+    source: Path
+    target: Path
+    transactions: int
+    accounts: int
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "source": str(self.source),
+            "target": str(self.target),
+            "format": self.target.suffix.lower().lstrip("."),
+            "transactions": self.transactions,
+            "accounts": self.accounts,
+        }
+
+
+def convert(source: Path, target: Path) -> Conversion:
+    """Copy a ledger into a new file of another (or the same) format, losing nothing.
+
+    Every transaction keeps its id, time, content and hash; accounts and rates
+    come across as they are. The target must not exist yet.
+    """
+    from coinpurse.storage import check_suffix
+    from coinpurse.storage.convert import save_new
+
+    check_suffix(source)
+    check_suffix(target)
+    if not source.exists():
+        raise BadInput(f"no ledger at {source}", code="no_ledger")
+    if target.exists() or target.is_symlink():
+        raise Refused(f"{target} already exists; convert writes only new ledgers", code="target_exists")
+    with reading(source) as book:
+        written = save_new(target, book)
+        return Conversion(source, target, written, len(book.all_accounts()))

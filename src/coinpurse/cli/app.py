@@ -8,7 +8,7 @@ from typing import Annotated
 import typer
 
 from coinpurse import __version__
-from coinpurse.cli.commands import balance, buy, gift, history, rates, redeem
+from coinpurse.cli.commands import balance, buy, convert, gift, history, rates, redeem
 from coinpurse.errors import ExitCode
 
 app = typer.Typer(
@@ -33,7 +33,7 @@ def main_options(
         Path | None,
         typer.Option(
             "--ledger",
-            help="Ledger file (.json or .toml). Default: $COINPURSE_LEDGER, else ledger.json in the user data folder.",
+            help="Ledger file (.json, .toml or .sqlite). Default: $COINPURSE_LEDGER, else ledger.json in the user data folder.",
             dir_okay=True,
             show_default=False,
         ),
@@ -45,7 +45,7 @@ def main_options(
     ctx.obj = ledger
 
 
-for module in (buy, gift, balance, redeem, rates, history):
+for module in (buy, gift, balance, redeem, rates, history, convert):
     module.register(app)
 
 

@@ -19,7 +19,8 @@ from coinpurse.storage.document import SCHEMA_VERSION, new_book
 
 LEDGER_VARIABLE = "COINPURSE_LEDGER"
 FILE_SUFFIXES = (".json", ".toml")
-SUFFIXES = FILE_SUFFIXES
+SQLITE_SUFFIX = ".sqlite"
+SUFFIXES = (*FILE_SUFFIXES, SQLITE_SUFFIX)
 
 
 def default_ledger_path() -> Path:
@@ -69,10 +70,34 @@ def _load(path: Path) -> tuple[MemoryBook, bytes | None, int]:
     return book, data, version
 
 
+def is_sqlite(path: Path) -> bool:
+    return path.suffix.lower() == SQLITE_SUFFIX
+
+
 def read_book(path: Path) -> Book:
     """The ledger for reading; a missing one reads as an empty economy and is not created."""
     check_suffix(path)
+    if is_sqlite(path):
+        if not os.path.lexists(path):
+            return new_book()
+        from coinpurse.storage.sqlite import open_for_reading
+
+        return open_for_reading(path)
     return _load(path)[0]
+
+
+@contextmanager
+def reading(path: Path) -> Iterator[Book]:
+    """The ledger for reading, as one consistent snapshot; damaged records name the file."""
+    check_suffix(path)
+    with damaged_records_named(path):
+        if is_sqlite(path) and os.path.lexists(path):
+            from coinpurse.storage.sqlite import reading as sqlite_reading
+
+            with sqlite_reading(path) as book:
+                yield book
+        else:
+            yield read_book(path)
 
 
 @contextmanager
@@ -85,7 +110,7 @@ def damaged_records_named(path: Path) -> Iterator[None]:
 
 
 @contextmanager
-def write_book(path: Path, *, dry_run: bool = False) -> Iterator[MemoryBook]:
+def write_book(path: Path, *, dry_run: bool = False) -> Iterator[Book]:
     """Lock, load and yield the book; save it only if the block ends without error and changed it."""
     from coinpurse.storage.atomic import clean_stray_temps, write_atomic  # writers only
     from coinpurse.storage.lock import locked
@@ -95,6 +120,12 @@ def write_book(path: Path, *, dry_run: bool = False) -> Iterator[MemoryBook]:
         path.parent.mkdir(parents=True, exist_ok=True)
     except OSError as error:
         raise LedgerUnusable(f"{path}: can't create its folder: {error.strerror}", code="ledger_unreadable") from None
+    if is_sqlite(path):
+        from coinpurse.storage.sqlite import writing
+
+        with locked(path), damaged_records_named(path), writing(path, new_book(), dry_run=dry_run) as stored:
+            yield stored
+        return
     with locked(path), damaged_records_named(path):
         book, original, version = _load(path)
         count_before = len(book.records)
