@@ -83,6 +83,12 @@ def read_book(path: Path) -> Book:
         from coinpurse.storage.sqlite import open_for_reading
 
         return open_for_reading(path)
+    if path.suffix.lower() == ".json":
+        from coinpurse.storage.files import read_json_head
+
+        head_only = read_json_head(path)
+        if head_only is not None:
+            return head_only
     return _load(path)[0]
 
 
