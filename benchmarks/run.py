@@ -145,11 +145,13 @@ def machine() -> str:
 skipped: list[str] = []  # cases left out, with the reason, for the report
 
 
-def prepare(sizes: tuple[int, ...], work: Path, with_tools: bool, log) -> tuple[list[Case], dict[int, str]]:
+def prepare(sizes: tuple[int, ...], work: Path, with_tools: bool, log, reuse: bool = False) -> tuple[list[Case], dict[int, str]]:
     """Build the ledgers and journals and list the cases."""
     cp = coinpurse_command()
     cases: list[Case] = []
     tiny = work / "tiny.json"
+    for stale in [tiny, *(work / f"empty.{fmt}" for fmt in FORMATS)]:
+        stale.unlink(missing_ok=True)
     cases_env = {"COINPURSE_NOW": "2027-01-01T00:00:00Z"}  # later than any built transaction
     subprocess.run([*cp, "--ledger", str(tiny), "buy", "alice", "700"], check=True, capture_output=True, env={**os.environ, **cases_env})
     subprocess.run(
@@ -174,16 +176,27 @@ def prepare(sizes: tuple[int, ...], work: Path, with_tools: bool, log) -> tuple[
     skipped.clear()
     for size in sizes:
         started = time.perf_counter()
-        book = build.build_book(size)
-        creator = build.a_user(book)
-        sender = max(book.user_accounts(), key=lambda name: book.account(name).coins)
+        journal = work / f"ledger-{size}.journal"
+        kept = [work / f"ledger-{size}.{fmt}" for fmt in FORMATS] + [journal]
+        book = None
+        if reuse and all(path.exists() for path in kept):
+            from coinpurse.storage import read_book
+
+            accounts = read_book(work / f"ledger-{size}.sqlite").all_accounts()
+            log(f"reusing the {size:,}-transaction ledgers in {work}")
+        else:
+            book = build.build_book(size)
+            accounts = book.accounts
+            log(f"built {size:,} transactions in {time.perf_counter() - started:.1f} s")
+        creator = max((n for n in accounts if n.startswith("creator")), key=lambda n: accounts[n].diamonds)
+        sender = max((n for n in accounts if n.startswith("viewer")), key=lambda n: accounts[n].coins)
         users[size] = creator
-        log(f"built {size:,} transactions in {time.perf_counter() - started:.1f} s")
         for fmt in FORMATS:
             path = work / f"ledger-{size}.{fmt}"
-            started = time.perf_counter()
-            build.save(book, path)
-            log(f"  saved {path.name} ({path.stat().st_size / 1e6:.1f} MB) in {time.perf_counter() - started:.1f} s")
+            if book is not None:
+                started = time.perf_counter()
+                build.save(book, path)
+                log(f"  saved {path.name} ({path.stat().st_size / 1e6:.1f} MB) in {time.perf_counter() - started:.1f} s")
             cases.append(Case(f"balance {fmt} {size}", [*cp, "--ledger", str(path), "balance", creator, "--json"], cases_env, size, f"balance {fmt}"))
             if fmt == "json" and size > JSON_WRITE_LIMIT:
                 skipped.append(f"gift {fmt} {size}: a JSON write parses and rewrites the whole file (~9 GB of memory here)")
@@ -192,8 +205,8 @@ def prepare(sizes: tuple[int, ...], work: Path, with_tools: bool, log) -> tuple[
                 Case(f"gift {fmt} {size}", [*cp, "--ledger", str(path), "gift", sender, creator, "rose", "--json"], cases_env, size, f"gift {fmt}")
             )
         if with_tools:
-            journal = work / f"ledger-{size}.journal"
-            build.write_journal(book, journal)
+            if book is not None:
+                build.write_journal(book, journal)
             for tool in ("ledger", "hledger"):
                 if size > TOOL_LIMITS[tool]:
                     skipped.append(f"{tool} bal {size}: over a minute and several GB per run")
@@ -321,6 +334,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--runs", type=int, help="interleaved rounds per case (default 5; 1 with --smoke)")
     parser.add_argument("--out", type=Path, help="folder for RESULTS.md and latency.png (default: benchmarks/)")
     parser.add_argument("--work", type=Path, help="folder for the built ledgers (default: a temp folder, removed after)")
+    parser.add_argument(
+        "--reuse", action="store_true", help="with --work: measure the ledgers a previous run left there instead of building them"
+    )
     options = parser.parse_args(argv)
     sizes = options.sizes or (SMOKE_SIZES if options.smoke else FULL_SIZES)
     runs = options.runs or (1 if options.smoke else 5)
@@ -336,7 +352,7 @@ def main(argv: list[str] | None = None) -> int:
     compileall.compile_dir(Path(coinpurse.__file__).parent, quiet=1)
     work = options.work or Path(tempfile.mkdtemp(prefix="coinpurse-bench-"))
     try:
-        cases, _ = prepare(sizes, work, with_tools=True, log=log)
+        cases, _ = prepare(sizes, work, with_tools=True, log=log, reuse=options.reuse)
         measure(cases, runs, log)
     finally:
         if options.work is None:

@@ -6,11 +6,11 @@ documented JSON shapes with ``to_dict()``; money in them is always a string.
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
-from dataclasses import dataclass, field
 from decimal import Decimal
 from pathlib import Path
+from types import MappingProxyType
 from typing import TYPE_CHECKING, Any, NamedTuple
 
 from coinpurse.core.book import Book
@@ -196,11 +196,10 @@ def balances(path: Path) -> Balances:
         )
 
 
-@dataclass(frozen=True)
-class RatesView:
+class RatesView(NamedTuple):
     rates: Rates
     currency: str
-    platform: dict[str, AccountState] = field(default_factory=dict)
+    platform: Mapping[str, AccountState] = MappingProxyType({})
 
     def to_dict(self) -> dict[str, Any]:
         rates = self.rates
@@ -266,8 +265,7 @@ def history(path: Path, account: str | None = None, kind: str | None = None, lim
         return History(book.transactions(name, kind, limit), book.currency)
 
 
-@dataclass(frozen=True)
-class Conversion:
+class Conversion(NamedTuple):
     source: Path
     target: Path
     transactions: int
