@@ -24,7 +24,7 @@ def isolated_environment(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Ite
     yield
 
 
-@pytest.fixture(params=["json", "toml"])
+@pytest.fixture(params=["json", "toml", "sqlite"])
 def ledger(request: pytest.FixtureRequest, tmp_path: Path) -> Path:
     """A ledger path that does not exist yet, in each format."""
     return tmp_path / f"ledger.{request.param}"

@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import json
+import sqlite3
 import tomllib
+from contextlib import closing
 from pathlib import Path
 from typing import Any
 
@@ -13,14 +15,77 @@ import tomli_w
 def load(path: Path) -> dict[str, Any]:
     if path.suffix == ".toml":
         return tomllib.loads(path.read_text())
+    if path.suffix == ".sqlite":
+        return _load_sqlite(path)
     return json.loads(path.read_text())
 
 
 def save(path: Path, document: dict[str, Any]) -> None:
     if path.suffix == ".toml":
         path.write_text(tomli_w.dumps(document))
+    elif path.suffix == ".sqlite":
+        _save_sqlite(path, document)
     else:
         path.write_text(json.dumps(document, indent=2, ensure_ascii=False))
+
+
+# A SQLite ledger as the same document, read and written with plain SQL and no
+# checks, so a test can damage it the way a hand edit would.
+
+
+def _load_sqlite(path: Path) -> dict[str, Any]:
+    with closing(sqlite3.connect(path)) as db:
+        meta = dict(db.execute("SELECT key, value FROM meta"))
+        accounts: dict[str, Any] = {}
+        for name, coins, diamonds, cash, lots, day, paid in db.execute("SELECT * FROM accounts ORDER BY name"):
+            state: dict[str, Any] = {"coins": coins, "diamonds": diamonds, "cash": cash}
+            if lots is not None:
+                state["lots"] = json.loads(lots)
+            if day is not None:
+                state["payouts"] = {"day": day, "total": paid}
+            accounts[name] = state
+        transactions = [
+            {**json.loads(body), "hash": hash_}
+            for body, hash_ in db.execute("SELECT body, hash FROM transactions ORDER BY seq")
+        ]
+    return {
+        "schema": int(meta["schema"]),
+        "currency": meta["currency"],
+        "rates": json.loads(meta["rates"]),
+        "accounts": accounts,
+        "transactions": transactions,
+    }
+
+
+def _save_sqlite(path: Path, document: dict[str, Any]) -> None:
+    from coinpurse.storage.sqlite import SCHEMA, touched_accounts
+
+    def text(value: Any) -> Any:
+        return value if isinstance(value, (str, int)) or value is None else json.dumps(value)
+
+    path.unlink()
+    with closing(sqlite3.connect(path)) as db, db:
+        db.executescript(SCHEMA)
+        db.executemany(
+            "INSERT INTO meta VALUES (?, ?)",
+            [("schema", str(document["schema"])), ("currency", text(document["currency"])),
+             ("rates", json.dumps(document["rates"]))],
+        )  # fmt: skip
+        for name, state in document["accounts"].items():
+            payouts = state.get("payouts") or {}
+            db.execute(
+                "INSERT INTO accounts VALUES (?, ?, ?, ?, ?, ?, ?)",
+                (name, text(state.get("coins")), text(state.get("diamonds")), text(state.get("cash")),
+                 json.dumps(state["lots"]) if "lots" in state else None, payouts.get("day"), payouts.get("total")),
+            )  # fmt: skip
+        for seq, tx in enumerate(document["transactions"], start=1):
+            body = json.dumps({key: value for key, value in tx.items() if key != "hash"})
+            db.execute(
+                "INSERT INTO transactions VALUES (?, ?, ?, ?, ?, ?)",
+                (seq, text(tx.get("id")), text(tx.get("kind")), text(tx.get("at")), body, text(tx.get("hash"))),
+            )
+            for name in sorted(touched_accounts(tx)):
+                db.execute("INSERT OR IGNORE INTO postings VALUES (?, ?)", (name, seq))
 
 
 def seed(cli) -> None:  # type: ignore[no-untyped-def]

@@ -194,6 +194,12 @@ def test_export_and_demo_match_the_doc(economy, tmp_path) -> None:
     conforms(demo["balances"], "balance")
 
 
+def test_convert_matches_the_doc(economy, tmp_path) -> None:
+    converted = run_json(economy, "convert", str(economy.ledger), str(tmp_path / "copy.sqlite"))
+    conforms(converted, "convert")
+    assert converted["format"] == "sqlite"
+
+
 def test_verify_matches_the_doc_when_clean_and_when_not(economy) -> None:
     conforms(run_json(economy, "verify"), "verify")
     document = json.loads(economy.ledger.read_text())

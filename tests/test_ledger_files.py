@@ -83,6 +83,8 @@ MESSAGES = {
 def test_an_unusable_file_is_refused_by_name_and_never_overwritten(
     ledger: Path, damage: str, command: tuple[str, ...]
 ) -> None:
+    if ledger.suffix == ".sqlite":
+        pytest.skip("text damage of JSON and TOML files; SQLite has its own cases below")
     content = DAMAGE[damage](ledger)
     ledger.write_bytes(content)
     folder_before = sorted(p.name for p in ledger.parent.iterdir() if not p.name.endswith(".lock"))
@@ -181,3 +183,51 @@ def test_a_write_leaves_no_temp_files(ledger: Path) -> None:
     leftovers = sorted(p.name for p in ledger.parent.iterdir() if p.name.startswith(ledger.name))
     assert leftovers in ([ledger.name], sorted([ledger.name, ledger.name + ".lock"]))
     assert snapshot(ledger) is not None
+
+
+def _sqlite_without_meta(path: Path) -> bytes:
+    import sqlite3
+    from contextlib import closing
+
+    with closing(sqlite3.connect(path)) as db, db:
+        db.execute("CREATE TABLE notes (text TEXT)")
+    return path.read_bytes()
+
+
+def _sqlite_newer_schema(path: Path) -> bytes:
+    import sqlite3
+    from contextlib import closing
+
+    assert Cli(path)("buy", "alice", "700").exit_code == 0
+    with closing(sqlite3.connect(path)) as db, db:
+        db.execute("UPDATE meta SET value = '99' WHERE key = 'schema'")
+    return path.read_bytes()
+
+
+def _sqlite_truncated(path: Path) -> bytes:
+    assert Cli(path)("buy", "alice", "700").exit_code == 0
+    data = path.read_bytes()
+    return data[: len(data) // 3]
+
+
+SQLITE_DAMAGE: dict[str, tuple[Callable[[Path], bytes], str]] = {
+    "empty": (lambda path: b"", "the ledger file is empty"),
+    "not a database": (lambda path: b"junk, not a database at all\n" * 10, "not a SQLite database"),
+    "truncated": (_sqlite_truncated, "not a SQLite database, or a damaged one"),
+    "another database": (_sqlite_without_meta, "not a coinpurse ledger"),
+    "newer schema": (_sqlite_newer_schema, "a coinpurse that reads schema version 99 is needed"),
+}
+
+
+@pytest.mark.parametrize("command", EVERY_COMMAND, ids=" ".join)
+@pytest.mark.parametrize("damage", sorted(SQLITE_DAMAGE))
+def test_an_unusable_sqlite_ledger_is_refused_by_name_and_never_overwritten(
+    tmp_path: Path, damage: str, command: tuple[str, ...]
+) -> None:
+    ledger = tmp_path / "ledger.sqlite"
+    make, says = SQLITE_DAMAGE[damage]
+    content = make(ledger)
+    ledger.write_bytes(content)
+    error = expect_error(Cli(ledger), *command, exit_code=3, code="ledger_damaged", says=str(ledger))
+    assert says in error["message"]
+    assert ledger.read_bytes() == content

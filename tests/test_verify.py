@@ -150,6 +150,8 @@ def test_human_failure_names_first_bad_transaction(cli) -> None:
     ],
 )
 def test_each_kind_of_damage_is_named(cli, edit, code: str) -> None:
+    if code == "duplicate_id" and cli.ledger.suffix == ".sqlite":
+        pytest.skip("a SQLite ledger's UNIQUE index refuses a second row with the same id")
     # Rehash so the chain does not hide the finding; edit again for damage to the hash itself.
     exit_code, report, _ = _tampered(cli, lambda d: (edit(d), _rehash(d), edit(d)))
     assert exit_code == 3
@@ -226,8 +228,9 @@ def test_a_rates_change_must_list_what_it_changed(json_cli) -> None:
 def test_works_over_the_book_interface(cli) -> None:
     seed(cli)
     book = read_book(cli.ledger)
-    assert isinstance(book, MemoryBook)
-    copy = MemoryBook(book.currency, book.rates, dict(book.accounts), [tx.to_dict() for tx in book.iter_transactions()])
+    copy = MemoryBook(
+        book.currency, book.rates, book.all_accounts(), [tx.to_dict() for tx in book.iter_transactions()]
+    )
     report = verify_book(copy)
     assert report.ok and report.transactions == 8
     assert report.head_hash == api.verify(cli.ledger).head_hash

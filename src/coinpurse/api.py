@@ -6,24 +6,23 @@ documented JSON shapes with ``to_dict()``; money in them is always a string.
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Sequence
-from contextlib import contextmanager
-from dataclasses import dataclass, field
+from collections.abc import Mapping, Sequence
 from decimal import Decimal
 from pathlib import Path
-from typing import Any
+from types import MappingProxyType
+from typing import TYPE_CHECKING, Any, NamedTuple
 
-from coinpurse.core import clock
-from coinpurse.core import requests as rq
 from coinpurse.core.book import Book
 from coinpurse.core.model import AccountState, Transaction
 from coinpurse.core.money import ZERO, money_str
 from coinpurse.core.names import did_you_mean, normalize_handle
 from coinpurse.core.rates import Rates
-from coinpurse.core.rules import Outcome, execute
-from coinpurse.core.verify import VerifyReport
-from coinpurse.errors import BadInput
-from coinpurse.storage import damaged_records_named, read_book, write_book
+from coinpurse.errors import BadInput, Refused
+from coinpurse.storage import reading, write_book
+
+if TYPE_CHECKING:
+    from coinpurse.core import requests as rq
+    from coinpurse.core.verify import VerifyReport
 
 KINDS = ("buy", "gift", "redeem", "rates")
 
@@ -33,8 +32,8 @@ def _balance_of(tx: Transaction, name: str) -> dict[str, Any]:
     return {"account": name, "coins": after.get("coins", 0), "diamonds": after.get("diamonds", 0)}
 
 
-@dataclass(frozen=True)
-class OperationResult:
+# Results are NamedTuples: cheaper than dataclasses to define on every start of the program.
+class OperationResult(NamedTuple):
     """A recorded buy, gift or redeem, ready to show or to dump as JSON."""
 
     transaction: Transaction
@@ -88,20 +87,20 @@ class OperationResult:
         return base
 
 
-@contextmanager
-def _reading(path: Path) -> Iterator[Book]:
-    with damaged_records_named(path):
-        yield read_book(path)
-
-
 def _record(path: Path, request: rq.Request, now: str | None) -> OperationResult:
+    # The rules load only for writes, so reads start faster.
+    from coinpurse.core import clock
+    from coinpurse.core.rules import execute
+
     moment = now or clock.now()
     with write_book(path) as book:
-        outcome: Outcome = execute(book, request, moment)
+        outcome = execute(book, request, moment)
         return OperationResult(outcome.transaction, book.currency, outcome.replayed)
 
 
 def buy(path: Path, account: str, coins: object, channel: str = "app", id: str | None = None, now: str | None = None) -> OperationResult:
+    from coinpurse.core import requests as rq
+
     return _record(path, rq.Buy.make(account, coins, channel, id), now)
 
 
@@ -115,17 +114,20 @@ def gift(
     id: str | None = None,
     now: str | None = None,
 ) -> OperationResult:
+    from coinpurse.core import requests as rq
+
     return _record(path, rq.Gift.make(sender, recipient, gift_name, count, stream, id), now)
 
 
 def redeem(
     path: Path, account: str, diamonds: object = None, all: bool = False, id: str | None = None, now: str | None = None
 ) -> OperationResult:
+    from coinpurse.core import requests as rq
+
     return _record(path, rq.Redeem.make(account, diamonds, all, id), now)
 
 
-@dataclass(frozen=True)
-class AccountBalance:
+class AccountBalance(NamedTuple):
     account: str
     state: AccountState
     rates: Rates
@@ -151,8 +153,7 @@ class AccountBalance:
         }
 
 
-@dataclass(frozen=True)
-class Balances:
+class Balances(NamedTuple):
     accounts: Sequence[AccountBalance]
     currency: str
 
@@ -176,24 +177,23 @@ def _known_account(book: Book, raw: str) -> str:
 
 
 def balance(path: Path, account: str) -> AccountBalance:
-    with _reading(path) as book:
+    with reading(path) as book:
         name = _known_account(book, account)
         return AccountBalance(name, book.account(name), book.rates, book.currency)
 
 
 def balances(path: Path) -> Balances:
-    with _reading(path) as book:
+    with reading(path) as book:
         return Balances(
             [AccountBalance(name, book.account(name), book.rates, book.currency) for name in book.user_accounts()],
             book.currency,
         )
 
 
-@dataclass(frozen=True)
-class RatesView:
+class RatesView(NamedTuple):
     rates: Rates
     currency: str
-    platform: dict[str, AccountState] = field(default_factory=dict)
+    platform: Mapping[str, AccountState] = MappingProxyType({})
 
     def to_dict(self) -> dict[str, Any]:
         rates = self.rates
@@ -239,12 +239,11 @@ class RatesView:
 
 
 def rates(path: Path) -> RatesView:
-    with _reading(path) as book:
+    with reading(path) as book:
         return RatesView(book.rates, book.currency, book.platform_accounts())
 
 
-@dataclass(frozen=True)
-class History:
+class History(NamedTuple):
     transactions: Sequence[Transaction]
     currency: str
 
@@ -257,7 +256,7 @@ def history(path: Path, account: str | None = None, kind: str | None = None, lim
         raise BadInput(f"--limit must be a positive whole number, not {limit}")
     if kind is not None and kind not in KINDS:
         raise BadInput(f"unknown kind {kind!r}: the kinds are {', '.join(KINDS)}", code="unknown_kind")
-    with _reading(path) as book:
+    with reading(path) as book:
         name = None if account is None else _known_account(book, account)
         return History(book.transactions(name, kind, limit), book.currency)
 
@@ -269,5 +268,41 @@ def verify(path: Path) -> VerifyReport:
 
     if not path.exists() and not path.is_symlink():
         raise LedgerUnusable(f"{path}: there is no ledger here to verify", code="ledger_missing")
-    with _reading(path) as book:
+    with reading(path) as book:
         return verify_book(book)
+
+
+class Conversion(NamedTuple):
+    source: Path
+    target: Path
+    transactions: int
+    accounts: int
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "source": str(self.source),
+            "target": str(self.target),
+            "format": self.target.suffix.lower().lstrip("."),
+            "transactions": self.transactions,
+            "accounts": self.accounts,
+        }
+
+
+def convert(source: Path, target: Path) -> Conversion:
+    """Copy a ledger into a new file of another (or the same) format, losing nothing.
+
+    Every transaction keeps its id, time, content and hash; accounts and rates
+    come across as they are. The target must not exist yet.
+    """
+    from coinpurse.storage import check_suffix
+    from coinpurse.storage.convert import save_new
+
+    check_suffix(source)
+    check_suffix(target)
+    if not source.exists():
+        raise BadInput(f"no ledger at {source}", code="no_ledger")
+    if target.exists() or target.is_symlink():
+        raise Refused(f"{target} already exists; convert writes only new ledgers", code="target_exists")
+    with reading(source) as book:
+        written = save_new(target, book)
+        return Conversion(source, target, written, len(book.all_accounts()))

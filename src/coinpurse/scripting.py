@@ -252,10 +252,10 @@ def rates_export(path: Path, file: Path) -> RatesExport:
     from coinpurse.storage import read_book
     from coinpurse.storage.atomic import write_atomic
 
+    _not_the_ledger(file, path)
     suffix = file.suffix.lower()
     if suffix not in (".toml", ".json"):
         raise BadInput(f"{file}: rates are exported as .toml (commented) or .json, not {suffix or '(no suffix)'!r}", code="unknown_suffix")
-    _not_the_ledger(file, path)
     rates = read_book(path).rates
     if suffix == ".toml":
         text = rates_to_toml(rates, source=path.name)
@@ -321,7 +321,7 @@ def demo(path: Path, force: bool = False, now: str | None = None) -> DemoResult:
 
     ops = parse_ops({"ops": [dict(op) for op in DEMO_OPS]})
     with write_book(path) as book:
-        if book.accounts and not force:
+        if book.user_accounts() and not force:
             raise Refused(
                 f"{path} already has accounts; the demo only fills an empty ledger (use --force to add it anyway)",
                 code="ledger_not_empty",

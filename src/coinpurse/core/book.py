@@ -9,16 +9,14 @@ from __future__ import annotations
 
 from abc import ABC, abstractmethod
 from collections.abc import Iterator, Mapping
-from dataclasses import dataclass
-from typing import Any
+from typing import Any, NamedTuple
 
 from coinpurse.core.model import GENESIS_HASH, AccountState, Transaction, transaction_from_dict
 from coinpurse.core.names import is_platform_account
 from coinpurse.core.rates import Rates
 
 
-@dataclass(frozen=True)
-class Head:
+class Head(NamedTuple):  # a NamedTuple: cheaper to define at startup than a dataclass
     count: int = 0
     at: str = ""
     hash: str = GENESIS_HASH

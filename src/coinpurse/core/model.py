@@ -6,12 +6,10 @@ cash is a string and coins and diamonds are integers.
 
 from __future__ import annotations
 
-import hashlib
-import json
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from decimal import Decimal
-from typing import Any
+from typing import Any, NamedTuple
 
 from coinpurse.core.money import COIN, DIAMOND, ZERO
 
@@ -19,8 +17,7 @@ GENESIS_HASH = "0" * 64
 Amount = int | Decimal
 
 
-@dataclass(frozen=True)
-class Posting:
+class Posting(NamedTuple):
     account: str
     commodity: str  # COIN, DIAMOND, or the currency code
     amount: Amount
@@ -30,8 +27,7 @@ class Posting:
         return {"account": self.account, "commodity": self.commodity, "amount": amount}
 
 
-@dataclass(frozen=True)
-class Lot:
+class Lot(NamedTuple):  # a NamedTuple: cheaper to define at startup than a dataclass
     """Coins bought together, spent first in, first out, with what they cost."""
 
     source: str  # id of the buy that brought them
@@ -114,6 +110,9 @@ class Transaction:
 
 def chain_hash(previous: str, content: Mapping[str, Any]) -> str:
     """Hash of a transaction's content linked to the one before it."""
+    import hashlib  # writers and checks only: reads never hash
+    import json
+
     canonical = json.dumps(content, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
     return hashlib.sha256(f"{previous}\n{canonical}".encode()).hexdigest()
 

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import difflib
 import re
 from collections.abc import Iterable
 
@@ -50,6 +49,8 @@ def check_tx_id(raw: object) -> str:
 
 
 def close_names(name: str, known: Iterable[str], limit: int = 3) -> list[str]:
+    import difflib  # only when suggesting a name
+
     return difflib.get_close_matches(name, list(known), n=limit, cutoff=0.6)
 
 

@@ -170,7 +170,7 @@ def _recorded_rates(tx: Transaction, replay_rates: Rates | None) -> Rates:
         return Rates((channel,), (), Decimal(1), base_payout)
     if tx.kind == "gift":
         gift = rec["gift"]
-        payout = replace(base_payout, cash_per_diamond=Decimal(_text(rec["cash_per_diamond"])))
+        payout = base_payout._replace(cash_per_diamond=Decimal(_text(rec["cash_per_diamond"])))
         return Rates((), (Gift(_text(gift["name"]), _count(gift["coins"])),), Decimal(_text(rec["diamonds_per_coin"])), payout)
     if tx.kind == "redeem":
         payout = Payout(

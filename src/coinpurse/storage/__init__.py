@@ -15,13 +15,12 @@ from pathlib import Path
 from coinpurse.core.book import Book, MemoryBook
 from coinpurse.core.model import DamagedRecord
 from coinpurse.errors import BadInput, LedgerUnusable
-from coinpurse.storage.atomic import clean_stray_temps, write_atomic
 from coinpurse.storage.document import SCHEMA_VERSION, new_book
-from coinpurse.storage.lock import locked
 
 LEDGER_VARIABLE = "COINPURSE_LEDGER"
 FILE_SUFFIXES = (".json", ".toml")
-SUFFIXES = FILE_SUFFIXES
+SQLITE_SUFFIX = ".sqlite"
+SUFFIXES = (*FILE_SUFFIXES, SQLITE_SUFFIX)
 
 
 def default_ledger_path() -> Path:
@@ -71,10 +70,40 @@ def _load(path: Path) -> tuple[MemoryBook, bytes | None, int]:
     return book, data, version
 
 
+def is_sqlite(path: Path) -> bool:
+    return path.suffix.lower() == SQLITE_SUFFIX
+
+
 def read_book(path: Path) -> Book:
     """The ledger for reading; a missing one reads as an empty economy and is not created."""
     check_suffix(path)
+    if is_sqlite(path):
+        if not os.path.lexists(path):
+            return new_book()
+        from coinpurse.storage.sqlite import open_for_reading
+
+        return open_for_reading(path)
+    if path.suffix.lower() == ".json":
+        from coinpurse.storage.files import read_json_head
+
+        head_only = read_json_head(path)
+        if head_only is not None:
+            return head_only
     return _load(path)[0]
+
+
+@contextmanager
+def reading(path: Path) -> Iterator[Book]:
+    """The ledger for reading, as one consistent snapshot; damaged records name the file."""
+    check_suffix(path)
+    with damaged_records_named(path):
+        if is_sqlite(path) and os.path.lexists(path):
+            from coinpurse.storage.sqlite import reading as sqlite_reading
+
+            with sqlite_reading(path) as book:
+                yield book
+        else:
+            yield read_book(path)
 
 
 @contextmanager
@@ -87,13 +116,24 @@ def damaged_records_named(path: Path) -> Iterator[None]:
 
 
 @contextmanager
-def write_book(path: Path, *, dry_run: bool = False) -> Iterator[MemoryBook]:
+def write_book(path: Path, *, dry_run: bool = False) -> Iterator[Book]:
     """Lock, load and yield the book; save it only if the block ends without error and changed it."""
+    from coinpurse.storage.atomic import clean_stray_temps, write_atomic  # writers only
+    from coinpurse.storage.lock import locked
+
     check_suffix(path)
     try:
         path.parent.mkdir(parents=True, exist_ok=True)
     except OSError as error:
         raise LedgerUnusable(f"{path}: can't create its folder: {error.strerror}", code="ledger_unreadable") from None
+    if is_sqlite(path):
+        from coinpurse.storage.sqlite import writing
+
+        with locked(path), damaged_records_named(path):
+            clean_stray_temps(path)  # a new ledger's temp file, left by a writer that was killed
+            with writing(path, new_book(), dry_run=dry_run) as stored:
+                yield stored
+        return
     with locked(path), damaged_records_named(path):
         book, original, version = _load(path)
         count_before = len(book.records)
@@ -112,6 +152,8 @@ def write_book(path: Path, *, dry_run: bool = False) -> Iterator[MemoryBook]:
 
 def _back_up(path: Path, original: bytes, version: int) -> None:
     """Keep the file as it was before its first rewrite in a newer schema."""
+    from coinpurse.storage.atomic import write_atomic
+
     backup = path.with_name(f"{path.name}.v{version}.bak")
     if not backup.exists():
         write_atomic(backup, original)

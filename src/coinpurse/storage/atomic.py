@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import os
-import secrets
 from pathlib import Path
 
 from coinpurse.errors import LedgerUnusable
@@ -43,7 +42,7 @@ def fsync_folder(folder: Path) -> None:
 
 def write_atomic(target: Path, data: bytes) -> None:
     """Replace ``target`` with ``data`` so that a crash leaves the old file or the new one."""
-    temp = target.with_name(f"{temp_prefix(target)}{secrets.token_hex(6)}{TEMP_SUFFIX}")
+    temp = target.with_name(f"{temp_prefix(target)}{os.urandom(6).hex()}{TEMP_SUFFIX}")
     try:
         mode = 0o600
         try:

@@ -40,16 +40,20 @@ def _migrate_1_to_2(document: dict[str, Any]) -> dict[str, Any]:
 MIGRATIONS: dict[int, Callable[[dict[str, Any]], dict[str, Any]]] = {1: _migrate_1_to_2}
 
 
+def newer_schema(version: int) -> DamagedRecord:
+    return DamagedRecord(
+        f"it is written in schema version {version}, and this coinpurse reads versions up to {SCHEMA_VERSION}; "
+        f"a coinpurse that reads schema version {version} is needed (upgrade coinpurse; the file was not changed)"
+    )
+
+
 def migrate(document: dict[str, Any]) -> tuple[dict[str, Any], int]:
     """Bring a document to the current schema; returns it with its original version."""
     version = document.get("schema")
     if isinstance(version, bool) or not isinstance(version, int):
         raise DamagedRecord("the 'schema' version is missing or not a whole number")
     if version > SCHEMA_VERSION:
-        raise DamagedRecord(
-            f"it is written in schema version {version}, and this coinpurse reads versions up to {SCHEMA_VERSION}; "
-            f"a coinpurse that reads schema version {version} is needed (upgrade coinpurse; the file was not changed)"
-        )
+        raise newer_schema(version)
     original = version
     while version < SCHEMA_VERSION:
         step = MIGRATIONS.get(version)

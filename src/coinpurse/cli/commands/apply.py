@@ -1,7 +1,5 @@
 """``coinpurse apply``: a scenario file of operations, all or nothing, in one load and one save."""
 
-from __future__ import annotations
-
 import sys
 from pathlib import Path
 from typing import Annotated

@@ -1,7 +1,5 @@
 """``coinpurse balance``: one account's coins and diamonds, or everyone's."""
 
-from __future__ import annotations
-
 from typing import Annotated
 
 import typer

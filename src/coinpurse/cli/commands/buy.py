@@ -1,7 +1,5 @@
 """``coinpurse buy``: a viewer buys coins with cash."""
 
-from __future__ import annotations
-
 from typing import Annotated
 
 import typer

@@ -1,7 +1,5 @@
 """``coinpurse demo``: a small realistic economy, then everyone's balances."""
 
-from __future__ import annotations
-
 from typing import Annotated
 
 import typer

@@ -1,7 +1,5 @@
 """``coinpurse export``: the history as CSV, a journal hledger and ledger-cli read, or JSON."""
 
-from __future__ import annotations
-
 import sys
 from enum import Enum
 from pathlib import Path

@@ -1,7 +1,5 @@
 """``coinpurse gift``: a viewer sends gifts, which become a creator's diamonds."""
 
-from __future__ import annotations
-
 from typing import Annotated
 
 import typer

@@ -1,7 +1,5 @@
 """``coinpurse history``: the transactions, oldest first."""
 
-from __future__ import annotations
-
 from typing import Annotated
 
 import typer

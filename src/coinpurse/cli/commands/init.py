@@ -1,7 +1,5 @@
 """``coinpurse init``: start a new ledger, with the default rates or a rates file."""
 
-from __future__ import annotations
-
 from pathlib import Path
 from typing import Annotated
 

@@ -1,7 +1,5 @@
 """``coinpurse rates``: show the rates in force, and change, export or import them."""
 
-from __future__ import annotations
-
 from pathlib import Path
 from typing import Annotated
 

@@ -1,7 +1,5 @@
 """``coinpurse redeem``: a creator cashes out diamonds."""
 
-from __future__ import annotations
-
 from typing import Annotated
 
 import typer

@@ -1,7 +1,5 @@
 """``coinpurse verify``: rebuild every balance from the history and check the hash chain."""
 
-from __future__ import annotations
-
 import sys
 
 import typer

@@ -1,0 +1,104 @@
+"""Write a whole book into a new ledger of any format: ``convert`` and bulk builds.
+
+The new file appears only when complete (temp file, fsync, then a hard link
+that fails if the target exists), so a crash or a lost race leaves no half
+ledger and never replaces someone else's.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+from coinpurse.core.book import Book, MemoryBook
+from coinpurse.core.model import transaction_from_dict
+from coinpurse.errors import LedgerUnusable, Refused
+
+
+def stored_transactions(book: Book) -> Iterator[dict[str, Any]]:
+    """The history as stored dicts with their hashes, checked record by record, oldest first."""
+    from coinpurse.storage.sqlite import SqliteBook
+
+    if isinstance(book, SqliteBook):
+        raw: Iterator[Any] = book.iter_transaction_dicts()
+    elif isinstance(book, MemoryBook):
+        raw = iter(book.records)
+    else:
+        raw = (tx.to_dict() for tx in book.iter_transactions())
+    for position, record in enumerate(raw, start=1):
+        if not isinstance(record, dict):
+            record = record.to_dict()
+        transaction_from_dict(record, f"transaction {position}")  # refuse to copy a damaged record
+        yield record
+
+
+def save_new(target: Path, book: Book) -> int:
+    """Write ``book`` as a new ledger at ``target`` (format by suffix); returns the transactions written."""
+    from coinpurse.storage import is_sqlite
+    from coinpurse.storage.atomic import fsync_folder, temp_prefix
+
+    temp = target.with_name(f"{temp_prefix(target)}{os.urandom(6).hex()}.tmp")
+    try:
+        if is_sqlite(target):
+            count = _save_sqlite(temp, book)
+        else:
+            count = _save_file(temp, target, book)
+        _fsync(temp)
+        try:
+            os.link(temp, target)  # unlike a rename, never replaces an existing ledger
+        except FileExistsError:
+            raise Refused(f"{target} already exists; convert writes only new ledgers", code="target_exists") from None
+        fsync_folder(target.parent)
+        return count
+    except OSError as error:
+        raise LedgerUnusable(f"can't write {target}: {error.strerror}", code="write_failed") from None
+    finally:
+        try:
+            os.unlink(temp)
+        except OSError:
+            pass
+
+
+def _save_sqlite(temp: Path, book: Book) -> int:
+    from coinpurse.storage.sqlite import create
+
+    counted = _Counted(stored_transactions(book))
+    create(temp, book.currency, book.rates, book.all_accounts(), counted).close()
+    return counted.count
+
+
+def _save_file(temp: Path, target: Path, book: Book) -> int:
+    from coinpurse.storage.files import render
+
+    records = list(stored_transactions(book))
+    copy = MemoryBook(book.currency, book.rates, book.all_accounts(), records)
+    data = render(target, copy)
+    fd = os.open(temp, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_CLOEXEC, 0o600)
+    try:
+        view = memoryview(data)
+        while view:
+            view = view[os.write(fd, view) :]
+    finally:
+        os.close(fd)
+    return len(records)
+
+
+class _Counted:
+    def __init__(self, items: Iterator[dict[str, Any]]) -> None:
+        self.items = items
+        self.count = 0
+
+    def __iter__(self) -> Iterator[dict[str, Any]]:
+        for item in self.items:
+            self.count += 1
+            yield item
+
+
+def _fsync(path: Path) -> None:
+    fd = os.open(path, os.O_RDONLY)
+    try:
+        os.fsync(fd)
+    finally:
+        os.close(fd)

@@ -1,0 +1,44 @@
+"""The benchmark suite runs end to end in its smoke mode (tiny ledgers; no timing is asserted)."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def test_smoke_run_builds_measures_and_reports(tmp_path: Path) -> None:
+    out, work = tmp_path / "out", tmp_path / "work"
+    done = subprocess.run(
+        [sys.executable, str(ROOT / "benchmarks" / "run.py"), "--smoke", "--out", str(out), "--work", str(work)],
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
+    assert done.returncode == 0, done.stderr
+    results = (out / "RESULTS.md").read_text()
+    assert "Smoke run" in results
+    assert "| gift at 200 ≤ 2× gift on an empty ledger (sqlite) |" in results
+    cases = {case["case"]: case for case in json.loads((out / "results.json").read_text())}
+    assert {"balance json 200", "gift sqlite 200", "tab completion", "minimal Typer app"} <= set(cases)
+    assert all(case["runs"] == 1 and not case["failed"] for case in cases.values())
+    # The built ledgers are real: the same seed gives the same data in both formats.
+    sizes = {path.name: path.stat().st_size for path in work.iterdir()}
+    assert sizes["ledger-200.json"] > 0 and sizes["ledger-200.sqlite"] > 0
+
+
+def test_built_ledgers_are_reproducible_and_complete() -> None:
+    sys.path.insert(0, str(ROOT / "benchmarks"))
+    try:
+        import build
+    finally:
+        sys.path.remove(str(ROOT / "benchmarks"))
+    first, second = build.build_book(300), build.build_book(300)
+    assert len(first.records) == 300
+    assert [tx.hash for tx in first.iter_transactions()] == [tx.hash for tx in second.iter_transactions()]
+    assert {tx.kind for tx in first.iter_transactions()} >= {"buy", "gift"}
+    journal = "".join(build.journal_lines(first.iter_transactions()))
+    assert journal.count("\n\n") == 300

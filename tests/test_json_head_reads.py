@@ -1,0 +1,69 @@
+"""balance and rates read only the head of a JSON ledger in coinpurse's layout; everything else reads it all."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+
+from coinpurse.storage import read_book
+from coinpurse.storage.files import LazyHistoryBook
+from conftest import Cli
+
+
+@pytest.fixture
+def json_ledger_with_history(json_cli: Cli, json_ledger: Path) -> Path:
+    json_cli("buy", "alice", "700")
+    json_cli("gift", "alice", "mia", "rose", "-n", "5")
+    json_cli("gift", "alice", "mia", "rose")
+    return json_ledger
+
+
+def test_the_head_answers_balances_and_the_history_loads_when_used(json_ledger_with_history: Path) -> None:
+    book = read_book(json_ledger_with_history)
+    assert isinstance(book, LazyHistoryBook)
+    assert book._loaded is None
+    assert book.account("mia").diamonds == 6
+    assert book._loaded is None  # the balance needed no history
+    assert [tx.kind for tx in book.transactions("mia")] == ["gift", "gift"]
+    assert book.head().count == 3
+
+
+def test_damage_in_the_history_is_reported_by_anything_that_reads_it(json_cli: Cli, json_ledger_with_history: Path) -> None:
+    ledger = json_ledger_with_history
+    ledger.write_text(ledger.read_text().replace('"kind": "gift"', '"kind": 1.5', 1))
+    before = ledger.read_bytes()
+    assert json_cli.json("balance", "mia")["diamonds"] == 6  # the accounts are intact
+    for args in (("history", "--json"), ("gift", "alice", "mia", "rose", "--json")):
+        result = json_cli(*args)
+        assert result.exit_code == 3
+        assert str(ledger) in json.loads(result.stderr)["error"]["message"]
+    assert ledger.read_bytes() == before
+
+
+def test_a_truncated_file_gets_the_full_parse_and_its_error(json_cli: Cli, json_ledger_with_history: Path) -> None:
+    ledger = json_ledger_with_history
+    ledger.write_bytes(ledger.read_bytes()[:-40])
+    result = json_cli("balance", "mia", "--json")
+    assert result.exit_code == 3
+    assert json.loads(result.stderr)["error"]["code"] == "ledger_damaged"
+
+
+@pytest.mark.parametrize("indent", [None, 4])
+def test_hand_edited_layouts_are_read_in_full(json_cli: Cli, json_ledger_with_history: Path, indent: int | None) -> None:
+    ledger = json_ledger_with_history
+    ledger.write_text(json.dumps(json.loads(ledger.read_text()), indent=indent))
+    assert not isinstance(read_book(ledger), LazyHistoryBook)
+    assert json_cli.json("balance", "mia")["diamonds"] == 6
+    assert len(json_cli.json("history")["transactions"]) == 3
+
+
+def test_an_empty_history_reads_from_the_head(json_cli: Cli, json_ledger: Path) -> None:
+    json_cli("buy", "alice", "700")
+    text = json_ledger.read_text()
+    head, _ = text.split('  "transactions": [\n')
+    json_ledger.write_text(head + '  "transactions": []\n}\n')
+    book = read_book(json_ledger)
+    assert isinstance(book, LazyHistoryBook)
+    assert book.account("alice").coins == 700 and book.head().count == 0
