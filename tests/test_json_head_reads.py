@@ -27,7 +27,7 @@ def test_the_head_answers_balances_and_the_history_loads_when_used(json_ledger_w
     assert book.account("mia").diamonds == 6
     assert book._loaded is None  # the balance needed no history
     assert [tx.kind for tx in book.transactions("mia")] == ["gift", "gift"]
-    assert book.head().count == 3
+    assert book.head().length == 3
 
 
 def test_damage_in_the_history_is_reported_by_anything_that_reads_it(json_cli: Cli, json_ledger_with_history: Path) -> None:
@@ -66,4 +66,4 @@ def test_an_empty_history_reads_from_the_head(json_cli: Cli, json_ledger: Path) 
     json_ledger.write_text(head + '  "transactions": []\n}\n')
     book = read_book(json_ledger)
     assert isinstance(book, LazyHistoryBook)
-    assert book.account("alice").coins == 700 and book.head().count == 0
+    assert book.account("alice").coins == 700 and book.head().length == 0

@@ -8,7 +8,20 @@ from typing import Annotated
 import typer
 
 from coinpurse import __version__
-from coinpurse.cli.commands import apply, balance, buy, convert, demo, export, gift, history, init, rates, redeem, verify
+from coinpurse.cli.commands import (
+    apply,
+    balance,
+    buy,
+    convert,
+    demo,
+    export,
+    gift,
+    history,
+    init,
+    rates,
+    redeem,
+    verify,
+)
 from coinpurse.errors import ExitCode
 
 app = typer.Typer(
@@ -68,7 +81,7 @@ def main() -> None:
             from coinpurse.cli.output import report_error
             from coinpurse.errors import BadInput
 
-            report_error(BadInput(error.format_message(), code="usage"), True)  # type: ignore[attr-defined]
+            report_error(BadInput(error.format_message(), code="usage"), True)
         else:
             error.show()  # type: ignore[attr-defined]
         sys.exit(ExitCode.BAD_INPUT)

@@ -17,7 +17,7 @@ from coinpurse.core.rates import Rates
 
 
 class Head(NamedTuple):  # a NamedTuple: cheaper to define at startup than a dataclass
-    count: int = 0
+    length: int = 0  # how many transactions
     at: str = ""
     hash: str = GENESIS_HASH
 
@@ -65,7 +65,7 @@ class Book(ABC):
         """Record a transaction, the accounts' new states and, for a rates change, the new rates."""
 
     def next_auto_id(self) -> str:
-        number = self.head().count + 1
+        number = self.head().length + 1
         while self.find(f"tx-{number}") is not None:
             number += 1
         return f"tx-{number}"

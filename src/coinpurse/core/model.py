@@ -137,7 +137,7 @@ class DamagedRecord(ValueError):
 
 
 def _expect(data: Any, kind: type | tuple[type, ...], what: str) -> Any:
-    if isinstance(data, bool) and kind is not bool or not isinstance(data, kind):
+    if (isinstance(data, bool) and kind is not bool) or not isinstance(data, kind):
         raise DamagedRecord(f"{what} has the wrong type ({type(data).__name__})")
     return data
 

@@ -21,7 +21,7 @@ MAX_UNITS = 10**15  # far beyond any real wallet; keeps TOML's 64-bit ints safe
 
 def parse_decimal(text: object, what: str, *, places: int | None = None) -> Decimal:
     """Parse a decimal from a string, refusing floats, NaN, infinities and extra places."""
-    if isinstance(text, bool) or isinstance(text, float):
+    if isinstance(text, (bool, float)):
         raise BadInput(f"{what} must be a decimal string such as \"0.99\", not {text!r}")
     if isinstance(text, int):
         value = Decimal(text)

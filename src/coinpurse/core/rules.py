@@ -16,8 +16,8 @@ from coinpurse.core import requests as rq
 from coinpurse.core.book import Book
 from coinpurse.core.model import AccountState, Lot, Posting, Transaction, chain_hash, is_balanced
 from coinpurse.core.money import CENT, COIN, DIAMOND, MILL, ZERO, money_str, round_down, round_half_up, tidy
-from coinpurse.core.rates import Rates
 from coinpurse.core.names import COIN_ISSUE, DIAMOND_ISSUE, PAYOUTS, REVENUE, ROUNDING, did_you_mean
+from coinpurse.core.rates import Rates
 from coinpurse.errors import BadInput, Refused
 
 

@@ -41,10 +41,7 @@ def save_new(target: Path, book: Book) -> int:
 
     temp = target.with_name(f"{temp_prefix(target)}{os.urandom(6).hex()}.tmp")
     try:
-        if is_sqlite(target):
-            count = _save_sqlite(temp, book)
-        else:
-            count = _save_file(temp, target, book)
+        count = _save_sqlite(temp, book) if is_sqlite(target) else _save_file(temp, target, book)
         _fsync(temp)
         try:
             os.link(temp, target)  # unlike a rename, never replaces an existing ledger

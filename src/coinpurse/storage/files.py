@@ -137,7 +137,7 @@ class LazyHistoryBook(MemoryBook):
         self.path = path
         self._loaded: list[Any] | None = None
 
-    @property  # type: ignore[override]
+    @property
     def records(self) -> list[Any]:
         if self._loaded is None:
             from coinpurse.storage import _read_bytes

@@ -203,13 +203,13 @@ class SqliteBook(Book):
         return [self._transaction(*row) for row in rows]
 
     def next_auto_id(self) -> str:
-        number = self.head().count + 1
+        number = self.head().length + 1
         while self._rows("SELECT 1 FROM transactions WHERE id = ?", (f"tx-{number}",)):
             number += 1
         return f"tx-{number}"
 
     def append(self, tx: Transaction, states: Mapping[str, AccountState], rates: Rates | None = None) -> None:
-        seq = self.head().count + 1
+        seq = self.head().length + 1
         row, touched = _transaction_rows(seq, tx.to_dict())
         self.db.execute("INSERT INTO transactions VALUES (?, ?, ?, ?, ?, ?)", row)
         self.db.executemany("INSERT INTO postings VALUES (?, ?)", touched)

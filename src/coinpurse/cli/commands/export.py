@@ -1,7 +1,7 @@
 """``coinpurse export``: the history as CSV, a journal hledger and ledger-cli read, or JSON."""
 
 import sys
-from enum import Enum
+from enum import StrEnum
 from pathlib import Path
 from typing import Annotated
 
@@ -11,7 +11,7 @@ from coinpurse.cli.common import JsonOption, ledger_path
 from coinpurse.cli.output import handles_errors
 
 
-class Format(str, Enum):
+class Format(StrEnum):
     csv = "csv"
     journal = "journal"
     json = "json"
