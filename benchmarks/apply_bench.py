@@ -1,6 +1,6 @@
 """Time ``coinpurse apply`` on a generated scenario of N ops (fixed seed, fixed clock).
 
-    python benchmarks/apply_bench.py 10000 100000 [--format json|toml] [--profile]
+    python benchmarks/apply_bench.py 10000 100000 [--format json|toml|sqlite] [--profile]
 
 Each run starts from a fresh ledger in a temp folder: one load, N ops, one save.
 The ops are valid by construction (a small model tracks coins and diamonds), so
@@ -65,7 +65,7 @@ def write_scenario(ops: list[dict[str, object]], path: Path) -> None:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("counts", nargs="*", type=int, default=[10_000, 100_000])
-    parser.add_argument("--format", choices=("json", "toml"), default="json", help="the ledger's format")
+    parser.add_argument("--format", choices=("json", "toml", "sqlite"), default="json", help="the ledger's format")
     parser.add_argument("--profile", action="store_true", help="print a cProfile of the largest run")
     args = parser.parse_args()
     os.environ.setdefault("COINPURSE_NOW", "2026-03-01T12:00:00Z")

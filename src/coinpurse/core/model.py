@@ -85,6 +85,8 @@ class Transaction:
     details: Mapping[str, Any] = field(default_factory=dict)  # receipt facts: lots drawn, fees, rounding
     after: Mapping[str, Any] = field(default_factory=dict)  # users' balances right after it
     hash: str = ""
+    # The stored form, kept by seal() so a new transaction is turned into a dict once.
+    _record: dict[str, Any] | None = field(default=None, compare=False, repr=False)
 
     def content(self) -> dict[str, Any]:
         """Everything but the hash, as stored."""
@@ -100,9 +102,22 @@ class Transaction:
         }
 
     def to_dict(self) -> dict[str, Any]:
+        """The stored form (shared when sealed: read it, don't change it)."""
+        if self._record is not None:
+            return self._record
         data = self.content()
         data["hash"] = self.hash
         return data
+
+    def seal(self, previous: str) -> Transaction:
+        """This transaction with its hash linked to ``previous``, its stored form built once."""
+        content = self.content()
+        digest = chain_hash(previous, content)
+        content["hash"] = digest
+        return Transaction(
+            self.id, self.kind, self.at, self.request, self.rates, self.postings, self.details, self.after,
+            digest, content,
+        )  # fmt: skip
 
     def accounts(self) -> list[str]:
         return sorted({p.account for p in self.postings})
@@ -111,10 +126,22 @@ class Transaction:
 def chain_hash(previous: str, content: Mapping[str, Any]) -> str:
     """Hash of a transaction's content linked to the one before it."""
     import hashlib  # writers and checks only: reads never hash
-    import json
 
-    canonical = json.dumps(content, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
+    canonical = _canonical_encoder().encode(content)
     return hashlib.sha256(f"{previous}\n{canonical}".encode()).hexdigest()
+
+
+_ENCODER: Any = None
+
+
+def _canonical_encoder() -> Any:
+    """One shared encoder: building one per call costs more than encoding a small transaction."""
+    global _ENCODER
+    if _ENCODER is None:
+        import json
+
+        _ENCODER = json.JSONEncoder(sort_keys=True, separators=(",", ":"), ensure_ascii=False)
+    return _ENCODER
 
 
 def sums_by_commodity(postings: Iterable[Posting]) -> dict[str, Amount]:

@@ -14,7 +14,7 @@ from typing import Any
 
 from coinpurse.core import requests as rq
 from coinpurse.core.book import Book
-from coinpurse.core.model import AccountState, Lot, Posting, Transaction, chain_hash, is_balanced
+from coinpurse.core.model import AccountState, Lot, Posting, Transaction, is_balanced
 from coinpurse.core.money import CENT, COIN, DIAMOND, MILL, ZERO, money_str, round_down, round_half_up, tidy
 from coinpurse.core.names import COIN_ISSUE, DIAMOND_ISSUE, PAYOUTS, REVENUE, ROUNDING, did_you_mean
 from coinpurse.core.rates import Rates
@@ -253,7 +253,6 @@ def execute(book: Book, request: rq.Request, now: str, planner: Planner | None =
         raise AssertionError(f"unbalanced postings for {plan.kind}: {plan.postings}")
     after = _after(plan.states)
     draft = Transaction(tx_id, plan.kind, at, plan.request, plan.rates, plan.postings, plan.details, after)
-    tx = Transaction(tx_id, plan.kind, at, plan.request, plan.rates, plan.postings, plan.details, after,
-                     chain_hash(head.hash, draft.content()))  # fmt: skip
+    tx = draft.seal(head.hash)
     book.append(tx, plan.states, plan.new_rates)
     return Outcome(tx)

@@ -13,9 +13,11 @@ from coinpurse.core.model import DamagedRecord
 from coinpurse.errors import LedgerUnusable
 from coinpurse.storage.document import SCHEMA_VERSION, book_from_document, document_head, transaction_dicts
 
+_LINE_ENCODER = json.JSONEncoder(ensure_ascii=False, separators=(", ", ": "))
+
 
 def _dump_line(value: Any) -> str:
-    return json.dumps(value, ensure_ascii=False, separators=(", ", ": "))
+    return _LINE_ENCODER.encode(value)
 
 
 def render_json(book: MemoryBook) -> bytes:
