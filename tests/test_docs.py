@@ -198,3 +198,11 @@ def test_no_source_file_uses_floats_for_money() -> None:
         if uses:
             offenders[name] = uses
     assert offenders == {}
+
+
+def test_the_readmes_python_examples_run(tmp_path, monkeypatch) -> None:
+    blocks = re.findall(r"```python\n(.*?)\n```", README, flags=re.DOTALL)
+    assert blocks
+    monkeypatch.chdir(tmp_path)
+    for block in blocks:
+        exec(compile(block, "README.md", "exec"), {})
