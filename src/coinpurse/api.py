@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING, Any, NamedTuple
 
 from coinpurse.core.book import Book
 from coinpurse.core.model import AccountState, Transaction
-from coinpurse.core.money import ZERO, money_str
+from coinpurse.core.money import ZERO, exact_arithmetic, money_str
 from coinpurse.core.names import did_you_mean, normalize_handle
 from coinpurse.core.rates import Rates
 from coinpurse.errors import BadInput, Refused
@@ -134,6 +134,7 @@ class AccountBalance(NamedTuple):
     currency: str
 
     @property
+    @exact_arithmetic
     def diamond_value(self) -> Decimal:
         return self.state.diamonds * self.rates.payout.cash_per_diamond
 
@@ -195,6 +196,7 @@ class RatesView(NamedTuple):
     currency: str
     platform: Mapping[str, AccountState] = MappingProxyType({})
 
+    @exact_arithmetic  # a share at the largest rates needs more than 28 digits before rounding
     def to_dict(self) -> dict[str, Any]:
         rates = self.rates
         payout = rates.payout

@@ -15,7 +15,18 @@ from typing import Any
 from coinpurse.core import requests as rq
 from coinpurse.core.book import Book
 from coinpurse.core.model import AccountState, Lot, Posting, Transaction, is_balanced
-from coinpurse.core.money import CENT, COIN, DIAMOND, MILL, ZERO, money_str, round_down, round_half_up, tidy
+from coinpurse.core.money import (
+    CENT,
+    COIN,
+    DIAMOND,
+    MILL,
+    ZERO,
+    exact_arithmetic,
+    money_str,
+    round_down,
+    round_half_up,
+    tidy,
+)
 from coinpurse.core.names import COIN_ISSUE, DIAMOND_ISSUE, PAYOUTS, REVENUE, ROUNDING, did_you_mean
 from coinpurse.core.rates import Rates
 from coinpurse.errors import BadInput, Refused
@@ -53,6 +64,7 @@ def _post(book: Book, postings: tuple[Posting, ...]) -> dict[str, AccountState]:
     return {name: book.account(name).posted(postings, name) for name in names}
 
 
+@exact_arithmetic
 def plan_buy(book: Book, req: rq.Buy, tx_id: str) -> Plan:
     channel = book.rates.channel(req.channel)
     package = channel.package_for(req.coins)
@@ -107,6 +119,7 @@ def draw_lots(lots: tuple[Lot, ...], coins: int) -> tuple[list[Lot], tuple[Lot, 
     return drawn, tuple(remaining)
 
 
+@exact_arithmetic
 def plan_gift(book: Book, req: rq.Gift, tx_id: str) -> Plan:
     if req.sender == req.recipient:
         raise Refused(f"{req.sender} can't send a gift to themselves", code="self_gift")
@@ -155,6 +168,7 @@ def plan_gift(book: Book, req: rq.Gift, tx_id: str) -> Plan:
     return Plan("gift", req.key(), rates_used, postings, details, states)
 
 
+@exact_arithmetic
 def plan_redeem(book: Book, req: rq.Redeem, tx_id: str, day: str) -> Plan:
     payout = book.rates.payout
     account = book.account(req.account)
