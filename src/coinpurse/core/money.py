@@ -43,6 +43,12 @@ def exact_arithmetic(function: Callable[_Params, _Result]) -> Callable[_Params, 
     return run
 
 
+def shorten(text: object, limit: int = 40) -> str:
+    """An input as echoed in a message: long ones cut to ``limit`` characters with an ellipsis."""
+    shown = text if isinstance(text, str) else repr(text)
+    return shown if len(shown) <= limit else shown[: limit - 1] + "…"
+
+
 def parse_decimal(text: object, what: str, *, places: int | None = None) -> Decimal:
     """Parse a decimal from a string, refusing floats, NaN, infinities and extra places."""
     if isinstance(text, (bool, float)):

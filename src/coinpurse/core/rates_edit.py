@@ -12,6 +12,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from coinpurse.core.book import Book
+from coinpurse.core.money import shorten
 from coinpurse.core.names import check_tx_id, did_you_mean
 from coinpurse.core.rates import Rates, rates_from_dict
 from coinpurse.core.rules import Plan
@@ -36,7 +37,7 @@ _PAYOUT_FIELDS = ("cash_per_diamond", "minimum", "daily_maximum", "fee_percent")
 
 def _bad_key(key: str, why: str = "") -> BadInput:
     forms = ", ".join(KEY_FORMS)
-    return BadInput(f"unknown rate key {key!r}{why}; the keys are {forms}", code="invalid_rates")
+    return BadInput(f"unknown rate key {shorten(key)!r}{why}; the keys are {forms}", code="invalid_rates")
 
 
 def flatten(rates: Rates) -> dict[str, Any]:
@@ -92,8 +93,8 @@ def _channel(data: dict[str, Any], name: str, key: str) -> dict[str, Any]:
 
 
 def _package_coins(text: str, key: str) -> int:
-    if not text.isdecimal():
-        raise _bad_key(key, f": {text!r} is not a package size in coins")
+    if not (text.isascii() and text.isdecimal()) or len(text) > 20:  # int() of thousands of digits fails
+        raise _bad_key(key, f": {shorten(text)!r} is not a package size in coins")
     return int(text)
 
 
