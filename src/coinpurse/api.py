@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING, Any, NamedTuple
 
 from coinpurse.core.book import Book
 from coinpurse.core.model import AccountState, Transaction
-from coinpurse.core.money import ZERO, exact_arithmetic, money_str
+from coinpurse.core.money import ZERO, decimal_str, exact_arithmetic, money_str
 from coinpurse.core.names import did_you_mean, normalize_handle
 from coinpurse.core.rates import Rates
 from coinpurse.errors import BadInput, Refused
@@ -206,8 +206,8 @@ class RatesView(NamedTuple):
                 {
                     "channel": channel.name,
                     "coins": package.coins,
-                    "price": str(package.price),
-                    "creator_share": str(
+                    "price": decimal_str(package.price),
+                    "creator_share": decimal_str(
                         (package.coins * rates.diamonds_per_coin * payout.cash_per_diamond / package.price).quantize(
                             Decimal("0.0001")
                         )
@@ -219,23 +219,23 @@ class RatesView(NamedTuple):
             "channels": [
                 {
                     "name": channel.name,
-                    "coin_price": str(channel.coin_price),
+                    "coin_price": decimal_str(channel.coin_price),
                     "custom_min": channel.custom_min,
                     "custom_max": channel.custom_max,
-                    "creator_share": str(rates.creator_share(channel).quantize(Decimal("0.0001"))),
+                    "creator_share": decimal_str(rates.creator_share(channel).quantize(Decimal("0.0001"))),
                 }
                 for channel in rates.channels
             ],
             "gifts": [{"name": g.name, "coins": g.coins} for g in rates.gifts],
-            "conversion": {"diamonds_per_coin": str(rates.diamonds_per_coin)},
+            "conversion": {"diamonds_per_coin": decimal_str(rates.diamonds_per_coin)},
             "payout": {
-                "cash_per_diamond": str(payout.cash_per_diamond),
-                "minimum": str(payout.minimum),
-                "daily_maximum": str(payout.daily_maximum),
-                "fee_percent": str(payout.fee_percent),
+                "cash_per_diamond": decimal_str(payout.cash_per_diamond),
+                "minimum": decimal_str(payout.minimum),
+                "daily_maximum": decimal_str(payout.daily_maximum),
+                "fee_percent": decimal_str(payout.fee_percent),
             },
             "platform": {
-                name: {"coins": s.coins, "diamonds": s.diamonds, "cash": str(s.cash)} for name, s in self.platform.items()
+                name: {"coins": s.coins, "diamonds": s.diamonds, "cash": decimal_str(s.cash)} for name, s in self.platform.items()
             },
         }
 

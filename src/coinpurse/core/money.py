@@ -121,11 +121,14 @@ def tidy(value: Decimal, places: int = 2) -> Decimal:
     return value.normalize()
 
 
+def decimal_str(value: Decimal) -> str:
+    """A decimal as stored and shown: its own digits, never in exponent notation such as 1E-7."""
+    return format(value, "f")
+
+
 def money_str(value: Decimal, places: int = 2) -> str:
-    """Show cash with at least the currency's places, and more only when exact needs them."""
-    if value == value.quantize(Decimal(1).scaleb(-places)):
-        return str(value.quantize(Decimal(1).scaleb(-places)))
-    return format(value.normalize(), "f")
+    """Show cash with at least the currency's places, and more only when exact needs them (never 1E-7)."""
+    return decimal_str(tidy(value, places))
 
 
 def percent_str(value: Decimal) -> str:

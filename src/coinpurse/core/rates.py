@@ -12,7 +12,16 @@ from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import Any, NamedTuple
 
-from coinpurse.core.money import CENT, MAX_UNITS, RATE_PLACES, parse_count, parse_decimal, parse_rate, round_half_up
+from coinpurse.core.money import (
+    CENT,
+    MAX_UNITS,
+    RATE_PLACES,
+    decimal_str,
+    parse_count,
+    parse_decimal,
+    parse_rate,
+    round_half_up,
+)
 from coinpurse.errors import BadInput
 
 _CHANNEL_NAME = re.compile(r"[a-z][a-z0-9_-]{0,23}")
@@ -82,20 +91,20 @@ class Rates:
         return {
             "channels": {
                 c.name: {
-                    "coin_price": str(c.coin_price),
+                    "coin_price": decimal_str(c.coin_price),
                     "custom_min": c.custom_min,
                     "custom_max": c.custom_max,
-                    "packages": [{"coins": p.coins, "price": str(p.price)} for p in c.packages],
+                    "packages": [{"coins": p.coins, "price": decimal_str(p.price)} for p in c.packages],
                 }
                 for c in self.channels
             },
             "gifts": [{"name": g.name, "coins": g.coins} for g in self.gifts],
-            "conversion": {"diamonds_per_coin": str(self.diamonds_per_coin)},
+            "conversion": {"diamonds_per_coin": decimal_str(self.diamonds_per_coin)},
             "payout": {
-                "cash_per_diamond": str(self.payout.cash_per_diamond),
-                "minimum": str(self.payout.minimum),
-                "daily_maximum": str(self.payout.daily_maximum),
-                "fee_percent": str(self.payout.fee_percent),
+                "cash_per_diamond": decimal_str(self.payout.cash_per_diamond),
+                "minimum": decimal_str(self.payout.minimum),
+                "daily_maximum": decimal_str(self.payout.daily_maximum),
+                "fee_percent": decimal_str(self.payout.fee_percent),
             },
         }
 

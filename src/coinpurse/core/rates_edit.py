@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from coinpurse.core.book import Book
-from coinpurse.core.money import shorten
+from coinpurse.core.money import decimal_str, shorten
 from coinpurse.core.names import check_tx_id, did_you_mean
 from coinpurse.core.rates import Rates, rates_from_dict
 from coinpurse.core.rules import Plan
@@ -45,17 +45,17 @@ def flatten(rates: Rates) -> dict[str, Any]:
     flat: dict[str, Any] = {}
     for channel in rates.channels:
         prefix = f"channel.{channel.name}"
-        flat[f"{prefix}.coin_price"] = str(channel.coin_price)
+        flat[f"{prefix}.coin_price"] = decimal_str(channel.coin_price)
         flat[f"{prefix}.custom_min"] = channel.custom_min
         flat[f"{prefix}.custom_max"] = channel.custom_max
         for package in channel.packages:
-            flat[f"{prefix}.package.{package.coins}"] = str(package.price)
+            flat[f"{prefix}.package.{package.coins}"] = decimal_str(package.price)
     for gift in rates.gifts:
         flat[f"gift.{gift.name}.coins"] = gift.coins
-    flat["conversion.diamonds_per_coin"] = str(rates.diamonds_per_coin)
+    flat["conversion.diamonds_per_coin"] = decimal_str(rates.diamonds_per_coin)
     payout = rates.payout
     for name in _PAYOUT_FIELDS:
-        flat[f"payout.{name}"] = str(getattr(payout, name))
+        flat[f"payout.{name}"] = decimal_str(getattr(payout, name))
     return flat
 
 
