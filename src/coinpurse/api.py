@@ -256,6 +256,8 @@ class History(NamedTuple):
 def history(path: Path, account: str | None = None, kind: str | None = None, limit: int | None = None) -> History:
     if limit is not None and limit < 1:
         raise BadInput(f"--limit must be a positive whole number, not {limit}")
+    if kind is not None:
+        kind = kind.strip().casefold()  # --kind BUY means buy
     if kind is not None and kind not in KINDS:
         raise BadInput(f"unknown kind {kind!r}: the kinds are {', '.join(KINDS)}", code="unknown_kind")
     with reading(path) as book:
