@@ -110,3 +110,10 @@ def test_an_unknown_kind_is_bad_input(economy: Cli) -> None:
 @pytest.mark.parametrize("limit", ["0", "-1", "two", "1.5"])
 def test_a_limit_that_is_not_a_positive_whole_number_is_a_usage_error(economy: Cli, limit: str) -> None:
     expect_usage_error(economy, "history", f"--limit={limit}", says="Invalid value for '--limit'")
+
+
+def test_kind_is_case_insensitive(cli) -> None:
+    cli("buy", "alice", "700")
+    cli("gift", "alice", "bob", "Rose")
+    shown = cli.json("history", "--kind", "BUY")
+    assert [tx["kind"] for tx in shown["transactions"]] == ["buy"]

@@ -15,7 +15,7 @@ from coinpurse.cli import app
 DOC = Path(__file__).resolve().parent.parent / "docs" / "json.md"
 EXAMPLES = Path(__file__).resolve().parent.parent / "examples"
 
-_DECIMAL = re.compile(r"-?\d+(\.\d+)?")
+_DECIMAL = re.compile(r"-?[0-9]+(\.[0-9]+)?")  # never exponent notation such as 1E-7
 _TIME = re.compile(r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ")
 
 

@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING, Any, NamedTuple
 
 from coinpurse.core.book import Book
 from coinpurse.core.model import AccountState, Transaction
-from coinpurse.core.money import ZERO, money_str
+from coinpurse.core.money import ZERO, decimal_str, exact_arithmetic, money_str
 from coinpurse.core.names import did_you_mean, normalize_handle
 from coinpurse.core.rates import Rates
 from coinpurse.errors import BadInput, Refused
@@ -134,6 +134,7 @@ class AccountBalance(NamedTuple):
     currency: str
 
     @property
+    @exact_arithmetic
     def diamond_value(self) -> Decimal:
         return self.state.diamonds * self.rates.payout.cash_per_diamond
 
@@ -195,6 +196,7 @@ class RatesView(NamedTuple):
     currency: str
     platform: Mapping[str, AccountState] = MappingProxyType({})
 
+    @exact_arithmetic  # a share at the largest rates needs more than 28 digits before rounding
     def to_dict(self) -> dict[str, Any]:
         rates = self.rates
         payout = rates.payout
@@ -204,8 +206,8 @@ class RatesView(NamedTuple):
                 {
                     "channel": channel.name,
                     "coins": package.coins,
-                    "price": str(package.price),
-                    "creator_share": str(
+                    "price": decimal_str(package.price),
+                    "creator_share": decimal_str(
                         (package.coins * rates.diamonds_per_coin * payout.cash_per_diamond / package.price).quantize(
                             Decimal("0.0001")
                         )
@@ -217,23 +219,23 @@ class RatesView(NamedTuple):
             "channels": [
                 {
                     "name": channel.name,
-                    "coin_price": str(channel.coin_price),
+                    "coin_price": decimal_str(channel.coin_price),
                     "custom_min": channel.custom_min,
                     "custom_max": channel.custom_max,
-                    "creator_share": str(rates.creator_share(channel).quantize(Decimal("0.0001"))),
+                    "creator_share": decimal_str(rates.creator_share(channel).quantize(Decimal("0.0001"))),
                 }
                 for channel in rates.channels
             ],
             "gifts": [{"name": g.name, "coins": g.coins} for g in rates.gifts],
-            "conversion": {"diamonds_per_coin": str(rates.diamonds_per_coin)},
+            "conversion": {"diamonds_per_coin": decimal_str(rates.diamonds_per_coin)},
             "payout": {
-                "cash_per_diamond": str(payout.cash_per_diamond),
-                "minimum": str(payout.minimum),
-                "daily_maximum": str(payout.daily_maximum),
-                "fee_percent": str(payout.fee_percent),
+                "cash_per_diamond": decimal_str(payout.cash_per_diamond),
+                "minimum": decimal_str(payout.minimum),
+                "daily_maximum": decimal_str(payout.daily_maximum),
+                "fee_percent": decimal_str(payout.fee_percent),
             },
             "platform": {
-                name: {"coins": s.coins, "diamonds": s.diamonds, "cash": str(s.cash)} for name, s in self.platform.items()
+                name: {"coins": s.coins, "diamonds": s.diamonds, "cash": decimal_str(s.cash)} for name, s in self.platform.items()
             },
         }
 
@@ -254,6 +256,8 @@ class History(NamedTuple):
 def history(path: Path, account: str | None = None, kind: str | None = None, limit: int | None = None) -> History:
     if limit is not None and limit < 1:
         raise BadInput(f"--limit must be a positive whole number, not {limit}")
+    if kind is not None:
+        kind = kind.strip().casefold()  # --kind BUY means buy
     if kind is not None and kind not in KINDS:
         raise BadInput(f"unknown kind {kind!r}: the kinds are {', '.join(KINDS)}", code="unknown_kind")
     with reading(path) as book:

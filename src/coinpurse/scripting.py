@@ -56,6 +56,8 @@ def read_input(file: Path, what: str) -> tuple[Any, str, bool]:
             return json.loads(text, parse_float=_refuse_float, parse_constant=_refuse_float), text, False
         except json.JSONDecodeError as error:
             raise BadInput(f"{file}:{error.lineno}: not valid JSON: {error.msg}", code="invalid_file") from None
+    except (ValueError, RecursionError):  # an integer of thousands of digits, or absurd nesting
+        raise BadInput(f"{file}: not a usable {what} file: a number is too long or it nests too deep", code="invalid_file") from None
     except BadInput as error:
         if error.message.startswith(str(file)):
             raise

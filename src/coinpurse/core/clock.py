@@ -10,8 +10,15 @@ from coinpurse.errors import BadInput
 NOW_VARIABLE = "COINPURSE_NOW"
 
 
+# Ledger times sort as text, so every stored year has exactly four digits.
+FIRST_YEAR = 1970
+LAST_YEAR = 9999
+
+
 def format_time(moment: datetime) -> str:
-    return moment.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+    utc = moment.astimezone(UTC)
+    # strftime's %Y drops leading zeros on some platforms; spell the year out.
+    return f"{utc.year:04d}-{utc:%m-%dT%H:%M:%S}Z"
 
 
 def parse_time(text: str, what: str = NOW_VARIABLE) -> datetime:
@@ -21,7 +28,13 @@ def parse_time(text: str, what: str = NOW_VARIABLE) -> datetime:
         raise BadInput(f"{what} is not an ISO 8601 time such as 2026-03-01T12:00:00Z: {text!r}") from None
     if moment.tzinfo is None:
         moment = moment.replace(tzinfo=UTC)  # a time without a zone is taken as UTC
-    return moment
+    try:
+        utc = moment.astimezone(UTC)
+    except (OverflowError, ValueError):  # e.g. 9999-12-31T23:59:59-05:00 is past year 9999 in UTC
+        raise BadInput(f"{what} is outside the years {FIRST_YEAR} to {LAST_YEAR} in UTC: {text!r}") from None
+    if not FIRST_YEAR <= utc.year <= LAST_YEAR:
+        raise BadInput(f"{what} is outside the years {FIRST_YEAR} to {LAST_YEAR} in UTC: {text!r}")
+    return utc
 
 
 def now(environ: dict[str, str] | None = None) -> str:

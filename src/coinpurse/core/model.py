@@ -11,7 +11,7 @@ from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import Any, NamedTuple
 
-from coinpurse.core.money import COIN, DIAMOND, ZERO
+from coinpurse.core.money import COIN, DIAMOND, ZERO, decimal_str
 
 GENESIS_HASH = "0" * 64
 Amount = int | Decimal
@@ -23,7 +23,7 @@ class Posting(NamedTuple):
     amount: Amount
 
     def to_dict(self) -> dict[str, Any]:
-        amount = self.amount if isinstance(self.amount, int) else str(self.amount)
+        amount = self.amount if isinstance(self.amount, int) else decimal_str(self.amount)
         return {"account": self.account, "commodity": self.commodity, "amount": amount}
 
 
@@ -35,7 +35,7 @@ class Lot(NamedTuple):  # a NamedTuple: cheaper to define at startup than a data
     cost: Decimal
 
     def to_list(self) -> list[Any]:
-        return [self.source, self.coins, str(self.cost)]
+        return [self.source, self.coins, decimal_str(self.cost)]
 
 
 @dataclass(frozen=True)
@@ -48,11 +48,11 @@ class AccountState:
     paid_that_day: Decimal = ZERO
 
     def to_dict(self) -> dict[str, Any]:
-        data: dict[str, Any] = {"coins": self.coins, "diamonds": self.diamonds, "cash": str(self.cash)}
+        data: dict[str, Any] = {"coins": self.coins, "diamonds": self.diamonds, "cash": decimal_str(self.cash)}
         if self.lots:
             data["lots"] = [lot.to_list() for lot in self.lots]
         if self.payout_day:
-            data["payouts"] = {"day": self.payout_day, "total": str(self.paid_that_day)}
+            data["payouts"] = {"day": self.payout_day, "total": decimal_str(self.paid_that_day)}
         return data
 
     def paid_on(self, day: str) -> Decimal:

@@ -5,7 +5,10 @@ Cash is always built from strings (or ints) and never from floats.
 
 from __future__ import annotations
 
-from decimal import ROUND_DOWN, ROUND_HALF_UP, Decimal, InvalidOperation
+import functools
+from collections.abc import Callable
+from decimal import ROUND_DOWN, ROUND_HALF_UP, Context, Decimal, InvalidOperation, localcontext
+from typing import ParamSpec, TypeVar
 
 from coinpurse.errors import BadInput
 
@@ -17,6 +20,33 @@ CENT = Decimal("0.01")
 # single Rose still shows what it cost; the lot keeps the remainder exactly.
 MILL = Decimal("0.001")
 MAX_UNITS = 10**15  # far beyond any real wallet; keeps TOML's 64-bit ints safe
+# Rates (a coin's price, a diamond's cash value, diamonds per coin) are capped so that
+# every product the rules form stays far inside EXACT_CONTEXT's precision.
+RATE_PLACES = 8
+MAX_RATE = Decimal(10**6)
+# Decimal's default 28 digits would round a product such as a 14-digit rate times a
+# 15-digit count silently; 60 digits hold every product of capped values exactly.
+EXACT_CONTEXT = Context(prec=60)
+
+_Params = ParamSpec("_Params")
+_Result = TypeVar("_Result")
+
+
+def exact_arithmetic(function: Callable[_Params, _Result]) -> Callable[_Params, _Result]:
+    """Run ``function`` with enough decimal precision that sums and products of money are exact."""
+
+    @functools.wraps(function)
+    def run(*args: _Params.args, **kwargs: _Params.kwargs) -> _Result:
+        with localcontext(EXACT_CONTEXT):
+            return function(*args, **kwargs)
+
+    return run
+
+
+def shorten(text: object, limit: int = 40) -> str:
+    """An input as echoed in a message: long ones cut to ``limit`` characters with an ellipsis."""
+    shown = text if isinstance(text, str) else repr(text)
+    return shown if len(shown) <= limit else shown[: limit - 1] + "…"
 
 
 def parse_decimal(text: object, what: str, *, places: int | None = None) -> Decimal:
@@ -40,8 +70,16 @@ def parse_decimal(text: object, what: str, *, places: int | None = None) -> Deci
         raise BadInput(f"{what} is too large: {text!r}")
     if places is not None and value != value.quantize(Decimal(1).scaleb(-places), rounding=ROUND_DOWN):
         raise BadInput(f"{what} has more than {places} decimal places: {text!r}")
-    if abs(value) >= MAX_UNITS:
-        raise BadInput(f"{what} is too large: {text!r}")
+    return value
+
+
+def parse_rate(text: object, what: str) -> Decimal:
+    """A positive rate of at most RATE_PLACES places, below MAX_RATE."""
+    value = parse_decimal(text, what, places=RATE_PLACES)
+    if value <= 0:
+        raise BadInput(f"{what} must be positive, not {text!r}")
+    if value >= MAX_RATE:
+        raise BadInput(f"{what} must be below {MAX_RATE}: {text!r}")
     return value
 
 
@@ -83,11 +121,14 @@ def tidy(value: Decimal, places: int = 2) -> Decimal:
     return value.normalize()
 
 
+def decimal_str(value: Decimal) -> str:
+    """A decimal as stored and shown: its own digits, never in exponent notation such as 1E-7."""
+    return format(value, "f")
+
+
 def money_str(value: Decimal, places: int = 2) -> str:
-    """Show cash with at least the currency's places, and more only when exact needs them."""
-    if value == value.quantize(Decimal(1).scaleb(-places)):
-        return str(value.quantize(Decimal(1).scaleb(-places)))
-    return format(value.normalize(), "f")
+    """Show cash with at least the currency's places, and more only when exact needs them (never 1E-7)."""
+    return decimal_str(tidy(value, places))
 
 
 def percent_str(value: Decimal) -> str:

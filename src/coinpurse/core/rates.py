@@ -12,7 +12,16 @@ from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import Any, NamedTuple
 
-from coinpurse.core.money import CENT, parse_count, parse_decimal, round_half_up
+from coinpurse.core.money import (
+    CENT,
+    MAX_UNITS,
+    RATE_PLACES,
+    decimal_str,
+    parse_count,
+    parse_decimal,
+    parse_rate,
+    round_half_up,
+)
 from coinpurse.errors import BadInput
 
 _CHANNEL_NAME = re.compile(r"[a-z][a-z0-9_-]{0,23}")
@@ -82,20 +91,20 @@ class Rates:
         return {
             "channels": {
                 c.name: {
-                    "coin_price": str(c.coin_price),
+                    "coin_price": decimal_str(c.coin_price),
                     "custom_min": c.custom_min,
                     "custom_max": c.custom_max,
-                    "packages": [{"coins": p.coins, "price": str(p.price)} for p in c.packages],
+                    "packages": [{"coins": p.coins, "price": decimal_str(p.price)} for p in c.packages],
                 }
                 for c in self.channels
             },
             "gifts": [{"name": g.name, "coins": g.coins} for g in self.gifts],
-            "conversion": {"diamonds_per_coin": str(self.diamonds_per_coin)},
+            "conversion": {"diamonds_per_coin": decimal_str(self.diamonds_per_coin)},
             "payout": {
-                "cash_per_diamond": str(self.payout.cash_per_diamond),
-                "minimum": str(self.payout.minimum),
-                "daily_maximum": str(self.payout.daily_maximum),
-                "fee_percent": str(self.payout.fee_percent),
+                "cash_per_diamond": decimal_str(self.payout.cash_per_diamond),
+                "minimum": decimal_str(self.payout.minimum),
+                "daily_maximum": decimal_str(self.payout.daily_maximum),
+                "fee_percent": decimal_str(self.payout.fee_percent),
             },
         }
 
@@ -138,11 +147,13 @@ def _rates_from_dict(data: object, where: str) -> Rates:
         if not isinstance(name, str) or not _CHANNEL_NAME.fullmatch(name):
             raise BadInput(f"{at}: a channel name is lowercase letters, digits, '_' or '-'")
         table = _table(raw, at, {"coin_price", "custom_min", "custom_max", "packages"})
-        coin_price = _positive(parse_decimal(table["coin_price"], f"{at}.coin_price"), f"{at}.coin_price")
+        coin_price = parse_rate(table["coin_price"], f"{at}.coin_price")
         custom_min = parse_count(table["custom_min"], f"{at}.custom_min")
         custom_max = parse_count(table["custom_max"], f"{at}.custom_max")
         if custom_max < custom_min:
             raise BadInput(f"{at}: custom_max {custom_max} is below custom_min {custom_min}")
+        if coin_price * custom_max >= MAX_UNITS:  # a ledger can't hold a price that large
+            raise BadInput(f"{at}: custom_max {custom_max} coins at {coin_price} each would cost over {MAX_UNITS - 1}")
         packages_data = table["packages"]
         if not isinstance(packages_data, list):
             raise BadInput(f"{at}.packages must be a list")
@@ -177,19 +188,14 @@ def _rates_from_dict(data: object, where: str) -> Rates:
         gifts.append(Gift(gift_name, parse_count(gift_table["coins"], f"{g_at}.coins")))
 
     conversion = _table(top["conversion"], f"{where}.conversion", {"diamonds_per_coin"})
-    diamonds_per_coin = _positive(
-        parse_decimal(conversion["diamonds_per_coin"], f"{where}.conversion.diamonds_per_coin"),
-        f"{where}.conversion.diamonds_per_coin",
-    )
+    diamonds_per_coin = parse_rate(conversion["diamonds_per_coin"], f"{where}.conversion.diamonds_per_coin")
     p_where = f"{where}.payout"
     payout_table = _table(top["payout"], p_where, {"cash_per_diamond", "minimum", "daily_maximum", "fee_percent"})
     payout = Payout(
-        cash_per_diamond=_positive(
-            parse_decimal(payout_table["cash_per_diamond"], f"{p_where}.cash_per_diamond"), f"{p_where}.cash_per_diamond"
-        ),
+        cash_per_diamond=parse_rate(payout_table["cash_per_diamond"], f"{p_where}.cash_per_diamond"),
         minimum=parse_decimal(payout_table["minimum"], f"{p_where}.minimum", places=2),
         daily_maximum=parse_decimal(payout_table["daily_maximum"], f"{p_where}.daily_maximum", places=2),
-        fee_percent=parse_decimal(payout_table["fee_percent"], f"{p_where}.fee_percent"),
+        fee_percent=parse_decimal(payout_table["fee_percent"], f"{p_where}.fee_percent", places=RATE_PLACES),
     )
     if payout.minimum < 0:
         raise BadInput(f"{p_where}.minimum must not be negative")

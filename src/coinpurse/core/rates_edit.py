@@ -12,6 +12,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from coinpurse.core.book import Book
+from coinpurse.core.money import decimal_str, shorten
 from coinpurse.core.names import check_tx_id, did_you_mean
 from coinpurse.core.rates import Rates, rates_from_dict
 from coinpurse.core.rules import Plan
@@ -36,7 +37,7 @@ _PAYOUT_FIELDS = ("cash_per_diamond", "minimum", "daily_maximum", "fee_percent")
 
 def _bad_key(key: str, why: str = "") -> BadInput:
     forms = ", ".join(KEY_FORMS)
-    return BadInput(f"unknown rate key {key!r}{why}; the keys are {forms}", code="invalid_rates")
+    return BadInput(f"unknown rate key {shorten(key)!r}{why}; the keys are {forms}", code="invalid_rates")
 
 
 def flatten(rates: Rates) -> dict[str, Any]:
@@ -44,17 +45,17 @@ def flatten(rates: Rates) -> dict[str, Any]:
     flat: dict[str, Any] = {}
     for channel in rates.channels:
         prefix = f"channel.{channel.name}"
-        flat[f"{prefix}.coin_price"] = str(channel.coin_price)
+        flat[f"{prefix}.coin_price"] = decimal_str(channel.coin_price)
         flat[f"{prefix}.custom_min"] = channel.custom_min
         flat[f"{prefix}.custom_max"] = channel.custom_max
         for package in channel.packages:
-            flat[f"{prefix}.package.{package.coins}"] = str(package.price)
+            flat[f"{prefix}.package.{package.coins}"] = decimal_str(package.price)
     for gift in rates.gifts:
         flat[f"gift.{gift.name}.coins"] = gift.coins
-    flat["conversion.diamonds_per_coin"] = str(rates.diamonds_per_coin)
+    flat["conversion.diamonds_per_coin"] = decimal_str(rates.diamonds_per_coin)
     payout = rates.payout
     for name in _PAYOUT_FIELDS:
-        flat[f"payout.{name}"] = str(getattr(payout, name))
+        flat[f"payout.{name}"] = decimal_str(getattr(payout, name))
     return flat
 
 
@@ -92,8 +93,8 @@ def _channel(data: dict[str, Any], name: str, key: str) -> dict[str, Any]:
 
 
 def _package_coins(text: str, key: str) -> int:
-    if not text.isdecimal():
-        raise _bad_key(key, f": {text!r} is not a package size in coins")
+    if not (text.isascii() and text.isdecimal()) or len(text) > 20:  # int() of thousands of digits fails
+        raise _bad_key(key, f": {shorten(text)!r} is not a package size in coins")
     return int(text)
 
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 
+from coinpurse.core.money import decimal_str
 from coinpurse.core.rates import Rates
 
 
@@ -23,24 +24,24 @@ def rates_to_toml(rates: Rates, source: str = "") -> str:
         "",
         "[conversion]",
         "# Diamonds a creator receives per coin of gift value (rounded down per gift).",
-        f"diamonds_per_coin = {_string(str(rates.diamonds_per_coin))}",
+        f"diamonds_per_coin = {_string(decimal_str(rates.diamonds_per_coin))}",
         "",
         "[payout]",
         "# Cash paid for one diamond when a creator redeems.",
-        f"cash_per_diamond = {_string(str(payout.cash_per_diamond))}",
+        f"cash_per_diamond = {_string(decimal_str(payout.cash_per_diamond))}",
         "# Smallest payout, in cash (2 decimal places).",
-        f"minimum = {_string(str(payout.minimum))}",
+        f"minimum = {_string(decimal_str(payout.minimum))}",
         "# Most one account can be paid per UTC day, in cash (2 decimal places).",
-        f"daily_maximum = {_string(str(payout.daily_maximum))}",
+        f"daily_maximum = {_string(decimal_str(payout.daily_maximum))}",
         "# Fee the platform keeps from each payout, in percent (from 0 to under 100).",
-        f"fee_percent = {_string(str(payout.fee_percent))}",
+        f"fee_percent = {_string(decimal_str(payout.fee_percent))}",
     ]
     for channel in rates.channels:
         lines += [
             "",
             f"[channels.{channel.name}]",
             "# Where viewers buy coins. Price per coin for amounts that are not a package:",
-            f"coin_price = {_string(str(channel.coin_price))}",
+            f"coin_price = {_string(decimal_str(channel.coin_price))}",
             "# Smallest and largest custom amount, in coins.",
             f"custom_min = {channel.custom_min}",
             f"custom_max = {channel.custom_max}",
@@ -52,7 +53,7 @@ def rates_to_toml(rates: Rates, source: str = "") -> str:
             lines += [
                 f"[[channels.{channel.name}.packages]]",
                 f"coins = {package.coins}",
-                f"price = {_string(str(package.price))}",
+                f"price = {_string(decimal_str(package.price))}",
             ]
     lines += ["", "# The gift catalog: each gift's NAME (unique, any case) and its price in COINS."]
     for gift in rates.gifts:

@@ -15,7 +15,19 @@ from typing import Any
 from coinpurse.core import requests as rq
 from coinpurse.core.book import Book
 from coinpurse.core.model import AccountState, Lot, Posting, Transaction, is_balanced
-from coinpurse.core.money import CENT, COIN, DIAMOND, MILL, ZERO, money_str, round_down, round_half_up, tidy
+from coinpurse.core.money import (
+    CENT,
+    COIN,
+    DIAMOND,
+    MILL,
+    ZERO,
+    decimal_str,
+    exact_arithmetic,
+    money_str,
+    round_down,
+    round_half_up,
+    tidy,
+)
 from coinpurse.core.names import COIN_ISSUE, DIAMOND_ISSUE, PAYOUTS, REVENUE, ROUNDING, did_you_mean
 from coinpurse.core.rates import Rates
 from coinpurse.errors import BadInput, Refused
@@ -53,13 +65,14 @@ def _post(book: Book, postings: tuple[Posting, ...]) -> dict[str, AccountState]:
     return {name: book.account(name).posted(postings, name) for name in names}
 
 
+@exact_arithmetic
 def plan_buy(book: Book, req: rq.Buy, tx_id: str) -> Plan:
     channel = book.rates.channel(req.channel)
     package = channel.package_for(req.coins)
     rates_used: dict[str, Any] = {"channel": channel.name}
     if package is not None:
         price = package.price
-        rates_used["package"] = {"coins": package.coins, "price": str(package.price)}
+        rates_used["package"] = {"coins": package.coins, "price": decimal_str(package.price)}
     else:
         if not channel.custom_min <= req.coins <= channel.custom_max:
             raise BadInput(
@@ -68,7 +81,7 @@ def plan_buy(book: Book, req: rq.Buy, tx_id: str) -> Plan:
                 code="amount_out_of_bounds",
             )
         price = channel.custom_price(req.coins)
-        rates_used["coin_price"] = str(channel.coin_price)
+        rates_used["coin_price"] = decimal_str(channel.coin_price)
     postings = (
         Posting(req.account, COIN, req.coins),
         Posting(COIN_ISSUE, COIN, -req.coins),
@@ -78,7 +91,7 @@ def plan_buy(book: Book, req: rq.Buy, tx_id: str) -> Plan:
     states = _post(book, postings)
     buyer = states[req.account]
     states[req.account] = replace(buyer, lots=(*buyer.lots, Lot(tx_id, req.coins, price)))
-    details = {"price": str(price), "package": package is not None}
+    details = {"price": decimal_str(price), "package": package is not None}
     return Plan("buy", req.key(), rates_used, postings, details, states)
 
 
@@ -107,6 +120,7 @@ def draw_lots(lots: tuple[Lot, ...], coins: int) -> tuple[list[Lot], tuple[Lot, 
     return drawn, tuple(remaining)
 
 
+@exact_arithmetic
 def plan_gift(book: Book, req: rq.Gift, tx_id: str) -> Plan:
     if req.sender == req.recipient:
         raise Refused(f"{req.sender} can't send a gift to themselves", code="self_gift")
@@ -140,21 +154,22 @@ def plan_gift(book: Book, req: rq.Gift, tx_id: str) -> Plan:
         "count": req.count,
         "coins": coins,
         "diamonds": diamonds,
-        "paid": str(tidy(paid)),
-        "diamond_value": str(value),
-        "platform_kept": str(tidy(paid - value)),
+        "paid": money_str(paid),
+        "diamond_value": money_str(value),
+        "platform_kept": money_str(paid - value),
         "lots": [lot.to_list() for lot in drawn],
     }
     if req.stream is not None:
         details["stream"] = req.stream
     rates_used = {
         "gift": {"name": gift.name, "coins": gift.coins},
-        "diamonds_per_coin": str(rates.diamonds_per_coin),
-        "cash_per_diamond": str(rates.payout.cash_per_diamond),
+        "diamonds_per_coin": decimal_str(rates.diamonds_per_coin),
+        "cash_per_diamond": decimal_str(rates.payout.cash_per_diamond),
     }
     return Plan("gift", req.key(), rates_used, postings, details, states)
 
 
+@exact_arithmetic
 def plan_redeem(book: Book, req: rq.Redeem, tx_id: str, day: str) -> Plan:
     payout = book.rates.payout
     account = book.account(req.account)
@@ -203,17 +218,17 @@ def plan_redeem(book: Book, req: rq.Redeem, tx_id: str, day: str) -> Plan:
     states[req.account] = replace(states[req.account], payout_day=day, paid_that_day=already + cash)
     details = {
         "diamonds": used,
-        "cash": str(cash),
-        "fee": str(fee),
-        "net": str(net),
-        "rounding": str(rounding),
+        "cash": decimal_str(cash),
+        "fee": decimal_str(fee),
+        "net": decimal_str(net),
+        "rounding": money_str(rounding),
         "kept_diamonds": asked - used,
     }
     rates_used = {
-        "cash_per_diamond": str(rate),
-        "minimum": str(payout.minimum),
-        "daily_maximum": str(payout.daily_maximum),
-        "fee_percent": str(payout.fee_percent),
+        "cash_per_diamond": decimal_str(rate),
+        "minimum": decimal_str(payout.minimum),
+        "daily_maximum": decimal_str(payout.daily_maximum),
+        "fee_percent": decimal_str(payout.fee_percent),
     }
     return Plan("redeem", req.key(), rates_used, postings, details, states)
 

@@ -39,7 +39,7 @@ from coinpurse.core.model import (
     chain_hash,
     sums_by_commodity,
 )
-from coinpurse.core.money import COIN, DIAMOND, MAX_UNITS, ZERO
+from coinpurse.core.money import COIN, DIAMOND, MAX_UNITS, ZERO, decimal_str
 from coinpurse.core.names import PAYOUTS, ROUNDING, is_platform_account
 from coinpurse.core.rates import Channel, Gift, Package, Payout, Rates, rates_from_dict
 from coinpurse.core.rates_edit import diff, edited
@@ -206,12 +206,12 @@ def _rates_in_force(tx: Transaction, rates: Rates) -> list[tuple[str, str]]:
         coins = req.get("coins")
         if package is not None:
             found = channel.package_for(package.get("coins"))
-            if found is None or str(found.price) != package.get("price"):
+            if found is None or decimal_str(found.price) != package.get("price"):
                 return [("unknown_rate", f"package {package} did not exist on {channel.name} at {tx.at}")]
         else:
             if channel.package_for(coins) is not None:  # type: ignore[arg-type]
                 return [("unknown_rate", f"{coins} coins is a {channel.name} package, but was charged per coin")]
-            if rec.get("coin_price") != str(channel.coin_price):
+            if rec.get("coin_price") != decimal_str(channel.coin_price):
                 return [("unknown_rate", f"per-coin price {rec.get('coin_price')} was not {channel.name}'s at {tx.at}")]
             if not (isinstance(coins, int) and channel.custom_min <= coins <= channel.custom_max):
                 return [("unknown_rate", f"{coins} coins was outside {channel.name}'s custom bounds at {tx.at}")]
@@ -221,18 +221,17 @@ def _rates_in_force(tx: Transaction, rates: Rates) -> list[tuple[str, str]]:
         found_gift = rates.find_gift(str(gift.get("name", "")))
         if found_gift is None or found_gift.coins != gift.get("coins"):
             return [("unknown_rate", f"gift {gift.get('name')!r} at {gift.get('coins')} coins was not in the catalog at {tx.at}")]
-        if rec.get("diamonds_per_coin") != str(rates.diamonds_per_coin) or rec.get("cash_per_diamond") != str(
-            rates.payout.cash_per_diamond
-        ):
+        conversion = (decimal_str(rates.diamonds_per_coin), decimal_str(rates.payout.cash_per_diamond))
+        if (rec.get("diamonds_per_coin"), rec.get("cash_per_diamond")) != conversion:
             return [("unknown_rate", f"its conversion rates were not those in force at {tx.at}")]
         return []
     if tx.kind == "redeem":
         payout = rates.payout
         expected = {
-            "cash_per_diamond": str(payout.cash_per_diamond),
-            "minimum": str(payout.minimum),
-            "daily_maximum": str(payout.daily_maximum),
-            "fee_percent": str(payout.fee_percent),
+            "cash_per_diamond": decimal_str(payout.cash_per_diamond),
+            "minimum": decimal_str(payout.minimum),
+            "daily_maximum": decimal_str(payout.daily_maximum),
+            "fee_percent": decimal_str(payout.fee_percent),
         }
         if dict(rec) != expected:
             return [("unknown_rate", f"its payout rules were not those in force at {tx.at}")]

@@ -28,6 +28,7 @@ from typing import Any
 
 from coinpurse.core.book import Book, Head
 from coinpurse.core.model import AccountState, DamagedRecord, Transaction, account_from_dict, transaction_from_dict
+from coinpurse.core.money import decimal_str
 from coinpurse.core.names import is_platform_account
 from coinpurse.core.rates import Rates, rates_from_dict
 from coinpurse.errors import BadInput, LedgerUnusable
@@ -64,8 +65,8 @@ def _dumps(value: Any) -> str:
 
 def _account_row(name: str, state: AccountState) -> tuple[Any, ...]:
     lots = _dumps([lot.to_list() for lot in state.lots]) if state.lots else None
-    paid = str(state.paid_that_day) if state.payout_day else None
-    return (name, state.coins, state.diamonds, str(state.cash), lots, state.payout_day or None, paid)
+    paid = decimal_str(state.paid_that_day) if state.payout_day else None
+    return (name, state.coins, state.diamonds, decimal_str(state.cash), lots, state.payout_day or None, paid)
 
 
 def _account_from_row(row: tuple[Any, ...]) -> AccountState:
