@@ -89,6 +89,16 @@ def test_thousands_separators_are_read_as_whole_numbers(cli: Cli) -> None:
     assert cli.json("buy", "alice", "1_400")["price"] == "19.99"
 
 
+@pytest.mark.parametrize("coins", ["17_500", " 17500 "])
+def test_underscores_group_digits_too(cli: Cli, coins: str) -> None:
+    assert cli.json("buy", "alice", coins)["coins"] == 17500
+
+
+@pytest.mark.parametrize("coins", ["1,4,0,0", "17,50", "١٤٠٠", "１４００", "1_", "_1", "1__400", "+700", "0x2bc"])
+def test_only_ascii_digits_in_plain_groups_are_numbers(cli: Cli, coins: str) -> None:
+    expect_error(cli, "buy", "alice", coins, exit_code=2, code="bad_input", says="COINS must be a whole number")
+
+
 def test_the_receipt_says_who_paid_what(cli: Cli) -> None:
     result = cli("buy", "alice", "700")
     assert result.exit_code == 0, result.stderr

@@ -57,6 +57,14 @@ def test_demo_force_adds_to_a_ledger_and_a_second_run_replays(cli) -> None:
     assert cli.json("balance", "zoe")["coins"] == 70
 
 
+def test_running_the_demo_again_replays_it_and_writes_nothing(cli) -> None:
+    assert cli("demo").exit_code == 0
+    after = cli.ledger.read_bytes()
+    again = cli.json("demo")
+    assert (again["recorded"], again["replayed"]) == (0, 20)
+    assert cli.ledger.read_bytes() == after
+
+
 def test_demo_fills_a_ledger_that_init_started(cli) -> None:
     cli("init")
     assert cli("demo").exit_code == 0

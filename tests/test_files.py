@@ -125,3 +125,15 @@ def test_stray_temp_files_are_cleaned_by_the_next_writer(cli) -> None:
     assert cli("buy", "bob", "70").exit_code == 0
     assert _temps(folder) == [unrelated.name]
     assert cli("verify").exit_code == 0
+
+
+def test_a_read_only_ledger_is_refused_and_left_alone(cli) -> None:
+    assert cli("buy", "alice", "700").exit_code == 0
+    cli.ledger.chmod(0o444)
+    before = cli.ledger.read_bytes()
+    result = cli("buy", "alice", "70")
+    assert result.exit_code == 3
+    assert "the ledger file is read-only" in result.stderr and str(cli.ledger) in result.stderr
+    assert cli.ledger.read_bytes() == before
+    assert stat.S_IMODE(cli.ledger.stat().st_mode) == 0o444
+    assert cli("balance", "alice").exit_code == 0  # reading is fine

@@ -141,3 +141,21 @@ def test_the_probe_sees_rich_when_a_table_is_drawn(tmp_path: Path) -> None:
     report, _ = _probe(["--ledger", str(tmp_path / "ledger.json"), "rates"])
     assert report["code"] == 0
     assert "rich" in report["rich"]
+
+
+@pytest.mark.parametrize(
+    ("args", "says"),
+    [
+        (("export", "--format", "xml"), "Invalid value for '--format'"),
+        (("history", "--limit", "0"), "Invalid value for '--limit'"),
+        (("buy",), "Missing argument"),
+        (("nosuch",), "No such command 'nosuch'"),
+    ],
+)
+def test_a_usage_error_is_one_line_like_every_other_error(tmp_path: Path, args: tuple[str, ...], says: str) -> None:
+    done = coinpurse("--ledger", str(tmp_path / "l.json"), *args)
+    assert done.returncode == 2
+    assert done.stdout == ""
+    lines = done.stderr.splitlines()
+    assert len(lines) == 1 and lines[0].startswith("coinpurse: error: ") and says in lines[0], done.stderr
+    assert "--help')" in lines[0]

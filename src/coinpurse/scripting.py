@@ -16,6 +16,7 @@ from typing import Any
 
 from coinpurse.api import Balances, OperationResult, balances
 from coinpurse.core import clock
+from coinpurse.core.book import Book
 from coinpurse.core.rates import Rates, default_rates, rates_from_dict
 from coinpurse.core.rates_edit import RatesChange
 from coinpurse.core.scenario import FIELDS, Op, OpFailed, OpResult, Progress, change_rates, parse_ops, run
@@ -317,13 +318,22 @@ class DemoResult:
         }
 
 
+def _holds_the_demo(book: Book, ops: Sequence[Op]) -> bool:
+    """The demo ran here before: a second run replays every op and writes nothing."""
+    last = ops[-1]
+    if last.id is None:
+        return False
+    stored = book.find(last.id)
+    return stored is not None and dict(stored.request) == last.key()
+
+
 def demo(path: Path, force: bool = False, now: str | None = None) -> DemoResult:
     """A small, realistic, deterministic economy; refuses a ledger with accounts unless ``force``."""
     from coinpurse.core.demo import DEMO_OPS
 
     ops = parse_ops({"ops": [dict(op) for op in DEMO_OPS]})
     with write_book(path) as book:
-        if book.user_accounts() and not force:
+        if book.user_accounts() and not force and not _holds_the_demo(book, ops):
             raise Refused(
                 f"{path} already has accounts; the demo only fills an empty ledger (use --force to add it anyway)",
                 code="ledger_not_empty",

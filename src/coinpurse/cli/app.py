@@ -77,13 +77,18 @@ def main() -> None:
         # Without standalone mode, an exit code raised inside a command comes back as the result.
         result = app(args=args, prog_name="coinpurse", standalone_mode=False)
     except typer.TyperException as error:  # usage errors: unknown option, missing argument, bad value
-        if as_json:
-            from coinpurse.cli.output import report_error
-            from coinpurse.errors import BadInput
+        from coinpurse.cli.output import report_error
+        from coinpurse.errors import BadInput
 
-            report_error(BadInput(error.format_message(), code="usage"), True)
-        else:
+        message = " ".join(error.format_message().split())
+        if not message and not as_json:  # no command at all: the help is the answer
             error.show()  # type: ignore[attr-defined]
+            sys.exit(ExitCode.BAD_INPUT)
+        if not as_json:  # one line like every other error, with where to look next
+            context = getattr(error, "ctx", None)
+            command = context.command_path if context is not None else "coinpurse"
+            message += f" (see '{command} --help')"
+        report_error(BadInput(message, code="usage"), as_json)
         sys.exit(ExitCode.BAD_INPUT)
     except typer.Exit as done:
         sys.exit(done.exit_code)

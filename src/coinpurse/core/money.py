@@ -6,6 +6,7 @@ Cash is always built from strings (or ints) and never from floats.
 from __future__ import annotations
 
 import functools
+import re
 from collections.abc import Callable
 from decimal import ROUND_DOWN, ROUND_HALF_UP, Context, Decimal, InvalidOperation, localcontext
 from typing import ParamSpec, TypeVar
@@ -83,25 +84,29 @@ def parse_rate(text: object, what: str) -> Decimal:
     return value
 
 
+# ASCII digits, grouped by '_' (17_500) or by commas in threes (17,500); nothing else.
+_WHOLE_NUMBER = re.compile(r"-?(?:[0-9]+(?:_[0-9]+)*|[0-9]{1,3}(?:,[0-9]{3})+)")
+
+
 def parse_count(value: object, what: str, *, minimum: int = 1) -> int:
-    """Parse a whole number of coins, diamonds or gifts (no bools, floats or signs games)."""
+    """Parse a whole number of coins, diamonds or gifts: ASCII digits, grouped as 17_500 or 17,500."""
     if isinstance(value, bool):
         raise BadInput(f"{what} must be a whole number, not {value!r}")
     if isinstance(value, str):
-        text = value.strip().replace("_", "").replace(",", "")
-        if not text.isdecimal() and not (text.startswith("-") and text[1:].isdecimal()):
-            raise BadInput(f"{what} must be a whole number, not {value!r}")
-        if len(text) > 20:
-            raise BadInput(f"{what} is too large: {value!r}")
-        value = int(text)
+        text = value.strip()
+        if not _WHOLE_NUMBER.fullmatch(text):
+            raise BadInput(f"{what} must be a whole number, not {shorten(repr(value))}")
+        if len(text) > 24:
+            raise BadInput(f"{what} is too large: {shorten(text)}")
+        value = int(text.replace(",", ""))
     if not isinstance(value, int):
-        raise BadInput(f"{what} must be a whole number, not {value!r}")
+        raise BadInput(f"{what} must be a whole number, not {shorten(repr(value))}")
     if value < minimum:
         if minimum == 1:
-            raise BadInput(f"{what} must be a positive whole number, not {value}")
-        raise BadInput(f"{what} must be at least {minimum}, not {value}")
+            raise BadInput(f"{what} must be a positive whole number, not {shorten(str(value))}")
+        raise BadInput(f"{what} must be at least {minimum}, not {shorten(str(value))}")
     if value >= MAX_UNITS:
-        raise BadInput(f"{what} is too large: {value}")
+        raise BadInput(f"{what} is too large: {shorten(str(value))}")
     return value
 
 

@@ -126,6 +126,7 @@ def write_book(path: Path, *, dry_run: bool = False) -> Iterator[Book]:
         path.parent.mkdir(parents=True, exist_ok=True)
     except OSError as error:
         raise LedgerUnusable(f"{path}: can't create its folder: {error.strerror}", code="ledger_unreadable") from None
+    _refuse_read_only(path)
     if is_sqlite(path):
         from coinpurse.storage.sqlite import writing
 
@@ -148,6 +149,21 @@ def write_book(path: Path, *, dry_run: bool = False) -> Iterator[Book]:
         if original is not None and version < SCHEMA_VERSION:
             _back_up(path, original, version)
         write_atomic(path, data)
+
+
+def _refuse_read_only(path: Path) -> None:
+    """A write-protected ledger stays as it is: the atomic rename would otherwise replace it.
+
+    The mode bits are checked as well as access, so root is refused the same way.
+    """
+    import stat
+
+    try:
+        mode = stat.S_IMODE(os.stat(path).st_mode)
+    except OSError:
+        return  # missing (a new ledger) or unreadable: reading it says why
+    if not mode & 0o222 or not os.access(path, os.W_OK):
+        raise LedgerUnusable(f"{path}: the ledger file is read-only; nothing was written", code="ledger_read_only")
 
 
 def _back_up(path: Path, original: bytes, version: int) -> None:
