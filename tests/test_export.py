@@ -163,3 +163,14 @@ def test_exports_never_overwrite_the_ledger(cli) -> None:
         assert result.exit_code == 2
         assert "is the ledger itself" in result.stderr
         assert cli.ledger.read_bytes() == before
+
+
+def test_an_export_that_cannot_be_written_is_bad_input_naming_the_file(cli, tmp_path) -> None:
+    cli("buy", "alice", "700")
+    before = cli.ledger.read_bytes()
+    target = tmp_path / "no-such-folder" / "out.csv"
+    for args in (("export", "-o", str(target)), ("rates", "export", str(target.with_suffix(".toml")))):
+        result = cli(*args)
+        assert result.exit_code == 2
+        assert result.stderr.splitlines() == [f"coinpurse: error: can't write {target.with_suffix(target.suffix if args[0] == 'export' else '.toml')}: No such file or directory"]
+        assert cli.ledger.read_bytes() == before

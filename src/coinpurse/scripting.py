@@ -264,10 +264,7 @@ def rates_export(path: Path, file: Path) -> RatesExport:
         text = rates_to_toml(rates, source=path.name)
     else:
         text = json.dumps(rates.to_dict(), ensure_ascii=False, indent=2) + "\n"
-    try:
-        write_atomic(file, text.encode())
-    except CoinpurseError as error:
-        raise BadInput(error.message, code="write_failed") from None
+    write_atomic(file, text.encode(), output=True)
     return RatesExport(file, text)
 
 
@@ -389,9 +386,6 @@ def export(path: Path, format: str = "journal", output: Path | None = None) -> E
     if output is not None:
         from coinpurse.storage.atomic import write_atomic
 
-        try:
-            write_atomic(output, text.encode())
-        except CoinpurseError as error:
-            raise BadInput(f"{output}: {error.message}", code="write_failed") from None
+        write_atomic(output, text.encode(), output=True)
     postings = sum(len(tx.postings) for tx in transactions)
     return ExportResult(format, text, output, len(transactions), postings)

@@ -5,7 +5,7 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
-from coinpurse.errors import LedgerUnusable
+from coinpurse.errors import BadInput, LedgerUnusable
 
 TEMP_SUFFIX = ".tmp"
 
@@ -40,8 +40,12 @@ def fsync_folder(folder: Path) -> None:
         os.close(fd)
 
 
-def write_atomic(target: Path, data: bytes) -> None:
-    """Replace ``target`` with ``data`` so that a crash leaves the old file or the new one."""
+def write_atomic(target: Path, data: bytes, *, output: bool = False) -> None:
+    """Replace ``target`` with ``data`` so that a crash leaves the old file or the new one.
+
+    ``output`` is for files the user asked for (exports): a failure is then bad
+    input naming that file (exit 2), not an unusable ledger (exit 3).
+    """
     temp = target.with_name(f"{temp_prefix(target)}{os.urandom(6).hex()}{TEMP_SUFFIX}")
     try:
         mode = 0o600
@@ -65,6 +69,8 @@ def write_atomic(target: Path, data: bytes) -> None:
         except OSError:
             pass
         reason = error.strerror or str(error)
+        if output:
+            raise BadInput(f"can't write {target}: {reason}", code="write_failed") from None
         raise LedgerUnusable(f"can't write {target}: {reason}; the ledger was left as it was", code="write_failed") from None
     try:
         fsync_folder(target.parent)

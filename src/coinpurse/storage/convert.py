@@ -41,6 +41,7 @@ def save_new(target: Path, book: Book) -> int:
 
     temp = target.with_name(f"{temp_prefix(target)}{os.urandom(6).hex()}.tmp")
     try:
+        target.parent.mkdir(parents=True, exist_ok=True)  # as for any new ledger
         count = _save_sqlite(temp, book) if is_sqlite(target) else _save_file(temp, target, book)
         _fsync(temp)
         try:

@@ -29,7 +29,8 @@ def convert(
         from coinpurse.cli.output import console
 
         console().print(
-            f"Copied {done.transactions} transactions and {done.accounts} accounts from {done.source} to {done.target}.",
+            f"Copied {done.transactions:,} transaction{'' if done.transactions == 1 else 's'} and "
+            f"{done.accounts:,} account{'' if done.accounts == 1 else 's'} from {done.source} to {done.target}.",
             markup=False,
         )
 
