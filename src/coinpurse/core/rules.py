@@ -49,8 +49,36 @@ def _after(states: dict[str, AccountState]) -> dict[str, Any]:
 
 
 def _post(book: Book, postings: tuple[Posting, ...]) -> dict[str, AccountState]:
-    names = sorted({p.account for p in postings})
-    return {name: book.account(name).posted(postings, name) for name in names}
+    """The touched accounts' states after the postings, by name (lots are each rule's business).
+
+    One pass over the postings and one new state per account: this runs for every
+    op of a bulk apply, where AccountState.posted per account cost several times more.
+    """
+    moved: dict[str, list[Any]] = {}
+    for account, commodity, amount in postings:
+        totals = moved.get(account)
+        if totals is None:
+            totals = moved[account] = [0, 0, None]  # coins, diamonds, cash (None: no cash posted)
+        if commodity == COIN:
+            totals[0] += amount
+        elif commodity == DIAMOND:
+            totals[1] += amount
+        else:
+            totals[2] = amount if totals[2] is None else totals[2] + amount
+    states: dict[str, AccountState] = {}
+    for name in sorted(moved):
+        state = book.account(name)
+        coins, diamonds, cash = moved[name]
+        states[name] = AccountState(
+            state.coins + coins, state.diamonds + diamonds, state.cash if cash is None else state.cash + cash,
+            state.lots, state.payout_day, state.paid_that_day,
+        )  # fmt: skip
+    return states
+
+
+def _with_lots(state: AccountState, lots: tuple[Lot, ...]) -> AccountState:
+    # Built directly: dataclasses.replace costs several times more.
+    return AccountState(state.coins, state.diamonds, state.cash, lots, state.payout_day, state.paid_that_day)
 
 
 def plan_buy(book: Book, req: rq.Buy, tx_id: str) -> Plan:
@@ -77,7 +105,7 @@ def plan_buy(book: Book, req: rq.Buy, tx_id: str) -> Plan:
     )
     states = _post(book, postings)
     buyer = states[req.account]
-    states[req.account] = replace(buyer, lots=(*buyer.lots, Lot(tx_id, req.coins, price)))
+    states[req.account] = _with_lots(buyer, (*buyer.lots, Lot(tx_id, req.coins, price)))
     details = {"price": str(price), "package": package is not None}
     return Plan("buy", req.key(), rates_used, postings, details, states)
 
@@ -134,7 +162,7 @@ def plan_gift(book: Book, req: rq.Gift, tx_id: str) -> Plan:
         Posting(req.recipient, DIAMOND, diamonds),
     )
     states = _post(book, postings)
-    states[req.sender] = replace(states[req.sender], lots=remaining_lots)
+    states[req.sender] = _with_lots(states[req.sender], remaining_lots)
     details: dict[str, Any] = {
         "gift": gift.name,
         "count": req.count,
@@ -228,11 +256,10 @@ def execute(book: Book, request: rq.Request, now: str, planner: Planner | None =
     is the same request, and is refused if it is not. ``planner`` lets other
     kinds (rates changes) share this path.
     """
-    key = request.key()
     if request.id is not None:
         existing = book.find(request.id)
         if existing is not None:
-            if existing.kind == request.kind and dict(existing.request) == key:
+            if existing.kind == request.kind and dict(existing.request) == request.key():
                 return Outcome(existing, replayed=True)
             raise Refused(
                 f"id {request.id!r} was already used for a different request ({existing.kind} at {existing.at})",
@@ -252,7 +279,6 @@ def execute(book: Book, request: rq.Request, now: str, planner: Planner | None =
     if not is_balanced(plan.postings):  # a bug guard: never record money from nowhere
         raise AssertionError(f"unbalanced postings for {plan.kind}: {plan.postings}")
     after = _after(plan.states)
-    draft = Transaction(tx_id, plan.kind, at, plan.request, plan.rates, plan.postings, plan.details, after)
-    tx = draft.seal(head.hash)
+    tx = Transaction.sealed(tx_id, plan.kind, at, plan.request, plan.rates, plan.postings, plan.details, after, head.hash)
     book.append(tx, plan.states, plan.new_rates)
     return Outcome(tx)
