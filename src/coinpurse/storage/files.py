@@ -5,11 +5,12 @@ from __future__ import annotations
 import json
 import os
 import re
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
 from coinpurse.core.book import MemoryBook
-from coinpurse.core.model import DamagedRecord
+from coinpurse.core.model import DamagedRecord, reusable_encoder
 from coinpurse.errors import LedgerUnusable
 from coinpurse.storage.document import SCHEMA_VERSION, book_from_document, document_head, transaction_dicts
 
@@ -18,6 +19,17 @@ _LINE_ENCODER = json.JSONEncoder(ensure_ascii=False, separators=(", ", ": "))
 
 def _dump_line(value: Any) -> str:
     return _LINE_ENCODER.encode(value)
+
+
+def _line_encoder() -> Callable[[Any], str]:
+    """The line encoder for many values: one reusable C encoder when there is one (the same text, made faster)."""
+    global _FAST_LINE
+    if _FAST_LINE is None:
+        _FAST_LINE = reusable_encoder(_LINE_ENCODER)
+    return _FAST_LINE
+
+
+_FAST_LINE: Callable[[Any], str] | None = None
 
 
 def render_json(book: MemoryBook) -> bytes:
@@ -39,7 +51,8 @@ def render_json(book: MemoryBook) -> bytes:
     transactions = transaction_dicts(book)
     if transactions:
         lines.append('  "transactions": [')
-        lines.append(",\n".join(f"    {_dump_line(tx)}" for tx in transactions))
+        encode = _line_encoder()
+        lines.append("    " + ",\n    ".join([encode(tx) for tx in transactions]))
         lines.append("  ]")
     else:
         lines.append('  "transactions": []')
