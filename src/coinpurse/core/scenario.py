@@ -9,8 +9,7 @@ then drops the in-memory book, so nothing of a failed scenario is written.
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass
-from typing import Any
+from typing import Any, NamedTuple
 
 from coinpurse.core import requests as rq
 from coinpurse.core.book import Book
@@ -85,8 +84,7 @@ def parse_ops(document: object) -> list[Op]:
     return ops
 
 
-@dataclass(frozen=True)
-class OpResult:
+class OpResult(NamedTuple):  # a NamedTuple: one per op of a bulk apply, and cheaper to make
     """What one op did: its transaction, or none for a rates change that changed nothing."""
 
     kind: str
