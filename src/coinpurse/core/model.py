@@ -245,7 +245,31 @@ def _dec(data: Any, what: str) -> Decimal:
     return value
 
 
+_UNITS_LIMIT = 10**15
+
+
+def _plain_posting(data: Any) -> Posting | None:
+    """The common case, checked in a few steps (every stored transaction read has several postings); None otherwise."""
+    if data.__class__ is dict and len(data) == 3:
+        account, commodity, amount = data.get("account"), data.get("commodity"), data.get("amount")
+        if account.__class__ is str and commodity.__class__ is str:
+            if commodity in (COIN, DIAMOND):
+                if amount.__class__ is int and -_UNITS_LIMIT < amount < _UNITS_LIMIT:
+                    return Posting(account, commodity, amount)
+            elif amount.__class__ is str:
+                try:
+                    value = Decimal(amount)
+                except ArithmeticError:
+                    return None
+                if value.is_finite() and abs(value) < _UNITS_LIMIT:
+                    return Posting(account, commodity, value)
+    return None
+
+
 def posting_from_dict(data: Any, what: str) -> Posting:
+    plain = _plain_posting(data)
+    if plain is not None:
+        return plain
     _expect(data, dict, what)
     if set(data) != {"account", "commodity", "amount"}:
         raise DamagedRecord(f"{what} must have exactly account, commodity and amount")
@@ -269,9 +293,34 @@ def transaction_from_dict(data: Any, what: str = "transaction") -> Transaction:
         raise DamagedRecord(f"{what}: {'unknown' if odd in keys else 'missing'} key {odd!r}")
     from coinpurse.core.shapes import shape_problem
 
+    tx_id, kind, at, request, rates, postings, details, after, tx_hash = (data[key] for key in _TX_ORDER)
+    if (
+        tx_id.__class__ is str and kind.__class__ is str and at.__class__ is str and tx_hash.__class__ is str
+        and request.__class__ is dict and rates.__class__ is dict and details.__class__ is dict
+        and after.__class__ is dict and postings.__class__ is list
+    ):  # fmt: skip
+        # The common case, without naming each part up front (names are only for what is wrong).
+        tx = Transaction(
+            tx_id, kind, at, request, rates,
+            tuple(_plain_posting(p) or posting_from_dict(p, f"{what}.postings[{i}]") for i, p in enumerate(postings)),
+            details, after, tx_hash,
+        )  # fmt: skip
+    else:
+        tx = _checked_transaction(data, what)
+    # Readers use the request, rates, details and balances-after by key: check their shape once here.
+    problem = shape_problem(tx.kind, tx.id, tx.at, tx.hash, data)
+    if problem is not None:
+        raise DamagedRecord(f"{what} ({tx.id!r}): {problem}")
+    return tx
+
+
+_TX_ORDER = ("id", "kind", "at", "request", "rates", "postings", "details", "after", "hash")
+
+
+def _checked_transaction(data: dict[str, Any], what: str) -> Transaction:
     tx_id = _expect(data["id"], str, f"{what}.id")
     postings = _expect(data["postings"], list, f"{what}.postings")
-    tx = Transaction(
+    return Transaction(
         id=tx_id,
         kind=_expect(data["kind"], str, f"{what}.kind"),
         at=_expect(data["at"], str, f"{what}.at"),
@@ -282,11 +331,6 @@ def transaction_from_dict(data: Any, what: str = "transaction") -> Transaction:
         after=_expect(data["after"], dict, f"{what}.after"),
         hash=_expect(data["hash"], str, f"{what}.hash"),
     )
-    # Readers use the request, rates, details and balances-after by key: check their shape once here.
-    problem = shape_problem(tx.kind, tx.id, tx.at, tx.hash, data)
-    if problem is not None:
-        raise DamagedRecord(f"{what} ({tx.id!r}): {problem}")
-    return tx
 
 
 def account_from_dict(data: Any, what: str) -> AccountState:
