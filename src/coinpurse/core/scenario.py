@@ -28,6 +28,8 @@ FIELDS: dict[str, tuple[tuple[str, ...], tuple[str, ...]]] = {
 
 Op = rq.Buy | rq.Gift | rq.Redeem | RatesChange
 
+_ALLOWED = {kind: frozenset((*required, *optional)) for kind, (required, optional) in FIELDS.items()}
+
 
 class OpFailed(Exception):
     """Op number ``index`` (counted from 1) failed with ``error``."""
@@ -46,14 +48,16 @@ def parse_op(raw: object) -> Op:
         known = ", ".join(FIELDS)
         raise BadInput(f"unknown kind {kind!r}; the kinds are {known}", code="invalid_op")
     required, optional = FIELDS[kind]
-    for name in raw:
-        if name != "kind" and name not in required and name not in optional:
-            known = ", ".join((*required, *optional))
-            raise BadInput(f"{kind}: unknown field {name!r}; a {kind} has {known}", code="invalid_op")
+    allowed = _ALLOWED[kind]
+    fields = dict(raw)
+    del fields["kind"]
+    if not allowed.issuperset(fields):
+        name = next(name for name in fields if name not in allowed)
+        known = ", ".join((*required, *optional))
+        raise BadInput(f"{kind}: unknown field {name!r}; a {kind} has {known}", code="invalid_op")
     for name in required:
-        if name not in raw:
+        if name not in fields:
             raise BadInput(f"{kind}: missing field {name!r}", code="invalid_op")
-    fields = {name: value for name, value in raw.items() if name != "kind"}
     if kind == "buy":
         return rq.Buy.make(**fields)
     if kind == "gift":

@@ -62,8 +62,8 @@ def render_json(book: MemoryBook) -> bytes:
         lines.append("  ]")
     else:
         lines.append('  "transactions": []')
-    lines.append("}")
-    return ("\n".join(lines) + "\n").encode()
+    lines.append("}\n")  # the file ends with a newline; one join, with no copy of the whole text to add it
+    return "\n".join(lines).encode()
 
 
 def render_toml(book: MemoryBook) -> bytes:
