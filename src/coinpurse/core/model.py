@@ -9,6 +9,7 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from decimal import Decimal
+from operator import itemgetter
 from typing import Any, NamedTuple
 
 from coinpurse.core.money import COIN, DIAMOND, ZERO
@@ -287,13 +288,13 @@ _TX_KEYS = {"id", "kind", "at", "request", "rates", "postings", "details", "afte
 
 def transaction_from_dict(data: Any, what: str = "transaction") -> Transaction:
     _expect(data, dict, what)
-    keys = set(data)
-    if keys != _TX_KEYS:
+    if data.keys() != _TX_KEYS:
+        keys = set(data)
         odd = sorted(keys ^ _TX_KEYS)[0]
         raise DamagedRecord(f"{what}: {'unknown' if odd in keys else 'missing'} key {odd!r}")
     from coinpurse.core.shapes import shape_problem
 
-    tx_id, kind, at, request, rates, postings, details, after, tx_hash = (data[key] for key in _TX_ORDER)
+    tx_id, kind, at, request, rates, postings, details, after, tx_hash = _TX_PARTS(data)
     if (
         tx_id.__class__ is str and kind.__class__ is str and at.__class__ is str and tx_hash.__class__ is str
         and request.__class__ is dict and rates.__class__ is dict and details.__class__ is dict
@@ -314,7 +315,7 @@ def transaction_from_dict(data: Any, what: str = "transaction") -> Transaction:
     return tx
 
 
-_TX_ORDER = ("id", "kind", "at", "request", "rates", "postings", "details", "after", "hash")
+_TX_PARTS = itemgetter("id", "kind", "at", "request", "rates", "postings", "details", "after", "hash")
 
 
 def _checked_transaction(data: dict[str, Any], what: str) -> Transaction:
