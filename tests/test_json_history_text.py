@@ -1,4 +1,4 @@
-"""A write to a JSON ledger in coinpurse's layout copies the history's lines instead of encoding them again."""
+"""A write to a JSON ledger in coinpurse's layout keeps the history as lines and writes them back as they were."""
 
 from __future__ import annotations
 
@@ -9,7 +9,7 @@ import pytest
 
 from coinpurse.core.book import MemoryBook
 from coinpurse.storage import _load
-from coinpurse.storage.files import JsonFileBook, render_json
+from coinpurse.storage.files import LinedBook, render_json
 from conftest import Cli
 
 
@@ -30,9 +30,9 @@ def test_the_history_text_is_kept_and_the_file_is_what_a_full_encoding_gives(
     json_cli: Cli, json_ledger_with_history: Path
 ) -> None:
     ledger = json_ledger_with_history
-    book, _, _ = _load(ledger)
-    assert isinstance(book, JsonFileBook) and book.history_text is not None
-    assert book.history_text[1] == 3
+    book, _, _ = _load(ledger, for_writing=True)
+    assert isinstance(book, LinedBook) and len(book.lines) == 3
+    assert book.find("g-1") is not None and book.head().length == 3
     json_cli("buy", "bob", "350")
     json_cli("gift", "alice", "bob", "rose")
     assert ledger.read_bytes() == _encoded_in_full(ledger)
@@ -45,8 +45,8 @@ def test_other_layouts_are_written_in_full_again(json_cli: Cli, json_ledger_with
     text = ledger.read_text()
     # Two transactions on one line: the lines no longer match the records one to one.
     ledger.write_text(text.replace('},\n    {"id": "g-1"', '}, {"id": "g-1"', 1))
-    book, _, _ = _load(ledger)
-    assert not isinstance(book, JsonFileBook)
+    book, _, _ = _load(ledger, for_writing=True)
+    assert not isinstance(book, LinedBook)
     json_cli("buy", "bob", "350")
     assert ledger.read_bytes() == _encoded_in_full(ledger)
     assert len(json.loads(ledger.read_text())["transactions"]) == 4
@@ -58,4 +58,16 @@ def test_a_damaged_line_in_the_history_still_stops_a_write(json_cli: Cli, json_l
     before = ledger.read_bytes()
     result = json_cli("buy", "bob", "350", "--json")
     assert result.exit_code == 3
+    assert ledger.read_bytes() == before
+
+
+def test_a_line_damaged_in_shape_is_reported_when_a_write_looks_it_up(
+    json_cli: Cli, json_ledger_with_history: Path
+) -> None:
+    ledger = json_ledger_with_history
+    ledger.write_text(ledger.read_text().replace('"count": 5', '"count": "five"', 1))  # valid JSON, wrong shape
+    before = ledger.read_bytes()
+    retry = json_cli("gift", "alice", "mia", "rose", "-n", "5", "--id", "g-1", "--stream", "café", "--json")
+    assert retry.exit_code == 3
+    assert "g-1" in json.loads(retry.stderr)["error"]["message"]
     assert ledger.read_bytes() == before

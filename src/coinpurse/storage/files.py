@@ -10,7 +10,7 @@ from pathlib import Path
 from typing import Any
 
 from coinpurse.core.book import MemoryBook
-from coinpurse.core.model import DamagedRecord, reusable_encoder
+from coinpurse.core.model import DamagedRecord, Transaction, reusable_encoder, transaction_from_dict
 from coinpurse.errors import LedgerUnusable
 from coinpurse.storage.document import SCHEMA_VERSION, book_from_document, document_head, transaction_dicts
 
@@ -48,15 +48,13 @@ def render_json(book: MemoryBook) -> bytes:
         lines.append("  },")
     else:
         lines.append('  "accounts": {},')
-    transactions = transaction_dicts(book)
-    if transactions:
+    kept = book.lines if isinstance(book, LinedBook) else []
+    transactions = transaction_dicts(book, len(kept))
+    if kept or transactions:
         lines.append('  "transactions": [')
         encode = _line_encoder()
-        kept = book.history_text if isinstance(book, JsonFileBook) else None
-        if kept is not None:  # the history as read, then the new transactions
-            text, count = kept
-            lines.append(text if count == len(transactions) else text + ",")
-            transactions = transactions[count:]
+        if kept:  # the history's lines as read, then the new transactions
+            lines.append(",\n".join(kept) + ("," if transactions else ""))
         if transactions:
             lines.append("    " + ",\n    ".join([encode(tx) for tx in transactions]))
         lines.append("  ]")
@@ -132,52 +130,70 @@ def read_file_book(path: Path, data: bytes) -> tuple[MemoryBook, int]:
         book, version = book_from_document(document)
     except DamagedRecord as error:
         raise LedgerUnusable(f"{path}: {error}", code="ledger_damaged") from None
-    if version == SCHEMA_VERSION and path.suffix.lower() == ".json":
-        history = _history_text(data, book.records)
-        if history is not None:
-            return JsonFileBook(book.currency, book.rates, book.accounts, book.records, history), version
     return book, version
 
 
-class JsonFileBook(MemoryBook):
-    """A JSON ledger read in full, which also keeps its history's text to write back as it was.
-
-    A write then copies the history's lines instead of encoding every stored
-    transaction again (a second of a write at 100,000 transactions). The history
-    is still parsed and checked in full first: the text is only reused when the
-    file is in coinpurse's own layout, one transaction per line in order.
-    """
-
-    def __init__(
-        self, currency: str, rates: Any, accounts: dict[str, Any], records: list[Any], history: tuple[str, int]
-    ) -> None:
-        super().__init__(currency, rates, accounts, records)
-        self.history_text: tuple[str, int] | None = history  # the lines' text, and how many transactions it holds
-
+# Writing to a JSON ledger in coinpurse's layout (one transaction per line after a
+# `"transactions": [` line, each opening with its id). A writer still parses and
+# checks every line, so damage anywhere stops a write as before, but in chunks: it
+# keeps the lines' text rather than every transaction as dicts, parses a line again
+# only when it is looked up, and writes the lines back as they were. At 100,000
+# transactions that is a third of the memory. Any other layout is read in full.
 
 _HISTORY_OPENER = b'\n  "transactions": [\n'
 _HISTORY_CLOSER = b"\n  ]\n}\n"
+_ESCAPED_SURROGATE_BYTES = re.compile(rb"\\u[dD][89a-fA-F][0-9a-fA-F]{2}")
+_CHUNK = 2000  # lines parsed at a time
 
 
-def _history_text(data: bytes, records: list[Any]) -> tuple[str, int] | None:
-    """The text of the history's lines, if the file holds one transaction per line in coinpurse's layout."""
-    if not records or not data.endswith(_HISTORY_CLOSER):
+class LinedBook(MemoryBook):
+    """A JSON ledger read for a write: the history kept as its lines, each parsed when used."""
+
+    def __init__(
+        self, currency: str, rates: Any, accounts: dict[str, Any], lines: list[str], index: dict[str, int]
+    ) -> None:
+        super().__init__(currency, rates, accounts, list(lines))  # a line until it is parsed, then a Transaction
+        self.lines = lines  # the history's lines as read, written back as they are
+        self._index = index
+
+    def record(self, position: int) -> Transaction:
+        raw = self.records[position]
+        if isinstance(raw, str):
+            data = json.loads(raw, parse_float=_refuse_float, parse_constant=_refuse_float)  # checked when read
+            self.records[position] = transaction_from_dict(data, f"transaction {position + 1}")
+        return super().record(position)
+
+
+def read_lined_book(path: Path, data: bytes) -> tuple[MemoryBook, int] | None:
+    """The book for a write, if the file is in coinpurse's layout and sound; None means: read it in full."""
+    if path.suffix.lower() != ".json" or not data.endswith(_HISTORY_CLOSER):
         return None
     start = data.rfind(_HISTORY_OPENER)
-    if start < 0:
+    if start < 0 or _ESCAPED_SURROGATE_BYTES.search(data):
         return None
-    text = data[start + len(_HISTORY_OPENER) : len(data) - len(_HISTORY_CLOSER)].decode("utf-8")
-    # Each line must open with its own transaction's id and close it: then the lines are the records, in order.
-    # (JSON text holds no raw newline inside a string, so ",\n" only ever ends a line.)
-    position = 0
-    for record in records:
-        end = text.find(",\n", position)
-        if end < 0:
-            end = len(text)
-        if not text.startswith(f'    {{"id": "{record["id"]}"', position) or text[end - 1] != "}":
+    try:
+        head = json.loads(
+            data[: start + 1] + b'  "transactions": []\n}\n', parse_float=_refuse_float, parse_constant=_refuse_float
+        )
+        lines = data[start + len(_HISTORY_OPENER) : len(data) - len(_HISTORY_CLOSER)].decode("utf-8").split(",\n")
+        if not isinstance(head, dict) or head.get("schema") != SCHEMA_VERSION:
             return None
-        position = end + 2
-    return (text, len(records)) if position == len(text) + 2 else None
+        book, version = book_from_document(head)
+        index: dict[str, int] = {}
+        for first in range(0, len(lines), _CHUNK):
+            chunk = lines[first : first + _CHUNK]
+            records = json.loads("[" + ",".join(chunk) + "]", parse_float=_refuse_float, parse_constant=_refuse_float)
+            if len(records) != len(chunk):
+                return None
+            # Each line holds exactly its own transaction, opening with its id.
+            for position, (line, record) in enumerate(zip(chunk, records, strict=True), start=first):
+                tx_id = record.get("id") if isinstance(record, dict) else None
+                if not isinstance(tx_id, str) or not line.startswith(f'    {{"id": "{tx_id}"') or line[-1] != "}":
+                    return None
+                index.setdefault(tx_id, position)
+    except (ValueError, DamagedRecord, RecursionError):  # the full read reports it properly
+        return None
+    return LinedBook(book.currency, book.rates, book.accounts, lines, index), version
 
 
 def render(path: Path, book: MemoryBook) -> bytes:
