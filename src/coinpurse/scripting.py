@@ -160,7 +160,12 @@ def _collector_paused() -> Iterator[None]:
         yield
     finally:
         if was_enabled:
+            # Everything made meanwhile is still in the youngest generation, so the first
+            # collection after enabling would walk it all (half a second at 100,000 ops).
+            # freeze + unfreeze moves it to the oldest generation without walking it.
+            gc.freeze()
             gc.enable()
+            gc.unfreeze()
 
 
 def apply(

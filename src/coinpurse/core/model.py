@@ -6,9 +6,10 @@ cash is a string and coins and diamonds are integers.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from decimal import Decimal
+from operator import itemgetter
 from typing import Any, NamedTuple
 
 from coinpurse.core.money import COIN, DIAMOND, ZERO, decimal_str
@@ -38,8 +39,7 @@ class Lot(NamedTuple):  # a NamedTuple: cheaper to define at startup than a data
         return [self.source, self.coins, decimal_str(self.cost)]
 
 
-@dataclass(frozen=True)
-class AccountState:
+class AccountState(NamedTuple):  # a NamedTuple: made several times per op, and three times cheaper to make
     coins: int = 0
     diamonds: int = 0
     cash: Decimal = ZERO  # net cash of the account: paid in is negative, paid out positive
@@ -119,29 +119,85 @@ class Transaction:
             digest, content,
         )  # fmt: skip
 
+    @classmethod
+    def sealed(
+        cls, id: str, kind: str, at: str, request: dict[str, Any], rates: dict[str, Any], postings: tuple[Posting, ...],
+        details: dict[str, Any], after: dict[str, Any], previous: str,
+    ) -> Transaction:  # fmt: skip
+        """A new transaction, hashed and linked to ``previous``, from dicts it takes over (the caller drops them).
+
+        The same result as building it and calling seal(), without copying each
+        part into the stored form first: this runs once per op of a bulk apply.
+        """
+        content = {
+            "id": id,
+            "kind": kind,
+            "at": at,
+            "request": request,
+            "rates": rates,
+            "postings": [
+                {"account": a, "commodity": c, "amount": m if isinstance(m, int) else decimal_str(m)} for a, c, m in postings
+            ],
+            "details": details,
+            "after": after,
+        }
+        digest = chain_hash(previous, content)
+        content["hash"] = digest
+        return cls(id, kind, at, request, rates, postings, details, after, digest, content)
+
     def accounts(self) -> list[str]:
         return sorted({p.account for p in self.postings})
 
 
 def chain_hash(previous: str, content: Mapping[str, Any]) -> str:
     """Hash of a transaction's content linked to the one before it."""
-    import hashlib  # writers and checks only: reads never hash
-
-    canonical = _canonical_encoder().encode(content)
-    return hashlib.sha256(f"{previous}\n{canonical}".encode()).hexdigest()
-
-
-_ENCODER: Any = None
+    encode, sha256 = _HASHING or _hashing()
+    digest: str = sha256(f"{previous}\n{encode(content)}".encode()).hexdigest()
+    return digest
 
 
-def _canonical_encoder() -> Any:
+# The canonical encoder and sha256, made on first use: writers and checks only, reads never hash.
+_HASHING: tuple[Any, Any] | None = None
+
+
+def _hashing() -> tuple[Any, Any]:
     """One shared encoder: building one per call costs more than encoding a small transaction."""
-    global _ENCODER
-    if _ENCODER is None:
-        import json
+    global _HASHING
+    import hashlib
+    import json
 
-        _ENCODER = json.JSONEncoder(sort_keys=True, separators=(",", ":"), ensure_ascii=False)
-    return _ENCODER
+    encoder = json.JSONEncoder(sort_keys=True, separators=(",", ":"), ensure_ascii=False)
+    _HASHING = (reusable_encoder(encoder), hashlib.sha256)
+    return _HASHING
+
+
+def reusable_encoder(encoder: Any) -> Callable[[Any], str]:
+    """``encoder.encode`` for trees of dicts, lists, strings and numbers, made once instead of per call.
+
+    JSONEncoder.encode builds a new C encoder (and a closure) on every call,
+    about a tenth of encoding a transaction; this builds it once, without the
+    circular check (stored transactions are trees). The text is the same.
+    """
+    from json import encoder as stdlib
+
+    fallback: Callable[[Any], str] = encoder.encode
+    make = getattr(stdlib, "c_make_encoder", None)
+    if make is None or encoder.indent is not None or encoder.default.__func__ is not stdlib.JSONEncoder.default:
+        return fallback
+    basestring = stdlib.encode_basestring_ascii if encoder.ensure_ascii else stdlib.encode_basestring
+    try:
+        iterencode = make(
+            None, encoder.default, basestring, None, encoder.key_separator, encoder.item_separator,
+            encoder.sort_keys, encoder.skipkeys, encoder.allow_nan,
+        )  # fmt: skip
+    except TypeError:  # another Python's C encoder
+        return fallback
+
+    def encode_tree(value: Any) -> str:
+        return "".join(iterencode(value, 0))
+
+    sample = {"b": [1, -2, "é\n"], "a": {"z": True, "y": None}}
+    return encode_tree if encode_tree(sample) == fallback(sample) else fallback
 
 
 def sums_by_commodity(postings: Iterable[Posting]) -> dict[str, Amount]:
@@ -152,7 +208,10 @@ def sums_by_commodity(postings: Iterable[Posting]) -> dict[str, Amount]:
 
 
 def is_balanced(postings: Iterable[Posting]) -> bool:
-    return all(total == 0 for total in sums_by_commodity(postings).values())
+    totals: dict[str, Amount] = {}
+    for _, commodity, amount in postings:
+        totals[commodity] = totals.get(commodity, 0) + amount
+    return not any(totals.values())
 
 
 # Reading stored records back. Anything malformed is a DamagedRecord, which the
@@ -187,7 +246,31 @@ def _dec(data: Any, what: str) -> Decimal:
     return value
 
 
+_UNITS_LIMIT = 10**15
+
+
+def _plain_posting(data: Any) -> Posting | None:
+    """The common case, checked in a few steps (every stored transaction read has several postings); None otherwise."""
+    if data.__class__ is dict and len(data) == 3:
+        account, commodity, amount = data.get("account"), data.get("commodity"), data.get("amount")
+        if account.__class__ is str and commodity.__class__ is str:
+            if commodity in (COIN, DIAMOND):
+                if amount.__class__ is int and -_UNITS_LIMIT < amount < _UNITS_LIMIT:
+                    return Posting(account, commodity, amount)
+            elif amount.__class__ is str:
+                try:
+                    value = Decimal(amount)
+                except ArithmeticError:
+                    return None
+                if value.is_finite() and abs(value) < _UNITS_LIMIT:
+                    return Posting(account, commodity, value)
+    return None
+
+
 def posting_from_dict(data: Any, what: str) -> Posting:
+    plain = _plain_posting(data)
+    if plain is not None:
+        return plain
     _expect(data, dict, what)
     if set(data) != {"account", "commodity", "amount"}:
         raise DamagedRecord(f"{what} must have exactly account, commodity and amount")
@@ -205,15 +288,40 @@ _TX_KEYS = {"id", "kind", "at", "request", "rates", "postings", "details", "afte
 
 def transaction_from_dict(data: Any, what: str = "transaction") -> Transaction:
     _expect(data, dict, what)
-    keys = set(data)
-    if keys != _TX_KEYS:
+    if data.keys() != _TX_KEYS:
+        keys = set(data)
         odd = sorted(keys ^ _TX_KEYS)[0]
         raise DamagedRecord(f"{what}: {'unknown' if odd in keys else 'missing'} key {odd!r}")
     from coinpurse.core.shapes import shape_problem
 
+    tx_id, kind, at, request, rates, postings, details, after, tx_hash = _TX_PARTS(data)
+    if (
+        tx_id.__class__ is str and kind.__class__ is str and at.__class__ is str and tx_hash.__class__ is str
+        and request.__class__ is dict and rates.__class__ is dict and details.__class__ is dict
+        and after.__class__ is dict and postings.__class__ is list
+    ):  # fmt: skip
+        # The common case, without naming each part up front (names are only for what is wrong).
+        tx = Transaction(
+            tx_id, kind, at, request, rates,
+            tuple(_plain_posting(p) or posting_from_dict(p, f"{what}.postings[{i}]") for i, p in enumerate(postings)),
+            details, after, tx_hash,
+        )  # fmt: skip
+    else:
+        tx = _checked_transaction(data, what)
+    # Readers use the request, rates, details and balances-after by key: check their shape once here.
+    problem = shape_problem(tx.kind, tx.id, tx.at, tx.hash, data)
+    if problem is not None:
+        raise DamagedRecord(f"{what} ({tx.id!r}): {problem}")
+    return tx
+
+
+_TX_PARTS = itemgetter("id", "kind", "at", "request", "rates", "postings", "details", "after", "hash")
+
+
+def _checked_transaction(data: dict[str, Any], what: str) -> Transaction:
     tx_id = _expect(data["id"], str, f"{what}.id")
     postings = _expect(data["postings"], list, f"{what}.postings")
-    tx = Transaction(
+    return Transaction(
         id=tx_id,
         kind=_expect(data["kind"], str, f"{what}.kind"),
         at=_expect(data["at"], str, f"{what}.at"),
@@ -224,11 +332,6 @@ def transaction_from_dict(data: Any, what: str = "transaction") -> Transaction:
         after=_expect(data["after"], dict, f"{what}.after"),
         hash=_expect(data["hash"], str, f"{what}.hash"),
     )
-    # Readers use the request, rates, details and balances-after by key: check their shape once here.
-    problem = shape_problem(tx.kind, tx.id, tx.at, tx.hash, data)
-    if problem is not None:
-        raise DamagedRecord(f"{what} ({tx.id!r}): {problem}")
-    return tx
 
 
 def account_from_dict(data: Any, what: str) -> AccountState:

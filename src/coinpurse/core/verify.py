@@ -24,7 +24,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable, Iterator
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import Any
 
@@ -330,7 +330,7 @@ def _apply(replay: Replay, tx: Transaction) -> None:
             coins = sum(int(p.amount) for p in tx.postings if p.account == name and p.commodity == COIN)
             cost = -sum((Decimal(p.amount) for p in tx.postings if p.account == name and p.commodity == replay.currency), ZERO)
             state = accounts[name]
-            accounts[name] = replace(state, lots=(*state.lots, Lot(tx.id, coins, cost)))
+            accounts[name] = state._replace(lots=(*state.lots, Lot(tx.id, coins, cost)))
     elif tx.kind == "gift":
         sender = tx.request.get("sender")
         if isinstance(sender, str) and sender in accounts:
@@ -338,7 +338,7 @@ def _apply(replay: Replay, tx: Transaction) -> None:
             coins = -sum(int(p.amount) for p in tx.postings if p.account == name and p.commodity == COIN)
             if coins > 0:
                 _, remaining = draw_lots(accounts[name].lots, coins)
-                accounts[name] = replace(accounts[name], lots=remaining)
+                accounts[name] = accounts[name]._replace(lots=remaining)
     elif tx.kind == "redeem":
         creator = tx.request.get("account")
         if isinstance(creator, str) and creator in accounts:
@@ -347,7 +347,7 @@ def _apply(replay: Replay, tx: Transaction) -> None:
             rounding = sum((Decimal(p.amount) for p in tx.postings if p.account == ROUNDING), ZERO)
             day = tx.at[:10]
             state = accounts[name]
-            accounts[name] = replace(state, payout_day=day, paid_that_day=state.paid_on(day) + value - rounding)
+            accounts[name] = state._replace(payout_day=day, paid_that_day=state.paid_on(day) + value - rounding)
     elif tx.kind == RATES_KIND:
         try:
             replay.rates = rates_from_dict(_new_rates_of(tx))

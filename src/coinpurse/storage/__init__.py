@@ -59,14 +59,15 @@ def _read_bytes(path: Path) -> bytes | None:
         raise LedgerUnusable(f"{path}: can't read it: {error.strerror}", code="ledger_unreadable") from None
 
 
-def _load(path: Path) -> tuple[MemoryBook, bytes | None, int]:
+def _load(path: Path, *, for_writing: bool = False) -> tuple[MemoryBook, bytes | None, int]:
     """The book, the bytes it came from (None if new) and their schema version."""
-    from coinpurse.storage.files import read_file_book
+    from coinpurse.storage.files import read_file_book, read_lined_book
 
     data = _read_bytes(path)
     if data is None:
         return new_book(), None, SCHEMA_VERSION
-    book, version = read_file_book(path, data)
+    lined = read_lined_book(path, data) if for_writing else None
+    book, version = lined or read_file_book(path, data)
     return book, data, version
 
 
@@ -136,7 +137,7 @@ def write_book(path: Path, *, dry_run: bool = False) -> Iterator[Book]:
                 yield stored
         return
     with locked(path), damaged_records_named(path):
-        book, original, version = _load(path)
+        book, original, version = _load(path, for_writing=True)
         count_before = len(book.records)
         rates_before = book.rates
         yield book

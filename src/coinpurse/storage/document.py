@@ -115,5 +115,6 @@ def document_head(book: MemoryBook) -> dict[str, Any]:
     }
 
 
-def transaction_dicts(book: MemoryBook) -> list[dict[str, Any]]:
-    return [raw.to_dict() if isinstance(raw, Transaction) else raw for raw in book.records]
+def transaction_dicts(book: MemoryBook, start: int = 0) -> list[dict[str, Any]]:
+    """The stored transactions from position ``start`` on, as dicts."""
+    return [raw.to_dict() if isinstance(raw, Transaction) else raw for raw in book.records[start:]]

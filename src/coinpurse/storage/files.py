@@ -5,11 +5,12 @@ from __future__ import annotations
 import json
 import os
 import re
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
 from coinpurse.core.book import MemoryBook
-from coinpurse.core.model import DamagedRecord
+from coinpurse.core.model import DamagedRecord, Transaction, reusable_encoder, transaction_from_dict
 from coinpurse.errors import LedgerUnusable
 from coinpurse.storage.document import SCHEMA_VERSION, book_from_document, document_head, transaction_dicts
 
@@ -18,6 +19,17 @@ _LINE_ENCODER = json.JSONEncoder(ensure_ascii=False, separators=(", ", ": "))
 
 def _dump_line(value: Any) -> str:
     return _LINE_ENCODER.encode(value)
+
+
+def _line_encoder() -> Callable[[Any], str]:
+    """The line encoder for many values: one reusable C encoder when there is one (the same text, made faster)."""
+    global _FAST_LINE
+    if _FAST_LINE is None:
+        _FAST_LINE = reusable_encoder(_LINE_ENCODER)
+    return _FAST_LINE
+
+
+_FAST_LINE: Callable[[Any], str] | None = None
 
 
 def render_json(book: MemoryBook) -> bytes:
@@ -36,15 +48,20 @@ def render_json(book: MemoryBook) -> bytes:
         lines.append("  },")
     else:
         lines.append('  "accounts": {},')
-    transactions = transaction_dicts(book)
-    if transactions:
+    kept = book.lines if isinstance(book, LinedBook) else []
+    transactions = transaction_dicts(book, len(kept))
+    if kept or transactions:
         lines.append('  "transactions": [')
-        lines.append(",\n".join(f"    {_dump_line(tx)}" for tx in transactions))
+        encode = _line_encoder()
+        if kept:  # the history's lines as read, then the new transactions
+            lines.append(",\n".join(kept) + ("," if transactions else ""))
+        if transactions:
+            lines.append("    " + ",\n    ".join([encode(tx) for tx in transactions]))
         lines.append("  ]")
     else:
         lines.append('  "transactions": []')
-    lines.append("}")
-    return ("\n".join(lines) + "\n").encode()
+    lines.append("}\n")  # the file ends with a newline; one join, with no copy of the whole text to add it
+    return "\n".join(lines).encode()
 
 
 def render_toml(book: MemoryBook) -> bytes:
@@ -110,9 +127,74 @@ def _refuse_float(text: str) -> Any:
 def read_file_book(path: Path, data: bytes) -> tuple[MemoryBook, int]:
     document = parse_document(path, data)
     try:
-        return book_from_document(document)
+        book, version = book_from_document(document)
     except DamagedRecord as error:
         raise LedgerUnusable(f"{path}: {error}", code="ledger_damaged") from None
+    return book, version
+
+
+# Writing to a JSON ledger in coinpurse's layout (one transaction per line after a
+# `"transactions": [` line, each opening with its id). A writer still parses and
+# checks every line, so damage anywhere stops a write as before, but in chunks: it
+# keeps the lines' text rather than every transaction as dicts, parses a line again
+# only when it is looked up, and writes the lines back as they were. At 100,000
+# transactions that is a third of the memory. Any other layout is read in full.
+
+_HISTORY_OPENER = b'\n  "transactions": [\n'
+_HISTORY_CLOSER = b"\n  ]\n}\n"
+_ESCAPED_SURROGATE_BYTES = re.compile(rb"\\u[dD][89a-fA-F][0-9a-fA-F]{2}")
+_CHUNK = 2000  # lines parsed at a time
+_LINE_DECODER = json.JSONDecoder(parse_float=_refuse_float, parse_constant=_refuse_float)
+
+
+class LinedBook(MemoryBook):
+    """A JSON ledger read for a write: the history kept as its lines, each parsed when used."""
+
+    def __init__(
+        self, currency: str, rates: Any, accounts: dict[str, Any], lines: list[str], index: dict[str, int]
+    ) -> None:
+        super().__init__(currency, rates, accounts, list(lines))  # a line until it is parsed, then a Transaction
+        self.lines = lines  # the history's lines as read, written back as they are
+        self._index = index
+
+    def record(self, position: int) -> Transaction:
+        raw = self.records[position]
+        if isinstance(raw, str):
+            data = _LINE_DECODER.decode(raw)  # a shared decoder: json.loads with options builds one per call
+            self.records[position] = transaction_from_dict(data, f"transaction {position + 1}")
+        return super().record(position)
+
+
+def read_lined_book(path: Path, data: bytes) -> tuple[MemoryBook, int] | None:
+    """The book for a write, if the file is in coinpurse's layout and sound; None means: read it in full."""
+    if path.suffix.lower() != ".json" or not data.endswith(_HISTORY_CLOSER):
+        return None
+    start = data.rfind(_HISTORY_OPENER)
+    if start < 0 or _ESCAPED_SURROGATE_BYTES.search(data):
+        return None
+    try:
+        head = json.loads(
+            data[: start + 1] + b'  "transactions": []\n}\n', parse_float=_refuse_float, parse_constant=_refuse_float
+        )
+        lines = data[start + len(_HISTORY_OPENER) : len(data) - len(_HISTORY_CLOSER)].decode("utf-8").split(",\n")
+        if not isinstance(head, dict) or head.get("schema") != SCHEMA_VERSION:
+            return None
+        book, version = book_from_document(head)
+        index: dict[str, int] = {}
+        for first in range(0, len(lines), _CHUNK):
+            chunk = lines[first : first + _CHUNK]
+            records = json.loads("[" + ",".join(chunk) + "]", parse_float=_refuse_float, parse_constant=_refuse_float)
+            if len(records) != len(chunk):
+                return None
+            # Each line holds exactly its own transaction, opening with its id.
+            for position, (line, record) in enumerate(zip(chunk, records, strict=True), start=first):
+                tx_id = record.get("id") if isinstance(record, dict) else None
+                if not isinstance(tx_id, str) or not line.startswith(f'    {{"id": "{tx_id}"') or line[-1] != "}":
+                    return None
+                index.setdefault(tx_id, position)
+    except (ValueError, DamagedRecord, RecursionError):  # the full read reports it properly
+        return None
+    return LinedBook(book.currency, book.rates, book.accounts, lines, index), version
 
 
 def render(path: Path, book: MemoryBook) -> bytes:

@@ -1,0 +1,73 @@
+"""A write to a JSON ledger in coinpurse's layout keeps the history as lines and writes them back as they were."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+
+from coinpurse.core.book import MemoryBook
+from coinpurse.storage import _load
+from coinpurse.storage.files import LinedBook, render_json
+from conftest import Cli
+
+
+@pytest.fixture
+def json_ledger_with_history(json_cli: Cli, json_ledger: Path) -> Path:
+    json_cli("buy", "alice", "700")
+    json_cli("gift", "alice", "mia", "rose", "-n", "5", "--id", "g-1", "--stream", "café")  # non-ASCII is written as is
+    json_cli("gift", "alice", "mia", "rose")
+    return json_ledger
+
+
+def _encoded_in_full(path: Path) -> bytes:
+    book, _, _ = _load(path)
+    return render_json(MemoryBook(book.currency, book.rates, book.accounts, list(book.records)))
+
+
+def test_the_history_text_is_kept_and_the_file_is_what_a_full_encoding_gives(
+    json_cli: Cli, json_ledger_with_history: Path
+) -> None:
+    ledger = json_ledger_with_history
+    book, _, _ = _load(ledger, for_writing=True)
+    assert isinstance(book, LinedBook) and len(book.lines) == 3
+    assert book.find("g-1") is not None and book.head().length == 3
+    json_cli("buy", "bob", "350")
+    json_cli("gift", "alice", "bob", "rose")
+    assert ledger.read_bytes() == _encoded_in_full(ledger)
+    assert [tx["id"] for tx in json_cli.json("history")["transactions"]][-2:] == ["tx-4", "tx-5"]
+    assert json_cli("verify").exit_code == 0
+
+
+def test_other_layouts_are_written_in_full_again(json_cli: Cli, json_ledger_with_history: Path) -> None:
+    ledger = json_ledger_with_history
+    text = ledger.read_text()
+    # Two transactions on one line: the lines no longer match the records one to one.
+    ledger.write_text(text.replace('},\n    {"id": "g-1"', '}, {"id": "g-1"', 1))
+    book, _, _ = _load(ledger, for_writing=True)
+    assert not isinstance(book, LinedBook)
+    json_cli("buy", "bob", "350")
+    assert ledger.read_bytes() == _encoded_in_full(ledger)
+    assert len(json.loads(ledger.read_text())["transactions"]) == 4
+
+
+def test_a_damaged_line_in_the_history_still_stops_a_write(json_cli: Cli, json_ledger_with_history: Path) -> None:
+    ledger = json_ledger_with_history
+    ledger.write_text(ledger.read_text().replace('"count": 5', '"count": 5.0', 1))
+    before = ledger.read_bytes()
+    result = json_cli("buy", "bob", "350", "--json")
+    assert result.exit_code == 3
+    assert ledger.read_bytes() == before
+
+
+def test_a_line_damaged_in_shape_is_reported_when_a_write_looks_it_up(
+    json_cli: Cli, json_ledger_with_history: Path
+) -> None:
+    ledger = json_ledger_with_history
+    ledger.write_text(ledger.read_text().replace('"count": 5', '"count": "five"', 1))  # valid JSON, wrong shape
+    before = ledger.read_bytes()
+    retry = json_cli("gift", "alice", "mia", "rose", "-n", "5", "--id", "g-1", "--stream", "café", "--json")
+    assert retry.exit_code == 3
+    assert "g-1" in json.loads(retry.stderr)["error"]["message"]
+    assert ledger.read_bytes() == before
