@@ -8,7 +8,7 @@ appends it, so a refusal changes nothing.
 from __future__ import annotations
 
 from collections.abc import Callable
-from decimal import ROUND_CEILING, ROUND_FLOOR, ROUND_UP
+from decimal import ROUND_CEILING, ROUND_FLOOR, ROUND_UP, Decimal
 from typing import Any, NamedTuple
 
 from coinpurse.core import requests as rq
@@ -18,6 +18,7 @@ from coinpurse.core.money import (
     CENT,
     COIN,
     DIAMOND,
+    MAX_UNITS,
     MILL,
     ZERO,
     decimal_str,
@@ -267,6 +268,26 @@ def plan_redeem(book: Book, req: rq.Redeem, tx_id: str, day: str) -> Plan:
 Planner = Callable[[Book, str, str], Plan]
 
 
+_MONEY_DETAILS = ("price", "paid", "diamond_value", "platform_kept", "cash", "fee", "net", "rounding")
+
+
+def _check_limits(plan: Plan) -> None:
+    """Refuse amounts a ledger can't hold (10^15 units), before anything is written.
+
+    Each input is bounded on its own, but a product (a huge count of a costly gift)
+    or a balance built from many buys could pass the limit that readers enforce.
+    """
+    amounts: list[Any] = [p.amount for p in plan.postings]
+    for state in plan.states.values():
+        amounts += (state.coins, state.diamonds, state.cash, state.paid_that_day)
+    amounts += (Decimal(plan.details[key]) for key in _MONEY_DETAILS if key in plan.details)
+    if any(abs(amount) >= MAX_UNITS for amount in amounts):
+        raise BadInput(
+            f"this {plan.kind} moves or leaves amounts of 10^15 or more, beyond what a ledger holds",
+            code="amount_too_large",
+        )
+
+
 def execute(book: Book, request: rq.Request, now: str, planner: Planner | None = None) -> Outcome:
     """Check the id, plan the change under the rules, and append it to the book.
 
@@ -294,6 +315,7 @@ def execute(book: Book, request: rq.Request, now: str, planner: Planner | None =
         plan = plan_gift(book, request, tx_id)
     else:
         plan = plan_redeem(book, request, tx_id, at[:10])
+    _check_limits(plan)
     if not is_balanced(plan.postings):  # a bug guard: never record money from nowhere
         raise AssertionError(f"unbalanced postings for {plan.kind}: {plan.postings}")
     after = _after(plan.states)
