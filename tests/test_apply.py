@@ -115,6 +115,20 @@ def test_a_file_that_is_no_scenario_is_exit_2(json_cli, tmp_path, text, says) ->
     assert not json_cli.ledger.exists()
 
 
+@pytest.mark.parametrize(
+    ("name", "text"),
+    [
+        ("s.toml", '[[ops]]\nkind = "buy"\naccount = "alice"\ncoins = 7.5\n'),
+        ("s.json", '{"ops": [\n  {"kind": "buy",\n   "account": "alice",\n   "coins": 7.5}\n]}\n'),
+    ],
+)
+def test_a_float_in_a_scenario_names_its_line(json_cli, tmp_path, name, text) -> None:
+    scenario = write(tmp_path / name, text)
+    result = json_cli("apply", str(scenario))
+    assert result.exit_code == 2
+    assert result.stderr.startswith(f"coinpurse: error: {scenario}:4: 7.5 is a float")
+
+
 def test_missing_file_and_unknown_suffix_are_exit_2(json_cli, tmp_path) -> None:
     assert json_cli("apply", str(tmp_path / "nope.toml")).exit_code == 2
     assert "no such scenario file" in json_cli("apply", str(tmp_path / "nope.toml")).stderr

@@ -20,15 +20,12 @@ from coinpurse.core.book import Book
 from coinpurse.core.rates import Rates, default_rates, rates_from_dict
 from coinpurse.core.rates_edit import RatesChange
 from coinpurse.core.scenario import FIELDS, Op, OpFailed, OpResult, Progress, change_rates, parse_ops, run
+from coinpurse.core.textdata import FloatInText, line_of, loads_json, loads_toml
 from coinpurse.core.textpos import line_for, lines_of, path_in_message
 from coinpurse.errors import BadInput, CoinpurseError, Refused
 from coinpurse.storage import write_book
 
 # Reading input files (scenarios and rates): TOML or JSON by suffix, floats refused.
-
-
-def _refuse_float(text: str) -> Any:
-    raise BadInput(f"{text} is a float; write cash as a string such as \"0.99\" and counts as whole numbers")
 
 
 def read_input(file: Path, what: str) -> tuple[Any, str, bool]:
@@ -50,13 +47,20 @@ def read_input(file: Path, what: str) -> tuple[Any, str, bool]:
             import tomllib
 
             try:
-                return tomllib.loads(text, parse_float=_refuse_float), text, True
+                return loads_toml(text), text, True
             except tomllib.TOMLDecodeError as error:
                 raise BadInput(f"{file}: not valid TOML: {error}", code="invalid_file") from None
         try:
-            return json.loads(text, parse_float=_refuse_float, parse_constant=_refuse_float), text, False
+            return loads_json(text), text, False
         except json.JSONDecodeError as error:
             raise BadInput(f"{file}:{error.lineno}: not valid JSON: {error.msg}", code="invalid_file") from None
+    except FloatInText as error:
+        line = line_of(text, error.literal)
+        where = f"{file}:{line}" if line is not None else str(file)
+        raise BadInput(
+            f"{where}: {error.literal} is a float; write cash as a string such as \"0.99\" and counts as whole numbers",
+            code="invalid_file",
+        ) from None
     except (ValueError, RecursionError):  # an integer of thousands of digits, or absurd nesting
         raise BadInput(f"{file}: not a usable {what} file: a number is too long or it nests too deep", code="invalid_file") from None
     except BadInput as error:

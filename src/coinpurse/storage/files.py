@@ -11,6 +11,7 @@ from typing import Any
 
 from coinpurse.core.book import MemoryBook
 from coinpurse.core.model import DamagedRecord, Transaction, reusable_encoder, transaction_from_dict
+from coinpurse.core.textdata import JSON_DECODER, FloatInText, line_of, loads_json, loads_toml
 from coinpurse.errors import LedgerUnusable
 from coinpurse.storage.document import SCHEMA_VERSION, book_from_document, document_head, transaction_dicts
 
@@ -87,19 +88,19 @@ def parse_document(path: Path, data: bytes) -> Any:
         import tomllib
 
         try:
-            return tomllib.loads(text, parse_float=_refuse_float)
+            return loads_toml(text)
         except tomllib.TOMLDecodeError as error:
             raise LedgerUnusable(f"{path}: not valid TOML: {error}", code="ledger_damaged") from None
-        except DamagedRecord as error:
-            raise LedgerUnusable(f"{path}: {error}", code="ledger_damaged") from None
+        except FloatInText as error:
+            raise _float_found(path, text, error) from None
         except (ValueError, RecursionError) as error:  # a number of thousands of digits, or absurd nesting
             raise LedgerUnusable(f"{path}: not a usable TOML document: {error}", code="ledger_damaged") from None
     try:
-        document = json.loads(text, parse_float=_refuse_float, parse_constant=_refuse_float)
+        document = loads_json(text)
     except json.JSONDecodeError as error:
         raise LedgerUnusable(f"{path}:{error.lineno}: not valid JSON: {error.msg}", code="ledger_damaged") from None
-    except DamagedRecord as error:
-        raise LedgerUnusable(f"{path}: {error}", code="ledger_damaged") from None
+    except FloatInText as error:
+        raise _float_found(path, text, error) from None
     except (ValueError, RecursionError) as error:  # a number of thousands of digits, or absurd nesting
         raise LedgerUnusable(f"{path}: not a usable JSON document: {error}", code="ledger_damaged") from None
     if _ESCAPED_SURROGATE.search(text) and not _encodable(document):
@@ -120,8 +121,13 @@ def _encodable(document: Any) -> bool:
     return True
 
 
-def _refuse_float(text: str) -> Any:
-    raise DamagedRecord(f"a number with a fraction ({text}) where coinpurse stores whole numbers or strings")
+def _float_found(path: Path, text: str, error: FloatInText) -> LedgerUnusable:
+    line = line_of(text, error.literal)
+    where = f"{path}:{line}" if line is not None else str(path)
+    return LedgerUnusable(
+        f"{where}: a number with a fraction ({error.literal}) where coinpurse stores whole numbers or strings",
+        code="ledger_damaged",
+    )
 
 
 def read_file_book(path: Path, data: bytes) -> tuple[MemoryBook, int]:
@@ -144,7 +150,6 @@ _HISTORY_OPENER = b'\n  "transactions": [\n'
 _HISTORY_CLOSER = b"\n  ]\n}\n"
 _ESCAPED_SURROGATE_BYTES = re.compile(rb"\\u[dD][89a-fA-F][0-9a-fA-F]{2}")
 _CHUNK = 2000  # lines parsed at a time
-_LINE_DECODER = json.JSONDecoder(parse_float=_refuse_float, parse_constant=_refuse_float)
 
 
 class LinedBook(MemoryBook):
@@ -160,7 +165,7 @@ class LinedBook(MemoryBook):
     def record(self, position: int) -> Transaction:
         raw = self.records[position]
         if isinstance(raw, str):
-            data = _LINE_DECODER.decode(raw)  # a shared decoder: json.loads with options builds one per call
+            data = JSON_DECODER.decode(raw)
             self.records[position] = transaction_from_dict(data, f"transaction {position + 1}")
         return super().record(position)
 
@@ -173,9 +178,7 @@ def read_lined_book(path: Path, data: bytes) -> tuple[MemoryBook, int] | None:
     if start < 0 or _ESCAPED_SURROGATE_BYTES.search(data):
         return None
     try:
-        head = json.loads(
-            data[: start + 1] + b'  "transactions": []\n}\n', parse_float=_refuse_float, parse_constant=_refuse_float
-        )
+        head = loads_json(data[: start + 1] + b'  "transactions": []\n}\n')
         lines = data[start + len(_HISTORY_OPENER) : len(data) - len(_HISTORY_CLOSER)].decode("utf-8").split(",\n")
         if not isinstance(head, dict) or head.get("schema") != SCHEMA_VERSION:
             return None
@@ -183,7 +186,7 @@ def read_lined_book(path: Path, data: bytes) -> tuple[MemoryBook, int] | None:
         index: dict[str, int] = {}
         for first in range(0, len(lines), _CHUNK):
             chunk = lines[first : first + _CHUNK]
-            records = json.loads("[" + ",".join(chunk) + "]", parse_float=_refuse_float, parse_constant=_refuse_float)
+            records = loads_json("[" + ",".join(chunk) + "]")
             if len(records) != len(chunk):
                 return None
             # Each line holds exactly its own transaction, opening with its id.
@@ -267,7 +270,7 @@ def read_json_head(path: Path) -> MemoryBook | None:
     except (OSError, UnicodeDecodeError):
         return None  # the full parse reports it properly
     try:
-        document = json.loads(b"".join(head) + b'  "transactions": []\n}\n', parse_float=_refuse_float, parse_constant=_refuse_float)
+        document = loads_json(b"".join(head) + b'  "transactions": []\n}\n')
     except (ValueError, DamagedRecord):
         return None
     if not isinstance(document, dict) or document.get("schema") != SCHEMA_VERSION:

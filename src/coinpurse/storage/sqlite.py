@@ -31,6 +31,7 @@ from coinpurse.core.model import AccountState, DamagedRecord, Transaction, accou
 from coinpurse.core.money import decimal_str
 from coinpurse.core.names import is_platform_account
 from coinpurse.core.rates import Rates, rates_from_dict
+from coinpurse.core.textdata import loads_json
 from coinpurse.errors import BadInput, LedgerUnusable
 from coinpurse.storage.document import SCHEMA_VERSION, newer_schema
 
@@ -84,13 +85,9 @@ def _loads(text: Any, what: str) -> Any:
     if not isinstance(text, str):
         raise DamagedRecord(f"{what} is not text")
     try:
-        return json.loads(text, parse_float=_refuse_float, parse_constant=_refuse_float)
-    except ValueError:
+        return loads_json(text)
+    except ValueError:  # invalid JSON, or a float
         raise DamagedRecord(f"{what} is not valid JSON") from None
-
-
-def _refuse_float(text: str) -> Any:
-    raise ValueError(text)
 
 
 def touched_accounts(tx: Mapping[str, Any]) -> set[str]:
