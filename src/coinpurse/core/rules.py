@@ -50,7 +50,8 @@ class Outcome(NamedTuple):  # a NamedTuple: one per op of a bulk apply, and chea
     replayed: bool = False
 
 
-def _after(states: dict[str, AccountState]) -> dict[str, Any]:
+def balances_after(states: dict[str, AccountState]) -> dict[str, Any]:
+    """Users' coins and diamonds right after a transaction, as it stores them."""
     # _post makes ``states`` in name order; a rule may add to it, hence the check.
     names = list(states)
     if names != sorted(names):
@@ -318,7 +319,7 @@ def execute(book: Book, request: rq.Request, now: str, planner: Planner | None =
     _check_limits(plan)
     if not is_balanced(plan.postings):  # a bug guard: never record money from nowhere
         raise AssertionError(f"unbalanced postings for {plan.kind}: {plan.postings}")
-    after = _after(plan.states)
+    after = balances_after(plan.states)
     tx = Transaction.sealed(tx_id, plan.kind, at, plan.request, plan.rates, plan.postings, plan.details, after, head.hash)
     book.append(tx, plan.states, plan.new_rates)
     return Outcome(tx)

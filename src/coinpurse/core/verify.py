@@ -40,10 +40,10 @@ from coinpurse.core.model import (
     sums_by_commodity,
 )
 from coinpurse.core.money import COIN, DIAMOND, MAX_UNITS, ZERO, decimal_str
-from coinpurse.core.names import PAYOUTS, ROUNDING, is_platform_account
+from coinpurse.core.names import PAYOUTS, ROUNDING
 from coinpurse.core.rates import Channel, Gift, Package, Payout, Rates, rates_from_dict
 from coinpurse.core.rates_edit import diff, edited
-from coinpurse.core.rules import Plan, draw_lots, plan_buy, plan_gift, plan_redeem
+from coinpurse.core.rules import Plan, balances_after, draw_lots, plan_buy, plan_gift, plan_redeem
 from coinpurse.errors import CoinpurseError
 
 RATES_KIND = "rates"  # a rates change; its details hold the new rates under "rates" (or "to")
@@ -254,14 +254,6 @@ def _planned(replay: Replay, tx: Transaction) -> Plan:
     return plan_redeem(book, redeem, tx.id, tx.at[:10])
 
 
-def _after(states: dict[str, AccountState]) -> dict[str, Any]:
-    return {
-        name: {"coins": state.coins, "diamonds": state.diamonds}
-        for name, state in sorted(states.items())
-        if not is_platform_account(name)
-    }
-
-
 def check_by_rules(replay: Replay, tx: Transaction) -> list[tuple[str, str]]:
     """Run the request through the rules again; what they make must be what is stored."""
     problems: list[tuple[str, str]] = []
@@ -279,8 +271,8 @@ def check_by_rules(replay: Replay, tx: Transaction) -> list[tuple[str, str]]:
         problems.append(("postings_mismatch", f"its postings ({stored}) are not what the rules make ({expected})"))
     elif dict(tx.details) != plan.details:
         problems.append(("details_mismatch", "its details (price, lots, fee or rounding) are not what the rules make"))
-    elif dict(tx.after) != _after(plan.states):
-        problems.append(("after_mismatch", f"its balances-after {dict(tx.after)} are not {_after(plan.states)}"))
+    elif dict(tx.after) != balances_after(plan.states):
+        problems.append(("after_mismatch", f"its balances-after {dict(tx.after)} are not {balances_after(plan.states)}"))
     return problems
 
 
