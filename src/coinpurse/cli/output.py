@@ -24,6 +24,19 @@ P = ParamSpec("P")
 R = TypeVar("R")
 
 
+def show(result: Any, as_json: bool, drawer: str, module: str = "coinpurse.cli.render") -> None:
+    """A command's result: its documented JSON for machines, or the named rich drawer for people.
+
+    The drawer is named rather than imported so that rich loads only when drawing.
+    """
+    if as_json:
+        emit_json(result.to_dict())
+        return
+    import importlib
+
+    getattr(importlib.import_module(module), drawer)(result)
+
+
 def emit_json(data: Any) -> None:
     sys.stdout.write(json.dumps(data, ensure_ascii=False, indent=2) + "\n")
 

@@ -32,12 +32,17 @@ def clean_stray_temps(target: Path) -> list[Path]:
     return removed
 
 
-def fsync_folder(folder: Path) -> None:
-    fd = os.open(folder, os.O_RDONLY | os.O_DIRECTORY)
+def fsync_path(path: Path, *, folder: bool = False) -> None:
+    """Flush a file, or a folder's entries, to disk."""
+    fd = os.open(path, os.O_RDONLY | (os.O_DIRECTORY if folder else 0))
     try:
         os.fsync(fd)
     finally:
         os.close(fd)
+
+
+def fsync_folder(folder: Path) -> None:
+    fsync_path(folder, folder=True)
 
 
 def write_atomic(target: Path, data: bytes, *, output: bool = False) -> None:

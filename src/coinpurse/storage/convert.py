@@ -37,13 +37,13 @@ def stored_transactions(book: Book) -> Iterator[dict[str, Any]]:
 def save_new(target: Path, book: Book) -> int:
     """Write ``book`` as a new ledger at ``target`` (format by suffix); returns the transactions written."""
     from coinpurse.storage import is_sqlite
-    from coinpurse.storage.atomic import fsync_folder, temp_prefix
+    from coinpurse.storage.atomic import fsync_folder, fsync_path, temp_prefix
 
     temp = target.with_name(f"{temp_prefix(target)}{os.urandom(6).hex()}.tmp")
     try:
         target.parent.mkdir(parents=True, exist_ok=True)  # as for any new ledger
         count = _save_sqlite(temp, book) if is_sqlite(target) else _save_file(temp, target, book)
-        _fsync(temp)
+        fsync_path(temp)
         try:
             os.link(temp, target)  # unlike a rename, never replaces an existing ledger
         except FileExistsError:
@@ -94,9 +94,3 @@ class _Counted:
             yield item
 
 
-def _fsync(path: Path) -> None:
-    fd = os.open(path, os.O_RDONLY)
-    try:
-        os.fsync(fd)
-    finally:
-        os.close(fd)

@@ -317,7 +317,7 @@ def writing(path: Path, new_book: Book, *, dry_run: bool = False) -> Iterator[Bo
 
 @contextmanager
 def _new_ledger(path: Path, book: Book, *, dry_run: bool) -> Iterator[Book]:
-    from coinpurse.storage.atomic import fsync_folder, temp_prefix
+    from coinpurse.storage.atomic import fsync_folder, fsync_path, temp_prefix
 
     temp = path.with_name(f"{temp_prefix(path)}{os.urandom(6).hex()}.tmp")
     try:
@@ -332,7 +332,7 @@ def _new_ledger(path: Path, book: Book, *, dry_run: bool) -> Iterator[Book]:
                 connection.execute("COMMIT")
             finally:
                 connection.close()
-            _fsync(temp)
+            fsync_path(temp)
             os.replace(temp, path)
             fsync_folder(path.parent)
     except OSError as error:
@@ -344,12 +344,6 @@ def _new_ledger(path: Path, book: Book, *, dry_run: bool) -> Iterator[Book]:
             pass
 
 
-def _fsync(path: Path) -> None:
-    fd = os.open(path, os.O_RDONLY)
-    try:
-        os.fsync(fd)
-    finally:
-        os.close(fd)
 
 
 def create(

@@ -7,7 +7,7 @@ from typing import Annotated
 import typer
 
 from coinpurse.cli.common import JsonOption, ledger_path
-from coinpurse.cli.output import handles_errors
+from coinpurse.cli.output import handles_errors, show
 
 
 @handles_errors
@@ -30,14 +30,7 @@ def apply(
     finally:
         if progress is not None:
             progress.close()
-    if as_json:
-        from coinpurse.cli.output import emit_json
-
-        emit_json(report.to_dict())
-    else:
-        from coinpurse.cli.render_scripting import show_apply
-
-        show_apply(report)
+    show(report, as_json, "show_apply", "coinpurse.cli.render_scripting")
 
 
 def register(app: typer.Typer) -> None:

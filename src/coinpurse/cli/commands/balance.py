@@ -5,7 +5,7 @@ from typing import Annotated
 import typer
 
 from coinpurse.cli.common import JsonOption, ledger_path
-from coinpurse.cli.output import handles_errors
+from coinpurse.cli.output import handles_errors, show
 
 
 @handles_errors
@@ -20,24 +20,10 @@ def balance(
     path = ledger_path(ctx)
     if account is not None:
         single = api.balance(path, account)
-        if as_json:
-            from coinpurse.cli.output import emit_json
-
-            emit_json(single.to_dict())
-        else:
-            from coinpurse.cli.render import show_balance
-
-            show_balance(single)
+        show(single, as_json, "show_balance")
         return
     every = api.balances(path)
-    if as_json:
-        from coinpurse.cli.output import emit_json
-
-        emit_json(every.to_dict())
-    else:
-        from coinpurse.cli.render import show_balances
-
-        show_balances(every)
+    show(every, as_json, "show_balances")
 
 
 def register(app: typer.Typer) -> None:

@@ -5,7 +5,7 @@ from typing import Annotated
 import typer
 
 from coinpurse.cli.common import IdOption, JsonOption, ledger_path
-from coinpurse.cli.output import handles_errors
+from coinpurse.cli.output import handles_errors, show
 
 
 @handles_errors
@@ -21,14 +21,7 @@ def buy(
     from coinpurse import api
 
     result = api.buy(ledger_path(ctx), account, coins, channel, tx_id)
-    if as_json:
-        from coinpurse.cli.output import emit_json
-
-        emit_json(result.to_dict())
-    else:
-        from coinpurse.cli.render import show_receipt
-
-        show_receipt(result)
+    show(result, as_json, "show_receipt")
 
 
 def register(app: typer.Typer) -> None:

@@ -5,7 +5,7 @@ from typing import Annotated
 import typer
 
 from coinpurse.cli.common import JsonOption, ledger_path
-from coinpurse.cli.output import handles_errors
+from coinpurse.cli.output import handles_errors, show
 
 
 @handles_errors
@@ -18,14 +18,7 @@ def demo(
     from coinpurse import scripting
 
     result = scripting.demo(ledger_path(ctx), force)
-    if as_json:
-        from coinpurse.cli.output import emit_json
-
-        emit_json(result.to_dict())
-    else:
-        from coinpurse.cli.render_scripting import show_demo
-
-        show_demo(result)
+    show(result, as_json, "show_demo", "coinpurse.cli.render_scripting")
 
 
 def register(app: typer.Typer) -> None:

@@ -5,7 +5,7 @@ from typing import Annotated
 import typer
 
 from coinpurse.cli.common import IdOption, JsonOption, ledger_path
-from coinpurse.cli.output import handles_errors
+from coinpurse.cli.output import handles_errors, show
 
 
 @handles_errors
@@ -25,14 +25,7 @@ def gift(
     from coinpurse import api
 
     result = api.gift(ledger_path(ctx), sender, recipient, gift_name, count, stream, tx_id)
-    if as_json:
-        from coinpurse.cli.output import emit_json
-
-        emit_json(result.to_dict())
-    else:
-        from coinpurse.cli.render import show_receipt
-
-        show_receipt(result)
+    show(result, as_json, "show_receipt")
 
 
 def register(app: typer.Typer) -> None:

@@ -5,7 +5,7 @@ from typing import Annotated
 import typer
 
 from coinpurse.cli.common import JsonOption, ledger_path
-from coinpurse.cli.output import handles_errors
+from coinpurse.cli.output import handles_errors, show
 
 
 @handles_errors
@@ -20,14 +20,7 @@ def history(
     from coinpurse import api
 
     found = api.history(ledger_path(ctx), account, kind, limit)
-    if as_json:
-        from coinpurse.cli.output import emit_json
-
-        emit_json(found.to_dict())
-    else:
-        from coinpurse.cli.render import show_history
-
-        show_history(found)
+    show(found, as_json, "show_history")
 
 
 def register(app: typer.Typer) -> None:

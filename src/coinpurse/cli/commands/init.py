@@ -6,7 +6,7 @@ from typing import Annotated
 import typer
 
 from coinpurse.cli.common import JsonOption, ledger_path
-from coinpurse.cli.output import handles_errors
+from coinpurse.cli.output import handles_errors, show
 
 
 @handles_errors
@@ -21,14 +21,7 @@ def init(
     from coinpurse import scripting
 
     result = scripting.init(ledger_path(ctx), rates_file)
-    if as_json:
-        from coinpurse.cli.output import emit_json
-
-        emit_json(result.to_dict())
-    else:
-        from coinpurse.cli.render_scripting import show_init
-
-        show_init(result)
+    show(result, as_json, "show_init", "coinpurse.cli.render_scripting")
 
 
 def register(app: typer.Typer) -> None:

@@ -6,7 +6,7 @@ from typing import Annotated
 import typer
 
 from coinpurse.cli.common import IdOption, JsonOption, ledger_path
-from coinpurse.cli.output import handles_errors
+from coinpurse.cli.output import handles_errors, show
 
 rates_app = typer.Typer(
     name="rates",
@@ -25,25 +25,7 @@ def rates(ctx: typer.Context, as_json: JsonOption = False) -> None:
     from coinpurse import api
 
     view = api.rates(ledger_path(ctx))
-    if as_json:
-        from coinpurse.cli.output import emit_json
-
-        emit_json(view.to_dict())
-    else:
-        from coinpurse.cli.render import show_rates
-
-        show_rates(view)
-
-
-def _show_change(result: object, as_json: bool) -> None:
-    if as_json:
-        from coinpurse.cli.output import emit_json
-
-        emit_json(result.to_dict())  # type: ignore[attr-defined]
-    else:
-        from coinpurse.cli.render_scripting import show_rates_change
-
-        show_rates_change(result)  # type: ignore[arg-type]
+    show(view, as_json, "show_rates")
 
 
 @rates_app.command("set")
@@ -73,7 +55,8 @@ def rates_set(
     if len(values) % 2:
         raise BadInput(f"give a VALUE for {values[-1]!r} (or use --remove {values[-1]} to remove it)")
     sets = dict(zip(values[::2], values[1::2], strict=True))
-    _show_change(scripting.rates_set(ledger_path(ctx), sets, remove or [], tx_id), as_json)
+    changed = scripting.rates_set(ledger_path(ctx), sets, remove or [], tx_id)
+    show(changed, as_json, "show_rates_change", "coinpurse.cli.render_scripting")
 
 
 @rates_app.command("import")
@@ -87,7 +70,8 @@ def rates_import(
     """Check a rates file and put it in force, recording what changed."""
     from coinpurse import scripting
 
-    _show_change(scripting.rates_import(ledger_path(ctx), file, tx_id), as_json)
+    imported = scripting.rates_import(ledger_path(ctx), file, tx_id)
+    show(imported, as_json, "show_rates_change", "coinpurse.cli.render_scripting")
 
 
 @rates_app.command("export")
