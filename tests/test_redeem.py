@@ -192,10 +192,10 @@ def test_a_clock_behind_the_ledger_counts_toward_the_last_transactions_day(
 @pytest.mark.parametrize(
     ("diamonds", "says"),
     [
-        ("0", "DIAMONDS must be a positive whole number, not 0"),
-        ("-20000", "DIAMONDS must be a positive whole number, not -20000"),
-        ("100.5", "DIAMONDS must be a whole number, not '100.5'"),
-        ("lots", "DIAMONDS must be a whole number, not 'lots'"),
+        ("0", "diamonds must be a positive whole number, not 0"),
+        ("-20000", "diamonds must be a positive whole number, not -20000"),
+        ("100.5", "diamonds must be a whole number, not '100.5'"),
+        ("lots", "diamonds must be a whole number, not 'lots'"),
     ],
 )
 def test_a_non_positive_or_non_integer_amount_is_bad_input(small_creator: Cli, diamonds: str, says: str) -> None:
@@ -211,13 +211,13 @@ def test_all_together_with_an_amount_is_bad_input(small_creator: Cli) -> None:
         "--all",
         exit_code=2,
         code="bad_input",
-        says="give DIAMONDS or --all, not both",
+        says="give either a number of diamonds or all (--all), not both",
     )
 
 
 def test_neither_an_amount_nor_all_is_bad_input(small_creator: Cli) -> None:
     expect_error(
-        small_creator, "redeem", "mia", exit_code=2, code="bad_input", says="give the DIAMONDS to redeem, or --all"
+        small_creator, "redeem", "mia", exit_code=2, code="bad_input", says="give a number of diamonds to redeem, or all (--all)"
     )
 
 

@@ -32,7 +32,7 @@ class Buy:
             raise BadInput(f"channel must be text, not {channel!r}")
         return cls(
             normalize_handle(account),
-            parse_count(coins, "COINS"),
+            parse_count(coins, "coins"),
             channel.strip().lower(),
             None if id is None else check_tx_id(id),
         )
@@ -99,12 +99,12 @@ class Redeem:
         if not isinstance(all, bool):
             raise BadInput(f"all must be true or false, not {all!r}")
         if all and diamonds is not None:
-            raise BadInput("give DIAMONDS or --all, not both")
+            raise BadInput("give either a number of diamonds or all (--all), not both")
         if not all and diamonds is None:
-            raise BadInput("give the DIAMONDS to redeem, or --all")
+            raise BadInput("give a number of diamonds to redeem, or all (--all)")
         return cls(
             normalize_handle(account),
-            None if diamonds is None else parse_count(diamonds, "DIAMONDS"),
+            None if diamonds is None else parse_count(diamonds, "diamonds"),
             all,
             None if id is None else check_tx_id(id),
         )
