@@ -145,9 +145,6 @@ class Transaction:
         content["hash"] = digest
         return cls(id, kind, at, request, rates, postings, details, after, digest, content)
 
-    def accounts(self) -> list[str]:
-        return sorted({p.account for p in self.postings})
-
 
 def chain_hash(previous: str, content: Mapping[str, Any]) -> str:
     """Hash of a transaction's content linked to the one before it."""
