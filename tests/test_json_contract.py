@@ -194,6 +194,12 @@ def test_export_and_demo_match_the_doc(economy, tmp_path) -> None:
     conforms(demo["balances"], "balance")
 
 
+def test_gifters_matches_the_doc(economy) -> None:
+    ranking = run_json(economy, "gifters", "mia")
+    assert ranking["gifters"]
+    conforms(ranking, "gifters")
+
+
 def test_convert_matches_the_doc(economy, tmp_path) -> None:
     converted = run_json(economy, "convert", str(economy.ledger), str(tmp_path / "copy.sqlite"))
     conforms(converted, "convert")

@@ -265,6 +265,59 @@ def history(path: Path, account: str | None = None, kind: str | None = None, lim
         return History(book.transactions(name, kind, limit), book.currency)
 
 
+class Gifter(NamedTuple):
+    account: str
+    gifts: int  # gift transactions (a gift of -n 5 counts once)
+    items: int  # gifts sent, counting -n
+    coins: int
+    diamonds: int
+    diamond_value: Decimal
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "account": self.account,
+            "gifts": self.gifts,
+            "items": self.items,
+            "coins": self.coins,
+            "diamonds": self.diamonds,
+            "diamond_value": money_str(self.diamond_value),
+        }
+
+
+class Gifters(NamedTuple):
+    account: str
+    gifters: Sequence[Gifter]
+    currency: str
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"account": self.account, "gifters": [g.to_dict() for g in self.gifters], "currency": self.currency}
+
+
+def gifters(path: Path, account: str, limit: int | None = 10) -> Gifters:
+    """Who sent ``account`` the most diamonds, most first; ties by name.
+
+    Diamond value is at the payout rate each gift recorded, so a rates change
+    does not rewrite what earlier gifts were worth.
+    """
+    if limit is not None and limit < 1:
+        raise BadInput(f"--limit must be a positive whole number, not {limit}")
+    totals: dict[str, list[Any]] = {}
+    with reading(path) as book:
+        name = _known_account(book, account)
+        for tx in book.transactions(name, "gift"):
+            if tx.request.get("recipient") != name:
+                continue
+            row = totals.setdefault(tx.request["sender"], [0, 0, 0, 0, ZERO])
+            row[0] += 1
+            row[1] += tx.details["count"]
+            row[2] += tx.details["coins"]
+            row[3] += tx.details["diamonds"]
+            row[4] += Decimal(tx.details["diamond_value"])
+        currency = book.currency
+    ranked = sorted((Gifter(sender, *row) for sender, row in totals.items()), key=lambda g: (-g.diamonds, g.account))
+    return Gifters(name, ranked[:limit] if limit is not None else ranked, currency)
+
+
 def verify(path: Path) -> VerifyReport:
     """Walk the whole history and check it (see ``coinpurse.core.verify``); a missing ledger is unusable."""
     from coinpurse.core.verify import verify_book

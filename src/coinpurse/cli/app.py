@@ -16,6 +16,7 @@ from coinpurse.cli.commands import (
     demo,
     export,
     gift,
+    gifters,
     history,
     init,
     rates,
@@ -58,7 +59,7 @@ def main_options(
     ctx.obj = ledger
 
 
-for module in (buy, gift, balance, redeem, rates, history, verify, apply, init, export, demo, convert):
+for module in (buy, gift, balance, redeem, rates, history, gifters, verify, apply, init, export, demo, convert):
     module.register(app)
 
 

@@ -9,7 +9,7 @@ from rich import box
 from rich.table import Table
 from rich.text import Text
 
-from coinpurse.api import AccountBalance, Balances, History, OperationResult, RatesView
+from coinpurse.api import AccountBalance, Balances, Gifters, History, OperationResult, RatesView
 from coinpurse.cli.output import console
 from coinpurse.core.model import Transaction
 from coinpurse.core.money import money_str, percent_str
@@ -181,4 +181,24 @@ def show_history(history: History) -> None:
     table.add_column("what happened", overflow="fold")
     for tx in history.transactions:
         table.add_row(tx.id, tx.at, tx.kind, receipt_line(tx))
+    out.print(table)
+
+
+def show_gifters(ranking: Gifters) -> None:
+    out = console()
+    if not ranking.gifters:
+        out.print(f"No one has sent {ranking.account} a gift yet.")
+        return
+    table = Table(title=f"Top gifters of @{ranking.account}", box=box.SIMPLE_HEAVY, title_justify="left")
+    for column in ("#", "gifter", "gifts", "coins", "diamonds", f"worth ({ranking.currency})"):
+        table.add_column(column, justify="left" if column == "gifter" else "right")
+    for rank, gifter in enumerate(ranking.gifters, start=1):
+        table.add_row(
+            str(rank),
+            gifter.account,
+            _n(gifter.items),
+            _n(gifter.coins),
+            _n(gifter.diamonds),
+            _cash(gifter.diamond_value),
+        )
     out.print(table)
