@@ -32,6 +32,22 @@ def clean_stray_temps(target: Path) -> list[Path]:
     return removed
 
 
+def make_private_folders(folder: Path) -> None:
+    """Create ``folder`` and its missing parents, each 0700 (owner only) whatever the umask."""
+    missing: list[Path] = []
+    while not os.path.lexists(folder):
+        missing.append(folder)
+        if folder.parent == folder:
+            break
+        folder = folder.parent
+    for path in reversed(missing):
+        try:
+            os.mkdir(path, 0o700)
+        except FileExistsError:
+            continue  # made meanwhile by another process: its mode is its maker's
+        os.chmod(path, 0o700)  # the umask may have taken bits off even the owner's
+
+
 def fsync_path(path: Path, *, folder: bool = False) -> None:
     """Flush a file, or a folder's entries, to disk."""
     fd = os.open(path, os.O_RDONLY | (os.O_DIRECTORY if folder else 0))
