@@ -21,7 +21,7 @@ import signal
 import stat
 import threading
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from decimal import Decimal, InvalidOperation
 from pathlib import Path
@@ -154,16 +154,27 @@ def _still_at_path(fd: int, path: Path) -> bool:
     except FileNotFoundError:
         return False
     except OSError as error:
-        raise LedgerUnusable(f"can't check the lock file {path}: {error.strerror}", code="lock_failed") from None
+        raise LedgerUnusable(f"can't check {path}: {error.strerror}", code="lock_failed") from None
     held = os.fstat(fd)
     return (named.st_dev, named.st_ino) == (held.st_dev, held.st_ino)
 
 
-def _lock_held_at_path(path: Path, ledger: Path, wait: Decimal) -> int:
-    """An open descriptor of ``path`` holding its flock, once the file locked is the one at ``path``."""
-    deadline = time.monotonic() + float(wait)
+def _open_ledger_file(path: Path) -> int | None:
+    """The ledger file itself, to lock; None when there is none yet (or reading it will say why not)."""
+    try:
+        return os.open(path, os.O_RDONLY | os.O_CLOEXEC | os.O_NOFOLLOW | os.O_NONBLOCK)
+    except OSError:
+        return None
+
+
+def _flock_at_path(
+    path: Path, open_file: Callable[[Path], int | None], ledger: Path, wait: Decimal, deadline: float
+) -> int | None:
+    """An open descriptor of the file at ``path`` holding its flock, checked to be still the one there."""
     while True:
-        fd = _open_lock_file(path)
+        fd = open_file(path)
+        if fd is None:
+            return None
         try:
             remaining = max(Decimal(deadline - time.monotonic()), Decimal(0))
             try:
@@ -185,25 +196,41 @@ def _lock_held_at_path(path: Path, ledger: Path, wait: Decimal) -> int:
         os.close(fd)  # a lock on a file no longer at the path guards nothing: take the one there now
 
 
+def _release(fd: int) -> None:
+    fcntl.flock(fd, fcntl.LOCK_UN)
+    os.close(fd)
+
+
 @contextmanager
-def locked(ledger: Path, timeout: Decimal | None = None) -> Iterator[None]:
-    """Hold the lock of ``ledger`` (its real path: see ``storage.real_ledger_path``)."""
+def locked(ledger: Path, timeout: Decimal | None = None, *, replaced_on_write: bool = False) -> Iterator[None]:
+    """Hold the lock of ``ledger`` (its real path: see ``storage.real_ledger_path``).
+
+    ``replaced_on_write`` is for ledgers that every write replaces (JSON, TOML):
+    the ledger file read is then flocked as well, so that a writer who locked a
+    new ``<ledger>.lock`` after a clean-up script deleted the holder's waits for
+    the holder all the same, and then reads what the holder wrote. (SQLite
+    serializes its writers itself, and its own locks must not be mixed with flock.)
+    """
     path = lock_path(ledger)
     wait = lock_timeout() if timeout is None else timeout
-    fd = _lock_held_at_path(path, ledger, wait)
+    deadline = time.monotonic() + float(wait)
+    fd = _flock_at_path(path, _open_lock_file, ledger, wait, deadline)
+    assert fd is not None
     try:
         try:
             os.ftruncate(fd, 0)
             os.pwrite(fd, f"{os.getpid()}\n".encode(), 0)
         except OSError:
             pass  # the PID is only a courtesy to waiters
+        ledger_fd = _flock_at_path(ledger, _open_ledger_file, ledger, wait, deadline) if replaced_on_write else None
         try:
             yield
         finally:
+            if ledger_fd is not None:
+                _release(ledger_fd)
             try:
                 os.ftruncate(fd, 0)
             except OSError:
                 pass
-            fcntl.flock(fd, fcntl.LOCK_UN)
     finally:
-        os.close(fd)
+        _release(fd)
