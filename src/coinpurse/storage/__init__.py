@@ -167,7 +167,7 @@ def write_book(path: Path, *, dry_run: bool = False) -> Iterator[Book]:
             with writing(path, new_book(), dry_run=dry_run) as stored:
                 yield stored
         return
-    with locked(path), damaged_records_named(path):
+    with locked(path, replaced_on_write=True), damaged_records_named(path):
         book, original, version = _load(path, for_writing=True)
         count_before = len(book.records)
         rates_before = book.rates
@@ -180,7 +180,7 @@ def write_book(path: Path, *, dry_run: bool = False) -> Iterator[Book]:
         clean_stray_temps(path)
         if original is not None and version < SCHEMA_VERSION:
             _back_up(path, original, version)
-        write_atomic(path, data)
+        write_atomic(path, data, new=original is None)
 
 
 def _refuse_read_only(path: Path) -> None:
