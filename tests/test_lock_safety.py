@@ -54,7 +54,7 @@ def _gifter(ledger: Path, sender: str, count: int) -> subprocess.Popen[str]:
 def _acknowledged(writers: list[subprocess.Popen[str]]) -> tuple[list[str], list[str]]:
     """The ids the writers acknowledged, and the failures they reported."""
     outputs = [writer.communicate(timeout=300) for writer in writers]
-    for writer, (_, err) in zip(writers, outputs):
+    for writer, (_, err) in zip(writers, outputs, strict=True):
         assert writer.returncode == 0, err
     return [i for out, _ in outputs for i in out.split()], [line for _, err in outputs for line in err.splitlines()]
 
