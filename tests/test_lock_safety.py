@@ -169,6 +169,18 @@ def test_a_lock_file_that_is_a_hard_link_or_a_fifo_is_refused(ledger: Path) -> N
     assert _coinpurse(ledger, "buy", "bob", "70").returncode == 0
 
 
+def test_a_folder_in_place_of_the_lock_file_is_exit_3_naming_it(ledger: Path) -> None:
+    api.buy(ledger, "alice", 700)
+    before = ledger.read_bytes()
+    lock_file = ledger.with_name(ledger.name + ".lock")
+    lock_file.unlink()
+    lock_file.mkdir()
+    result = _coinpurse(ledger, "buy", "bob", "70")
+    assert result.returncode == 3
+    assert result.stderr == f"coinpurse: error: can't open the lock file {lock_file}: Is a directory\n"
+    assert ledger.read_bytes() == before
+
+
 def _linked_ledger(ledger: Path) -> tuple[Path, Path]:
     """``link/<name>`` -> ``../real/<name>``, before the real ledger exists: (real, link)."""
     real = ledger.parent / "real" / ledger.name
