@@ -255,3 +255,17 @@ def test_an_existing_folder_keeps_its_mode(ledger: Path, tmp_path: Path) -> None
     shared.chmod(0o755)
     api.buy(shared / ledger.name, "alice", 700)
     assert stat.S_IMODE(shared.stat().st_mode) == 0o755
+
+
+def test_without_hard_links_new_ledgers_and_converts_still_work(cli: Cli, tmp_path: Path, monkeypatch) -> None:
+    def no_hard_links(source: object, target: object) -> None:
+        raise PermissionError(1, "Operation not permitted")
+
+    monkeypatch.setattr(os, "link", no_hard_links)
+    assert cli("buy", "alice", "700").exit_code == 0
+    assert cli("buy", "bob", "700").exit_code == 0
+    copy = tmp_path / "copy.json"
+    assert cli("convert", str(cli.ledger), str(copy)).exit_code == 0
+    assert api.verify(copy).transactions == 2
+    assert cli("convert", str(cli.ledger), str(copy)).exit_code == 1  # still never over an existing file
+    assert [p.name for p in tmp_path.iterdir() if p.name.endswith(".tmp")] == []

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import errno
 import os
 from pathlib import Path
 
@@ -68,6 +69,23 @@ def fsync_folder(folder: Path) -> None:
     fsync_path(folder, folder=True)
 
 
+def place_new(temp: Path, target: Path) -> None:
+    """Give a complete temp file the name ``target`` only if no file has it (else FileExistsError).
+
+    A hard link never replaces a file, unlike a rename. Where the filesystem has
+    no hard links, a rename after checking, as the caller holds the target's lock.
+    The temp file's name may remain: the caller removes it.
+    """
+    try:
+        os.link(temp, target)
+    except OSError as error:
+        if error.errno not in (errno.EPERM, errno.EOPNOTSUPP, errno.ENOTSUP, errno.EMLINK):
+            raise
+        if os.path.lexists(target):
+            raise FileExistsError(errno.EEXIST, os.strerror(errno.EEXIST), str(target)) from None
+        os.replace(temp, target)
+
+
 def created_meanwhile(target: Path) -> LedgerUnusable:
     """A new ledger's file appeared while it was being built: it is left alone, and nothing is written."""
     return LedgerUnusable(
@@ -101,7 +119,7 @@ def write_atomic(target: Path, data: bytes, *, output: bool = False, new: bool =
         finally:
             os.close(fd)
         if new:
-            os.link(temp, target)
+            place_new(temp, target)
             _remove(temp)
         else:
             os.replace(temp, target)

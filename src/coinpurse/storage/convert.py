@@ -42,7 +42,7 @@ def save_new(target: Path, book: Book) -> int:
     remove the temp files a killed convert left without touching a running one's.
     """
     from coinpurse.storage import is_sqlite, make_ledger_folder, real_ledger_path
-    from coinpurse.storage.atomic import clean_stray_temps, fsync_folder, fsync_path, temp_prefix
+    from coinpurse.storage.atomic import clean_stray_temps, fsync_folder, fsync_path, place_new, temp_prefix
     from coinpurse.storage.lock import locked
 
     shown, target = target, real_ledger_path(target)
@@ -54,7 +54,7 @@ def save_new(target: Path, book: Book) -> int:
             count = _save_sqlite(temp, book) if is_sqlite(target) else _save_file(temp, target, book)
             fsync_path(temp)
             try:
-                os.link(temp, target)  # unlike a rename, never replaces an existing ledger
+                place_new(temp, target)  # never replaces an existing ledger
             except FileExistsError:
                 raise Refused(f"{shown} already exists; convert writes only new ledgers", code="target_exists") from None
             fsync_folder(target.parent)

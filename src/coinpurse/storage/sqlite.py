@@ -317,7 +317,7 @@ def writing(path: Path, new_book: Book, *, dry_run: bool = False) -> Iterator[Bo
 
 @contextmanager
 def _new_ledger(path: Path, book: Book, *, dry_run: bool) -> Iterator[Book]:
-    from coinpurse.storage.atomic import created_meanwhile, fsync_folder, fsync_path, temp_prefix
+    from coinpurse.storage.atomic import created_meanwhile, fsync_folder, fsync_path, place_new, temp_prefix
 
     temp = path.with_name(f"{temp_prefix(path)}{os.urandom(6).hex()}.tmp")
     try:
@@ -334,7 +334,7 @@ def _new_ledger(path: Path, book: Book, *, dry_run: bool) -> Iterator[Book]:
                 connection.close()
             fsync_path(temp)
             try:
-                os.link(temp, path)  # never replaces a ledger another writer made meanwhile
+                place_new(temp, path)  # never over a ledger another writer made meanwhile
             except FileExistsError:
                 raise created_meanwhile(path) from None
             fsync_folder(path.parent)
