@@ -353,8 +353,10 @@ def convert(source: Path, target: Path) -> Conversion:
     """
     from coinpurse.storage import check_suffix
     from coinpurse.storage.convert import save_new
+    from coinpurse.storage.outputs import refuse_ledger_files
 
     check_suffix(source)
+    refuse_ledger_files(target, source)
     check_suffix(target)
     if not source.exists():
         raise BadInput(f"no ledger at {source}", code="no_ledger")

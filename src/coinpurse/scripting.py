@@ -76,12 +76,6 @@ def _located(error: CoinpurseError, file: Path, line: int | None, prefix: str = 
     return located
 
 
-def _not_the_ledger(output: Path, ledger: Path) -> None:
-    """Refuse an output file that would overwrite the ledger itself."""
-    if output.resolve() == ledger.resolve():
-        raise BadInput(f"{output} is the ledger itself; write the output to another file", code="output_is_ledger")
-
-
 # apply
 
 
@@ -263,8 +257,9 @@ def rates_export(path: Path, file: Path) -> RatesExport:
     from coinpurse.core.rates_toml import rates_to_toml
     from coinpurse.storage import read_book
     from coinpurse.storage.atomic import write_atomic
+    from coinpurse.storage.outputs import refuse_ledger_files
 
-    _not_the_ledger(file, path)
+    refuse_ledger_files(file, path)
     suffix = file.suffix.lower()
     if suffix not in (".toml", ".json"):
         raise BadInput(f"{file}: rates are exported as .toml (commented) or .json, not {suffix or '(no suffix)'!r}", code="unknown_suffix")
@@ -382,7 +377,9 @@ def export(path: Path, format: str = "journal", output: Path | None = None) -> E
     if format not in formats.FORMATS:
         raise BadInput(f"unknown export format {format!r}; the formats are {', '.join(formats.FORMATS)}", code="unknown_format")
     if output is not None:
-        _not_the_ledger(output, path)
+        from coinpurse.storage.outputs import refuse_ledger_files
+
+        refuse_ledger_files(output, path)
     with damaged_records_named(path):
         book = read_book(path)
         transactions = list(book.iter_transactions())

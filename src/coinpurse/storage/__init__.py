@@ -2,6 +2,8 @@
 
 Writers follow one recipe: lock ``<ledger>.lock``, read and check, apply in
 memory, write a temp file, fsync, ``os.replace``, fsync the folder, unlock.
+A writer works on the ledger's real path (symbolic links followed), so a link
+and its target are one ledger with one lock.
 Readers take no lock; the atomic replace means they see the old file or the new.
 """
 
@@ -43,6 +45,37 @@ def check_suffix(path: Path) -> None:
             f"{path}: unknown ledger format {path.suffix or '(no suffix)'!r}; use {', '.join(SUFFIXES)}",
             code="unknown_suffix",
         )
+
+
+def real_ledger_path(path: Path) -> Path:
+    """The file a ledger path names, so that every path to one ledger shares its lock and its writes.
+
+    A path through a symbolic link (the file or a folder) becomes the real file's
+    absolute path: the write then goes into that file and the link stays a link.
+    Any other path is kept as given, so messages name it as the user wrote it.
+    """
+    if os.path.realpath(path) == os.path.abspath(path):
+        return path
+    try:
+        real = path.resolve()
+    except (RuntimeError, OSError):  # a loop of links (RuntimeError before Python 3.13)
+        raise LedgerUnusable(f"{path}: its symbolic links form a loop", code="ledger_unreadable") from None
+    if real.suffix.lower() != path.suffix.lower():
+        raise BadInput(
+            f"{path} is a link to {real}, which is not a {path.suffix} ledger; use the real path",
+            code="unknown_suffix",
+        )
+    return real
+
+
+def make_ledger_folder(path: Path) -> None:
+    """Create a ledger's missing folders, owner only (0700)."""
+    from coinpurse.storage.atomic import make_private_folders
+
+    try:
+        make_private_folders(path.parent)
+    except OSError as error:
+        raise LedgerUnusable(f"{path}: can't create its folder: {error.strerror}", code="ledger_unreadable") from None
 
 
 def _read_bytes(path: Path) -> bytes | None:
@@ -123,10 +156,8 @@ def write_book(path: Path, *, dry_run: bool = False) -> Iterator[Book]:
     from coinpurse.storage.lock import locked
 
     check_suffix(path)
-    try:
-        path.parent.mkdir(parents=True, exist_ok=True)
-    except OSError as error:
-        raise LedgerUnusable(f"{path}: can't create its folder: {error.strerror}", code="ledger_unreadable") from None
+    path = real_ledger_path(path)
+    make_ledger_folder(path)
     _refuse_read_only(path)
     if is_sqlite(path):
         from coinpurse.storage.sqlite import writing
@@ -136,7 +167,7 @@ def write_book(path: Path, *, dry_run: bool = False) -> Iterator[Book]:
             with writing(path, new_book(), dry_run=dry_run) as stored:
                 yield stored
         return
-    with locked(path), damaged_records_named(path):
+    with locked(path, replaced_on_write=True), damaged_records_named(path):
         book, original, version = _load(path, for_writing=True)
         count_before = len(book.records)
         rates_before = book.rates
@@ -149,7 +180,7 @@ def write_book(path: Path, *, dry_run: bool = False) -> Iterator[Book]:
         clean_stray_temps(path)
         if original is not None and version < SCHEMA_VERSION:
             _back_up(path, original, version)
-        write_atomic(path, data)
+        write_atomic(path, data, new=original is None)
 
 
 def _refuse_read_only(path: Path) -> None:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import errno
 import os
 from pathlib import Path
 
@@ -32,6 +33,29 @@ def clean_stray_temps(target: Path) -> list[Path]:
     return removed
 
 
+def make_private_folders(folder: Path) -> None:
+    """Create ``folder`` and its missing parents, each 0700 (owner only) whatever the umask."""
+    missing: list[Path] = []
+    while not os.path.lexists(folder):
+        missing.append(folder)
+        if folder.parent == folder:
+            break
+        folder = folder.parent
+    for path in reversed(missing):
+        try:
+            os.mkdir(path, 0o700)
+        except FileExistsError:
+            continue  # made meanwhile by another process: its mode is its maker's
+        os.chmod(path, 0o700)  # the umask may have taken bits off even the owner's
+
+
+def _remove(temp: Path) -> None:
+    try:
+        os.unlink(temp)
+    except OSError:
+        pass  # already gone, or left for the next writer's clean-up
+
+
 def fsync_path(path: Path, *, folder: bool = False) -> None:
     """Flush a file, or a folder's entries, to disk."""
     fd = os.open(path, os.O_RDONLY | (os.O_DIRECTORY if folder else 0))
@@ -45,11 +69,38 @@ def fsync_folder(folder: Path) -> None:
     fsync_path(folder, folder=True)
 
 
-def write_atomic(target: Path, data: bytes, *, output: bool = False) -> None:
+def place_new(temp: Path, target: Path) -> None:
+    """Give a complete temp file the name ``target`` only if no file has it (else FileExistsError).
+
+    A hard link never replaces a file, unlike a rename. Where the filesystem has
+    no hard links, a rename after checking, as the caller holds the target's lock.
+    The temp file's name may remain: the caller removes it.
+    """
+    try:
+        os.link(temp, target)
+    except OSError as error:
+        if error.errno not in (errno.EPERM, errno.EOPNOTSUPP, errno.ENOTSUP, errno.EMLINK):
+            raise
+        if os.path.lexists(target):
+            raise FileExistsError(errno.EEXIST, os.strerror(errno.EEXIST), str(target)) from None
+        os.replace(temp, target)
+
+
+def created_meanwhile(target: Path) -> LedgerUnusable:
+    """A new ledger's file appeared while it was being built: it is left alone, and nothing is written."""
+    return LedgerUnusable(
+        f"{target} was created by another process meanwhile; nothing was written: run the command again",
+        code="write_conflict",
+    )
+
+
+def write_atomic(target: Path, data: bytes, *, output: bool = False, new: bool = False) -> None:
     """Replace ``target`` with ``data`` so that a crash leaves the old file or the new one.
 
     ``output`` is for files the user asked for (exports): a failure is then bad
-    input naming that file (exit 2), not an unusable ledger (exit 3).
+    input naming that file (exit 2), not an unusable ledger (exit 3). ``new`` is
+    for a ledger that did not exist when read: it is then put in place with a
+    hard link, which unlike a rename never replaces a file another writer made.
     """
     temp = target.with_name(f"{temp_prefix(target)}{os.urandom(6).hex()}{TEMP_SUFFIX}")
     try:
@@ -67,12 +118,16 @@ def write_atomic(target: Path, data: bytes, *, output: bool = False) -> None:
             os.fsync(fd)
         finally:
             os.close(fd)
-        os.replace(temp, target)
+        if new:
+            place_new(temp, target)
+            _remove(temp)
+        else:
+            os.replace(temp, target)
+    except FileExistsError:
+        _remove(temp)
+        raise created_meanwhile(target) from None
     except OSError as error:
-        try:
-            os.unlink(temp)
-        except OSError:
-            pass
+        _remove(temp)
         reason = error.strerror or str(error)
         if output:
             raise BadInput(f"can't write {target}: {reason}", code="write_failed") from None

@@ -2,7 +2,8 @@
 
 The new file appears only when complete (temp file, fsync, then a hard link
 that fails if the target exists), so a crash or a lost race leaves no half
-ledger and never replaces someone else's.
+ledger and never replaces someone else's; the next convert or write to that
+target removes a killed one's temp file.
 """
 
 from __future__ import annotations
@@ -35,28 +36,36 @@ def stored_transactions(book: Book) -> Iterator[dict[str, Any]]:
 
 
 def save_new(target: Path, book: Book) -> int:
-    """Write ``book`` as a new ledger at ``target`` (format by suffix); returns the transactions written."""
-    from coinpurse.storage import is_sqlite
-    from coinpurse.storage.atomic import fsync_folder, fsync_path, temp_prefix
+    """Write ``book`` as a new ledger at ``target`` (format by suffix); returns the transactions written.
 
-    temp = target.with_name(f"{temp_prefix(target)}{os.urandom(6).hex()}.tmp")
-    try:
-        target.parent.mkdir(parents=True, exist_ok=True)  # as for any new ledger
-        count = _save_sqlite(temp, book) if is_sqlite(target) else _save_file(temp, target, book)
-        fsync_path(temp)
+    It holds the target's lock, as any writer of that ledger would, so that it can
+    remove the temp files a killed convert left without touching a running one's.
+    """
+    from coinpurse.storage import is_sqlite, make_ledger_folder, real_ledger_path
+    from coinpurse.storage.atomic import clean_stray_temps, fsync_folder, fsync_path, place_new, temp_prefix
+    from coinpurse.storage.lock import locked
+
+    shown, target = target, real_ledger_path(target)
+    make_ledger_folder(target)  # as for any new ledger
+    with locked(target):
+        clean_stray_temps(target)
+        temp = target.with_name(f"{temp_prefix(target)}{os.urandom(6).hex()}.tmp")
         try:
-            os.link(temp, target)  # unlike a rename, never replaces an existing ledger
-        except FileExistsError:
-            raise Refused(f"{target} already exists; convert writes only new ledgers", code="target_exists") from None
-        fsync_folder(target.parent)
-        return count
-    except OSError as error:
-        raise LedgerUnusable(f"can't write {target}: {error.strerror}", code="write_failed") from None
-    finally:
-        try:
-            os.unlink(temp)
-        except OSError:
-            pass
+            count = _save_sqlite(temp, book) if is_sqlite(target) else _save_file(temp, target, book)
+            fsync_path(temp)
+            try:
+                place_new(temp, target)  # never replaces an existing ledger
+            except FileExistsError:
+                raise Refused(f"{shown} already exists; convert writes only new ledgers", code="target_exists") from None
+            fsync_folder(target.parent)
+            return count
+        except OSError as error:
+            raise LedgerUnusable(f"can't write {target}: {error.strerror}", code="write_failed") from None
+        finally:
+            try:
+                os.unlink(temp)
+            except OSError:
+                pass
 
 
 def _save_sqlite(temp: Path, book: Book) -> int:

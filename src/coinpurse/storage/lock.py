@@ -3,6 +3,12 @@
 ``flock`` locks are released by the kernel when their holder dies, so a writer
 killed with ``kill -9`` never leaves the ledger locked. The holder writes its
 PID into the lock file so that a writer who gives up can say who holds it.
+
+The lock file is opened without following symbolic links and must be a regular
+file with one name, so that nothing but a lock file is ever truncated. After the
+``flock`` the file must still be the one at ``<ledger>.lock``: a clean-up script
+that deleted it, or a process that replaced it, would otherwise let a second
+writer lock a new file and run beside the holder.
 """
 
 from __future__ import annotations
@@ -12,9 +18,10 @@ import fcntl
 import os
 import random
 import signal
+import stat
 import threading
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from decimal import Decimal, InvalidOperation
 from pathlib import Path
@@ -110,38 +117,120 @@ def _acquire(fd: int, wait: Decimal) -> bool:
     return False
 
 
-@contextmanager
-def locked(ledger: Path, timeout: Decimal | None = None) -> Iterator[None]:
-    path = lock_path(ledger)
-    wait = lock_timeout() if timeout is None else timeout
+def _open_lock_file(path: Path) -> int:
+    """Open (or create) the lock file itself, never what a symbolic link points to."""
     try:
-        fd = os.open(path, os.O_RDWR | os.O_CREAT | os.O_CLOEXEC, 0o600)
+        fd = os.open(path, os.O_RDWR | os.O_CREAT | os.O_CLOEXEC | os.O_NOFOLLOW | os.O_NONBLOCK, 0o600)
     except OSError as error:
+        if error.errno == errno.ELOOP:
+            raise _unsafe_lock_file(path, "is a symbolic link") from None
         raise LedgerUnusable(f"can't open the lock file {path}: {error.strerror}", code="lock_failed") from None
     try:
+        _refuse_unless_a_lock_file(path, os.fstat(fd))
+    except BaseException:
+        os.close(fd)
+        raise
+    return fd
+
+
+def _refuse_unless_a_lock_file(path: Path, info: os.stat_result) -> None:
+    if not stat.S_ISREG(info.st_mode):
+        raise _unsafe_lock_file(path, "is not a regular file")
+    if info.st_nlink > 1:
+        raise _unsafe_lock_file(path, f"has {info.st_nlink} names (a hard link to another file)")
+
+
+def _unsafe_lock_file(path: Path, why: str) -> LedgerUnusable:
+    return LedgerUnusable(
+        f"the lock file {path} {why}; nothing was written: remove it and coinpurse makes a new one",
+        code="lock_unsafe",
+    )
+
+
+def _still_at_path(fd: int, path: Path) -> bool:
+    """The locked file is still the one named ``path``, not deleted or replaced meanwhile."""
+    try:
+        named = os.lstat(path)
+    except FileNotFoundError:
+        return False
+    except OSError as error:
+        raise LedgerUnusable(f"can't check {path}: {error.strerror}", code="lock_failed") from None
+    held = os.fstat(fd)
+    return (named.st_dev, named.st_ino) == (held.st_dev, held.st_ino)
+
+
+def _open_ledger_file(path: Path) -> int | None:
+    """The ledger file itself, to lock; None when there is none yet (or reading it will say why not)."""
+    try:
+        return os.open(path, os.O_RDONLY | os.O_CLOEXEC | os.O_NOFOLLOW | os.O_NONBLOCK)
+    except OSError:
+        return None
+
+
+def _flock_at_path(
+    path: Path, open_file: Callable[[Path], int | None], ledger: Path, wait: Decimal, deadline: float
+) -> int | None:
+    """An open descriptor of the file at ``path`` holding its flock, checked to be still the one there."""
+    while True:
+        fd = open_file(path)
+        if fd is None:
+            return None
         try:
-            got_it = _acquire(fd, wait)
-        except OSError as error:
-            raise LedgerUnusable(f"can't lock {path}: {error.strerror}", code="lock_failed") from None
-        if not got_it:
-            pid = _holder(fd)
-            who = f"process {pid}" if pid else "another process"
-            raise LedgerUnusable(
-                f"{ledger} is locked by {who}; gave up after {wait} s (set {TIMEOUT_VARIABLE} to wait longer)",
-                code="lock_timeout",
-            )
+            remaining = max(Decimal(deadline - time.monotonic()), Decimal(0))
+            try:
+                got_it = _acquire(fd, remaining)
+            except OSError as error:
+                raise LedgerUnusable(f"can't lock {path}: {error.strerror}", code="lock_failed") from None
+            if not got_it:
+                pid = _holder(fd)
+                who = f"process {pid}" if pid else "another process"
+                raise LedgerUnusable(
+                    f"{ledger} is locked by {who}; gave up after {wait} s (set {TIMEOUT_VARIABLE} to wait longer)",
+                    code="lock_timeout",
+                )
+            if _still_at_path(fd, path):
+                return fd
+        except BaseException:
+            os.close(fd)
+            raise
+        os.close(fd)  # a lock on a file no longer at the path guards nothing: take the one there now
+
+
+def _release(fd: int) -> None:
+    fcntl.flock(fd, fcntl.LOCK_UN)
+    os.close(fd)
+
+
+@contextmanager
+def locked(ledger: Path, timeout: Decimal | None = None, *, replaced_on_write: bool = False) -> Iterator[None]:
+    """Hold the lock of ``ledger`` (its real path: see ``storage.real_ledger_path``).
+
+    ``replaced_on_write`` is for ledgers that every write replaces (JSON, TOML):
+    the ledger file read is then flocked as well, so that a writer who locked a
+    new ``<ledger>.lock`` after a clean-up script deleted the holder's waits for
+    the holder all the same, and then reads what the holder wrote. (SQLite
+    serializes its writers itself, and its own locks must not be mixed with flock.)
+    """
+    path = lock_path(ledger)
+    wait = lock_timeout() if timeout is None else timeout
+    deadline = time.monotonic() + float(wait)
+    fd = _flock_at_path(path, _open_lock_file, ledger, wait, deadline)
+    assert fd is not None
+    try:
         try:
             os.ftruncate(fd, 0)
             os.pwrite(fd, f"{os.getpid()}\n".encode(), 0)
         except OSError:
             pass  # the PID is only a courtesy to waiters
+        ledger_fd = _flock_at_path(ledger, _open_ledger_file, ledger, wait, deadline) if replaced_on_write else None
         try:
             yield
         finally:
+            if ledger_fd is not None:
+                _release(ledger_fd)
             try:
                 os.ftruncate(fd, 0)
             except OSError:
                 pass
-            fcntl.flock(fd, fcntl.LOCK_UN)
     finally:
-        os.close(fd)
+        _release(fd)

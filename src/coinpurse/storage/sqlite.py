@@ -317,7 +317,7 @@ def writing(path: Path, new_book: Book, *, dry_run: bool = False) -> Iterator[Bo
 
 @contextmanager
 def _new_ledger(path: Path, book: Book, *, dry_run: bool) -> Iterator[Book]:
-    from coinpurse.storage.atomic import fsync_folder, fsync_path, temp_prefix
+    from coinpurse.storage.atomic import created_meanwhile, fsync_folder, fsync_path, place_new, temp_prefix
 
     temp = path.with_name(f"{temp_prefix(path)}{os.urandom(6).hex()}.tmp")
     try:
@@ -333,7 +333,10 @@ def _new_ledger(path: Path, book: Book, *, dry_run: bool) -> Iterator[Book]:
             finally:
                 connection.close()
             fsync_path(temp)
-            os.replace(temp, path)
+            try:
+                place_new(temp, path)  # never over a ledger another writer made meanwhile
+            except FileExistsError:
+                raise created_meanwhile(path) from None
             fsync_folder(path.parent)
     except OSError as error:
         raise LedgerUnusable(f"can't write {path}: {error.strerror}; the ledger was left as it was", code="write_failed") from None

@@ -1,0 +1,100 @@
+"""Files the user asks coinpurse to write (exports, converted ledgers, rates files) never hit a ledger's own files.
+
+An output is refused when it is the ledger, its lock file, its temp or backup
+files, or SQLite's ``-wal``, ``-shm`` or ``-journal`` file: by name, through a
+symbolic link (either path resolved), or as the same file by another name
+(device and inode).
+"""
+
+from __future__ import annotations
+
+import os
+import re
+from pathlib import Path
+
+from coinpurse.errors import BadInput
+
+SQLITE_COMPANIONS = ("-wal", "-shm", "-journal")
+
+
+def _what_it_is(name: str, ledger_name: str) -> str | None:
+    """What a file called ``name`` beside the ledger ``ledger_name`` is to that ledger, if anything."""
+    from coinpurse.storage.atomic import TEMP_SUFFIX, temp_prefix
+    from coinpurse.storage.lock import lock_path
+
+    if name == ledger_name:
+        return "the ledger itself"
+    if name == lock_path(Path(ledger_name)).name:
+        return "the ledger's lock file"
+    for companion in SQLITE_COMPANIONS:
+        if name == ledger_name + companion:
+            return f"the ledger's SQLite {companion} file"
+    if name.startswith(temp_prefix(Path(ledger_name))) and _strip_companion(name).endswith(TEMP_SUFFIX):
+        return "a temp file of the ledger"
+    if re.fullmatch(re.escape(ledger_name) + r"\.v\d+\.bak", name):
+        return "a backup of the ledger"
+    return None
+
+
+def _strip_companion(name: str) -> str:
+    for companion in SQLITE_COMPANIONS:
+        if name.endswith(companion):
+            return name[: -len(companion)]
+    return name
+
+
+def _resolved(path: Path) -> Path:
+    try:
+        return path.resolve()
+    except (RuntimeError, OSError):  # a loop of links (RuntimeError before Python 3.13)
+        raise BadInput(f"{path}: its symbolic links form a loop", code="invalid_output") from None
+
+
+def _names_of(path: Path) -> set[Path]:
+    """The path an atomic replace would replace (its folder resolved) and the file it finally points to."""
+    return {_resolved(path.parent) / path.name, _resolved(path)}
+
+
+def _file_ids(path: Path) -> set[tuple[int, int]]:
+    """Device and inode of the file at ``path`` and of what it points to; none if it does not exist."""
+    ids: set[tuple[int, int]] = set()
+    for look in (os.lstat, os.stat):
+        try:
+            info = look(path)
+        except OSError:
+            continue
+        ids.add((info.st_dev, info.st_ino))
+    return ids
+
+
+def _ledger_side_files(folder: Path, ledger_name: str) -> dict[tuple[int, int], str]:
+    """Device and inode of every existing file of the ledger, with what it is."""
+    found: dict[tuple[int, int], str] = {}
+    try:
+        entries = list(os.scandir(folder))
+    except OSError:
+        return found
+    for entry in entries:
+        what = _what_it_is(entry.name, ledger_name)
+        if what is not None:
+            for file_id in _file_ids(Path(entry.path)):
+                found[file_id] = what
+    return found
+
+
+def refuse_ledger_files(output: Path, ledger: Path) -> None:
+    """Refuse (exit 2) an output path that would overwrite, truncate or replace a file of ``ledger``."""
+    outputs = _names_of(output)
+    output_ids = _file_ids(output)
+    for ledger_path in _names_of(ledger):
+        for name in outputs:
+            what = _what_it_is(name.name, ledger_path.name) if name.parent == ledger_path.parent else None
+            if what is not None:
+                raise _refusal(output, what)
+        side_files = _ledger_side_files(ledger_path.parent, ledger_path.name)
+        for file_id in output_ids & side_files.keys():
+            raise _refusal(output, f"{side_files[file_id]} under another name")
+
+
+def _refusal(output: Path, what: str) -> BadInput:
+    return BadInput(f"{output} is {what}; write the output to another file", code="output_is_ledger")
