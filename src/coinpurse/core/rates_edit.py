@@ -16,6 +16,7 @@ from coinpurse.core.money import decimal_str, shorten
 from coinpurse.core.names import check_tx_id, did_you_mean
 from coinpurse.core.rates import Rates, rates_from_dict
 from coinpurse.core.rules import Plan
+from coinpurse.core.safetext import check_no_control
 from coinpurse.errors import BadInput
 
 KEY_FORMS = (
@@ -100,6 +101,7 @@ def _package_coins(text: str, key: str) -> int:
 
 def edit(data: dict[str, Any], key: str, value: object = None, *, remove: bool = False) -> None:
     """Apply one set or removal to the dict form of rates (validated later, all at once)."""
+    check_no_control(key, "rate key")
     if not isinstance(key, str) or not key.strip():
         raise _bad_key(str(key))
     key = key.strip()
