@@ -32,13 +32,14 @@ def journal_account(name: str) -> str:
 
 
 _PLAIN_COMMODITY = re.compile(r"[A-Za-z]+")
+_UNQUOTABLE = re.compile(r'["\\]')  # ledger-cli reads a backslash in a quoted symbol as an escape
 
 
 def journal_commodity(commodity: str) -> str:
-    """A commodity symbol as both tools read it: letters as they are, anything else in double quotes."""
+    """A commodity symbol both tools read alike: letters as they are, anything else in double quotes."""
     if _PLAIN_COMMODITY.fullmatch(commodity):
         return commodity
-    return '"' + journal_text(commodity).replace('"', "'") + '"'
+    return '"' + _UNQUOTABLE.sub("", journal_text(commodity)) + '"'
 
 
 def amount_text(amount: Amount) -> str:
