@@ -235,8 +235,10 @@ def test_verify_names_the_edited_strings_escaped(hostile: Path) -> None:
         (("--ledger", f"led{CLEAR}ger.txt", "balance"), "led\\x1b[2Jger.txt"),
         (("apply", f"s{CLIPBOARD}.toml"), "s\\x1b]52;c;"),
         (("rates", "import", f"r{RLO}.json"), "r\\u202e.json"),
+        ((f"bu{CLEAR}y", "alice", "700"), "No such command 'bu\\x1b[2Jy'"),
+        (("buy", "alice", "700", f"--chan{CLIPBOARD}nel", "web"), "--chan\\x1b]52;c;"),
     ],
-    ids=["ledger-path", "scenario-path", "rates-path"],
+    ids=["ledger-path", "scenario-path", "rates-path", "usage-command", "usage-option"],
 )
 def test_error_messages_show_control_characters_escaped(tmp_path: Path, args: tuple[str, ...], shown: str) -> None:
     code, stdout, stderr = run(tmp_path / "l.json", *args)
@@ -289,8 +291,11 @@ def _command_lines(c: str) -> dict[str, tuple[str, ...]]:
     }
 
 
-@pytest.mark.parametrize("control", ["esc", "rlo", "cr"])
-@pytest.mark.parametrize("field", list(_command_lines("")))
+# Each field with another control character, all of them in turn.
+FIELD_CONTROLS = [(field, list(CONTROLS)[n % len(CONTROLS)]) for n, field in enumerate(_command_lines(""))]
+
+
+@pytest.mark.parametrize(("field", "control"), FIELD_CONTROLS)
 def test_a_control_character_in_a_command_line_name_is_refused_showing_it(cli, field: str, control: str) -> None:
     assert cli("buy", "alice", "700").exit_code == 0
     args = _command_lines(CONTROLS[control])[field]
@@ -302,9 +307,7 @@ def test_a_control_character_on_the_command_line_is_refused_in_one_escaped_line(
     ledger = tmp_path / "l.json"
     assert run(ledger, "buy", "alice", "700")[0] == 0
     before = ledger.read_bytes()
-    controls = list(CONTROLS)
-    for number, field in enumerate(_command_lines("")):  # each name with another control character
-        control = controls[number % len(controls)]
+    for field, control in FIELD_CONTROLS:
         args = _command_lines(CONTROLS[control])[field]
         code, stdout, stderr = run(ledger, *args)
         assert code == 2, (args, stderr)

@@ -101,7 +101,6 @@ def _package_coins(text: str, key: str) -> int:
 
 def edit(data: dict[str, Any], key: str, value: object = None, *, remove: bool = False) -> None:
     """Apply one set or removal to the dict form of rates (validated later, all at once)."""
-    check_no_control(key, "rate key")
     if not isinstance(key, str) or not key.strip():
         raise _bad_key(str(key))
     key = key.strip()
@@ -179,6 +178,8 @@ class RatesChange:
     def make(cls, sets: Mapping[str, object] | None = None, removes: object = (), id: object = None) -> RatesChange:
         if isinstance(removes, str) or not isinstance(removes, (list, tuple)):
             raise BadInput(f"remove must be a list of rate keys, not {removes!r}", code="invalid_rates")
+        for key in (*(sets or {}), *removes):
+            check_no_control(key, "rate key")
         set_pairs = tuple((str(key), str(_value(value, str(key)))) for key, value in (sets or {}).items())
         if not set_pairs and not removes:
             raise BadInput("a rates change needs at least one key to set or remove", code="invalid_rates")
