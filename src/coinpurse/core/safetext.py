@@ -67,6 +67,8 @@ def json_dumps(data: Any, *, indent: int | None = None, separators: tuple[str, s
     ``\\uXXXX`` escape means the same character.
     """
     text = json.dumps(data, ensure_ascii=False, indent=indent, separators=separators)
+    if text.isascii():  # the common case, checked in C: only DEL can be there (a big apply prints megabytes)
+        return text.replace("\x7f", "\\u007f")
     return _RAW_IN_JSON.sub(_as_json_escape, text)
 
 
