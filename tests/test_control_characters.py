@@ -357,3 +357,17 @@ def test_a_control_character_in_a_rates_file_is_refused_naming_its_line(cli, tmp
         cli.ledger = tmp_path / f"new{cli.ledger.suffix}"
     error = refused(cli, *args, code="invalid_rates", says="holds the control character \\u202e")
     assert re.match(rf"{re.escape(str(rates))}:\d+: ", error["message"]), error["message"]
+
+
+def test_markup_and_emoji_codes_in_a_gift_name_print_as_themselves(cli) -> None:
+    """Printable names a catalog may hold: rich reads neither ``[red]`` nor ``:smile:`` from them."""
+    for name in ("[red]x[/red]", ":smile:"):
+        assert cli("rates", "set", f"gift.{name}.coins", "1").exit_code == 0
+    assert cli("buy", "alice", "700").exit_code == 0
+    for name in ("[red]x[/red]", ":smile:"):
+        receipt = cli("gift", "alice", "mia", name, "--stream", f"{name} live")
+        assert receipt.exit_code == 0, receipt.output
+        assert f"{name}: 1 coin from alice" in receipt.stdout and f"[stream: {name} live]" in receipt.stdout
+    shown = cli("history", "--kind", "gift").stdout
+    assert "[red]x[/red]" in shown and ":smile:" in shown and "😄" not in shown
+    assert "gift.:smile:.coins" in cli("history", "--kind", "rates").stdout
