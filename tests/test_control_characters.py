@@ -225,6 +225,8 @@ def test_verify_names_the_edited_strings_escaped(hostile: Path) -> None:
     assert code == 3
     assert stdout == ""
     assert raw_controls(stderr) == [], stderr
+    # The rules refuse a stored name holding a control character, as they refuse a new one.
+    assert "account name 'bob\\x1b[2J\\u202e' holds the control character \\x1b" in stderr, stderr
     assert "unknown_kind" in run(hostile, "verify", "--json")[1]
 
 
