@@ -9,7 +9,7 @@ goes escapes it with the one function for that place:
 
 - ``terminal_text``: people (terminals, messages on stdout and stderr), as Python
   writes the character in a string: ``\\x1b``, ``\\r``, ``\\u202e``;
-- ``json_dumps``: JSON, as JSON escapes (``\\u001b``, ``\\u202e``);
+- ``json_text`` (and ``json_dumps``, which uses it): JSON, as JSON escapes (``\\u001b``, ``\\u202e``);
 - ``csv_text``: a CSV text cell, escaped for people and never a spreadsheet formula;
 - ``journal_text``: a journal's description, metadata or account name, on one line
   of its own that keeps the journal's syntax.
@@ -60,13 +60,17 @@ def terminal_text(text: str) -> str:
 
 
 def json_dumps(data: Any, *, indent: int | None = None, separators: tuple[str, str] | None = None) -> str:
-    """JSON with every control character as a JSON escape.
+    """JSON with every control character as a JSON escape."""
+    return json_text(json.dumps(data, ensure_ascii=False, indent=indent, separators=separators))
+
+
+def json_text(text: str) -> str:
+    """Text from a JSON encoder, whole or a piece of it, with every control character as a JSON escape.
 
     Python's encoder escapes C0 even with ``ensure_ascii=False`` but leaves DEL,
     C1 and the bidi controls raw; those can only stand inside strings, where a
     ``\\uXXXX`` escape means the same character.
     """
-    text = json.dumps(data, ensure_ascii=False, indent=indent, separators=separators)
     if text.isascii():  # the common case, checked in C: only DEL can be there (a big apply prints megabytes)
         return text.replace("\x7f", "\\u007f")
     return _RAW_IN_JSON.sub(_as_json_escape, text)
