@@ -166,6 +166,20 @@ def test_json_output_escapes_every_control_character_and_keeps_the_text(hostile:
         assert GIFT_NAME in strings and STREAM in strings
 
 
+@pytest.mark.faults
+@pytest.mark.parametrize("terminal", [False, True], ids=["pipe", "terminal"])
+def test_apply_json_of_a_replayed_op_escapes_the_stored_text(hostile: Path, tmp_path: Path, terminal: bool) -> None:
+    scenario = tmp_path / "replay.json"
+    op = {"kind": "gift", "sender": "alice", "recipient": "mia", "gift": "rose", "stream": "launch", "id": "g-1"}
+    scenario.write_text(json.dumps({"ops": [op]}))
+    before = snapshot(hostile)
+    code, stdout, stderr = run(hostile, "apply", str(scenario), "--json", terminal=terminal)
+    assert code == 0, stderr
+    assert raw_controls(stdout) == [], stdout
+    assert GIFT_NAME in set(_strings(json.loads(stdout)))
+    assert snapshot(hostile) == before
+
+
 def _strings(node: Any) -> list[str]:
     if isinstance(node, str):
         return [node]
