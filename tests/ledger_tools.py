@@ -106,3 +106,12 @@ def seed(cli) -> None:  # type: ignore[no-untyped-def]
 
 # How many generated inputs the fuzz tests tried, reported at the end of the session.
 FUZZ_COUNTS: dict[str, int] = {}
+
+
+def rechain(document: dict[str, Any]) -> None:
+    """Recompute every transaction's hash in order, as a forger would after editing stored strings."""
+    from coinpurse.core.model import GENESIS_HASH, chain_hash
+
+    previous = GENESIS_HASH
+    for tx in document["transactions"]:
+        tx["hash"] = previous = chain_hash(previous, {key: value for key, value in tx.items() if key != "hash"})

@@ -7,7 +7,6 @@ completion never load it.
 from __future__ import annotations
 
 import functools
-import json
 import os
 import sys
 from collections.abc import Callable
@@ -43,25 +42,36 @@ def emit_json(data: Any) -> None:
     Python's encoder runs in C only without indentation, which matters for the
     100,000 results of a big ``apply``.
     """
+    from coinpurse.core.safetext import json_dumps
+
     if sys.stdout.isatty():
-        sys.stdout.write(json.dumps(data, ensure_ascii=False, indent=2) + "\n")
+        sys.stdout.write(json_dumps(data, indent=2) + "\n")
     else:
-        sys.stdout.write(json.dumps(data, ensure_ascii=False, separators=(",", ":")) + "\n")
+        sys.stdout.write(json_dumps(data, separators=(",", ":")) + "\n")
+
+
+def say(line: str, *, stderr: bool = False) -> None:
+    """One plain line for people, without rich: control characters in it are shown escaped."""
+    from coinpurse.core.safetext import terminal_text
+
+    (sys.stderr if stderr else sys.stdout).write(terminal_text(line) + "\n")
 
 
 @functools.cache
 def console(stderr: bool = False) -> Console:
-    from rich.console import Console
+    from coinpurse.cli.terminal import PlainTextConsole
 
-    # markup=False: handles, gift and stream names are data, never rich markup.
-    return Console(stderr=stderr, highlight=False, markup=False, no_color=bool(os.environ.get("NO_COLOR")) or None)
+    # Handles, gift and stream names are data: never markup, emoji codes or terminal controls.
+    return PlainTextConsole(stderr=stderr, no_color=bool(os.environ.get("NO_COLOR")) or None)
 
 
 def report_error(error: CoinpurseError, as_json: bool) -> None:
     if as_json:
-        sys.stderr.write(json.dumps(error.to_dict(), ensure_ascii=False) + "\n")
+        from coinpurse.core.safetext import json_dumps
+
+        sys.stderr.write(json_dumps(error.to_dict()) + "\n")
     else:
-        sys.stderr.write(f"coinpurse: error: {error.message}\n")
+        say(f"coinpurse: error: {error.message}", stderr=True)
 
 
 def handles_errors(command: Callable[P, R]) -> Callable[P, R]:

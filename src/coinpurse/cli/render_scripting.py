@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from coinpurse.cli.output import console
+from coinpurse.core.safetext import terminal_text
 from coinpurse.scripting import ApplyReport, DemoResult, InitResult, RatesChangeResult
 
 
@@ -82,11 +83,12 @@ class ProgressBar:
             from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
             self.progress = Progress(
-                TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(),
+                TextColumn("{task.description}", markup=False), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(),
                 console=console(stderr=True), transient=True,
             )  # fmt: skip
             self.progress.start()
-            self.task = self.progress.add_task(self.label, total=total)
+            # A column's text is not drawn through the console's strings: the label holds a file name.
+            self.task = self.progress.add_task(terminal_text(self.label), total=total)
         self.progress.update(self.task, completed=done)
 
     def close(self) -> None:

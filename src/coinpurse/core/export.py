@@ -4,26 +4,42 @@ The journal follows the syntax hledger and ledger-cli share: a dated entry with
 the transaction id as its code, ``; key: value`` metadata lines, and postings
 per commodity that balance. Users' accounts are ``users:<handle>``, so the
 platform's accounts (``platform:...``) sort apart from theirs.
+
+Every string read from the ledger is escaped for the format it goes to (see
+``coinpurse.core.safetext``): a CSV text cell never starts a formula, and no
+name can end a journal line, start a comment or split an account from its amount.
 """
 
 from __future__ import annotations
 
 import csv
 import io
-import json
+import re
 from collections.abc import Iterable
 from decimal import Decimal
 from typing import Any
 
 from coinpurse.core.model import Amount, Transaction
 from coinpurse.core.names import is_platform_account
+from coinpurse.core.safetext import csv_text, journal_text, json_dumps
 
 FORMATS = ("csv", "journal", "json")
 CSV_HEADER = ("id", "at", "kind", "account", "commodity", "amount")
 
 
 def journal_account(name: str) -> str:
-    return name if is_platform_account(name) else f"users:{name}"
+    return journal_text(name if is_platform_account(name) else f"users:{name}")
+
+
+_PLAIN_COMMODITY = re.compile(r"[A-Za-z]+")
+_UNQUOTABLE = re.compile(r'["\\]')  # ledger-cli reads a backslash in a quoted symbol as an escape
+
+
+def journal_commodity(commodity: str) -> str:
+    """A commodity symbol both tools read alike: letters as they are, anything else in double quotes."""
+    if _PLAIN_COMMODITY.fullmatch(commodity):
+        return commodity
+    return '"' + _UNQUOTABLE.sub("", journal_text(commodity)) + '"'
 
 
 def amount_text(amount: Amount) -> str:
@@ -31,42 +47,43 @@ def amount_text(amount: Amount) -> str:
 
 
 def to_csv(transactions: Iterable[Transaction]) -> str:
-    """One row per posting, with a header; amounts exact, as in the ledger."""
+    """One row per posting, with a header; amounts exact, as in the ledger.
+
+    Only text cells are guarded against formulas: an amount is always a number
+    coinpurse formats itself, so a negative one stays a number a spreadsheet can add.
+    """
     out = io.StringIO()
     writer = csv.writer(out, lineterminator="\n")
     writer.writerow(CSV_HEADER)
     for tx in transactions:
+        tx_cells = (csv_text(tx.id), csv_text(tx.at), csv_text(tx.kind))
         for p in tx.postings:
-            writer.writerow((tx.id, tx.at, tx.kind, p.account, p.commodity, amount_text(p.amount)))
+            writer.writerow((*tx_cells, csv_text(p.account), csv_text(p.commodity), amount_text(p.amount)))
     return out.getvalue()
-
-
-def _clean(text: object) -> str:
-    """Description text without the characters the journal syntax gives a meaning (comments, payee|note)."""
-    return " ".join(str(text).replace(";", ",").replace("|", "/").split())
 
 
 def describe(tx: Transaction) -> str:
     r, d = tx.request, tx.details
     if tx.kind == "buy":
-        return _clean(f"{r['account']} buys {r['coins']} coins on {r['channel']}")
+        return journal_text(f"{r['account']} buys {r['coins']} coins on {r['channel']}")
     if tx.kind == "gift":
         what = f"{d['count']} x {d['gift']}" if d["count"] > 1 else d["gift"]
         stream = f" on stream {d['stream']}" if "stream" in d else ""
-        return _clean(f"{r['sender']} sends {what} to {r['recipient']}{stream}")
+        return journal_text(f"{r['sender']} sends {what} to {r['recipient']}{stream}")
     if tx.kind == "redeem":
-        return _clean(f"{r['account']} redeems {d['diamonds']} diamonds")
+        return journal_text(f"{r['account']} redeems {d['diamonds']} diamonds")
     if tx.kind == "rates":
         changes = ", ".join(f"{c['key']} {c.get('from', 'none')} to {c.get('to', 'none')}" for c in d.get("changes", []))
-        return _clean(f"rates {d.get('source', 'set')}: {changes or 'no change'}")
-    return _clean(tx.kind)
+        return journal_text(f"rates {d.get('source', 'set')}: {changes or 'no change'}")
+    return journal_text(tx.kind)
 
 
 def to_journal(transactions: Iterable[Transaction], source: str = "") -> str:
     lines = [f"; coinpurse journal export{' of ' + source if source else ''}", "; users' holdings are positive; the platform carries the opposite side", ""]
     for tx in transactions:
-        header = f"{tx.at[:10]} ({tx.id}) {describe(tx)}"
-        meta = [f"    ; id: {tx.id}", f"    ; kind: {tx.kind}", f"    ; time: {tx.at}"]
+        tx_id, at = journal_text(tx.id), journal_text(tx.at)
+        header = f"{at[:10]} ({tx_id}) {describe(tx)}"
+        meta = [f"    ; id: {tx_id}", f"    ; kind: {journal_text(tx.kind)}", f"    ; time: {at}"]
         if not tx.postings:  # a rates change moves nothing: kept as a comment, which both tools skip
             lines += [f"; {header}", *(f";{line[4:]}" for line in meta), ""]
             continue
@@ -74,14 +91,14 @@ def to_journal(transactions: Iterable[Transaction], source: str = "") -> str:
         names = [journal_account(p.account) for p in tx.postings]
         width = max(len(name) for name in names) + 4
         for name, p in zip(names, tx.postings, strict=True):
-            lines.append(f"    {name:<{width}}{amount_text(p.amount)} {p.commodity}")
+            lines.append(f"    {name:<{width}}{amount_text(p.amount)} {journal_commodity(p.commodity)}")
         lines.append("")
     return "\n".join(lines)
 
 
 def to_json(transactions: Iterable[Transaction], currency: str) -> str:
     document: dict[str, Any] = {"currency": currency, "transactions": [tx.to_dict() for tx in transactions]}
-    return json.dumps(document, ensure_ascii=False, indent=2) + "\n"
+    return json_dumps(document, indent=2) + "\n"
 
 
 def balances_by_account(transactions: Iterable[Transaction]) -> dict[tuple[str, str], Amount]:

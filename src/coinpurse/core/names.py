@@ -5,6 +5,7 @@ from __future__ import annotations
 import re
 from collections.abc import Iterable
 
+from coinpurse.core.safetext import check_no_control
 from coinpurse.errors import BadInput
 
 HANDLE_RULE = "2 to 24 characters of lowercase letters, digits, '_' and '.'"
@@ -24,13 +25,13 @@ def normalize_handle(raw: object) -> str:
     """Return the canonical handle: '@' dropped, lowercased, checked."""
     if not isinstance(raw, str):
         raise BadInput(f"account name must be text, not {raw!r}")
+    check_no_control(raw, "account name")
     name = raw.strip()
     if name.startswith("@"):
         name = name[1:]
     name = name.lower()
     if not _HANDLE.fullmatch(name):
-        shown = raw if raw.isprintable() else ascii(raw)
-        raise BadInput(f"invalid account name {shown!r}: a handle is {HANDLE_RULE}", code="invalid_name")
+        raise BadInput(f"invalid account name {raw!r}: a handle is {HANDLE_RULE}", code="invalid_name")
     return name
 
 
@@ -39,10 +40,10 @@ def is_platform_account(name: str) -> bool:
 
 
 def check_tx_id(raw: object) -> str:
+    check_no_control(raw, "id")
     if not isinstance(raw, str) or not _TX_ID.fullmatch(raw):
-        shown = raw if isinstance(raw, str) and raw.isprintable() else ascii(raw)
         raise BadInput(
-            f"invalid id {shown!r}: use 1 to 64 letters, digits, '.', '_', ':' or '-', starting with a letter or digit",
+            f"invalid id {raw!r}: use 1 to 64 letters, digits, '.', '_', ':' or '-', starting with a letter or digit",
             code="invalid_id",
         )
     return raw

@@ -22,6 +22,7 @@ from coinpurse.core.money import (
     parse_rate,
     round_half_up,
 )
+from coinpurse.core.safetext import check_no_control
 from coinpurse.errors import BadInput
 
 _CHANNEL_NAME = re.compile(r"[a-z][a-z0-9_-]{0,23}")
@@ -144,6 +145,7 @@ def _rates_from_dict(data: object, where: str) -> Rates:
     channels = []
     for name, raw in channels_data.items():
         at = f"{where}.channels.{name}"
+        check_no_control(name, f"{where}.channels: a channel name")
         if not isinstance(name, str) or not _CHANNEL_NAME.fullmatch(name):
             raise BadInput(f"{at}: a channel name is lowercase letters, digits, '_' or '-'")
         table = _table(raw, at, {"coin_price", "custom_min", "custom_max", "packages"})
@@ -178,6 +180,7 @@ def _rates_from_dict(data: object, where: str) -> Rates:
         g_at = f"{where}.gifts[{i}]"
         gift_table = _table(raw, g_at, {"name", "coins"})
         gift_name = gift_table["name"]
+        check_no_control(gift_name, f"{g_at}.name")
         if not isinstance(gift_name, str) or not gift_name.strip() or not gift_name.isprintable() or len(gift_name) > 40:
             raise BadInput(f"{g_at}.name must be printable text of 1 to 40 characters")
         gift_name = " ".join(gift_name.split())

@@ -16,6 +16,7 @@ from coinpurse.core.money import decimal_str, shorten
 from coinpurse.core.names import check_tx_id, did_you_mean
 from coinpurse.core.rates import Rates, rates_from_dict
 from coinpurse.core.rules import Plan
+from coinpurse.core.safetext import check_no_control
 from coinpurse.errors import BadInput
 
 KEY_FORMS = (
@@ -177,6 +178,8 @@ class RatesChange:
     def make(cls, sets: Mapping[str, object] | None = None, removes: object = (), id: object = None) -> RatesChange:
         if isinstance(removes, str) or not isinstance(removes, (list, tuple)):
             raise BadInput(f"remove must be a list of rate keys, not {removes!r}", code="invalid_rates")
+        for key in (*(sets or {}), *removes):
+            check_no_control(key, "rate key")
         set_pairs = tuple((str(key), str(_value(value, str(key)))) for key, value in (sets or {}).items())
         if not set_pairs and not removes:
             raise BadInput("a rates change needs at least one key to set or remove", code="invalid_rates")

@@ -11,6 +11,7 @@ from typing import Any
 
 from coinpurse.core.money import parse_count
 from coinpurse.core.names import check_tx_id, normalize_handle
+from coinpurse.core.safetext import check_no_control
 from coinpurse.errors import BadInput
 
 
@@ -30,6 +31,7 @@ class Buy:
     def make(cls, account: object, coins: object, channel: object = "app", id: object = None) -> Buy:
         if not isinstance(channel, str):
             raise BadInput(f"channel must be text, not {channel!r}")
+        check_no_control(channel, "channel")
         return cls(
             normalize_handle(account),
             parse_count(coins, "coins"),
@@ -61,6 +63,8 @@ class Gift:
         stream: object = None,
         id: object = None,
     ) -> Gift:
+        check_no_control(gift, "gift name")
+        check_no_control(stream, "stream")
         if not isinstance(gift, str) or not gift.strip():
             raise BadInput(f"gift must be a gift's name, not {gift!r}", code="unknown_gift")
         if stream is not None and (not isinstance(stream, str) or not stream.strip() or not stream.isprintable() or len(stream) > 80):

@@ -46,7 +46,9 @@ def export(
     elif output is None:
         sys.stdout.write(result.text)
     else:
-        sys.stdout.write(f"Wrote {result.transactions} transactions ({result.postings} postings) to {output} as {chosen}.\n")
+        from coinpurse.cli.output import say
+
+        say(f"Wrote {result.transactions} transactions ({result.postings} postings) to {output} as {chosen}.")
 
 
 def _format_of(output: Path | None) -> str:

@@ -90,9 +90,9 @@ def rates_export(
 
         emit_json(result.to_dict())
     else:
-        import sys
+        from coinpurse.cli.output import say
 
-        sys.stdout.write(f"Wrote the rates to {result.file}; edit it, then: coinpurse rates import {result.file}\n")
+        say(f"Wrote the rates to {result.file}; edit it, then: coinpurse rates import {result.file}")
 
 
 def register(app: typer.Typer) -> None:

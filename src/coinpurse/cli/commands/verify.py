@@ -1,11 +1,9 @@
 """``coinpurse verify``: rebuild every balance from the history and check the hash chain."""
 
-import sys
-
 import typer
 
 from coinpurse.cli.common import JsonOption, ledger_path
-from coinpurse.cli.output import handles_errors
+from coinpurse.cli.output import handles_errors, say
 from coinpurse.errors import ExitCode, LedgerUnusable
 
 SHOWN_PROBLEMS = 10
@@ -28,7 +26,7 @@ def verify(ctx: typer.Context, as_json: JsonOption = False) -> None:
         emit_json(report.to_dict())
     if report.ok:
         if not as_json:
-            sys.stdout.write(report.summary() + "\n")
+            say(report.summary())
         return
     error = LedgerUnusable(f"{path}: {report.summary()}", code=f"verify_{report.problems[0].code}")
     if as_json:
@@ -37,7 +35,7 @@ def verify(ctx: typer.Context, as_json: JsonOption = False) -> None:
 
     report_error(error, False)
     for problem in report.problems[1:SHOWN_PROBLEMS]:
-        sys.stderr.write(f"  also: {problem.where()}: {problem.message}\n")
+        say(f"  also: {problem.where()}: {problem.message}", stderr=True)
     raise typer.Exit(int(ExitCode.LEDGER_UNUSABLE))
 
 
