@@ -166,7 +166,7 @@ def _check_layout(connection: sqlite3.Connection, version: int) -> None:
         return
     have = {(row[0], row[1]): row for row in found}
     want = {(row[0], row[1]): row for row in expected}
-    for key in sorted(set(have) | set(want)):
+    for key in sorted(set(have) | set(want), key=lambda key: (key[0] != "table", key)):  # a changed table first
         if have.get(key) != want.get(key):
             kind, name = key
             how = "is missing" if key not in have else "is not one coinpurse makes" if key not in want else "was changed"
