@@ -203,3 +203,21 @@ def test_sqlite_ledgers_are_in_wal_mode_and_leave_no_side_files(tmp_path: Path) 
         assert _side_files(tmp_path) == [], command
     assert _in_wal_mode(ledger) and _in_wal_mode(tmp_path / "copy.sqlite")
     assert api.verify(tmp_path / "copy.sqlite").ok
+
+
+@pytest.mark.skipif(os.name != "posix" or os.geteuid() == 0, reason="needs a user that file permissions apply to")
+@pytest.mark.parametrize("what", ["file", "folder"])
+def test_a_read_only_sqlite_ledger_still_reads_and_leaves_no_side_files(tmp_path: Path, what: str) -> None:
+    folder = tmp_path / "ledgers"
+    folder.mkdir()
+    cli = Cli(folder / "l.sqlite")
+    cli("buy", "alice", "700")
+    protected = cli.ledger if what == "file" else folder
+    protected.chmod(0o500 if what == "folder" else 0o400)
+    try:
+        assert cli.json("balance", "alice")["coins"] == 700
+        assert cli.json("verify")["ok"] is True
+        assert cli("buy", "bob", "700").exit_code == 3  # a write says why, and writes nothing
+        assert _side_files(folder) == []
+    finally:
+        protected.chmod(0o700)

@@ -230,7 +230,7 @@ class LazyHistoryBook(MemoryBook):
         self.path = path
         self._loaded: list[Any] | None = None
         self._fd = fd
-        self._version = _version_of(fd)
+        self._stamp = _stamp_of(fd)
         self._closer = weakref.finalize(self, os.close, fd)  # also when the book is dropped unclosed
 
     @property
@@ -250,7 +250,7 @@ class LazyHistoryBook(MemoryBook):
         try:
             if not self._closer.alive:
                 raise LedgerUnusable(f"{self.path}: its history was asked for after the read ended", code="ledger_unreadable")
-            if _version_of(self._fd) != self._version:
+            if _stamp_of(self._fd) != self._stamp:
                 raise LedgerUnusable(
                     f"{self.path}: the file was changed in place while being read (coinpurse replaces it whole); try again",
                     code="ledger_unreadable",
@@ -265,7 +265,7 @@ class LazyHistoryBook(MemoryBook):
         self._closer()
 
 
-def _version_of(fd: int) -> tuple[int, int]:
+def _stamp_of(fd: int) -> tuple[int, int]:
     """What changes when a file is written in place."""
     status = os.fstat(fd)
     return status.st_size, status.st_mtime_ns

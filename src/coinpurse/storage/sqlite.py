@@ -375,8 +375,8 @@ def _unusable(path: Path, error: sqlite3.Error) -> LedgerUnusable:
         return LedgerUnusable(f"{path}: it is not a coinpurse ledger ({text})", code="ledger_damaged")
     if "readonly" in text or "unable to open" in text:
         return LedgerUnusable(
-            f"{path}: SQLite can't open it ({text}); a reader needs to create {path.name}-shm beside it, "
-            f"or, for a ledger nobody may write, no {path.name}-wal left by a writer",
+            f"{path}: SQLite can't work beside it ({text}): a write, or a read while a writer's {path.name}-wal "
+            f"is there, needs to create {path.name}-wal and {path.name}-shm in its folder",
             code="ledger_unreadable",
         )
     return LedgerUnusable(f"{path}: SQLite error: {text}", code="ledger_unreadable")
