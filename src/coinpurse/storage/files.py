@@ -225,12 +225,12 @@ class LazyHistoryBook(MemoryBook):
     rename and never changes an open one.
     """
 
-    def __init__(self, path: Path, head: MemoryBook, fd: int) -> None:
+    def __init__(self, path: Path, head: MemoryBook, fd: int, stamp: tuple[int, int]) -> None:
         super().__init__(head.currency, head.rates, head.accounts, [])
         self.path = path
         self._loaded: list[Any] | None = None
         self._fd = fd
-        self._stamp = _stamp_of(fd)
+        self._stamp = stamp  # the file as the head was read from it
         self._closer = weakref.finalize(self, os.close, fd)  # also when the book is dropped unclosed
 
     @property
@@ -278,6 +278,7 @@ def read_json_head(path: Path) -> MemoryBook | None:
     except OSError:
         return None  # the full read reports it properly
     try:
+        stamp = _stamp_of(fd)
         book = _head_book(fd)
     except BaseException:
         os.close(fd)
@@ -285,7 +286,7 @@ def read_json_head(path: Path) -> MemoryBook | None:
     if book is None:
         os.close(fd)
         return None
-    return LazyHistoryBook(path, book, fd)
+    return LazyHistoryBook(path, book, fd, stamp)
 
 
 def _head_book(fd: int) -> MemoryBook | None:
