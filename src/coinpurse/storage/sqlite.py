@@ -144,7 +144,9 @@ _INSERT_POSTINGS = "INSERT INTO postings VALUES (?, ?)"
 
 
 def _layout_of(connection: sqlite3.Connection) -> list[tuple[Any, ...]]:
-    return connection.execute("SELECT type, name, tbl_name, sql FROM sqlite_master ORDER BY type, name").fetchall()
+    # sqlite_stat tables (made by ANALYZE) only steer the query planner.
+    query = "SELECT type, name, tbl_name, sql FROM sqlite_master WHERE name NOT LIKE 'sqlite_stat%' ORDER BY type, name"
+    return connection.execute(query).fetchall()
 
 
 _EXPECTED_LAYOUTS: dict[int, list[tuple[Any, ...]]] = {}
@@ -171,7 +173,8 @@ def _check_layout(connection: sqlite3.Connection, version: int) -> None:
             kind, name = key
             how = "is missing" if key not in have else "is not one coinpurse makes" if key not in want else "was changed"
             raise DamagedRecord(
-                f"its {kind} {name!r} {how} (schema {version} has exactly its own tables and indexes); run coinpurse verify"
+                f"its {kind} {name!r} {how}: the file was changed outside coinpurse "
+                f"(a schema {version} ledger holds exactly coinpurse's own tables and indexes)"
             )
 
 
