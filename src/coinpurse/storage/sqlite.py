@@ -324,10 +324,19 @@ def check_derived_data(connection: sqlite3.Connection) -> Iterator[tuple[str, st
             yield "sqlite_damaged", f"SQLite's integrity check: {line}", None
     listed = _postings_by_seq(connection)
     pending = next(listed, None)
+    previous = 0
     rows = connection.execute("SELECT seq, id, kind, at, body FROM transactions ORDER BY seq")
     for position, (seq, tx_id, kind, at, body) in enumerate(rows, start=1):
-        if seq != position:
-            yield "seq_gap", f"it is stored as seq {seq}; the history's rows must be numbered 1, 2, 3 ... without gaps", position
+        if seq != previous + 1:
+            yield "seq_gap", f"it is stored as seq {seq} after seq {previous}; the rows must be numbered 1, 2, 3 ... without gaps", position
+        previous = seq
+        while pending is not None and pending[0] < seq:
+            yield from _orphan_postings(*pending)
+            pending = next(listed, None)
+        indexed: set[str] = set()
+        if pending is not None and pending[0] == seq:
+            indexed = pending[1]
+            pending = next(listed, None)
         try:
             data = loads_json(body)
         except (TypeError, ValueError):
@@ -337,13 +346,6 @@ def check_derived_data(connection: sqlite3.Connection) -> Iterator[tuple[str, st
         for column, value in (("id", tx_id), ("kind", kind), ("at", at)):
             if value != data.get(column):
                 yield "column_mismatch", f"its {column} column says {value!r}, but its stored body says {data.get(column)!r}", position
-        while pending is not None and pending[0] < seq:
-            yield from _orphan_postings(*pending)
-            pending = next(listed, None)
-        indexed: set[str] = set()
-        if pending is not None and pending[0] == seq:
-            indexed = pending[1]
-            pending = next(listed, None)
         touched = touched_accounts(data)
         for name in sorted(touched - indexed):
             yield "postings_index_missing", f"the postings index lacks {name!r}, so history and gifters of {name!r} leave it out", position
