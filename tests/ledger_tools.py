@@ -80,10 +80,7 @@ def _save_sqlite(path: Path, document: dict[str, Any]) -> None:
             )  # fmt: skip
         for seq, tx in enumerate(document["transactions"], start=1):
             body = json.dumps({key: value for key, value in tx.items() if key != "hash"})
-            db.execute(
-                "INSERT INTO transactions VALUES (?, ?, ?, ?, ?, ?)",
-                (seq, text(tx.get("id")), text(tx.get("kind")), text(tx.get("at")), body, text(tx.get("hash"))),
-            )
+            db.execute("INSERT INTO transactions (seq, body, hash) VALUES (?, ?, ?)", (seq, body, text(tx.get("hash"))))
             for name in sorted(touched_accounts(tx)):
                 db.execute("INSERT OR IGNORE INTO postings VALUES (?, ?)", (name, seq))
 

@@ -69,7 +69,7 @@ def _fail_temp_writes(monkeypatch: pytest.MonkeyPatch, name: str, error: OSError
 )
 def test_a_write_failing_midway_leaves_the_old_file(cli, monkeypatch, call: str, error: OSError, shown: str) -> None:
     if cli.ledger.suffix == ".sqlite":
-        pytest.skip("SQLite writes through its own C code and rollback journal, out of reach of these injections")
+        pytest.skip("SQLite writes through its own C code and journal, out of reach of these injections")
     cli("buy", "alice", "700")
     before = cli.ledger.read_bytes()
     _fail_temp_writes(monkeypatch, call, error, after_bytes=100)
@@ -87,7 +87,7 @@ def test_a_write_failing_midway_leaves_the_old_file(cli, monkeypatch, call: str,
 
 def test_human_message_for_a_full_disk(cli, monkeypatch) -> None:
     if cli.ledger.suffix == ".sqlite":
-        pytest.skip("SQLite writes through its own C code and rollback journal, out of reach of these injections")
+        pytest.skip("SQLite writes through its own C code and journal, out of reach of these injections")
     cli("buy", "alice", "700")
     _fail_temp_writes(monkeypatch, "write", OSError(errno.ENOSPC, os.strerror(errno.ENOSPC)))
     result = cli("buy", "bob", "70")

@@ -406,3 +406,64 @@ def test_control_characters_in_any_string_of_an_input_file_are_refused(
     _assert_clean(result, seeded["json"], ledger)
     assert result.exit_code == 2, (args, result.output)
     assert result.stdout == "" and _raw_controls(result.stderr) == [], result.stderr
+
+
+# ----- edited SQLite rows ------------------------------------------------------------
+
+
+@pytest.fixture(scope="module")
+def seeded_sqlite() -> Iterator[dict[str, bytes]]:
+    with tempfile.TemporaryDirectory() as folder:
+        path = Path(folder) / "seed.sqlite"
+        for args in SEED:
+            assert _invoke(path, args).exit_code == 0
+        yield Seeds(sqlite=path.read_bytes())
+
+
+_ROW_NAMES = st.sampled_from(["alice", "bob", "mia", "zoe", "platform:revenue", "platform:coin-issue", "", "al\x00ice"])
+sqlite_edits = st.lists(
+    st.one_of(
+        st.tuples(st.just("DELETE FROM postings WHERE (account, seq) IN (SELECT account, seq FROM postings LIMIT 1 OFFSET ?)"),
+                  st.tuples(st.integers(min_value=0, max_value=30))),
+        st.tuples(st.just("INSERT OR IGNORE INTO postings VALUES (?, ?)"),
+                  st.tuples(_ROW_NAMES, st.integers(min_value=-1, max_value=12))),
+        st.tuples(st.just("UPDATE transactions SET seq = seq + ? WHERE seq = (SELECT max(seq) FROM transactions)"),
+                  st.tuples(st.integers(min_value=1, max_value=5))),
+        st.tuples(st.just("DELETE FROM postings WHERE account = ?"), st.tuples(_ROW_NAMES)),
+    ),
+    min_size=1,
+    max_size=3,
+)  # fmt: skip
+
+
+def _derived_rows(ledger: Path) -> tuple[list[Any], list[Any]]:
+    import sqlite3
+    from contextlib import closing
+
+    with closing(sqlite3.connect(ledger)) as db:
+        return (db.execute("SELECT seq, id, kind, at FROM transactions ORDER BY seq").fetchall(),
+                db.execute("SELECT account, seq FROM postings ORDER BY account, seq").fetchall())  # fmt: skip
+
+
+@fuzz_settings
+@given(edits=sqlite_edits, command=st.sampled_from(READ_AND_WRITE))
+def test_edited_sqlite_rows_fail_verify_and_never_crash(
+    seeded_sqlite: dict[str, bytes], tmp_path: Path, edits: list[tuple[str, tuple[Any, ...]]], command: list[str]
+) -> None:
+    import sqlite3
+    from contextlib import closing
+
+    ledger = tmp_path / "edited.sqlite"
+    for stale in tmp_path.glob("edited.sqlite*"):
+        stale.unlink()
+    ledger.write_bytes(seeded_sqlite["sqlite"])
+    original = _derived_rows(ledger)
+    with closing(sqlite3.connect(ledger)) as db, db:
+        for statement, parameters in edits:
+            db.execute(statement, parameters)
+    FUZZ_COUNTS["edited SQLite ledgers"] = FUZZ_COUNTS.get("edited SQLite ledgers", 0) + 1
+    data = ledger.read_bytes()
+    verified = _invoke(ledger, ["verify", "--json"])
+    _assert_clean(verified, data, ledger)
+    assert verified.exit_code == (0 if _derived_rows(ledger) == original else 3), verified.output
+    _assert_clean(_invoke(ledger, command), ledger.read_bytes(), ledger)

@@ -255,7 +255,7 @@ class RatesExport:
 
 def rates_export(path: Path, file: Path) -> RatesExport:
     from coinpurse.core.rates_toml import rates_to_toml
-    from coinpurse.storage import read_book
+    from coinpurse.storage import reading
     from coinpurse.storage.atomic import write_atomic
     from coinpurse.storage.outputs import refuse_ledger_files
 
@@ -263,7 +263,8 @@ def rates_export(path: Path, file: Path) -> RatesExport:
     suffix = file.suffix.lower()
     if suffix not in (".toml", ".json"):
         raise BadInput(f"{file}: rates are exported as .toml (commented) or .json, not {suffix or '(no suffix)'!r}", code="unknown_suffix")
-    rates = read_book(path).rates
+    with reading(path) as book:
+        rates = book.rates
     if suffix == ".toml":
         text = rates_to_toml(rates, source=path.name)
     else:
@@ -372,7 +373,7 @@ class ExportResult:
 def export(path: Path, format: str = "journal", output: Path | None = None) -> ExportResult:
     """The whole history as CSV, an hledger/ledger-cli journal, or JSON; written to ``output`` if given."""
     from coinpurse.core import export as formats
-    from coinpurse.storage import damaged_records_named, read_book
+    from coinpurse.storage import reading
 
     if format not in formats.FORMATS:
         raise BadInput(f"unknown export format {format!r}; the formats are {', '.join(formats.FORMATS)}", code="unknown_format")
@@ -380,15 +381,15 @@ def export(path: Path, format: str = "journal", output: Path | None = None) -> E
         from coinpurse.storage.outputs import refuse_ledger_files
 
         refuse_ledger_files(output, path)
-    with damaged_records_named(path):
-        book = read_book(path)
+    with reading(path) as book:
         transactions = list(book.iter_transactions())
+        currency = book.currency
     if format == "csv":
         text = formats.to_csv(transactions)
     elif format == "journal":
         text = formats.to_journal(transactions, path.name)
     else:
-        text = formats.to_json(transactions, book.currency)
+        text = formats.to_json(transactions, currency)
     if output is not None:
         from coinpurse.storage.atomic import write_atomic
 

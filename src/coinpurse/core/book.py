@@ -70,6 +70,11 @@ class Book(ABC):
             number += 1
         return f"tx-{number}"
 
+    def derived_data_problems(self) -> Iterator[tuple[str, str, int | None]]:
+        """(code, message, position) for what the store derives from the stored transactions but disagrees
+        with them (SQLite's columns and indexes), for ``verify``; a store that derives nothing has none."""
+        return iter(())
+
 
 class MemoryBook(Book):
     """A whole ledger held in memory; stored transactions stay raw until asked for."""

@@ -428,6 +428,7 @@ def verify_book(book: Book) -> VerifyReport:
         for position, tx in enumerate(transactions, start=1):
             _check_one(replay, tx, position, seen, previous_hash, previous_at)
             previous_hash, previous_at = tx.hash, max(previous_at, tx.at)
+        _check_derived_data(replay, book)
         if damaged is not None:
             replay.report("damaged_record", damaged[1], position=damaged[0])
         else:
@@ -438,6 +439,12 @@ def verify_book(book: Book) -> VerifyReport:
     except _Stop:
         truncated = True
     return VerifyReport(len(transactions), len(stored), previous_hash, tuple(replay.problems), truncated)
+
+
+def _check_derived_data(replay: Replay, book: Book) -> None:
+    """What the store derives from the stored transactions (SQLite's columns and indexes) must agree with them."""
+    for code, message, position in book.derived_data_problems():
+        replay.report(code, message, position=position)
 
 
 def _check_one(replay: Replay, tx: Transaction, position: int, seen: set[str], previous_hash: str, previous_at: str) -> None:

@@ -109,7 +109,11 @@ def is_sqlite(path: Path) -> bool:
 
 
 def read_book(path: Path) -> Book:
-    """The ledger for reading; a missing one reads as an empty economy and is not created."""
+    """The ledger for reading, as one version of it; a missing one reads as an empty economy and is not created.
+
+    Accounts and history come from one open file (JSON, TOML) or one read
+    transaction (SQLite), held until the book is dropped; ``reading`` ends it sooner.
+    """
     check_suffix(path)
     if is_sqlite(path):
         if not os.path.lexists(path):
@@ -128,7 +132,7 @@ def read_book(path: Path) -> Book:
 
 @contextmanager
 def reading(path: Path) -> Iterator[Book]:
-    """The ledger for reading, as one consistent snapshot; damaged records name the file."""
+    """The ledger for reading, as one consistent snapshot for the block; damaged records name the file."""
     check_suffix(path)
     with damaged_records_named(path):
         if is_sqlite(path) and os.path.lexists(path):
@@ -136,8 +140,20 @@ def reading(path: Path) -> Iterator[Book]:
 
             with sqlite_reading(path) as book:
                 yield book
-        else:
-            yield read_book(path)
+            return
+        book = read_book(path)
+        try:
+            yield book
+        finally:
+            _close(book)
+
+
+def _close(book: Book) -> None:
+    """Let go of the open file a lazily read JSON ledger keeps for its history."""
+    from coinpurse.storage.files import LazyHistoryBook
+
+    if isinstance(book, LazyHistoryBook):
+        book.close()
 
 
 @contextmanager

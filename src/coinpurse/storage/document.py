@@ -15,7 +15,7 @@ from coinpurse.core.rates import Rates, default_rates, rates_from_dict
 from coinpurse.core.shapes import ACCOUNT_NAME
 from coinpurse.errors import BadInput
 
-SCHEMA_VERSION = 2
+SCHEMA_VERSION = 3
 DEFAULT_CURRENCY = "USD"
 TOP_KEYS = ("schema", "currency", "rates", "accounts", "transactions")
 
@@ -36,8 +36,13 @@ def _migrate_1_to_2(document: dict[str, Any]) -> dict[str, Any]:
     return {**document, "schema": 2, "transactions": chained}
 
 
+def _migrate_2_to_3(document: dict[str, Any]) -> dict[str, Any]:
+    """Version 3 changed the SQLite layout (columns generated from the stored body); a file's content stays."""
+    return {**document, "schema": 3}
+
+
 # schema version -> the step that lifts a document to the next version
-MIGRATIONS: dict[int, Callable[[dict[str, Any]], dict[str, Any]]] = {1: _migrate_1_to_2}
+MIGRATIONS: dict[int, Callable[[dict[str, Any]], dict[str, Any]]] = {1: _migrate_1_to_2, 2: _migrate_2_to_3}
 
 
 def newer_schema(version: int) -> DamagedRecord:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import os
 import re
+import weakref
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -217,25 +218,27 @@ _HEAD_LIMIT = 64 * 1024 * 1024  # a head larger than this is read the ordinary w
 
 
 class LazyHistoryBook(MemoryBook):
-    """A JSON ledger read up to its history; the history is parsed the first time it is used."""
+    """A JSON ledger read up to its history; the history is parsed the first time it is used.
 
-    def __init__(self, path: Path, head: MemoryBook) -> None:
+    The history is read from the very file the head came from, still open, so head
+    and history are one version of the ledger: a writer replaces the file by a
+    rename and never changes an open one.
+    """
+
+    def __init__(self, path: Path, head: MemoryBook, fd: int, stamp: tuple[int, int]) -> None:
         super().__init__(head.currency, head.rates, head.accounts, [])
         self.path = path
         self._loaded: list[Any] | None = None
+        self._fd = fd
+        self._stamp = stamp  # the file as the head was read from it
+        self._closer = weakref.finalize(self, os.close, fd)  # also when the book is dropped unclosed
 
     @property
     def records(self) -> list[Any]:
         if self._loaded is None:
-            from coinpurse.storage import _read_bytes
-
-            data = _read_bytes(self.path)
-            if data is None:
-                raise LedgerUnusable(f"{self.path}: the ledger disappeared while being read", code="ledger_unreadable")
-            full, _ = read_file_book(self.path, data)
-            # The whole file is the truth, should it have been replaced since the head was read.
-            self.currency, self.rates, self.accounts = full.currency, full.rates, full.accounts
+            full, _ = read_file_book(self.path, self._whole_file())
             self._loaded = full.records
+            self.close()
         return self._loaded
 
     @records.setter
@@ -243,12 +246,53 @@ class LazyHistoryBook(MemoryBook):
         if value or getattr(self, "_loaded", None) is not None:
             self._loaded = value
 
+    def _whole_file(self) -> bytes:
+        try:
+            if not self._closer.alive:
+                raise LedgerUnusable(f"{self.path}: its history was asked for after the read ended", code="ledger_unreadable")
+            if _stamp_of(self._fd) != self._stamp:
+                raise LedgerUnusable(
+                    f"{self.path}: the file was changed in place while being read (coinpurse replaces it whole); try again",
+                    code="ledger_unreadable",
+                )
+            with os.fdopen(self._fd, "rb", closefd=False) as file:
+                file.seek(0)
+                return file.read()
+        except OSError as error:
+            raise LedgerUnusable(f"{self.path}: can't read it: {error.strerror}", code="ledger_unreadable") from None
+
+    def close(self) -> None:
+        self._closer()
+
+
+def _stamp_of(fd: int) -> tuple[int, int]:
+    """What changes when a file is written in place."""
+    status = os.fstat(fd)
+    return status.st_size, status.st_mtime_ns
+
 
 def read_json_head(path: Path) -> MemoryBook | None:
     """The ledger without parsing its history, or None if this file needs the full parse."""
     try:
-        with path.open("rb") as file:
-            size = os.fstat(file.fileno()).st_size
+        fd = os.open(path, os.O_RDONLY | os.O_CLOEXEC)
+    except OSError:
+        return None  # the full read reports it properly
+    try:
+        stamp = _stamp_of(fd)
+        book = _head_book(fd)
+    except BaseException:
+        os.close(fd)
+        raise
+    if book is None:
+        os.close(fd)
+        return None
+    return LazyHistoryBook(path, book, fd, stamp)
+
+
+def _head_book(fd: int) -> MemoryBook | None:
+    try:
+        with os.fdopen(fd, "rb", closefd=False) as file:
+            size = os.fstat(fd).st_size
             if size < 64:
                 return None
             file.seek(size - 32)
@@ -279,4 +323,4 @@ def read_json_head(path: Path) -> MemoryBook | None:
         book, _ = book_from_document(document)
     except DamagedRecord:
         return None
-    return LazyHistoryBook(path, book)
+    return book

@@ -7,13 +7,25 @@ finds ids through an index and appends one row, whatever the history's length.
 Tables:
   meta(key, value)            schema, currency, rates (JSON)
   accounts(name, ...)         one row per account state: coins, diamonds, cash, lots, payouts
-  transactions(seq, id, ...)  the history in order; ``body`` is the stored transaction without its hash
+  transactions(seq, body, hash, id, kind, at)
+                              the history in order; ``body`` is the stored transaction without its
+                              hash, and id, kind and at are generated from it, so no edit of a
+                              column can make them disagree (the id index is what makes retries safe)
   postings(account, seq)      which transactions touch an account, for history by account
+
+The file must hold exactly these tables and indexes (checked on every open), so
+a hand-made column or trigger can't stand in for them; ``verify`` checks every
+row of them against the stored bodies.
 
 Writers keep the recipe of the file formats: they hold ``<ledger>.lock``, and
 their change is one SQLite transaction (``BEGIN IMMEDIATE`` ... ``COMMIT``), so a
 crash leaves the old state or the new one, and a refused operation rolls back
 without writing a byte. A new ledger is built in a temp file and renamed into place.
+
+The ledger is in WAL mode: a reader works from one snapshot for a whole command
+and never blocks a writer, nor a writer a reader. A write ends with a checkpoint,
+and the last connection to close folds the WAL back, so the ledger is one file
+again when nobody uses it.
 """
 
 from __future__ import annotations
@@ -22,7 +34,9 @@ import json
 import os
 import sqlite3
 from collections.abc import Iterable, Iterator, Mapping
-from contextlib import contextmanager
+from contextlib import closing, contextmanager
+from itertools import groupby
+from operator import itemgetter
 from pathlib import Path
 from typing import Any
 
@@ -35,9 +49,10 @@ from coinpurse.core.textdata import loads_json
 from coinpurse.errors import BadInput, LedgerUnusable
 from coinpurse.storage.document import SCHEMA_VERSION, newer_schema
 
-BUSY_TIMEOUT_SECONDS = 10  # sqlite3 waits this long for a reader to let go
+BUSY_TIMEOUT_SECONDS = 10  # how long SQLite waits for a lock a process outside coinpurse holds
+MINIMUM_SQLITE = (3, 31, 0)  # generated columns
 
-SCHEMA = """
+_META_AND_ACCOUNTS = """
 CREATE TABLE meta (key TEXT PRIMARY KEY, value TEXT NOT NULL) WITHOUT ROWID;
 CREATE TABLE accounts (
     name TEXT PRIMARY KEY,
@@ -48,6 +63,12 @@ CREATE TABLE accounts (
     payout_day TEXT,
     paid_that_day TEXT
 ) WITHOUT ROWID;
+"""
+_POSTINGS = """
+CREATE TABLE postings (account TEXT NOT NULL, seq INTEGER NOT NULL, PRIMARY KEY (account, seq)) WITHOUT ROWID;
+"""
+# Schema 2 kept id, kind and at as plain columns beside the body.
+_TRANSACTIONS_2 = """
 CREATE TABLE transactions (
     seq INTEGER PRIMARY KEY,
     id TEXT NOT NULL UNIQUE,
@@ -56,8 +77,21 @@ CREATE TABLE transactions (
     body TEXT NOT NULL,
     hash TEXT NOT NULL
 );
-CREATE TABLE postings (account TEXT NOT NULL, seq INTEGER NOT NULL, PRIMARY KEY (account, seq)) WITHOUT ROWID;
 """
+_TRANSACTIONS = """
+CREATE TABLE transactions (
+    seq INTEGER PRIMARY KEY,
+    body TEXT NOT NULL,
+    hash TEXT NOT NULL,
+    id TEXT NOT NULL GENERATED ALWAYS AS (json_extract(body, '$.id')) STORED,
+    kind TEXT GENERATED ALWAYS AS (json_extract(body, '$.kind')) STORED,
+    at TEXT GENERATED ALWAYS AS (json_extract(body, '$.at')) STORED
+);
+CREATE UNIQUE INDEX transactions_by_id ON transactions (id);
+"""
+SCHEMA_2 = _META_AND_ACCOUNTS + _TRANSACTIONS_2 + _POSTINGS  # read as it is; the first write moves it to SCHEMA
+SCHEMA = _META_AND_ACCOUNTS + _TRANSACTIONS + _POSTINGS
+LAYOUTS = {2: SCHEMA_2, SCHEMA_VERSION: SCHEMA}  # the exact layout of each schema version's file
 
 
 def _dumps(value: Any) -> str:
@@ -101,8 +135,47 @@ def touched_accounts(tx: Mapping[str, Any]) -> set[str]:
 
 def _transaction_rows(seq: int, tx: Mapping[str, Any]) -> tuple[tuple[Any, ...], list[tuple[str, int]]]:
     content = {key: value for key, value in tx.items() if key != "hash"}
-    row = (seq, tx["id"], tx["kind"], tx["at"], _dumps(content), tx["hash"])
+    row = (seq, _dumps(content), tx["hash"])
     return row, [(name, seq) for name in sorted(touched_accounts(tx))]
+
+
+_INSERT_TRANSACTION = "INSERT INTO transactions (seq, body, hash) VALUES (?, ?, ?)"
+_INSERT_POSTINGS = "INSERT INTO postings VALUES (?, ?)"
+
+
+def _layout_of(connection: sqlite3.Connection) -> list[tuple[Any, ...]]:
+    # sqlite_stat tables (made by ANALYZE) only steer the query planner.
+    query = "SELECT type, name, tbl_name, sql FROM sqlite_master WHERE name NOT LIKE 'sqlite_stat%' ORDER BY type, name"
+    return connection.execute(query).fetchall()
+
+
+_EXPECTED_LAYOUTS: dict[int, list[tuple[Any, ...]]] = {}
+
+
+def _expected_layout(version: int) -> list[tuple[Any, ...]]:
+    """What sqlite_master holds in a file of this schema version: made once in memory, the way a ledger is made."""
+    if version not in _EXPECTED_LAYOUTS:
+        with closing(sqlite3.connect(":memory:")) as scratch:
+            scratch.executescript(LAYOUTS[version])
+            _EXPECTED_LAYOUTS[version] = _layout_of(scratch)
+    return _EXPECTED_LAYOUTS[version]
+
+
+def _check_layout(connection: sqlite3.Connection, version: int) -> None:
+    """Exactly coinpurse's tables and indexes: a rebuilt table, an extra trigger or a dropped index is refused."""
+    found, expected = _layout_of(connection), _expected_layout(version)
+    if found == expected:
+        return
+    have = {(row[0], row[1]): row for row in found}
+    want = {(row[0], row[1]): row for row in expected}
+    for key in sorted(set(have) | set(want), key=lambda key: (key[0] != "table", key)):  # a changed table first
+        if have.get(key) != want.get(key):
+            kind, name = key
+            how = "is missing" if key not in have else "is not one coinpurse makes" if key not in want else "was changed"
+            raise DamagedRecord(
+                f"its {kind} {name!r} {how}: the file was changed outside coinpurse "
+                f"(a schema {version} ledger holds exactly coinpurse's own tables and indexes)"
+            )
 
 
 class SqliteBook(Book):
@@ -116,8 +189,12 @@ class SqliteBook(Book):
         version = meta.get("schema")
         if version is None or not str(version).isdigit():
             raise DamagedRecord("it is not a coinpurse ledger (no schema version)")
-        if int(version) > SCHEMA_VERSION:
-            raise newer_schema(int(version))
+        self.version = int(version)
+        if self.version > SCHEMA_VERSION:
+            raise newer_schema(self.version)
+        if self.version not in LAYOUTS:
+            raise DamagedRecord(f"schema version {self.version} is not one this coinpurse can read")
+        _check_layout(connection, self.version)
         currency = meta.get("currency")
         if not isinstance(currency, str) or not (3 <= len(currency) <= 8 and currency.isalpha() and currency.isupper()):
             raise DamagedRecord(f"'currency' must be a code such as USD, not {currency!r}")
@@ -161,7 +238,12 @@ class SqliteBook(Book):
 
     def find(self, tx_id: str) -> Transaction | None:
         rows = self._rows("SELECT seq, body, hash FROM transactions WHERE id = ?", (tx_id,))
-        return self._transaction(*rows[0]) if rows else None
+        if not rows:
+            return None
+        tx = self._transaction(*rows[0])
+        if tx.id != tx_id:  # only a damaged index can say so; never answer a retry with another transaction
+            raise DamagedRecord(f"the id index gives transaction {rows[0][0]} for {tx_id!r}, but its id is {tx.id!r}")
+        return tx
 
     def head(self) -> Head:
         rows = self._rows("SELECT seq, at, hash FROM transactions ORDER BY seq DESC LIMIT 1")
@@ -209,8 +291,8 @@ class SqliteBook(Book):
     def append(self, tx: Transaction, states: Mapping[str, AccountState], rates: Rates | None = None) -> None:
         seq = self.head().length + 1
         row, touched = _transaction_rows(seq, tx.to_dict())
-        self.db.execute("INSERT INTO transactions VALUES (?, ?, ?, ?, ?, ?)", row)
-        self.db.executemany("INSERT INTO postings VALUES (?, ?)", touched)
+        self.db.execute(_INSERT_TRANSACTION, row)
+        self.db.executemany(_INSERT_POSTINGS, touched)
         self.db.executemany(
             "INSERT OR REPLACE INTO accounts VALUES (?, ?, ?, ?, ?, ?, ?)",
             [_account_row(name, state) for name, state in states.items()],
@@ -221,6 +303,72 @@ class SqliteBook(Book):
             self.rates = rates
         self.changed = True
 
+    def derived_data_problems(self) -> Iterator[tuple[str, str, int | None]]:
+        """Every row SQLite derives from the stored bodies, checked against them (see ``check_derived_data``)."""
+        return check_derived_data(self.db)
+
+
+# ----- checking what is derived from the bodies ----------------------------------
+
+
+def check_derived_data(connection: sqlite3.Connection) -> Iterator[tuple[str, str, int | None]]:
+    """(code, message, position) for every derived row that disagrees with the stored bodies, oldest first.
+
+    One pass over the history and one over the postings index, both in seq order,
+    so memory stays flat: seq runs 1..n without gaps; id, kind and at are the
+    body's; the index lists exactly the accounts each body touches; and SQLite's
+    own indexes (the id lookup among them) agree with their tables.
+    """
+    for (line,) in connection.execute("PRAGMA integrity_check(20)"):
+        if line != "ok":
+            yield "sqlite_damaged", f"SQLite's integrity check: {line}", None
+    listed = _postings_by_seq(connection)
+    pending = next(listed, None)
+    previous = 0
+    rows = connection.execute("SELECT seq, id, kind, at, body FROM transactions ORDER BY seq")
+    for position, (seq, tx_id, kind, at, body) in enumerate(rows, start=1):
+        if seq != previous + 1:
+            yield "seq_gap", f"it is stored as seq {seq} after seq {previous}; the rows must be numbered 1, 2, 3 ... without gaps", position
+        previous = seq
+        while pending is not None and pending[0] < seq:
+            yield from _orphan_postings(*pending)
+            pending = next(listed, None)
+        indexed: set[str] = set()
+        if pending is not None and pending[0] == seq:
+            indexed = pending[1]
+            pending = next(listed, None)
+        try:
+            data = loads_json(body)
+        except (TypeError, ValueError):
+            data = None  # an unreadable body: the walk of the history reports it
+        if not isinstance(data, dict):
+            continue
+        for column, value in (("id", tx_id), ("kind", kind), ("at", at)):
+            if value != data.get(column):
+                yield "column_mismatch", f"its {column} column says {value!r}, but its stored body says {data.get(column)!r}", position
+        touched = touched_accounts(data)
+        for name in sorted(touched - indexed):
+            yield "postings_index_missing", f"the postings index lacks {name!r}, so history and gifters of {name!r} leave it out", position
+        for name in sorted(indexed - touched):
+            yield "postings_index_extra", f"the postings index lists it under {name!r}, which it does not touch", position
+    while pending is not None:
+        yield from _orphan_postings(*pending)
+        pending = next(listed, None)
+
+
+def _postings_by_seq(connection: sqlite3.Connection) -> Iterator[tuple[int, set[str]]]:
+    rows = connection.execute("SELECT seq, account FROM postings ORDER BY seq, account")
+    for seq, group in groupby(rows, key=itemgetter(0)):
+        yield seq, {account for _, account in group}
+
+
+def _orphan_postings(seq: int, accounts: set[str]) -> Iterator[tuple[str, str, int | None]]:
+    names = ", ".join(repr(name) for name in sorted(accounts))
+    yield "postings_index_extra", f"the postings index lists seq {seq} under {names}, but no transaction is stored there", None
+
+
+# ----- connections ----------------------------------------------------------------
+
 
 def _unusable(path: Path, error: sqlite3.Error) -> LedgerUnusable:
     text = str(error)
@@ -230,11 +378,39 @@ def _unusable(path: Path, error: sqlite3.Error) -> LedgerUnusable:
         return LedgerUnusable(f"{path}: not a SQLite database, or a damaged one ({text})", code="ledger_damaged")
     if "no such table" in text or "no such column" in text:
         return LedgerUnusable(f"{path}: it is not a coinpurse ledger ({text})", code="ledger_damaged")
+    if "readonly" in text or "unable to open" in text:
+        return LedgerUnusable(
+            f"{path}: SQLite can't work beside it ({text}): a write, or a read while a writer's {path.name}-wal "
+            f"is there, needs to create {path.name}-wal and {path.name}-shm in its folder",
+            code="ledger_unreadable",
+        )
     return LedgerUnusable(f"{path}: SQLite error: {text}", code="ledger_unreadable")
 
 
-def _open(path: Path, mode: str) -> sqlite3.Connection:
-    """Open an existing ledger; ``mode=rw`` never creates one."""
+def _check_library() -> None:
+    if sqlite3.sqlite_version_info < MINIMUM_SQLITE:
+        needed = ".".join(map(str, MINIMUM_SQLITE))
+        raise LedgerUnusable(
+            f"SQLite ledgers need SQLite {needed} or later with its JSON functions; this Python has {sqlite3.sqlite_version}",
+            code="sqlite_too_old",
+        )
+
+
+def _read_only_here(path: Path) -> bool:
+    """Nobody can write this ledger from here: a read-only file or folder (or file system).
+
+    Such a ledger is read as it stands (SQLite's ``immutable``): a WAL reader would
+    otherwise need to create ``-shm`` and ``-wal`` files it could not remove
+    afterwards. Not when a writer left a journal, which must be read with the file.
+    """
+    if os.access(path, os.W_OK) and os.access(path.parent, os.W_OK | os.X_OK):
+        return False
+    return not any(os.path.lexists(f"{path}{suffix}") for suffix in ("-wal", "-journal"))
+
+
+def _open(path: Path, *, for_writing: bool) -> sqlite3.Connection:
+    """Open an existing ledger; never creates one."""
+    _check_library()
     if path.is_dir():
         raise LedgerUnusable(f"{path}: is a folder, not a ledger file", code="ledger_unreadable")
     try:
@@ -242,7 +418,10 @@ def _open(path: Path, mode: str) -> sqlite3.Connection:
             raise LedgerUnusable(f"{path}: the ledger file is empty", code="ledger_damaged")
     except OSError as error:
         raise LedgerUnusable(f"{path}: can't read it: {error.strerror}", code="ledger_unreadable") from None
-    uri = "file:" + _quote(os.path.abspath(path)) + f"?mode={mode}"
+    # Read-write even to read, so that the last reader to leave can fold the WAL back
+    # into the file and remove it (and roll back a crashed writer's journal).
+    query = "mode=ro&immutable=1" if not for_writing and _read_only_here(path) else "mode=rw"
+    uri = "file:" + _quote(os.path.abspath(path)) + "?" + query
     try:
         connection = sqlite3.connect(uri, uri=True, timeout=BUSY_TIMEOUT_SECONDS, isolation_level=None)
     except sqlite3.Error as error:
@@ -266,24 +445,32 @@ def _errors_named(path: Path) -> Iterator[None]:
         raise LedgerUnusable(f"{path}: {error}", code="ledger_damaged") from None
 
 
+def _snapshot(path: Path) -> SqliteBook:
+    """A book whose every query sees one version of the ledger: one read transaction, begun by reading meta."""
+    connection = _open(path, for_writing=False)
+    try:
+        connection.execute("BEGIN")
+        return SqliteBook(connection, path)
+    except BaseException:
+        connection.close()
+        raise
+
+
 def open_for_reading(path: Path) -> SqliteBook:
-    """An existing ledger, each query its own snapshot; the connection closes with the book."""
+    """An existing ledger as one snapshot; the read transaction ends when the book is dropped."""
     with _errors_named(path):
-        # Read-write (never create) so that a crashed writer's journal can be rolled
-        # back; SQLite falls back to read-only for a write-protected file.
-        return SqliteBook(_open(path, "rw"), path)
+        return _snapshot(path)
 
 
 @contextmanager
 def reading(path: Path) -> Iterator[Book]:
-    """A consistent snapshot of an existing ledger for reading; writers wait until it ends."""
+    """An existing ledger as one snapshot for the block; writers go on meanwhile (WAL)."""
     with _errors_named(path):
-        connection = _open(path, "rw")
+        book = _snapshot(path)
         try:
-            connection.execute("BEGIN")
-            yield SqliteBook(connection, path)
+            yield book
         finally:
-            connection.close()  # ends the read transaction
+            book.db.close()  # ends the read transaction
 
 
 @contextmanager
@@ -291,28 +478,128 @@ def writing(path: Path, new_book: Book, *, dry_run: bool = False) -> Iterator[Bo
     """Yield the book inside one SQLite transaction; commit only if the block ends well and changed it.
 
     The caller holds ``<ledger>.lock``. A missing ledger is built in a temp file,
-    renamed into place only once the first change is committed.
+    renamed into place only once the first change is committed. A schema-2 ledger
+    is moved to the current layout inside the same transaction, and kept as it was
+    in ``<ledger>.v2.bak`` when that change is committed.
     """
     if not path.exists():
         with _new_ledger(path, new_book, dry_run=dry_run) as book:
             yield book
         return
     with _errors_named(path):
-        connection = _open(path, "rw")
+        connection = _open(path, for_writing=True)
+        backup: Path | None = None
         try:
             connection.execute("BEGIN IMMEDIATE")
             book = SqliteBook(connection, path)
+            version = book.version
+            if version < SCHEMA_VERSION:
+                backup = _copy_of(path)  # the file as it is, before anything changes it
+                _migrate(connection, path, version)
+                book = SqliteBook(connection, path)
             try:
                 yield book
             except BaseException:
                 connection.execute("ROLLBACK")
                 raise
             if book.changed and not dry_run:
+                if backup is not None:
+                    _keep_backup(backup, path, version)
                 connection.execute("COMMIT")
+                _settle(connection)
             else:
                 connection.execute("ROLLBACK")
         finally:
             connection.close()
+            if backup is not None:
+                _remove(backup)
+
+
+def _settle(connection: sqlite3.Connection) -> None:
+    """After a commit: WAL mode from now on, and as much of the WAL as no reader needs copied back into the file.
+
+    Never waits: a reader keeps its snapshot, and the last connection to close
+    folds the rest back and removes ``-wal`` and ``-shm``.
+    """
+    try:
+        connection.execute("PRAGMA busy_timeout = 0")
+        if connection.execute("PRAGMA journal_mode").fetchone()[0] != "wal":
+            connection.execute("PRAGMA journal_mode = WAL")  # a schema-2 file, on its first write
+        connection.execute("PRAGMA wal_checkpoint(PASSIVE)")
+    except sqlite3.OperationalError:
+        pass  # a reader of a rollback-journal file holds it: the next write tries again
+
+
+# ----- schema 2 to 3 ----------------------------------------------------------------
+
+
+def _migrate(connection: sqlite3.Connection, path: Path, version: int) -> None:
+    """Rebuild the derived columns and the postings index from the stored bodies, in the caller's transaction.
+
+    Nothing of the old columns or index survives, so a hand-edited id can't
+    hide a transaction from the id lookup after the move.
+    """
+    try:
+        connection.execute("ALTER TABLE transactions RENAME TO transactions_2")
+        for statement in _statements(_TRANSACTIONS):
+            connection.execute(statement)
+        connection.execute("INSERT INTO transactions (seq, body, hash) SELECT seq, body, hash FROM transactions_2 ORDER BY seq")
+        connection.execute("DROP TABLE transactions_2")
+        connection.execute("DELETE FROM postings")
+        batch: list[tuple[str, int]] = []
+        for seq, body in connection.execute("SELECT seq, body FROM transactions ORDER BY seq"):
+            batch.extend((name, seq) for name in sorted(touched_accounts(_loads(body, f"transaction {seq}"))))
+            if len(batch) >= 10_000:
+                connection.executemany(_INSERT_POSTINGS, batch)
+                batch = []
+        connection.executemany(_INSERT_POSTINGS, batch)
+        connection.execute("UPDATE meta SET value = ? WHERE key = 'schema'", (str(SCHEMA_VERSION),))
+    except (sqlite3.IntegrityError, sqlite3.OperationalError, DamagedRecord) as error:
+        raise LedgerUnusable(
+            f"{path}: can't move it from schema {version} to {SCHEMA_VERSION} ({error}); "
+            "nothing was written; coinpurse verify names the damage",
+            code="ledger_damaged",
+        ) from None
+
+
+def _statements(script: str) -> list[str]:
+    return [statement for statement in script.split(";") if statement.strip()]
+
+
+def _copy_of(path: Path) -> Path:
+    """A consistent copy of the committed ledger in a temp file beside it, through a second connection."""
+    from coinpurse.storage.atomic import fsync_path, temp_prefix
+
+    temp = path.with_name(f"{temp_prefix(path)}{os.urandom(6).hex()}.tmp")
+    os.close(os.open(temp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600))
+    try:
+        with closing(_open(path, for_writing=True)) as source, closing(sqlite3.connect(temp)) as copy:
+            source.backup(copy)
+        fsync_path(temp)
+    except BaseException:
+        _remove(temp)
+        raise
+    return temp
+
+
+def _keep_backup(copy: Path, path: Path, version: int) -> None:
+    """The ledger before its first rewrite in a newer schema, as the file formats keep it."""
+    from coinpurse.storage.atomic import fsync_folder
+
+    backup = path.with_name(f"{path.name}.v{version}.bak")
+    if not backup.exists():
+        os.replace(copy, backup)
+        fsync_folder(path.parent)
+
+
+def _remove(path: Path) -> None:
+    try:
+        os.unlink(path)
+    except OSError:
+        pass
+
+
+# ----- new ledgers ------------------------------------------------------------------
 
 
 @contextmanager
@@ -331,7 +618,7 @@ def _new_ledger(path: Path, book: Book, *, dry_run: bool) -> Iterator[Book]:
                     return
                 connection.execute("COMMIT")
             finally:
-                connection.close()
+                connection.close()  # the last connection: the WAL is folded into the temp file and removed
             fsync_path(temp)
             try:
                 place_new(temp, path)  # never over a ledger another writer made meanwhile
@@ -341,12 +628,7 @@ def _new_ledger(path: Path, book: Book, *, dry_run: bool) -> Iterator[Book]:
     except OSError as error:
         raise LedgerUnusable(f"can't write {path}: {error.strerror}; the ledger was left as it was", code="write_failed") from None
     finally:
-        try:
-            os.unlink(temp)
-        except OSError:
-            pass
-
-
+        _remove(temp)
 
 
 def create(
@@ -356,19 +638,19 @@ def create(
     accounts: Mapping[str, AccountState],
     transactions: Iterable[Mapping[str, Any]],
 ) -> sqlite3.Connection:
-    """Write a whole ledger into a new SQLite file and return its open connection (autocommit).
+    """Write a whole ledger into a new SQLite file and return its open connection (autocommit, WAL mode).
 
     ``transactions`` are stored dicts with their hashes, oldest first.
     """
+    _check_library()
     os.close(os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600))  # private from the start, like JSON ledgers
     connection = sqlite3.connect(path, isolation_level=None, timeout=BUSY_TIMEOUT_SECONDS)
     try:
         connection.execute("PRAGMA journal_mode=OFF")  # a temp file: it is renamed into place only when complete
         connection.execute("PRAGMA synchronous=OFF")
         connection.execute("BEGIN")
-        for statement in SCHEMA.split(";"):
-            if statement.strip():
-                connection.execute(statement)
+        for statement in _statements(SCHEMA):
+            connection.execute(statement)
         connection.executemany(
             "INSERT INTO meta VALUES (?, ?)",
             [("schema", str(SCHEMA_VERSION)), ("currency", currency), ("rates", _dumps(rates.to_dict()))],
@@ -388,7 +670,7 @@ def create(
                 batch, touched = [], []
         _insert_history(connection, batch, touched)
         connection.execute("COMMIT")
-        connection.execute("PRAGMA journal_mode=DELETE")
+        connection.execute("PRAGMA journal_mode=WAL")
         connection.execute("PRAGMA synchronous=FULL")
     except BaseException:
         connection.close()
@@ -397,6 +679,5 @@ def create(
 
 
 def _insert_history(connection: sqlite3.Connection, rows: list[tuple[Any, ...]], touched: list[tuple[str, int]]) -> None:
-    connection.executemany("INSERT INTO transactions VALUES (?, ?, ?, ?, ?, ?)", rows)
-    connection.executemany("INSERT INTO postings VALUES (?, ?)", touched)
-
+    connection.executemany(_INSERT_TRANSACTION, rows)
+    connection.executemany(_INSERT_POSTINGS, touched)

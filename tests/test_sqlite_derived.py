@@ -1,0 +1,207 @@
+"""What a SQLite ledger derives from its stored bodies can't fool coinpurse: ids, kinds, times, the postings index.
+
+Each test edits the file with plain SQL, the way anyone with the file could,
+then runs coinpurse as a real process.
+"""
+
+from __future__ import annotations
+
+import json
+import sqlite3
+import subprocess
+import sys
+from contextlib import closing
+from pathlib import Path
+
+import pytest
+
+from conftest import Cli
+
+# The transactions table of schema 2, as coinpurse made it then: id, kind and at were plain columns.
+TRANSACTIONS_2 = """CREATE TABLE transactions (
+    seq INTEGER PRIMARY KEY,
+    id TEXT NOT NULL UNIQUE,
+    kind TEXT NOT NULL,
+    at TEXT NOT NULL,
+    body TEXT NOT NULL,
+    hash TEXT NOT NULL
+)"""
+
+# What someone who wants an editable id column on schema 3 has to do: rebuild the table.
+PLAIN_COLUMNS = """CREATE TABLE transactions (
+    seq INTEGER PRIMARY KEY, body TEXT NOT NULL, hash TEXT NOT NULL, id TEXT NOT NULL UNIQUE, kind TEXT, at TEXT
+)"""
+
+
+def _sql(ledger: Path, *statements: str) -> None:
+    with closing(sqlite3.connect(ledger)) as db, db:
+        for statement in statements:
+            db.execute(statement)
+
+
+def _schema(ledger: Path) -> str:
+    with closing(sqlite3.connect(ledger)) as db:
+        return str(db.execute("SELECT value FROM meta WHERE key = 'schema'").fetchone()[0])
+
+
+def _rebuild_transactions(ledger: Path, create: str, columns: str) -> None:
+    _sql(
+        ledger,
+        "ALTER TABLE transactions RENAME TO original",
+        create,
+        f"INSERT INTO transactions ({columns}) SELECT {columns} FROM original",
+        "DROP TABLE original",
+    )
+
+
+def _as_schema_2(ledger: Path) -> None:
+    """The ledger in schema 2's layout, as an older coinpurse wrote it."""
+    if _schema(ledger) != "2":
+        _rebuild_transactions(ledger, TRANSACTIONS_2, "seq, id, kind, at, body, hash")
+        _sql(ledger, "UPDATE meta SET value = '2' WHERE key = 'schema'")
+
+
+def _edit_id_column(ledger: Path, old: str, new: str) -> None:
+    """Change a transaction's id column, rebuilding the table if SQLite refuses the plain UPDATE."""
+    update = f"UPDATE transactions SET id = '{new}' WHERE id = '{old}'"
+    try:
+        _sql(ledger, update)
+    except sqlite3.OperationalError:  # a generated column
+        _rebuild_transactions(ledger, PLAIN_COLUMNS, "seq, body, hash, id, kind, at")
+        _sql(ledger, update)
+
+
+def _coinpurse(ledger: Path, *args: str) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [sys.executable, "-m", "coinpurse", "--ledger", str(ledger), *args], capture_output=True, text=True, timeout=120
+    )
+
+
+def _charges(ledger: Path) -> int:
+    with closing(sqlite3.connect(ledger)) as db:
+        return int(db.execute("SELECT count(*) FROM transactions").fetchone()[0])
+
+
+@pytest.fixture
+def sqlite_cli(tmp_path: Path) -> Cli:
+    cli = Cli(tmp_path / "l.sqlite")
+    assert cli("buy", "alice", "700", "--id", "order-1").exit_code == 0
+    return cli
+
+
+# --- the id lookup that makes retries safe ------------------------------------------------
+
+
+@pytest.mark.faults
+def test_an_edited_id_column_never_makes_a_retry_charge_twice(sqlite_cli: Cli) -> None:
+    ledger = sqlite_cli.ledger
+    _edit_id_column(ledger, "order-1", "elsewhere")
+    before = ledger.read_bytes()
+    retry = _coinpurse(ledger, "buy", "alice", "700", "--id", "order-1", "--json")
+    assert _charges(ledger) == 1
+    assert retry.returncode == 3, retry.stdout
+    assert "table 'transactions'" in json.loads(retry.stderr)["error"]["message"]
+    assert ledger.read_bytes() == before
+
+
+@pytest.mark.faults
+def test_a_schema_2_ledger_with_an_edited_id_replays_the_retry_on_its_first_write(sqlite_cli: Cli) -> None:
+    ledger = sqlite_cli.ledger
+    _as_schema_2(ledger)
+    _edit_id_column(ledger, "order-1", "elsewhere")
+    retry = _coinpurse(ledger, "buy", "alice", "700", "--id", "order-1", "--json")
+    assert retry.returncode == 0, retry.stderr
+    assert json.loads(retry.stdout)["replayed"] is True
+    assert _charges(ledger) == 1 and _schema(ledger) == "2"  # a replay writes nothing, so nothing moved yet
+    bought = _coinpurse(ledger, "buy", "bob", "700", "--json")
+    assert bought.returncode == 0, bought.stderr
+    assert _schema(ledger) == "3" and _charges(ledger) == 2
+    assert ledger.with_name("l.sqlite.v2.bak").exists()
+    again = _coinpurse(ledger, "buy", "alice", "700", "--id", "order-1", "--json")
+    assert json.loads(again.stdout)["replayed"] is True and _charges(ledger) == 2
+    assert _coinpurse(ledger, "verify").returncode == 0
+
+
+def test_a_schema_2_ledger_reads_verifies_and_moves_to_schema_3_on_its_first_write(sqlite_cli: Cli) -> None:
+    ledger = sqlite_cli.ledger
+    sqlite_cli("gift", "alice", "mia", "rose", "-n", "5")
+    _as_schema_2(ledger)
+    before = ledger.read_bytes()
+    assert sqlite_cli.json("balance", "mia")["diamonds"] == 5
+    assert [tx["kind"] for tx in sqlite_cli.json("history", "mia")["transactions"]] == ["gift"]
+    assert sqlite_cli.json("verify")["ok"] is True
+    assert sqlite_cli("gift", "alice", "mia", "lion").exit_code == 1  # refused: nothing moves, nothing is kept
+    assert ledger.read_bytes() == before
+    backup = ledger.with_name("l.sqlite.v2.bak")
+    assert not backup.exists()
+    assert sqlite_cli("gift", "alice", "mia", "rose").exit_code == 0
+    assert _schema(ledger) == "3" and _schema(backup) == "2"
+    readable = backup.with_name("backup.sqlite")
+    readable.write_bytes(backup.read_bytes())
+    assert Cli(readable).json("history")["transactions"] == sqlite_cli.json("history")["transactions"][:2]
+    assert sqlite_cli.json("verify")["ok"] is True
+
+
+def test_a_schema_2_ledger_whose_bodies_share_an_id_is_refused_on_its_first_write(sqlite_cli: Cli) -> None:
+    ledger = sqlite_cli.ledger
+    sqlite_cli("buy", "bob", "700")
+    _as_schema_2(ledger)
+    _sql(ledger, "UPDATE transactions SET body = replace(body, '\"tx-2\"', '\"order-1\"') WHERE seq = 2")
+    before = ledger.read_bytes()
+    result = sqlite_cli("buy", "carol", "700", "--json")
+    assert result.exit_code == 3
+    assert "schema 2 to 3" in json.loads(result.stderr)["error"]["message"]
+    assert ledger.read_bytes() == before
+
+
+# --- verify checks every derived row ---------------------------------------------------------
+
+EDITS = {
+    "kind column (schema 2)": (True, ["UPDATE transactions SET kind = 'redeem' WHERE seq = 2"], "column_mismatch"),
+    "at column (schema 2)": (True, ["UPDATE transactions SET at = '2020-01-01T00:00:00Z' WHERE seq = 2"], "column_mismatch"),
+    "id column (schema 2)": (True, ["UPDATE transactions SET id = 'other' WHERE seq = 2"], "column_mismatch"),
+    "postings row deleted": (False, ["DELETE FROM postings WHERE account = 'mia'"], "postings_index_missing"),
+    "postings row added": (False, ["INSERT INTO postings VALUES ('bob', 1)"], "postings_index_extra"),
+    "postings row for no transaction": (False, ["INSERT INTO postings VALUES ('alice', 99)"], "postings_index_extra"),
+    "seq renumbered": (False, ["UPDATE transactions SET seq = 7 WHERE seq = 2"], "seq_gap"),
+}
+
+
+@pytest.mark.faults
+@pytest.mark.parametrize("edit", list(EDITS))
+def test_verify_names_a_derived_row_that_disagrees_with_the_bodies(sqlite_cli: Cli, edit: str) -> None:
+    ledger = sqlite_cli.ledger
+    sqlite_cli("buy", "bob", "700")
+    sqlite_cli("gift", "alice", "mia", "rose", "-n", "5")
+    old_layout, statements, code = EDITS[edit]
+    if old_layout:
+        _as_schema_2(ledger)
+    _sql(ledger, *statements)
+    result = _coinpurse(ledger, "verify", "--json")
+    assert result.returncode == 3, result.stdout
+    assert code in [problem["code"] for problem in json.loads(result.stdout)["problems"]]
+
+
+LAYOUT_EDITS = {
+    "a plain kind column": (["ALTER TABLE transactions RENAME TO original", PLAIN_COLUMNS,
+                             "INSERT INTO transactions SELECT seq, body, hash, id, kind, at FROM original",
+                             "DROP TABLE original", "UPDATE transactions SET kind = 'rates' WHERE seq = 1"],
+                            "table 'transactions'"),
+    "the id index dropped": (["DROP INDEX transactions_by_id"], "index 'transactions_by_id' is missing"),
+    "a trigger added": (["CREATE TRIGGER hide AFTER INSERT ON transactions BEGIN DELETE FROM postings WHERE seq = new.seq; END"],
+                        "trigger 'hide' is not one coinpurse makes"),
+}  # fmt: skip
+
+
+@pytest.mark.faults
+@pytest.mark.parametrize("edit", list(LAYOUT_EDITS))
+def test_a_changed_table_layout_is_refused_by_every_command(sqlite_cli: Cli, edit: str) -> None:
+    ledger = sqlite_cli.ledger
+    statements, says = LAYOUT_EDITS[edit]
+    _sql(ledger, *statements)
+    before = ledger.read_bytes()
+    for command in (("verify",), ("history", "--kind", "buy"), ("buy", "alice", "70")):
+        result = _coinpurse(ledger, *command, "--json")
+        assert result.returncode == 3, (command, result.stdout)
+        assert says in json.loads(result.stderr)["error"]["message"]
+    assert ledger.read_bytes() == before
