@@ -14,7 +14,7 @@ from typing import Any, NamedTuple
 from coinpurse.core import requests as rq
 from coinpurse.core.book import Book
 from coinpurse.core.model import Transaction
-from coinpurse.core.rates_edit import RatesChange, diff, plan_rates
+from coinpurse.core.rates_edit import RatesChange, changes_a_value, diff, plan_rates
 from coinpurse.core.rules import execute
 from coinpurse.errors import BadInput, CoinpurseError
 
@@ -106,7 +106,11 @@ def run_one(book: Book, op: Op, now: str) -> OpResult:
 
 
 def change_rates(book: Book, change: RatesChange, now: str) -> OpResult:
-    """Record a rates change; a change to what is already in force records nothing (except at init)."""
+    """Record a rates change; a change to what is already in force records nothing (except at init).
+
+    Rates compare by value (100 is 100.00). A real change stores the values as
+    written, and its list of changes names every key whose text changed.
+    """
     if change.id is not None and book.find(change.id) is not None:
         # Replays, or refuses an id used for something else; the planner never runs.
         outcome = execute(book, change, now, planner=_never)  # type: ignore[arg-type]  # a request by shape
@@ -114,7 +118,7 @@ def change_rates(book: Book, change: RatesChange, now: str) -> OpResult:
         return OpResult("rates", tx, True, tx.details.get("changes", []), change.source)
     new = change.new_rates(book.rates)
     changes = diff(book.rates, new)
-    if not changes and change.source != "init":
+    if not changes_a_value(changes) and change.source != "init":
         return OpResult("rates", None, False, [], change.source)
     outcome = execute(book, change, now, planner=lambda b, tx_id, at: plan_rates(b, change, new))  # type: ignore[arg-type]
     return OpResult("rates", outcome.transaction, outcome.replayed, changes, change.source)
