@@ -10,7 +10,7 @@ import functools
 import json
 import os
 import sys
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from typing import TYPE_CHECKING, Any, ParamSpec, TypeVar
 
 import typer
@@ -47,6 +47,12 @@ def emit_json(data: Any) -> None:
         sys.stdout.write(json.dumps(data, ensure_ascii=False, indent=2) + "\n")
     else:
         sys.stdout.write(json.dumps(data, ensure_ascii=False, separators=(",", ":")) + "\n")
+
+
+def emit_json_chunks(chunks: Callable[[bool], Iterable[str]]) -> None:
+    """A big result's JSON written as it is made (``chunks(indented)``): the text emit_json would write."""
+    for chunk in chunks(sys.stdout.isatty()):
+        sys.stdout.write(chunk)
 
 
 @functools.cache
