@@ -105,6 +105,11 @@ _SPACE = re.compile(r"[ \t\n\r]*")
 _END_OF_OBJECT = re.compile(r"[ \t\n\r]*\}[ \t\n\r]*\Z")
 
 
+def _after_space(text: str, position: int) -> int:
+    match = _SPACE.match(text, position)  # always matches, if only the empty string
+    return position if match is None else match.end()
+
+
 class JsonListItems:
     """The items of the one list in a JSON document ``{"KEY": [...]}``, decoded one at a time.
 
@@ -132,20 +137,20 @@ class JsonListItems:
 
     def _walk(self) -> Iterator[tuple[Any, int]]:
         """Each item with the position after it; the last position is just past the closing "]"."""
-        text, decode, space = self.text, JSON_DECODER.raw_decode, _SPACE.match
-        position = space(text, self.start).end()
+        text, decode = self.text, JSON_DECODER.raw_decode
+        position = _after_space(text, self.start)
         if text.startswith("]", position):
             return  # an empty list: the full parse takes it
         while True:
             item, position = decode(text, position)
-            position = space(text, position).end()
+            position = _after_space(text, position)
             if text.startswith("]", position):
                 yield item, position + 1
                 return
             if not text.startswith(",", position):
                 raise json.JSONDecodeError("Expecting ',' delimiter", text, position)
             yield item, position
-            position = space(text, position + 1).end()
+            position = _after_space(text, position + 1)
 
     def __iter__(self) -> Iterator[Any]:
         for item, _ in self._walk():
@@ -181,13 +186,13 @@ class OpLog:
         self.count = 0
         self.statuses = {"recorded": 0, "replayed": 0, "unchanged": 0}
         self.kinds: dict[str, int] = {}
-        self._details: IO[str] | None = None
+        self._details: IO[bytes] | None = None
         if details:
             import tempfile
             import weakref
 
             # Closed by the finalizer below, not a with block: the file lives as long as the report.
-            self._details = tempfile.SpooledTemporaryFile(max_size=8 * 2**20, mode="w+", encoding="utf-8")  # noqa: SIM115
+            self._details = tempfile.SpooledTemporaryFile(max_size=8 * 2**20)  # noqa: SIM115
             weakref.finalize(self, self._details.close)
 
     def add(self, result: OpResult) -> None:
@@ -197,7 +202,7 @@ class OpLog:
         if self._details is not None:
             line = _COMPACT.encode(op_to_dict(self.count, result, self.currency))
             try:
-                self._details.write(line + "\n")  # compact JSON never holds a raw newline
+                self._details.write(line.encode() + b"\n")  # compact JSON never holds a raw newline
             except OSError as error:
                 raise LedgerUnusable(
                     f"can't keep the report of op {self.count}: {error.strerror}; nothing was written", code="write_failed"
@@ -209,7 +214,7 @@ class OpLog:
             raise ValueError("this report was made without the ops' details")
         self._details.seek(0)
         for line in self._details:
-            yield line[:-1]
+            yield line[:-1].decode()
 
 
 _COMPACT = json.JSONEncoder(ensure_ascii=False, separators=(",", ":"))

@@ -79,7 +79,7 @@ def scenario_ops(document: object) -> Iterable[object]:
     raw_ops = document["ops"]
     if not isinstance(raw_ops, Iterable) or isinstance(raw_ops, (str, Mapping)):
         raise BadInput("not a scenario: 'ops' must be a list", code="invalid_scenario")
-    return raw_ops  # type: ignore[no-any-return]
+    return raw_ops
 
 
 def check_ops(raw_ops: Iterable[object]) -> int:
