@@ -249,3 +249,31 @@ def test_a_json_scenario_reads_as_a_full_parse_would(cli, tmp_path: Path, text: 
     else:
         result = cli("apply", str(scenario))
         assert result.exit_code == 2 and outcome in result.stderr, result.stderr
+
+
+# ----- the last resort ----------------------------------------------------------
+
+FAILING_APP = """
+import importlib
+import sys
+
+entry = importlib.import_module("coinpurse.cli.app")
+
+def fail(*args, **kwargs):
+    raise {error}()
+
+entry.app = fail
+sys.argv = ["coinpurse", "balance", *sys.argv[1:]]
+entry.main()
+"""
+
+
+@pytest.mark.parametrize(("error", "says"), [("MemoryError", "ran out of memory"), ("RecursionError", "nested too deep")])
+@pytest.mark.parametrize("as_json", [False, True])
+def test_the_entry_point_reports_memory_and_stack_exhaustion_as_exit_3(error: str, says: str, as_json: bool) -> None:
+    script = FAILING_APP.format(error=error)
+    done = subprocess.run([sys.executable, "-c", script, *(["--json"] if as_json else [])], capture_output=True, text=True, timeout=60)
+    assert done.returncode == 3, done.stderr
+    assert "Traceback" not in done.stderr and done.stderr.count("\n") == 1 and done.stdout == ""
+    message = json.loads(done.stderr)["error"]["message"] if as_json else done.stderr
+    assert says in message and "as it was or fully written" in message
