@@ -261,15 +261,12 @@ def read_json_head(path: Path) -> MemoryBook | None:
             read = 0
             while True:
                 raw = file.readline(_HEAD_LIMIT - read + 1)  # bounded: a file of one huge line is never read whole
-                if not raw:
+                read += len(raw)
+                if not raw or read > _HEAD_LIMIT:
                     return None
-                line = raw.decode("utf-8")
-                if line in _HISTORY_OPENERS:
+                if raw.decode("utf-8") in _HISTORY_OPENERS:
                     break
                 head.append(raw)
-                read += len(raw)
-                if read > _HEAD_LIMIT:
-                    return None
     except (OSError, UnicodeDecodeError):
         return None  # the full parse reports it properly
     try:
