@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import json
+import subprocess
+import sys
 import tomllib
 from pathlib import Path
 
@@ -225,3 +227,60 @@ def test_a_scenario_rates_op_that_changes_nothing_is_unchanged(json_cli, tmp_pat
     report = json_cli.json("apply", str(scenario))
     assert (report["unchanged"], report["written"], report["ops"][0]["status"]) == (1, False, "unchanged")
     assert not json_cli.ledger.exists()
+
+
+# Rates compare by value: another way of writing what is in force records nothing.
+
+SAME_VALUES = [
+    ("payout.minimum", "100"), ("payout.minimum", "100.0"), ("payout.minimum", "100.000"),
+    ("channel.app.coin_price", "0.01430"), ("payout.fee_percent", "0.0"), ("channel.web.package.70", "0.740"),
+]  # fmt: skip
+
+
+@pytest.mark.faults
+@pytest.mark.parametrize(("key", "value"), SAME_VALUES)
+def test_setting_a_rate_to_its_value_written_another_way_records_nothing(ledger: Path, key: str, value: str) -> None:
+    def run(*args: str) -> subprocess.CompletedProcess[str]:
+        command = [sys.executable, "-m", "coinpurse", "--ledger", str(ledger), *args]
+        return subprocess.run(command, capture_output=True, text=True, timeout=60)
+
+    assert run("buy", "alice", "700").returncode == 0
+    before = ledger.read_bytes()
+    result = run("rates", "set", key, value, "--json")
+    assert result.returncode == 0, result.stderr
+    assert json.loads(result.stdout)["changed"] is False
+    assert ledger.read_bytes() == before
+
+
+def test_a_rates_import_of_the_same_values_written_another_way_records_nothing(cli, tmp_path: Path) -> None:
+    cli("buy", "alice", "700")
+    exported = tmp_path / "rates.json"
+    cli.json("rates", "export", str(exported))
+    data = json.loads(exported.read_text())
+    data["payout"]["minimum"] = "100"
+    data["channels"]["app"]["coin_price"] = "0.014300"
+    exported.write_text(json.dumps(data))
+    before = cli.ledger.read_bytes()
+    assert cli.json("rates", "import", str(exported))["changed"] is False
+    assert cli.ledger.read_bytes() == before
+
+
+def test_a_scenario_rates_op_of_the_same_value_is_unchanged(cli, tmp_path: Path) -> None:
+    cli("buy", "alice", "700")
+    scenario = tmp_path / "ops.toml"
+    scenario.write_text('[[ops]]\nkind = "rates"\nset = {"payout.minimum" = "100.0"}\n')
+    before = cli.ledger.read_bytes()
+    report = cli.json("apply", str(scenario))
+    assert (report["recorded"], report["unchanged"], report["written"]) == (0, 1, False)
+    assert cli.ledger.read_bytes() == before
+
+
+def test_a_real_change_keeps_the_values_as_written_and_lists_every_key_written_anew(cli) -> None:
+    change = cli.json("rates", "set", "payout.minimum", "100.0", "payout.fee_percent", "2")
+    assert change["changed"] is True
+    assert change["changes"] == [
+        {"key": "payout.minimum", "from": "100.00", "to": "100.0"},
+        {"key": "payout.fee_percent", "from": "0", "to": "2"},
+    ]
+    assert cli.json("rates")["payout"]["minimum"] == "100.0"
+    assert cli.json("verify")["ok"] is True

@@ -181,9 +181,10 @@ def test_the_daily_maximum_resets_on_the_next_utc_day(creator: Cli, monkeypatch:
 def test_a_clock_behind_the_ledger_counts_toward_the_last_transactions_day(
     creator: Cli, monkeypatch: pytest.MonkeyPatch
 ) -> None:
+    monkeypatch.setenv("COINPURSE_NOW", "2026-03-02T00:02:00Z")
     creator.json("redeem", "mia", "200000")
-    monkeypatch.setenv("COINPURSE_NOW", "2026-02-27T12:00:00Z")  # behind the ledger: stamped 2026-03-01
-    expect_error(creator, "redeem", "mia", "20000", exit_code=1, code="over_daily_maximum", says="left for 2026-03-01")
+    monkeypatch.setenv("COINPURSE_NOW", "2026-03-01T23:59:00Z")  # 3 minutes behind the ledger: stamped 2026-03-02
+    expect_error(creator, "redeem", "mia", "20000", exit_code=1, code="over_daily_maximum", says="left for 2026-03-02")
 
 
 # --- bad input (exit 2) --------------------------------------------------------------

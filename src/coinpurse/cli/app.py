@@ -64,7 +64,11 @@ for module in (buy, gift, balance, redeem, rates, history, gifters, verify, appl
 
 
 def main() -> None:
-    """Console-script entry point: map usage errors to exit 2 and never show a traceback."""
+    """Console-script entry point: map usage errors to exit 2 and never show a traceback.
+
+    Running out of memory or stack is caught where files are read (exit 3 for a
+    ledger, 2 for an input file); what escapes that is exit 3 here.
+    """
     import atexit
     import gc
 
@@ -99,6 +103,14 @@ def main() -> None:
     except KeyboardInterrupt:
         sys.stderr.write("coinpurse: interrupted\n")
         sys.exit(130)
+    except (MemoryError, RecursionError) as error:  # the last resort: where files are read, they are named
+        from coinpurse.cli.output import report_error
+        from coinpurse.errors import LedgerUnusable
+
+        why = "ran out of memory" if isinstance(error, MemoryError) else "met data nested too deep to handle"
+        message = f"{why}; a write is all or nothing, so the ledger is as it was or fully written"
+        report_error(LedgerUnusable(message, code="out_of_memory" if isinstance(error, MemoryError) else "too_deep"), as_json)
+        sys.exit(ExitCode.LEDGER_UNUSABLE)
     except BrokenPipeError:
         # The reader went away (e.g. `| head`); say nothing more.
         devnull = os.open(os.devnull, os.O_WRONLY)

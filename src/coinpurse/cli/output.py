@@ -9,7 +9,7 @@ from __future__ import annotations
 import functools
 import os
 import sys
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from typing import TYPE_CHECKING, Any, ParamSpec, TypeVar
 
 import typer
@@ -55,6 +55,14 @@ def say(line: str, *, stderr: bool = False) -> None:
     from coinpurse.core.safetext import terminal_text
 
     (sys.stderr if stderr else sys.stdout).write(terminal_text(line) + "\n")
+
+
+def emit_json_chunks(chunks: Callable[[bool], Iterable[str]]) -> None:
+    """A big result's JSON written as it is made (``chunks(indented)``): the text emit_json would write."""
+    from coinpurse.core.safetext import json_text
+
+    for chunk in chunks(sys.stdout.isatty()):
+        sys.stdout.write(json_text(chunk))  # escaping chunk by chunk is exact: it maps single characters
 
 
 @functools.cache

@@ -45,7 +45,7 @@ def show_apply(report: ApplyReport) -> None:
     if counts["unchanged"]:
         parts.append(f"{counts['unchanged']:,} rates already in force")
     verb = "Checked" if report.dry_run else "Applied"
-    console().print(f"{verb} {len(report.results):,} ops from {report.file} ({kinds}): {', '.join(parts)}.")
+    console().print(f"{verb} {report.count:,} ops from {report.file} ({kinds}): {', '.join(parts)}.")
     if report.dry_run:
         console().print("Dry run: nothing was written.")
     elif not report.written:

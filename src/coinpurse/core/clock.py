@@ -4,10 +4,16 @@ from __future__ import annotations
 
 import os
 from datetime import UTC, datetime
+from decimal import Decimal, InvalidOperation
 
-from coinpurse.errors import BadInput
+from coinpurse.errors import BadInput, LedgerUnusable
 
 NOW_VARIABLE = "COINPURSE_NOW"
+TOLERANCE_VARIABLE = "COINPURSE_CLOCK_TOLERANCE"
+DEFAULT_TOLERANCE = Decimal(300)
+# Up to a day: a clock further behind than that is no small skew, and a day is
+# what the daily payout maximum counts in.
+MAX_TOLERANCE = Decimal(86400)
 
 
 # Ledger times sort as text, so every stored year has exactly four digits.
@@ -39,7 +45,56 @@ def parse_time(text: str, what: str = NOW_VARIABLE) -> datetime:
 
 def now(environ: dict[str, str] | None = None) -> str:
     """The current time as stored in the ledger, to the second, in UTC."""
+    tolerance(environ)  # a bad setting is reported before anything is read, not only when the clock is behind
     fixed = (os.environ if environ is None else environ).get(NOW_VARIABLE)
     if fixed:
         return format_time(parse_time(fixed))
     return format_time(datetime.now(UTC))
+
+
+def tolerance(environ: dict[str, str] | None = None) -> Decimal:
+    """How many seconds the clock may be behind the ledger's last transaction (COINPURSE_CLOCK_TOLERANCE)."""
+    raw = (os.environ if environ is None else environ).get(TOLERANCE_VARIABLE, "")
+    if not raw:
+        return DEFAULT_TOLERANCE
+    try:
+        value = Decimal(raw.strip())
+    except InvalidOperation:
+        raise BadInput(f"{TOLERANCE_VARIABLE} must be a number of seconds, not {raw!r}") from None
+    if not value.is_finite() or not 0 <= value <= MAX_TOLERANCE:
+        raise BadInput(f"{TOLERANCE_VARIABLE} must be from 0 to {MAX_TOLERANCE} seconds, not {raw!r}")
+    return value
+
+
+def not_before(moment: str, last: str) -> str:
+    """The time to stamp a transaction made at ``moment`` after one stamped ``last``.
+
+    A clock a little behind (within the tolerance) takes the last time, so time
+    never goes backwards; one further behind is refused, since every later
+    transaction would take that time (and count against that day's payouts).
+    """
+    if moment >= last:  # stored times sort as text
+        return moment
+    try:
+        behind = Decimal(int((_stored(last) - _stored(moment)).total_seconds()))
+    except ValueError:  # the shape of stored times is checked on reading, not the calendar
+        raise LedgerUnusable(f"the ledger's last transaction has an impossible time {last!r}", code="ledger_damaged") from None
+    allowed = tolerance()
+    if behind <= allowed:
+        return last
+    raise LedgerUnusable(
+        f"the clock says {moment}, {_span(behind)} before the ledger's last transaction at {last} "
+        f"({TOLERANCE_VARIABLE} allows {allowed} s); history can't go back in time, so nothing was written. "
+        f"Run with a clock at or after {last} (e.g. {NOW_VARIABLE}={last}); "
+        "for a fixture made with a later clock, regenerate it",
+        code="clock_behind",
+    )
+
+
+def _stored(text: str) -> datetime:
+    return datetime.strptime(text, "%Y-%m-%dT%H:%M:%SZ")
+
+
+def _span(seconds: Decimal) -> str:
+    days = seconds // 86400
+    return f"{days:,} days" if days >= 2 else f"{seconds:,} s"

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass
+from decimal import Decimal
 from typing import Any
 
 from coinpurse.core.book import Book
@@ -68,6 +69,18 @@ def diff(before: Rates, after: Rates) -> list[dict[str, Any]]:
         if old.get(key) != new.get(key):
             changes.append({"key": key, "from": old.get(key), "to": new.get(key)})
     return changes
+
+
+def same_value(before: Any, after: Any) -> bool:
+    """One rate written two ways: a price of 100 is 100.00, a coin price of 0.0143 is 0.01430."""
+    if isinstance(before, str) and isinstance(after, str):
+        return Decimal(before) == Decimal(after)  # flatten's strings are always valid decimals
+    return bool(before == after)
+
+
+def changes_a_value(changes: list[dict[str, Any]]) -> bool:
+    """Whether a diff changes what any rate is worth, rather than only how one is written."""
+    return any(not same_value(change["from"], change["to"]) for change in changes)
 
 
 def _value(raw: object, key: str) -> object:

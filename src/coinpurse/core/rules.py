@@ -11,6 +11,7 @@ from collections.abc import Callable
 from decimal import ROUND_CEILING, ROUND_FLOOR, ROUND_UP, Decimal
 from typing import Any, NamedTuple
 
+from coinpurse.core import clock
 from coinpurse.core import requests as rq
 from coinpurse.core.book import Book
 from coinpurse.core.model import AccountState, Lot, Posting, Transaction, is_balanced
@@ -307,7 +308,7 @@ def execute(book: Book, request: rq.Request, now: str, planner: Planner | None =
                 code="id_conflict",
             )
     head = book.head()
-    at = max(now, head.at)  # never stamp earlier than the transaction before
+    at = clock.not_before(now, head.at)  # never earlier than the transaction before, nor far behind it
     tx_id = request.id or book.next_auto_id()
     if planner is not None:
         plan = planner(book, tx_id, at)

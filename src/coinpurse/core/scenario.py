@@ -1,20 +1,20 @@
 """Scenarios: an ordered list of operations applied to one book, all or nothing.
 
 A scenario is ``{"ops": [{"kind": ..., fields...}, ...]}`` as read from TOML or
-JSON. Each op's fields are the command's arguments and options. Parsing checks
-every op before any runs; running stops at the first failure, and the caller
+JSON. Each op's fields are the command's arguments and options. Every op is
+checked before any runs; running stops at the first failure, and the caller
 then drops the in-memory book, so nothing of a failed scenario is written.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from typing import Any, NamedTuple
 
 from coinpurse.core import requests as rq
 from coinpurse.core.book import Book
 from coinpurse.core.model import Transaction
-from coinpurse.core.rates_edit import RatesChange, diff, plan_rates
+from coinpurse.core.rates_edit import RatesChange, changes_a_value, diff, plan_rates
 from coinpurse.core.rules import execute
 from coinpurse.errors import BadInput, CoinpurseError
 
@@ -70,22 +70,37 @@ def parse_op(raw: object) -> Op:
     return RatesChange.make(sets, fields.get("remove", []), fields.get("id"))
 
 
-def parse_ops(document: object) -> list[Op]:
-    """Every op checked for shape and values; OpFailed names the first bad one."""
+def scenario_ops(document: object) -> Iterable[object]:
+    """The raw ops of a scenario document, its shape checked; each op is parsed when used."""
     if not isinstance(document, Mapping) or set(document) != {"ops"}:
         extra = sorted(set(document) - {"ops"}) if isinstance(document, Mapping) else []
         why = f"unknown top-level key {extra[0]!r}" if extra else "no 'ops' list"
         raise BadInput(f"not a scenario: {why}; a scenario holds only an ordered list 'ops'", code="invalid_scenario")
     raw_ops = document["ops"]
-    if not isinstance(raw_ops, list):
+    if not isinstance(raw_ops, Iterable) or isinstance(raw_ops, (str, Mapping)):
         raise BadInput("not a scenario: 'ops' must be a list", code="invalid_scenario")
-    ops: list[Op] = []
-    for index, raw in enumerate(raw_ops, start=1):
+    return raw_ops
+
+
+def check_ops(raw_ops: Iterable[object]) -> int:
+    """Check every op for shape and values before any runs; OpFailed names the first bad one.
+
+    Returns how many there are. The parsed ops are not kept: a scenario of a
+    million ops would hold them all at once, so running parses each again.
+    """
+    count = 0
+    for count, raw in enumerate(raw_ops, start=1):
         try:
-            ops.append(parse_op(raw))
+            parse_op(raw)
         except CoinpurseError as error:
-            raise OpFailed(index, error) from None
-    return ops
+            raise OpFailed(count, error) from None
+    return count
+
+
+def parse_ops(raw_ops: Iterable[object]) -> Iterator[Op]:
+    """The ops, parsed one at a time (check them first with ``check_ops``)."""
+    for raw in raw_ops:
+        yield parse_op(raw)
 
 
 class OpResult(NamedTuple):  # a NamedTuple: one per op of a bulk apply, and cheaper to make
@@ -106,7 +121,11 @@ def run_one(book: Book, op: Op, now: str) -> OpResult:
 
 
 def change_rates(book: Book, change: RatesChange, now: str) -> OpResult:
-    """Record a rates change; a change to what is already in force records nothing (except at init)."""
+    """Record a rates change; a change to what is already in force records nothing (except at init).
+
+    Rates compare by value (100 is 100.00). A real change stores the values as
+    written, and its list of changes names every key whose text changed.
+    """
     if change.id is not None and book.find(change.id) is not None:
         # Replays, or refuses an id used for something else; the planner never runs.
         outcome = execute(book, change, now, planner=_never)  # type: ignore[arg-type]  # a request by shape
@@ -114,7 +133,7 @@ def change_rates(book: Book, change: RatesChange, now: str) -> OpResult:
         return OpResult("rates", tx, True, tx.details.get("changes", []), change.source)
     new = change.new_rates(book.rates)
     changes = diff(book.rates, new)
-    if not changes and change.source != "init":
+    if not changes_a_value(changes) and change.source != "init":
         return OpResult("rates", None, False, [], change.source)
     outcome = execute(book, change, now, planner=lambda b, tx_id, at: plan_rates(b, change, new))  # type: ignore[arg-type]
     return OpResult("rates", outcome.transaction, outcome.replayed, changes, change.source)
@@ -127,15 +146,19 @@ def _never(book: Book, tx_id: str, at: str) -> Any:
 Progress = Callable[[int, int], None]
 
 
-def run(book: Book, ops: Sequence[Op], now: str, on_progress: Progress | None = None, every: int = 500) -> list[OpResult]:
-    """Apply the ops in order to ``book``; OpFailed names the first that fails (the book is then spoiled)."""
-    results: list[OpResult] = []
-    total = len(ops)
+def run(
+    book: Book, ops: Iterable[Op], now: str, on_progress: Progress | None = None, every: int = 500, total: int = 0
+) -> Iterator[OpResult]:
+    """Apply the ops in order to ``book``, yielding what each did; OpFailed names the first that fails.
+
+    Yielded, not gathered: the caller keeps what it needs of a million results.
+    After a failure the book is spoiled and must not be saved.
+    """
     for index, op in enumerate(ops, start=1):
         try:
-            results.append(run_one(book, op, now))
+            result = run_one(book, op, now)
         except CoinpurseError as error:
             raise OpFailed(index, error) from None
+        yield result
         if on_progress is not None and (index % every == 0 or index == total):
             on_progress(index, total)
-    return results

@@ -79,9 +79,13 @@ def make_ledger_folder(path: Path) -> None:
 
 
 def _read_bytes(path: Path) -> bytes | None:
-    """The file's bytes, or None when there is no ledger yet."""
+    """The file's bytes, or None when there is no ledger yet; a file too big to parse is refused unread."""
+    from coinpurse.storage.limits import read_bounded
+
     try:
-        return path.read_bytes()
+        return read_bounded(path, _too_big, advice="; raise it if this machine has the memory, or keep a ledger this big in SQLite")
+    except MemoryError:
+        raise LedgerUnusable(f"{path}: too big to read into memory; nothing was read", code="ledger_too_big") from None
     except FileNotFoundError:
         return None
     except IsADirectoryError:
@@ -90,6 +94,10 @@ def _read_bytes(path: Path) -> bytes | None:
         raise LedgerUnusable(f"{path}: a part of the path is not a folder", code="ledger_unreadable") from None
     except OSError as error:
         raise LedgerUnusable(f"{path}: can't read it: {error.strerror}", code="ledger_unreadable") from None
+
+
+def _too_big(message: str) -> LedgerUnusable:
+    return LedgerUnusable(message, code="ledger_too_big")
 
 
 def _load(path: Path, *, for_writing: bool = False) -> tuple[MemoryBook, bytes | None, int]:
@@ -163,6 +171,10 @@ def damaged_records_named(path: Path) -> Iterator[None]:
         yield
     except DamagedRecord as error:
         raise LedgerUnusable(f"{path}: {error}", code="ledger_damaged") from None
+    except RecursionError:  # a record nested too deep for the checks or the hash
+        raise LedgerUnusable(f"{path}: holds data nested too deep to handle", code="ledger_damaged") from None
+    except MemoryError:
+        raise LedgerUnusable(f"{path}: ran out of memory using this ledger; nothing was written", code="out_of_memory") from None
 
 
 @contextmanager

@@ -132,11 +132,13 @@ def _float_found(path: Path, text: str, error: FloatInText) -> LedgerUnusable:
 
 
 def read_file_book(path: Path, data: bytes) -> tuple[MemoryBook, int]:
-    document = parse_document(path, data)
     try:
+        document = parse_document(path, data)
         book, version = book_from_document(document)
     except DamagedRecord as error:
         raise LedgerUnusable(f"{path}: {error}", code="ledger_damaged") from None
+    except RecursionError:  # parsed, but too deep for the checks after
+        raise LedgerUnusable(f"{path}: holds data nested too deep to handle", code="ledger_damaged") from None
     return book, version
 
 
@@ -301,26 +303,24 @@ def _head_book(fd: int) -> MemoryBook | None:
             file.seek(0)
             head: list[bytes] = []
             read = 0
-            for raw in file:
-                line = raw.decode("utf-8")
-                if line in _HISTORY_OPENERS:
+            while True:
+                raw = file.readline(_HEAD_LIMIT - read + 1)  # bounded: a file of one huge line is never read whole
+                read += len(raw)
+                if not raw or read > _HEAD_LIMIT:
+                    return None
+                if raw.decode("utf-8") in _HISTORY_OPENERS:
                     break
                 head.append(raw)
-                read += len(raw)
-                if read > _HEAD_LIMIT:
-                    return None
-            else:
-                return None
     except (OSError, UnicodeDecodeError):
         return None  # the full parse reports it properly
     try:
         document = loads_json(b"".join(head) + b'  "transactions": []\n}\n')
-    except (ValueError, DamagedRecord):
+    except (ValueError, DamagedRecord, RecursionError):
         return None
     if not isinstance(document, dict) or document.get("schema") != SCHEMA_VERSION:
         return None
     try:
         book, _ = book_from_document(document)
-    except DamagedRecord:
+    except (DamagedRecord, RecursionError):
         return None
     return book

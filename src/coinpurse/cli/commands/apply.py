@@ -7,7 +7,7 @@ from typing import Annotated
 import typer
 
 from coinpurse.cli.common import JsonOption, ledger_path
-from coinpurse.cli.output import handles_errors, show
+from coinpurse.cli.output import emit_json_chunks, handles_errors, show
 
 
 @handles_errors
@@ -26,11 +26,14 @@ def apply(
 
         progress = ProgressBar(f"applying {file.name}")
     try:
-        report = scripting.apply(ledger_path(ctx), file, dry_run=dry_run, on_progress=progress)
+        report = scripting.apply(ledger_path(ctx), file, dry_run=dry_run, on_progress=progress, details=as_json)
     finally:
         if progress is not None:
             progress.close()
-    show(report, as_json, "show_apply", "coinpurse.cli.render_scripting")
+    if as_json:
+        emit_json_chunks(report.json_chunks)  # a million ops' results are never held at once
+    else:
+        show(report, as_json, "show_apply", "coinpurse.cli.render_scripting")
 
 
 def register(app: typer.Typer) -> None:

@@ -1,0 +1,53 @@
+"""How big a file coinpurse reads whole may be, checked before reading it.
+
+JSON and TOML ledgers, scenarios and rates files are read whole and parsed in
+memory: measured here, a JSON ledger takes about 7 times its size to read or
+write, a TOML one about 13 times. A file over the limit is refused from its
+size alone, so a 1 GB file costs no memory to refuse. SQLite ledgers are never
+read whole and have no such limit.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Callable
+from pathlib import Path
+
+from coinpurse.errors import BadInput, CoinpurseError
+
+MAX_FILE_VARIABLE = "COINPURSE_MAX_FILE_MB"
+DEFAULT_MAX_FILE_MB = 256  # about 300,000 transactions of a JSON ledger, or 1.7 million scenario ops
+MB = 1_000_000
+_MOST_MB = 1_000_000  # a terabyte: any setting beyond is a typo
+
+
+def max_file_bytes() -> int:
+    raw = os.environ.get(MAX_FILE_VARIABLE, "").strip()
+    if not raw:
+        return DEFAULT_MAX_FILE_MB * MB
+    if not (raw.isascii() and raw.isdecimal()) or not 1 <= int(raw[:12]) <= _MOST_MB:
+        raise BadInput(f"{MAX_FILE_VARIABLE} must be a whole number of megabytes from 1 to {_MOST_MB:,}, not {raw[:40]!r}")
+    return int(raw) * MB
+
+
+def read_bounded(path: Path, refuse: Callable[[str], CoinpurseError], advice: str = "") -> bytes:
+    """The file's bytes, if it is within the limit; else ``refuse(message)`` is raised before reading it.
+
+    OSError (a missing file, a folder, no permission) is the caller's to word.
+    """
+    limit = max_file_bytes()
+    with path.open("rb") as file:
+        size = os.fstat(file.fileno()).st_size
+        if size <= limit:
+            data = file.read()  # a file that grew meanwhile is checked again below
+            if len(data) <= limit:
+                return data
+            size = len(data)
+    raise refuse(
+        f"{path}: the file is {_megabytes(size)}, over the {_megabytes(limit)} that coinpurse reads whole "
+        f"({MAX_FILE_VARIABLE}); nothing was read{advice}"
+    )
+
+
+def _megabytes(size: int) -> str:
+    return f"{-(-size // MB):,} MB"  # rounded up: a file just over the limit never shows as equal to it
