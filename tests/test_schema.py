@@ -49,16 +49,20 @@ def test_verify_passes_on_v1_and_shows_the_chain_it_would_get(v1) -> None:
     assert not _backup(v1.ledger).exists()
 
 
-def test_first_write_backs_up_then_rewrites_as_v2(v1) -> None:
+def test_first_write_backs_up_then_rewrites_as_v3_after_a_checkpoint(v1) -> None:
     original = v1.ledger.read_bytes()
     assert v1("buy", "alice", "70").exit_code == 0
     backup = _backup(v1.ledger)
     assert backup.read_bytes() == original
     assert stat.S_IMODE(backup.stat().st_mode) == 0o600
     document = json.loads(v1.ledger.read_text())
-    assert document["schema"] == 2
-    assert len(document["transactions"]) == 9
+    assert document["schema"] == 3
+    assert len(document["transactions"]) == 10  # 8, the checkpoint, the buy
     assert all(len(tx["hash"]) == 64 for tx in document["transactions"])
+    checkpoint, bought = document["transactions"][8:]
+    assert (checkpoint["kind"], checkpoint["details"]["source"], checkpoint["postings"]) == ("rates", "checkpoint", [])
+    assert sorted(checkpoint["state"]["accounts"]) == sorted(json.loads(original)["accounts"])
+    assert (bought["id"], bought["request"]["coins"]) == ("tx-10", 70)
     assert v1.json("verify")["ok"] is True
     # Later writes keep the first backup as it was.
     assert v1("buy", "alice", "70").exit_code == 0
@@ -75,14 +79,14 @@ def test_a_refused_write_on_v1_neither_backs_up_nor_rewrites(v1) -> None:
 @pytest.mark.parametrize("command", [("balance",), ("verify",), ("buy", "alice", "70")])
 def test_a_newer_schema_is_refused_naming_the_version_needed(json_cli, command) -> None:  # type: ignore[no-untyped-def]
     document = json.loads(FIXTURE.read_text())
-    document["schema"] = 3
+    document["schema"] = 4
     json_cli.ledger.write_text(json.dumps(document))
     before = json_cli.ledger.read_bytes()
     result = json_cli(*command, "--json")
     assert result.exit_code == 3
     message = json.loads(result.stderr)["error"]["message"]
     assert str(json_cli.ledger) in message
-    assert "schema version 3" in message and "reads versions up to 2" in message
+    assert "schema version 4" in message and "reads versions up to 3" in message
     assert json_cli.ledger.read_bytes() == before
 
 

@@ -9,11 +9,14 @@ from __future__ import annotations
 
 from abc import ABC, abstractmethod
 from collections.abc import Iterator, Mapping
-from typing import Any, NamedTuple
+from typing import TYPE_CHECKING, Any, NamedTuple
 
 from coinpurse.core.model import GENESIS_HASH, AccountState, Transaction, transaction_from_dict
 from coinpurse.core.names import is_platform_account
 from coinpurse.core.rates import Rates
+
+if TYPE_CHECKING:
+    from coinpurse.core.chain import HeadGuard
 
 
 class Head(NamedTuple):  # a NamedTuple: cheaper to define at startup than a dataclass
@@ -25,10 +28,40 @@ class Head(NamedTuple):  # a NamedTuple: cheaper to define at startup than a dat
 class Book(ABC):
     currency: str
     rates: Rates
+    history_check = "trusted"  # how much of the stored history a write checks first (see core.chain)
+    guard: HeadGuard | None = None  # during a write: checks each stored account before the rules read it
 
     @abstractmethod
     def account(self, name: str) -> AccountState:
-        """The account's state; a fresh zero state if it was never seen."""
+        """The account's state; a fresh zero state if it was never seen.
+
+        During a write (after ``begin_write``) the stored state is first checked
+        against the one the chain last recorded for it.
+        """
+
+    @abstractmethod
+    def stored_account(self, name: str) -> AccountState | None:
+        """The account's state as stored, unchecked; None if none is stored."""
+
+    @abstractmethod
+    def transaction_at(self, position: int) -> Transaction:
+        """The transaction at ``position``, counted from 1."""
+
+    @abstractmethod
+    def last_state_record(self, name: str) -> int | None:
+        """The position of the last transaction whose ``state`` records the account, if any."""
+
+    def begin_write(self) -> None:
+        """Before a write's first change: check the history and head as core.chain says (once per book)."""
+        if self.guard is None:
+            from coinpurse.core.chain import begin_write
+
+            self.guard = begin_write(self)
+
+    def trust(self, states: Mapping[str, AccountState]) -> None:
+        """States this write made itself: the chain records them, so they need no check."""
+        if self.guard is not None:
+            self.guard.trusted.update(states)
 
     @abstractmethod
     def has_account(self, name: str) -> bool: ...
@@ -106,10 +139,31 @@ class MemoryBook(Book):
         return tx
 
     def account(self, name: str) -> AccountState:
+        guard = self.guard
+        if guard is not None and name not in guard.trusted:
+            guard.check(name)
         return self.accounts.get(name) or AccountState()
+
+    def stored_account(self, name: str) -> AccountState | None:
+        return self.accounts.get(name)
 
     def has_account(self, name: str) -> bool:
         return name in self.accounts
+
+    def transaction_at(self, position: int) -> Transaction:
+        return self.record(position - 1)
+
+    def last_state_record(self, name: str) -> int | None:
+        for index in range(len(self.records) - 1, -1, -1):
+            state = self.state_of(index)
+            if state is None:
+                return None  # recorded before states were: nothing older records one either
+            if name in state.get("accounts", ()):
+                return index + 1
+        return None
+
+    def state_of(self, index: int) -> Mapping[str, Any] | None:
+        return self.record(index).state
 
     def user_accounts(self) -> list[str]:
         return sorted(name for name in self.accounts if not is_platform_account(name))
@@ -143,7 +197,7 @@ class MemoryBook(Book):
         found = [
             tx
             for tx in self.iter_transactions()
-            if (kind is None or tx.kind == kind) and (account is None or any(p.account == account for p in tx.postings) or account in tx.after)
+            if (kind is None or tx.kind == kind) and (account is None or _touches(tx, account))
         ]
         return found[-limit:] if limit is not None else found
 
@@ -154,3 +208,10 @@ class MemoryBook(Book):
         self.accounts.update(states)
         if rates is not None:
             self.rates = rates
+
+
+def _touches(tx: Transaction, account: str) -> bool:
+    """The transaction moves money through the account, or records its balance or state."""
+    if account in tx.after or any(p.account == account for p in tx.postings):
+        return True
+    return tx.state is not None and account in tx.state.get("accounts", ())

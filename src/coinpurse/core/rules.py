@@ -13,6 +13,7 @@ from typing import Any, NamedTuple
 
 from coinpurse.core import requests as rq
 from coinpurse.core.book import Book
+from coinpurse.core.chain import recorded_state
 from coinpurse.core.model import AccountState, Lot, Posting, Transaction, is_balanced
 from coinpurse.core.money import (
     CENT,
@@ -306,6 +307,7 @@ def execute(book: Book, request: rq.Request, now: str, planner: Planner | None =
                 f"id {request.id!r} was already used for a different request ({existing.kind} at {existing.at})",
                 code="id_conflict",
             )
+    book.begin_write()  # the head must agree with the chain before anything builds on it
     head = book.head()
     at = max(now, head.at)  # never stamp earlier than the transaction before
     tx_id = request.id or book.next_auto_id()
@@ -321,6 +323,10 @@ def execute(book: Book, request: rq.Request, now: str, planner: Planner | None =
     if not is_balanced(plan.postings):  # a bug guard: never record money from nowhere
         raise AssertionError(f"unbalanced postings for {plan.kind}: {plan.postings}")
     after = balances_after(plan.states)
-    tx = Transaction.sealed(tx_id, plan.kind, at, plan.request, plan.rates, plan.postings, plan.details, after, head.hash)
+    state = recorded_state(plan.new_rates or book.rates, plan.states)
+    tx = Transaction.sealed(
+        tx_id, plan.kind, at, plan.request, plan.rates, plan.postings, plan.details, after, head.hash, state
+    )
     book.append(tx, plan.states, plan.new_rates)
+    book.trust(plan.states)
     return Outcome(tx)

@@ -1,0 +1,60 @@
+"""What each transaction records it leaves behind (``state``), and the digests behind it."""
+
+from __future__ import annotations
+
+import sqlite3
+from contextlib import closing
+from decimal import Decimal
+from pathlib import Path
+
+from coinpurse.core.chain import rates_digest, state_digest
+from coinpurse.core.model import AccountState, Lot
+from coinpurse.storage import read_book
+from conftest import Cli
+from ledger_tools import seed
+
+
+def test_each_transaction_records_the_rates_and_the_accounts_it_changed(cli) -> None:
+    seed(cli)
+    assert cli("rates", "set", "gift.Rose.coins", "2").exit_code == 0
+    book = read_book(cli.ledger)
+    transactions = list(book.iter_transactions())
+    gift = transactions[1]
+    assert gift.state is not None and set(gift.state["accounts"]) == {p.account for p in gift.postings}
+    change = transactions[-1]
+    assert change.state == {"rates": rates_digest(book.rates), "accounts": {}}
+    for name, state in book.all_accounts().items():
+        last = next(tx for tx in reversed(transactions) if tx.state and name in tx.state["accounts"])
+        assert last.state is not None and last.state["accounts"][name] == state_digest(state)
+
+
+def test_digests_go_by_value() -> None:
+    one = AccountState(5, 0, Decimal("-9.90"), (Lot("tx-1", 5, Decimal("0.100")),))
+    same = AccountState(5, 0, Decimal("-9.9"), (Lot("tx-1", 5, Decimal("0.1")),))
+    assert state_digest(one) == state_digest(same)
+    assert state_digest(one) != state_digest(one._replace(coins=6))
+    assert state_digest(one) != state_digest(one._replace(lots=(Lot("tx-2", 5, Decimal("0.1")),)))
+    assert state_digest(one) != state_digest(one._replace(payout_day="2026-03-01"))
+
+
+def test_a_sqlite_write_checks_the_head_through_indexes_only(tmp_path: Path) -> None:
+    """The head checks cost the same at any history length: every query they make is an index search."""
+    from coinpurse.storage.sqlite import SqliteBook
+
+    ledger = tmp_path / "ledger.sqlite"
+    seed(Cli(ledger))
+    with closing(sqlite3.connect(ledger, isolation_level=None)) as db:
+        statements: list[str] = []
+        db.set_trace_callback(statements.append)
+        book = SqliteBook(db, ledger)
+        book.begin_write()
+        for name in ("alice", "mia", "platform:revenue", "nobody"):
+            book.account(name)
+        db.set_trace_callback(None)
+        checks = [sql for sql in statements if "transactions" in sql or "postings" in sql]
+        assert checks
+        for sql in checks:
+            if sql.endswith("ORDER BY seq DESC LIMIT 1"):
+                continue  # the head: the last row of the table, whatever its length
+            plan = " ".join(str(row[-1]) for row in db.execute("EXPLAIN QUERY PLAN " + sql))
+            assert "SCAN" not in plan, (sql, plan)
