@@ -20,7 +20,7 @@ from collections.abc import Mapping
 from decimal import Decimal
 from typing import TYPE_CHECKING, Any
 
-from coinpurse.core.model import GENESIS_HASH, AccountState, DamagedRecord, Transaction, chain_hash, reusable_encoder
+from coinpurse.core.model import GENESIS_HASH, AccountState, DamagedRecord, Transaction, chain_hash
 from coinpurse.core.money import decimal_str
 
 if TYPE_CHECKING:
@@ -43,38 +43,49 @@ HISTORY_FULL = "full"  # possibly edited or damaged: every record and verify_boo
 
 # ----- the digests ------------------------------------------------------------------
 
-_ENCODE: Any = None
+_BLAKE2B: Any = None  # found on first use: reads never hash
 
 
-def _encode(value: Any) -> str:
-    global _ENCODE
-    if _ENCODE is None:
-        import json
+def _digest(text: str) -> str:
+    global _BLAKE2B
+    if _BLAKE2B is None:
+        from hashlib import blake2b
 
-        _ENCODE = reusable_encoder(json.JSONEncoder(separators=(",", ":"), ensure_ascii=False))
-    text: str = _ENCODE(value)
-    return text
+        _BLAKE2B = blake2b
+    digest: str = _BLAKE2B(text.encode(), digest_size=DIGEST_BYTES).hexdigest()
+    return digest
 
 
-def _digest(value: Any) -> str:
-    from hashlib import blake2b
-
-    return blake2b(_encode(value).encode(), digest_size=DIGEST_BYTES).hexdigest()
+_NUMBERS: dict[Decimal, str] = {}  # by value: a lot's cost is digested again with every state of its account
 
 
 def _number(value: Decimal) -> str:
     """A decimal by value: 100, 100.0 and 100.00 give the same text."""
-    text = decimal_str(value)
-    if "." in text:
-        text = text.rstrip("0").rstrip(".")
-    return "0" if text == "-0" else text
+    text = _NUMBERS.get(value)
+    if text is None:
+        text = decimal_str(value)
+        if text[-1] == "0" and "." in text:
+            text = text.rstrip("0").rstrip(".")
+        if text == "-0":
+            text = "0"
+        if len(_NUMBERS) >= 4096:
+            _NUMBERS.clear()
+        _NUMBERS[value] = text
+    return text
 
 
 def state_digest(state: AccountState) -> str:
-    """The digest of an account's full stored state: coins, diamonds, cash, lots and payout day."""
-    lots = [[source, coins, _number(cost)] for source, coins, cost in state.lots]
-    paid = _number(state.paid_that_day) if state.payout_day else ""
-    return _digest([state.coins, state.diamonds, _number(state.cash), lots, state.payout_day, paid])
+    """The digest of an account's full stored state: coins, diamonds, cash, lots and payout day.
+
+    A line of text per lot after the balances; the free-form parts (a lot's source,
+    the day) are length-prefixed, so no two states give the same text.
+    """
+    day = state.payout_day
+    paid = _number(state.paid_that_day) if day else ""
+    parts = [f"{state.coins} {state.diamonds} {_number(state.cash)} {len(day)}:{day} {paid}"]
+    for source, coins, cost in state.lots:
+        parts.append(f"{len(source)}:{source} {coins} {_number(cost)}")
+    return _digest("\n".join(parts))
 
 
 _RATES_SEEN: tuple[Any, str] | None = None  # the last rates digested: a book's rates rarely change
@@ -89,8 +100,10 @@ def rates_digest(rates: Rates) -> str:
     global _RATES_SEEN
     if _RATES_SEEN is not None and _RATES_SEEN[0] is rates:
         return _RATES_SEEN[1]
+    import json
+
     payout = rates.payout
-    text = [
+    values = [
         sorted(
             [c.name, _number(c.coin_price), c.custom_min, c.custom_max, sorted([p.coins, _number(p.price)] for p in c.packages)]
             for c in rates.channels
@@ -99,7 +112,7 @@ def rates_digest(rates: Rates) -> str:
         _number(rates.diamonds_per_coin),
         [_number(payout.cash_per_diamond), _number(payout.minimum), _number(payout.daily_maximum), _number(payout.fee_percent)],
     ]
-    digest = _digest(text)
+    digest = _digest(json.dumps(values, separators=(",", ":"), ensure_ascii=False))
     _RATES_SEEN = (rates, digest)
     return digest
 
