@@ -58,3 +58,39 @@ def test_a_sqlite_write_checks_the_head_through_indexes_only(tmp_path: Path) -> 
                 continue  # the head: the last row of the table, whatever its length
             plan = " ".join(str(row[-1]) for row in db.execute("EXPLAIN QUERY PLAN " + sql))
             assert "SCAN" not in plan, (sql, plan)
+
+
+def _scenario(path: Path, ops: list[dict[str, object]]) -> Path:
+    import json
+
+    path.write_text(json.dumps({"ops": ops}))
+    return path
+
+
+def test_a_bulk_apply_checks_every_account_it_reads_even_past_the_first_few(ledger: Path, tmp_path: Path) -> None:
+    """After a few searches the head checks index every account recorded; the answers stay the same."""
+    from ledger_tools import load, save
+
+    cli = Cli(ledger)
+    viewers = [f"viewer{n:02d}" for n in range(30)]
+    buys = _scenario(tmp_path / "buys.json", [{"kind": "buy", "account": name, "coins": 700} for name in viewers])
+    assert cli("apply", str(buys)).exit_code == 0
+    gifts = [{"kind": "gift", "sender": name, "recipient": "mia", "gift": "Rose"} for name in viewers]
+    newcomers = [{"kind": "buy", "account": f"new{n:02d}", "coins": 70} for n in range(30)]
+    scenario = _scenario(tmp_path / "gifts.json", gifts + newcomers)
+    original = ledger.read_bytes()
+    if ledger.suffix == ".json":  # a hand edit of the head that keeps the history's lines and checksum
+        head, opener, history = original.partition(b'\n  "transactions": [\n')
+        ledger.write_bytes(head.replace(b'"viewer25": {"coins": 700,', b'"viewer25": {"coins": 7000,') + opener + history)
+    else:
+        document = load(ledger)
+        document["accounts"]["viewer25"]["coins"] = 7000
+        save(ledger, document)
+    before = ledger.read_bytes()
+    assert before != original
+    refused = cli("apply", str(scenario))
+    assert refused.exit_code == 3 and "account 'viewer25'" in refused.stderr
+    assert ledger.read_bytes() == before
+    ledger.write_bytes(original)
+    assert cli("apply", str(scenario)).exit_code == 0
+    assert cli("verify").exit_code == 0

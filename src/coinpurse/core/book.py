@@ -48,8 +48,8 @@ class Book(ABC):
         """The transaction at ``position``, counted from 1."""
 
     @abstractmethod
-    def last_state_record(self, name: str) -> int | None:
-        """The position of the last transaction whose ``state`` records the account, if any."""
+    def last_state_record(self, name: str, within: int) -> int | None:
+        """The position of the last of the first ``within`` transactions whose ``state`` records the account."""
 
     def begin_write(self) -> None:
         """Before a write's first change: check the history and head as core.chain says (once per book)."""
@@ -104,6 +104,9 @@ class Book(ABC):
         return f"tx-{number}"
 
 
+_SEARCHES_BEFORE_INDEX = 16
+
+
 class MemoryBook(Book):
     """A whole ledger held in memory; stored transactions stay raw until asked for."""
 
@@ -120,6 +123,8 @@ class MemoryBook(Book):
         self.records: list[Any] = transactions  # raw dicts as read, or Transaction objects
         self._index: dict[str, int] | None = None
         self._head_cache: Head | None = None
+        self._state_index: dict[str, int] | None = None  # account -> its last state record (see last_state_record)
+        self._state_searches = 0
 
     def _id_index(self) -> dict[str, int]:
         if self._index is None:
@@ -153,12 +158,31 @@ class MemoryBook(Book):
     def transaction_at(self, position: int) -> Transaction:
         return self.record(position - 1)
 
-    def last_state_record(self, name: str) -> int | None:
-        for index in range(len(self.records) - 1, -1, -1):
+    def last_state_record(self, name: str, within: int) -> int | None:
+        """A search from the newest back for the first few accounts; then one pass indexes them all.
+
+        Most writes check a few accounts, recorded by recent transactions; a bulk
+        apply may check thousands, new ones among them, which no search would find.
+        """
+        if self._state_index is None and self._state_searches < _SEARCHES_BEFORE_INDEX:
+            self._state_searches += 1
+            return self.search_state_record(name, within)
+        if self._state_index is None:
+            self._state_index = {}
+            for index in range(within - 1, -1, -1):
+                state = self.state_of(index)
+                if state is None:
+                    break  # recorded before states were: nothing older records one either
+                for recorded in state["accounts"]:
+                    self._state_index.setdefault(recorded, index + 1)
+        return self._state_index.get(name)
+
+    def search_state_record(self, name: str, within: int) -> int | None:
+        for index in range(within - 1, -1, -1):
             state = self.state_of(index)
             if state is None:
-                return None  # recorded before states were: nothing older records one either
-            if name in state.get("accounts", ()):
+                return None
+            if name in state["accounts"]:
                 return index + 1
         return None
 

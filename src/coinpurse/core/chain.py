@@ -135,12 +135,14 @@ class HeadGuard:
     def __init__(self, book: Book, trusted: set[str]) -> None:
         self.book = book
         self.trusted = trusted  # checked against the chain, or written by this run
+        # The history as it was stored: this run's own transactions record only trusted accounts.
+        self.stored_length = book.head().length
 
     def check(self, name: str) -> None:
         """Refuse unless the stored state of ``name`` (or its absence) is what the chain last recorded."""
         book = self.book
         stored = book.stored_account(name)
-        position = book.last_state_record(name)
+        position = book.last_state_record(name, self.stored_length)
         recorded = None
         if position is not None:
             tx = _linked(book, position, f"the last to record account {name!r}")

@@ -195,17 +195,12 @@ class LinedBook(MemoryBook):
             self.records[position] = transaction_from_dict(data, f"transaction {position + 1}")
         return super().record(position)
 
-    def last_state_record(self, name: str) -> int | None:
+    def search_state_record(self, name: str, within: int) -> int | None:
         """A substring search from the newest line back, so that only the line found is parsed."""
-        kept = len(self.lines)
-        for index in range(len(self.records) - 1, kept - 1, -1):  # this run's own transactions
-            state = self.state_of(index)
-            if state is not None and name in state["accounts"]:
-                return index + 1
-        needle = f'"{name}": "'
-        if self._data.find(needle.encode(), *self._span) < 0:  # one pass in C, for an account never recorded
+        if self._data.find(f'"{name}": "'.encode(), *self._span) < 0:  # one pass in C, for an account never recorded
             return None
-        for index in range(kept - 1, -1, -1):
+        needle = f'"{name}": "'
+        for index in range(within - 1, -1, -1):
             line = self.lines[index]
             at = line.rfind(_STATE_KEY)
             if at < 0:
@@ -213,6 +208,11 @@ class LinedBook(MemoryBook):
             if line.find(needle, at) >= 0 and name in _state_in(line, at, index)["accounts"]:
                 return index + 1
         return None
+
+    def state_of(self, index: int) -> Any:
+        line = self.lines[index]
+        at = line.rfind(_STATE_KEY)
+        return None if at < 0 else _state_in(line, at, index)
 
 
 def _state_in(line: str, at: int, index: int) -> Any:

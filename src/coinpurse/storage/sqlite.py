@@ -179,9 +179,9 @@ class SqliteBook(Book):
             raise DamagedRecord(f"transaction {position} is missing")
         return self._transaction(*rows[0])
 
-    def last_state_record(self, name: str) -> int | None:
+    def last_state_record(self, name: str, within: int) -> int | None:
         # The index lists every transaction that records an account's state (see touched_accounts).
-        rows = self._rows("SELECT max(seq) FROM postings WHERE account = ?", (name,))
+        rows = self._rows("SELECT max(seq) FROM postings WHERE account = ? AND seq <= ?", (name, within))
         return rows[0][0] if rows else None
 
     def head(self) -> Head:
