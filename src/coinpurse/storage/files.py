@@ -56,30 +56,36 @@ def render_json(book: MemoryBook) -> bytes:
         lines.append("  },")
     else:
         lines.append('  "accounts": {},')
-    kept = book.lines if isinstance(book, LinedBook) else []
+    # The history: the lines as read, as the very bytes read (no copy until the final join), then the
+    # new transactions; only those are hashed, on top of the checksum of what was read.
+    kept = book.kept_history() if isinstance(book, LinedBook) else None
     encode = _line_encoder()
-    added = _LINE_SEPARATOR.join(["    " + encode(tx) for tx in transaction_dicts(book, len(kept))])
-    if kept:  # the history's lines as read, then the new transactions: only those are hashed
+    count = len(book.lines) if isinstance(book, LinedBook) else 0
+    added = _LINE_SEPARATOR.join(["    " + encode(tx) for tx in transaction_dicts(book, count)]).encode()
+    if kept is not None:
         assert isinstance(book, LinedBook)
         history = book.history_digest.copy()
         if added:
-            history.update((_LINE_SEPARATOR + added).encode())
+            history.update(_LINE_SEPARATOR.encode())
+            history.update(added)
     else:
         import hashlib
 
-        history = hashlib.sha256(added.encode())
+        history = hashlib.sha256(added)
     lines.append(f'  "{HISTORY_CHECKSUM}": "{history.hexdigest()}",')
-    if kept or added:
-        lines.append('  "transactions": [')
-        if kept:
-            lines.append(_LINE_SEPARATOR.join(kept) + ("," if added else ""))
-        if added:
-            lines.append(added)
-        lines.append("  ]")
-    else:
+    if not kept and not added:
         lines.append('  "transactions": []')
-    lines.append("}\n")  # the file ends with a newline; one join, with no copy of the whole text to add it
-    return "\n".join(lines).encode()
+        lines.append("}\n")
+        return "\n".join(lines).encode()
+    lines.append('  "transactions": [\n')
+    pieces: list[bytes | memoryview] = ["\n".join(lines).encode()]
+    if kept:
+        pieces.append(kept)
+        if added:
+            pieces.append(_LINE_SEPARATOR.encode())
+    pieces.append(added)
+    pieces.append(_HISTORY_CLOSER)
+    return b"".join(pieces)
 
 
 def render_toml(book: MemoryBook) -> bytes:
@@ -187,6 +193,10 @@ class LinedBook(MemoryBook):
         self._index = index
         self.history_digest = history  # sha256 of the lines as read, to be updated with what is appended
         self._data, self._span = data, span  # the file as read, and where its history is in it
+
+    def kept_history(self) -> memoryview:
+        """The history's lines as they were read, as bytes."""
+        return memoryview(self._data)[self._span[0] : self._span[1]]
 
     def record(self, position: int) -> Transaction:
         raw = self.records[position]
