@@ -20,7 +20,7 @@ from collections.abc import Mapping
 from decimal import Decimal
 from typing import TYPE_CHECKING, Any
 
-from coinpurse.core.model import GENESIS_HASH, AccountState, DamagedRecord, Transaction, chain_hash
+from coinpurse.core.model import GENESIS_HASH, AccountState, DamagedRecord, Lot, Transaction, chain_hash
 from coinpurse.core.money import decimal_str
 
 if TYPE_CHECKING:
@@ -82,10 +82,33 @@ def state_digest(state: AccountState) -> str:
     """
     day = state.payout_day
     paid = _number(state.paid_that_day) if day else ""
-    parts = [f"{state.coins} {state.diamonds} {_number(state.cash)} {len(day)}:{day} {paid}"]
-    for source, coins, cost in state.lots:
-        parts.append(f"{len(source)}:{source} {coins} {_number(cost)}")
-    return _digest("\n".join(parts))
+    text = f"{state.coins} {state.diamonds} {_number(state.cash)} {len(day)}:{day} {paid}"
+    if state.lots:
+        text += "\n" + _lot_lines(state.lots)
+    return _digest(text)
+
+
+# A viewer may hold hundreds of unspent lots, and each buy or gift makes a new tuple of
+# them that shares every other Lot object with the one before. So each Lot's line is made
+# once and found by the object's id; the Lot is kept with it, so that no other object
+# can take that id while the line is cached.
+_LOT_LINES: dict[int, str] = {}
+_LOTS_KEPT: dict[int, Lot] = {}
+_LOT_CACHE_SIZE = 1 << 16
+
+
+def _lot_lines(lots: tuple[Lot, ...]) -> str:
+    keys = list(map(id, lots))
+    if not all(map(_LOT_LINES.__contains__, keys)):
+        if len(_LOT_LINES) + len(keys) > _LOT_CACHE_SIZE:
+            _LOT_LINES.clear()
+            _LOTS_KEPT.clear()
+        for key, lot in zip(keys, lots, strict=True):
+            if key not in _LOT_LINES:
+                source, coins, cost = lot
+                _LOT_LINES[key] = f"{len(source)}:{source} {coins} {_number(cost)}"
+                _LOTS_KEPT[key] = lot
+    return "\n".join(map(_LOT_LINES.__getitem__, keys))
 
 
 _RATES_SEEN: tuple[Any, str] | None = None  # the last rates digested: a book's rates rarely change
