@@ -11,6 +11,7 @@ from abc import ABC, abstractmethod
 from collections.abc import Iterator, Mapping
 from typing import TYPE_CHECKING, Any, NamedTuple
 
+from coinpurse.core.chain import HISTORY_TRUSTED
 from coinpurse.core.model import GENESIS_HASH, AccountState, Transaction, transaction_from_dict
 from coinpurse.core.names import is_platform_account
 from coinpurse.core.rates import Rates
@@ -28,7 +29,7 @@ class Head(NamedTuple):  # a NamedTuple: cheaper to define at startup than a dat
 class Book(ABC):
     currency: str
     rates: Rates
-    history_check = "trusted"  # how much of the stored history a write checks first (see core.chain)
+    history_check = HISTORY_TRUSTED  # how much of the stored history a write checks first (see core.chain)
     guard: HeadGuard | None = None  # during a write: checks each stored account before the rules read it
 
     @abstractmethod

@@ -98,17 +98,39 @@ _LOT_CACHE_SIZE = 1 << 16
 
 
 def _lot_lines(lots: tuple[Lot, ...]) -> str:
-    keys = list(map(id, lots))
-    if not all(map(_LOT_LINES.__contains__, keys)):
-        if len(_LOT_LINES) + len(keys) > _LOT_CACHE_SIZE:
-            _LOT_LINES.clear()
-            _LOTS_KEPT.clear()
-        for key, lot in zip(keys, lots, strict=True):
-            if key not in _LOT_LINES:
-                source, coins, cost = lot
-                _LOT_LINES[key] = f"{len(source)}:{source} {coins} {_number(cost)}"
-                _LOTS_KEPT[key] = lot
-    return "\n".join(map(_LOT_LINES.__getitem__, keys))
+    # A buy adds the last lot and a gift changes the first: those are the ones seen first.
+    for lot in (lots[0], lots[-1]):
+        if id(lot) not in _LOT_LINES:
+            _remember(lot)
+    try:
+        return "\n".join(map(_LOT_LINES.__getitem__, map(id, lots)))  # in C: a map and a join
+    except KeyError:  # lots read from a file, or after the cache was cleared
+        pass
+    if len(lots) > _LOT_CACHE_SIZE // 2:
+        return "\n".join([_lot_line(lot) for lot in lots])
+    if len(_LOT_LINES) + len(lots) > _LOT_CACHE_SIZE:
+        _forget_lots()
+    for lot in lots:
+        if id(lot) not in _LOT_LINES:
+            _remember(lot)
+    return "\n".join(map(_LOT_LINES.__getitem__, map(id, lots)))
+
+
+def _lot_line(lot: Lot) -> str:
+    source, coins, cost = lot
+    return f"{len(source)}:{source} {coins} {_number(cost)}"
+
+
+def _remember(lot: Lot) -> None:
+    if len(_LOT_LINES) >= _LOT_CACHE_SIZE:
+        _forget_lots()
+    _LOT_LINES[id(lot)] = _lot_line(lot)
+    _LOTS_KEPT[id(lot)] = lot
+
+
+def _forget_lots() -> None:
+    _LOT_LINES.clear()
+    _LOTS_KEPT.clear()
 
 
 _RATES_SEEN: tuple[Any, str] | None = None  # the last rates digested: a book's rates rarely change
@@ -201,7 +223,7 @@ def begin_write(book: Book) -> HeadGuard:
     if book.history_check == HISTORY_LINKS:
         _check_every_link(book)
     if head_tx is not None:
-        head_tx = _linked(book, length, "the last")
+        head_tx = _linked(book, length, "the last one")
         if rates_digest(book.rates) != (head_tx.state or {}).get("rates"):
             raise DamagedRecord(
                 f"the rates in force are not the ones the last transaction {head_tx.id!r} (#{length}) recorded: "
