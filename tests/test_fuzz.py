@@ -13,17 +13,26 @@ import os
 import random
 import sqlite3
 import tempfile
+import tomllib
 from collections.abc import Iterator
+from contextlib import closing, contextmanager
+from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
 import pytest
 import tomli_w
-from hypothesis import HealthCheck, given, settings
+from hypothesis import HealthCheck, assume, given, settings
 from hypothesis import strategies as st
 from typer.testing import CliRunner
 
 from coinpurse.cli import app
+from coinpurse.core.money import decimal_str
+from coinpurse.core.rates import Rates, default_rates
+from coinpurse.core.rates_edit import edited, flatten
+from coinpurse.errors import BadInput
+from coinpurse.storage.files import read_lined_book, render_json
+from conftest import FIXED_NOW
 from ledger_tools import FUZZ_COUNTS
 
 EXAMPLES = int(os.environ.get("COINPURSE_FUZZ_EXAMPLES", "250"))  # raise it for a longer hunt
@@ -63,12 +72,20 @@ class Seeds(dict[str, bytes]):
         return "<seeded ledgers>"
 
 
+@contextmanager
+def _fixed_clock() -> Iterator[None]:
+    """The tests' fixed clock for fixtures made once per module, before each test's own environment is set."""
+    with pytest.MonkeyPatch.context() as monkeypatch:
+        monkeypatch.setenv("COINPURSE_NOW", FIXED_NOW)
+        yield
+
+
 @pytest.fixture(scope="module")
 def seeded() -> Iterator[dict[str, bytes]]:
     """Seeded ledgers' bytes in both formats, made once."""
-    with tempfile.TemporaryDirectory() as folder:
+    with tempfile.TemporaryDirectory() as folder, _fixed_clock():
         made = Seeds()
-        for suffix in ("json", "toml"):
+        for suffix in ("json", "toml", "sqlite"):
             path = Path(folder) / f"seed.{suffix}"
             for args in SEED:
                 assert _invoke(path, args).exit_code == 0
@@ -200,8 +217,6 @@ def _dump(document: Any, fmt: str) -> bytes | None:
 def test_damaged_structure_never_crashes(
     seeded: dict[str, bytes], tmp_path: Path, fmt: str, seed: int, value: Any, edits: int, command: list[str]
 ) -> None:
-    import tomllib
-
     rnd = random.Random(seed)
     raw = seeded[fmt]
     document = tomllib.loads(raw.decode()) if fmt == "toml" else json.loads(raw)
@@ -413,7 +428,7 @@ def test_control_characters_in_any_string_of_an_input_file_are_refused(
 
 @pytest.fixture(scope="module")
 def seeded_sqlite() -> Iterator[dict[str, bytes]]:
-    with tempfile.TemporaryDirectory() as folder:
+    with tempfile.TemporaryDirectory() as folder, _fixed_clock():
         path = Path(folder) / "seed.sqlite"
         for args in SEED:
             assert _invoke(path, args).exit_code == 0
@@ -467,3 +482,75 @@ def test_edited_sqlite_rows_fail_verify_and_never_crash(
     _assert_clean(verified, data, ledger)
     assert verified.exit_code == (0 if _derived_rows(ledger) == original else 3), verified.output
     _assert_clean(_invoke(ledger, command), ledger.read_bytes(), ledger)
+
+
+# ----- edited head rates ------------------------------------------------------------
+
+RATE_KEYS = sorted(flatten(default_rates()))
+WRITES = [
+    ["buy", "alice", "70"], ["buy", "zoe", "17500", "--json"], ["buy", "alice", "1234", "--channel", "web"],
+    ["gift", "alice", "mia", "rose"], ["gift", "bob", "mia", "lion", "--json"], ["redeem", "mia", "--all"],
+    ["rates", "set", "gift.Comet.coins", "9"],
+]  # fmt: skip
+
+
+def _edited_rates(action: str, key: str, step: int) -> Rates | None:
+    """The default rates with one change of value, or None when that change makes them invalid."""
+    rates = default_rates()
+    try:
+        if action == "remove gift":
+            return edited(rates, {}, (f"gift.{rates.gifts[step % len(rates.gifts)].name}",))
+        if action == "add gift":
+            return edited(rates, {f"gift.Gift {step}.coins": step}, ())
+        value = flatten(rates)[key]
+        if isinstance(value, int):
+            return edited(rates, {key: value + step}, ())
+        return edited(rates, {key: decimal_str(Decimal(value) + Decimal(step).scaleb(-2))}, ())
+    except BadInput:
+        return None
+
+
+def _put_head_rates(ledger: Path, rates: Rates) -> None:
+    """A hand edit of the rates in force, the history left byte for byte as it was."""
+    if ledger.suffix == ".sqlite":
+        with closing(sqlite3.connect(ledger)) as db, db:
+            db.execute("UPDATE meta SET value = ? WHERE key = 'rates'", (json.dumps(rates.to_dict()),))
+        return
+    if ledger.suffix == ".toml":
+        document = tomllib.loads(ledger.read_text())
+        document["rates"] = rates.to_dict()
+        ledger.write_text(tomli_w.dumps(document))
+        return
+    lined = read_lined_book(ledger, ledger.read_bytes())
+    assert lined is not None
+    book, _ = lined
+    book.rates = rates
+    ledger.write_bytes(render_json(book))
+
+
+@fuzz_settings
+@given(
+    fmt=st.sampled_from(["json", "toml", "sqlite"]),
+    action=st.sampled_from(["change", "change", "change", "remove gift", "add gift"]),
+    key=st.sampled_from(RATE_KEYS),
+    step=st.integers(min_value=1, max_value=500),
+    command=st.sampled_from(WRITES),
+)
+def test_edited_head_rates_are_refused_by_every_write(
+    seeded: dict[str, bytes], tmp_path: Path, fmt: str, action: str, key: str, step: int, command: list[str]
+) -> None:
+    rates = _edited_rates(action, key, step)
+    assume(rates is not None and rates != default_rates())
+    assert rates is not None
+    FUZZ_COUNTS["edited head rates"] = FUZZ_COUNTS.get("edited head rates", 0) + 1
+    ledger = tmp_path / f"rates.{fmt}"
+    ledger.unlink(missing_ok=True)
+    ledger.write_bytes(seeded[fmt])
+    _put_head_rates(ledger, rates)
+    before = ledger.read_bytes()
+    result = _invoke(ledger, command)
+    _assert_clean(result, before, ledger)
+    assert result.exit_code == 3, (result.output, result.stderr)
+    assert "rates in force" in result.stderr
+    assert _invoke(ledger, ["verify"]).exit_code == 3
+    assert ledger.read_bytes() == before

@@ -207,7 +207,14 @@ def test_convert_matches_the_doc(economy, tmp_path) -> None:
 
 
 def test_verify_matches_the_doc_when_clean_and_when_not(economy) -> None:
-    conforms(run_json(economy, "verify"), "verify")
+    clean = run_json(economy, "verify")
+    conforms(clean, "verify")
+    anchored = run_json(economy, "verify", "--anchor", clean["head_hash"])
+    assert anchored["anchors"] == [{"hash": clean["head_hash"], "transaction": "tx-5", "position": 5}]
+    conforms(anchored, "verify")
+    missing = economy("verify", "--json", "--anchor", "0" * 64)
+    assert missing.exit_code == 3
+    conforms(json.loads(missing.stdout), "verify")
     document = json.loads(economy.ledger.read_text())
     document["accounts"]["alice"]["coins"] += 1
     economy.ledger.write_text(json.dumps(document))

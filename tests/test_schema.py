@@ -49,7 +49,7 @@ def test_verify_passes_on_v1_and_shows_the_chain_it_would_get(v1) -> None:
     assert not _backup(v1.ledger).exists()
 
 
-def test_first_write_backs_up_then_rewrites_in_the_current_schema(v1) -> None:
+def test_first_write_backs_up_then_rewrites_as_v3_after_a_checkpoint(v1) -> None:
     original = v1.ledger.read_bytes()
     assert v1("buy", "alice", "70").exit_code == 0
     backup = _backup(v1.ledger)
@@ -57,8 +57,12 @@ def test_first_write_backs_up_then_rewrites_in_the_current_schema(v1) -> None:
     assert stat.S_IMODE(backup.stat().st_mode) == 0o600
     document = json.loads(v1.ledger.read_text())
     assert document["schema"] == 3
-    assert len(document["transactions"]) == 9
+    assert len(document["transactions"]) == 10  # 8, the checkpoint, the buy
     assert all(len(tx["hash"]) == 64 for tx in document["transactions"])
+    checkpoint, bought = document["transactions"][8:]
+    assert (checkpoint["kind"], checkpoint["details"]["source"], checkpoint["postings"]) == ("rates", "checkpoint", [])
+    assert sorted(checkpoint["state"]["accounts"]) == sorted(json.loads(original)["accounts"])
+    assert (bought["id"], bought["request"]["coins"]) == ("tx-10", 70)
     assert v1.json("verify")["ok"] is True
     # Later writes keep the first backup as it was.
     assert v1("buy", "alice", "70").exit_code == 0

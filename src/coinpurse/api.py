@@ -250,7 +250,7 @@ class History(NamedTuple):
     currency: str
 
     def to_dict(self) -> dict[str, Any]:
-        return {"transactions": [tx.to_dict() for tx in self.transactions]}
+        return {"transactions": [tx.output() for tx in self.transactions]}
 
 
 def history(path: Path, account: str | None = None, kind: str | None = None, limit: int | None = None) -> History:
@@ -318,15 +318,23 @@ def gifters(path: Path, account: str, limit: int | None = 10) -> Gifters:
     return Gifters(name, ranked[:limit] if limit is not None else ranked, currency)
 
 
-def verify(path: Path) -> VerifyReport:
-    """Walk the whole history and check it (see ``coinpurse.core.verify``); a missing ledger is unusable."""
+def verify(path: Path, anchors: Sequence[str] = ()) -> VerifyReport:
+    """Walk the whole history and check it (see ``coinpurse.core.verify``); a missing ledger is unusable.
+
+    ``anchors`` are transaction hashes noted earlier; each must still be in the chain.
+    """
+    from coinpurse.core.shapes import HASH_FORMAT
     from coinpurse.core.verify import verify_book
     from coinpurse.errors import LedgerUnusable
 
+    wanted = tuple(anchor.strip().lower() for anchor in anchors)
+    for anchor in wanted:
+        if not HASH_FORMAT.fullmatch(anchor):
+            raise BadInput(f"--anchor {anchor[:80]!r} is not a transaction hash (64 hex digits)", code="invalid_anchor")
     if not path.exists() and not path.is_symlink():
         raise LedgerUnusable(f"{path}: there is no ledger here to verify", code="ledger_missing")
     with reading(path) as book:
-        return verify_book(book)
+        return verify_book(book, wanted)
 
 
 class Conversion(NamedTuple):

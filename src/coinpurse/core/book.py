@@ -9,11 +9,15 @@ from __future__ import annotations
 
 from abc import ABC, abstractmethod
 from collections.abc import Iterator, Mapping
-from typing import Any, NamedTuple
+from typing import TYPE_CHECKING, Any, NamedTuple
 
+from coinpurse.core.chain import HISTORY_TRUSTED
 from coinpurse.core.model import GENESIS_HASH, AccountState, Transaction, transaction_from_dict
 from coinpurse.core.names import is_platform_account
 from coinpurse.core.rates import Rates
+
+if TYPE_CHECKING:
+    from coinpurse.core.chain import HeadGuard
 
 
 class Head(NamedTuple):  # a NamedTuple: cheaper to define at startup than a dataclass
@@ -25,10 +29,40 @@ class Head(NamedTuple):  # a NamedTuple: cheaper to define at startup than a dat
 class Book(ABC):
     currency: str
     rates: Rates
+    history_check = HISTORY_TRUSTED  # how much of the stored history a write checks first (see core.chain)
+    guard: HeadGuard | None = None  # during a write: checks each stored account before the rules read it
 
     @abstractmethod
     def account(self, name: str) -> AccountState:
-        """The account's state; a fresh zero state if it was never seen."""
+        """The account's state; a fresh zero state if it was never seen.
+
+        During a write (after ``begin_write``) the stored state is first checked
+        against the one the chain last recorded for it.
+        """
+
+    @abstractmethod
+    def stored_account(self, name: str) -> AccountState | None:
+        """The account's state as stored, unchecked; None if none is stored."""
+
+    @abstractmethod
+    def transaction_at(self, position: int) -> Transaction:
+        """The transaction at ``position``, counted from 1."""
+
+    @abstractmethod
+    def last_state_record(self, name: str, within: int) -> int | None:
+        """The position of the last of the first ``within`` transactions whose ``state`` records the account."""
+
+    def begin_write(self) -> None:
+        """Before a write's first change: check the history and head as core.chain says (once per book)."""
+        if self.guard is None:
+            from coinpurse.core.chain import begin_write
+
+            self.guard = begin_write(self)
+
+    def trust(self, states: Mapping[str, AccountState]) -> None:
+        """States this write made itself: the chain records them, so they need no check."""
+        if self.guard is not None:
+            self.guard.trusted.update(states)
 
     @abstractmethod
     def has_account(self, name: str) -> bool: ...
@@ -76,6 +110,9 @@ class Book(ABC):
         return iter(())
 
 
+_SEARCHES_BEFORE_INDEX = 16
+
+
 class MemoryBook(Book):
     """A whole ledger held in memory; stored transactions stay raw until asked for."""
 
@@ -92,6 +129,8 @@ class MemoryBook(Book):
         self.records: list[Any] = transactions  # raw dicts as read, or Transaction objects
         self._index: dict[str, int] | None = None
         self._head_cache: Head | None = None
+        self._state_index: dict[str, int] | None = None  # account -> its last state record (see last_state_record)
+        self._state_searches = 0
 
     def _id_index(self) -> dict[str, int]:
         if self._index is None:
@@ -111,10 +150,50 @@ class MemoryBook(Book):
         return tx
 
     def account(self, name: str) -> AccountState:
+        guard = self.guard
+        if guard is not None and name not in guard.trusted:
+            guard.check(name)
         return self.accounts.get(name) or AccountState()
+
+    def stored_account(self, name: str) -> AccountState | None:
+        return self.accounts.get(name)
 
     def has_account(self, name: str) -> bool:
         return name in self.accounts
+
+    def transaction_at(self, position: int) -> Transaction:
+        return self.record(position - 1)
+
+    def last_state_record(self, name: str, within: int) -> int | None:
+        """A search from the newest back for the first few accounts; then one pass indexes them all.
+
+        Most writes check a few accounts, recorded by recent transactions; a bulk
+        apply may check thousands, new ones among them, which no search would find.
+        """
+        if self._state_index is None and self._state_searches < _SEARCHES_BEFORE_INDEX:
+            self._state_searches += 1
+            return self.search_state_record(name, within)
+        if self._state_index is None:
+            self._state_index = {}
+            for index in range(within - 1, -1, -1):
+                state = self.state_of(index)
+                if state is None:
+                    break  # recorded before states were: nothing older records one either
+                for recorded in state["accounts"]:
+                    self._state_index.setdefault(recorded, index + 1)
+        return self._state_index.get(name)
+
+    def search_state_record(self, name: str, within: int) -> int | None:
+        for index in range(within - 1, -1, -1):
+            state = self.state_of(index)
+            if state is None:
+                return None
+            if name in state["accounts"]:
+                return index + 1
+        return None
+
+    def state_of(self, index: int) -> Mapping[str, Any] | None:
+        return self.record(index).state
 
     def user_accounts(self) -> list[str]:
         return sorted(name for name in self.accounts if not is_platform_account(name))
@@ -148,7 +227,7 @@ class MemoryBook(Book):
         found = [
             tx
             for tx in self.iter_transactions()
-            if (kind is None or tx.kind == kind) and (account is None or any(p.account == account for p in tx.postings) or account in tx.after)
+            if (kind is None or tx.kind == kind) and (account is None or _touches(tx, account))
         ]
         return found[-limit:] if limit is not None else found
 
@@ -159,3 +238,10 @@ class MemoryBook(Book):
         self.accounts.update(states)
         if rates is not None:
             self.rates = rates
+
+
+def _touches(tx: Transaction, account: str) -> bool:
+    """The transaction moves money through the account, or records its balance or state."""
+    if account in tx.after or any(p.account == account for p in tx.postings):
+        return True
+    return tx.state is not None and account in tx.state.get("accounts", ())

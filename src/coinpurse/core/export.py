@@ -97,7 +97,7 @@ def to_journal(transactions: Iterable[Transaction], source: str = "") -> str:
 
 
 def to_json(transactions: Iterable[Transaction], currency: str) -> str:
-    document: dict[str, Any] = {"currency": currency, "transactions": [tx.to_dict() for tx in transactions]}
+    document: dict[str, Any] = {"currency": currency, "transactions": [tx.output() for tx in transactions]}
     return json_dumps(document, indent=2) + "\n"
 
 

@@ -85,12 +85,15 @@ class Transaction:
     details: Mapping[str, Any] = field(default_factory=dict)  # receipt facts: lots drawn, fees, rounding
     after: Mapping[str, Any] = field(default_factory=dict)  # users' balances right after it
     hash: str = ""
+    # What it leaves behind: digests of the rates in force and of each changed account's
+    # stored state (see core.chain); None in transactions recorded before states were.
+    state: Mapping[str, Any] | None = None
     # The stored form, kept by seal() so a new transaction is turned into a dict once.
     _record: dict[str, Any] | None = field(default=None, compare=False, repr=False)
 
     def content(self) -> dict[str, Any]:
         """Everything but the hash, as stored."""
-        return {
+        content = {
             "id": self.id,
             "kind": self.kind,
             "at": self.at,
@@ -100,6 +103,9 @@ class Transaction:
             "details": dict(self.details),
             "after": dict(self.after),
         }
+        if self.state is not None:
+            content["state"] = dict(self.state)
+        return content
 
     def to_dict(self) -> dict[str, Any]:
         """The stored form (shared when sealed: read it, don't change it)."""
@@ -109,6 +115,14 @@ class Transaction:
         data["hash"] = self.hash
         return data
 
+    def output(self) -> dict[str, Any]:
+        """The stored form as history and export show it: ``state`` is null where it was not recorded."""
+        data = self.to_dict()
+        if self.state is None:
+            data = {**data, "state": None}
+            data["hash"] = data.pop("hash")  # last, as in the stored form
+        return data
+
     def seal(self, previous: str) -> Transaction:
         """This transaction with its hash linked to ``previous``, its stored form built once."""
         content = self.content()
@@ -116,13 +130,13 @@ class Transaction:
         content["hash"] = digest
         return Transaction(
             self.id, self.kind, self.at, self.request, self.rates, self.postings, self.details, self.after,
-            digest, content,
+            digest, self.state, content,
         )  # fmt: skip
 
     @classmethod
     def sealed(
         cls, id: str, kind: str, at: str, request: dict[str, Any], rates: dict[str, Any], postings: tuple[Posting, ...],
-        details: dict[str, Any], after: dict[str, Any], previous: str,
+        details: dict[str, Any], after: dict[str, Any], previous: str, state: dict[str, Any] | None = None,
     ) -> Transaction:  # fmt: skip
         """A new transaction, hashed and linked to ``previous``, from dicts it takes over (the caller drops them).
 
@@ -141,9 +155,11 @@ class Transaction:
             "details": details,
             "after": after,
         }
+        if state is not None:
+            content["state"] = state
         digest = chain_hash(previous, content)
         content["hash"] = digest
-        return cls(id, kind, at, request, rates, postings, details, after, digest, content)
+        return cls(id, kind, at, request, rates, postings, details, after, digest, state, content)
 
 
 def chain_hash(previous: str, content: Mapping[str, Any]) -> str:
@@ -281,17 +297,20 @@ def posting_from_dict(data: Any, what: str) -> Posting:
 
 
 _TX_KEYS = {"id", "kind", "at", "request", "rates", "postings", "details", "after", "hash"}
+_TX_KEYS_WITH_STATE = _TX_KEYS | {"state"}  # transactions recorded before states were have no "state"
 
 
 def transaction_from_dict(data: Any, what: str = "transaction") -> Transaction:
     _expect(data, dict, what)
-    if data.keys() != _TX_KEYS:
-        keys = set(data)
-        odd = sorted(keys ^ _TX_KEYS)[0]
+    keys = data.keys()
+    if keys != _TX_KEYS_WITH_STATE and keys != _TX_KEYS:
+        expected = _TX_KEYS_WITH_STATE if "state" in keys else _TX_KEYS
+        odd = sorted(set(keys) ^ expected)[0]
         raise DamagedRecord(f"{what}: {'unknown' if odd in keys else 'missing'} key {odd!r}")
     from coinpurse.core.shapes import shape_problem
 
     tx_id, kind, at, request, rates, postings, details, after, tx_hash = _TX_PARTS(data)
+    state = data.get("state")
     if (
         tx_id.__class__ is str and kind.__class__ is str and at.__class__ is str and tx_hash.__class__ is str
         and request.__class__ is dict and rates.__class__ is dict and details.__class__ is dict
@@ -301,7 +320,7 @@ def transaction_from_dict(data: Any, what: str = "transaction") -> Transaction:
         tx = Transaction(
             tx_id, kind, at, request, rates,
             tuple(_plain_posting(p) or posting_from_dict(p, f"{what}.postings[{i}]") for i, p in enumerate(postings)),
-            details, after, tx_hash,
+            details, after, tx_hash, state,
         )  # fmt: skip
     else:
         tx = _checked_transaction(data, what)
@@ -328,6 +347,7 @@ def _checked_transaction(data: dict[str, Any], what: str) -> Transaction:
         details=_expect(data["details"], dict, f"{what}.details"),
         after=_expect(data["after"], dict, f"{what}.after"),
         hash=_expect(data["hash"], str, f"{what}.hash"),
+        state=data.get("state"),
     )
 
 

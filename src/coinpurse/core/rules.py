@@ -14,6 +14,7 @@ from typing import Any, NamedTuple
 from coinpurse.core import clock
 from coinpurse.core import requests as rq
 from coinpurse.core.book import Book
+from coinpurse.core.chain import recorded_state
 from coinpurse.core.model import AccountState, Lot, Posting, Transaction, is_balanced
 from coinpurse.core.money import (
     CENT,
@@ -307,6 +308,7 @@ def execute(book: Book, request: rq.Request, now: str, planner: Planner | None =
                 f"id {request.id!r} was already used for a different request ({existing.kind} at {existing.at})",
                 code="id_conflict",
             )
+    book.begin_write()  # the head must agree with the chain before anything builds on it
     head = book.head()
     at = clock.not_before(now, head.at)  # never earlier than the transaction before, nor far behind it
     tx_id = request.id or book.next_auto_id()
@@ -322,6 +324,10 @@ def execute(book: Book, request: rq.Request, now: str, planner: Planner | None =
     if not is_balanced(plan.postings):  # a bug guard: never record money from nowhere
         raise AssertionError(f"unbalanced postings for {plan.kind}: {plan.postings}")
     after = balances_after(plan.states)
-    tx = Transaction.sealed(tx_id, plan.kind, at, plan.request, plan.rates, plan.postings, plan.details, after, head.hash)
+    state = recorded_state(plan.new_rates or book.rates, plan.states)
+    tx = Transaction.sealed(
+        tx_id, plan.kind, at, plan.request, plan.rates, plan.postings, plan.details, after, head.hash, state
+    )
     book.append(tx, plan.states, plan.new_rates)
+    book.trust(plan.states)
     return Outcome(tx)

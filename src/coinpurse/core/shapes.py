@@ -19,6 +19,7 @@ from coinpurse.core.money import MAX_UNITS
 
 TIME_FORMAT = re.compile(r"\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}Z")
 HASH_FORMAT = re.compile(r"[0-9a-f]{64}")
+DIGEST_FORMAT = re.compile(r"[0-9a-f]{32}")  # a state digest (core.chain)
 ID_FORMAT = re.compile(r"[A-Za-z0-9][A-Za-z0-9._:-]{0,63}")
 ACCOUNT_NAME = re.compile(r"[a-z0-9_.]{2,24}|platform:[a-z0-9-]{1,40}")
 
@@ -123,6 +124,23 @@ KIND_SHAPES: dict[str, tuple[Check, Check, Check]] = {
 _after_entry = _table({"coins": _count, "diamonds": _count})
 
 
+def _digest(value: Any) -> bool:
+    return isinstance(value, str) and DIGEST_FORMAT.fullmatch(value) is not None
+
+
+def _state(value: Any) -> bool:
+    """``{"rates": digest, "accounts": {name: digest}}``: what a transaction records it leaves behind."""
+    if not (isinstance(value, dict) and len(value) == 2 and _digest(value.get("rates"))):
+        return False
+    accounts = value.get("accounts")
+    if not isinstance(accounts, dict):
+        return False
+    for name, digest in accounts.items():  # noqa: SIM110  # a plain loop on purpose, see above
+        if not (ACCOUNT_NAME.fullmatch(name) and _digest(digest)):
+            return False
+    return True
+
+
 def shape_problem(kind: str, tx_id: str, at: str, tx_hash: str, parts: Mapping[str, Any]) -> str | None:
     """What is wrong with a stored transaction's shape, or None when it can be read safely."""
     if not ID_FORMAT.fullmatch(tx_id):
@@ -135,6 +153,8 @@ def shape_problem(kind: str, tx_id: str, at: str, tx_hash: str, parts: Mapping[s
     for name, entry in after.items():
         if not _after_entry(entry):
             return f"after.{name} must hold whole coins and diamonds"
+    if "state" in parts and not _state(parts["state"]):
+        return "state must hold the digests of the rates and of each account it changed"
     shapes = KIND_SHAPES.get(kind)
     if shapes is None:
         return None  # a kind this version does not know: verify reports it

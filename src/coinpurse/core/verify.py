@@ -12,7 +12,13 @@
 - it checks that the gift, package or payout rules it recorded were the rates in
   force at its time;
 - it advances the rebuilt balances by the stored postings (and lots, first in,
-  first out), and at the end compares them with the stored account states.
+  first out), checks that the ``state`` the transaction recorded is the digest
+  of the rates and of each changed account the replay gives, and at the end
+  compares the rebuilt balances and rates with the stored ones (so the head
+  agrees with the chain's last records);
+- with anchors (hashes noted earlier, outside the file), it checks that the
+  chain holds a transaction with each: a history rewritten before an anchor,
+  however consistently, no longer does.
 
 Problems are data: the report lists them in the order found, and the first one
 names the first transaction that is wrong. Nothing here raises on a bad ledger.
@@ -30,6 +36,7 @@ from typing import Any
 
 from coinpurse.core import requests as rq
 from coinpurse.core.book import Book, MemoryBook
+from coinpurse.core.chain import is_checkpoint, rates_digest, state_digest
 from coinpurse.core.model import (
     GENESIS_HASH,
     AccountState,
@@ -82,12 +89,25 @@ class Problem:
 
 
 @dataclass(frozen=True)
+class Anchor:
+    """A hash noted outside the ledger, and the transaction of the chain that has it (None: none has)."""
+
+    hash: str
+    tx_id: str | None = None
+    position: int | None = None
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"hash": self.hash, "transaction": self.tx_id, "position": self.position}
+
+
+@dataclass(frozen=True)
 class VerifyReport:
     transactions: int
     accounts: int
     head_hash: str
     problems: tuple[Problem, ...] = ()
     truncated: bool = False  # more problems than MAX_PROBLEMS were found
+    anchors: tuple[Anchor, ...] = ()
 
     @property
     def ok(self) -> bool:
@@ -99,9 +119,10 @@ class VerifyReport:
 
     def summary(self) -> str:
         if self.ok:
+            anchored = "".join(f"; anchor {a.hash[:12]}… is {a.tx_id!r} (#{a.position})" for a in self.anchors)
             return (
                 f"ok: {self.transactions:,} transactions, {self.accounts:,} accounts, "
-                f"head hash {self.head_hash}"
+                f"head hash {self.head_hash}{anchored}"
             )
         first = self.problems[0]
         more = len(self.problems) - 1
@@ -117,6 +138,7 @@ class VerifyReport:
             "first_problem": None if self.first is None else self.first.to_dict(),
             "problems": [p.to_dict() for p in self.problems],
             "truncated": self.truncated,
+            "anchors": [a.to_dict() for a in self.anchors],
         }
 
 
@@ -132,6 +154,7 @@ class Replay:
     rates: Rates | None  # the rates in force now; None while unknown
     accounts: dict[str, AccountState] = field(default_factory=dict)
     problems: list[Problem] = field(default_factory=list)
+    states_recorded: bool = False  # a transaction recorded its state: every later one must too
 
     def report(self, code: str, message: str, tx: Transaction | None = None, position: int | None = None,
                account: str | None = None) -> None:
@@ -408,8 +431,11 @@ def _compare_accounts(replay: Replay, stored: dict[str, AccountState]) -> None:
                 replay.report("balance_mismatch", f"stored {what} {a} but the history gives {b}", account=name)
 
 
-def verify_book(book: Book) -> VerifyReport:
-    """Walk the whole history once and report everything that does not add up."""
+def verify_book(book: Book, anchors: tuple[str, ...] = ()) -> VerifyReport:
+    """Walk the whole history once and report everything that does not add up.
+
+    ``anchors`` are hashes noted earlier: each must be the hash of a transaction in the chain.
+    """
     stored = book.all_accounts()
     transactions: list[Transaction] = []
     kinds: list[str] = []
@@ -424,21 +450,35 @@ def verify_book(book: Book) -> VerifyReport:
     replay = Replay(book.currency, _initial_rates(book, kinds, first_change))
     previous_hash, previous_at = GENESIS_HASH, ""
     seen: set[str] = set()
+    wanted = set(anchors)
+    found: dict[str, Anchor] = {}
     try:
         for position, tx in enumerate(transactions, start=1):
             _check_one(replay, tx, position, seen, previous_hash, previous_at)
             previous_hash, previous_at = tx.hash, max(previous_at, tx.at)
+            if tx.hash in wanted:
+                found.setdefault(tx.hash, Anchor(tx.hash, tx.id, position))
         _check_derived_data(replay, book)
         if damaged is not None:
             replay.report("damaged_record", damaged[1], position=damaged[0])
         else:
             _compare_accounts(replay, stored)
-            if RATES_KIND in kinds and replay.rates is not None and replay.rates != book.rates:
-                replay.report("rates_mismatch", "the stored rates are not those set by the last rates change")
+            if replay.rates is not None and replay.rates != book.rates:
+                replay.report("rates_mismatch", "the stored rates are not those the history leaves in force")
+        for anchor in anchors:
+            if anchor not in found:
+                replay.report(
+                    "anchor_not_found",
+                    f"no transaction has the anchor hash {anchor}: the history up to it was changed, "
+                    "or the hash is not from this ledger",
+                )
         truncated = False
     except _Stop:
         truncated = True
-    return VerifyReport(len(transactions), len(stored), previous_hash, tuple(replay.problems), truncated)
+    return VerifyReport(
+        len(transactions), len(stored), previous_hash, tuple(replay.problems), truncated,
+        tuple(found.get(anchor, Anchor(anchor)) for anchor in anchors),
+    )  # fmt: skip
 
 
 def _check_derived_data(replay: Replay, book: Book) -> None:
@@ -488,3 +528,27 @@ def _check_one(replay: Replay, tx: Transaction, position: int, seen: set[str], p
         _apply(replay, tx)
     except (TypeError, ValueError, ArithmeticError) as error:
         report("malformed", f"its postings can't be applied ({type(error).__name__}: {error})")
+        return
+    for code, message in _state_problems(replay, tx):
+        report(code, message)
+
+
+def _state_problems(replay: Replay, tx: Transaction) -> list[tuple[str, str]]:
+    """The state a transaction recorded must be what the replay leaves behind it."""
+    if tx.state is None:
+        if replay.states_recorded:
+            return [("state_missing", "it records no state, though the transactions before it do")]
+        return []  # recorded before transactions recorded their state
+    replay.states_recorded = True
+    problems: list[tuple[str, str]] = []
+    if replay.rates is not None and tx.state.get("rates") != rates_digest(replay.rates):
+        problems.append(("state_rates_mismatch", "the rates it records are not those in force after it"))
+    recorded = tx.state.get("accounts", {})
+    changed = set(replay.accounts) if is_checkpoint(tx) else {p.account for p in tx.postings}
+    if set(recorded) != changed:
+        what = "every account" if is_checkpoint(tx) else "the accounts it changes"
+        problems.append(("state_accounts_mismatch", f"it does not record the state of exactly {what}"))
+    for name in sorted(changed & set(recorded)):
+        if recorded[name] != state_digest(replay.accounts[name]):
+            problems.append(("state_mismatch", f"the state it records for {name!r} is not the one the history gives"))
+    return problems

@@ -1,11 +1,13 @@
 """The ledger document: the schema, its versions, and how it maps to a book.
 
 A document is the same dict in JSON and TOML:
-``{"schema", "currency", "rates", "accounts", "transactions"}``.
+``{"schema", "currency", "rates", "accounts", "transactions"}``; a JSON file
+also carries ``history_sha256``, the checksum of its history's lines.
 """
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable
 from typing import Any
 
@@ -18,6 +20,8 @@ from coinpurse.errors import BadInput
 SCHEMA_VERSION = 3
 DEFAULT_CURRENCY = "USD"
 TOP_KEYS = ("schema", "currency", "rates", "accounts", "transactions")
+HISTORY_CHECKSUM = "history_sha256"  # JSON only: see storage.files
+_CHECKSUM_FORMAT = re.compile(r"[0-9a-f]{64}")
 
 
 def _migrate_1_to_2(document: dict[str, Any]) -> dict[str, Any]:
@@ -37,7 +41,11 @@ def _migrate_1_to_2(document: dict[str, Any]) -> dict[str, Any]:
 
 
 def _migrate_2_to_3(document: dict[str, Any]) -> dict[str, Any]:
-    """Version 3 changed the SQLite layout (columns generated from the stored body); a file's content stays."""
+    """Version 3 transactions record the state they leave behind, and SQLite files generate their
+    id, kind and time columns from the stored body; a file's older transactions stay as they are.
+
+    The first write of such a ledger checks it whole and records a checkpoint (core.chain).
+    """
     return {**document, "schema": 3}
 
 
@@ -76,9 +84,12 @@ def book_from_document(document: Any) -> tuple[MemoryBook, int]:
     if "schema" not in document or "transactions" not in document:
         raise DamagedRecord("it is not a coinpurse ledger (no 'schema' or 'transactions')")
     document, version = migrate(document)
-    unknown = sorted(set(document) - set(TOP_KEYS))
+    unknown = sorted(set(document) - {*TOP_KEYS, HISTORY_CHECKSUM})
     if unknown:
         raise DamagedRecord(f"unknown top-level key {unknown[0]!r}")
+    checksum = document.get(HISTORY_CHECKSUM, "0" * 64)
+    if not isinstance(checksum, str) or not _CHECKSUM_FORMAT.fullmatch(checksum):
+        raise DamagedRecord(f"'{HISTORY_CHECKSUM}' must be a sha256 hex digest")
     missing = [key for key in TOP_KEYS if key not in document]
     if missing:
         raise DamagedRecord(f"missing top-level key {missing[0]!r}")

@@ -11,10 +11,17 @@ from pathlib import Path
 from typing import Any
 
 from coinpurse.core.book import MemoryBook
+from coinpurse.core.chain import HISTORY_FULL, HISTORY_LINKS
 from coinpurse.core.model import DamagedRecord, Transaction, reusable_encoder, transaction_from_dict
 from coinpurse.core.textdata import JSON_DECODER, FloatInText, line_of, loads_json, loads_toml
 from coinpurse.errors import LedgerUnusable
-from coinpurse.storage.document import SCHEMA_VERSION, book_from_document, document_head, transaction_dicts
+from coinpurse.storage.document import (
+    HISTORY_CHECKSUM,
+    SCHEMA_VERSION,
+    book_from_document,
+    document_head,
+    transaction_dicts,
+)
 
 _LINE_ENCODER = json.JSONEncoder(ensure_ascii=False, separators=(", ", ": "))
 
@@ -50,20 +57,36 @@ def render_json(book: MemoryBook) -> bytes:
         lines.append("  },")
     else:
         lines.append('  "accounts": {},')
-    kept = book.lines if isinstance(book, LinedBook) else []
-    transactions = transaction_dicts(book, len(kept))
-    if kept or transactions:
-        lines.append('  "transactions": [')
-        encode = _line_encoder()
-        if kept:  # the history's lines as read, then the new transactions
-            lines.append(",\n".join(kept) + ("," if transactions else ""))
-        if transactions:
-            lines.append("    " + ",\n    ".join([encode(tx) for tx in transactions]))
-        lines.append("  ]")
+    # The history: the lines as read, as the very bytes read (no copy until the final join), then the
+    # new transactions; only those are hashed, on top of the checksum of what was read.
+    kept = book.kept_history() if isinstance(book, LinedBook) else None
+    encode = _line_encoder()
+    count = len(book.lines) if isinstance(book, LinedBook) else 0
+    added = _LINE_SEPARATOR.join(["    " + encode(tx) for tx in transaction_dicts(book, count)]).encode()
+    if kept is not None:
+        assert isinstance(book, LinedBook)
+        history = book.history_digest.copy()
+        if added:
+            history.update(_LINE_SEPARATOR.encode())
+            history.update(added)
     else:
+        import hashlib
+
+        history = hashlib.sha256(added)
+    lines.append(f'  "{HISTORY_CHECKSUM}": "{history.hexdigest()}",')
+    if not kept and not added:
         lines.append('  "transactions": []')
-    lines.append("}\n")  # the file ends with a newline; one join, with no copy of the whole text to add it
-    return "\n".join(lines).encode()
+        lines.append("}\n")
+        return "\n".join(lines).encode()
+    lines.append('  "transactions": [\n')
+    pieces: list[bytes | memoryview] = ["\n".join(lines).encode()]
+    if kept:
+        pieces.append(kept)
+        if added:
+            pieces.append(_LINE_SEPARATOR.encode())
+    pieces.append(added)
+    pieces.append(_HISTORY_CLOSER)
+    return b"".join(pieces)
 
 
 def render_toml(book: MemoryBook) -> bytes:
@@ -139,31 +162,44 @@ def read_file_book(path: Path, data: bytes) -> tuple[MemoryBook, int]:
         raise LedgerUnusable(f"{path}: {error}", code="ledger_damaged") from None
     except RecursionError:  # parsed, but too deep for the checks after
         raise LedgerUnusable(f"{path}: holds data nested too deep to handle", code="ledger_damaged") from None
+    # Before a write: a TOML history is read whole anyway, so each record's shape and link is checked;
+    # a JSON file read this way did not keep the checksum it was written with, so it gets the full check.
+    book.history_check = HISTORY_LINKS if path.suffix.lower() == ".toml" else HISTORY_FULL
     return book, version
 
 
 # Writing to a JSON ledger in coinpurse's layout (one transaction per line after a
-# `"transactions": [` line, each opening with its id). A writer still parses and
-# checks every line, so damage anywhere stops a write as before, but in chunks: it
-# keeps the lines' text rather than every transaction as dicts, parses a line again
-# only when it is looked up, and writes the lines back as they were. At 100,000
-# transactions that is a third of the memory. Any other layout is read in full.
+# `"transactions": [` line, each opening with its id). The head carries the sha256
+# of the history's bytes (every line, joined by ",\n"). A write whose file still has
+# the checksum it was written with trusts the lines without parsing them: it keeps
+# their text, parses a line only when it is looked up, and writes the lines back as
+# they were, hashing only what it appends. Any other file (a checksum that does not
+# match, another layout, an older schema) is read in full and gets the full check
+# before a write (core.chain), so no write goes over a damaged or edited history.
 
 _HISTORY_OPENER = b'\n  "transactions": [\n'
 _HISTORY_CLOSER = b"\n  ]\n}\n"
+_LINE_SEPARATOR = ",\n"
 _ESCAPED_SURROGATE_BYTES = re.compile(rb"\\u[dD][89a-fA-F][0-9a-fA-F]{2}")
-_CHUNK = 2000  # lines parsed at a time
+_ID_OPENER = '    {"id": "'
+_STATE_KEY = '"state": {"rates": "'  # how a line records its state, after everything but its hash
 
 
 class LinedBook(MemoryBook):
     """A JSON ledger read for a write: the history kept as its lines, each parsed when used."""
 
     def __init__(
-        self, currency: str, rates: Any, accounts: dict[str, Any], lines: list[str], index: dict[str, int]
+        self, head: MemoryBook, lines: list[str], index: dict[str, int], history: Any, data: bytes, span: tuple[int, int]
     ) -> None:
-        super().__init__(currency, rates, accounts, list(lines))  # a line until it is parsed, then a Transaction
+        super().__init__(head.currency, head.rates, head.accounts, list(lines))  # a line until parsed, then a Transaction
         self.lines = lines  # the history's lines as read, written back as they are
         self._index = index
+        self.history_digest = history  # sha256 of the lines as read, to be updated with what is appended
+        self._data, self._span = data, span  # the file as read, and where its history is in it
+
+    def kept_history(self) -> memoryview:
+        """The history's lines as they were read, as bytes."""
+        return memoryview(self._data)[self._span[0] : self._span[1]]
 
     def record(self, position: int) -> Transaction:
         raw = self.records[position]
@@ -172,9 +208,40 @@ class LinedBook(MemoryBook):
             self.records[position] = transaction_from_dict(data, f"transaction {position + 1}")
         return super().record(position)
 
+    def search_state_record(self, name: str, within: int) -> int | None:
+        """A substring search from the newest line back, so that only the line found is parsed."""
+        if self._data.find(f'"{name}": "'.encode(), *self._span) < 0:  # one pass in C, for an account never recorded
+            return None
+        needle = f'"{name}": "'
+        for index in range(within - 1, -1, -1):
+            line = self.lines[index]
+            at = line.rfind(_STATE_KEY)
+            if at < 0:
+                return None  # recorded before states were: nothing older records one either
+            if line.find(needle, at) >= 0 and name in _state_in(line, at, index)["accounts"]:
+                return index + 1
+        return None
+
+    def state_of(self, index: int) -> Any:
+        line = self.lines[index]
+        at = line.rfind(_STATE_KEY)
+        return None if at < 0 else _state_in(line, at, index)
+
+
+def _state_in(line: str, at: int, index: int) -> Any:
+    try:
+        state, _ = JSON_DECODER.raw_decode(line, at + len('"state": '))
+    except ValueError:
+        state = None
+    if not (isinstance(state, dict) and isinstance(state.get("accounts"), dict)):
+        raise DamagedRecord(f"transaction {index + 1}: its state can't be read")
+    return state
+
 
 def read_lined_book(path: Path, data: bytes) -> tuple[MemoryBook, int] | None:
-    """The book for a write, if the file is in coinpurse's layout and sound; None means: read it in full."""
+    """The book for a write, if the file is in coinpurse's layout with its history unchanged; None: read it in full."""
+    import hashlib
+
     if path.suffix.lower() != ".json" or not data.endswith(_HISTORY_CLOSER):
         return None
     start = data.rfind(_HISTORY_OPENER)
@@ -182,25 +249,26 @@ def read_lined_book(path: Path, data: bytes) -> tuple[MemoryBook, int] | None:
         return None
     try:
         head = loads_json(data[: start + 1] + b'  "transactions": []\n}\n')
-        lines = data[start + len(_HISTORY_OPENER) : len(data) - len(_HISTORY_CLOSER)].decode("utf-8").split(",\n")
-        if not isinstance(head, dict) or head.get("schema") != SCHEMA_VERSION:
-            return None
-        book, version = book_from_document(head)
-        index: dict[str, int] = {}
-        for first in range(0, len(lines), _CHUNK):
-            chunk = lines[first : first + _CHUNK]
-            records = loads_json("[" + ",".join(chunk) + "]")
-            if len(records) != len(chunk):
-                return None
-            # Each line holds exactly its own transaction, opening with its id.
-            for position, (line, record) in enumerate(zip(chunk, records, strict=True), start=first):
-                tx_id = record.get("id") if isinstance(record, dict) else None
-                if not isinstance(tx_id, str) or not line.startswith(f'    {{"id": "{tx_id}"') or line[-1] != "}":
-                    return None
-                index.setdefault(tx_id, position)
-    except (ValueError, DamagedRecord, RecursionError):  # the full read reports it properly
+    except (ValueError, RecursionError):  # the full read reports it properly
         return None
-    return LinedBook(book.currency, book.rates, book.accounts, lines, index), version
+    if not isinstance(head, dict) or head.get("schema") != SCHEMA_VERSION:
+        return None
+    span = (start + len(_HISTORY_OPENER), len(data) - len(_HISTORY_CLOSER))
+    history_bytes = memoryview(data)[span[0] : span[1]]
+    history = hashlib.sha256(history_bytes)
+    if head.get(HISTORY_CHECKSUM) != history.hexdigest():
+        return None
+    try:
+        book, version = book_from_document(head)
+        lines = str(history_bytes, "utf-8").split(_LINE_SEPARATOR)
+    except (ValueError, DamagedRecord):
+        return None
+    index: dict[str, int] = {}
+    for position, line in enumerate(lines):
+        if not line.startswith(_ID_OPENER) or line[-1] != "}":
+            return None
+        index.setdefault(line[len(_ID_OPENER) : line.find('"', len(_ID_OPENER))], position)
+    return LinedBook(book, lines, index, history, data, span), version
 
 
 def render(path: Path, book: MemoryBook) -> bytes:

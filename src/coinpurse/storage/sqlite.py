@@ -125,11 +125,14 @@ def _loads(text: Any, what: str) -> Any:
 
 
 def touched_accounts(tx: Mapping[str, Any]) -> set[str]:
-    """Accounts a transaction shows up under in history: its postings and its 'after' balances."""
+    """Accounts a transaction shows up under in history: its postings, its 'after' balances and the states it records."""
     names = {p["account"] for p in tx.get("postings", ()) if isinstance(p, dict) and isinstance(p.get("account"), str)}
     after = tx.get("after")
     if isinstance(after, dict):
         names.update(name for name in after if isinstance(name, str))
+    state = tx.get("state")
+    if isinstance(state, dict) and isinstance(state.get("accounts"), dict):
+        names.update(name for name in state["accounts"] if isinstance(name, str))
     return names
 
 
@@ -209,12 +212,19 @@ class SqliteBook(Book):
         return self.db.execute(sql, tuple(parameters)).fetchall()
 
     def account(self, name: str) -> AccountState:
+        guard = self.guard
+        if guard is not None and name not in guard.trusted:
+            guard.check(name)
         state = self._states.get(name)
         if state is None:
             rows = self._rows("SELECT * FROM accounts WHERE name = ?", (name,))
             state = _account_from_row(rows[0]) if rows else AccountState()
             self._states[name] = state
         return state
+
+    def stored_account(self, name: str) -> AccountState | None:
+        rows = self._rows("SELECT * FROM accounts WHERE name = ?", (name,))
+        return _account_from_row(rows[0]) if rows else None
 
     def has_account(self, name: str) -> bool:
         return bool(self._rows("SELECT 1 FROM accounts WHERE name = ?", (name,)))
@@ -244,6 +254,17 @@ class SqliteBook(Book):
         if tx.id != tx_id:  # only a damaged index can say so; never answer a retry with another transaction
             raise DamagedRecord(f"the id index gives transaction {rows[0][0]} for {tx_id!r}, but its id is {tx.id!r}")
         return tx
+
+    def transaction_at(self, position: int) -> Transaction:
+        rows = self._rows("SELECT seq, body, hash FROM transactions WHERE seq = ?", (position,))
+        if not rows:
+            raise DamagedRecord(f"transaction {position} is missing")
+        return self._transaction(*rows[0])
+
+    def last_state_record(self, name: str, within: int) -> int | None:
+        # The index lists every transaction that records an account's state (see touched_accounts).
+        rows = self._rows("SELECT max(seq) FROM postings WHERE account = ? AND seq <= ?", (name, within))
+        return rows[0][0] if rows else None
 
     def head(self) -> Head:
         rows = self._rows("SELECT seq, at, hash FROM transactions ORDER BY seq DESC LIMIT 1")

@@ -1,5 +1,7 @@
 """``coinpurse verify``: rebuild every balance from the history and check the hash chain."""
 
+from typing import Annotated
+
 import typer
 
 from coinpurse.cli.common import JsonOption, ledger_path
@@ -10,16 +12,29 @@ SHOWN_PROBLEMS = 10
 
 
 @handles_errors
-def verify(ctx: typer.Context, as_json: JsonOption = False) -> None:
+def verify(
+    ctx: typer.Context,
+    anchors: Annotated[
+        list[str] | None,
+        typer.Option(
+            "--anchor",
+            metavar="HASH",
+            help="A transaction hash noted earlier (repeatable): pass only if the chain still holds it.",
+            show_default=False,
+        ),
+    ] = None,
+    as_json: JsonOption = False,
+) -> None:
     """Check the whole ledger: balances rebuilt from history, the rules, ids, times and the hash chain.
 
     Exit 0 with a one-line summary and the head hash when everything holds;
-    exit 3 naming the first transaction (or account) that is wrong.
+    exit 3 naming the first transaction (or account) that is wrong. With
+    --anchor, a hash noted earlier must still be in the chain.
     """
     from coinpurse import api
 
     path = ledger_path(ctx)
-    report = api.verify(path)
+    report = api.verify(path, anchors or ())
     if as_json:
         from coinpurse.cli.output import emit_json
 
@@ -41,4 +56,3 @@ def verify(ctx: typer.Context, as_json: JsonOption = False) -> None:
 
 def register(app: typer.Typer) -> None:
     app.command("verify")(verify)
-
