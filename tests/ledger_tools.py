@@ -57,6 +57,34 @@ def _load_sqlite(path: Path) -> dict[str, Any]:
     }
 
 
+# The transactions table of schema 2, as coinpurse made it then: id, kind and at were plain columns.
+TRANSACTIONS_2 = """CREATE TABLE transactions (
+    seq INTEGER PRIMARY KEY,
+    id TEXT NOT NULL UNIQUE,
+    kind TEXT NOT NULL,
+    at TEXT NOT NULL,
+    body TEXT NOT NULL,
+    hash TEXT NOT NULL
+)"""
+
+
+def as_sqlite_schema_2(path: Path) -> None:
+    """The SQLite ledger in schema 2's layout, as an older coinpurse wrote it."""
+    with closing(sqlite3.connect(path)) as db, db:
+        if str(db.execute("SELECT value FROM meta WHERE key = 'schema'").fetchone()[0]) == "2" and "GENERATED" not in str(
+            db.execute("SELECT sql FROM sqlite_master WHERE name = 'transactions'").fetchone()[0]
+        ):
+            return
+        for statement in (
+            "ALTER TABLE transactions RENAME TO original",
+            TRANSACTIONS_2,
+            "INSERT INTO transactions (seq, id, kind, at, body, hash) SELECT seq, id, kind, at, body, hash FROM original",
+            "DROP TABLE original",
+            "UPDATE meta SET value = '2' WHERE key = 'schema'",
+        ):
+            db.execute(statement)
+
+
 def _save_sqlite(path: Path, document: dict[str, Any]) -> None:
     from coinpurse.storage.sqlite import SCHEMA, touched_accounts
 
@@ -83,6 +111,9 @@ def _save_sqlite(path: Path, document: dict[str, Any]) -> None:
             db.execute("INSERT INTO transactions (seq, body, hash) VALUES (?, ?, ?)", (seq, body, text(tx.get("hash"))))
             for name in sorted(touched_accounts(tx)):
                 db.execute("INSERT OR IGNORE INTO postings VALUES (?, ?)", (name, seq))
+    schema = document["schema"]
+    if isinstance(schema, int) and not isinstance(schema, bool) and schema <= 2:
+        as_sqlite_schema_2(path)  # the layout an older coinpurse wrote with that version
 
 
 def seed(cli) -> None:  # type: ignore[no-untyped-def]

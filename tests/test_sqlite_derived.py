@@ -16,16 +16,7 @@ from pathlib import Path
 import pytest
 
 from conftest import Cli
-
-# The transactions table of schema 2, as coinpurse made it then: id, kind and at were plain columns.
-TRANSACTIONS_2 = """CREATE TABLE transactions (
-    seq INTEGER PRIMARY KEY,
-    id TEXT NOT NULL UNIQUE,
-    kind TEXT NOT NULL,
-    at TEXT NOT NULL,
-    body TEXT NOT NULL,
-    hash TEXT NOT NULL
-)"""
+from ledger_tools import as_sqlite_schema_2 as _as_schema_2
 
 # What someone who wants an editable id column on schema 3 has to do: rebuild the table.
 PLAIN_COLUMNS = """CREATE TABLE transactions (
@@ -52,13 +43,6 @@ def _rebuild_transactions(ledger: Path, create: str, columns: str) -> None:
         f"INSERT INTO transactions ({columns}) SELECT {columns} FROM original",
         "DROP TABLE original",
     )
-
-
-def _as_schema_2(ledger: Path) -> None:
-    """The ledger in schema 2's layout, as an older coinpurse wrote it."""
-    if _schema(ledger) != "2":
-        _rebuild_transactions(ledger, TRANSACTIONS_2, "seq, id, kind, at, body, hash")
-        _sql(ledger, "UPDATE meta SET value = '2' WHERE key = 'schema'")
 
 
 def _edit_id_column(ledger: Path, old: str, new: str) -> None:
