@@ -57,19 +57,10 @@ def _load_sqlite(path: Path) -> dict[str, Any]:
     }
 
 
-# The transactions table of schema 2, as coinpurse made it then: id, kind and at were plain columns.
-TRANSACTIONS_2 = """CREATE TABLE transactions (
-    seq INTEGER PRIMARY KEY,
-    id TEXT NOT NULL UNIQUE,
-    kind TEXT NOT NULL,
-    at TEXT NOT NULL,
-    body TEXT NOT NULL,
-    hash TEXT NOT NULL
-)"""
-
-
 def as_sqlite_schema_2(path: Path) -> None:
     """The SQLite ledger in schema 2's layout, as an older coinpurse wrote it."""
+    from coinpurse.storage.sqlite import TRANSACTIONS_2
+
     with closing(sqlite3.connect(path)) as db, db:
         if str(db.execute("SELECT value FROM meta WHERE key = 'schema'").fetchone()[0]) == "2" and "GENERATED" not in str(
             db.execute("SELECT sql FROM sqlite_master WHERE name = 'transactions'").fetchone()[0]
@@ -77,7 +68,7 @@ def as_sqlite_schema_2(path: Path) -> None:
             return
         for statement in (
             "ALTER TABLE transactions RENAME TO original",
-            TRANSACTIONS_2,
+            TRANSACTIONS_2,  # the table as coinpurse made it then: id, kind and at were plain columns
             "INSERT INTO transactions (seq, id, kind, at, body, hash) SELECT seq, id, kind, at, body, hash FROM original",
             "DROP TABLE original",
             "UPDATE meta SET value = '2' WHERE key = 'schema'",

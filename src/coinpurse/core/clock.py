@@ -4,8 +4,9 @@ from __future__ import annotations
 
 import os
 from datetime import UTC, datetime
-from decimal import Decimal, InvalidOperation
+from decimal import Decimal
 
+from coinpurse.core.settings import seconds_setting
 from coinpurse.errors import BadInput, LedgerUnusable
 
 NOW_VARIABLE = "COINPURSE_NOW"
@@ -54,16 +55,7 @@ def now(environ: dict[str, str] | None = None) -> str:
 
 def tolerance(environ: dict[str, str] | None = None) -> Decimal:
     """How many seconds the clock may be behind the ledger's last transaction (COINPURSE_CLOCK_TOLERANCE)."""
-    raw = (os.environ if environ is None else environ).get(TOLERANCE_VARIABLE, "")
-    if not raw:
-        return DEFAULT_TOLERANCE
-    try:
-        value = Decimal(raw.strip())
-    except InvalidOperation:
-        raise BadInput(f"{TOLERANCE_VARIABLE} must be a number of seconds, not {raw!r}") from None
-    if not value.is_finite() or not 0 <= value <= MAX_TOLERANCE:
-        raise BadInput(f"{TOLERANCE_VARIABLE} must be from 0 to {MAX_TOLERANCE} seconds, not {raw!r}")
-    return value
+    return seconds_setting(TOLERANCE_VARIABLE, DEFAULT_TOLERANCE, MAX_TOLERANCE, environ)
 
 
 def not_before(moment: str, last: str) -> str:

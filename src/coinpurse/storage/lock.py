@@ -23,26 +23,18 @@ import threading
 import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
-from decimal import Decimal, InvalidOperation
+from decimal import Decimal
 from pathlib import Path
 
-from coinpurse.errors import BadInput, LedgerUnusable
+from coinpurse.core.settings import seconds_setting
+from coinpurse.errors import LedgerUnusable
 
 TIMEOUT_VARIABLE = "COINPURSE_LOCK_TIMEOUT"
 DEFAULT_TIMEOUT = Decimal(10)
 
 
 def lock_timeout() -> Decimal:
-    raw = os.environ.get(TIMEOUT_VARIABLE, "")
-    if not raw:
-        return DEFAULT_TIMEOUT
-    try:
-        value = Decimal(raw.strip())
-    except InvalidOperation:
-        raise BadInput(f"{TIMEOUT_VARIABLE} must be a number of seconds, not {raw!r}") from None
-    if not value.is_finite() or not 0 <= value <= 86400:
-        raise BadInput(f"{TIMEOUT_VARIABLE} must be from 0 to 86400 seconds, not {raw!r}")
-    return value
+    return seconds_setting(TIMEOUT_VARIABLE, DEFAULT_TIMEOUT, Decimal(86400))
 
 
 def lock_path(ledger: Path) -> Path:

@@ -68,7 +68,7 @@ _POSTINGS = """
 CREATE TABLE postings (account TEXT NOT NULL, seq INTEGER NOT NULL, PRIMARY KEY (account, seq)) WITHOUT ROWID;
 """
 # Schema 2 kept id, kind and at as plain columns beside the body.
-_TRANSACTIONS_2 = """
+TRANSACTIONS_2 = """
 CREATE TABLE transactions (
     seq INTEGER PRIMARY KEY,
     id TEXT NOT NULL UNIQUE,
@@ -89,7 +89,7 @@ CREATE TABLE transactions (
 );
 CREATE UNIQUE INDEX transactions_by_id ON transactions (id);
 """
-SCHEMA_2 = _META_AND_ACCOUNTS + _TRANSACTIONS_2 + _POSTINGS  # read as it is; the first write moves it to SCHEMA
+SCHEMA_2 = _META_AND_ACCOUNTS + TRANSACTIONS_2 + _POSTINGS  # read as it is; the first write moves it to SCHEMA
 SCHEMA = _META_AND_ACCOUNTS + _TRANSACTIONS + _POSTINGS
 LAYOUTS = {2: SCHEMA_2, SCHEMA_VERSION: SCHEMA}  # the exact layout of each schema version's file
 
