@@ -589,9 +589,9 @@ def _statements(script: str) -> list[str]:
 
 def _copy_of(path: Path) -> Path:
     """A consistent copy of the committed ledger in a temp file beside it, through a second connection."""
-    from coinpurse.storage.atomic import fsync_path, temp_prefix
+    from coinpurse.storage.atomic import fsync_path, temp_path
 
-    temp = path.with_name(f"{temp_prefix(path)}{os.urandom(6).hex()}.tmp")
+    temp = temp_path(path)
     os.close(os.open(temp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600))
     try:
         with closing(_open(path, for_writing=True)) as source, closing(sqlite3.connect(temp)) as copy:
@@ -625,9 +625,9 @@ def _remove(path: Path) -> None:
 
 @contextmanager
 def _new_ledger(path: Path, book: Book, *, dry_run: bool) -> Iterator[Book]:
-    from coinpurse.storage.atomic import created_meanwhile, fsync_folder, fsync_path, place_new, temp_prefix
+    from coinpurse.storage.atomic import created_meanwhile, fsync_folder, fsync_path, place_new, temp_path
 
-    temp = path.with_name(f"{temp_prefix(path)}{os.urandom(6).hex()}.tmp")
+    temp = temp_path(path)
     try:
         with _errors_named(path):
             connection = create(temp, book.currency, book.rates, {}, ())
