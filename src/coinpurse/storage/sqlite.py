@@ -49,6 +49,7 @@ from coinpurse.core.textdata import loads_json
 from coinpurse.errors import BadInput, LedgerUnusable
 from coinpurse.storage.document import SCHEMA_VERSION, newer_schema
 
+_LARGEST_INTEGER = (1 << 63) - 1  # SQLite's
 BUSY_TIMEOUT_SECONDS = 10  # how long SQLite waits for a lock a process outside coinpurse holds
 MINIMUM_SQLITE = (3, 31, 0)  # generated columns
 
@@ -299,8 +300,8 @@ class SqliteBook(Book):
             sql += " WHERE " + " AND ".join(where)
         if limit is None:
             rows = self._rows(sql + " ORDER BY t.seq", parameters)
-        else:
-            rows = self._rows(sql + " ORDER BY t.seq DESC LIMIT ?", [*parameters, limit])[::-1]
+        else:  # SQLite's integers are 64-bit: a larger limit asks for every row
+            rows = self._rows(sql + " ORDER BY t.seq DESC LIMIT ?", [*parameters, min(limit, _LARGEST_INTEGER)])[::-1]
         return [self._transaction(*row) for row in rows]
 
     def next_auto_id(self) -> str:
@@ -451,9 +452,10 @@ def _open(path: Path, *, for_writing: bool) -> sqlite3.Connection:
 
 
 def _quote(path: str) -> str:
+    """The path for a SQLite URI, byte by byte: a file name that is not UTF-8 reaches Python as lone surrogates."""
     from urllib.parse import quote
 
-    return quote(path)
+    return quote(os.fsencode(path))
 
 
 @contextmanager
