@@ -440,6 +440,7 @@ def _open(path: Path, *, for_writing: bool) -> sqlite3.Connection:
             raise LedgerUnusable(f"{path}: the ledger file is empty", code="ledger_damaged")
     except OSError as error:
         raise LedgerUnusable(f"{path}: can't read it: {error.strerror}", code="ledger_unreadable") from None
+    _check_companions(path)
     # Read-write even to read, so that the last reader to leave can fold the WAL back
     # into the file and remove it (and roll back a crashed writer's journal).
     query = "mode=ro&immutable=1" if not for_writing and _read_only_here(path) else "mode=rw"
@@ -449,6 +450,42 @@ def _open(path: Path, *, for_writing: bool) -> sqlite3.Connection:
     except sqlite3.Error as error:
         raise _unusable(path, error) from None
     return connection
+
+
+_COMPANIONS = ("-wal", "-shm", "-journal")
+
+
+def _check_companions(path: Path) -> None:
+    """SQLite's files beside the ledger must be plain files of their own, as the lock file must.
+
+    SQLite writes into ``-wal``, ``-shm`` and ``-journal`` (the shared memory
+    index is rewritten by any reader), so a hard link planted there would get
+    another file overwritten, and a link or a FIFO is nothing SQLite can use.
+    """
+    import stat
+
+    real = os.path.realpath(path)  # SQLite names them after the file a link points to
+    for suffix in _COMPANIONS:
+        companion = Path(f"{real}{suffix}")
+        try:
+            info = os.lstat(companion)
+        except FileNotFoundError:
+            continue
+        except OSError as error:
+            raise LedgerUnusable(f"{path}: can't check {companion}: {error.strerror}", code="ledger_unreadable") from None
+        why = None
+        if stat.S_ISLNK(info.st_mode):
+            why = "is a symbolic link"
+        elif not stat.S_ISREG(info.st_mode):
+            why = "is not a regular file"
+        elif info.st_nlink > 1:
+            why = f"has {info.st_nlink} names (a hard link to another file)"
+        if why is not None:
+            raise LedgerUnusable(
+                f"{path}: SQLite's file {companion} {why}; nothing was read or written: "
+                "remove it if no coinpurse command is running, and SQLite makes a new one",
+                code="companion_unsafe",
+            )
 
 
 def _quote(path: str) -> str:
