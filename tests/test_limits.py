@@ -116,6 +116,31 @@ def test_a_rates_file_over_the_limit_is_refused_unread(tmp_path: Path) -> None:
     assert not ledger.exists()
 
 
+@pytest.mark.faults
+@pytest.mark.skipif(not os.path.exists("/dev/zero"), reason="needs /dev/zero")
+@pytest.mark.parametrize(
+    ("what", "command", "code"),
+    [
+        ("ops.json", ("apply", "{file}"), 2),
+        ("rates.toml", ("rates", "import", "{file}"), 2),
+        ("ledger.json", ("balance",), 3),
+        ("ledger.toml", ("history",), 3),
+    ],
+)
+def test_a_file_whose_size_says_nothing_is_read_only_to_the_limit(
+    tmp_path: Path, what: str, command: tuple[str, ...], code: int
+) -> None:
+    """A link to /dev/zero (or a pipe) has a size of 0: it was read to the end of memory, never refused by its size."""
+    file = tmp_path / what
+    file.symlink_to("/dev/zero")
+    ledger = file if what.startswith("ledger") else tmp_path / "ledger.json"
+    args = [arg.format(file=file) for arg in command]
+    result = _limited(ledger, *args, COINPURSE_MAX_FILE_MB="5")
+    assert result.returncode == code, result.stderr
+    assert "Traceback" not in result.stderr and result.stderr.count("\n") == 1, result.stderr
+    assert f"{file}: the file holds more than the 5 MB that coinpurse reads whole" in result.stderr
+
+
 # ----- deep nesting ---------------------------------------------------------------
 
 DEPTHS = [990, 5000, 200_000]

@@ -39,10 +39,15 @@ def read_bounded(path: Path, refuse: Callable[[str], CoinpurseError], advice: st
     with path.open("rb") as file:
         size = os.fstat(file.fileno()).st_size
         if size <= limit:
-            data = file.read()  # a file that grew meanwhile is checked again below
+            # At most one byte past the limit: a file that grew meanwhile, or one whose size says
+            # nothing (a link to /dev/zero, a pipe), is refused once it passes it, not read to the end.
+            data = file.read(limit + 1)
             if len(data) <= limit:
                 return data
-            size = len(data)
+            raise refuse(
+                f"{path}: the file holds more than the {_megabytes(limit)} that coinpurse reads whole "
+                f"({MAX_FILE_VARIABLE}); it was read no further{advice}"
+            )
     raise refuse(
         f"{path}: the file is {_megabytes(size)}, over the {_megabytes(limit)} that coinpurse reads whole "
         f"({MAX_FILE_VARIABLE}); nothing was read{advice}"
