@@ -78,12 +78,14 @@ def make_ledger_folder(path: Path) -> None:
         raise LedgerUnusable(f"{path}: can't create its folder: {error.strerror}", code="ledger_unreadable") from None
 
 
-def _read_bytes(path: Path) -> bytes | None:
-    """The file's bytes, or None when there is no ledger yet; a file too big to parse is refused unread."""
+def _read_bytes(path: Path, fd: int | None = None) -> bytes | None:
+    """The file's bytes (of ``fd`` if given), or None when there is no ledger yet; a file too big is refused unread."""
     from coinpurse.storage.limits import read_bounded
 
     try:
-        return read_bounded(path, _too_big, advice="; raise it if this machine has the memory, or keep a ledger this big in SQLite")
+        return read_bounded(
+            path, _too_big, advice="; raise it if this machine has the memory, or keep a ledger this big in SQLite", fd=fd
+        )
     except MemoryError:
         raise LedgerUnusable(f"{path}: too big to read into memory; nothing was read", code="ledger_too_big") from None
     except FileNotFoundError:
@@ -100,11 +102,21 @@ def _too_big(message: str) -> LedgerUnusable:
     return LedgerUnusable(message, code="ledger_too_big")
 
 
-def _load(path: Path, *, for_writing: bool = False) -> tuple[MemoryBook, bytes | None, int]:
-    """The book, the bytes it came from (None if new) and their schema version."""
+def _load(path: Path, *, for_writing: bool = False, locked_fd: int | None = None) -> tuple[MemoryBook, bytes | None, int]:
+    """The book, the bytes it came from (None if new) and their schema version.
+
+    A writer passes the file it locked (``locked_fd``; None if there was no
+    ledger to lock) and reads that very file: a file put at the path after the
+    lock was taken is not the one locked, and is not written over.
+    """
     from coinpurse.storage.files import read_file_book, read_lined_book
 
-    data = _read_bytes(path)
+    # Nothing to lock, yet a file there now: unless reading it says why it can't be used, it came meanwhile.
+    if for_writing and locked_fd is None and os.path.lexists(path) and _read_bytes(path) is not None:
+        from coinpurse.storage.atomic import created_meanwhile
+
+        raise created_meanwhile(path)
+    data = _read_bytes(path, locked_fd) if for_writing else _read_bytes(path)
     if data is None:
         return new_book(), None, SCHEMA_VERSION
     lined = read_lined_book(path, data) if for_writing else None
@@ -195,8 +207,8 @@ def write_book(path: Path, *, dry_run: bool = False) -> Iterator[Book]:
             with writing(path, new_book(), dry_run=dry_run) as stored:
                 yield stored
         return
-    with locked(path, replaced_on_write=True), damaged_records_named(path):
-        book, original, version = _load(path, for_writing=True)
+    with locked(path, replaced_on_write=True) as locked_fd, damaged_records_named(path):
+        book, original, version = _load(path, for_writing=True, locked_fd=locked_fd)
         count_before = len(book.records)
         rates_before = book.rates
         yield book
@@ -206,9 +218,22 @@ def write_book(path: Path, *, dry_run: bool = False) -> Iterator[Book]:
 
         data = render(path, book)
         clean_stray_temps(path)
+        if locked_fd is not None:
+            _refuse_if_replaced(path, locked_fd)
         if original is not None and version < SCHEMA_VERSION:
             _back_up(path, original, version)
         write_atomic(path, data, new=original is None)
+
+
+def _refuse_if_replaced(path: Path, locked_fd: int) -> None:
+    """The file read and locked must still be the ledger: one moved or copied there meanwhile is not written over."""
+    from coinpurse.storage.lock import still_at_path
+
+    if not still_at_path(locked_fd, path):
+        raise LedgerUnusable(
+            f"{path} was replaced by another file while this write ran; nothing was written: run the command again",
+            code="write_conflict",
+        )
 
 
 def _refuse_read_only(path: Path) -> None:

@@ -30,13 +30,16 @@ def max_file_bytes() -> int:
     return int(raw) * MB
 
 
-def read_bounded(path: Path, refuse: Callable[[str], CoinpurseError], advice: str = "") -> bytes:
+def read_bounded(path: Path, refuse: Callable[[str], CoinpurseError], advice: str = "", *, fd: int | None = None) -> bytes:
     """The file's bytes, if it is within the limit; else ``refuse(message)`` is raised before reading it.
 
+    ``fd``: read that open file (from its start) rather than opening ``path``.
     OSError (a missing file, a folder, no permission) is the caller's to word.
     """
     limit = max_file_bytes()
-    with path.open("rb") as file:
+    if fd is not None:
+        os.lseek(fd, 0, os.SEEK_SET)
+    with path.open("rb") if fd is None else open(fd, "rb", closefd=False) as file:
         size = os.fstat(file.fileno()).st_size
         if size <= limit:
             # At most one byte past the limit: a file that grew meanwhile, or one whose size says
