@@ -82,7 +82,12 @@ def _read_bytes(path: Path, fd: int | None = None) -> bytes | None:
     """The file's bytes (of ``fd`` if given), or None when there is no ledger yet; a file too big is refused unread."""
     from coinpurse.storage.limits import read_bounded
 
+    opened = None
     try:
+        if fd is None:
+            # Without blocking: a FIFO put where the ledger should be would otherwise hang the read.
+            fd = opened = os.open(path, os.O_RDONLY | os.O_NONBLOCK | os.O_CLOEXEC)
+        _refuse_unless_regular(path, fd)
         return read_bounded(
             path, _too_big, advice="; raise it if this machine has the memory, or keep a ledger this big in SQLite", fd=fd
         )
@@ -96,6 +101,22 @@ def _read_bytes(path: Path, fd: int | None = None) -> bytes | None:
         raise LedgerUnusable(f"{path}: a part of the path is not a folder", code="ledger_unreadable") from None
     except OSError as error:
         raise LedgerUnusable(f"{path}: can't read it: {error.strerror}", code="ledger_unreadable") from None
+    finally:
+        if opened is not None:
+            os.close(opened)
+
+
+def _refuse_unless_regular(path: Path, fd: int) -> None:
+    """A ledger is a regular file: a folder, FIFO, socket or device there is refused, never read."""
+    import stat
+
+    mode = os.fstat(fd).st_mode
+    if stat.S_ISDIR(mode):
+        raise IsADirectoryError
+    if not stat.S_ISREG(mode):
+        raise LedgerUnusable(
+            f"{path}: is not a regular file (a FIFO, a socket or a device), not a ledger file", code="ledger_unreadable"
+        )
 
 
 def _too_big(message: str) -> LedgerUnusable:
