@@ -126,18 +126,11 @@ def _too_big(message: str) -> LedgerUnusable:
 def _load(path: Path, *, for_writing: bool = False, locked_fd: int | None = None) -> tuple[MemoryBook, bytes | None, int]:
     """The book, the bytes it came from (None if new) and their schema version.
 
-    A writer passes the file it locked (``locked_fd``; None if there was no
-    ledger to lock) and reads that very file: a file put at the path after the
-    lock was taken is not the one locked, and is not written over.
+    A writer passes the file it locked (``locked_fd``) and reads that very file.
     """
     from coinpurse.storage.files import read_file_book, read_lined_book
 
-    # Nothing to lock, yet a file there now: unless reading it says why it can't be used, it came meanwhile.
-    if for_writing and locked_fd is None and os.path.lexists(path) and _read_bytes(path) is not None:
-        from coinpurse.storage.atomic import created_meanwhile
-
-        raise created_meanwhile(path)
-    data = _read_bytes(path, locked_fd) if for_writing else _read_bytes(path)
+    data = _read_bytes(path, locked_fd)
     if data is None:
         return new_book(), None, SCHEMA_VERSION
     lined = read_lined_book(path, data) if for_writing else None
@@ -230,6 +223,11 @@ def write_book(path: Path, *, dry_run: bool = False) -> Iterator[Book]:
         return
     with locked(path, replaced_on_write=True) as locked_fd, damaged_records_named(path):
         book, original, version = _load(path, for_writing=True, locked_fd=locked_fd)
+        if locked_fd is None and original is not None:
+            # There was no ledger to lock, yet one was read: it came meanwhile, and this writer holds no lock on it.
+            from coinpurse.storage.atomic import created_meanwhile
+
+            raise created_meanwhile(path)
         count_before = len(book.records)
         rates_before = book.rates
         yield book
