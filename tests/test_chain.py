@@ -80,6 +80,30 @@ def test_an_edited_package_price_in_the_head_of_a_ledger_started_by_buy_is_refus
     assert "the rates it records are not those in force after it" in verified.stderr
 
 
+@pytest.mark.parametrize("write", [("buy", "bob", "700"), ("gift", "alice", "mia", "rose")])
+def test_an_edited_currency_in_the_head_is_refused_by_every_write(cli, write: tuple[str, ...]) -> None:
+    """The currency names what every price is in: a write built on an edited one posted a second currency."""
+    assert cli("buy", "alice", "700").exit_code == 0
+    ledger = cli.ledger
+    if ledger.suffix == ".json":
+        edit_head_text(ledger, '"currency": "USD"', '"currency": "EUR"')
+    else:
+        edit_document(ledger, lambda document: document.update(currency="EUR"))
+    assert_refused_unchanged(ledger, *write, says="or the currency EUR is not")
+    verified = run(ledger, "verify")
+    assert verified.returncode == 3
+    assert "the rates it records are not those in force after it" in verified.stderr
+
+
+def test_the_rates_digest_covers_the_currency_and_keeps_the_digests_of_usd_ledgers() -> None:
+    from coinpurse.core.chain import rates_digest
+    from coinpurse.core.rates import default_rates
+
+    rates = default_rates()
+    assert rates_digest(rates, "EUR") != rates_digest(rates, "USD") == rates_digest(rates)
+    assert rates_digest(rates) == "a130fb66a975931c7cc79c4a96c38b8f"  # as before the currency was covered
+
+
 # ----- stored accounts -------------------------------------------------------------------
 
 # name -> (JSON head text, replacement, the same edit on the document, a write that touches the account)

@@ -6,6 +6,8 @@ import errno
 import json
 import os
 import stat
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -116,14 +118,15 @@ def test_a_read_only_folder_is_exit_3_and_changes_nothing(cli) -> None:
 def test_stray_temp_files_are_cleaned_by_the_next_writer(cli) -> None:
     cli("buy", "alice", "700")
     folder = cli.ledger.parent
-    strays = [folder / f".{cli.ledger.name}.{n}.tmp" for n in ("0a1b2c3d4e5f", "half-written")]
+    strays = [folder / f".{cli.ledger.name}.{n}.tmp" for n in ("0a1b2c3d4e5f", "ffffffffffff")]
     for stray in strays:
         stray.write_text('{"schema": 2, "trunc')
-    unrelated = folder / ".other.json.abc.tmp"
-    unrelated.write_text("not ours")
+    unrelated = [folder / ".other.json.abc.tmp", folder / f".{cli.ledger.name}.half-written.tmp"]
+    for other in unrelated:
+        other.write_text("not ours")
     assert cli("balance", "--json").exit_code == 0  # readers ignore them
     assert cli("buy", "bob", "70").exit_code == 0
-    assert _temps(folder) == [unrelated.name]
+    assert _temps(folder) == sorted(other.name for other in unrelated)
     assert cli("verify").exit_code == 0
 
 
@@ -137,3 +140,40 @@ def test_a_read_only_ledger_is_refused_and_left_alone(cli) -> None:
     assert cli.ledger.read_bytes() == before
     assert stat.S_IMODE(cli.ledger.stat().st_mode) == 0o444
     assert cli("balance", "alice").exit_code == 0  # reading is fine
+
+
+def _run(ledger: Path, *args: str) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [sys.executable, "-m", "coinpurse", "--ledger", str(ledger), *args], capture_output=True, text=True, timeout=60
+    )
+
+
+@pytest.mark.faults
+def test_a_write_leaves_the_temp_files_of_a_file_whose_name_starts_with_the_ledgers(ledger: Path) -> None:
+    """`l.json.csv` (an export) or `l.json.sqlite` (a convert) beside `l.json`: their temp files are theirs.
+
+    A writer of the ledger removed every `.<ledger>.*.tmp`, so it deleted the temp
+    file of an export or convert running meanwhile from under it, which then failed.
+    """
+    assert _run(ledger, "buy", "alice", "700").returncode == 0
+    folder = ledger.parent
+    theirs = [
+        folder / f".{ledger.name}.csv.0a1b2c3d4e5f.tmp",  # export -o <ledger>.csv at work
+        folder / f".{ledger.name}.sqlite.0a1b2c3d4e5f.tmp",  # convert <ledger> <ledger>.sqlite at work
+        folder / f".{ledger.name}.sqlite.0a1b2c3d4e5f.tmp-wal",
+    ]
+    for other in theirs:
+        other.write_bytes(b"someone else's file being written")
+    assert _run(ledger, "buy", "bob", "70").returncode == 0
+    assert all(other.read_bytes() == b"someone else's file being written" for other in theirs)
+
+
+@pytest.mark.faults
+def test_a_killed_first_sqlite_write_leaves_no_wal_or_shm_after_the_next_write(tmp_path: Path) -> None:
+    """A new SQLite ledger is built in a temp file in WAL mode: a kill leaves its -wal and -shm as well."""
+    ledger = tmp_path / "ledger.sqlite"
+    stray = tmp_path / f".{ledger.name}.0a1b2c3d4e5f.tmp"
+    for suffix in ("", "-wal", "-shm"):
+        Path(f"{stray}{suffix}").write_bytes(b"left by a killed writer")
+    assert _run(ledger, "buy", "alice", "700").returncode == 0
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["ledger.sqlite", "ledger.sqlite.lock"]

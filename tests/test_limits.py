@@ -25,13 +25,15 @@ ADDRESS_SPACE = 300 * 2**20  # coinpurse itself runs in well under this
 BIG = 600 * 10**6  # over the default limit of 256 MB, and over the address space allowed
 
 
-def _limited(ledger: Path, *args: str, address_space: int = ADDRESS_SPACE, **environ: str) -> subprocess.CompletedProcess[str]:
+def _limited(
+    ledger: Path, *args: str, address_space: int = ADDRESS_SPACE, timeout: int = 120, **environ: str
+) -> subprocess.CompletedProcess[str]:
     def limit() -> None:
         resource.setrlimit(resource.RLIMIT_AS, (address_space, address_space))
 
     return subprocess.run(
         [sys.executable, "-m", "coinpurse", "--ledger", str(ledger), *args],
-        capture_output=True, text=True, timeout=120, preexec_fn=limit, env={**os.environ, **environ},
+        capture_output=True, text=True, timeout=timeout, preexec_fn=limit, env={**os.environ, **environ},
     )  # fmt: skip
 
 
@@ -114,6 +116,54 @@ def test_a_rates_file_over_the_limit_is_refused_unread(tmp_path: Path) -> None:
     assert result.returncode == 2, result.stderr
     assert "Traceback" not in result.stderr and "256 MB" in result.stderr
     assert not ledger.exists()
+
+
+@pytest.mark.faults
+@pytest.mark.skipif(not os.path.exists("/dev/zero"), reason="needs /dev/zero")
+@pytest.mark.parametrize(
+    ("what", "command", "code"),
+    [
+        ("ops.json", ("apply", "{file}"), 2),
+        ("rates.toml", ("rates", "import", "{file}"), 2),
+    ],
+)
+def test_a_file_whose_size_says_nothing_is_read_only_to_the_limit(
+    tmp_path: Path, what: str, command: tuple[str, ...], code: int
+) -> None:
+    """A link to /dev/zero (or a pipe) has a size of 0: it was read to the end of memory, never refused by its size."""
+    file = tmp_path / what
+    file.symlink_to("/dev/zero")
+    ledger = tmp_path / "ledger.json"
+    args = [arg.format(file=file) for arg in command]
+    result = _limited(ledger, *args, COINPURSE_MAX_FILE_MB="5")
+    assert result.returncode == code, result.stderr
+    assert "Traceback" not in result.stderr and result.stderr.count("\n") == 1, result.stderr
+    assert f"{file}: the file holds more than the 5 MB that coinpurse reads whole" in result.stderr
+
+
+@pytest.mark.faults
+@pytest.mark.parametrize("suffix", ["json", "toml"])
+@pytest.mark.parametrize("planted", ["fifo", "/dev/zero"])
+@pytest.mark.parametrize("command", [("balance",), ("history",), ("verify",), ("buy", "alice", "70"), ("convert",)])
+def test_a_ledger_that_is_not_a_regular_file_is_refused_unread(
+    tmp_path: Path, suffix: str, planted: str, command: tuple[str, ...]
+) -> None:
+    """A FIFO where the ledger should be hung every read (and a write) forever; a device was read to the limit."""
+    ledger = tmp_path / f"ledger.{suffix}"
+    if planted == "fifo":
+        os.mkfifo(ledger)
+    else:
+        ledger.symlink_to("/dev/zero")
+    args = [*command, str(ledger), str(tmp_path / "copy.sqlite")] if command == ("convert",) else list(command)
+    try:
+        result = _limited(ledger, *args, timeout=20)
+    except subprocess.TimeoutExpired:
+        pytest.fail(f"{' '.join(command)} hung on a {planted} ledger")
+    if planted == "/dev/zero" and command[0] == "buy":  # a write follows the link, to a file of no ledger suffix
+        assert result.returncode == 2 and "is a link to /dev/zero" in result.stderr
+        return
+    assert result.returncode == 3, result.stderr
+    assert result.stderr == f"coinpurse: error: {ledger}: is not a regular file (a FIFO, a socket or a device), not a ledger file\n"
 
 
 # ----- deep nesting ---------------------------------------------------------------

@@ -244,3 +244,68 @@ def test_a_loop_of_links_is_exit_3(tmp_path: Path) -> None:
     assert result.returncode == 3
     assert result.stderr.startswith(f"coinpurse: error: {tmp_path / 'a.json'}: ")
     assert "symbolic links" in result.stderr and len(result.stderr.splitlines()) == 1
+
+
+# A write whose ledger file changes under it, injected at a fixed point of a real process.
+_REPLACED_WHILE_WRITING = """
+import os, sys
+import coinpurse.storage.files as files
+SOURCE = sys.argv[1]
+real_render = files.render
+def render(path, book):
+    os.replace(SOURCE, path)  # another file moved over the ledger while this write runs
+    return real_render(path, book)
+files.render = render
+sys.argv = ["coinpurse", "--ledger", *sys.argv[2:]]
+from coinpurse.cli import main
+main()
+"""
+
+_CREATED_AFTER_THE_LOCK = """
+import os, sys
+import coinpurse.storage.lock as lock
+SOURCE = sys.argv[1]
+real_open = lock._open_ledger_file
+def open_ledger_file(path):
+    fd = real_open(path)
+    if fd is None:
+        os.link(SOURCE, path)  # another writer's new ledger, put in place just after this one looked
+    return fd
+lock._open_ledger_file = open_ledger_file
+sys.argv = ["coinpurse", "--ledger", *sys.argv[2:]]
+from coinpurse.cli import main
+main()
+"""
+
+
+@pytest.mark.parametrize("suffix", ["json", "toml"])
+def test_a_ledger_replaced_by_another_file_during_a_write_is_not_written_over(tmp_path: Path, suffix: str) -> None:
+    """An operator's `mv restored.json ledger.json` while a write runs: the write built on the old file, so it stops."""
+    ledger = tmp_path / f"ledger.{suffix}"
+    other = tmp_path / f"restored.{suffix}"
+    assert _coinpurse(ledger, "buy", "alice", "700").returncode == 0
+    assert _coinpurse(other, "buy", "bob", "70").returncode == 0
+    restored = other.read_bytes()
+    result = subprocess.run(
+        [sys.executable, "-c", _REPLACED_WHILE_WRITING, str(other), str(ledger), "buy", "carol", "70"],
+        capture_output=True, text=True, timeout=60,
+    )  # fmt: skip
+    assert result.returncode == 3, result.stderr
+    assert "was replaced by another file while this write ran; nothing was written" in result.stderr
+    assert ledger.read_bytes() == restored
+
+
+@pytest.mark.parametrize("suffix", ["json", "toml"])
+def test_a_ledger_created_after_the_lock_was_taken_is_not_read_as_locked(tmp_path: Path, suffix: str) -> None:
+    """A writer that found no ledger to lock holds no lock on one that appears next: it must not build on it."""
+    ledger = tmp_path / f"ledger.{suffix}"
+    theirs = tmp_path / f"theirs.{suffix}"
+    assert _coinpurse(theirs, "buy", "bob", "70").returncode == 0
+    made = theirs.read_bytes()
+    result = subprocess.run(
+        [sys.executable, "-c", _CREATED_AFTER_THE_LOCK, str(theirs), str(ledger), "buy", "carol", "70"],
+        capture_output=True, text=True, timeout=60,
+    )  # fmt: skip
+    assert result.returncode == 3, result.stderr
+    assert "was created by another process meanwhile; nothing was written" in result.stderr
+    assert ledger.read_bytes() == made

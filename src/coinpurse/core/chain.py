@@ -133,18 +133,26 @@ def _forget_lots() -> None:
     _LOTS_KEPT.clear()
 
 
-_RATES_SEEN: tuple[Any, str] | None = None  # the last rates digested: a book's rates rarely change
+_RATES_SEEN: tuple[Any, str, str] | None = None  # the last rates digested: a book's rates rarely change
 
 
-def rates_digest(rates: Rates) -> str:
-    """The digest of a set of rates, by value and in no particular order; computed once per Rates object.
+# The currency every ledger coinpurse makes has: implied in the digest of the rates, so that
+# digests recorded before the currency was covered stay what they were.
+_IMPLIED_CURRENCY = "USD"
 
-    Channels and gifts are taken sorted: their order is only how ``rates`` lists
-    them, and ``verify`` rebuilds the rates before a change in another order.
+
+def rates_digest(rates: Rates, currency: str = _IMPLIED_CURRENCY) -> str:
+    """The digest of a set of rates and the ledger's currency, by value and in no particular order.
+
+    Computed once per Rates object. Channels and gifts are taken sorted: their
+    order is only how ``rates`` lists them, and ``verify`` rebuilds the rates
+    before a change in another order. The currency names what every price and
+    payout is in, so an edited currency code in the head shows as changed rates;
+    the usual one is implied rather than written into the digested text.
     """
     global _RATES_SEEN
-    if _RATES_SEEN is not None and _RATES_SEEN[0] is rates:
-        return _RATES_SEEN[1]
+    if _RATES_SEEN is not None and _RATES_SEEN[0] is rates and _RATES_SEEN[1] == currency:
+        return _RATES_SEEN[2]
     import json
 
     payout = rates.payout
@@ -157,14 +165,16 @@ def rates_digest(rates: Rates) -> str:
         _number(rates.diamonds_per_coin),
         [_number(payout.cash_per_diamond), _number(payout.minimum), _number(payout.daily_maximum), _number(payout.fee_percent)],
     ]
+    if currency != _IMPLIED_CURRENCY:
+        values.append(currency)
     digest = _digest(json.dumps(values, separators=(",", ":"), ensure_ascii=False))
-    _RATES_SEEN = (rates, digest)
+    _RATES_SEEN = (rates, currency, digest)
     return digest
 
 
-def recorded_state(rates: Rates, states: Mapping[str, AccountState]) -> dict[str, Any]:
-    """What a transaction records it leaves behind: the rates in force and each changed account's state."""
-    return {"rates": rates_digest(rates), "accounts": {name: state_digest(states[name]) for name in sorted(states)}}
+def recorded_state(rates: Rates, states: Mapping[str, AccountState], currency: str) -> dict[str, Any]:
+    """What a transaction records it leaves behind: the rates in force (with the currency) and each changed account's state."""
+    return {"rates": rates_digest(rates, currency), "accounts": {name: state_digest(states[name]) for name in sorted(states)}}
 
 
 def is_checkpoint(tx: Transaction) -> bool:
@@ -224,9 +234,10 @@ def begin_write(book: Book) -> HeadGuard:
         _check_every_link(book)
     if head_tx is not None:
         head_tx = _linked(book, length, "the last one")
-        if rates_digest(book.rates) != (head_tx.state or {}).get("rates"):
+        if rates_digest(book.rates, book.currency) != (head_tx.state or {}).get("rates"):
             raise DamagedRecord(
-                f"the rates in force are not the ones the last transaction {head_tx.id!r} (#{length}) recorded: "
+                f"the rates in force are not the ones the last transaction {head_tx.id!r} (#{length}) recorded, "
+                f"or the currency {book.currency} is not: "
                 f"they were changed outside coinpurse; {VERIFY_HINT}"
             )
     return HeadGuard(book, set())
@@ -269,6 +280,6 @@ def _append_checkpoint(book: Book, head_tx: Transaction) -> None:
     details = {"source": CHECKPOINT_SOURCE, "changes": [], "reason": CHECKPOINT_REASON}
     tx = Transaction.sealed(
         book.next_auto_id(), "rates", head_tx.at, {}, book.rates.to_dict(), (), details, {},
-        head_tx.hash, recorded_state(book.rates, accounts),
+        head_tx.hash, recorded_state(book.rates, accounts, book.currency),
     )  # fmt: skip
     book.append(tx, {})

@@ -541,7 +541,7 @@ def _state_problems(replay: Replay, tx: Transaction) -> list[tuple[str, str]]:
         return []  # recorded before transactions recorded their state
     replay.states_recorded = True
     problems: list[tuple[str, str]] = []
-    if replay.rates is not None and tx.state.get("rates") != rates_digest(replay.rates):
+    if replay.rates is not None and tx.state.get("rates") != rates_digest(replay.rates, replay.currency):
         problems.append(("state_rates_mismatch", "the rates it records are not those in force after it"))
     recorded = tx.state.get("accounts", {})
     changed = set(replay.accounts) if is_checkpoint(tx) else {p.account for p in tx.postings}

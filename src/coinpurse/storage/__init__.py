@@ -78,12 +78,19 @@ def make_ledger_folder(path: Path) -> None:
         raise LedgerUnusable(f"{path}: can't create its folder: {error.strerror}", code="ledger_unreadable") from None
 
 
-def _read_bytes(path: Path) -> bytes | None:
-    """The file's bytes, or None when there is no ledger yet; a file too big to parse is refused unread."""
+def _read_bytes(path: Path, fd: int | None = None) -> bytes | None:
+    """The file's bytes (of ``fd`` if given), or None when there is no ledger yet; a file too big is refused unread."""
     from coinpurse.storage.limits import read_bounded
 
+    opened = None
     try:
-        return read_bounded(path, _too_big, advice="; raise it if this machine has the memory, or keep a ledger this big in SQLite")
+        if fd is None:
+            # Without blocking: a FIFO put where the ledger should be would otherwise hang the read.
+            fd = opened = os.open(path, os.O_RDONLY | os.O_NONBLOCK | os.O_CLOEXEC)
+        _refuse_unless_regular(path, fd)
+        return read_bounded(
+            path, _too_big, advice="; raise it if this machine has the memory, or keep a ledger this big in SQLite", fd=fd
+        )
     except MemoryError:
         raise LedgerUnusable(f"{path}: too big to read into memory; nothing was read", code="ledger_too_big") from None
     except FileNotFoundError:
@@ -94,17 +101,36 @@ def _read_bytes(path: Path) -> bytes | None:
         raise LedgerUnusable(f"{path}: a part of the path is not a folder", code="ledger_unreadable") from None
     except OSError as error:
         raise LedgerUnusable(f"{path}: can't read it: {error.strerror}", code="ledger_unreadable") from None
+    finally:
+        if opened is not None:
+            os.close(opened)
+
+
+def _refuse_unless_regular(path: Path, fd: int) -> None:
+    """A ledger is a regular file: a folder, FIFO, socket or device there is refused, never read."""
+    import stat
+
+    mode = os.fstat(fd).st_mode
+    if stat.S_ISDIR(mode):
+        raise IsADirectoryError
+    if not stat.S_ISREG(mode):
+        raise LedgerUnusable(
+            f"{path}: is not a regular file (a FIFO, a socket or a device), not a ledger file", code="ledger_unreadable"
+        )
 
 
 def _too_big(message: str) -> LedgerUnusable:
     return LedgerUnusable(message, code="ledger_too_big")
 
 
-def _load(path: Path, *, for_writing: bool = False) -> tuple[MemoryBook, bytes | None, int]:
-    """The book, the bytes it came from (None if new) and their schema version."""
+def _load(path: Path, *, for_writing: bool = False, locked_fd: int | None = None) -> tuple[MemoryBook, bytes | None, int]:
+    """The book, the bytes it came from (None if new) and their schema version.
+
+    A writer passes the file it locked (``locked_fd``) and reads that very file.
+    """
     from coinpurse.storage.files import read_file_book, read_lined_book
 
-    data = _read_bytes(path)
+    data = _read_bytes(path, locked_fd)
     if data is None:
         return new_book(), None, SCHEMA_VERSION
     lined = read_lined_book(path, data) if for_writing else None
@@ -195,8 +221,13 @@ def write_book(path: Path, *, dry_run: bool = False) -> Iterator[Book]:
             with writing(path, new_book(), dry_run=dry_run) as stored:
                 yield stored
         return
-    with locked(path, replaced_on_write=True), damaged_records_named(path):
-        book, original, version = _load(path, for_writing=True)
+    with locked(path, replaced_on_write=True) as locked_fd, damaged_records_named(path):
+        book, original, version = _load(path, for_writing=True, locked_fd=locked_fd)
+        if locked_fd is None and original is not None:
+            # There was no ledger to lock, yet one was read: it came meanwhile, and this writer holds no lock on it.
+            from coinpurse.storage.atomic import created_meanwhile
+
+            raise created_meanwhile(path)
         count_before = len(book.records)
         rates_before = book.rates
         yield book
@@ -206,9 +237,22 @@ def write_book(path: Path, *, dry_run: bool = False) -> Iterator[Book]:
 
         data = render(path, book)
         clean_stray_temps(path)
+        if locked_fd is not None:
+            _refuse_if_replaced(path, locked_fd)
         if original is not None and version < SCHEMA_VERSION:
             _back_up(path, original, version)
         write_atomic(path, data, new=original is None)
+
+
+def _refuse_if_replaced(path: Path, locked_fd: int) -> None:
+    """The file read and locked must still be the ledger: one moved or copied there meanwhile is not written over."""
+    from coinpurse.storage.lock import still_at_path
+
+    if not still_at_path(locked_fd, path):
+        raise LedgerUnusable(
+            f"{path} was replaced by another file while this write ran; nothing was written: run the command again",
+            code="write_conflict",
+        )
 
 
 def _refuse_read_only(path: Path) -> None:

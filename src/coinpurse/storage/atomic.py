@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import errno
 import os
+import re
 from pathlib import Path
 
 from coinpurse.errors import BadInput, LedgerUnusable
@@ -11,20 +12,45 @@ from coinpurse.errors import BadInput, LedgerUnusable
 TEMP_SUFFIX = ".tmp"
 
 
+_TEMP_RANDOM_BYTES = 6
+# SQLite keeps these beside a temp file it builds a ledger in, and a kill leaves them too.
+TEMP_COMPANIONS = ("-wal", "-shm", "-journal")
+
+
 def temp_prefix(target: Path) -> str:
     return f".{target.name}."
+
+
+def temp_path(target: Path) -> Path:
+    """A new temp file's name for ``target``: ``.<name>.<12 hex digits>.tmp``, in the same folder."""
+    return target.with_name(f"{temp_prefix(target)}{os.urandom(_TEMP_RANDOM_BYTES).hex()}{TEMP_SUFFIX}")
+
+
+def is_temp_of(name: str, target_name: str) -> bool:
+    """``name`` is exactly a temp file coinpurse makes for ``target_name`` (or SQLite's companion of one).
+
+    Exactly: a prefix match would also take the temp files of another file whose
+    name starts with this one's (``l.json.csv`` beside ``l.json``) and delete them
+    from under their writer.
+    """
+    pattern = (
+        re.escape(temp_prefix(Path(target_name)))
+        + f"[0-9a-f]{{{2 * _TEMP_RANDOM_BYTES}}}"
+        + re.escape(TEMP_SUFFIX)
+        + "(?:" + "|".join(map(re.escape, TEMP_COMPANIONS)) + ")?"
+    )  # fmt: skip
+    return re.fullmatch(pattern, name) is not None
 
 
 def clean_stray_temps(target: Path) -> list[Path]:
     """Remove temp files a killed writer left; call only while holding the lock."""
     removed: list[Path] = []
-    prefix = temp_prefix(target)
     try:
         entries = list(os.scandir(target.parent))
     except OSError:
         return removed
     for entry in entries:
-        if entry.name.startswith(prefix) and entry.name.endswith(TEMP_SUFFIX):
+        if is_temp_of(entry.name, target.name):
             try:
                 os.unlink(entry.path)
                 removed.append(Path(entry.path))
@@ -102,7 +128,7 @@ def write_atomic(target: Path, data: bytes, *, output: bool = False, new: bool =
     for a ledger that did not exist when read: it is then put in place with a
     hard link, which unlike a rename never replaces a file another writer made.
     """
-    temp = target.with_name(f"{temp_prefix(target)}{os.urandom(6).hex()}{TEMP_SUFFIX}")
+    temp = temp_path(target)
     try:
         mode = 0o600
         try:

@@ -42,14 +42,14 @@ def save_new(target: Path, book: Book) -> int:
     remove the temp files a killed convert left without touching a running one's.
     """
     from coinpurse.storage import is_sqlite, make_ledger_folder, real_ledger_path
-    from coinpurse.storage.atomic import clean_stray_temps, fsync_folder, fsync_path, place_new, temp_prefix
+    from coinpurse.storage.atomic import clean_stray_temps, fsync_folder, fsync_path, place_new, temp_path
     from coinpurse.storage.lock import locked
 
     shown, target = target, real_ledger_path(target)
     make_ledger_folder(target)  # as for any new ledger
     with locked(target):
         clean_stray_temps(target)
-        temp = target.with_name(f"{temp_prefix(target)}{os.urandom(6).hex()}.tmp")
+        temp = temp_path(target)
         try:
             count = _save_sqlite(temp, book) if is_sqlite(target) else _save_file(temp, target, book)
             fsync_path(temp)

@@ -343,11 +343,16 @@ def _stamp_of(fd: int) -> tuple[int, int]:
 
 def read_json_head(path: Path) -> MemoryBook | None:
     """The ledger without parsing its history, or None if this file needs the full parse."""
+    import stat
+
     try:
-        fd = os.open(path, os.O_RDONLY | os.O_CLOEXEC)
+        fd = os.open(path, os.O_RDONLY | os.O_NONBLOCK | os.O_CLOEXEC)  # a FIFO there must not hang the read
     except OSError:
         return None  # the full read reports it properly
     try:
+        if not stat.S_ISREG(os.fstat(fd).st_mode):
+            os.close(fd)
+            return None  # the full read refuses it
         stamp = _stamp_of(fd)
         book = _head_book(fd)
     except BaseException:

@@ -30,19 +30,27 @@ def max_file_bytes() -> int:
     return int(raw) * MB
 
 
-def read_bounded(path: Path, refuse: Callable[[str], CoinpurseError], advice: str = "") -> bytes:
+def read_bounded(path: Path, refuse: Callable[[str], CoinpurseError], advice: str = "", *, fd: int | None = None) -> bytes:
     """The file's bytes, if it is within the limit; else ``refuse(message)`` is raised before reading it.
 
+    ``fd``: read that open file (from its start) rather than opening ``path``.
     OSError (a missing file, a folder, no permission) is the caller's to word.
     """
     limit = max_file_bytes()
-    with path.open("rb") as file:
+    if fd is not None:
+        os.lseek(fd, 0, os.SEEK_SET)
+    with path.open("rb") if fd is None else open(fd, "rb", closefd=False) as file:
         size = os.fstat(file.fileno()).st_size
         if size <= limit:
-            data = file.read()  # a file that grew meanwhile is checked again below
+            # At most one byte past the limit: a file that grew meanwhile, or one whose size says
+            # nothing (a link to /dev/zero, a pipe), is refused once it passes it, not read to the end.
+            data = file.read(limit + 1)
             if len(data) <= limit:
                 return data
-            size = len(data)
+            raise refuse(
+                f"{path}: the file holds more than the {_megabytes(limit)} that coinpurse reads whole "
+                f"({MAX_FILE_VARIABLE}); it was read no further{advice}"
+            )
     raise refuse(
         f"{path}: the file is {_megabytes(size)}, over the {_megabytes(limit)} that coinpurse reads whole "
         f"({MAX_FILE_VARIABLE}); nothing was read{advice}"

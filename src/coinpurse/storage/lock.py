@@ -139,7 +139,7 @@ def _unsafe_lock_file(path: Path, why: str) -> LedgerUnusable:
     )
 
 
-def _still_at_path(fd: int, path: Path) -> bool:
+def still_at_path(fd: int, path: Path) -> bool:
     """The locked file is still the one named ``path``, not deleted or replaced meanwhile."""
     try:
         named = os.lstat(path)
@@ -180,7 +180,7 @@ def _flock_at_path(
                     f"{ledger} is locked by {who}; gave up after {wait} s (set {TIMEOUT_VARIABLE} to wait longer)",
                     code="lock_timeout",
                 )
-            if _still_at_path(fd, path):
+            if still_at_path(fd, path):
                 return fd
         except BaseException:
             os.close(fd)
@@ -194,7 +194,7 @@ def _release(fd: int) -> None:
 
 
 @contextmanager
-def locked(ledger: Path, timeout: Decimal | None = None, *, replaced_on_write: bool = False) -> Iterator[None]:
+def locked(ledger: Path, timeout: Decimal | None = None, *, replaced_on_write: bool = False) -> Iterator[int | None]:
     """Hold the lock of ``ledger`` (its real path: see ``storage.real_ledger_path``).
 
     ``replaced_on_write`` is for ledgers that every write replaces (JSON, TOML):
@@ -202,6 +202,8 @@ def locked(ledger: Path, timeout: Decimal | None = None, *, replaced_on_write: b
     new ``<ledger>.lock`` after a clean-up script deleted the holder's waits for
     the holder all the same, and then reads what the holder wrote. (SQLite
     serializes its writers itself, and its own locks must not be mixed with flock.)
+    It yields that file's descriptor, for the writer to read the very file it
+    locked (None when there was no ledger, or without ``replaced_on_write``).
     """
     path = lock_path(ledger)
     wait = lock_timeout() if timeout is None else timeout
@@ -216,7 +218,7 @@ def locked(ledger: Path, timeout: Decimal | None = None, *, replaced_on_write: b
             pass  # the PID is only a courtesy to waiters
         ledger_fd = _flock_at_path(ledger, _open_ledger_file, ledger, wait, deadline) if replaced_on_write else None
         try:
-            yield
+            yield ledger_fd
         finally:
             if ledger_fd is not None:
                 _release(ledger_fd)

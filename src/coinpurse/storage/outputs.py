@@ -19,7 +19,7 @@ SQLITE_COMPANIONS = ("-wal", "-shm", "-journal")
 
 def _what_it_is(name: str, ledger_name: str) -> str | None:
     """What a file called ``name`` beside the ledger ``ledger_name`` is to that ledger, if anything."""
-    from coinpurse.storage.atomic import TEMP_SUFFIX, temp_prefix
+    from coinpurse.storage.atomic import is_temp_of
     from coinpurse.storage.lock import lock_path
 
     if name == ledger_name:
@@ -29,18 +29,11 @@ def _what_it_is(name: str, ledger_name: str) -> str | None:
     for companion in SQLITE_COMPANIONS:
         if name == ledger_name + companion:
             return f"the ledger's SQLite {companion} file"
-    if name.startswith(temp_prefix(Path(ledger_name))) and _strip_companion(name).endswith(TEMP_SUFFIX):
+    if is_temp_of(name, ledger_name):
         return "a temp file of the ledger"
     if re.fullmatch(re.escape(ledger_name) + r"\.v\d+\.bak", name):
         return "a backup of the ledger"
     return None
-
-
-def _strip_companion(name: str) -> str:
-    for companion in SQLITE_COMPANIONS:
-        if name.endswith(companion):
-            return name[: -len(companion)]
-    return name
 
 
 def _resolved(path: Path) -> Path:

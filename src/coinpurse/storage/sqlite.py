@@ -49,6 +49,7 @@ from coinpurse.core.textdata import loads_json
 from coinpurse.errors import BadInput, LedgerUnusable
 from coinpurse.storage.document import SCHEMA_VERSION, newer_schema
 
+_LARGEST_INTEGER = (1 << 63) - 1  # SQLite's
 BUSY_TIMEOUT_SECONDS = 10  # how long SQLite waits for a lock a process outside coinpurse holds
 MINIMUM_SQLITE = (3, 31, 0)  # generated columns
 
@@ -299,8 +300,8 @@ class SqliteBook(Book):
             sql += " WHERE " + " AND ".join(where)
         if limit is None:
             rows = self._rows(sql + " ORDER BY t.seq", parameters)
-        else:
-            rows = self._rows(sql + " ORDER BY t.seq DESC LIMIT ?", [*parameters, limit])[::-1]
+        else:  # SQLite's integers are 64-bit: a larger limit asks for every row
+            rows = self._rows(sql + " ORDER BY t.seq DESC LIMIT ?", [*parameters, min(limit, _LARGEST_INTEGER)])[::-1]
         return [self._transaction(*row) for row in rows]
 
     def next_auto_id(self) -> str:
@@ -439,6 +440,7 @@ def _open(path: Path, *, for_writing: bool) -> sqlite3.Connection:
             raise LedgerUnusable(f"{path}: the ledger file is empty", code="ledger_damaged")
     except OSError as error:
         raise LedgerUnusable(f"{path}: can't read it: {error.strerror}", code="ledger_unreadable") from None
+    _check_companions(path)
     # Read-write even to read, so that the last reader to leave can fold the WAL back
     # into the file and remove it (and roll back a crashed writer's journal).
     query = "mode=ro&immutable=1" if not for_writing and _read_only_here(path) else "mode=rw"
@@ -450,10 +452,47 @@ def _open(path: Path, *, for_writing: bool) -> sqlite3.Connection:
     return connection
 
 
+_COMPANIONS = ("-wal", "-shm", "-journal")
+
+
+def _check_companions(path: Path) -> None:
+    """SQLite's files beside the ledger must be plain files of their own, as the lock file must.
+
+    SQLite writes into ``-wal``, ``-shm`` and ``-journal`` (the shared memory
+    index is rewritten by any reader), so a hard link planted there would get
+    another file overwritten, and a link or a FIFO is nothing SQLite can use.
+    """
+    import stat
+
+    real = os.path.realpath(path)  # SQLite names them after the file a link points to
+    for suffix in _COMPANIONS:
+        companion = Path(f"{real}{suffix}")
+        try:
+            info = os.lstat(companion)
+        except FileNotFoundError:
+            continue
+        except OSError as error:
+            raise LedgerUnusable(f"{path}: can't check {companion}: {error.strerror}", code="ledger_unreadable") from None
+        why = None
+        if stat.S_ISLNK(info.st_mode):
+            why = "is a symbolic link"
+        elif not stat.S_ISREG(info.st_mode):
+            why = "is not a regular file"
+        elif info.st_nlink > 1:
+            why = f"has {info.st_nlink} names (a hard link to another file)"
+        if why is not None:
+            raise LedgerUnusable(
+                f"{path}: SQLite's file {companion} {why}; nothing was read or written: "
+                "remove it if no coinpurse command is running, and SQLite makes a new one",
+                code="companion_unsafe",
+            )
+
+
 def _quote(path: str) -> str:
+    """The path for a SQLite URI, byte by byte: a file name that is not UTF-8 reaches Python as lone surrogates."""
     from urllib.parse import quote
 
-    return quote(path)
+    return quote(os.fsencode(path))
 
 
 @contextmanager
@@ -589,9 +628,9 @@ def _statements(script: str) -> list[str]:
 
 def _copy_of(path: Path) -> Path:
     """A consistent copy of the committed ledger in a temp file beside it, through a second connection."""
-    from coinpurse.storage.atomic import fsync_path, temp_prefix
+    from coinpurse.storage.atomic import fsync_path, temp_path
 
-    temp = path.with_name(f"{temp_prefix(path)}{os.urandom(6).hex()}.tmp")
+    temp = temp_path(path)
     os.close(os.open(temp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600))
     try:
         with closing(_open(path, for_writing=True)) as source, closing(sqlite3.connect(temp)) as copy:
@@ -625,9 +664,9 @@ def _remove(path: Path) -> None:
 
 @contextmanager
 def _new_ledger(path: Path, book: Book, *, dry_run: bool) -> Iterator[Book]:
-    from coinpurse.storage.atomic import created_meanwhile, fsync_folder, fsync_path, place_new, temp_prefix
+    from coinpurse.storage.atomic import created_meanwhile, fsync_folder, fsync_path, place_new, temp_path
 
-    temp = path.with_name(f"{temp_prefix(path)}{os.urandom(6).hex()}.tmp")
+    temp = temp_path(path)
     try:
         with _errors_named(path):
             connection = create(temp, book.currency, book.rates, {}, ())
