@@ -103,3 +103,16 @@ def test_convert_refuses_to_copy_a_damaged_record(tmp_path: Path) -> None:
     assert result.exit_code == 3
     assert str(ledger) in json.loads(result.stderr)["error"]["message"]
     assert not (tmp_path / "out.sqlite").exists()
+
+
+@pytest.mark.parametrize("target", ["out.json", "out.toml", "out.sqlite"])
+def test_convert_refuses_to_copy_a_broken_hash_chain(busy_json: Path, tmp_path: Path, target: str) -> None:
+    """A copy gets a fresh history checksum, so it must not carry over a history whose hashes no longer hold."""
+    text = busy_json.read_text()
+    edited = text.replace('"amount": "-249.99"', '"amount": "-24.99"', 1).replace('"amount": "249.99"', '"amount": "24.99"', 1)
+    assert edited != text
+    busy_json.write_text(edited)
+    result = Cli(busy_json)("convert", str(busy_json), str(tmp_path / target), "--json")
+    assert result.exit_code == 3, result.output
+    assert "does not match its hash" in json.loads(result.stderr)["error"]["message"]
+    assert not (tmp_path / target).exists()

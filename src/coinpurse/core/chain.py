@@ -258,12 +258,17 @@ def _linked(book: Book, position: int, what: str) -> Transaction:
     return tx
 
 
+def check_link(tx: Transaction, position: int, previous: str) -> str:
+    """Refuse a transaction whose hash does not link its content to ``previous``; returns its hash."""
+    if chain_hash(previous, tx.content()) != tx.hash:
+        raise DamagedRecord(f"transaction {tx.id!r} (#{position}) does not match its hash; {VERIFY_HINT}")
+    return tx.hash
+
+
 def _check_every_link(book: Book) -> None:
     previous = GENESIS_HASH
     for position, tx in enumerate(book.iter_transactions(), start=1):  # reading each one checks its shape
-        if chain_hash(previous, tx.content()) != tx.hash:
-            raise DamagedRecord(f"transaction {tx.id!r} (#{position}) does not match its hash; {VERIFY_HINT}")
-        previous = tx.hash
+        previous = check_link(tx, position, previous)
 
 
 def _full_check(book: Book) -> None:

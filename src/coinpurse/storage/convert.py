@@ -14,12 +14,17 @@ from pathlib import Path
 from typing import Any
 
 from coinpurse.core.book import Book, MemoryBook
-from coinpurse.core.model import transaction_from_dict
+from coinpurse.core.model import GENESIS_HASH, transaction_from_dict
 from coinpurse.errors import LedgerUnusable, Refused
 
 
 def stored_transactions(book: Book) -> Iterator[dict[str, Any]]:
-    """The history as stored dicts with their hashes, checked record by record, oldest first."""
+    """The history as stored dicts with their hashes, checked record by record, oldest first.
+
+    Each record's shape and hash link is checked: the copy is written with a fresh
+    history checksum, so a broken chain copied over would look sound to its writes.
+    """
+    from coinpurse.core.chain import check_link
     from coinpurse.storage.sqlite import SqliteBook
 
     if isinstance(book, SqliteBook):
@@ -28,10 +33,12 @@ def stored_transactions(book: Book) -> Iterator[dict[str, Any]]:
         raw = iter(book.records)
     else:
         raw = (tx.to_dict() for tx in book.iter_transactions())
+    previous = GENESIS_HASH
     for position, record in enumerate(raw, start=1):
         if not isinstance(record, dict):
             record = record.to_dict()
-        transaction_from_dict(record, f"transaction {position}")  # refuse to copy a damaged record
+        tx = transaction_from_dict(record, f"transaction {position}")  # refuse to copy a damaged record
+        previous = check_link(tx, position, previous)
         yield record
 
 
