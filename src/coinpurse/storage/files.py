@@ -97,10 +97,6 @@ def render_toml(book: MemoryBook) -> bytes:
     return tomli_w.dumps(document).encode()
 
 
-def _line_of(text: str, position: int) -> int:
-    return text.count("\n", 0, position) + 1
-
-
 def parse_document(path: Path, data: bytes) -> Any:
     if not data.strip():
         raise LedgerUnusable(f"{path}: the ledger file is empty", code="ledger_damaged")
