@@ -21,3 +21,13 @@ def seconds_setting(variable: str, default: Decimal, maximum: Decimal, environ: 
     if not value.is_finite() or not 0 <= value <= maximum:
         raise BadInput(f"{variable} must be from 0 to {maximum} seconds, not {raw!r}")
     return value
+
+
+def whole_number_setting(variable: str, default: int, most: int, unit: str) -> int:
+    """A whole number of ``unit`` from 1 to ``most`` in ``variable``, or ``default`` when it is unset or empty."""
+    raw = os.environ.get(variable, "").strip()
+    if not raw:
+        return default
+    if not (raw.isascii() and raw.isdecimal()) or not 1 <= int(raw[:12]) <= most:
+        raise BadInput(f"{variable} must be a whole number of {unit} from 1 to {most:,}, not {raw[:40]!r}")
+    return int(raw)

@@ -13,7 +13,8 @@ import os
 from collections.abc import Callable
 from pathlib import Path
 
-from coinpurse.errors import BadInput, CoinpurseError
+from coinpurse.core.settings import whole_number_setting
+from coinpurse.errors import CoinpurseError
 
 MAX_FILE_VARIABLE = "COINPURSE_MAX_FILE_MB"
 DEFAULT_MAX_FILE_MB = 256  # about 300,000 transactions of a JSON ledger, or 1.7 million scenario ops
@@ -22,12 +23,7 @@ _MOST_MB = 1_000_000  # a terabyte: any setting beyond is a typo
 
 
 def max_file_bytes() -> int:
-    raw = os.environ.get(MAX_FILE_VARIABLE, "").strip()
-    if not raw:
-        return DEFAULT_MAX_FILE_MB * MB
-    if not (raw.isascii() and raw.isdecimal()) or not 1 <= int(raw[:12]) <= _MOST_MB:
-        raise BadInput(f"{MAX_FILE_VARIABLE} must be a whole number of megabytes from 1 to {_MOST_MB:,}, not {raw[:40]!r}")
-    return int(raw) * MB
+    return whole_number_setting(MAX_FILE_VARIABLE, DEFAULT_MAX_FILE_MB, _MOST_MB, "megabytes") * MB
 
 
 def read_bounded(path: Path, refuse: Callable[[str], CoinpurseError], advice: str = "", *, fd: int | None = None) -> bytes:
