@@ -71,9 +71,30 @@ def as_sqlite_schema_2(path: Path) -> None:
             TRANSACTIONS_2,  # the table as coinpurse made it then: id, kind and at were plain columns
             "INSERT INTO transactions (seq, id, kind, at, body, hash) SELECT seq, id, kind, at, body, hash FROM original",
             "DROP TABLE original",
+            "DROP TABLE account_digests",  # schema 2 had no tree of the accounts' states
+            "DROP TABLE bucket_digests",
             "UPDATE meta SET value = '2' WHERE key = 'schema'",
         ):
             db.execute(statement)
+
+
+def _tree_rows_of(path: Path, document: dict[str, Any]) -> tuple[list[Any], list[Any]]:
+    """The tree of the accounts' states the file holds, kept as it was, as an edit of other rows in SQL keeps it;
+    for a file that holds none, the one coinpurse would make of the document's accounts."""
+    with closing(sqlite3.connect(path)) as db:
+        try:
+            return db.execute("SELECT * FROM account_digests").fetchall(), db.execute("SELECT * FROM bucket_digests").fetchall()
+        except sqlite3.OperationalError:
+            pass  # schema 2, or not a ledger yet
+    from coinpurse.core.model import account_from_dict
+    from coinpurse.storage.sqlite import _tree_rows
+
+    try:
+        accounts = {name: account_from_dict(state, name) for name, state in document["accounts"].items()}
+    except Exception:  # a document edited to be unreadable: no tree to make
+        return [], []
+    entries, buckets = _tree_rows(accounts)
+    return entries, list(buckets.items())
 
 
 def _save_sqlite(path: Path, document: dict[str, Any]) -> None:
@@ -82,9 +103,12 @@ def _save_sqlite(path: Path, document: dict[str, Any]) -> None:
     def text(value: Any) -> Any:
         return value if isinstance(value, (str, int)) or value is None else json.dumps(value)
 
+    tree = _tree_rows_of(path, document)
     path.unlink()
     with closing(sqlite3.connect(path)) as db, db:
         db.executescript(SCHEMA)
+        db.executemany("INSERT INTO account_digests VALUES (?, ?, ?)", tree[0])
+        db.executemany("INSERT INTO bucket_digests VALUES (?, ?)", tree[1])
         db.executemany(
             "INSERT INTO meta VALUES (?, ?)",
             [("schema", str(document["schema"])), ("currency", text(document["currency"])),

@@ -7,7 +7,7 @@ from contextlib import closing
 from decimal import Decimal
 from pathlib import Path
 
-from coinpurse.core.chain import rates_digest, state_digest
+from coinpurse.core.chain import AccountTree, rates_digest, state_digest
 from coinpurse.core.model import AccountState, Lot
 from coinpurse.storage import read_book
 from conftest import Cli
@@ -22,7 +22,8 @@ def test_each_transaction_records_the_rates_and_the_accounts_it_changed(cli) -> 
     gift = transactions[1]
     assert gift.state is not None and set(gift.state["accounts"]) == {p.account for p in gift.postings}
     change = transactions[-1]
-    assert change.state == {"rates": rates_digest(book.rates), "accounts": {}}
+    every = {name: state_digest(state) for name, state in book.all_accounts().items()}
+    assert change.state == {"rates": rates_digest(book.rates), "accounts": {}, "root": AccountTree.of(every).root()}
     for name, state in book.all_accounts().items():
         last = next(tx for tx in reversed(transactions) if tx.state and name in tx.state["accounts"])
         assert last.state is not None and last.state["accounts"][name] == state_digest(state)
@@ -51,11 +52,13 @@ def test_a_sqlite_write_checks_the_head_through_indexes_only(tmp_path: Path) -> 
         for name in ("alice", "mia", "platform:revenue", "nobody"):
             book.account(name)
         db.set_trace_callback(None)
-        checks = [sql for sql in statements if "transactions" in sql or "postings" in sql]
-        assert checks
+        checks = [sql for sql in statements if any(table in sql for table in ("transactions", "postings", "_digests"))]
+        assert any("account_digests" in sql for sql in checks)
         for sql in checks:
             if sql.endswith("ORDER BY seq DESC LIMIT 1"):
                 continue  # the head: the last row of the table, whatever its length
+            if sql == "SELECT bucket, digest FROM bucket_digests":
+                continue  # at most 4,096 rows, whatever the history's length
             plan = " ".join(str(row[-1]) for row in db.execute("EXPLAIN QUERY PLAN " + sql))
             assert "SCAN" not in plan, (sql, plan)
 
@@ -94,3 +97,42 @@ def test_a_bulk_apply_checks_every_account_it_reads_even_past_the_first_few(ledg
     ledger.write_bytes(original)
     assert cli("apply", str(scenario)).exit_code == 0
     assert cli("verify").exit_code == 0
+
+
+# ----- the tree over every account's state ------------------------------------------------
+
+from hypothesis import given, settings  # noqa: E402
+from hypothesis import strategies as st  # noqa: E402
+
+_names = st.text(alphabet="abcdefghij:", min_size=1, max_size=4)
+_digests = st.sampled_from(["0" * 31 + str(n) for n in range(10)])
+
+
+@settings(max_examples=200, deadline=None)
+@given(start=st.dictionaries(_names, _digests, max_size=30), steps=st.lists(st.dictionaries(_names, _digests, max_size=4), max_size=8))
+def test_a_tree_moved_on_step_by_step_has_the_root_of_one_built_from_the_end(start, steps) -> None:
+    from coinpurse.core.chain import AccountTree
+
+    tree = AccountTree.of(start)
+    final = dict(start)
+    for step in steps:
+        tree.update(step)
+        final.update(step)
+        assert tree.root() == AccountTree.of(final).root()
+    assert (tree.root() == AccountTree.of(start).root()) == (final == start)  # any change shows in the root
+
+
+def test_a_bucket_whose_entries_do_not_give_its_digest_is_refused() -> None:
+    from coinpurse.core.chain import BUCKETS, EMPTY_BUCKET, AccountTree, DamagedRecord, bucket_digest, bucket_of
+
+    bucket = bucket_of("alice")
+    digests = [EMPTY_BUCKET] * BUCKETS
+    digests[bucket] = bucket_digest({"alice": "1" * 32})
+    tree = AccountTree(digests, lambda wanted: {"alice": "2" * 32} if wanted == bucket else {})
+    assert tree.recorded("bob") is None or bucket_of("bob") == bucket
+    try:
+        tree.recorded("alice")
+    except DamagedRecord as error:
+        assert f"bucket {bucket}" in str(error)
+    else:
+        raise AssertionError("a bucket that does not give its digest was read")

@@ -191,16 +191,10 @@ def test_a_changed_table_layout_is_refused_by_every_command(sqlite_cli: Cli, edi
     assert ledger.read_bytes() == before
 
 
-# --- a known hole: the postings index says which transaction last recorded an account -------
+# --- an account put back to an older state the chain once recorded --------------------------
 
 
 @pytest.mark.faults
-@pytest.mark.xfail(
-    strict=True,
-    reason="known hole: the head check finds an account's last state record through the postings index, "
-    "which is not in the chain; an account row put back to an older recorded state, with the index rows "
-    "after it deleted, passes the check (verify reports it). Closing it needs an authenticated index.",
-)
 def test_an_account_rolled_back_to_an_older_recorded_state_is_refused_by_the_next_write(tmp_path: Path) -> None:
     ledger = tmp_path / "l.sqlite"
     assert _coinpurse(ledger, "buy", "alice", "700").returncode == 0
@@ -218,3 +212,80 @@ def test_an_account_rolled_back_to_an_older_recorded_state_is_refused_by_the_nex
     result = _coinpurse(ledger, "gift", "alice", "mia", "rose", "-n", "600")  # her 700 coins, spent a second time
     assert result.returncode == 3, result.stdout
     assert ledger.read_bytes() == before
+
+
+def _rolled_back_alice(tmp_path: Path) -> tuple[Path, tuple[object, ...], tuple[object, ...]]:
+    """A ledger where alice bought 700 coins and then spent 600, with her account row and tree entry after the buy."""
+    ledger = tmp_path / "l.sqlite"
+    assert _coinpurse(ledger, "buy", "alice", "700").returncode == 0
+    with closing(sqlite3.connect(ledger)) as db:
+        row = db.execute("SELECT * FROM accounts WHERE name = 'alice'").fetchone()
+        entry = db.execute("SELECT * FROM account_digests WHERE name = 'alice'").fetchone()
+    assert _coinpurse(ledger, "gift", "alice", "mia", "rose", "-n", "600").returncode == 0
+    return ledger, row, entry
+
+
+def _values(row: tuple[object, ...]) -> str:
+    return ", ".join(repr(value) if value is not None else "NULL" for value in row)
+
+
+@pytest.mark.faults
+@pytest.mark.parametrize("how", ["row and its digest", "row, digest and bucket digest"])
+def test_an_account_rolled_back_with_its_digests_is_refused_by_the_next_write(tmp_path: Path, how: str) -> None:
+    """Putting the tree's entries back too moves the problem up a level, to the root the chain records."""
+    ledger, row, entry = _rolled_back_alice(tmp_path)
+    bucket = entry[0]
+    with closing(sqlite3.connect(ledger)) as db:
+        newer_bucket = db.execute("SELECT digest FROM bucket_digests WHERE bucket = ?", (bucket,)).fetchone()[0]
+    statements = [
+        "DELETE FROM accounts WHERE name = 'alice'",
+        f"INSERT INTO accounts VALUES ({_values(row)})",
+        f"INSERT OR REPLACE INTO account_digests VALUES ({_values(entry)})",
+    ]
+    if how.endswith("bucket digest"):
+        from coinpurse.core.chain import bucket_digest
+
+        with closing(sqlite3.connect(ledger)) as db:
+            held = dict(db.execute("SELECT name, digest FROM account_digests WHERE bucket = ?", (bucket,)).fetchall())
+        held["alice"] = str(entry[2])
+        assert bucket_digest(held) != newer_bucket
+        statements.append(f"UPDATE bucket_digests SET digest = '{bucket_digest(held)}' WHERE bucket = {bucket}")
+    _sql(ledger, *statements)
+    before = ledger.read_bytes()
+    result = _coinpurse(ledger, "gift", "alice", "mia", "rose", "-n", "600", "--json")
+    assert result.returncode == 3, result.stdout
+    message = json.loads(result.stderr)["error"]["message"]
+    assert "changed outside coinpurse" in message and "coinpurse verify" in message
+    assert ledger.read_bytes() == before
+    verified = json.loads(_coinpurse(ledger, "verify", "--json").stdout)
+    assert not verified["ok"] and any(problem["account"] == "alice" for problem in verified["problems"]), verified
+
+
+TREE_EDITS = {
+    "a digest changed": ("UPDATE account_digests SET digest = '" + "0" * 32 + "' WHERE name = 'alice'", "account_digest_mismatch"),
+    "a digest removed": ("DELETE FROM account_digests WHERE name = 'alice'", "account_digest_mismatch"),
+    "a digest moved to another bucket": ("UPDATE account_digests SET bucket = (bucket + 1) % 4096 WHERE name = 'alice'",
+                                         "account_digest_mismatch"),
+    "a bucket digest changed": ("UPDATE bucket_digests SET digest = '" + "f" * 32 + "' WHERE bucket = "
+                                "(SELECT bucket FROM account_digests WHERE name = 'alice')", "bucket_digest_mismatch"),
+}  # fmt: skip
+
+
+@pytest.mark.faults
+@pytest.mark.parametrize("edit", list(TREE_EDITS))
+def test_an_edited_tree_of_account_digests_is_refused_by_writes_and_named_by_verify(sqlite_cli: Cli, edit: str) -> None:
+    ledger = sqlite_cli.ledger
+    statement, code = TREE_EDITS[edit]
+    _sql(ledger, statement)
+    before = ledger.read_bytes()
+    # A write reads the buckets of the accounts it touches; the buckets' digests are checked against the root.
+    writes = [("buy", "alice", "70"), ("gift", "alice", "mia", "rose")]
+    if code == "bucket_digest_mismatch":
+        writes.append(("buy", "zed", "70"))  # touches neither alice nor her bucket
+    for write in writes:
+        result = _coinpurse(ledger, *write, "--json")
+        assert result.returncode == 3, (write, result.stdout)
+        assert "changed outside coinpurse" in json.loads(result.stderr)["error"]["message"]
+    assert ledger.read_bytes() == before
+    verified = json.loads(_coinpurse(ledger, "verify", "--json").stdout)
+    assert not verified["ok"] and code in {problem["code"] for problem in verified["problems"]}

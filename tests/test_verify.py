@@ -183,7 +183,7 @@ def test_unknown_kind_is_reported_not_crashed_on_and_hook_checks_it(json_cli, mo
     document = load(json_cli.ledger)
     tx = document["transactions"][-1]
     extra = {**tx, "id": "note-1", "kind": "note", "postings": [], "details": {}, "after": {}, "request": {}, "rates": {},
-             "state": {"rates": tx["state"]["rates"], "accounts": {}}}  # it changes no account
+             "state": {**tx["state"], "accounts": {}}}  # it changes no account
     document["transactions"].append(extra)
     _rehash(document)
     save(json_cli.ledger, document)

@@ -17,7 +17,7 @@ from coinpurse.core.names import is_platform_account
 from coinpurse.core.rates import Rates
 
 if TYPE_CHECKING:
-    from coinpurse.core.chain import HeadGuard
+    from coinpurse.core.chain import AccountTree, HeadGuard
 
 
 class Head(NamedTuple):  # a NamedTuple: cheaper to define at startup than a dataclass
@@ -58,6 +58,24 @@ class Book(ABC):
             from coinpurse.core.chain import begin_write
 
             self.guard = begin_write(self)
+
+    _tree: AccountTree | None = None
+
+    def account_tree(self) -> AccountTree:
+        """Every account's state digest as the store keeps it, and their root (see core.chain); made once per book."""
+        if self._tree is None:
+            self._tree = self.stored_account_tree()
+        return self._tree
+
+    @abstractmethod
+    def stored_account_tree(self) -> AccountTree: ...
+
+    def new_account_tree(self) -> AccountTree:
+        """An empty tree in place of the stored one, for a checkpoint to record every account into."""
+        from coinpurse.core.chain import AccountTree
+
+        self._tree = AccountTree.of({})
+        return self._tree
 
     def trust(self, states: Mapping[str, AccountState]) -> None:
         """States this write made itself: the chain records them, so they need no check."""
@@ -107,6 +125,10 @@ class Book(ABC):
     def derived_data_problems(self) -> Iterator[tuple[str, str, int | None]]:
         """(code, message, position) for what the store derives from the stored transactions but disagrees
         with them (SQLite's columns and indexes), for ``verify``; a store that derives nothing has none."""
+        return iter(())
+
+    def account_tree_problems(self) -> Iterator[tuple[str, str, int | None]]:
+        """The same, for the tree of account digests a store keeps beside the accounts (see core.chain)."""
         return iter(())
 
 
@@ -197,6 +219,11 @@ class MemoryBook(Book):
 
     def user_accounts(self) -> list[str]:
         return sorted(name for name in self.accounts if not is_platform_account(name))
+
+    def stored_account_tree(self) -> AccountTree:
+        from coinpurse.core.chain import AccountTree, state_digest
+
+        return AccountTree.of({name: state_digest(state) for name, state in self.accounts.items()})
 
     def platform_accounts(self) -> dict[str, AccountState]:
         return {name: state for name, state in sorted(self.accounts.items()) if is_platform_account(name)}

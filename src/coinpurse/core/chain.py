@@ -12,11 +12,19 @@ does). A ledger written before transactions recorded states gets the full check
 (``verify_book``) and then one checkpoint: a rates transaction with no changes
 that records the rates and every account, so later writes have something to
 check against.
+
+A write must also know that no account it touches was put back to an older
+state the chain once recorded. So each transaction records, under
+``state.root``, the root of a tree over every account's state digest (4,096
+buckets by name, three levels of 16 above them): a store keeps the buckets'
+digests, a write checks them against the root before it builds on them and
+checks each account it reads against its bucket, and the cost stays the same
+at any length of history.
 """
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from decimal import Decimal
 from typing import TYPE_CHECKING, Any
 
@@ -172,9 +180,128 @@ def rates_digest(rates: Rates, currency: str = _IMPLIED_CURRENCY) -> str:
     return digest
 
 
-def recorded_state(rates: Rates, states: Mapping[str, AccountState], currency: str) -> dict[str, Any]:
-    """What a transaction records it leaves behind: the rates in force (with the currency) and each changed account's state."""
-    return {"rates": rates_digest(rates, currency), "accounts": {name: state_digest(states[name]) for name in sorted(states)}}
+def recorded_state(rates: Rates, states: Mapping[str, AccountState], currency: str, tree: AccountTree) -> dict[str, Any]:
+    """What a transaction records it leaves behind: the rates in force (with the currency), each changed
+    account's state, and the root of every account's state (``tree`` is moved on to it)."""
+    accounts = {name: state_digest(states[name]) for name in sorted(states)}
+    tree.update(accounts)
+    return {"rates": rates_digest(rates, currency), "accounts": accounts, "root": tree.root()}
+
+
+# ----- the tree of every account's state ---------------------------------------------
+
+BUCKETS = 4096  # an account's bucket: the first 12 bits of a digest of its name
+_FAN = 16  # each node above the buckets digests 16 below it: 256, then 16, then the root
+EMPTY_BUCKET = "0" * (2 * DIGEST_BYTES)
+_BUCKET_NAMES: dict[str, int] = {}
+
+
+def bucket_of(name: str) -> int:
+    bucket = _BUCKET_NAMES.get(name)
+    if bucket is None:
+        bucket = int(_digest(name)[:3], 16)
+        if len(_BUCKET_NAMES) >= 1 << 16:
+            _BUCKET_NAMES.clear()
+        _BUCKET_NAMES[name] = bucket
+    return bucket
+
+
+def bucket_digest(entries: Mapping[str, str]) -> str:
+    """The digest of one bucket's accounts: a length-prefixed name and its state digest per line, by name."""
+    if not entries:
+        return EMPTY_BUCKET
+    return _digest("\n".join(f"{len(name)}:{name} {entries[name]}" for name in sorted(entries)))
+
+
+class AccountTree:
+    """Every account's state digest, by bucket, and the root the chain records over them.
+
+    A store hands over the buckets' digests and a way to read one bucket's
+    entries; a bucket read is refused unless its entries give its digest, so
+    once the root matches the chain every entry read through the tree is one
+    the chain vouches for.
+    """
+
+    def __init__(self, digests: list[str], read_bucket: Callable[[int], dict[str, str]]) -> None:
+        self.digests = digests  # BUCKETS of them: the store's, until a bucket changes
+        self._read_bucket = read_bucket
+        self._entries: dict[int, dict[str, str]] = {}
+        self._stale: set[int] = set()  # buckets whose digest must be made again
+        self.changed: set[int] = set()  # buckets changed since the store last saved them
+        self._levels = _levels_above(digests)
+
+    @classmethod
+    def of(cls, digests: Mapping[str, str]) -> AccountTree:
+        """A whole tree in memory, from each account's state digest."""
+        entries: dict[int, dict[str, str]] = {}
+        for name, digest in digests.items():
+            entries.setdefault(bucket_of(name), {})[name] = digest
+        buckets = [EMPTY_BUCKET] * BUCKETS
+        for bucket, held in entries.items():
+            buckets[bucket] = bucket_digest(held)
+        tree = cls(buckets, lambda bucket: {})
+        tree._entries = {bucket: entries.get(bucket, {}) for bucket in range(BUCKETS)}
+        return tree
+
+    def entries(self, bucket: int) -> dict[str, str]:
+        held = self._entries.get(bucket)
+        if held is None:
+            held = self._read_bucket(bucket)
+            if bucket_digest(held) != self.digests[bucket]:
+                raise DamagedRecord(
+                    f"the stored digests of the accounts in bucket {bucket} do not give the digest stored for it: "
+                    f"they were changed outside coinpurse; {VERIFY_HINT}"
+                )
+            self._entries[bucket] = held
+        return held
+
+    def recorded(self, name: str) -> str | None:
+        """The state digest the tree holds for ``name``; None for an account it does not hold."""
+        return self.entries(bucket_of(name)).get(name)
+
+    def update(self, digests: Mapping[str, str]) -> None:
+        for name, digest in digests.items():
+            bucket = bucket_of(name)
+            self.entries(bucket)[name] = digest
+            self._stale.add(bucket)
+
+    def root(self) -> str:
+        for bucket in self._stale:
+            self.digests[bucket] = bucket_digest(self._entries[bucket])
+            _refresh(self._levels, self.digests, bucket)
+        self.changed |= self._stale
+        self._stale = set()
+        return _digest("".join(self._levels[0]))
+
+    def take_changed(self) -> dict[int, str]:
+        """The buckets changed since the last call, with their digests, for the store to save."""
+        self.root()
+        changed = {bucket: self.digests[bucket] for bucket in sorted(self.changed)}
+        self.changed = set()
+        return changed
+
+
+def _levels_above(buckets: list[str]) -> list[list[str]]:
+    """The nodes above the buckets, the root's children first: 16, then 256 nodes."""
+    levels: list[list[str]] = []
+    below = buckets
+    while len(below) > _FAN:
+        below = [_digest("".join(below[start : start + _FAN])) for start in range(0, len(below), _FAN)]
+        levels.insert(0, below)
+    return levels
+
+
+def _refresh(levels: list[list[str]], buckets: list[str], bucket: int) -> None:
+    below, index = buckets, bucket
+    for level in reversed(levels):
+        parent = index // _FAN
+        level[parent] = _digest("".join(below[parent * _FAN : parent * _FAN + _FAN]))
+        below, index = level, parent
+
+
+def empty_root() -> str:
+    """The root a ledger with no accounts has."""
+    return AccountTree.of({}).root()
 
 
 def is_checkpoint(tx: Transaction) -> bool:
@@ -190,29 +317,21 @@ class HeadGuard:
     def __init__(self, book: Book, trusted: set[str]) -> None:
         self.book = book
         self.trusted = trusted  # checked against the chain, or written by this run
-        # The history as it was stored: this run's own transactions record only trusted accounts.
-        self.stored_length = book.head().length
 
     def check(self, name: str) -> None:
         """Refuse unless the stored state of ``name`` (or its absence) is what the chain last recorded."""
-        book = self.book
-        stored = book.stored_account(name)
-        position = book.last_state_record(name, self.stored_length)
-        recorded = None
-        if position is not None:
-            tx = _linked(book, position, f"the last to record account {name!r}")
-            recorded = (tx.state or {}).get("accounts", {}).get(name)
-            where = f"transaction {tx.id!r} (#{position})"
+        stored = self.book.stored_account(name)
+        recorded = self.book.account_tree().recorded(name)
         if recorded is None and stored is None:
             self.trusted.add(name)  # a new account
             return
         if recorded is None:
             raise DamagedRecord(f"account {name!r} is stored, but no transaction in the history recorded it; {VERIFY_HINT}")
         if stored is None:
-            raise DamagedRecord(f"account {name!r} is missing from the stored accounts, but {where} recorded it; {VERIFY_HINT}")
+            raise DamagedRecord(f"account {name!r} is missing from the stored accounts, but the history recorded it; {VERIFY_HINT}")
         if state_digest(stored) != recorded:
             raise DamagedRecord(
-                f"the stored state of account {name!r} is not the one {where} recorded: "
+                f"the stored state of account {name!r} is not the one the history last recorded: "
                 f"it was changed outside coinpurse; {VERIFY_HINT}"
             )
         self.trusted.add(name)
@@ -222,25 +341,49 @@ def begin_write(book: Book) -> HeadGuard:
     """Check what a write builds on (once per book); returns the guard the book then consults."""
     length = book.head().length
     head_tx = book.transaction_at(length) if length else None
-    legacy = head_tx is not None and head_tx.state is None
+    legacy = head_tx is not None and (head_tx.state is None or "root" not in head_tx.state)
     if legacy or book.history_check == HISTORY_FULL:
         _full_check(book)
-        guard = HeadGuard(book, set(book.all_accounts()))  # verify_book found them equal to the replayed history
         if legacy:
             assert head_tx is not None
             _append_checkpoint(book, head_tx)
-        return guard
+        return HeadGuard(book, set(book.all_accounts()))  # verify_book found them equal to the replayed history
     if book.history_check == HISTORY_LINKS:
         _check_every_link(book)
+    recorded_root: Any = empty_root()
     if head_tx is not None:
         head_tx = _linked(book, length, "the last one")
-        if rates_digest(book.rates, book.currency) != (head_tx.state or {}).get("rates"):
+        state = head_tx.state or {}
+        if rates_digest(book.rates, book.currency) != state.get("rates"):
             raise DamagedRecord(
                 f"the rates in force are not the ones the last transaction {head_tx.id!r} (#{length}) recorded, "
                 f"or the currency {book.currency} is not: "
                 f"they were changed outside coinpurse; {VERIFY_HINT}"
             )
+        recorded_root = state.get("root")
+    if book.account_tree().root() != recorded_root:
+        _name_a_changed_account(book)
+        where = "the last transaction" if head_tx is None else f"the last transaction {head_tx.id!r} (#{length})"
+        raise DamagedRecord(
+            f"the stored accounts are not the ones {where} recorded: "
+            f"an account or its digest was changed outside coinpurse; {VERIFY_HINT}"
+        )
     return HeadGuard(book, set())
+
+
+def _name_a_changed_account(book: Book) -> None:
+    """On a tree that disagrees with the chain: refuse naming the first stored account whose last record differs."""
+    length = book.head().length
+    for name, stored in book.all_accounts().items():
+        position = book.last_state_record(name, length)
+        if position is None:
+            raise DamagedRecord(f"account {name!r} is stored, but no transaction in the history recorded it; {VERIFY_HINT}")
+        tx = _linked(book, position, f"the last to record account {name!r}")
+        if (tx.state or {}).get("accounts", {}).get(name) != state_digest(stored):
+            raise DamagedRecord(
+                f"the stored state of account {name!r} is not the one transaction {tx.id!r} (#{position}) recorded: "
+                f"it was changed outside coinpurse; {VERIFY_HINT}"
+            )
 
 
 def _linked(book: Book, position: int, what: str) -> Transaction:
@@ -283,8 +426,9 @@ def _append_checkpoint(book: Book, head_tx: Transaction) -> None:
     """Record the rates in force and every account's state into the chain, at the time of the last transaction."""
     accounts = book.all_accounts()
     details = {"source": CHECKPOINT_SOURCE, "changes": [], "reason": CHECKPOINT_REASON}
+    tree = book.new_account_tree()
     tx = Transaction.sealed(
         book.next_auto_id(), "rates", head_tx.at, {}, book.rates.to_dict(), (), details, {},
-        head_tx.hash, recorded_state(book.rates, accounts, book.currency),
+        head_tx.hash, recorded_state(book.rates, accounts, book.currency, tree),
     )  # fmt: skip
     book.append(tx, {})

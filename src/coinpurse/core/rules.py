@@ -324,7 +324,7 @@ def execute(book: Book, request: rq.Request, now: str, planner: Planner | None =
     if not is_balanced(plan.postings):  # a bug guard: never record money from nowhere
         raise AssertionError(f"unbalanced postings for {plan.kind}: {plan.postings}")
     after = balances_after(plan.states)
-    state = recorded_state(plan.new_rates or book.rates, plan.states, book.currency)
+    state = recorded_state(plan.new_rates or book.rates, plan.states, book.currency, book.account_tree())
     tx = Transaction.sealed(
         tx_id, plan.kind, at, plan.request, plan.rates, plan.postings, plan.details, after, head.hash, state
     )

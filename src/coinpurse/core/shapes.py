@@ -129,8 +129,13 @@ def _digest(value: Any) -> bool:
 
 
 def _state(value: Any) -> bool:
-    """``{"rates": digest, "accounts": {name: digest}}``: what a transaction records it leaves behind."""
-    if not (isinstance(value, dict) and len(value) == 2 and _digest(value.get("rates"))):
+    """``{"rates": digest, "accounts": {name: digest}, "root": digest}``: what a transaction records it leaves behind.
+
+    Transactions recorded before the root was have no ``root``.
+    """
+    if not (isinstance(value, dict) and _digest(value.get("rates"))):
+        return False
+    if len(value) != (3 if "root" in value else 2) or ("root" in value and not _digest(value["root"])):
         return False
     accounts = value.get("accounts")
     if not isinstance(accounts, dict):
@@ -154,7 +159,7 @@ def shape_problem(kind: str, tx_id: str, at: str, tx_hash: str, parts: Mapping[s
         if not _after_entry(entry):
             return f"after.{name} must hold whole coins and diamonds"
     if "state" in parts and not _state(parts["state"]):
-        return "state must hold the digests of the rates and of each account it changed"
+        return "state must hold the digests of the rates, of each account it changed and of every account"
     shapes = KIND_SHAPES.get(kind)
     if shapes is None:
         return None  # a kind this version does not know: verify reports it

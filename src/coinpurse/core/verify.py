@@ -36,7 +36,7 @@ from typing import Any
 
 from coinpurse.core import requests as rq
 from coinpurse.core.book import Book, MemoryBook
-from coinpurse.core.chain import is_checkpoint, rates_digest, state_digest
+from coinpurse.core.chain import AccountTree, is_checkpoint, rates_digest, state_digest
 from coinpurse.core.model import (
     GENESIS_HASH,
     AccountState,
@@ -155,6 +155,7 @@ class Replay:
     accounts: dict[str, AccountState] = field(default_factory=dict)
     problems: list[Problem] = field(default_factory=list)
     states_recorded: bool = False  # a transaction recorded its state: every later one must too
+    tree: AccountTree | None = None  # every account's state digest, from the first transaction that records a root
 
     def report(self, code: str, message: str, tx: Transaction | None = None, position: int | None = None,
                account: str | None = None) -> None:
@@ -465,6 +466,8 @@ def verify_book(book: Book, anchors: tuple[str, ...] = ()) -> VerifyReport:
             _compare_accounts(replay, stored)
             if replay.rates is not None and replay.rates != book.rates:
                 replay.report("rates_mismatch", "the stored rates are not those the history leaves in force")
+        for code, message, where in book.account_tree_problems():  # after the accounts: an edited row shows there first
+            replay.report(code, message, position=where)
         for anchor in anchors:
             if anchor not in found:
                 replay.report(
@@ -548,7 +551,26 @@ def _state_problems(replay: Replay, tx: Transaction) -> list[tuple[str, str]]:
     if set(recorded) != changed:
         what = "every account" if is_checkpoint(tx) else "the accounts it changes"
         problems.append(("state_accounts_mismatch", f"it does not record the state of exactly {what}"))
+    digests = {name: state_digest(replay.accounts[name]) for name in changed if name in replay.accounts}
     for name in sorted(changed & set(recorded)):
-        if recorded[name] != state_digest(replay.accounts[name]):
+        if recorded[name] != digests.get(name):
             problems.append(("state_mismatch", f"the state it records for {name!r} is not the one the history gives"))
+    problems.extend(_root_problems(replay, tx, digests))
     return problems
+
+
+def _root_problems(replay: Replay, tx: Transaction, digests: dict[str, str]) -> list[tuple[str, str]]:
+    """The root of every account's state it records must be the replay's, from the first transaction that records one."""
+    assert tx.state is not None
+    root = tx.state.get("root")
+    if root is None:
+        if replay.tree is not None:
+            return [("state_root_missing", "it records no root of the accounts' states, though the transactions before it do")]
+        return []  # recorded before transactions recorded the root
+    if replay.tree is None:
+        replay.tree = AccountTree.of({name: state_digest(state) for name, state in replay.accounts.items()})
+    else:
+        replay.tree.update(digests)
+    if replay.tree.root() != root:
+        return [("state_root_mismatch", "the root of every account's state it records is not the one the history gives")]
+    return []

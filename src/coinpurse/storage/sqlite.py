@@ -12,6 +12,11 @@ Tables:
                               hash, and id, kind and at are generated from it, so no edit of a
                               column can make them disagree (the id index is what makes retries safe)
   postings(account, seq)      which transactions touch an account, for history by account
+  account_digests(bucket, name, digest)
+  bucket_digests(bucket, digest)
+                              every account's state digest by bucket, and each bucket's digest: the
+                              tree whose root each transaction records (core.chain), so a write checks
+                              the accounts it reads against the chain without walking the history
 
 The file must hold exactly these tables and indexes (checked on every open), so
 a hand-made column or trigger can't stand in for them; ``verify`` checks every
@@ -41,6 +46,7 @@ from pathlib import Path
 from typing import Any
 
 from coinpurse.core.book import Book, Head
+from coinpurse.core.chain import BUCKETS, EMPTY_BUCKET, AccountTree, bucket_of
 from coinpurse.core.model import AccountState, DamagedRecord, Transaction, account_from_dict, transaction_from_dict
 from coinpurse.core.money import decimal_str
 from coinpurse.core.names import is_platform_account
@@ -68,6 +74,15 @@ CREATE TABLE accounts (
 _POSTINGS = """
 CREATE TABLE postings (account TEXT NOT NULL, seq INTEGER NOT NULL, PRIMARY KEY (account, seq)) WITHOUT ROWID;
 """
+_ACCOUNT_TREE = """
+CREATE TABLE account_digests (
+    bucket INTEGER NOT NULL,
+    name TEXT NOT NULL,
+    digest TEXT NOT NULL,
+    PRIMARY KEY (bucket, name)
+) WITHOUT ROWID;
+CREATE TABLE bucket_digests (bucket INTEGER PRIMARY KEY, digest TEXT NOT NULL);
+"""
 # Schema 2 kept id, kind and at as plain columns beside the body.
 TRANSACTIONS_2 = """
 CREATE TABLE transactions (
@@ -91,7 +106,7 @@ CREATE TABLE transactions (
 CREATE UNIQUE INDEX transactions_by_id ON transactions (id);
 """
 SCHEMA_2 = _META_AND_ACCOUNTS + TRANSACTIONS_2 + _POSTINGS  # read as it is; the first write moves it to SCHEMA
-SCHEMA = _META_AND_ACCOUNTS + _TRANSACTIONS + _POSTINGS
+SCHEMA = _META_AND_ACCOUNTS + _TRANSACTIONS + _POSTINGS + _ACCOUNT_TREE
 LAYOUTS = {2: SCHEMA_2, SCHEMA_VERSION: SCHEMA}  # the exact layout of each schema version's file
 
 
@@ -145,6 +160,8 @@ def _transaction_rows(seq: int, tx: Mapping[str, Any]) -> tuple[tuple[Any, ...],
 
 _INSERT_TRANSACTION = "INSERT INTO transactions (seq, body, hash) VALUES (?, ?, ?)"
 _INSERT_POSTINGS = "INSERT INTO postings VALUES (?, ?)"
+_SAVE_ACCOUNT_DIGEST = "INSERT OR REPLACE INTO account_digests VALUES (?, ?, ?)"
+_SAVE_BUCKET_DIGEST = "INSERT OR REPLACE INTO bucket_digests VALUES (?, ?)"
 
 
 def _layout_of(connection: sqlite3.Connection) -> list[tuple[Any, ...]]:
@@ -262,8 +279,26 @@ class SqliteBook(Book):
             raise DamagedRecord(f"transaction {position} is missing")
         return self._transaction(*rows[0])
 
+    def stored_account_tree(self) -> AccountTree:
+        digests = [EMPTY_BUCKET] * BUCKETS
+        for bucket, digest in self._rows("SELECT bucket, digest FROM bucket_digests"):
+            if not (isinstance(bucket, int) and 0 <= bucket < BUCKETS):
+                raise DamagedRecord(f"bucket_digests holds a bucket {bucket!r}, which no account can have")
+            if not (isinstance(digest, str) and len(digest) == len(EMPTY_BUCKET)):
+                raise DamagedRecord(f"bucket_digests holds {digest!r} for bucket {bucket}, which is not a digest")
+            digests[bucket] = digest
+        return AccountTree(digests, self._bucket_entries)
+
+    def _bucket_entries(self, bucket: int) -> dict[str, str]:
+        return dict(self._rows("SELECT name, digest FROM account_digests WHERE bucket = ?", (bucket,)))
+
+    def new_account_tree(self) -> AccountTree:
+        self.db.execute("DELETE FROM account_digests")
+        self.db.execute("DELETE FROM bucket_digests")
+        return super().new_account_tree()
+
     def last_state_record(self, name: str, within: int) -> int | None:
-        # The index lists every transaction that records an account's state (see touched_accounts).
+        # Only to name an account when the tree disagrees with the chain: the index is not in the chain.
         rows = self._rows("SELECT max(seq) FROM postings WHERE account = ? AND seq <= ?", (name, within))
         return rows[0][0] if rows else None
 
@@ -320,6 +355,10 @@ class SqliteBook(Book):
             [_account_row(name, state) for name, state in states.items()],
         )
         self._states.update(states)
+        if self._tree is not None and tx.state is not None:
+            recorded = tx.state["accounts"]
+            self.db.executemany(_SAVE_ACCOUNT_DIGEST, [(bucket_of(name), name, recorded[name]) for name in recorded])
+            self.db.executemany(_SAVE_BUCKET_DIGEST, self._tree.take_changed().items())
         if rates is not None:
             self.db.execute("UPDATE meta SET value = ? WHERE key = 'rates'", (_dumps(rates.to_dict()),))
             self.rates = rates
@@ -328,6 +367,9 @@ class SqliteBook(Book):
     def derived_data_problems(self) -> Iterator[tuple[str, str, int | None]]:
         """Every row SQLite derives from the stored bodies, checked against them (see ``check_derived_data``)."""
         return check_derived_data(self.db)
+
+    def account_tree_problems(self) -> Iterator[tuple[str, str, int | None]]:
+        return check_account_tree(self.db)
 
 
 # ----- checking what is derived from the bodies ----------------------------------
@@ -376,6 +418,33 @@ def check_derived_data(connection: sqlite3.Connection) -> Iterator[tuple[str, st
     while pending is not None:
         yield from _orphan_postings(*pending)
         pending = next(listed, None)
+
+
+def check_account_tree(connection: sqlite3.Connection) -> Iterator[tuple[str, str, int | None]]:
+    """account_digests must hold each stored account's state digest in its bucket, and bucket_digests each bucket's digest."""
+    if not connection.execute("SELECT 1 FROM sqlite_master WHERE name = 'account_digests'").fetchall():
+        return  # schema 2 has none: its first write records one
+    try:
+        states = {row[0]: _account_from_row(row) for row in connection.execute("SELECT * FROM accounts")}
+    except DamagedRecord:
+        return  # the accounts themselves can't be read: verify reports that
+    entries, buckets = _tree_rows(states)
+    want = {(bucket, name): digest for bucket, name, digest in entries}
+    have = {(bucket, name): digest for bucket, name, digest in connection.execute("SELECT * FROM account_digests")}
+    for key in sorted(set(want) | set(have), key=lambda key: (str(key[1]), str(key[0]))):
+        if have.get(key) != want.get(key):
+            bucket, name = key
+            if key not in have:
+                what = f"lacks the state digest of account {name!r}"
+            elif key not in want:
+                what = f"holds a digest for {name!r} in bucket {bucket!r}, which no stored account has there"
+            else:
+                what = f"holds {have[key]!r} for account {name!r}, not the digest of its stored state"
+            yield "account_digest_mismatch", f"account_digests {what}", None
+    stored_buckets = dict(connection.execute("SELECT bucket, digest FROM bucket_digests"))
+    for bucket in sorted(set(buckets) | set(stored_buckets), key=str):
+        if stored_buckets.get(bucket) != buckets.get(bucket):
+            yield "bucket_digest_mismatch", f"bucket_digests holds {stored_buckets.get(bucket)!r} for bucket {bucket!r}, not the digest of its accounts", None
 
 
 def _postings_by_seq(connection: sqlite3.Connection) -> Iterator[tuple[int, set[str]]]:
@@ -613,6 +682,10 @@ def _migrate(connection: sqlite3.Connection, path: Path, version: int) -> None:
                 connection.executemany(_INSERT_POSTINGS, batch)
                 batch = []
         connection.executemany(_INSERT_POSTINGS, batch)
+        for statement in _statements(_ACCOUNT_TREE):
+            connection.execute(statement)
+        accounts = {row[0]: _account_from_row(row) for row in connection.execute("SELECT * FROM accounts")}
+        _save_tree(connection, accounts)  # the write's checks then hold these against the chain
         connection.execute("UPDATE meta SET value = ? WHERE key = 'schema'", (str(SCHEMA_VERSION),))
     except (sqlite3.IntegrityError, sqlite3.OperationalError, DamagedRecord) as error:
         raise LedgerUnusable(
@@ -719,6 +792,7 @@ def create(
             "INSERT INTO accounts VALUES (?, ?, ?, ?, ?, ?, ?)",
             [_account_row(name, state) for name, state in sorted(accounts.items())],
         )
+        _save_tree(connection, accounts)
         batch: list[tuple[Any, ...]] = []
         touched: list[tuple[str, int]] = []
         for seq, tx in enumerate(transactions, start=1):
@@ -741,3 +815,20 @@ def create(
 def _insert_history(connection: sqlite3.Connection, rows: list[tuple[Any, ...]], touched: list[tuple[str, int]]) -> None:
     connection.executemany(_INSERT_TRANSACTION, rows)
     connection.executemany(_INSERT_POSTINGS, touched)
+
+
+def _tree_rows(accounts: Mapping[str, AccountState]) -> tuple[list[tuple[int, str, str]], dict[int, str]]:
+    """The account_digests and bucket_digests rows a ledger with these accounts holds."""
+    from coinpurse.core.chain import state_digest
+
+    digests = {name: state_digest(state) for name, state in accounts.items()}
+    tree = AccountTree.of(digests)
+    entries = [(bucket_of(name), name, digest) for name, digest in sorted(digests.items())]
+    buckets = {bucket: digest for bucket, digest in enumerate(tree.digests) if digest != EMPTY_BUCKET}
+    return entries, buckets
+
+
+def _save_tree(connection: sqlite3.Connection, accounts: Mapping[str, AccountState]) -> None:
+    entries, buckets = _tree_rows(accounts)
+    connection.executemany(_SAVE_ACCOUNT_DIGEST, entries)
+    connection.executemany(_SAVE_BUCKET_DIGEST, buckets.items())
