@@ -223,7 +223,7 @@ class MemoryBook(Book):
     def stored_account_tree(self) -> AccountTree:
         from coinpurse.core.chain import AccountTree, state_digest
 
-        return AccountTree.of({name: state_digest(state) for name, state in self.accounts.items()})
+        return AccountTree.of({name: state_digest(state, seen_again=False) for name, state in self.accounts.items()})
 
     def platform_accounts(self) -> dict[str, AccountState]:
         return {name: state for name, state in sorted(self.accounts.items()) if is_platform_account(name)}

@@ -82,17 +82,19 @@ def _number(value: Decimal) -> str:
     return text
 
 
-def state_digest(state: AccountState) -> str:
+def state_digest(state: AccountState, *, seen_again: bool = True) -> str:
     """The digest of an account's full stored state: coins, diamonds, cash, lots and payout day.
 
     A line of text per lot after the balances; the free-form parts (a lot's source,
-    the day) are length-prefixed, so no two states give the same text.
+    the day) are length-prefixed, so no two states give the same text. A state
+    digested once only (each stored account, when a tree is built) says
+    ``seen_again=False``, and its lots' lines are not cached.
     """
     day = state.payout_day
     paid = _number(state.paid_that_day) if day else ""
     text = f"{state.coins} {state.diamonds} {_number(state.cash)} {len(day)}:{day} {paid}"
     if state.lots:
-        text += "\n" + _lot_lines(state.lots)
+        text += "\n" + (_lot_lines(state.lots) if seen_again else "\n".join([_lot_line(lot) for lot in state.lots]))
     return _digest(text)
 
 
