@@ -29,7 +29,7 @@ import pytest
 
 from cli_checks import flat, snapshot
 from coinpurse import api, scripting
-from coinpurse.core.export import balances_by_account, journal_account
+from coinpurse.formats.export import balances_by_account, journal_account
 from ledger_tools import load, rechain, save
 from test_export import TOOLS, tool_balances
 

@@ -118,7 +118,7 @@ def test_the_zsh_script_starts_with_compdef_and_calls_its_function() -> None:
 
 def _core_modules() -> list[str]:
     names = ["coinpurse", "coinpurse.api", "coinpurse.errors"]
-    for package in ("coinpurse.core", "coinpurse.storage"):
+    for package in ("coinpurse.core", "coinpurse.formats", "coinpurse.storage"):
         names.append(package)
         path = SRC / package.split(".")[1]
         names += [f"{package}.{info.name}" for info in pkgutil.iter_modules([str(path)])]

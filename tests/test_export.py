@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pytest
 
-from coinpurse.core.export import balances_by_account, journal_account
+from coinpurse.formats.export import balances_by_account, journal_account
 from coinpurse.storage import read_book
 
 TOOLS = [tool for tool in ("hledger", "ledger") if shutil.which(tool)]

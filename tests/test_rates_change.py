@@ -12,7 +12,7 @@ import pytest
 
 from coinpurse.core.rates import default_rates, rates_from_dict
 from coinpurse.core.rates_edit import diff, edited
-from coinpurse.core.rates_toml import rates_to_toml
+from coinpurse.formats.rates_toml import rates_to_toml
 
 
 def test_set_changes_a_gift_price_and_records_from_and_to(cli) -> None:

@@ -34,9 +34,9 @@ from coinpurse.core.scenario import (
     run,
     scenario_ops,
 )
-from coinpurse.core.textdata import JSON_DECODER, FloatInText, line_of, loads_json, loads_toml
-from coinpurse.core.textpos import line_for, lines_of, path_in_message
 from coinpurse.errors import BadInput, CoinpurseError, LedgerUnusable, Refused
+from coinpurse.formats.textdata import JSON_DECODER, FloatInText, line_of, loads_json, loads_toml
+from coinpurse.formats.textpos import line_for, lines_of, path_in_message
 from coinpurse.storage import write_book
 
 # Reading input files (scenarios and rates): TOML or JSON by suffix, floats refused.
@@ -413,7 +413,7 @@ class RatesExport:
 
 
 def rates_export(path: Path, file: Path) -> RatesExport:
-    from coinpurse.core.rates_toml import rates_to_toml
+    from coinpurse.formats.rates_toml import rates_to_toml
     from coinpurse.storage import reading
     from coinpurse.storage.atomic import write_atomic
     from coinpurse.storage.outputs import refuse_ledger_files
@@ -490,7 +490,7 @@ def _holds_the_demo(book: Book, ops: Sequence[Op]) -> bool:
 
 def demo(path: Path, force: bool = False, now: str | None = None) -> DemoResult:
     """A small, realistic, deterministic economy; refuses a ledger with accounts unless ``force``."""
-    from coinpurse.core.demo import DEMO_OPS
+    from coinpurse.formats.demo import DEMO_OPS
 
     ops = list(parse_ops(DEMO_OPS))
     with write_book(path) as book:
@@ -532,7 +532,7 @@ class ExportResult:
 
 def export(path: Path, format: str = "journal", output: Path | None = None) -> ExportResult:
     """The whole history as CSV, an hledger/ledger-cli journal, or JSON; written to ``output`` if given."""
-    from coinpurse.core import export as formats
+    from coinpurse.formats import export as formats
     from coinpurse.storage import reading
 
     if format not in formats.FORMATS:

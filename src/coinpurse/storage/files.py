@@ -13,8 +13,8 @@ from typing import Any
 from coinpurse.core.book import MemoryBook
 from coinpurse.core.chain import HISTORY_FULL, HISTORY_LINKS
 from coinpurse.core.model import DamagedRecord, Transaction, reusable_encoder, transaction_from_dict
-from coinpurse.core.textdata import JSON_DECODER, FloatInText, line_of, loads_json, loads_toml
 from coinpurse.errors import LedgerUnusable
+from coinpurse.formats.textdata import JSON_DECODER, FloatInText, line_of, loads_json, loads_toml
 from coinpurse.storage.document import (
     HISTORY_CHECKSUM,
     SCHEMA_VERSION,

@@ -51,8 +51,8 @@ from coinpurse.core.model import AccountState, DamagedRecord, Transaction, accou
 from coinpurse.core.money import decimal_str
 from coinpurse.core.names import is_platform_account
 from coinpurse.core.rates import Rates, rates_from_dict
-from coinpurse.core.textdata import loads_json
 from coinpurse.errors import BadInput, LedgerUnusable
+from coinpurse.formats.textdata import loads_json
 from coinpurse.storage.document import SCHEMA_VERSION, newer_schema
 
 _LARGEST_INTEGER = (1 << 63) - 1  # SQLite's
