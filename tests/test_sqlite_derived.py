@@ -289,3 +289,51 @@ def test_an_edited_tree_of_account_digests_is_refused_by_writes_and_named_by_ver
     assert ledger.read_bytes() == before
     verified = json.loads(_coinpurse(ledger, "verify", "--json").stdout)
     assert not verified["ok"] and code in {problem["code"] for problem in verified["problems"]}
+
+
+@pytest.mark.faults
+def test_an_account_hidden_inside_another_entry_of_its_bucket_is_refused(tmp_path: Path) -> None:
+    """Each entry of a bucket must be one account's digest: a digest holding a second line can't hide an account."""
+    from coinpurse.core.chain import bucket_of
+
+    ledger = tmp_path / "l.sqlite"
+    neighbour = next(f"aa{n}" for n in range(100_000) if bucket_of(f"aa{n}") == bucket_of("bob") and f"aa{n}" < "bob")
+    for command in (("buy", neighbour, "70"), ("buy", "bob", "700"), ("gift", "bob", "carol", "rose", "-n", "5")):
+        assert _coinpurse(ledger, *command).returncode == 0
+    _sql(
+        ledger,
+        "UPDATE account_digests SET digest = digest || char(10) || '3:bob ' || "
+        f"(SELECT digest FROM account_digests WHERE name = 'bob') WHERE name = '{neighbour}'",
+        "DELETE FROM account_digests WHERE name = 'bob'",
+        "DELETE FROM accounts WHERE name = 'bob'",
+    )
+    before = ledger.read_bytes()
+    for write in (("buy", "bob", "70"), ("buy", neighbour, "70")):
+        result = _coinpurse(ledger, *write)
+        assert result.returncode == 3 and "Traceback" not in result.stderr, result.stderr
+        assert ledger.read_bytes() == before
+
+
+@pytest.mark.faults
+@pytest.mark.parametrize(
+    "statement",
+    [
+        "INSERT INTO account_digests VALUES ((SELECT bucket FROM account_digests WHERE name = 'alice'), x'626f62', 'x')",
+        "UPDATE bucket_digests SET digest = '" + "z" * 32 + "'",
+        "INSERT INTO accounts SELECT cast('zz' AS blob), coins, diamonds, cash, lots, payout_day, paid_that_day "
+        "FROM accounts WHERE name = 'alice'",
+    ],
+    ids=["a blob name in the tree", "a digest that is not hex", "a blob account name"],
+)
+def test_odd_values_in_the_tree_or_the_accounts_give_one_line_not_a_traceback(sqlite_cli: Cli, statement: str) -> None:
+    """verify names them; a write refuses what it reads (the planted account row is in no bucket a buy of alice reads)."""
+    ledger = sqlite_cli.ledger
+    _sql(ledger, statement)
+    before = ledger.read_bytes()
+    verified = _coinpurse(ledger, "verify")
+    assert verified.returncode == 3 and "Traceback" not in verified.stderr, verified.stderr
+    written = _coinpurse(ledger, "buy", "alice", "70")
+    assert "Traceback" not in written.stderr, written.stderr
+    if "cast('zz' AS blob)" not in statement:
+        assert written.returncode == 3 and len(written.stderr.strip().splitlines()) == 1, written.stderr
+        assert ledger.read_bytes() == before

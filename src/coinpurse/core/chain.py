@@ -193,7 +193,7 @@ def recorded_state(rates: Rates, states: Mapping[str, AccountState], currency: s
 # ----- the tree of every account's state ---------------------------------------------
 
 BUCKETS = 4096  # an account's bucket: the first 12 bits of a digest of its name
-_FAN = 16  # each node above the buckets digests 16 below it: 256, then 16, then the root
+_FAN = 16  # each node above the buckets digests 16 below it: 256 nodes, then 16, then the root
 EMPTY_BUCKET = "0" * (2 * DIGEST_BYTES)
 _BUCKET_NAMES: dict[str, int] = {}
 
@@ -210,9 +210,24 @@ def bucket_of(name: str) -> int:
 
 def bucket_digest(entries: Mapping[str, str]) -> str:
     """The digest of one bucket's accounts: a length-prefixed name and its state digest per line, by name."""
+    return _bucket_node(entries).hex()
+
+
+_EMPTY_NODE = bytes(DIGEST_BYTES)
+_HEX_DIGITS = frozenset("0123456789abcdef")
+
+
+def is_digest(value: object) -> bool:
+    return isinstance(value, str) and len(value) == 2 * DIGEST_BYTES and _HEX_DIGITS.issuperset(value)
+
+
+def _bucket_node(entries: Mapping[str, str]) -> bytes:
+    if len(entries) == 1:  # most buckets: the text of one line, without a sort
+        ((name, digest),) = entries.items()
+        return _node(f"{len(name)}:{name} {digest}".encode())
     if not entries:
-        return EMPTY_BUCKET
-    return _digest("\n".join(f"{len(name)}:{name} {entries[name]}" for name in sorted(entries)))
+        return _EMPTY_NODE
+    return _node("\n".join([f"{len(name)}:{name} {entries[name]}" for name in sorted(entries)]).encode())
 
 
 class AccountTree:
@@ -221,16 +236,18 @@ class AccountTree:
     A store hands over the buckets' digests and a way to read one bucket's
     entries; a bucket read is refused unless its entries give its digest, so
     once the root matches the chain every entry read through the tree is one
-    the chain vouches for.
+    the chain vouches for. The nodes above the buckets are raw digests, made
+    again only along the paths of the buckets that changed.
     """
 
     def __init__(self, digests: list[str], read_bucket: Callable[[int], dict[str, str]]) -> None:
-        self.digests = digests  # BUCKETS of them: the store's, until a bucket changes
+        self._buckets = [bytes.fromhex(digest) for digest in digests]  # BUCKETS of them: the store's, until one changes
         self._read_bucket = read_bucket
         self._entries: dict[int, dict[str, str]] = {}
         self._stale: set[int] = set()  # buckets whose digest must be made again
         self.changed: set[int] = set()  # buckets changed since the store last saved them
-        self._levels = _levels_above(digests)
+        self._levels = _levels_above(self._buckets)
+        self._root = _node(b"".join(self._levels[0])).hex()
 
     @classmethod
     def of(cls, digests: Mapping[str, str]) -> AccountTree:
@@ -245,11 +262,22 @@ class AccountTree:
         tree._entries = {bucket: entries.get(bucket, {}) for bucket in range(BUCKETS)}
         return tree
 
+    def bucket_digests(self) -> list[str]:
+        """Each bucket's digest, in hex, as a store keeps them."""
+        self.root()
+        return [node.hex() for node in self._buckets]
+
     def entries(self, bucket: int) -> dict[str, str]:
         held = self._entries.get(bucket)
         if held is None:
             held = self._read_bucket(bucket)
-            if bucket_digest(held) != self.digests[bucket]:
+            for name, digest in held.items():  # each line of the bucket's text must be one entry, and in its bucket
+                if not (isinstance(name, str) and is_digest(digest) and bucket_of(name) == bucket):
+                    raise DamagedRecord(
+                        f"the stored digests of the accounts in bucket {bucket} hold {name!r}: {digest!r}, "
+                        f"which is not an account's state digest in that bucket; {VERIFY_HINT}"
+                    )
+            if _bucket_node(held) != self._buckets[bucket]:
                 raise DamagedRecord(
                     f"the stored digests of the accounts in bucket {bucket} do not give the digest stored for it: "
                     f"they were changed outside coinpurse; {VERIFY_HINT}"
@@ -268,37 +296,51 @@ class AccountTree:
             self._stale.add(bucket)
 
     def root(self) -> str:
-        for bucket in self._stale:
-            self.digests[bucket] = bucket_digest(self._entries[bucket])
-            _refresh(self._levels, self.digests, bucket)
-        self.changed |= self._stale
-        self._stale = set()
-        return _digest("".join(self._levels[0]))
+        if self._stale:
+            buckets, entries = self._buckets, self._entries
+            for bucket in self._stale:
+                buckets[bucket] = _bucket_node(entries[bucket])
+            self._remake({bucket // _FAN for bucket in self._stale})
+            self.changed |= self._stale
+            self._stale = set()
+        return self._root
+
+    def _remake(self, parents: set[int]) -> None:
+        """The nodes above the changed buckets, level by level, and the root."""
+        below = self._buckets
+        for depth in range(len(self._levels) - 1, -1, -1):
+            level = self._levels[depth]
+            for parent in parents:
+                level[parent] = _node(b"".join(below[parent * _FAN : parent * _FAN + _FAN]))
+            below, parents = level, {parent // _FAN for parent in parents}
+        self._root = _node(b"".join(self._levels[0])).hex()
 
     def take_changed(self) -> dict[int, str]:
         """The buckets changed since the last call, with their digests, for the store to save."""
         self.root()
-        changed = {bucket: self.digests[bucket] for bucket in sorted(self.changed)}
+        changed = {bucket: self._buckets[bucket].hex() for bucket in sorted(self.changed)}
         self.changed = set()
         return changed
 
 
-def _levels_above(buckets: list[str]) -> list[list[str]]:
-    """The nodes above the buckets, the root's children first: 16, then 256 nodes."""
-    levels: list[list[str]] = []
+def _node(data: bytes) -> bytes:
+    global _BLAKE2B
+    if _BLAKE2B is None:
+        from hashlib import blake2b
+
+        _BLAKE2B = blake2b
+    node: bytes = _BLAKE2B(data, digest_size=DIGEST_BYTES).digest()
+    return node
+
+
+def _levels_above(buckets: list[bytes]) -> list[list[bytes]]:
+    """The levels of nodes above the buckets, the root's children first."""
+    levels: list[list[bytes]] = []
     below = buckets
     while len(below) > _FAN:
-        below = [_digest("".join(below[start : start + _FAN])) for start in range(0, len(below), _FAN)]
+        below = [_node(b"".join(below[start : start + _FAN])) for start in range(0, len(below), _FAN)]
         levels.insert(0, below)
     return levels
-
-
-def _refresh(levels: list[list[str]], buckets: list[str], bucket: int) -> None:
-    below, index = buckets, bucket
-    for level in reversed(levels):
-        parent = index // _FAN
-        level[parent] = _digest("".join(below[parent * _FAN : parent * _FAN + _FAN]))
-        below, index = level, parent
 
 
 def empty_root() -> str:

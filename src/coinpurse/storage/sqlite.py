@@ -46,7 +46,7 @@ from pathlib import Path
 from typing import Any
 
 from coinpurse.core.book import Book, Head
-from coinpurse.core.chain import BUCKETS, EMPTY_BUCKET, AccountTree, bucket_of
+from coinpurse.core.chain import BUCKETS, EMPTY_BUCKET, VERIFY_HINT, AccountTree, bucket_of, is_digest
 from coinpurse.core.model import AccountState, DamagedRecord, Transaction, account_from_dict, transaction_from_dict
 from coinpurse.core.money import decimal_str
 from coinpurse.core.names import is_platform_account
@@ -122,6 +122,8 @@ def _account_row(name: str, state: AccountState) -> tuple[Any, ...]:
 
 def _account_from_row(row: tuple[Any, ...]) -> AccountState:
     name, coins, diamonds, cash, lots, payout_day, paid = row
+    if not isinstance(name, str):
+        raise DamagedRecord(f"an account's name is {name!r}, not text")
     data: dict[str, Any] = {"coins": coins, "diamonds": diamonds, "cash": cash}
     what = f"account {name!r}"
     if lots is not None:
@@ -283,9 +285,9 @@ class SqliteBook(Book):
         digests = [EMPTY_BUCKET] * BUCKETS
         for bucket, digest in self._rows("SELECT bucket, digest FROM bucket_digests"):
             if not (isinstance(bucket, int) and 0 <= bucket < BUCKETS):
-                raise DamagedRecord(f"bucket_digests holds a bucket {bucket!r}, which no account can have")
-            if not (isinstance(digest, str) and len(digest) == len(EMPTY_BUCKET)):
-                raise DamagedRecord(f"bucket_digests holds {digest!r} for bucket {bucket}, which is not a digest")
+                raise DamagedRecord(f"bucket_digests holds a bucket {bucket!r}, which no account can have; {VERIFY_HINT}")
+            if not is_digest(digest):
+                raise DamagedRecord(f"bucket_digests holds {digest!r} for bucket {bucket}, which is not a digest; {VERIFY_HINT}")
             digests[bucket] = digest
         return AccountTree(digests, self._bucket_entries)
 
@@ -824,7 +826,7 @@ def _tree_rows(accounts: Mapping[str, AccountState]) -> tuple[list[tuple[int, st
     digests = {name: state_digest(state) for name, state in accounts.items()}
     tree = AccountTree.of(digests)
     entries = [(bucket_of(name), name, digest) for name, digest in sorted(digests.items())]
-    buckets = {bucket: digest for bucket, digest in enumerate(tree.digests) if digest != EMPTY_BUCKET}
+    buckets = {bucket: digest for bucket, digest in enumerate(tree.bucket_digests()) if digest != EMPTY_BUCKET}
     return entries, buckets
 
 
