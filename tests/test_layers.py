@@ -19,6 +19,8 @@ def _layer(module: str) -> str:
     parts = module.split(".")
     if module == "coinpurse.__main__":
         return "cli"  # python -m coinpurse: the command line
+    if len(parts) == 1:
+        return "library"  # the package itself: it hands out the library
     return parts[1] if parts[1] in LAYERS else "library"
 
 
