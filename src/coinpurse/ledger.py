@@ -42,6 +42,7 @@ from coinpurse.results import (
 if TYPE_CHECKING:
     from coinpurse.core import requests as rq
     from coinpurse.core.book import Book, MemoryBook
+    from coinpurse.core.model import AccountState
     from coinpurse.core.rates_edit import RatesChange
     from coinpurse.core.scenario import Op, Progress
     from coinpurse.core.verify import VerifyReport
@@ -532,6 +533,12 @@ class Batch:
     def balance(self, account: str) -> AccountBalance:
         """As the batch has left it so far."""
         return _balance(self._book, account)
+
+    def state(self, account: str) -> AccountState:
+        """The account's coins, diamonds, cash and lots as the batch has left them; all zero if never seen."""
+        from coinpurse.core.names import normalize_handle
+
+        return self._book.account(normalize_handle(account))
 
     def balances(self) -> Balances:
         return _balances(self._book)
