@@ -101,6 +101,8 @@ def test_a_batch_is_saved_once_at_the_end(ledger: Path) -> None:
         assert not ledger.exists() or other.history().transactions == []  # nothing is saved yet
     assert len(other.history().transactions) == 2
     assert other.verify().ok
+    with pytest.raises(ValueError, match="batch has ended"):
+        batch.buy("late", 70)  # its lock is gone: a kept batch can't write
 
 
 def test_a_batch_is_all_or_nothing(ledger: Path) -> None:

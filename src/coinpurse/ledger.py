@@ -315,7 +315,11 @@ class Ledger:
 
         moment = now or clock.now()
         with _collector_paused(), self._writing(dry_run=dry_run, all_or_nothing=True) as book:
-            yield Batch(book, moment)
+            batch = Batch(book, moment)
+            try:
+                yield batch
+            finally:
+                batch._end()
 
     # Reads: each one consistent snapshot of the ledger.
 
@@ -481,8 +485,18 @@ class Batch:
     """Operations on one locked, loaded ledger, inside ``Ledger.batch()``; each returns what the Ledger method does."""
 
     def __init__(self, book: Book, now: str) -> None:
-        self._book = book
+        self._open: Book | None = book
         self.now = now
+
+    @property
+    def _book(self) -> Book:
+        book = self._open
+        if book is None:
+            raise ValueError("this batch has ended; start another with ledger.batch()")
+        return book
+
+    def _end(self) -> None:
+        self._open = None
 
     def buy(
         self, account: str, coins: object, channel: str = "app", id: str | None = None, now: str | None = None
