@@ -71,31 +71,31 @@ def main() -> None:
     parser.add_argument("--profile", action="store_true", help="print a cProfile of the largest run")
     args = parser.parse_args()
     os.environ.setdefault("COINPURSE_NOW", "2026-03-01T12:00:00Z")
-    from coinpurse import scripting
+    from coinpurse import Ledger
 
     for count in args.counts:
         with tempfile.TemporaryDirectory() as folder:
             scenario = Path(folder) / "scenario.json"
             write_scenario(generate(count), scenario)
-            ledger = Path(folder) / f"ledger.{args.format}"
+            ledger = Ledger.open(Path(folder) / f"ledger.{args.format}")
             start = time.perf_counter()
             if args.profile and count == max(args.counts):
                 import cProfile
                 import pstats
 
                 profiler = cProfile.Profile()
-                report = profiler.runcall(scripting.apply, ledger, scenario, details=False)
+                report = profiler.runcall(ledger.apply, scenario, details=False)
                 pstats.Stats(profiler).sort_stats("cumulative").print_stats(25)
             else:
-                report = scripting.apply(ledger, scenario, details=False)
+                report = ledger.apply(scenario, details=False)
             seconds = time.perf_counter() - start
             assert report.counts()["recorded"] == count
-            size = ledger.stat().st_size
+            size = ledger.path.stat().st_size
             # A second run of the same file replays every op and writes nothing.
             start = time.perf_counter()
-            again = scripting.apply(ledger, scenario, details=False)
+            again = ledger.apply(scenario, details=False)
             rerun = time.perf_counter() - start
-            assert again.counts()["replayed"] == count and ledger.stat().st_size == size
+            assert again.counts()["replayed"] == count and ledger.path.stat().st_size == size
             print(
                 f"{count:>8,} ops  {seconds:6.2f} s  {count / seconds:>9,.0f} ops/s  "
                 f"(ledger {size / 1e6:.1f} MB; re-run, all replayed: {rerun:.2f} s)"

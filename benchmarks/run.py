@@ -213,7 +213,7 @@ def prepare(sizes: tuple[int, ...], work: Path, with_tools: bool, log, reuse: bo
             log(f"reusing the {size:,}-transaction ledgers in {work}")
         else:
             book = build.build_book(size)
-            accounts = book.accounts
+            accounts = {row.account: row.state for row in book.balances().accounts}
             log(f"built {size:,} transactions in {time.perf_counter() - started:.1f} s")
         creator = max((n for n in accounts if n.startswith("creator")), key=lambda n: accounts[n].diamonds)
         sender = max((n for n in accounts if n.startswith("viewer")), key=lambda n: accounts[n].coins)

@@ -12,8 +12,8 @@ from pathlib import Path
 
 import pytest
 
+from coinpurse import Ledger
 from coinpurse.formats.export import balances_by_account, journal_account
-from coinpurse.storage import read_book
 
 TOOLS = [tool for tool in ("hledger", "ledger") if shutil.which(tool)]
 
@@ -37,10 +37,11 @@ def build_economy(cli) -> None:
 
 def coinpurse_balances(ledger: Path) -> dict[tuple[str, str], Decimal]:
     """What coinpurse holds per (journal account, commodity), zeros left out as the tools do."""
-    book = read_book(ledger)
+    handle = Ledger.open(ledger)
+    users, rates = handle.balances(), handle.rates()
     found: dict[tuple[str, str], Decimal] = {}
-    for name, state in book.all_accounts().items():
-        for commodity, amount in (("COIN", state.coins), ("DIAMOND", state.diamonds), (book.currency, state.cash)):
+    for name, state in [*((row.account, row.state) for row in users.accounts), *rates.platform.items()]:
+        for commodity, amount in (("COIN", state.coins), ("DIAMOND", state.diamonds), (users.currency, state.cash)):
             if amount:
                 found[(journal_account(name), commodity)] = Decimal(amount)
     return found
@@ -100,8 +101,7 @@ def test_the_journal_shape(json_cli) -> None:
 
 def test_every_journal_entry_balances_per_commodity(json_cli) -> None:
     build_economy(json_cli)
-    book = read_book(json_cli.ledger)
-    totals = balances_by_account(book.iter_transactions())
+    totals = balances_by_account(Ledger.open(json_cli.ledger).history().transactions)
     by_commodity: dict[str, Decimal] = {}
     for (_, commodity), amount in totals.items():
         by_commodity[commodity] = by_commodity.get(commodity, Decimal(0)) + amount

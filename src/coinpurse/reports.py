@@ -1,0 +1,216 @@
+"""What the bulk and file operations report: scenarios applied, rates changes, new ledgers, the demo, exports.
+
+Dataclasses, imported only by the operations that make them, so a read starts
+without defining them. Each ``to_dict()`` is the documented JSON shape.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import IO, Any
+
+from coinpurse.core.scenario import OpResult
+from coinpurse.errors import LedgerUnusable
+from coinpurse.results import Balances, OperationResult
+
+
+class OpLog:
+    """What a scenario's ops did, kept lean for a million of them.
+
+    Counts by status and kind and, when the details are wanted, each op's JSON
+    on one line of a temp file (in memory while small): holding every result's
+    transaction took gigabytes, and each is already written to the ledger.
+    """
+
+    def __init__(self, currency: str, details: bool) -> None:
+        self.currency = currency
+        self.count = 0
+        self.statuses = {"recorded": 0, "replayed": 0, "unchanged": 0}
+        self.kinds: dict[str, int] = {}
+        self._details: IO[bytes] | None = None
+        if details:
+            import tempfile
+            import weakref
+
+            # Closed by the finalizer below, not a with block: the file lives as long as the report.
+            self._details = tempfile.SpooledTemporaryFile(max_size=8 * 2**20)  # noqa: SIM115
+            weakref.finalize(self, self._details.close)
+
+    def add(self, result: OpResult) -> None:
+        self.count += 1
+        self.statuses[op_status(result)] += 1
+        self.kinds[result.kind] = self.kinds.get(result.kind, 0) + 1
+        if self._details is not None:
+            line = _COMPACT.encode(op_to_dict(self.count, result, self.currency))
+            try:
+                self._details.write(line.encode() + b"\n")  # compact JSON never holds a raw newline
+            except OSError as error:
+                raise LedgerUnusable(
+                    f"can't keep the report of op {self.count}: {error.strerror}; nothing was written", code="write_failed"
+                ) from None
+
+    def lines(self) -> Iterator[str]:
+        """Each op's JSON, compact, in order."""
+        if self._details is None:
+            raise ValueError("this report was made without the ops' details")
+        self._details.seek(0)
+        for line in self._details:
+            yield line[:-1].decode()
+
+
+_COMPACT = json.JSONEncoder(ensure_ascii=False, separators=(",", ":"))
+
+
+@dataclass(frozen=True)
+class ApplyReport:
+    """What a scenario did, op by op."""
+
+    file: Path | None  # None for ops given as objects, not read from a file
+    ledger: Path
+    log: OpLog
+    dry_run: bool
+
+    @property
+    def count(self) -> int:
+        return self.log.count
+
+    def counts(self) -> dict[str, int]:
+        return dict(self.log.statuses)
+
+    @property
+    def written(self) -> bool:
+        return not self.dry_run and self.log.statuses["recorded"] > 0
+
+    def by_kind(self) -> dict[str, int]:
+        return dict(self.log.kinds)
+
+    def summary(self) -> dict[str, Any]:
+        """Everything but the ops."""
+        return {
+            "file": None if self.file is None else str(self.file),
+            "ledger": str(self.ledger),
+            "dry_run": self.dry_run,
+            "written": self.written,
+            "count": self.count,
+            **self.counts(),
+        }
+
+    def to_dict(self) -> dict[str, Any]:
+        return {**self.summary(), "ops": [json.loads(line) for line in self.log.lines()]}
+
+    def json_chunks(self, indented: bool) -> Iterator[str]:
+        """The text of ``to_dict()`` as JSON (indented or compact), one op at a time."""
+        if indented:
+            head = json.dumps(self.summary(), ensure_ascii=False, indent=2)
+            yield head[: -len("\n}")] + ',\n  "ops": ['
+            separator = "\n    "
+            for line in self.log.lines():
+                yield separator + json.dumps(json.loads(line), ensure_ascii=False, indent=2).replace("\n", "\n    ")
+                separator = ",\n    "
+            yield ("]" if separator == "\n    " else "\n  ]") + "\n}\n"
+            return
+        head = _COMPACT.encode(self.summary())
+        yield head[:-1] + ',"ops":['
+        separator = ""
+        for line in self.log.lines():
+            yield separator + line
+            separator = ","
+        yield "]}\n"
+
+
+def op_status(result: OpResult) -> str:
+    if result.replayed:
+        return "replayed"
+    return "recorded" if result.transaction is not None else "unchanged"
+
+
+def op_to_dict(index: int, result: OpResult, currency: str) -> dict[str, Any]:
+    if result.kind == "rates":
+        body = RatesChangeResult(result).to_dict()
+    else:
+        assert result.transaction is not None
+        body = OperationResult(result.transaction, currency, result.replayed).to_dict()
+    return {"index": index, "kind": result.kind, "status": op_status(result), "result": body}
+
+
+@dataclass(frozen=True)
+class RatesChangeResult:
+    """A rates change: recorded, replayed (same id), or unchanged (it set what was already in force)."""
+
+    outcome: OpResult
+
+    def to_dict(self) -> dict[str, Any]:
+        tx = self.outcome.transaction
+        return {
+            "id": None if tx is None else tx.id,
+            "kind": "rates",
+            "at": None if tx is None else tx.at,
+            "source": self.outcome.source,
+            "changed": tx is not None,
+            "changes": [{"key": c["key"], "from": c.get("from"), "to": c.get("to")} for c in self.outcome.changes],
+            "replayed": self.outcome.replayed,
+        }
+
+
+@dataclass(frozen=True)
+class RatesExport:
+    file: Path
+    text: str
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"file": str(self.file), "bytes": len(self.text.encode())}
+
+
+
+@dataclass(frozen=True)
+class InitResult:
+    ledger: Path
+    rates_file: Path | None
+    change: RatesChangeResult
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "ledger": str(self.ledger),
+            "rates_file": None if self.rates_file is None else str(self.rates_file),
+            "rates": self.change.to_dict(),
+        }
+
+
+
+@dataclass(frozen=True)
+class DemoResult:
+    report: ApplyReport
+    balances: Balances
+
+    def to_dict(self) -> dict[str, Any]:
+        counts = self.report.counts()
+        return {
+            "ledger": str(self.report.ledger),
+            "count": self.report.count,
+            "recorded": counts["recorded"],
+            "replayed": counts["replayed"],
+            "kinds": self.report.by_kind(),
+            "balances": self.balances.to_dict(),
+        }
+
+
+
+@dataclass(frozen=True)
+class ExportResult:
+    format: str
+    text: str
+    file: Path | None
+    transactions: int
+    postings: int
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "format": self.format,
+            "file": None if self.file is None else str(self.file),
+            "transactions": self.transactions,
+            "postings": self.postings,
+            "bytes": len(self.text.encode()),
+        }

@@ -1,0 +1,225 @@
+"""What the library's reads and single operations return, each convertible with ``to_dict()``.
+
+``to_dict()`` gives the documented JSON shape (docs/json.md); money in it is always a string.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from decimal import Decimal
+from pathlib import Path
+from types import MappingProxyType
+from typing import Any, NamedTuple
+
+from coinpurse.core.model import AccountState, Transaction
+from coinpurse.core.money import ZERO, decimal_str, exact_arithmetic, money_str
+from coinpurse.core.rates import Rates
+
+
+def _balance_of(tx: Transaction, name: str) -> dict[str, Any]:
+    after = tx.after.get(name, {})
+    return {"account": name, "coins": after.get("coins", 0), "diamonds": after.get("diamonds", 0)}
+
+
+# Results are NamedTuples: cheaper than dataclasses to define on every start of the program.
+class OperationResult(NamedTuple):
+    """A recorded buy, gift or redeem, ready to show or to dump as JSON."""
+
+    transaction: Transaction
+    currency: str
+    replayed: bool = False
+
+    def to_dict(self) -> dict[str, Any]:
+        tx = self.transaction
+        base: dict[str, Any] = {"id": tx.id, "kind": tx.kind, "at": tx.at}
+        details = tx.details
+        if tx.kind == "buy":
+            account = tx.request["account"]
+            base.update(
+                account=account,
+                coins=tx.request["coins"],
+                channel=tx.request["channel"],
+                price=details["price"],
+                currency=self.currency,
+                package=details["package"],
+                balance=_balance_of(tx, account),
+            )
+        elif tx.kind == "gift":
+            sender, recipient = tx.request["sender"], tx.request["recipient"]
+            base.update(
+                sender=_balance_of(tx, sender),
+                recipient=_balance_of(tx, recipient),
+                gift=details["gift"],
+                count=details["count"],
+                coins=details["coins"],
+                diamonds=details["diamonds"],
+                paid=details["paid"],
+                diamond_value=details["diamond_value"],
+                platform_kept=details["platform_kept"],
+                currency=self.currency,
+                stream=details.get("stream"),
+            )
+        elif tx.kind == "redeem":
+            account = tx.request["account"]
+            base.update(
+                account=account,
+                diamonds=details["diamonds"],
+                cash=details["cash"],
+                fee=details["fee"],
+                net=details["net"],
+                rounding=details["rounding"],
+                kept_diamonds=details["kept_diamonds"],
+                currency=self.currency,
+                balance=_balance_of(tx, account),
+            )
+        base["replayed"] = self.replayed
+        return base
+
+
+
+class AccountBalance(NamedTuple):
+    account: str
+    state: AccountState
+    rates: Rates
+    currency: str
+
+    @property
+    @exact_arithmetic
+    def diamond_value(self) -> Decimal:
+        return self.state.diamonds * self.rates.payout.cash_per_diamond
+
+    @property
+    def coin_cost(self) -> Decimal:
+        return sum((lot.cost for lot in self.state.lots), ZERO)
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "account": self.account,
+            "coins": self.state.coins,
+            "diamonds": self.state.diamonds,
+            "diamond_value": money_str(self.diamond_value),
+            "coin_cost": money_str(self.coin_cost),
+            "net_cash": money_str(self.state.cash),
+            "currency": self.currency,
+        }
+
+
+class Balances(NamedTuple):
+    accounts: Sequence[AccountBalance]
+    currency: str
+
+    def totals(self) -> dict[str, Any]:
+        return {
+            "coins": sum(a.state.coins for a in self.accounts),
+            "diamonds": sum(a.state.diamonds for a in self.accounts),
+            "diamond_value": money_str(sum((a.diamond_value for a in self.accounts), ZERO)),
+        }
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"accounts": [a.to_dict() for a in self.accounts], "totals": self.totals(), "currency": self.currency}
+
+
+
+class RatesView(NamedTuple):
+    rates: Rates
+    currency: str
+    platform: Mapping[str, AccountState] = MappingProxyType({})
+
+    @exact_arithmetic  # a share at the largest rates needs more than 28 digits before rounding
+    def to_dict(self) -> dict[str, Any]:
+        rates = self.rates
+        payout = rates.payout
+        return {
+            "currency": self.currency,
+            "packages": [
+                {
+                    "channel": channel.name,
+                    "coins": package.coins,
+                    "price": decimal_str(package.price),
+                    "creator_share": decimal_str(
+                        (package.coins * rates.diamonds_per_coin * payout.cash_per_diamond / package.price).quantize(
+                            Decimal("0.0001")
+                        )
+                    ),
+                }
+                for channel in rates.channels
+                for package in channel.packages
+            ],
+            "channels": [
+                {
+                    "name": channel.name,
+                    "coin_price": decimal_str(channel.coin_price),
+                    "custom_min": channel.custom_min,
+                    "custom_max": channel.custom_max,
+                    "creator_share": decimal_str(rates.creator_share(channel).quantize(Decimal("0.0001"))),
+                }
+                for channel in rates.channels
+            ],
+            "gifts": [{"name": g.name, "coins": g.coins} for g in rates.gifts],
+            "conversion": {"diamonds_per_coin": decimal_str(rates.diamonds_per_coin)},
+            "payout": {
+                "cash_per_diamond": decimal_str(payout.cash_per_diamond),
+                "minimum": decimal_str(payout.minimum),
+                "daily_maximum": decimal_str(payout.daily_maximum),
+                "fee_percent": decimal_str(payout.fee_percent),
+            },
+            "platform": {
+                name: {"coins": s.coins, "diamonds": s.diamonds, "cash": decimal_str(s.cash)} for name, s in self.platform.items()
+            },
+        }
+
+
+
+class History(NamedTuple):
+    transactions: Sequence[Transaction]
+    currency: str
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"transactions": [tx.output() for tx in self.transactions]}
+
+
+
+class Gifter(NamedTuple):
+    account: str
+    gifts: int  # gift transactions (a gift of -n 5 counts once)
+    items: int  # gifts sent, counting -n
+    coins: int
+    diamonds: int
+    diamond_value: Decimal
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "account": self.account,
+            "gifts": self.gifts,
+            "items": self.items,
+            "coins": self.coins,
+            "diamonds": self.diamonds,
+            "diamond_value": money_str(self.diamond_value),
+        }
+
+
+class Gifters(NamedTuple):
+    account: str
+    gifters: Sequence[Gifter]
+    currency: str
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"account": self.account, "gifters": [g.to_dict() for g in self.gifters], "currency": self.currency}
+
+
+
+class Conversion(NamedTuple):
+    source: Path
+    target: Path
+    transactions: int
+    accounts: int
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "source": str(self.source),
+            "target": str(self.target),
+            "format": self.target.suffix.lower().lstrip("."),
+            "transactions": self.transactions,
+            "accounts": self.accounts,
+        }
+
