@@ -7,10 +7,9 @@ from typing import Annotated
 import typer
 
 from coinpurse.cli.common import JsonOption, ledger_path
-from coinpurse.cli.output import emit_json_chunks, handles_errors, show
+from coinpurse.cli.output import emit_json_chunks
 
 
-@handles_errors
 def apply(
     ctx: typer.Context,
     file: Annotated[Path, typer.Argument(help="A scenario: .toml with [[ops]] tables, or .json with {\"ops\": [...]}.", show_default=False)],
@@ -22,7 +21,7 @@ def apply(
 
     progress = None
     if not as_json and sys.stderr.isatty():
-        from coinpurse.cli.render_scripting import ProgressBar
+        from coinpurse.cli.render_summaries import ProgressBar
 
         progress = ProgressBar(f"applying {file.name}")
     try:
@@ -32,8 +31,10 @@ def apply(
             progress.close()
     if as_json:
         emit_json_chunks(report.json_chunks)  # a million ops' results are never held at once
-    else:
-        show(report, as_json, "show_apply", "coinpurse.cli.render_scripting")
+        return
+    from coinpurse.cli.render_summaries import show_apply
+
+    show_apply(report)
 
 
 def register(app: typer.Typer) -> None:
