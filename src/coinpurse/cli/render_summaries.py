@@ -103,6 +103,11 @@ def show_verified(report: VerifyReport) -> None:
         say(report.summary())
 
 
+def progress_bar(label: str) -> ProgressBar | None:
+    """A progress bar for a long run, or None when stderr is not a terminal to draw it on."""
+    return ProgressBar(label) if sys.stderr.isatty() else None
+
+
 class ProgressBar:
     """A rich progress bar on stderr, started on the first report so short files never draw one."""
 

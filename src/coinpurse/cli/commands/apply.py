@@ -1,6 +1,5 @@
 """``coinpurse apply``: a scenario file of operations, all or nothing, in one load and one save."""
 
-import sys
 from pathlib import Path
 from typing import Annotated
 
@@ -20,10 +19,10 @@ def apply(
     from coinpurse import scripting
 
     progress = None
-    if not as_json and sys.stderr.isatty():
-        from coinpurse.cli.render_summaries import ProgressBar
+    if not as_json:
+        from coinpurse.cli.render_summaries import progress_bar
 
-        progress = ProgressBar(f"applying {file.name}")
+        progress = progress_bar(f"applying {file.name}")
     try:
         report = scripting.apply(ledger_path(ctx), file, dry_run=dry_run, on_progress=progress, details=as_json)
     finally:
