@@ -33,7 +33,8 @@ from coinpurse.cli.commands import (
     verify,
 )
 from coinpurse.cli.common import RunState, record_ledger_option
-from coinpurse.errors import CoinpurseError, ExitCode
+from coinpurse.cli.output import report_error
+from coinpurse.errors import BadInput, CoinpurseError, ExitCode, Interrupted, LedgerUnusable
 
 
 class CoinpurseGroup(TyperGroup):
@@ -57,6 +58,10 @@ class CoinpurseGroup(TyperGroup):
         return code
 
 
+# True of every write: a temp file renamed into place, or one SQLite transaction.
+ALL_OR_NOTHING = "a write is all or nothing, so the ledger is as it was or fully written"
+
+
 def run_command_line(group: TyperGroup, args: list[str], prog_name: str, extra: dict[str, Any]) -> int:
     """Run one command line; every error is reported here, once, and becomes its exit code."""
     state = RunState()
@@ -67,34 +72,20 @@ def run_command_line(group: TyperGroup, args: list[str], prog_name: str, extra: 
         return ExitCode.OK
     except typer.Exit as done:  # --help, --version
         return done.exit_code
-    except CoinpurseError as error:
-        failure = error
-        as_json = json_mode(state.as_json, args)
-    except typer.TyperException as error:  # usage errors: unknown option, missing argument, bad value
-        context = getattr(error, "ctx", None)
-        # A usage error's own command may have failed to parse before its --json was read.
-        as_json = json_mode(context.params.get("as_json") if context is not None else None, args)
-        usage = usage_error(error, as_json)
-        if usage is None:  # no command at all: the help is the answer
-            error.show()  # type: ignore[attr-defined]
-            return ExitCode.BAD_INPUT
-        failure = usage
-    except (KeyboardInterrupt, typer.Abort):
-        from coinpurse.errors import Interrupted
-
-        failure = Interrupted("interrupted; a write is all or nothing, so the ledger is as it was or fully written")
-        as_json = json_mode(state.as_json, args)
-    except (MemoryError, RecursionError) as error:  # the last resort: where files are read, they are named
-        failure = out_of_resources(error)
-        as_json = json_mode(state.as_json, args)
     except BrokenPipeError:
         # The reader went away (e.g. `| head`); say nothing more.
         devnull = os.open(os.devnull, os.O_WRONLY)
         os.dup2(devnull, sys.stdout.fileno())
         return ExitCode.OK
-    from coinpurse.cli.output import report_error
-
-    report_error(failure, as_json)
+    except typer.TyperException as error:  # usage errors: unknown option, missing argument, bad value
+        return report_usage_error(error, args)
+    except CoinpurseError as error:
+        failure = error
+    except (KeyboardInterrupt, typer.Abort):
+        failure = Interrupted(f"interrupted; {ALL_OR_NOTHING}")
+    except (MemoryError, RecursionError) as error:  # the last resort: where files are read, they are named
+        failure = out_of_resources(error)
+    report_error(failure, json_mode(state.as_json, args))
     return failure.exit_code
 
 
@@ -110,27 +101,26 @@ def json_mode(parsed: bool | None, args: list[str]) -> bool:
     return "--json" in options
 
 
-def usage_error(error: typer.TyperException, as_json: bool) -> CoinpurseError | None:
-    """A usage error as one line like every other error, with where to look next; None when there is no command."""
-    from coinpurse.errors import BadInput
-
+def report_usage_error(error: typer.TyperException, args: list[str]) -> int:
+    """One line like every other error, with where to look next; the help when there is no command at all."""
+    context = getattr(error, "ctx", None)
+    # The --json of the command that failed to parse, if parsing got as far as reading it.
+    as_json = json_mode(context.params.get("as_json") if context is not None else None, args)
     message = " ".join(error.format_message().split())
     if not message and not as_json:
-        return None
+        error.show()  # type: ignore[attr-defined]
+        return ExitCode.BAD_INPUT
     if not as_json:
-        context = getattr(error, "ctx", None)
         command = context.command_path if context is not None else "coinpurse"
         message += f" (see '{command} --help')"
-    return BadInput(message, code="usage")
+    report_error(BadInput(message, code="usage"), as_json)
+    return ExitCode.BAD_INPUT
 
 
 def out_of_resources(error: MemoryError | RecursionError) -> CoinpurseError:
-    from coinpurse.errors import LedgerUnusable
-
     memory = isinstance(error, MemoryError)
     why = "ran out of memory" if memory else "met data nested too deep to handle"
-    message = f"{why}; a write is all or nothing, so the ledger is as it was or fully written"
-    return LedgerUnusable(message, code="out_of_memory" if memory else "too_deep")
+    return LedgerUnusable(f"{why}; {ALL_OR_NOTHING}", code="out_of_memory" if memory else "too_deep")
 
 
 app = typer.Typer(

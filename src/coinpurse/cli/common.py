@@ -1,7 +1,5 @@
 """Options every command shares, and what one run's options asked for."""
 
-from __future__ import annotations
-
 from pathlib import Path
 from typing import Annotated
 
