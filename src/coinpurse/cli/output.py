@@ -1,7 +1,8 @@
-"""Where results and errors go: JSON on stdout for machines, rich for people.
+"""Where results and errors go: JSON on stdout for machines, plain lines or rich for people.
 
 rich is imported only inside the functions that draw, so ``--json`` and tab
-completion never load it.
+completion never load it. Errors are written only by the entry point
+(``coinpurse.cli.app``), through ``report_error``.
 """
 
 from __future__ import annotations
