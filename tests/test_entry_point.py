@@ -174,6 +174,18 @@ def _is_json(stderr: str) -> bool:
     return stderr.startswith("{")
 
 
+def test_every_json_option_records_its_value_on_the_run_state() -> None:
+    from coinpurse.cli.common import record_json_mode
+
+    group = typer.main.get_command(app)
+    for name in _leaf_commands():
+        command = group
+        for word in name.split():
+            command = command.commands[word]  # type: ignore[attr-defined]
+        [option] = [param for param in command.params if param.name == "as_json"]
+        assert option.callback is record_json_mode and option.is_eager, name
+
+
 def test_a_stream_named_json_does_not_make_the_error_json(json_cli) -> None:  # type: ignore[no-untyped-def]
     refused = json_cli("gift", "alice", "mia", "rose", "--stream", "--json")
     assert refused.exit_code == ExitCode.REFUSED

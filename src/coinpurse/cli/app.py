@@ -32,13 +32,17 @@ from coinpurse.cli.commands import (
     redeem,
     verify,
 )
-from coinpurse.cli.common import RunState, record_ledger_option
+from coinpurse.cli.common import RunState, record_json_options, record_ledger_option
 from coinpurse.cli.output import report_error
 from coinpurse.errors import BadInput, CoinpurseError, ExitCode, Interrupted, LedgerUnusable
 
 
 class CoinpurseGroup(TyperGroup):
     """The root command: runs one command line and maps whatever ends it to a documented exit code."""
+
+    def __init__(self, **options: Any) -> None:
+        super().__init__(**options)
+        record_json_options(self)
 
     def main(
         self,
