@@ -234,7 +234,7 @@ def test_a_scenario_is_all_or_nothing(tmp_path_factory, ops) -> None:
 
 
 def test_the_progress_bar_draws_only_for_long_files() -> None:
-    from coinpurse.cli.render_scripting import ProgressBar
+    from coinpurse.cli.render_summaries import ProgressBar
 
     short = ProgressBar("applying", minimum=2000)
     short(500, 1999)

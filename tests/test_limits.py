@@ -303,18 +303,19 @@ def test_a_json_scenario_reads_as_a_full_parse_would(cli, tmp_path: Path, text: 
 
 # ----- the last resort ----------------------------------------------------------
 
+# The error comes from inside the command, past where files are read, as a last resort would.
 FAILING_APP = """
-import importlib
 import sys
 
-entry = importlib.import_module("coinpurse.cli.app")
+import coinpurse.storage
+from coinpurse.cli import main
 
 def fail(*args, **kwargs):
     raise {error}()
 
-entry.app = fail
+coinpurse.storage.resolve_ledger_path = fail
 sys.argv = ["coinpurse", "balance", *sys.argv[1:]]
-entry.main()
+main()
 """
 
 

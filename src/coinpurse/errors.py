@@ -16,6 +16,7 @@ class ExitCode(IntEnum):
     REFUSED = 1  # a rule of the economy said no
     BAD_INPUT = 2  # bad usage or input
     LEDGER_UNUSABLE = 3  # the ledger file can't be used, or is damaged
+    INTERRUPTED = 130  # stopped by Ctrl-C; 128 + SIGINT, as shells report it
 
 
 class CoinpurseError(Exception):
@@ -53,3 +54,10 @@ class LedgerUnusable(CoinpurseError):
 
     exit_code = ExitCode.LEDGER_UNUSABLE
     code = "ledger_unusable"
+
+
+class Interrupted(CoinpurseError):
+    """The run was stopped by Ctrl-C before it finished (exit 130)."""
+
+    exit_code = ExitCode.INTERRUPTED
+    code = "interrupted"

@@ -1,11 +1,20 @@
-"""The Typer app: global options, and one module per command under ``commands/``."""
+"""The Typer app: global options, one module per command under ``commands/``, and the one place a run ends.
+
+Commands parse their options, call one library function and hand its result to
+a renderer; they never catch an error. Whatever ends a run (a result, a
+``CoinpurseError``, a usage error, Ctrl-C, running out of memory) is turned
+into a message and an exit code in ``CoinpurseGroup.main``, for the console
+script and the test runner alike.
+"""
 
 import os
 import sys
+from collections.abc import Sequence
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Any
 
 import typer
+from typer.core import TyperGroup
 
 from coinpurse import __version__
 from coinpurse.cli.commands import (
@@ -23,13 +32,107 @@ from coinpurse.cli.commands import (
     redeem,
     verify,
 )
-from coinpurse.errors import ExitCode
+from coinpurse.cli.common import RunState, record_json_options, record_ledger_option
+from coinpurse.cli.output import report_error
+from coinpurse.errors import BadInput, CoinpurseError, ExitCode, Interrupted, LedgerUnusable
+
+
+class CoinpurseGroup(TyperGroup):
+    """The root command: runs one command line and maps whatever ends it to a documented exit code."""
+
+    def __init__(self, **options: Any) -> None:
+        super().__init__(**options)
+        record_json_options(self)
+
+    def main(
+        self,
+        args: Sequence[str] | None = None,
+        prog_name: str | None = None,
+        complete_var: str | None = None,
+        standalone_mode: bool = True,
+        windows_expand_args: bool = True,
+        **extra: Any,
+    ) -> Any:
+        arguments = list(sys.argv[1:] if args is None else args)
+        name = prog_name or "coinpurse"
+        self._main_shell_completion(extra, name, complete_var)  # a TAB exits here, before any command runs
+        code = run_command_line(self, arguments, name, extra)
+        if standalone_mode:
+            sys.exit(code)
+        return code
+
+
+# True of every write: a temp file renamed into place, or one SQLite transaction.
+ALL_OR_NOTHING = "a write is all or nothing, so the ledger is as it was or fully written"
+
+
+def run_command_line(group: TyperGroup, args: list[str], prog_name: str, extra: dict[str, Any]) -> int:
+    """Run one command line; every error is reported here, once, and becomes its exit code."""
+    state = RunState()
+    try:
+        with group.make_context(prog_name, list(args), obj=state, **extra) as ctx:  # parsing uses up its list
+            group.invoke(ctx)
+        sys.stdout.flush()  # so a reader that went away is noticed here, not in the interpreter's exit
+        return ExitCode.OK
+    except typer.Exit as done:  # --help, --version
+        return done.exit_code
+    except BrokenPipeError:
+        # The reader went away (e.g. `| head`); say nothing more.
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+        return ExitCode.OK
+    except typer.TyperException as error:  # usage errors: unknown option, missing argument, bad value
+        return report_usage_error(error, args)
+    except CoinpurseError as error:
+        failure = error
+    except (KeyboardInterrupt, typer.Abort):
+        failure = Interrupted(f"interrupted; {ALL_OR_NOTHING}")
+    except (MemoryError, RecursionError) as error:  # the last resort: where files are read, they are named
+        failure = out_of_resources(error)
+    report_error(failure, json_mode(state.as_json, args))
+    return failure.exit_code
+
+
+def json_mode(parsed: bool | None, args: list[str]) -> bool:
+    """The run's --json as its command parsed it.
+
+    When the command line failed to parse before that option was read, a
+    ``--json`` word before the ``--`` that ends options is taken for it.
+    """
+    if parsed is not None:
+        return parsed
+    options = args[: args.index("--")] if "--" in args else args
+    return "--json" in options
+
+
+def report_usage_error(error: typer.TyperException, args: list[str]) -> int:
+    """One line like every other error, with where to look next; the help when there is no command at all."""
+    context = getattr(error, "ctx", None)
+    # The --json of the command that failed to parse, if parsing got as far as reading it.
+    as_json = json_mode(context.params.get("as_json") if context is not None else None, args)
+    message = " ".join(error.format_message().split())
+    if not message and not as_json:
+        error.show()  # type: ignore[attr-defined]
+        return ExitCode.BAD_INPUT
+    if not as_json:
+        command = context.command_path if context is not None else "coinpurse"
+        message += f" (see '{command} --help')"
+    report_error(BadInput(message, code="usage"), as_json)
+    return ExitCode.BAD_INPUT
+
+
+def out_of_resources(error: MemoryError | RecursionError) -> CoinpurseError:
+    memory = isinstance(error, MemoryError)
+    why = "ran out of memory" if memory else "met data nested too deep to handle"
+    return LedgerUnusable(f"{why}; {ALL_OR_NOTHING}", code="out_of_memory" if memory else "too_deep")
+
 
 app = typer.Typer(
     name="coinpurse",
     help="An exact, open wallet and payout ledger for virtual-gift economies.",
     no_args_is_help=True,
     pretty_exceptions_enable=False,
+    cls=CoinpurseGroup,
     context_settings={"help_option_names": ["-h", "--help"]},
 )
 
@@ -56,7 +159,7 @@ def main_options(
         bool, typer.Option("--version", callback=_show_version, is_eager=True, help="Show the version and exit.")
     ] = False,
 ) -> None:
-    ctx.obj = ledger
+    record_ledger_option(ctx, ledger)
 
 
 for module in (buy, gift, balance, redeem, rates, history, gifters, verify, apply, init, export, demo, convert):
@@ -64,11 +167,7 @@ for module in (buy, gift, balance, redeem, rates, history, gifters, verify, appl
 
 
 def main() -> None:
-    """Console-script entry point: map usage errors to exit 2 and never show a traceback.
-
-    Running out of memory or stack is caught where files are read (exit 3 for a
-    ledger, 2 for an input file); what escapes that is exit 3 here.
-    """
+    """Console-script entry point: run the command line and exit with its documented code, never a traceback."""
     import atexit
     import gc
 
@@ -76,44 +175,4 @@ def main() -> None:
     # Python's exit ends with a collection over every live object (~8 ms here);
     # frozen objects are skipped, and the process is going away anyway.
     atexit.register(gc.freeze)
-    args = sys.argv[1:]
-    as_json = "--json" in args
-    try:
-        # Without standalone mode, an exit code raised inside a command comes back as the result.
-        result = app(args=args, prog_name="coinpurse", standalone_mode=False)
-    except typer.TyperException as error:  # usage errors: unknown option, missing argument, bad value
-        from coinpurse.cli.output import report_error
-        from coinpurse.errors import BadInput
-
-        message = " ".join(error.format_message().split())
-        if not message and not as_json:  # no command at all: the help is the answer
-            error.show()  # type: ignore[attr-defined]
-            sys.exit(ExitCode.BAD_INPUT)
-        if not as_json:  # one line like every other error, with where to look next
-            context = getattr(error, "ctx", None)
-            command = context.command_path if context is not None else "coinpurse"
-            message += f" (see '{command} --help')"
-        report_error(BadInput(message, code="usage"), as_json)
-        sys.exit(ExitCode.BAD_INPUT)
-    except typer.Exit as done:
-        sys.exit(done.exit_code)
-    except typer.Abort:
-        sys.stderr.write("coinpurse: aborted\n")
-        sys.exit(130)
-    except KeyboardInterrupt:
-        sys.stderr.write("coinpurse: interrupted\n")
-        sys.exit(130)
-    except (MemoryError, RecursionError) as error:  # the last resort: where files are read, they are named
-        from coinpurse.cli.output import report_error
-        from coinpurse.errors import LedgerUnusable
-
-        why = "ran out of memory" if isinstance(error, MemoryError) else "met data nested too deep to handle"
-        message = f"{why}; a write is all or nothing, so the ledger is as it was or fully written"
-        report_error(LedgerUnusable(message, code="out_of_memory" if isinstance(error, MemoryError) else "too_deep"), as_json)
-        sys.exit(ExitCode.LEDGER_UNUSABLE)
-    except BrokenPipeError:
-        # The reader went away (e.g. `| head`); say nothing more.
-        devnull = os.open(os.devnull, os.O_WRONLY)
-        os.dup2(devnull, sys.stdout.fileno())
-        sys.exit(ExitCode.OK)
-    sys.exit(result if isinstance(result, int) else ExitCode.OK)
+    app(args=sys.argv[1:], prog_name="coinpurse")

@@ -1,7 +1,8 @@
-"""Where results and errors go: JSON on stdout for machines, rich for people.
+"""Where results and errors go: JSON on stdout for machines, plain lines or rich for people.
 
 rich is imported only inside the functions that draw, so ``--json`` and tab
-completion never load it.
+completion never load it. Errors are written only by the entry point
+(``coinpurse.cli.app``), through ``report_error``.
 """
 
 from __future__ import annotations
@@ -10,30 +11,12 @@ import functools
 import os
 import sys
 from collections.abc import Callable, Iterable
-from typing import TYPE_CHECKING, Any, ParamSpec, TypeVar
-
-import typer
-
-from coinpurse.errors import CoinpurseError
+from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
     from rich.console import Console
 
-P = ParamSpec("P")
-R = TypeVar("R")
-
-
-def show(result: Any, as_json: bool, drawer: str, module: str = "coinpurse.cli.render") -> None:
-    """A command's result: its documented JSON for machines, or the named rich drawer for people.
-
-    The drawer is named rather than imported so that rich loads only when drawing.
-    """
-    if as_json:
-        emit_json(result.to_dict())
-        return
-    import importlib
-
-    getattr(importlib.import_module(module), drawer)(result)
+    from coinpurse.errors import CoinpurseError
 
 
 def emit_json(data: Any) -> None:
@@ -74,23 +57,12 @@ def console(stderr: bool = False) -> Console:
 
 
 def report_error(error: CoinpurseError, as_json: bool) -> None:
+    """An error on stderr: its JSON object, or one line for people and an indented line per note under it."""
     if as_json:
         from coinpurse.core.safetext import json_dumps
 
         sys.stderr.write(json_dumps(error.to_dict()) + "\n")
-    else:
-        say(f"coinpurse: error: {error.message}", stderr=True)
-
-
-def handles_errors(command: Callable[P, R]) -> Callable[P, R]:
-    """Turn a domain error into its message and exit code, in one place for every command."""
-
-    @functools.wraps(command)
-    def wrapper(*args: P.args, **kwargs: P.kwargs) -> R:
-        try:
-            return command(*args, **kwargs)
-        except CoinpurseError as error:
-            report_error(error, bool(kwargs.get("as_json")))
-            raise typer.Exit(int(error.exit_code)) from None
-
-    return wrapper
+        return
+    say(f"coinpurse: error: {error.message}", stderr=True)
+    for note in getattr(error, "__notes__", ()):
+        say(f"  {note}", stderr=True)

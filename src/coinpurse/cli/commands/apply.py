@@ -1,16 +1,14 @@
 """``coinpurse apply``: a scenario file of operations, all or nothing, in one load and one save."""
 
-import sys
 from pathlib import Path
 from typing import Annotated
 
 import typer
 
 from coinpurse.cli.common import JsonOption, ledger_path
-from coinpurse.cli.output import emit_json_chunks, handles_errors, show
+from coinpurse.cli.output import emit_json_chunks
 
 
-@handles_errors
 def apply(
     ctx: typer.Context,
     file: Annotated[Path, typer.Argument(help="A scenario: .toml with [[ops]] tables, or .json with {\"ops\": [...]}.", show_default=False)],
@@ -21,10 +19,10 @@ def apply(
     from coinpurse import scripting
 
     progress = None
-    if not as_json and sys.stderr.isatty():
-        from coinpurse.cli.render_scripting import ProgressBar
+    if not as_json:
+        from coinpurse.cli.render_summaries import progress_bar
 
-        progress = ProgressBar(f"applying {file.name}")
+        progress = progress_bar(f"applying {file.name}")
     try:
         report = scripting.apply(ledger_path(ctx), file, dry_run=dry_run, on_progress=progress, details=as_json)
     finally:
@@ -32,8 +30,10 @@ def apply(
             progress.close()
     if as_json:
         emit_json_chunks(report.json_chunks)  # a million ops' results are never held at once
-    else:
-        show(report, as_json, "show_apply", "coinpurse.cli.render_scripting")
+        return
+    from coinpurse.cli.render_summaries import show_apply
+
+    show_apply(report)
 
 
 def register(app: typer.Typer) -> None:

@@ -5,10 +5,9 @@ from typing import Annotated
 import typer
 
 from coinpurse.cli.common import JsonOption, ledger_path
-from coinpurse.cli.output import handles_errors, show
+from coinpurse.cli.output import emit_json
 
 
-@handles_errors
 def balance(
     ctx: typer.Context,
     account: Annotated[str | None, typer.Argument(help="An account; without one, every account.", show_default=False)] = None,
@@ -18,12 +17,22 @@ def balance(
     from coinpurse import api
 
     path = ledger_path(ctx)
-    if account is not None:
-        single = api.balance(path, account)
-        show(single, as_json, "show_balance")
+    if account is None:
+        every = api.balances(path)
+        if as_json:
+            emit_json(every.to_dict())
+            return
+        from coinpurse.cli.render import show_balances
+
+        show_balances(every)
         return
-    every = api.balances(path)
-    show(every, as_json, "show_balances")
+    single = api.balance(path, account)
+    if as_json:
+        emit_json(single.to_dict())
+        return
+    from coinpurse.cli.render import show_balance
+
+    show_balance(single)
 
 
 def register(app: typer.Typer) -> None:

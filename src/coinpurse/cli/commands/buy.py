@@ -5,10 +5,9 @@ from typing import Annotated
 import typer
 
 from coinpurse.cli.common import IdOption, JsonOption, ledger_path
-from coinpurse.cli.output import handles_errors, show
+from coinpurse.cli.output import emit_json
 
 
-@handles_errors
 def buy(
     ctx: typer.Context,
     account: Annotated[str, typer.Argument(help="Who buys, e.g. alice or @alice.", show_default=False)],
@@ -21,7 +20,12 @@ def buy(
     from coinpurse import api
 
     result = api.buy(ledger_path(ctx), account, coins, channel, tx_id)
-    show(result, as_json, "show_receipt")
+    if as_json:
+        emit_json(result.to_dict())
+        return
+    from coinpurse.cli.render import show_receipt
+
+    show_receipt(result)
 
 
 def register(app: typer.Typer) -> None:

@@ -6,10 +6,9 @@ from typing import Annotated
 import typer
 
 from coinpurse.cli.common import JsonOption
-from coinpurse.cli.output import handles_errors
+from coinpurse.cli.output import emit_json
 
 
-@handles_errors
 def convert(
     source: Annotated[Path, typer.Argument(metavar="SRC", help="The ledger to copy.", show_default=False)],
     target: Annotated[
@@ -22,17 +21,11 @@ def convert(
 
     done = api.convert(source, target)
     if as_json:
-        from coinpurse.cli.output import emit_json
-
         emit_json(done.to_dict())
-    else:
-        from coinpurse.cli.output import console
+        return
+    from coinpurse.cli.render_summaries import show_conversion
 
-        console().print(
-            f"Copied {done.transactions:,} transaction{'' if done.transactions == 1 else 's'} and "
-            f"{done.accounts:,} account{'' if done.accounts == 1 else 's'} from {done.source} to {done.target}.",
-            markup=False,
-        )
+    show_conversion(done)
 
 
 def register(app: typer.Typer) -> None:

@@ -5,10 +5,9 @@ from typing import Annotated
 import typer
 
 from coinpurse.cli.common import JsonOption, ledger_path
-from coinpurse.cli.output import handles_errors, show
+from coinpurse.cli.output import emit_json
 
 
-@handles_errors
 def demo(
     ctx: typer.Context,
     force: Annotated[bool, typer.Option("--force", help="Add the demo to a ledger that already has accounts.")] = False,
@@ -18,7 +17,12 @@ def demo(
     from coinpurse import scripting
 
     result = scripting.demo(ledger_path(ctx), force)
-    show(result, as_json, "show_demo", "coinpurse.cli.render_scripting")
+    if as_json:
+        emit_json(result.to_dict())
+        return
+    from coinpurse.cli.render_summaries import show_demo
+
+    show_demo(result)
 
 
 def register(app: typer.Typer) -> None:

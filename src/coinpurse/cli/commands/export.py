@@ -1,6 +1,5 @@
 """``coinpurse export``: the history as CSV, a journal hledger and ledger-cli read, or JSON."""
 
-import sys
 from enum import StrEnum
 from pathlib import Path
 from typing import Annotated
@@ -8,7 +7,7 @@ from typing import Annotated
 import typer
 
 from coinpurse.cli.common import JsonOption, ledger_path
-from coinpurse.cli.output import handles_errors
+from coinpurse.cli.output import emit_json
 
 
 class Format(StrEnum):
@@ -17,7 +16,6 @@ class Format(StrEnum):
     json = "json"
 
 
-@handles_errors
 def export(
     ctx: typer.Context,
     format: Annotated[
@@ -40,15 +38,11 @@ def export(
     chosen = format.value if format is not None else _format_of(output)
     result = scripting.export(ledger_path(ctx), chosen, output)
     if as_json:
-        from coinpurse.cli.output import emit_json
-
         emit_json(result.to_dict())
-    elif output is None:
-        sys.stdout.write(result.text)
-    else:
-        from coinpurse.cli.output import say
+        return
+    from coinpurse.cli.render_summaries import show_export
 
-        say(f"Wrote {result.transactions} transactions ({result.postings} postings) to {output} as {chosen}.")
+    show_export(result)
 
 
 def _format_of(output: Path | None) -> str:

@@ -5,10 +5,9 @@ from typing import Annotated
 import typer
 
 from coinpurse.cli.common import IdOption, JsonOption, ledger_path
-from coinpurse.cli.output import handles_errors, show
+from coinpurse.cli.output import emit_json
 
 
-@handles_errors
 def gift(
     ctx: typer.Context,
     sender: Annotated[str, typer.Argument(help="Who sends and pays coins.", show_default=False)],
@@ -25,7 +24,12 @@ def gift(
     from coinpurse import api
 
     result = api.gift(ledger_path(ctx), sender, recipient, gift_name, count, stream, tx_id)
-    show(result, as_json, "show_receipt")
+    if as_json:
+        emit_json(result.to_dict())
+        return
+    from coinpurse.cli.render import show_receipt
+
+    show_receipt(result)
 
 
 def register(app: typer.Typer) -> None:

@@ -5,10 +5,9 @@ from typing import Annotated
 import typer
 
 from coinpurse.cli.common import JsonOption, ledger_path
-from coinpurse.cli.output import handles_errors, show
+from coinpurse.cli.output import emit_json
 
 
-@handles_errors
 def gifters(
     ctx: typer.Context,
     account: Annotated[str, typer.Argument(help="The creator whose gifters to rank.", show_default=False)],
@@ -18,7 +17,13 @@ def gifters(
     """Rank who sent an account the most diamonds, with what their gifts are worth."""
     from coinpurse import api
 
-    show(api.gifters(ledger_path(ctx), account, limit), as_json, "show_gifters")
+    ranking = api.gifters(ledger_path(ctx), account, limit)
+    if as_json:
+        emit_json(ranking.to_dict())
+        return
+    from coinpurse.cli.render import show_gifters
+
+    show_gifters(ranking)
 
 
 def register(app: typer.Typer) -> None:

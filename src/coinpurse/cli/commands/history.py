@@ -5,10 +5,9 @@ from typing import Annotated
 import typer
 
 from coinpurse.cli.common import JsonOption, ledger_path
-from coinpurse.cli.output import handles_errors, show
+from coinpurse.cli.output import emit_json
 
 
-@handles_errors
 def history(
     ctx: typer.Context,
     account: Annotated[str | None, typer.Argument(help="Only transactions that touch this account.", show_default=False)] = None,
@@ -20,7 +19,12 @@ def history(
     from coinpurse import api
 
     found = api.history(ledger_path(ctx), account, kind, limit)
-    show(found, as_json, "show_history")
+    if as_json:
+        emit_json(found.to_dict())
+        return
+    from coinpurse.cli.render import show_history
+
+    show_history(found)
 
 
 def register(app: typer.Typer) -> None:

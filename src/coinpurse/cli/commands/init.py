@@ -6,10 +6,9 @@ from typing import Annotated
 import typer
 
 from coinpurse.cli.common import JsonOption, ledger_path
-from coinpurse.cli.output import handles_errors, show
+from coinpurse.cli.output import emit_json
 
 
-@handles_errors
 def init(
     ctx: typer.Context,
     rates_file: Annotated[
@@ -21,7 +20,12 @@ def init(
     from coinpurse import scripting
 
     result = scripting.init(ledger_path(ctx), rates_file)
-    show(result, as_json, "show_init", "coinpurse.cli.render_scripting")
+    if as_json:
+        emit_json(result.to_dict())
+        return
+    from coinpurse.cli.render_summaries import show_init
+
+    show_init(result)
 
 
 def register(app: typer.Typer) -> None:

@@ -6,7 +6,7 @@ from typing import Annotated
 import typer
 
 from coinpurse.cli.common import IdOption, JsonOption, ledger_path
-from coinpurse.cli.output import handles_errors, show
+from coinpurse.cli.output import emit_json
 
 rates_app = typer.Typer(
     name="rates",
@@ -17,7 +17,6 @@ rates_app = typer.Typer(
 
 
 @rates_app.callback()
-@handles_errors
 def rates(ctx: typer.Context, as_json: JsonOption = False) -> None:
     """Show the rates in force: packages per channel, the gift catalog, conversion and payouts."""
     if ctx.invoked_subcommand is not None:
@@ -25,11 +24,15 @@ def rates(ctx: typer.Context, as_json: JsonOption = False) -> None:
     from coinpurse import api
 
     view = api.rates(ledger_path(ctx))
-    show(view, as_json, "show_rates")
+    if as_json:
+        emit_json(view.to_dict())
+        return
+    from coinpurse.cli.render import show_rates
+
+    show_rates(view)
 
 
 @rates_app.command("set")
-@handles_errors
 def rates_set(
     ctx: typer.Context,
     pairs: Annotated[
@@ -56,11 +59,15 @@ def rates_set(
         raise BadInput(f"give a VALUE for {values[-1]!r} (or use --remove {values[-1]} to remove it)")
     sets = dict(zip(values[::2], values[1::2], strict=True))
     changed = scripting.rates_set(ledger_path(ctx), sets, remove or [], tx_id)
-    show(changed, as_json, "show_rates_change", "coinpurse.cli.render_scripting")
+    if as_json:
+        emit_json(changed.to_dict())
+        return
+    from coinpurse.cli.render_summaries import show_rates_change
+
+    show_rates_change(changed)
 
 
 @rates_app.command("import")
-@handles_errors
 def rates_import(
     ctx: typer.Context,
     file: Annotated[Path, typer.Argument(help="A rates file (.toml as `rates export` writes, or .json).", show_default=False)],
@@ -71,11 +78,15 @@ def rates_import(
     from coinpurse import scripting
 
     imported = scripting.rates_import(ledger_path(ctx), file, tx_id)
-    show(imported, as_json, "show_rates_change", "coinpurse.cli.render_scripting")
+    if as_json:
+        emit_json(imported.to_dict())
+        return
+    from coinpurse.cli.render_summaries import show_rates_change
+
+    show_rates_change(imported)
 
 
 @rates_app.command("export")
-@handles_errors
 def rates_export(
     ctx: typer.Context,
     file: Annotated[Path, typer.Argument(help="Where to write the rates (.toml).", show_default=False)],
@@ -86,13 +97,11 @@ def rates_export(
 
     result = scripting.rates_export(ledger_path(ctx), file)
     if as_json:
-        from coinpurse.cli.output import emit_json
-
         emit_json(result.to_dict())
-    else:
-        from coinpurse.cli.output import say
+        return
+    from coinpurse.cli.render_summaries import show_rates_export
 
-        say(f"Wrote the rates to {result.file}; edit it, then: coinpurse rates import {result.file}")
+    show_rates_export(result)
 
 
 def register(app: typer.Typer) -> None:

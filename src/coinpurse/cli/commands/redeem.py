@@ -5,10 +5,9 @@ from typing import Annotated
 import typer
 
 from coinpurse.cli.common import IdOption, JsonOption, ledger_path
-from coinpurse.cli.output import handles_errors, show
+from coinpurse.cli.output import emit_json
 
 
-@handles_errors
 def redeem(
     ctx: typer.Context,
     account: Annotated[str, typer.Argument(help="Whose diamonds.", show_default=False)],
@@ -21,7 +20,12 @@ def redeem(
     from coinpurse import api
 
     result = api.redeem(ledger_path(ctx), account, diamonds, redeem_all, tx_id)
-    show(result, as_json, "show_receipt")
+    if as_json:
+        emit_json(result.to_dict())
+        return
+    from coinpurse.cli.render import show_receipt
+
+    show_receipt(result)
 
 
 def register(app: typer.Typer) -> None:

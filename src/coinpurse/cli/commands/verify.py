@@ -1,17 +1,20 @@
 """``coinpurse verify``: rebuild every balance from the history and check the hash chain."""
 
-from typing import Annotated
+from pathlib import Path
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 
 from coinpurse.cli.common import JsonOption, ledger_path
-from coinpurse.cli.output import handles_errors, say
-from coinpurse.errors import ExitCode, LedgerUnusable
+from coinpurse.cli.output import emit_json
+from coinpurse.errors import LedgerUnusable
+
+if TYPE_CHECKING:
+    from coinpurse.core.verify import VerifyReport
 
 SHOWN_PROBLEMS = 10
 
 
-@handles_errors
 def verify(
     ctx: typer.Context,
     anchors: Annotated[
@@ -36,22 +39,21 @@ def verify(
     path = ledger_path(ctx)
     report = api.verify(path, anchors or ())
     if as_json:
-        from coinpurse.cli.output import emit_json
-
         emit_json(report.to_dict())
-    if report.ok:
-        if not as_json:
-            say(report.summary())
-        return
-    error = LedgerUnusable(f"{path}: {report.summary()}", code=f"verify_{report.problems[0].code}")
-    if as_json:
-        raise error
-    from coinpurse.cli.output import report_error
+    else:
+        from coinpurse.cli.render_summaries import show_verified
 
-    report_error(error, False)
+        show_verified(report)
+    if not report.ok:
+        raise _failure(path, report)
+
+
+def _failure(path: Path, report: "VerifyReport") -> LedgerUnusable:
+    """The first problem as the error (exit 3); the next few, for people, as further lines under it."""
+    error = LedgerUnusable(f"{path}: {report.summary()}", code=f"verify_{report.problems[0].code}")
     for problem in report.problems[1:SHOWN_PROBLEMS]:
-        say(f"  also: {problem.where()}: {problem.message}", stderr=True)
-    raise typer.Exit(int(ExitCode.LEDGER_UNUSABLE))
+        error.add_note(f"also: {problem.where()}: {problem.message}")
+    return error
 
 
 def register(app: typer.Typer) -> None:

@@ -1,12 +1,22 @@
-"""Rich output for scenarios, rate changes, new ledgers and the demo. Imported only when drawing."""
+"""Sentences that say what a command did to a ledger or a file, and the progress bar of a long apply.
+
+For people only, imported when drawing. rich loads only inside the functions
+that use the console, since ``export`` to stdout and ``verify`` draw through
+here without it.
+"""
 
 from __future__ import annotations
 
-from typing import Any
+import sys
+from typing import TYPE_CHECKING, Any
 
-from coinpurse.cli.output import console
+from coinpurse.cli.output import console, say
 from coinpurse.core.safetext import terminal_text
-from coinpurse.scripting import ApplyReport, DemoResult, InitResult, RatesChangeResult
+
+if TYPE_CHECKING:
+    from coinpurse.api import Conversion
+    from coinpurse.core.verify import VerifyReport
+    from coinpurse.scripting import ApplyReport, DemoResult, ExportResult, InitResult, RatesChangeResult, RatesExport
 
 
 def _shown(value: Any) -> str:
@@ -65,6 +75,37 @@ def show_demo(result: DemoResult) -> None:
         out.print(f"The demo economy was already in {result.report.ledger}; nothing changed.")
     show_balances(result.balances)
     out.print("Try: coinpurse --ledger " + str(result.report.ledger) + " history --limit 5")
+
+
+def show_conversion(done: Conversion) -> None:
+    console().print(
+        f"Copied {done.transactions:,} transaction{'' if done.transactions == 1 else 's'} and "
+        f"{done.accounts:,} account{'' if done.accounts == 1 else 's'} from {done.source} to {done.target}.",
+        markup=False,
+    )
+
+
+def show_export(result: ExportResult) -> None:
+    """The exported text itself on stdout, or a line saying which file it went to."""
+    if result.file is None:
+        sys.stdout.write(result.text)
+        return
+    say(f"Wrote {result.transactions} transactions ({result.postings} postings) to {result.file} as {result.format}.")
+
+
+def show_rates_export(result: RatesExport) -> None:
+    say(f"Wrote the rates to {result.file}; edit it, then: coinpurse rates import {result.file}")
+
+
+def show_verified(report: VerifyReport) -> None:
+    """The one-line summary when everything holds; a problem is reported as the command's error."""
+    if report.ok:
+        say(report.summary())
+
+
+def progress_bar(label: str) -> ProgressBar | None:
+    """A progress bar for a long run, or None when stderr is not a terminal to draw it on."""
+    return ProgressBar(label) if sys.stderr.isatty() else None
 
 
 class ProgressBar:
