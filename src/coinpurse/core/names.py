@@ -18,7 +18,6 @@ DIAMOND_ISSUE = "platform:diamond-issue"
 REVENUE = "platform:revenue"
 PAYOUTS = "platform:payouts"
 ROUNDING = "platform:rounding"
-PLATFORM_ACCOUNTS = (COIN_ISSUE, DIAMOND_ISSUE, REVENUE, PAYOUTS, ROUNDING)
 
 
 def normalize_handle(raw: object) -> str:
