@@ -6,13 +6,11 @@ path and returns a result whose ``to_dict()`` is the documented JSON shape.
 
 from __future__ import annotations
 
-import gc
 import itertools
 import json
 import re
 from collections import deque
 from collections.abc import Iterable, Iterator, Mapping, Sequence
-from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import IO, Any
@@ -37,6 +35,7 @@ from coinpurse.core.scenario import (
 from coinpurse.errors import BadInput, CoinpurseError, LedgerUnusable, Refused
 from coinpurse.formats.textdata import JSON_DECODER, FloatInText, line_of, loads_json, loads_toml
 from coinpurse.formats.textpos import line_for, lines_of, path_in_message
+from coinpurse.speedups.collector import CollectorPaused
 from coinpurse.storage import write_book
 
 # Reading input files (scenarios and rates): TOML or JSON by suffix, floats refused.
@@ -297,28 +296,6 @@ def _kind_of(raw_ops: Iterable[Any], index: int) -> str:
     return kind if isinstance(kind, str) and kind in FIELDS else "op"
 
 
-@contextmanager
-def _collector_paused() -> Iterator[None]:
-    """Pause the cyclic garbage collector for a bulk apply.
-
-    A scenario allocates several small objects per op and frees almost none until
-    the end, so each full collection walks everything made so far: with it on,
-    100,000 ops took about twice as long. Nothing here makes reference cycles.
-    """
-    was_enabled = gc.isenabled()
-    gc.disable()
-    try:
-        yield
-    finally:
-        if was_enabled:
-            # Everything made meanwhile is still in the youngest generation, so the first
-            # collection after enabling would walk it all (half a second at 100,000 ops).
-            # freeze + unfreeze moves it to the oldest generation without walking it.
-            gc.freeze()
-            gc.enable()
-            gc.unfreeze()
-
-
 def apply(
     path: Path,
     file: Path,
@@ -342,7 +319,7 @@ def apply(
     except BadInput as error:
         raise _located(error, file, None) from None
     moment = now or clock.now()
-    with _collector_paused(), write_book(path, dry_run=dry_run) as book:
+    with CollectorPaused(), write_book(path, dry_run=dry_run) as book:  # many objects per op, no cycles
         log = OpLog(book.currency, details)
         try:
             for result in run(book, parse_ops(raw_ops), moment, on_progress, total=total):

@@ -69,13 +69,9 @@ def main() -> None:
     Running out of memory or stack is caught where files are read (exit 3 for a
     ledger, 2 for an input file); what escapes that is exit 3 here.
     """
-    import atexit
-    import gc
+    from coinpurse.speedups.collector import collector_off_until_exit
 
-    gc.disable()  # a run is short and its data has no cycles; see coinpurse.cli
-    # Python's exit ends with a collection over every live object (~8 ms here);
-    # frozen objects are skipped, and the process is going away anyway.
-    atexit.register(gc.freeze)
+    collector_off_until_exit()  # a run is short and its data has no cycles
     args = sys.argv[1:]
     as_json = "--json" in args
     try:

@@ -35,7 +35,6 @@ again when nobody uses it.
 
 from __future__ import annotations
 
-import json
 import os
 import sqlite3
 from collections.abc import Iterable, Iterator, Mapping
@@ -53,6 +52,7 @@ from coinpurse.core.names import is_platform_account
 from coinpurse.core.rates import Rates, rates_from_dict
 from coinpurse.errors import BadInput, LedgerUnusable
 from coinpurse.formats.textdata import loads_json
+from coinpurse.speedups.jsontext import compact_json as _dumps
 from coinpurse.storage.document import SCHEMA_VERSION, newer_schema
 
 _LARGEST_INTEGER = (1 << 63) - 1  # SQLite's
@@ -108,10 +108,6 @@ CREATE UNIQUE INDEX transactions_by_id ON transactions (id);
 SCHEMA_2 = _META_AND_ACCOUNTS + TRANSACTIONS_2 + _POSTINGS  # read as it is; the first write moves it to SCHEMA
 SCHEMA = _META_AND_ACCOUNTS + _TRANSACTIONS + _POSTINGS + _ACCOUNT_TREE
 LAYOUTS = {2: SCHEMA_2, SCHEMA_VERSION: SCHEMA}  # the exact layout of each schema version's file
-
-
-def _dumps(value: Any) -> str:
-    return json.dumps(value, ensure_ascii=False, separators=(",", ":"))
 
 
 def _account_row(name: str, state: AccountState) -> tuple[Any, ...]:
