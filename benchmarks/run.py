@@ -2,6 +2,7 @@
 
     python benchmarks/run.py            # the full suite: 1k, 10k, 100k and 1M transactions
     python benchmarks/run.py --smoke    # tiny sizes, one run each, no timing claims (CI runs this)
+    python benchmarks/run.py --compare ../main   # the key cases, that checkout (before) against this one (after)
 
 Each case is a fresh process, timed from start to exit. Cases run interleaved
 (round after round over all cases), and each reports the median of its runs,
@@ -362,6 +363,138 @@ def plot(cases: list[Case], target: Path) -> bool:
     return True
 
 
+# --compare: the cases the speed rule names, for two source trees in one interleaved run.
+# Each tree runs its own src (on PYTHONPATH) and builds its own ledgers with its own
+# benchmarks/build.py, so each reads the files its own writer makes.
+COMPARE_LIMIT = 1.05  # after ÷ before: at most 5% slower
+COMPARE_CASES = ("balance --json, small ledger", "gift sqlite {size}", "gift json {size}", "apply {ops} ops, json")
+TREES = ("before", "after")
+
+# Run with a tree's src and benchmarks on the path: builds its ledgers, prints who to query.
+BUILDER = """\
+import json, sys
+from pathlib import Path
+import apply_bench, build
+size, ops, folder = int(sys.argv[1]), int(sys.argv[2]), Path(sys.argv[3])
+book = build.build_book(size)
+for fmt in ("json", "sqlite"):
+    build.save(book, folder / f"ledger-{size}.{fmt}")
+(folder / "scenario.json").write_text(json.dumps({"ops": apply_bench.generate(ops)}))
+users = book.user_accounts()
+creator = max((n for n in users if n.startswith("creator")), key=lambda n: book.account(n).diamonds)
+sender = max((n for n in users if n.startswith("viewer")), key=lambda n: book.account(n).coins)
+print(json.dumps({"creator": creator, "sender": sender}))
+"""
+
+
+def source_tree(path: Path) -> Path:
+    tree = path.resolve()
+    if not (tree / "src" / "coinpurse").is_dir() or not (tree / "benchmarks" / "build.py").is_file():
+        raise SystemExit(f"{path}: not a coinpurse checkout (no src/coinpurse or benchmarks/build.py)")
+    return tree
+
+
+def prepare_tree(label: str, tree: Path, size: int, ops: int, work: Path, log) -> list[Case]:
+    """Build one tree's ledgers with its own code and list its cases, named '<case> [<label>]'."""
+    folder = work / label
+    folder.mkdir(parents=True, exist_ok=True)
+    compileall.compile_dir(tree / "src" / "coinpurse", quiet=1)
+    paths = os.pathsep.join([str(tree / "src"), os.environ.get("PYTHONPATH", "")]).rstrip(os.pathsep)
+    env = {"PYTHONPATH": paths, "COINPURSE_NOW": "2027-01-01T00:00:00Z"}  # later than any built transaction
+    run_env = {**os.environ, **env}
+    started = time.perf_counter()
+    built = subprocess.run(
+        [sys.executable, "-c", BUILDER, str(size), str(ops), str(folder)],
+        env={**run_env, "PYTHONPATH": os.pathsep.join([str(tree / "benchmarks"), paths])},
+        capture_output=True,
+        text=True,
+    )
+    if built.returncode != 0:
+        raise SystemExit(f"{tree}: building the ledgers failed:\n{built.stderr.strip()[-2000:]}")
+    users = json.loads(built.stdout.splitlines()[-1])
+    log(f"{label} ({tree}): built {size:,} transactions and {ops:,} ops in {time.perf_counter() - started:.1f} s")
+    cp = [sys.executable, "-m", "coinpurse"]
+    tiny = folder / "tiny.json"
+    tiny.unlink(missing_ok=True)
+    for args in (("buy", "alice", "700"), ("gift", "alice", "mia", "rose", "-n", "5")):
+        subprocess.run([*cp, "--ledger", str(tiny), *args], check=True, capture_output=True, env=run_env)
+    fresh = folder / "apply.json"
+    names = [name.format(size=size, ops=ops) for name in COMPARE_CASES]
+    gift = ["gift", users["sender"], users["creator"], "rose", "--json"]
+    commands = [
+        [*cp, "--ledger", str(tiny), "balance", "mia", "--json"],
+        [*cp, "--ledger", str(folder / f"ledger-{size}.sqlite"), *gift],
+        [*cp, "--ledger", str(folder / f"ledger-{size}.json"), *gift],
+        ["sh", "-c", f'rm -f "{fresh}"; exec "$@"', "apply", *cp, "--ledger", str(fresh), "apply", str(folder / "scenario.json"), "--json"],
+    ]
+    return [Case(f"{name} [{label}]", command, env, group=name) for name, command in zip(names, commands, strict=True)]
+
+
+def compare_rows(cases: list[Case]) -> list[dict[str, str]]:
+    """One row per case: both medians, after ÷ before, and whether the 5% rule holds."""
+    rows = []
+    for group in dict.fromkeys(case.group for case in cases):
+        before, after = (find(cases, f"{group} [{label}]") for label in TREES)
+        row = {"case": group, "before": "–", "after": "–", "ratio": "–", "within 5%": "–"}
+        for label, case in (("before", before), ("after", after)):
+            if case is not None and case.seconds:
+                row[label] = f"{case.median * 1000:,.1f} ms" + (f" (failed: {case.failed})" if case.failed else "")
+        value = ratio(cases, f"{group} [after]", f"{group} [before]")
+        if value is not None:
+            row["ratio"] = f"{value:.3f}"
+            row["within 5%"] = "yes" if value <= COMPARE_LIMIT else "**no**"
+        rows.append(row)
+    return rows
+
+
+def compare_report(rows: list[dict[str, str]], trees: dict[str, Path], runs: int, smoke: bool) -> str:
+    lines = ["# Before and after", ""]
+    if smoke:
+        lines += ["Smoke run: tiny ledgers and one round. These figures say nothing about speed.", ""]
+    lines += [
+        f"- before: {trees['before']}",
+        f"- after: {trees['after']}",
+        f"- Machine: {machine()}; Python {platform.python_version()}",
+        f"- Method: each case is a new process; both trees' cases interleaved, {runs} rounds after a warm-up "
+        "round; median shown; ratio is after ÷ before (below 1 is faster).",
+        "",
+        "| case | before | after | after ÷ before | within 5% |",
+        "| --- | ---: | ---: | ---: | :---: |",
+    ]
+    lines += [f"| {r['case']} | {r['before']} | {r['after']} | {r['ratio']} | {r['within 5%']} |" for r in rows]
+    return "\n".join(lines) + "\n"
+
+
+def compare(options: argparse.Namespace, log) -> int:
+    trees = {"before": source_tree(options.compare), "after": source_tree(HERE.parent)}
+    size = (options.sizes or ((SMOKE_SIZES[-1],) if options.smoke else (TARGET_SIZE,)))[-1]
+    ops = SMOKE_APPLY_OPS if options.smoke else APPLY_OPS
+    runs = options.runs or (1 if options.smoke else 7)
+    work = options.work or Path(tempfile.mkdtemp(prefix="coinpurse-compare-"))
+    try:
+        per_tree = [prepare_tree(label, tree, size, ops, work, log) for label, tree in trees.items()]
+        cases = [case for pair in zip(*per_tree, strict=True) for case in pair]  # before, after, before, ...
+        measure(cases, runs, log)
+    finally:
+        if options.work is None:
+            shutil.rmtree(work, ignore_errors=True)
+    rows = compare_rows(cases)
+    text = compare_report(rows, trees, runs, options.smoke)
+    print(text)
+    if options.out is not None:
+        options.out.mkdir(parents=True, exist_ok=True)
+        (options.out / "COMPARE.md").write_text(text)
+        measured = [
+            {"case": c.name, "median_s": str(round(c.median, 6)), "runs": len(c.seconds), "failed": c.failed} for c in cases
+        ]
+        (options.out / "compare.json").write_text(json.dumps({"trees": {k: str(v) for k, v in trees.items()}, "rows": rows, "cases": measured}, indent=2) + "\n")
+        log(f"wrote {options.out / 'COMPARE.md'}")
+    failures = [case for case in cases if case.failed]
+    for case in failures:
+        log(f"FAILED {case.name}: {case.failed}")
+    return 1 if failures else 0
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--smoke", action="store_true", help="tiny sizes and one round: checks the suite works, claims nothing")
@@ -372,15 +505,24 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument(
         "--reuse", action="store_true", help="with --work: measure the ledgers a previous run left there instead of building them"
     )
+    parser.add_argument(
+        "--compare",
+        type=Path,
+        metavar="CHECKOUT",
+        help="time the key cases of CHECKOUT (before) and this checkout (after) in one interleaved run; "
+        "prints after ÷ before (and writes COMPARE.md with --out)",
+    )
     options = parser.parse_args(argv)
-    sizes = options.sizes or (SMOKE_SIZES if options.smoke else FULL_SIZES)
-    runs = options.runs or (1 if options.smoke else 5)
-    out = options.out or HERE
-    out.mkdir(parents=True, exist_ok=True)
 
     def log(message: str) -> None:
         print(message, file=sys.stderr, flush=True)
 
+    if options.compare is not None:
+        return compare(options, log)
+    sizes = options.sizes or (SMOKE_SIZES if options.smoke else FULL_SIZES)
+    runs = options.runs or (1 if options.smoke else 5)
+    out = options.out or HERE
+    out.mkdir(parents=True, exist_ok=True)
     # An installed wheel has its bytecode compiled; an editable checkout may not.
     import coinpurse
 
