@@ -323,7 +323,7 @@ def verify(path: Path, anchors: Sequence[str] = ()) -> VerifyReport:
 
     ``anchors`` are transaction hashes noted earlier; each must still be in the chain.
     """
-    from coinpurse.core.shapes import HASH_FORMAT
+    from coinpurse.core.patterns import HASH_FORMAT
     from coinpurse.core.verify import verify_book
     from coinpurse.errors import LedgerUnusable
 

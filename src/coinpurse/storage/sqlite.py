@@ -45,6 +45,7 @@ from pathlib import Path
 from typing import Any
 
 from coinpurse.core.book import Book, Head
+from coinpurse.core.book import touched_accounts as accounts_touched
 from coinpurse.core.chain import BUCKETS, EMPTY_BUCKET, AccountTree, bucket_of
 from coinpurse.core.model import AccountState, DamagedRecord, Transaction, account_from_dict, transaction_from_dict
 from coinpurse.core.money import decimal_str
@@ -53,7 +54,7 @@ from coinpurse.core.rates import Rates, rates_from_dict
 from coinpurse.errors import BadInput, LedgerUnusable
 from coinpurse.formats.textdata import loads_json
 from coinpurse.speedups.jsontext import compact_json as _dumps
-from coinpurse.storage.document import SCHEMA_VERSION, newer_schema
+from coinpurse.storage.document import SCHEMA_VERSION, newer_schema, stored_currency
 
 _LARGEST_INTEGER = (1 << 63) - 1  # SQLite's
 BUSY_TIMEOUT_SECONDS = 10  # how long SQLite waits for a lock a process outside coinpurse holds
@@ -137,15 +138,10 @@ def _loads(text: Any, what: str) -> Any:
 
 
 def touched_accounts(tx: Mapping[str, Any]) -> set[str]:
-    """Accounts a transaction shows up under in history: its postings, its 'after' balances and the states it records."""
-    names = {p["account"] for p in tx.get("postings", ()) if isinstance(p, dict) and isinstance(p.get("account"), str)}
-    after = tx.get("after")
-    if isinstance(after, dict):
-        names.update(name for name in after if isinstance(name, str))
-    state = tx.get("state")
-    if isinstance(state, dict) and isinstance(state.get("accounts"), dict):
-        names.update(name for name in state["accounts"] if isinstance(name, str))
-    return names
+    """The accounts a stored transaction is indexed under (core.book.touched_accounts)."""
+    postings = tx.get("postings", ())
+    posted = [p.get("account") for p in postings if isinstance(p, dict)] if isinstance(postings, list | tuple) else []
+    return accounts_touched(posted, tx.get("after"), tx.get("state"))
 
 
 def _transaction_rows(seq: int, tx: Mapping[str, Any]) -> tuple[tuple[Any, ...], list[tuple[str, int]]]:
@@ -212,10 +208,7 @@ class SqliteBook(Book):
         if self.version not in LAYOUTS:
             raise DamagedRecord(f"schema version {self.version} is not one this coinpurse can read")
         _check_layout(connection, self.version)
-        currency = meta.get("currency")
-        if not isinstance(currency, str) or not (3 <= len(currency) <= 8 and currency.isalpha() and currency.isupper()):
-            raise DamagedRecord(f"'currency' must be a code such as USD, not {currency!r}")
-        self.currency = currency
+        self.currency = stored_currency(meta.get("currency"))
         try:
             self.rates = rates_from_dict(_loads(meta.get("rates"), "'rates'"))
         except BadInput as error:
