@@ -155,6 +155,7 @@ def read_file_book(path: Path, data: bytes) -> tuple[MemoryBook, int]:
 # they were, hashing only what it appends. Any other file (a checksum that does not
 # match, another layout, an older schema) is read in full and gets the full check
 # before a write (core.chain), so no write goes over a damaged or edited history.
+# The byte-level pieces are speedups.jsonfile.
 
 _HISTORY_CLOSER = jsonfile.HISTORY_CLOSER
 _LINE_SEPARATOR = jsonfile.LINE_SEPARATOR
@@ -247,10 +248,10 @@ def render(path: Path, book: MemoryBook) -> bytes:
 
 # Reading only the head of a JSON ledger. The writer above puts the history last,
 # one transaction per line after a `"transactions": [` line, so commands that need
-# no history (balance, rates) can stop there instead of parsing every transaction;
-# at 100,000 transactions that is 20 times faster and 30 times less memory. A file
-# in any other layout, in an older schema, or not ending the way the writer ends
-# it (a truncated file) gets the full parse, and so does any use of the history.
+# no history (balance, rates) can stop there instead of parsing every transaction
+# (speedups.jsonfile; docs/performance.md). A file in any other layout, in an older
+# schema, or not ending the way the writer ends it (a truncated file) gets the full
+# parse, and so does any use of the history.
 
 
 class LazyHistoryBook(MemoryBook):
