@@ -726,7 +726,7 @@ def _remove(path: Path) -> None:
 
 @contextmanager
 def _new_ledger(path: Path, book: Book, *, dry_run: bool) -> Iterator[Book]:
-    from coinpurse.storage.atomic import created_meanwhile, fsync_folder, fsync_path, place_new, temp_path
+    from coinpurse.storage.atomic import created_meanwhile, publish_new, temp_path
 
     temp = temp_path(path)
     try:
@@ -741,12 +741,10 @@ def _new_ledger(path: Path, book: Book, *, dry_run: bool) -> Iterator[Book]:
                 connection.execute("COMMIT")
             finally:
                 connection.close()  # the last connection: the WAL is folded into the temp file and removed
-            fsync_path(temp)
             try:
-                place_new(temp, path)  # never over a ledger another writer made meanwhile
+                publish_new(temp, path)  # never over a ledger another writer made meanwhile
             except FileExistsError:
                 raise created_meanwhile(path) from None
-            fsync_folder(path.parent)
     except OSError as error:
         raise LedgerUnusable(f"can't write {path}: {error.strerror}; the ledger was left as it was", code="write_failed") from None
     finally:
