@@ -140,3 +140,14 @@ def test_a_cut_or_reformatted_ledger_is_left_to_the_full_parse(data: bytes, cut:
     flat = json.dumps(json.loads(data)).encode()
     assert jsonfile.read_head(io.BytesIO(flat), len(flat)) is None
     assert jsonfile.history_span(flat) is None
+
+
+@pytest.mark.parametrize(
+    "layout", [{}, {"separators": (",", ":")}, {"separators": (", ", ": ")}, {"indent": 2}], ids=["default", "compact", "line", "indented"]
+)
+@settings(max_examples=150, deadline=None)
+@given(value=json_values)
+def test_output_json_is_what_json_dumps_gives_with_controls_escaped(layout: dict[str, Any], value: Any) -> None:
+    from coinpurse.core.safetext import json_dumps, json_text
+
+    assert json_dumps(value, **layout) == json_text(json.dumps(value, ensure_ascii=False, **layout))
