@@ -47,7 +47,7 @@ SLOW_SECONDS = 8.0
 JSON_WRITE_LIMIT = 100_000
 TOOL_LIMITS = {"ledger": 1_000_000, "hledger": 100_000}  # a case slower than this on its first run is run once more only
 
-# Runs one case and prints "seconds peak-RSS-KiB exit-code". A small process of its
+# Runs one case and prints "seconds peak-RSS-KiB exit-code CPU-seconds". A small process of its
 # own starts each case, because a child's peak RSS on Linux counts the memory of
 # the process it was forked from, and this script holds whole ledgers in memory.
 LAUNCHER = """\
@@ -56,7 +56,7 @@ started = time.perf_counter()
 child = subprocess.Popen(sys.argv[1:], stdout=subprocess.DEVNULL)
 _, status, usage = os.wait4(child.pid, 0)
 elapsed = time.perf_counter() - started
-print(f"{elapsed:.6f} {usage.ru_maxrss} {os.waitstatus_to_exitcode(status)}")
+print(f"{elapsed:.6f} {usage.ru_maxrss} {os.waitstatus_to_exitcode(status)} {usage.ru_utime + usage.ru_stime:.6f}")
 """
 
 MINIMAL_APP = """\
@@ -82,6 +82,7 @@ class Case:
     size: int | None = None
     group: str = ""  # the plot line it belongs to
     seconds: list[float] = field(default_factory=list)
+    cpu_seconds: list[float] = field(default_factory=list)  # user + system: steadier than wall time on a busy machine
     peak_rss_kb: int = 0
     failed: str = ""
 
@@ -89,11 +90,15 @@ class Case:
     def median(self) -> float:
         return statistics.median(self.seconds) if self.seconds else float("nan")
 
+    @property
+    def cpu_median(self) -> float:
+        return statistics.median(self.cpu_seconds) if self.cpu_seconds else float("nan")
+
     def run_once(self) -> float:
         env = {**os.environ, **self.env}
         child = subprocess.run([sys.executable, "-S", "-c", LAUNCHER, *self.command], env=env, capture_output=True, text=True)
         try:
-            elapsed_text, rss_text, code_text = child.stdout.split()
+            elapsed_text, rss_text, code_text, cpu_text = child.stdout.split()
         except ValueError:
             self.failed = f"launcher failed: {child.stderr.strip()[:200]}"
             return float("nan")
@@ -102,6 +107,7 @@ class Case:
         elapsed = float(elapsed_text)
         self.peak_rss_kb = max(self.peak_rss_kb, int(rss_text))
         self.seconds.append(elapsed)
+        self.cpu_seconds.append(float(cpu_text))
         return elapsed
 
 
@@ -255,6 +261,7 @@ def measure(cases: list[Case], runs: int, log, *, every_round: bool = False) -> 
             elapsed = case.run_once()
             if round_number == 0:
                 case.seconds.clear()  # the warm-up fills caches and is not counted
+                case.cpu_seconds.clear()
                 if elapsed > SLOW_SECONDS:
                     slow.add(case.name)
         log(f"  round {round_number} done")
@@ -432,11 +439,11 @@ def prepare_tree(label: str, tree: Path, size: int, ops: int, work: Path, log) -
 
 
 def compare_rows(cases: list[Case]) -> list[dict[str, str]]:
-    """One row per case: both medians, after ÷ before, and whether the 5% rule holds."""
+    """One row per case: both medians, after ÷ before in wall and CPU time, and whether the 5% rule holds (wall time)."""
     rows = []
     for group in dict.fromkeys(case.group for case in cases):
         before, after = (find(cases, f"{group} [{label}]") for label in TREES)
-        row = {"case": group, "before": "–", "after": "–", "ratio": "–", "within 5%": "–"}
+        row = {"case": group, "before": "–", "after": "–", "ratio": "–", "cpu ratio": "–", "within 5%": "–"}
         for label, case in (("before", before), ("after", after)):
             if case is not None and case.seconds:
                 row[label] = f"{case.median * 1000:,.1f} ms" + (f" (failed: {case.failed})" if case.failed else "")
@@ -444,6 +451,9 @@ def compare_rows(cases: list[Case]) -> list[dict[str, str]]:
         if value is not None:
             row["ratio"] = f"{value:.3f}"
             row["within 5%"] = "yes" if value <= COMPARE_LIMIT else "**no**"
+            assert before is not None and after is not None
+            if before.cpu_seconds and after.cpu_seconds and before.cpu_median > 0:
+                row["cpu ratio"] = f"{after.cpu_median / before.cpu_median:.3f}"
         rows.append(row)
     return rows
 
@@ -457,12 +467,13 @@ def compare_report(rows: list[dict[str, str]], trees: dict[str, Path], runs: int
         f"- after: {trees['after']}",
         f"- Machine: {machine()}; Python {platform.python_version()}",
         f"- Method: each case is a new process; both trees' cases interleaved, {runs} rounds after a warm-up "
-        "round; median shown; ratio is after ÷ before (below 1 is faster).",
+        "round; median wall time shown; ratio is after ÷ before (below 1 is faster), in wall time and in CPU time "
+        "(user + system, which other work on the machine disturbs less).",
         "",
-        "| case | before | after | after ÷ before | within 5% |",
-        "| --- | ---: | ---: | ---: | :---: |",
+        "| case | before | after | after ÷ before | CPU after ÷ before | within 5% |",
+        "| --- | ---: | ---: | ---: | ---: | :---: |",
     ]
-    lines += [f"| {r['case']} | {r['before']} | {r['after']} | {r['ratio']} | {r['within 5%']} |" for r in rows]
+    lines += [f"| {r['case']} | {r['before']} | {r['after']} | {r['ratio']} | {r['cpu ratio']} | {r['within 5%']} |" for r in rows]
     return "\n".join(lines) + "\n"
 
 
@@ -486,7 +497,8 @@ def compare(options: argparse.Namespace, log) -> int:
         options.out.mkdir(parents=True, exist_ok=True)
         (options.out / "COMPARE.md").write_text(text)
         measured = [
-            {"case": c.name, "median_s": str(round(c.median, 6)), "runs": len(c.seconds), "failed": c.failed} for c in cases
+            {"case": c.name, "median_s": str(round(c.median, 6)), "cpu_median_s": str(round(c.cpu_median, 6)), "runs": len(c.seconds), "failed": c.failed}
+            for c in cases
         ]
         (options.out / "compare.json").write_text(json.dumps({"trees": {k: str(v) for k, v in trees.items()}, "rows": rows, "cases": measured}, indent=2) + "\n")
         log(f"wrote {options.out / 'COMPARE.md'}")

@@ -53,13 +53,13 @@ def test_compare_runs_both_trees_interleaved_and_reports_ratios(tmp_path: Path) 
         timeout=300,
     )
     assert done.returncode == 0, done.stderr
-    assert "| case | before | after | after ÷ before | within 5% |" in done.stdout
+    assert "| case | before | after | after ÷ before | CPU after ÷ before | within 5% |" in done.stdout
     assert (out / "COMPARE.md").read_text() in done.stdout
     report = json.loads((out / "compare.json").read_text())
     assert [row["case"] for row in report["rows"]] == [
         "balance --json, small ledger", "gift sqlite 200", "gift json 200", "apply 200 ops, json",
     ]  # fmt: skip
-    assert all(row["ratio"] != "–" for row in report["rows"])
+    assert all(row["ratio"] != "–" and row["cpu ratio"] != "–" for row in report["rows"])
     names = [case["case"] for case in report["cases"]]
     assert names[:2] == ["balance --json, small ledger [before]", "balance --json, small ledger [after]"]  # interleaved
     assert all(case["runs"] == 1 and not case["failed"] for case in report["cases"])
