@@ -2,6 +2,7 @@
 
     python benchmarks/run.py            # the full suite: 1k, 10k, 100k and 1M transactions
     python benchmarks/run.py --smoke    # tiny sizes, one run each, no timing claims (CI runs this)
+    python benchmarks/run.py --compare ../main   # the key cases, that checkout (before) against this one (after)
 
 Each case is a fresh process, timed from start to exit. Cases run interleaved
 (round after round over all cases), and each reports the median of its runs,
@@ -46,7 +47,7 @@ SLOW_SECONDS = 8.0
 JSON_WRITE_LIMIT = 100_000
 TOOL_LIMITS = {"ledger": 1_000_000, "hledger": 100_000}  # a case slower than this on its first run is run once more only
 
-# Runs one case and prints "seconds peak-RSS-KiB exit-code". A small process of its
+# Runs one case and prints "seconds peak-RSS-KiB exit-code CPU-seconds". A small process of its
 # own starts each case, because a child's peak RSS on Linux counts the memory of
 # the process it was forked from, and this script holds whole ledgers in memory.
 LAUNCHER = """\
@@ -55,7 +56,7 @@ started = time.perf_counter()
 child = subprocess.Popen(sys.argv[1:], stdout=subprocess.DEVNULL)
 _, status, usage = os.wait4(child.pid, 0)
 elapsed = time.perf_counter() - started
-print(f"{elapsed:.6f} {usage.ru_maxrss} {os.waitstatus_to_exitcode(status)}")
+print(f"{elapsed:.6f} {usage.ru_maxrss} {os.waitstatus_to_exitcode(status)} {usage.ru_utime + usage.ru_stime:.6f}")
 """
 
 MINIMAL_APP = """\
@@ -81,6 +82,7 @@ class Case:
     size: int | None = None
     group: str = ""  # the plot line it belongs to
     seconds: list[float] = field(default_factory=list)
+    cpu_seconds: list[float] = field(default_factory=list)  # user + system: steadier than wall time on a busy machine
     peak_rss_kb: int = 0
     failed: str = ""
 
@@ -88,11 +90,15 @@ class Case:
     def median(self) -> float:
         return statistics.median(self.seconds) if self.seconds else float("nan")
 
+    @property
+    def cpu_median(self) -> float:
+        return statistics.median(self.cpu_seconds) if self.cpu_seconds else float("nan")
+
     def run_once(self) -> float:
         env = {**os.environ, **self.env}
         child = subprocess.run([sys.executable, "-S", "-c", LAUNCHER, *self.command], env=env, capture_output=True, text=True)
         try:
-            elapsed_text, rss_text, code_text = child.stdout.split()
+            elapsed_text, rss_text, code_text, cpu_text = child.stdout.split()
         except ValueError:
             self.failed = f"launcher failed: {child.stderr.strip()[:200]}"
             return float("nan")
@@ -101,6 +107,7 @@ class Case:
         elapsed = float(elapsed_text)
         self.peak_rss_kb = max(self.peak_rss_kb, int(rss_text))
         self.seconds.append(elapsed)
+        self.cpu_seconds.append(float(cpu_text))
         return elapsed
 
 
@@ -243,16 +250,18 @@ def prepare(sizes: tuple[int, ...], work: Path, with_tools: bool, log, reuse: bo
     return cases, users
 
 
-def measure(cases: list[Case], runs: int, log) -> None:
+def measure(cases: list[Case], runs: int, log, *, every_round: bool = False) -> None:
+    """Interleaved rounds; a case slower than SLOW_SECONDS in the warm-up runs once more only, unless ``every_round``."""
     log(f"measuring {len(cases)} cases, {runs} interleaved rounds after a warm-up round")
     slow: set[str] = set()
     for round_number in range(runs + 1):
         for case in cases:
-            if round_number > 1 and case.name in slow:
+            if round_number > 1 and case.name in slow and not every_round:
                 continue
             elapsed = case.run_once()
             if round_number == 0:
                 case.seconds.clear()  # the warm-up fills caches and is not counted
+                case.cpu_seconds.clear()
                 if elapsed > SLOW_SECONDS:
                     slow.add(case.name)
         log(f"  round {round_number} done")
@@ -362,6 +371,146 @@ def plot(cases: list[Case], target: Path) -> bool:
     return True
 
 
+# --compare: the cases the speed rule names, for two source trees in one interleaved run.
+# Each tree runs its own src (on PYTHONPATH) and builds its own ledgers with its own
+# benchmarks/build.py, so each reads the files its own writer makes.
+COMPARE_LIMIT = 1.05  # after ÷ before: at most 5% slower
+COMPARE_CASES = ("balance --json, small ledger", "gift sqlite {size}", "gift json {size}", "apply {ops} ops, json")
+TREES = ("before", "after")
+
+# Run with a tree's src and benchmarks on the path: builds its ledgers, prints who to query.
+BUILDER = """\
+import json, sys
+from pathlib import Path
+import apply_bench, build
+size, ops, folder = int(sys.argv[1]), int(sys.argv[2]), Path(sys.argv[3])
+book = build.build_book(size)
+for fmt in ("json", "sqlite"):
+    build.save(book, folder / f"ledger-{size}.{fmt}")
+(folder / "scenario.json").write_text(json.dumps({"ops": apply_bench.generate(ops)}))
+if hasattr(book, "balances"):  # a Ledger handle
+    users = {row.account: row.state for row in book.balances().accounts}
+else:  # an older tree's build_book gives its in-memory book
+    users = {name: book.account(name) for name in book.user_accounts()}
+creator = max((n for n in users if n.startswith("creator")), key=lambda n: users[n].diamonds)
+sender = max((n for n in users if n.startswith("viewer")), key=lambda n: users[n].coins)
+print(json.dumps({"creator": creator, "sender": sender}))
+"""
+
+
+def source_tree(path: Path) -> Path:
+    tree = path.resolve()
+    if not (tree / "src" / "coinpurse").is_dir() or not (tree / "benchmarks" / "build.py").is_file():
+        raise SystemExit(f"{path}: not a coinpurse checkout (no src/coinpurse or benchmarks/build.py)")
+    return tree
+
+
+def prepare_tree(label: str, tree: Path, size: int, ops: int, work: Path, log) -> list[Case]:
+    """Build one tree's ledgers with its own code and list its cases, named '<case> [<label>]'."""
+    folder = work / label
+    folder.mkdir(parents=True, exist_ok=True)
+    compileall.compile_dir(tree / "src" / "coinpurse", quiet=1)
+    paths = os.pathsep.join([str(tree / "src"), os.environ.get("PYTHONPATH", "")]).rstrip(os.pathsep)
+    env = {"PYTHONPATH": paths, "COINPURSE_NOW": "2027-01-01T00:00:00Z"}  # later than any built transaction
+    run_env = {**os.environ, **env}
+    started = time.perf_counter()
+    built = subprocess.run(
+        [sys.executable, "-c", BUILDER, str(size), str(ops), str(folder)],
+        env={**run_env, "PYTHONPATH": os.pathsep.join([str(tree / "benchmarks"), paths])},
+        capture_output=True,
+        text=True,
+    )
+    if built.returncode != 0:
+        raise SystemExit(f"{tree}: building the ledgers failed:\n{built.stderr.strip()[-2000:]}")
+    users = json.loads(built.stdout.splitlines()[-1])
+    log(f"{label} ({tree}): built {size:,} transactions and {ops:,} ops in {time.perf_counter() - started:.1f} s")
+    cp = [sys.executable, "-m", "coinpurse"]
+    tiny = folder / "tiny.json"
+    tiny.unlink(missing_ok=True)
+    for args in (("buy", "alice", "700"), ("gift", "alice", "mia", "rose", "-n", "5")):
+        subprocess.run([*cp, "--ledger", str(tiny), *args], check=True, capture_output=True, env=run_env)
+    fresh = folder / "apply.json"
+    names = [name.format(size=size, ops=ops) for name in COMPARE_CASES]
+    gift = ["gift", users["sender"], users["creator"], "rose", "--json"]
+    commands = [
+        [*cp, "--ledger", str(tiny), "balance", "mia", "--json"],
+        [*cp, "--ledger", str(folder / f"ledger-{size}.sqlite"), *gift],
+        [*cp, "--ledger", str(folder / f"ledger-{size}.json"), *gift],
+        ["sh", "-c", f'rm -f "{fresh}"; exec "$@"', "apply", *cp, "--ledger", str(fresh), "apply", str(folder / "scenario.json"), "--json"],
+    ]
+    return [Case(f"{name} [{label}]", command, env, group=name) for name, command in zip(names, commands, strict=True)]
+
+
+def compare_rows(cases: list[Case]) -> list[dict[str, str]]:
+    """One row per case: both medians, after ÷ before in wall and CPU time, and whether the 5% rule holds (wall time)."""
+    rows = []
+    for group in dict.fromkeys(case.group for case in cases):
+        before, after = (find(cases, f"{group} [{label}]") for label in TREES)
+        row = {"case": group, "before": "–", "after": "–", "ratio": "–", "cpu ratio": "–", "within 5%": "–"}
+        for label, case in (("before", before), ("after", after)):
+            if case is not None and case.seconds:
+                row[label] = f"{case.median * 1000:,.1f} ms" + (f" (failed: {case.failed})" if case.failed else "")
+        value = ratio(cases, f"{group} [after]", f"{group} [before]")
+        if value is not None:
+            row["ratio"] = f"{value:.3f}"
+            row["within 5%"] = "yes" if value <= COMPARE_LIMIT else "**no**"
+            assert before is not None and after is not None
+            if before.cpu_seconds and after.cpu_seconds and before.cpu_median > 0:
+                row["cpu ratio"] = f"{after.cpu_median / before.cpu_median:.3f}"
+        rows.append(row)
+    return rows
+
+
+def compare_report(rows: list[dict[str, str]], trees: dict[str, Path], runs: int, smoke: bool) -> str:
+    lines = ["# Before and after", ""]
+    if smoke:
+        lines += ["Smoke run: tiny ledgers and one round. These figures say nothing about speed.", ""]
+    lines += [
+        f"- before: {trees['before']}",
+        f"- after: {trees['after']}",
+        f"- Machine: {machine()}; Python {platform.python_version()}",
+        f"- Method: each case is a new process; both trees' cases interleaved, {runs} rounds after a warm-up "
+        "round; median wall time shown; ratio is after ÷ before (below 1 is faster), in wall time and in CPU time "
+        "(user + system, which other work on the machine disturbs less).",
+        "",
+        "| case | before | after | after ÷ before | CPU after ÷ before | within 5% |",
+        "| --- | ---: | ---: | ---: | ---: | :---: |",
+    ]
+    lines += [f"| {r['case']} | {r['before']} | {r['after']} | {r['ratio']} | {r['cpu ratio']} | {r['within 5%']} |" for r in rows]
+    return "\n".join(lines) + "\n"
+
+
+def compare(options: argparse.Namespace, log) -> int:
+    trees = {"before": source_tree(options.compare), "after": source_tree(HERE.parent)}
+    size = (options.sizes or ((SMOKE_SIZES[-1],) if options.smoke else (TARGET_SIZE,)))[-1]
+    ops = options.ops or (SMOKE_APPLY_OPS if options.smoke else APPLY_OPS)
+    runs = options.runs or (1 if options.smoke else 7)
+    work = options.work or Path(tempfile.mkdtemp(prefix="coinpurse-compare-"))
+    try:
+        per_tree = [prepare_tree(label, tree, size, ops, work, log) for label, tree in trees.items()]
+        cases = [case for pair in zip(*per_tree, strict=True) for case in pair]  # before, after, before, ...
+        measure(cases, runs, log, every_round=True)  # a ratio needs a median on both sides
+    finally:
+        if options.work is None:
+            shutil.rmtree(work, ignore_errors=True)
+    rows = compare_rows(cases)
+    text = compare_report(rows, trees, runs, options.smoke)
+    print(text)
+    if options.out is not None:
+        options.out.mkdir(parents=True, exist_ok=True)
+        (options.out / "COMPARE.md").write_text(text)
+        measured = [
+            {"case": c.name, "median_s": str(round(c.median, 6)), "cpu_median_s": str(round(c.cpu_median, 6)), "runs": len(c.seconds), "failed": c.failed}
+            for c in cases
+        ]
+        (options.out / "compare.json").write_text(json.dumps({"trees": {k: str(v) for k, v in trees.items()}, "rows": rows, "cases": measured}, indent=2) + "\n")
+        log(f"wrote {options.out / 'COMPARE.md'}")
+    failures = [case for case in cases if case.failed]
+    for case in failures:
+        log(f"FAILED {case.name}: {case.failed}")
+    return 1 if failures else 0
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--smoke", action="store_true", help="tiny sizes and one round: checks the suite works, claims nothing")
@@ -372,15 +521,25 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument(
         "--reuse", action="store_true", help="with --work: measure the ledgers a previous run left there instead of building them"
     )
+    parser.add_argument(
+        "--compare",
+        type=Path,
+        metavar="CHECKOUT",
+        help="time the key cases of CHECKOUT (before) and this checkout (after) in one interleaved run; "
+        "prints after ÷ before (and writes COMPARE.md with --out)",
+    )
+    parser.add_argument("--ops", type=int, help=f"with --compare: operations in the apply case (default {APPLY_OPS:,})")
     options = parser.parse_args(argv)
-    sizes = options.sizes or (SMOKE_SIZES if options.smoke else FULL_SIZES)
-    runs = options.runs or (1 if options.smoke else 5)
-    out = options.out or HERE
-    out.mkdir(parents=True, exist_ok=True)
 
     def log(message: str) -> None:
         print(message, file=sys.stderr, flush=True)
 
+    if options.compare is not None:
+        return compare(options, log)
+    sizes = options.sizes or (SMOKE_SIZES if options.smoke else FULL_SIZES)
+    runs = options.runs or (1 if options.smoke else 5)
+    out = options.out or HERE
+    out.mkdir(parents=True, exist_ok=True)
     # An installed wheel has its bytecode compiled; an editable checkout may not.
     import coinpurse
 

@@ -5,11 +5,15 @@ from __future__ import annotations
 import json
 import sqlite3
 import tomllib
+from collections.abc import Iterable
 from contextlib import closing
 from pathlib import Path
 from typing import Any
 
 import tomli_w
+
+from coinpurse.core.model import Amount, Transaction
+from coinpurse.formats.export import journal_account
 
 
 def load(path: Path) -> dict[str, Any]:
@@ -158,3 +162,13 @@ def rechain(document: dict[str, Any]) -> None:
     previous = GENESIS_HASH
     for tx in document["transactions"]:
         tx["hash"] = previous = chain_hash(previous, {key: value for key, value in tx.items() if key != "hash"})
+
+
+def balances_by_account(transactions: Iterable[Transaction]) -> dict[tuple[str, str], Amount]:
+    """Sum of postings per (journal account, commodity), for checking an export against the ledger."""
+    totals: dict[tuple[str, str], Amount] = {}
+    for tx in transactions:
+        for p in tx.postings:
+            key = (journal_account(p.account), p.commodity)
+            totals[key] = totals.get(key, 0) + p.amount
+    return totals

@@ -29,8 +29,8 @@ import pytest
 
 from cli_checks import flat, snapshot
 from coinpurse import api, scripting
-from coinpurse.formats.export import balances_by_account, journal_account
-from ledger_tools import load, rechain, save
+from coinpurse.formats.export import journal_account
+from ledger_tools import balances_by_account, load, rechain, save
 from test_export import TOOLS, tool_balances
 
 CLIPBOARD = "\x1b]52;c;Y3VybCBldmlsLnNoIHwgc2g=\x07"  # OSC 52: write the terminal's clipboard

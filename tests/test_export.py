@@ -13,7 +13,8 @@ from pathlib import Path
 import pytest
 
 from coinpurse import Ledger
-from coinpurse.formats.export import balances_by_account, journal_account
+from coinpurse.formats.export import journal_account
+from ledger_tools import balances_by_account
 
 TOOLS = [tool for tool in ("hledger", "ledger") if shutil.which(tool)]
 

@@ -168,11 +168,7 @@ for module in (buy, gift, balance, redeem, rates, history, gifters, verify, appl
 
 def main() -> None:
     """Console-script entry point: run the command line and exit with its documented code, never a traceback."""
-    import atexit
-    import gc
+    from coinpurse.speedups.collector import collector_off_until_exit
 
-    gc.disable()  # a run is short and its data has no cycles; see coinpurse.cli
-    # Python's exit ends with a collection over every live object (~8 ms here);
-    # frozen objects are skipped, and the process is going away anyway.
-    atexit.register(gc.freeze)
+    collector_off_until_exit()  # a run is short and its data has no cycles
     app(args=sys.argv[1:], prog_name="coinpurse")

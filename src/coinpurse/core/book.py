@@ -8,7 +8,7 @@ answers the same questions with queries, so no operation walks the history.
 from __future__ import annotations
 
 from abc import ABC, abstractmethod
-from collections.abc import Iterator, Mapping
+from collections.abc import Iterable, Iterator, Mapping
 from typing import TYPE_CHECKING, Any, NamedTuple
 
 from coinpurse.core.chain import HISTORY_TRUSTED
@@ -267,8 +267,16 @@ class MemoryBook(Book):
             self.rates = rates
 
 
+def touched_accounts(posted: Iterable[object], after: object, state: object) -> set[str]:
+    """The accounts a transaction shows up under in history: those it posts to, gives a balance
+    after, or records the state of. Parts of a damaged record that are not tables count for none."""
+    names = {name for name in posted if isinstance(name, str)}
+    if isinstance(after, dict):
+        names.update(name for name in after if isinstance(name, str))
+    if isinstance(state, dict) and isinstance(state.get("accounts"), dict):
+        names.update(name for name in state["accounts"] if isinstance(name, str))
+    return names
+
+
 def _touches(tx: Transaction, account: str) -> bool:
-    """The transaction moves money through the account, or records its balance or state."""
-    if account in tx.after or any(p.account == account for p in tx.postings):
-        return True
-    return tx.state is not None and account in tx.state.get("accounts", ())
+    return account in touched_accounts((p.account for p in tx.postings), tx.after, tx.state)

@@ -163,7 +163,7 @@ def rates_digest(rates: Rates, currency: str = _IMPLIED_CURRENCY) -> str:
     global _RATES_SEEN
     if _RATES_SEEN is not None and _RATES_SEEN[0] is rates and _RATES_SEEN[1] == currency:
         return _RATES_SEEN[2]
-    import json
+    from coinpurse.speedups.jsontext import compact_json
 
     payout = rates.payout
     values = [
@@ -177,7 +177,7 @@ def rates_digest(rates: Rates, currency: str = _IMPLIED_CURRENCY) -> str:
     ]
     if currency != _IMPLIED_CURRENCY:
         values.append(currency)
-    digest = _digest(json.dumps(values, separators=(",", ":"), ensure_ascii=False))
+    digest = _digest(compact_json(values))
     _RATES_SEEN = (rates, currency, digest)
     return digest
 

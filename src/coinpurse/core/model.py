@@ -6,7 +6,7 @@ cash is a string and coins and diamonds are integers.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from decimal import Decimal
 from operator import itemgetter
@@ -174,43 +174,14 @@ _HASHING: tuple[Any, Any] | None = None
 
 
 def _hashing() -> tuple[Any, Any]:
-    """One shared encoder: building one per call costs more than encoding a small transaction."""
+    """The canonical encoder (coinpurse.speedups.jsontext) and sha256."""
     global _HASHING
     import hashlib
-    import json
 
-    encoder = json.JSONEncoder(sort_keys=True, separators=(",", ":"), ensure_ascii=False)
-    _HASHING = (reusable_encoder(encoder), hashlib.sha256)
+    from coinpurse.speedups.jsontext import canonical_json
+
+    _HASHING = (canonical_json, hashlib.sha256)
     return _HASHING
-
-
-def reusable_encoder(encoder: Any) -> Callable[[Any], str]:
-    """``encoder.encode`` for trees of dicts, lists, strings and numbers, made once instead of per call.
-
-    JSONEncoder.encode builds a new C encoder (and a closure) on every call,
-    about a tenth of encoding a transaction; this builds it once, without the
-    circular check (stored transactions are trees). The text is the same.
-    """
-    from json import encoder as stdlib
-
-    fallback: Callable[[Any], str] = encoder.encode
-    make = getattr(stdlib, "c_make_encoder", None)
-    if make is None or encoder.indent is not None or encoder.default.__func__ is not stdlib.JSONEncoder.default:
-        return fallback
-    basestring = stdlib.encode_basestring_ascii if encoder.ensure_ascii else stdlib.encode_basestring
-    try:
-        iterencode = make(
-            None, encoder.default, basestring, None, encoder.key_separator, encoder.item_separator,
-            encoder.sort_keys, encoder.skipkeys, encoder.allow_nan,
-        )  # fmt: skip
-    except TypeError:  # another Python's C encoder
-        return fallback
-
-    def encode_tree(value: Any) -> str:
-        return "".join(iterencode(value, 0))
-
-    sample = {"b": [1, -2, "é\n"], "a": {"z": True, "y": None}}
-    return encode_tree if encode_tree(sample) == fallback(sample) else fallback
 
 
 def sums_by_commodity(postings: Iterable[Posting]) -> dict[str, Amount]:

@@ -2,15 +2,13 @@
 
 from __future__ import annotations
 
-import re
 from collections.abc import Iterable
 
+from coinpurse.core.patterns import HANDLE, ID_FORMAT
 from coinpurse.core.safetext import check_no_control
 from coinpurse.errors import BadInput
 
 HANDLE_RULE = "2 to 24 characters of lowercase letters, digits, '_' and '.'"
-_HANDLE = re.compile(r"[a-z0-9_.]{2,24}")
-_TX_ID = re.compile(r"[A-Za-z0-9][A-Za-z0-9._:-]{0,63}")
 
 # The platform's own accounts; users can never act as them.
 COIN_ISSUE = "platform:coin-issue"
@@ -18,7 +16,6 @@ DIAMOND_ISSUE = "platform:diamond-issue"
 REVENUE = "platform:revenue"
 PAYOUTS = "platform:payouts"
 ROUNDING = "platform:rounding"
-PLATFORM_ACCOUNTS = (COIN_ISSUE, DIAMOND_ISSUE, REVENUE, PAYOUTS, ROUNDING)
 
 
 def normalize_handle(raw: object) -> str:
@@ -30,7 +27,7 @@ def normalize_handle(raw: object) -> str:
     if name.startswith("@"):
         name = name[1:]
     name = name.lower()
-    if not _HANDLE.fullmatch(name):
+    if not HANDLE.fullmatch(name):
         raise BadInput(f"invalid account name {raw!r}: a handle is {HANDLE_RULE}", code="invalid_name")
     return name
 
@@ -41,7 +38,7 @@ def is_platform_account(name: str) -> bool:
 
 def check_tx_id(raw: object) -> str:
     check_no_control(raw, "id")
-    if not isinstance(raw, str) or not _TX_ID.fullmatch(raw):
+    if not isinstance(raw, str) or not ID_FORMAT.fullmatch(raw):
         raise BadInput(
             f"invalid id {raw!r}: use 1 to 64 letters, digits, '.', '_', ':' or '-', starting with a letter or digit",
             code="invalid_id",

@@ -28,7 +28,7 @@ from coinpurse.errors import BadInput
 _CHANNEL_NAME = re.compile(r"[a-z][a-z0-9_-]{0,23}")
 
 
-# Plain values are NamedTuples: each frozen dataclass costs every start of the program ~0.4 ms to build.
+# Plain values are NamedTuples: a frozen dataclass is slow to define at every start (docs/performance.md).
 class Package(NamedTuple):
     coins: int
     price: Decimal

@@ -32,7 +32,6 @@ KEY_FORMS = (
     "payout.daily_maximum",
     "payout.fee_percent",
 )
-REMOVABLE_FORMS = ("gift.NAME", "channel.CHANNEL.package.COINS", "channel.CHANNEL")
 _CHANNEL_FIELDS = ("coin_price", "custom_min", "custom_max")
 _PAYOUT_FIELDS = ("cash_per_diamond", "minimum", "daily_maximum", "fee_percent")
 

@@ -22,6 +22,7 @@ import re
 from typing import Any
 
 from coinpurse.errors import BadInput
+from coinpurse.speedups.jsontext import compact_json, line_json
 
 # C0; then DEL and C1, the Arabic letter mark, the left-to-right and right-to-left
 # marks, the line and paragraph separators, the bidi embeddings, overrides and isolates.
@@ -61,6 +62,10 @@ def terminal_text(text: str) -> str:
 
 def json_dumps(data: Any, *, indent: int | None = None, separators: tuple[str, str] | None = None) -> str:
     """JSON with every control character as a JSON escape."""
+    if indent is None and separators in (None, (", ", ": ")):
+        return json_text(line_json(data))  # json.dumps's own layout
+    if indent is None and separators == (",", ":"):
+        return json_text(compact_json(data))
     return json_text(json.dumps(data, ensure_ascii=False, indent=indent, separators=separators))
 
 

@@ -10,18 +10,12 @@ the whole transaction with what the rules make of it.
 
 from __future__ import annotations
 
-import re
 from collections.abc import Callable, Mapping
 from decimal import Decimal, InvalidOperation
 from typing import Any
 
 from coinpurse.core.money import MAX_UNITS
-
-TIME_FORMAT = re.compile(r"\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}Z")
-HASH_FORMAT = re.compile(r"[0-9a-f]{64}")
-DIGEST_FORMAT = re.compile(r"[0-9a-f]{32}")  # a state digest (core.chain)
-ID_FORMAT = re.compile(r"[A-Za-z0-9][A-Za-z0-9._:-]{0,63}")
-ACCOUNT_NAME = re.compile(r"[a-z0-9_.]{2,24}|platform:[a-z0-9-]{1,40}")
+from coinpurse.core.patterns import ACCOUNT_NAME, DIGEST_FORMAT, HASH_FORMAT, ID_FORMAT, TIME_FORMAT
 
 Check = Callable[[Any], bool]
 

@@ -28,7 +28,6 @@ is the hook for new kinds.
 
 from __future__ import annotations
 
-import re
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from decimal import Decimal
@@ -48,6 +47,8 @@ from coinpurse.core.model import (
 )
 from coinpurse.core.money import COIN, DIAMOND, MAX_UNITS, ZERO, decimal_str
 from coinpurse.core.names import PAYOUTS, ROUNDING
+from coinpurse.core.patterns import HASH_FORMAT as _HASH
+from coinpurse.core.patterns import TIME_FORMAT as _AT
 from coinpurse.core.rates import Channel, Gift, Package, Payout, Rates, rates_from_dict
 from coinpurse.core.rates_edit import diff, edited
 from coinpurse.core.rules import Plan, balances_after, draw_lots, plan_buy, plan_gift, plan_redeem
@@ -55,8 +56,6 @@ from coinpurse.errors import CoinpurseError
 
 RATES_KIND = "rates"  # a rates change; its details hold the new rates under "rates" (or "to")
 MAX_PROBLEMS = 50  # enough to see a pattern, short enough to read
-_AT = re.compile(r"\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}Z")
-_HASH = re.compile(r"[0-9a-f]{64}")
 
 
 @dataclass(frozen=True)

@@ -100,12 +100,3 @@ def to_json(transactions: Iterable[Transaction], currency: str) -> str:
     document: dict[str, Any] = {"currency": currency, "transactions": [tx.output() for tx in transactions]}
     return json_dumps(document, indent=2) + "\n"
 
-
-def balances_by_account(transactions: Iterable[Transaction]) -> dict[tuple[str, str], Amount]:
-    """Sum of postings per (journal account, commodity), for checking an export against the ledger."""
-    totals: dict[tuple[str, str], Amount] = {}
-    for tx in transactions:
-        for p in tx.postings:
-            key = (journal_account(p.account), p.commodity)
-            totals[key] = totals.get(key, 0) + p.amount
-    return totals

@@ -112,6 +112,34 @@ def place_new(temp: Path, target: Path) -> None:
         os.replace(temp, target)
 
 
+def flush_placed(target: Path) -> None:
+    """Flush the folder of a file just put in place; if that fails, say the file is there but maybe not on disk."""
+    try:
+        fsync_folder(target.parent)
+    except OSError as error:
+        # The new file is in place, but a crash now could still lose the rename.
+        reason = error.strerror or str(error)
+        raise LedgerUnusable(
+            f"wrote {target}, but could not flush its folder to disk: {reason}; check the disk", code="write_unsynced"
+        ) from None
+
+
+def publish_new(temp: Path, target: Path, *, flushed: bool = False) -> None:
+    """Put a complete temp file in place as the new file ``target``, never over another file.
+
+    The temp file is flushed (unless ``flushed``), named ``target`` by place_new
+    (FileExistsError if a file got that name meanwhile), its temp name removed,
+    and the folder flushed (flush_placed).
+    """
+    try:
+        if not flushed:
+            fsync_path(temp)
+        place_new(temp, target)
+    finally:
+        _remove(temp)
+    flush_placed(target)
+
+
 def created_meanwhile(target: Path) -> LedgerUnusable:
     """A new ledger's file appeared while it was being built: it is left alone, and nothing is written."""
     return LedgerUnusable(
@@ -145,10 +173,9 @@ def write_atomic(target: Path, data: bytes, *, output: bool = False, new: bool =
         finally:
             os.close(fd)
         if new:
-            place_new(temp, target)
-            _remove(temp)
-        else:
-            os.replace(temp, target)
+            publish_new(temp, target, flushed=True)
+            return
+        os.replace(temp, target)
     except FileExistsError:
         _remove(temp)
         raise created_meanwhile(target) from None
@@ -158,11 +185,4 @@ def write_atomic(target: Path, data: bytes, *, output: bool = False, new: bool =
         if output:
             raise BadInput(f"can't write {target}: {reason}", code="write_failed") from None
         raise LedgerUnusable(f"can't write {target}: {reason}; the ledger was left as it was", code="write_failed") from None
-    try:
-        fsync_folder(target.parent)
-    except OSError as error:
-        # The new file is in place, but a crash now could still lose the rename.
-        reason = error.strerror or str(error)
-        raise LedgerUnusable(
-            f"wrote {target}, but could not flush its folder to disk: {reason}; check the disk", code="write_unsynced"
-        ) from None
+    flush_placed(target)

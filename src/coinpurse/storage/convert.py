@@ -49,7 +49,7 @@ def save_new(target: Path, book: Book) -> int:
     remove the temp files a killed convert left without touching a running one's.
     """
     from coinpurse.storage import is_sqlite, make_ledger_folder, real_ledger_path
-    from coinpurse.storage.atomic import clean_stray_temps, fsync_folder, fsync_path, place_new, temp_path
+    from coinpurse.storage.atomic import clean_stray_temps, publish_new, temp_path
     from coinpurse.storage.lock import locked
 
     shown, target = target, real_ledger_path(target)
@@ -59,12 +59,10 @@ def save_new(target: Path, book: Book) -> int:
         temp = temp_path(target)
         try:
             count = _save_sqlite(temp, book) if is_sqlite(target) else _save_file(temp, target, book)
-            fsync_path(temp)
             try:
-                place_new(temp, target)  # never replaces an existing ledger
+                publish_new(temp, target)  # never replaces an existing ledger
             except FileExistsError:
                 raise Refused(f"{shown} already exists; convert writes only new ledgers", code="target_exists") from None
-            fsync_folder(target.parent)
             return count
         except OSError as error:
             raise LedgerUnusable(f"can't write {target}: {error.strerror}", code="write_failed") from None

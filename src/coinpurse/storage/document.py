@@ -7,21 +7,19 @@ also carries ``history_sha256``, the checksum of its history's lines.
 
 from __future__ import annotations
 
-import re
 from collections.abc import Callable
 from typing import Any
 
 from coinpurse.core.book import MemoryBook
 from coinpurse.core.model import GENESIS_HASH, DamagedRecord, Transaction, account_from_dict, chain_hash
+from coinpurse.core.patterns import ACCOUNT_NAME, HASH_FORMAT, is_currency_code
 from coinpurse.core.rates import Rates, default_rates, rates_from_dict
-from coinpurse.core.shapes import ACCOUNT_NAME
 from coinpurse.errors import BadInput
 
 SCHEMA_VERSION = 3
 DEFAULT_CURRENCY = "USD"
 TOP_KEYS = ("schema", "currency", "rates", "accounts", "transactions")
 HISTORY_CHECKSUM = "history_sha256"  # JSON only: see storage.files
-_CHECKSUM_FORMAT = re.compile(r"[0-9a-f]{64}")
 
 
 def _migrate_1_to_2(document: dict[str, Any]) -> dict[str, Any]:
@@ -88,14 +86,12 @@ def book_from_document(document: Any) -> tuple[MemoryBook, int]:
     if unknown:
         raise DamagedRecord(f"unknown top-level key {unknown[0]!r}")
     checksum = document.get(HISTORY_CHECKSUM, "0" * 64)
-    if not isinstance(checksum, str) or not _CHECKSUM_FORMAT.fullmatch(checksum):
+    if not isinstance(checksum, str) or not HASH_FORMAT.fullmatch(checksum):
         raise DamagedRecord(f"'{HISTORY_CHECKSUM}' must be a sha256 hex digest")
     missing = [key for key in TOP_KEYS if key not in document]
     if missing:
         raise DamagedRecord(f"missing top-level key {missing[0]!r}")
-    currency = document["currency"]
-    if not isinstance(currency, str) or not (3 <= len(currency) <= 8 and currency.isalpha() and currency.isupper()):
-        raise DamagedRecord(f"'currency' must be a code such as USD, not {currency!r}")
+    currency = stored_currency(document["currency"])
     try:
         rates = rates_from_dict(document["rates"])
     except BadInput as error:
@@ -115,6 +111,13 @@ def book_from_document(document: Any) -> tuple[MemoryBook, int]:
         if not isinstance(raw, dict) or not isinstance(raw.get("id"), str):
             raise DamagedRecord(f"transaction {position + 1} is not a table with an id")
     return MemoryBook(currency, rates, accounts, transactions), version
+
+
+def stored_currency(value: object) -> str:
+    """A ledger's currency as stored, checked: DamagedRecord if it is not a code."""
+    if not is_currency_code(value):
+        raise DamagedRecord(f"'currency' must be a code such as USD, not {value!r}")
+    return value
 
 
 def new_book(rates: Rates | None = None, currency: str = DEFAULT_CURRENCY) -> MemoryBook:

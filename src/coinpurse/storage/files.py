@@ -6,15 +6,16 @@ import json
 import os
 import re
 import weakref
-from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
 from coinpurse.core.book import MemoryBook
 from coinpurse.core.chain import HISTORY_FULL, HISTORY_LINKS
-from coinpurse.core.model import DamagedRecord, Transaction, reusable_encoder, transaction_from_dict
+from coinpurse.core.model import DamagedRecord, Transaction, transaction_from_dict
 from coinpurse.errors import LedgerUnusable
 from coinpurse.formats.textdata import JSON_DECODER, FloatInText, line_of, loads_json, loads_toml
+from coinpurse.speedups import jsonfile
+from coinpurse.speedups.jsontext import line_json
 from coinpurse.storage.document import (
     HISTORY_CHECKSUM,
     SCHEMA_VERSION,
@@ -23,36 +24,19 @@ from coinpurse.storage.document import (
     transaction_dicts,
 )
 
-_LINE_ENCODER = json.JSONEncoder(ensure_ascii=False, separators=(", ", ": "))
-
-
-def _dump_line(value: Any) -> str:
-    return _LINE_ENCODER.encode(value)
-
-
-def _line_encoder() -> Callable[[Any], str]:
-    """The line encoder for many values: one reusable C encoder when there is one (the same text, made faster)."""
-    global _FAST_LINE
-    if _FAST_LINE is None:
-        _FAST_LINE = reusable_encoder(_LINE_ENCODER)
-    return _FAST_LINE
-
-
-_FAST_LINE: Callable[[Any], str] | None = None
-
 
 def render_json(book: MemoryBook) -> bytes:
     """Indented JSON with one account and one transaction per line, so diffs stay small."""
     head = document_head(book)
     lines = ["{"]
     lines.append(f'  "schema": {head["schema"]},')
-    lines.append(f'  "currency": {_dump_line(head["currency"])},')
+    lines.append(f'  "currency": {line_json(head["currency"])},')
     rates = json.dumps(head["rates"], ensure_ascii=False, indent=2).replace("\n", "\n  ")
     lines.append(f'  "rates": {rates},')
     accounts = head["accounts"]
     if accounts:
         lines.append('  "accounts": {')
-        items = [f"    {_dump_line(name)}: {_dump_line(state)}" for name, state in accounts.items()]
+        items = [f"    {line_json(name)}: {line_json(state)}" for name, state in accounts.items()]
         lines.append(",\n".join(items))
         lines.append("  },")
     else:
@@ -60,9 +44,8 @@ def render_json(book: MemoryBook) -> bytes:
     # The history: the lines as read, as the very bytes read (no copy until the final join), then the
     # new transactions; only those are hashed, on top of the checksum of what was read.
     kept = book.kept_history() if isinstance(book, LinedBook) else None
-    encode = _line_encoder()
     count = len(book.lines) if isinstance(book, LinedBook) else 0
-    added = _LINE_SEPARATOR.join(["    " + encode(tx) for tx in transaction_dicts(book, count)]).encode()
+    added = _LINE_SEPARATOR.join(["    " + line_json(tx) for tx in transaction_dicts(book, count)]).encode()
     if kept is not None:
         assert isinstance(book, LinedBook)
         history = book.history_digest.copy()
@@ -172,13 +155,10 @@ def read_file_book(path: Path, data: bytes) -> tuple[MemoryBook, int]:
 # they were, hashing only what it appends. Any other file (a checksum that does not
 # match, another layout, an older schema) is read in full and gets the full check
 # before a write (core.chain), so no write goes over a damaged or edited history.
+# The byte-level pieces are speedups.jsonfile.
 
-_HISTORY_OPENER = b'\n  "transactions": [\n'
-_HISTORY_CLOSER = b"\n  ]\n}\n"
-_LINE_SEPARATOR = ",\n"
-_ESCAPED_SURROGATE_BYTES = re.compile(rb"\\u[dD][89a-fA-F][0-9a-fA-F]{2}")
-_ID_OPENER = '    {"id": "'
-_STATE_KEY = '"state": {"rates": "'  # how a line records its state, after everything but its hash
+_HISTORY_CLOSER = jsonfile.HISTORY_CLOSER
+_LINE_SEPARATOR = jsonfile.LINE_SEPARATOR
 
 
 class LinedBook(MemoryBook):
@@ -206,27 +186,26 @@ class LinedBook(MemoryBook):
 
     def search_state_record(self, name: str, within: int) -> int | None:
         """A substring search from the newest line back, so that only the line found is parsed."""
-        if self._data.find(f'"{name}": "'.encode(), *self._span) < 0:  # one pass in C, for an account never recorded
+        if not jsonfile.may_record(self._data, self._span, name):  # an account never recorded
             return None
-        needle = f'"{name}": "'
         for index in range(within - 1, -1, -1):
             line = self.lines[index]
-            at = line.rfind(_STATE_KEY)
-            if at < 0:
+            at = jsonfile.state_offset(line)
+            if at is None:
                 return None  # recorded before states were: nothing older records one either
-            if line.find(needle, at) >= 0 and name in _state_in(line, at, index)["accounts"]:
+            if jsonfile.records_state_of(line, at, name) and name in _state_in(line, at, index)["accounts"]:
                 return index + 1
         return None
 
     def state_of(self, index: int) -> Any:
         line = self.lines[index]
-        at = line.rfind(_STATE_KEY)
-        return None if at < 0 else _state_in(line, at, index)
+        at = jsonfile.state_offset(line)
+        return None if at is None else _state_in(line, at, index)
 
 
 def _state_in(line: str, at: int, index: int) -> Any:
     try:
-        state, _ = JSON_DECODER.raw_decode(line, at + len('"state": '))
+        state, _ = JSON_DECODER.raw_decode(line, at)
     except ValueError:
         state = None
     if not (isinstance(state, dict) and isinstance(state.get("accounts"), dict)):
@@ -236,34 +215,30 @@ def _state_in(line: str, at: int, index: int) -> Any:
 
 def read_lined_book(path: Path, data: bytes) -> tuple[MemoryBook, int] | None:
     """The book for a write, if the file is in coinpurse's layout with its history unchanged; None: read it in full."""
-    import hashlib
-
-    if path.suffix.lower() != ".json" or not data.endswith(_HISTORY_CLOSER):
+    if path.suffix.lower() != ".json":
         return None
-    start = data.rfind(_HISTORY_OPENER)
-    if start < 0 or _ESCAPED_SURROGATE_BYTES.search(data):
+    span = jsonfile.history_span(data)
+    if span is None or jsonfile.ESCAPED_SURROGATE.search(data):
         return None
     try:
-        head = loads_json(data[: start + 1] + b'  "transactions": []\n}\n')
+        head = loads_json(jsonfile.head_of(data, span))
     except (ValueError, RecursionError):  # the full read reports it properly
         return None
     if not isinstance(head, dict) or head.get("schema") != SCHEMA_VERSION:
         return None
-    span = (start + len(_HISTORY_OPENER), len(data) - len(_HISTORY_CLOSER))
-    history_bytes = memoryview(data)[span[0] : span[1]]
-    history = hashlib.sha256(history_bytes)
+    history = jsonfile.history_digest(data, span)
     if head.get(HISTORY_CHECKSUM) != history.hexdigest():
         return None
     try:
         book, version = book_from_document(head)
-        lines = str(history_bytes, "utf-8").split(_LINE_SEPARATOR)
+        lines = jsonfile.history_lines(data, span)
     except (ValueError, DamagedRecord):
+        return None
+    if lines is None:
         return None
     index: dict[str, int] = {}
     for position, line in enumerate(lines):
-        if not line.startswith(_ID_OPENER) or line[-1] != "}":
-            return None
-        index.setdefault(line[len(_ID_OPENER) : line.find('"', len(_ID_OPENER))], position)
+        index.setdefault(jsonfile.line_id(line), position)
     return LinedBook(book, lines, index, history, data, span), version
 
 
@@ -273,14 +248,10 @@ def render(path: Path, book: MemoryBook) -> bytes:
 
 # Reading only the head of a JSON ledger. The writer above puts the history last,
 # one transaction per line after a `"transactions": [` line, so commands that need
-# no history (balance, rates) can stop there instead of parsing every transaction;
-# at 100,000 transactions that is 20 times faster and 30 times less memory. A file
-# in any other layout, in an older schema, or not ending the way the writer ends
-# it (a truncated file) gets the full parse, and so does any use of the history.
-
-_HISTORY_OPENERS = ('  "transactions": [\n', '  "transactions": []\n')
-_ENDINGS = (b"\n  ]\n}\n", b'\n  "transactions": []\n}\n')
-_HEAD_LIMIT = 64 * 1024 * 1024  # a head larger than this is read the ordinary way
+# no history (balance, rates) can stop there instead of parsing every transaction
+# (speedups.jsonfile; docs/performance.md). A file in any other layout, in an older
+# schema, or not ending the way the writer ends it (a truncated file) gets the full
+# parse, and so does any use of the history.
 
 
 class LazyHistoryBook(MemoryBook):
@@ -363,27 +334,13 @@ def read_json_head(path: Path) -> MemoryBook | None:
 def _head_book(fd: int) -> MemoryBook | None:
     try:
         with os.fdopen(fd, "rb", closefd=False) as file:
-            size = os.fstat(fd).st_size
-            if size < 64:
-                return None
-            file.seek(size - 32)
-            if not file.read().endswith(_ENDINGS):
-                return None
-            file.seek(0)
-            head: list[bytes] = []
-            read = 0
-            while True:
-                raw = file.readline(_HEAD_LIMIT - read + 1)  # bounded: a file of one huge line is never read whole
-                read += len(raw)
-                if not raw or read > _HEAD_LIMIT:
-                    return None
-                if raw.decode("utf-8") in _HISTORY_OPENERS:
-                    break
-                head.append(raw)
+            head = jsonfile.read_head(file, os.fstat(fd).st_size)
     except (OSError, UnicodeDecodeError):
         return None  # the full parse reports it properly
+    if head is None:
+        return None
     try:
-        document = loads_json(b"".join(head) + b'  "transactions": []\n}\n')
+        document = loads_json(head)
     except (ValueError, DamagedRecord, RecursionError):
         return None
     if not isinstance(document, dict) or document.get("schema") != SCHEMA_VERSION:

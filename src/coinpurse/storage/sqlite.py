@@ -35,7 +35,6 @@ again when nobody uses it.
 
 from __future__ import annotations
 
-import json
 import os
 import sqlite3
 from collections.abc import Iterable, Iterator, Mapping
@@ -46,6 +45,7 @@ from pathlib import Path
 from typing import Any
 
 from coinpurse.core.book import Book, Head
+from coinpurse.core.book import touched_accounts as accounts_touched
 from coinpurse.core.chain import BUCKETS, EMPTY_BUCKET, VERIFY_HINT, AccountTree, bucket_of, is_digest
 from coinpurse.core.model import AccountState, DamagedRecord, Transaction, account_from_dict, transaction_from_dict
 from coinpurse.core.money import decimal_str
@@ -53,7 +53,8 @@ from coinpurse.core.names import is_platform_account
 from coinpurse.core.rates import Rates, rates_from_dict
 from coinpurse.errors import BadInput, LedgerUnusable
 from coinpurse.formats.textdata import loads_json
-from coinpurse.storage.document import SCHEMA_VERSION, newer_schema
+from coinpurse.speedups.jsontext import compact_json as _dumps
+from coinpurse.storage.document import SCHEMA_VERSION, newer_schema, stored_currency
 
 _LARGEST_INTEGER = (1 << 63) - 1  # SQLite's
 BUSY_TIMEOUT_SECONDS = 10  # how long SQLite waits for a lock a process outside coinpurse holds
@@ -110,10 +111,6 @@ SCHEMA = _META_AND_ACCOUNTS + _TRANSACTIONS + _POSTINGS + _ACCOUNT_TREE
 LAYOUTS = {2: SCHEMA_2, SCHEMA_VERSION: SCHEMA}  # the exact layout of each schema version's file
 
 
-def _dumps(value: Any) -> str:
-    return json.dumps(value, ensure_ascii=False, separators=(",", ":"))
-
-
 def _account_row(name: str, state: AccountState) -> tuple[Any, ...]:
     lots = _dumps([lot.to_list() for lot in state.lots]) if state.lots else None
     paid = decimal_str(state.paid_that_day) if state.payout_day else None
@@ -143,15 +140,10 @@ def _loads(text: Any, what: str) -> Any:
 
 
 def touched_accounts(tx: Mapping[str, Any]) -> set[str]:
-    """Accounts a transaction shows up under in history: its postings, its 'after' balances and the states it records."""
-    names = {p["account"] for p in tx.get("postings", ()) if isinstance(p, dict) and isinstance(p.get("account"), str)}
-    after = tx.get("after")
-    if isinstance(after, dict):
-        names.update(name for name in after if isinstance(name, str))
-    state = tx.get("state")
-    if isinstance(state, dict) and isinstance(state.get("accounts"), dict):
-        names.update(name for name in state["accounts"] if isinstance(name, str))
-    return names
+    """The accounts a stored transaction is indexed under (core.book.touched_accounts)."""
+    postings = tx.get("postings", ())
+    posted = [p.get("account") for p in postings if isinstance(p, dict)] if isinstance(postings, list | tuple) else []
+    return accounts_touched(posted, tx.get("after"), tx.get("state"))
 
 
 def _transaction_rows(seq: int, tx: Mapping[str, Any]) -> tuple[tuple[Any, ...], list[tuple[str, int]]]:
@@ -218,10 +210,7 @@ class SqliteBook(Book):
         if self.version not in LAYOUTS:
             raise DamagedRecord(f"schema version {self.version} is not one this coinpurse can read")
         _check_layout(connection, self.version)
-        currency = meta.get("currency")
-        if not isinstance(currency, str) or not (3 <= len(currency) <= 8 and currency.isalpha() and currency.isupper()):
-            raise DamagedRecord(f"'currency' must be a code such as USD, not {currency!r}")
-        self.currency = currency
+        self.currency = stored_currency(meta.get("currency"))
         try:
             self.rates = rates_from_dict(_loads(meta.get("rates"), "'rates'"))
         except BadInput as error:
@@ -739,7 +728,7 @@ def _remove(path: Path) -> None:
 
 @contextmanager
 def _new_ledger(path: Path, book: Book, *, dry_run: bool) -> Iterator[Book]:
-    from coinpurse.storage.atomic import created_meanwhile, fsync_folder, fsync_path, place_new, temp_path
+    from coinpurse.storage.atomic import created_meanwhile, publish_new, temp_path
 
     temp = temp_path(path)
     try:
@@ -754,12 +743,10 @@ def _new_ledger(path: Path, book: Book, *, dry_run: bool) -> Iterator[Book]:
                 connection.execute("COMMIT")
             finally:
                 connection.close()  # the last connection: the WAL is folded into the temp file and removed
-            fsync_path(temp)
             try:
-                place_new(temp, path)  # never over a ledger another writer made meanwhile
+                publish_new(temp, path)  # never over a ledger another writer made meanwhile
             except FileExistsError:
                 raise created_meanwhile(path) from None
-            fsync_folder(path.parent)
     except OSError as error:
         raise LedgerUnusable(f"can't write {path}: {error.strerror}; the ledger was left as it was", code="write_failed") from None
     finally:

@@ -1,0 +1,153 @@
+"""Each speed trick in coinpurse.speedups gives what the plain way gives."""
+
+from __future__ import annotations
+
+import gc
+import io
+import json
+import subprocess
+import sys
+from typing import Any
+
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from coinpurse.core.book import MemoryBook
+from coinpurse.core.rates import default_rates
+from coinpurse.speedups import jsonfile
+from coinpurse.speedups.collector import CollectorPaused
+from coinpurse.speedups.jsontext import (
+    CANONICAL_SETTINGS,
+    COMPACT_SETTINGS,
+    LINE_SETTINGS,
+    canonical_json,
+    compact_json,
+    line_json,
+    reusable_encoder,
+)
+from coinpurse.storage.files import render_json
+
+# What coinpurse encodes: trees of dicts, lists, text, whole numbers, booleans and null.
+text = st.text(alphabet=st.characters(blacklist_categories=("Cs",)), max_size=12)
+json_values = st.recursive(
+    st.none() | st.booleans() | st.integers() | text,
+    lambda inner: st.lists(inner, max_size=4) | st.dictionaries(text, inner, max_size=4),
+    max_leaves=25,
+)
+
+
+@pytest.mark.parametrize(
+    ("encode", "options"),
+    [(canonical_json, CANONICAL_SETTINGS), (compact_json, COMPACT_SETTINGS), (line_json, LINE_SETTINGS)],
+    ids=["canonical", "compact", "line"],
+)
+@settings(max_examples=300, deadline=None)
+@given(value=json_values)
+def test_each_encoder_gives_the_text_of_json_encoder(encode: Any, options: dict[str, Any], value: Any) -> None:
+    assert encode(value) == json.JSONEncoder(**options).encode(value)
+
+
+def test_an_encoder_it_cannot_speed_up_is_used_as_it_is() -> None:
+    indented = json.JSONEncoder(indent=2)
+    assert reusable_encoder(indented) == indented.encode
+    assert reusable_encoder(json.JSONEncoder(**COMPACT_SETTINGS)) is not None
+
+
+@pytest.mark.parametrize("enabled", [True, False])
+def test_the_collector_is_paused_inside_and_as_it_was_after(enabled: bool) -> None:
+    was = gc.isenabled()
+    (gc.enable if enabled else gc.disable)()
+    try:
+        with CollectorPaused():
+            assert not gc.isenabled()
+            made = [[n] for n in range(20_000)]
+        assert gc.isenabled() is enabled
+        if enabled:  # what was made inside was moved on without a collection walking it
+            assert gc.get_count()[0] < 1_000
+        del made
+    finally:
+        (gc.enable if was else gc.disable)()
+
+
+def test_a_short_run_keeps_the_collector_off_until_exit() -> None:
+    code = (
+        "import gc; from coinpurse.speedups.collector import collector_off_until_exit; "
+        "collector_off_until_exit(); print(gc.isenabled())"
+    )
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert done.stdout.strip() == "False"
+
+
+# Generated ledgers in the writer's layout, compared piece by piece with a full parse.
+names = st.from_regex(r"[a-z][a-z0-9_.]{1,10}", fullmatch=True)
+memos = st.text(alphabet=st.characters(blacklist_categories=("Cs",)), max_size=8)
+
+
+@st.composite
+def ledger_bytes(draw: st.DrawFn) -> bytes:
+    accounts = draw(st.lists(names, unique=True, max_size=4))
+    count = draw(st.integers(min_value=0, max_value=6))
+    records = []
+    for position in range(count):
+        touched = draw(st.lists(st.sampled_from(accounts), unique=True)) if accounts else []
+        record: dict[str, Any] = {"id": f"tx-{position}", "kind": "buy", "memo": draw(memos)}
+        if draw(st.booleans()):
+            record["state"] = {"rates": "0" * 32, "accounts": {name: "1" * 32 for name in touched}, "root": "2" * 32}
+        record["hash"] = f"{position:064x}"
+        records.append(record)
+    book = MemoryBook("USD", default_rates(), {}, records)
+    return render_json(book)
+
+
+@settings(max_examples=100, deadline=None)
+@given(data=ledger_bytes())
+def test_the_pieces_of_a_written_ledger_agree_with_a_full_parse(data: bytes) -> None:
+    document = json.loads(data)
+    transactions = document.pop("transactions")
+    assert jsonfile.ends_as_written(data[-jsonfile.TAIL_SIZE :])
+    head = jsonfile.read_head(io.BytesIO(data), len(data))
+    assert head is not None and json.loads(head) == {**document, "transactions": []}
+    span = jsonfile.history_span(data)
+    if not transactions:
+        assert span is None  # an empty history is written as []: only the head read applies
+        return
+    assert span is not None
+    assert json.loads(jsonfile.head_of(data, span)) == {**document, "transactions": []}
+    assert jsonfile.history_digest(data, span).hexdigest() == document["history_sha256"]
+    lines = jsonfile.history_lines(data, span)
+    assert lines is not None and [json.loads(line) for line in lines] == transactions
+    for line, record in zip(lines, transactions, strict=True):
+        assert jsonfile.line_id(line) == record["id"]
+        offset = jsonfile.state_offset(line)
+        if "state" not in record:
+            assert offset is None
+            continue
+        assert offset is not None
+        assert json.JSONDecoder().raw_decode(line, offset)[0] == record["state"]
+        for name in record["state"]["accounts"]:
+            assert jsonfile.records_state_of(line, offset, name)
+            assert jsonfile.may_record(data, span, name)
+
+
+@settings(max_examples=100, deadline=None)
+@given(data=ledger_bytes(), cut=st.integers(min_value=1, max_value=40))
+def test_a_cut_or_reformatted_ledger_is_left_to_the_full_parse(data: bytes, cut: int) -> None:
+    cut_short = data[:-cut]
+    assert not jsonfile.ends_as_written(cut_short[-jsonfile.TAIL_SIZE :])
+    assert jsonfile.read_head(io.BytesIO(cut_short), len(cut_short)) is None
+    assert jsonfile.history_span(cut_short) is None
+    flat = json.dumps(json.loads(data)).encode()
+    assert jsonfile.read_head(io.BytesIO(flat), len(flat)) is None
+    assert jsonfile.history_span(flat) is None
+
+
+@pytest.mark.parametrize(
+    "layout", [{}, {"separators": (",", ":")}, {"separators": (", ", ": ")}, {"indent": 2}], ids=["default", "compact", "line", "indented"]
+)
+@settings(max_examples=150, deadline=None)
+@given(value=json_values)
+def test_output_json_is_what_json_dumps_gives_with_controls_escaped(layout: dict[str, Any], value: Any) -> None:
+    from coinpurse.core.safetext import json_dumps, json_text
+
+    assert json_dumps(value, **layout) == json_text(json.dumps(value, ensure_ascii=False, **layout))
