@@ -9,7 +9,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from coinpurse import api, scripting
+from coinpurse import Ledger, api
 from coinpurse.errors import CoinpurseError
 
 EXAMPLES = Path(__file__).resolve().parent.parent / "examples"
@@ -223,7 +223,7 @@ def test_a_scenario_is_all_or_nothing(tmp_path_factory, ops) -> None:
             failed_at = index
             break
     try:
-        scripting.apply(together, scenario)
+        Ledger(together).apply(scenario)
     except CoinpurseError as error:
         assert failed_at is not None
         assert f"op {failed_at} " in error.message

@@ -28,7 +28,7 @@ from typing import Any
 import pytest
 
 from cli_checks import flat, snapshot
-from coinpurse import api, scripting
+from coinpurse import Ledger, api
 from coinpurse.formats.export import journal_account
 from ledger_tools import balances_by_account, load, rechain, save
 from test_export import TOOLS, tool_balances
@@ -61,7 +61,7 @@ def hostile_ledger(path: Path) -> Path:
     api.buy(path, "bob", 350)
     api.gift(path, "alice", "mia", "rose", stream="launch", id="g-1")
     api.gift(path, "bob", "mia", "finger heart", count=2)
-    scripting.rates_set(path, {"gift.Comet.coins": "250"}, [], None)
+    Ledger(path).rates_set({"gift.Comet.coins": "250"}, [], None)
     document = load(path)
     buy, _, gift, second_gift, rates = document["transactions"]
     gift["details"].update(gift=GIFT_NAME, stream=STREAM)

@@ -74,7 +74,7 @@ def _raise_inside_commands(monkeypatch: pytest.MonkeyPatch, error: BaseException
         raise error
 
     monkeypatch.setattr("coinpurse.storage.resolve_ledger_path", fail)
-    monkeypatch.setattr("coinpurse.api.convert", fail)
+    monkeypatch.setattr("coinpurse.ledger.Ledger.convert", fail)
 
 
 def _run(*args: str):  # type: ignore[no-untyped-def]

@@ -19,7 +19,7 @@ from pathlib import Path
 import pytest
 
 from cli_checks import expect_error
-from coinpurse import scripting
+from coinpurse import Ledger
 
 ADDRESS_SPACE = 300 * 2**20  # coinpurse itself runs in well under this
 BIG = 600 * 10**6  # over the default limit of 256 MB, and over the address space allowed
@@ -274,7 +274,7 @@ def test_apply_memory_does_not_grow_with_the_ops(tmp_path: Path) -> None:
 def test_the_streamed_json_report_is_the_report(tmp_path: Path, ops: list[dict[str, object]]) -> None:
     scenario = tmp_path / "opérations.json"  # text beyond ASCII stays as it is
     scenario.write_text(json.dumps({"ops": ops * 3}))
-    report = scripting.apply(tmp_path / "ledger.json", scenario, now="2026-03-01T12:00:00Z")
+    report = Ledger(tmp_path / "ledger.json").apply(scenario, now="2026-03-01T12:00:00Z")
     data = report.to_dict()
     assert "".join(report.json_chunks(indented=True)) == json.dumps(data, ensure_ascii=False, indent=2) + "\n"
     assert "".join(report.json_chunks(indented=False)) == json.dumps(data, ensure_ascii=False, separators=(",", ":")) + "\n"

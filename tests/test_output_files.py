@@ -14,7 +14,7 @@ from pathlib import Path
 import pytest
 
 from cli_checks import flat
-from coinpurse import api, scripting
+from coinpurse import Ledger, api
 from conftest import Cli
 
 HOLD = """
@@ -158,7 +158,7 @@ def big_source(tmp_path_factory: pytest.TempPathFactory) -> Path:
     ops = [{"kind": "buy", "account": f"fan{n % 50}", "coins": 70} for n in range(CONVERT_SOURCE_BUYS)]
     scenario.write_text(json.dumps({"ops": ops}))
     ledger = folder / "big.json"
-    scripting.apply(ledger, scenario, now="2026-03-01T12:00:00Z")
+    Ledger(ledger).apply(scenario, now="2026-03-01T12:00:00Z")
     return ledger
 
 

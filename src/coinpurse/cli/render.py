@@ -9,10 +9,10 @@ from rich import box
 from rich.table import Table
 from rich.text import Text
 
-from coinpurse.api import AccountBalance, Balances, Gifters, History, OperationResult, RatesView
 from coinpurse.cli.output import console
 from coinpurse.core.model import Transaction
 from coinpurse.core.money import money_str, percent_str
+from coinpurse.results import AccountBalance, Balances, Gifters, History, OperationResult, RatesView
 
 
 def _n(value: int) -> str:

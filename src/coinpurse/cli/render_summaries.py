@@ -16,7 +16,7 @@ from coinpurse.core.safetext import terminal_text
 if TYPE_CHECKING:
     from coinpurse.api import Conversion
     from coinpurse.core.verify import VerifyReport
-    from coinpurse.scripting import ApplyReport, DemoResult, ExportResult, InitResult, RatesChangeResult, RatesExport
+    from coinpurse.reports import ApplyReport, DemoResult, ExportResult, InitResult, RatesChangeResult, RatesExport
 
 
 def _shown(value: Any) -> str:

@@ -16,7 +16,7 @@ def apply(
     as_json: JsonOption = False,
 ) -> None:
     """Apply a scenario's ops in order; if any is refused or invalid, none is applied."""
-    from coinpurse import scripting
+    from coinpurse.ledger import Ledger
 
     progress = None
     if not as_json:
@@ -24,7 +24,7 @@ def apply(
 
         progress = progress_bar(f"applying {file.name}")
     try:
-        report = scripting.apply(ledger_path(ctx), file, dry_run=dry_run, on_progress=progress, details=as_json)
+        report = Ledger(ledger_path(ctx)).apply(file, dry_run=dry_run, on_progress=progress, details=as_json)
     finally:
         if progress is not None:
             progress.close()

@@ -14,11 +14,11 @@ def balance(
     as_json: JsonOption = False,
 ) -> None:
     """Show coins, diamonds and what the diamonds are worth in cash."""
-    from coinpurse import api
+    from coinpurse.ledger import Ledger
 
     path = ledger_path(ctx)
     if account is None:
-        every = api.balances(path)
+        every = Ledger(path).balances()
         if as_json:
             emit_json(every.to_dict())
             return
@@ -26,7 +26,7 @@ def balance(
 
         show_balances(every)
         return
-    single = api.balance(path, account)
+    single = Ledger(path).balance(account)
     if as_json:
         emit_json(single.to_dict())
         return

@@ -17,9 +17,9 @@ def buy(
     as_json: JsonOption = False,
 ) -> None:
     """Buy coins: a package price if COINS matches one, else the channel's per-coin price."""
-    from coinpurse import api
+    from coinpurse.ledger import Ledger
 
-    result = api.buy(ledger_path(ctx), account, coins, channel, tx_id)
+    result = Ledger(ledger_path(ctx)).buy(account, coins, channel, tx_id)
     if as_json:
         emit_json(result.to_dict())
         return

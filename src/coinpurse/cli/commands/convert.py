@@ -17,9 +17,9 @@ def convert(
     as_json: JsonOption = False,
 ) -> None:
     """Copy SRC into a new ledger DST, losing nothing: every transaction with its hash, accounts and rates."""
-    from coinpurse import api
+    from coinpurse.ledger import Ledger
 
-    done = api.convert(source, target)
+    done = Ledger(source).convert(target)
     if as_json:
         emit_json(done.to_dict())
         return

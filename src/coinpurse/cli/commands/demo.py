@@ -14,9 +14,9 @@ def demo(
     as_json: JsonOption = False,
 ) -> None:
     """Fill an empty ledger with viewers, creators, a live stream of gifts and a payout."""
-    from coinpurse import scripting
+    from coinpurse.ledger import Ledger
 
-    result = scripting.demo(ledger_path(ctx), force)
+    result = Ledger(ledger_path(ctx)).demo(force)
     if as_json:
         emit_json(result.to_dict())
         return

@@ -30,24 +30,18 @@ def export(
     as_json: JsonOption = False,
 ) -> None:
     """Export every transaction for other tools; balances per account and commodity match coinpurse's."""
-    from coinpurse import scripting
     from coinpurse.errors import BadInput
+    from coinpurse.ledger import Ledger
 
     if as_json and output is None:
         raise BadInput("--json reports on the file written: give -o FILE, or use --format json for the data itself")
-    chosen = format.value if format is not None else _format_of(output)
-    result = scripting.export(ledger_path(ctx), chosen, output)
+    result = Ledger(ledger_path(ctx)).export(format.value if format is not None else None, output)
     if as_json:
         emit_json(result.to_dict())
         return
     from coinpurse.cli.render_summaries import show_export
 
     show_export(result)
-
-
-def _format_of(output: Path | None) -> str:
-    suffix = output.suffix.lower().lstrip(".") if output is not None else ""
-    return suffix if suffix in ("csv", "json") else "journal"
 
 
 def register(app: typer.Typer) -> None:

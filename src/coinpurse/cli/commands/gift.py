@@ -21,9 +21,9 @@ def gift(
     as_json: JsonOption = False,
 ) -> None:
     """Send COUNT gifts: the sender pays coins, the recipient gets diamonds, the platform keeps its share."""
-    from coinpurse import api
+    from coinpurse.ledger import Ledger
 
-    result = api.gift(ledger_path(ctx), sender, recipient, gift_name, count, stream, tx_id)
+    result = Ledger(ledger_path(ctx)).gift(sender, recipient, gift_name, count, stream, tx_id)
     if as_json:
         emit_json(result.to_dict())
         return

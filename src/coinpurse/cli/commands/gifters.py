@@ -15,9 +15,9 @@ def gifters(
     as_json: JsonOption = False,
 ) -> None:
     """Rank who sent an account the most diamonds, with what their gifts are worth."""
-    from coinpurse import api
+    from coinpurse.ledger import Ledger
 
-    ranking = api.gifters(ledger_path(ctx), account, limit)
+    ranking = Ledger(ledger_path(ctx)).gifters(account, limit)
     if as_json:
         emit_json(ranking.to_dict())
         return

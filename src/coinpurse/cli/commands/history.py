@@ -16,9 +16,9 @@ def history(
     as_json: JsonOption = False,
 ) -> None:
     """List transactions, newest last, with what each one moved."""
-    from coinpurse import api
+    from coinpurse.ledger import Ledger
 
-    found = api.history(ledger_path(ctx), account, kind, limit)
+    found = Ledger(ledger_path(ctx)).history(account, kind, limit)
     if as_json:
         emit_json(found.to_dict())
         return

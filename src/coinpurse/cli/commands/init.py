@@ -17,9 +17,9 @@ def init(
     as_json: JsonOption = False,
 ) -> None:
     """Create a new ledger; refuses (exit 1) if the ledger file exists."""
-    from coinpurse import scripting
+    from coinpurse.ledger import Ledger
 
-    result = scripting.init(ledger_path(ctx), rates_file)
+    result = Ledger(ledger_path(ctx)).init(rates_file)
     if as_json:
         emit_json(result.to_dict())
         return

@@ -21,9 +21,9 @@ def rates(ctx: typer.Context, as_json: JsonOption = False) -> None:
     """Show the rates in force: packages per channel, the gift catalog, conversion and payouts."""
     if ctx.invoked_subcommand is not None:
         return
-    from coinpurse import api
+    from coinpurse.ledger import Ledger
 
-    view = api.rates(ledger_path(ctx))
+    view = Ledger(ledger_path(ctx)).rates()
     if as_json:
         emit_json(view.to_dict())
         return
@@ -51,14 +51,14 @@ def rates_set(
     as_json: JsonOption = False,
 ) -> None:
     """Change rates in one recorded transaction; a new gift or package key adds it."""
-    from coinpurse import scripting
     from coinpurse.errors import BadInput
+    from coinpurse.ledger import Ledger
 
     values = pairs or []
     if len(values) % 2:
         raise BadInput(f"give a VALUE for {values[-1]!r} (or use --remove {values[-1]} to remove it)")
     sets = dict(zip(values[::2], values[1::2], strict=True))
-    changed = scripting.rates_set(ledger_path(ctx), sets, remove or [], tx_id)
+    changed = Ledger(ledger_path(ctx)).rates_set(sets, remove or [], tx_id)
     if as_json:
         emit_json(changed.to_dict())
         return
@@ -75,9 +75,9 @@ def rates_import(
     as_json: JsonOption = False,
 ) -> None:
     """Check a rates file and put it in force, recording what changed."""
-    from coinpurse import scripting
+    from coinpurse.ledger import Ledger
 
-    imported = scripting.rates_import(ledger_path(ctx), file, tx_id)
+    imported = Ledger(ledger_path(ctx)).rates_import(file, tx_id)
     if as_json:
         emit_json(imported.to_dict())
         return
@@ -93,9 +93,9 @@ def rates_export(
     as_json: JsonOption = False,
 ) -> None:
     """Write the rates in force as a commented TOML file to edit and import."""
-    from coinpurse import scripting
+    from coinpurse.ledger import Ledger
 
-    result = scripting.rates_export(ledger_path(ctx), file)
+    result = Ledger(ledger_path(ctx)).rates_export(file)
     if as_json:
         emit_json(result.to_dict())
         return

@@ -17,9 +17,9 @@ def redeem(
     as_json: JsonOption = False,
 ) -> None:
     """Redeem diamonds for cash at the payout rate, rounded down to the cent."""
-    from coinpurse import api
+    from coinpurse.ledger import Ledger
 
-    result = api.redeem(ledger_path(ctx), account, diamonds, redeem_all, tx_id)
+    result = Ledger(ledger_path(ctx)).redeem(account, diamonds, redeem_all, tx_id)
     if as_json:
         emit_json(result.to_dict())
         return

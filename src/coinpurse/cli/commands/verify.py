@@ -34,10 +34,10 @@ def verify(
     exit 3 naming the first transaction (or account) that is wrong. With
     --anchor, a hash noted earlier must still be in the chain.
     """
-    from coinpurse import api
+    from coinpurse.ledger import Ledger
 
     path = ledger_path(ctx)
-    report = api.verify(path, anchors or ())
+    report = Ledger(path).verify(anchors or ())
     if as_json:
         emit_json(report.to_dict())
     else:
