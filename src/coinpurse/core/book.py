@@ -269,6 +269,6 @@ class MemoryBook(Book):
 
 def _touches(tx: Transaction, account: str) -> bool:
     """The transaction moves money through the account, or records its balance or state."""
-    if account in tx.after or any(p.account == account for p in tx.postings):
+    if tx.balance_after(account) is not None or any(p.account == account for p in tx.postings):
         return True
     return tx.state is not None and account in tx.state.get("accounts", ())

@@ -63,19 +63,8 @@ def to_csv(transactions: Iterable[Transaction]) -> str:
 
 
 def describe(tx: Transaction) -> str:
-    r, d = tx.request, tx.details
-    if tx.kind == "buy":
-        return journal_text(f"{r['account']} buys {r['coins']} coins on {r['channel']}")
-    if tx.kind == "gift":
-        what = f"{d['count']} x {d['gift']}" if d["count"] > 1 else d["gift"]
-        stream = f" on stream {d['stream']}" if "stream" in d else ""
-        return journal_text(f"{r['sender']} sends {what} to {r['recipient']}{stream}")
-    if tx.kind == "redeem":
-        return journal_text(f"{r['account']} redeems {d['diamonds']} diamonds")
-    if tx.kind == "rates":
-        changes = ", ".join(f"{c['key']} {c.get('from', 'none')} to {c.get('to', 'none')}" for c in d.get("changes", []))
-        return journal_text(f"rates {d.get('source', 'set')}: {changes or 'no change'}")
-    return journal_text(tx.kind)
+    """The journal's description of a transaction: its record's summary, made safe for the journal."""
+    return journal_text(tx.payload.summary())
 
 
 def to_journal(transactions: Iterable[Transaction], source: str = "") -> str:
