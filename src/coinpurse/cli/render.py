@@ -30,8 +30,10 @@ def _plural(count: int, word: str) -> str:
 
 
 def receipt_line(tx: Transaction) -> str:
-    """One sentence that says where every coin and cent of a transaction went (each kind's record says it)."""
-    return tx.payload.receipt()
+    """One sentence that says where every coin and cent of a transaction went (see core.sentences)."""
+    from coinpurse.core.sentences import receipt
+
+    return receipt(tx.payload)
 
 
 def show_receipt(result: OperationResult) -> None:

@@ -5,12 +5,12 @@ record has one ``to_dicts``/``from_dicts`` pair, giving and reading the stored
 form of its three parts (``from_dicts`` checks every field a reader uses and
 raises ``WrongPart`` naming the part that is not what the kind records; extra
 keys are allowed, and ``verify`` compares the stored form with the rules').
-Money stays ``Decimal`` inside a record; it becomes text only in ``to_dicts``
-and in the sentences each record says about itself (``receipt``, ``summary``,
-``facts``), which the receipts, the journal export and the JSON results use.
+Money stays ``Decimal`` inside a record; it becomes text only in ``to_dicts``,
+in ``facts`` (what a JSON result says of it) and in its sentences (``core.sentences``).
 
 A new kind is a record here (listed in ``RECORDS``), a rule in ``core.rules``
-and, if its sentence needs more than its record says, nothing else.
+(``RULES``), its sentences in ``core.sentences``, and its checks in
+``core.verify`` (``KIND_CHECKS``, with a ``REPLAYERS`` entry for a kind the rules replay).
 """
 
 from __future__ import annotations
@@ -23,7 +23,7 @@ from typing import Any, NamedTuple
 from coinpurse.core import requests as rq
 from coinpurse.core.model import Lot
 from coinpurse.core.money import MAX_UNITS, decimal_str, money_str
-from coinpurse.core.rates import Channel, Gift, Package, Payout, Rates, rates_from_dict
+from coinpurse.core.rates import Gift, Package, Payout, Rates, rates_from_dict
 
 BalanceOf = Callable[[str], dict[str, Any]]  # an account's balance right after the transaction, as results show it
 
@@ -98,22 +98,6 @@ def _lots(value: Any) -> tuple[Lot, ...]:
 _PARSE_ERRORS = (KeyError, TypeError, ValueError)
 
 
-# ----- what sentences share -----------------------------------------------------
-
-
-def cash_text(amount: Decimal) -> str:
-    """Cash as people read it: -$1.50."""
-    return f"{'-' if amount < 0 else ''}${money_str(abs(amount))}"
-
-
-def plural(count: int, word: str) -> str:
-    return f"{count:,} {word}{'' if count == 1 else 's'}"
-
-
-def gift_name_text(name: str, count: int, times: str = "×") -> str:
-    return f"{count} {times} {name}" if count > 1 else name
-
-
 # ----- buy ---------------------------------------------------------------------
 
 
@@ -178,56 +162,8 @@ class BuyRecord(NamedTuple):
         except _PARSE_ERRORS:
             raise WrongPart(part) from None
 
-    def normalized_request(self) -> rq.Buy:
-        r = self.request
-        return rq.Buy.make(r.account, r.coins, r.channel)
-
-    def recorded_rates(self, payout: Payout) -> Rates:
-        """Rates built only from what it recorded, for the rules to replay it."""
-        used = self.rates
-        packages = () if used.package is None else (used.package,)
-        coin_price = (
-            used.coin_price if used.coin_price is not None else Decimal(1)
-        )  # unused when a package sets the price
-        if used.package is None and used.coin_price is None:
-            raise ValueError("it records neither a package nor a per-coin price")
-        return Rates((Channel(used.channel, packages, coin_price, 1, MAX_UNITS - 1),), (), Decimal(1), payout)
-
-    def rates_problem(self, rates: Rates, at: str) -> str | None:
-        """Why the rates it recorded were not those in force at its time; None when they were."""
-        used, coins = self.rates, self.request.coins
-        channel = next((c for c in rates.channels if c.name == used.channel), None)
-        if channel is None:
-            return f"channel {used.channel!r} did not exist at {at}"
-        if used.package is not None:
-            found = channel.package_for(used.package.coins)
-            if found is None or decimal_str(found.price) != decimal_str(used.package.price):
-                return f"package {self.rates.to_dict()['package']} did not exist on {channel.name} at {at}"
-            return None
-        if channel.package_for(coins) is not None:
-            return f"{coins} coins is a {channel.name} package, but was charged per coin"
-        if used.coin_price is None or decimal_str(used.coin_price) != decimal_str(channel.coin_price):
-            shown = None if used.coin_price is None else decimal_str(used.coin_price)
-            return f"per-coin price {shown} was not {channel.name}'s at {at}"
-        if not channel.custom_min <= coins <= channel.custom_max:
-            return f"{coins} coins was outside {channel.name}'s custom bounds at {at}"
-        return None
-
     def unposted(self) -> tuple[Decimal, ...]:
         return ()
-
-    def receipt(self) -> str:
-        r, price = self.request, self.details.price
-        coin_price = "None" if self.rates.coin_price is None else decimal_str(self.rates.coin_price)
-        how = "package" if self.details.package else f"custom, {r.coins} × ${coin_price}"
-        return (
-            f"{r.account} paid {cash_text(price)} on {r.channel} for {plural(r.coins, 'coin')} ({how}); "
-            f"the platform took in {cash_text(price)}"
-        )
-
-    def summary(self) -> str:
-        r = self.request
-        return f"{r.account} buys {r.coins} coins on {r.channel}"
 
     def facts(self, balance_of: BalanceOf, currency: str) -> dict[str, Any]:
         r, d = self.request, self.details
@@ -327,42 +263,8 @@ class GiftRecord(NamedTuple):
         except _PARSE_ERRORS:
             raise WrongPart(part) from None
 
-    def normalized_request(self) -> rq.Gift:
-        r = self.request
-        return rq.Gift.make(r.sender, r.recipient, r.gift, r.count, r.stream)
-
-    def recorded_rates(self, payout: Payout) -> Rates:
-        used = self.rates
-        return Rates((), (used.gift,), used.diamonds_per_coin, payout._replace(cash_per_diamond=used.cash_per_diamond))
-
-    def rates_problem(self, rates: Rates, at: str) -> str | None:
-        used = self.rates
-        found = rates.find_gift(used.gift.name)
-        if found is None or found.coins != used.gift.coins:
-            return f"gift {used.gift.name!r} at {used.gift.coins} coins was not in the catalog at {at}"
-        in_force = (decimal_str(rates.diamonds_per_coin), decimal_str(rates.payout.cash_per_diamond))
-        if (decimal_str(used.diamonds_per_coin), decimal_str(used.cash_per_diamond)) != in_force:
-            return f"its conversion rates were not those in force at {at}"
-        return None
-
     def unposted(self) -> tuple[Decimal, ...]:
         return (self.details.diamond_value,)  # no posting carries it
-
-    def receipt(self) -> str:
-        r, d = self.request, self.details
-        line = (
-            f"{gift_name_text(d.gift, d.count)}: {plural(d.coins, 'coin')} from {r.sender} → {plural(d.diamonds, 'diamond')} "
-            f"to {r.recipient} (worth {cash_text(d.diamond_value)}); the platform kept "
-            f"{cash_text(d.platform_kept)} of the {cash_text(d.paid)} {r.sender} paid"
-        )
-        if d.stream is not None:
-            line += f" [stream: {d.stream}]"
-        return line
-
-    def summary(self) -> str:
-        r, d = self.request, self.details
-        stream = f" on stream {d.stream}" if d.stream is not None else ""
-        return f"{r.sender} sends {gift_name_text(d.gift, d.count, 'x')} to {r.recipient}{stream}"
 
     def facts(self, balance_of: BalanceOf, currency: str) -> dict[str, Any]:
         r, d = self.request, self.details
@@ -439,34 +341,8 @@ class RedeemRecord(NamedTuple):
         except _PARSE_ERRORS:
             raise WrongPart(part) from None
 
-    def normalized_request(self) -> rq.Redeem:
-        r = self.request
-        return rq.Redeem.make(r.account, r.diamonds, r.all)
-
-    def recorded_rates(self, payout: Payout) -> Rates:
-        return Rates((), (), Decimal(1), self.rates)
-
-    def rates_problem(self, rates: Rates, at: str) -> str | None:
-        if payout_to_dict(self.rates) != payout_to_dict(rates.payout):
-            return f"its payout rules were not those in force at {at}"
-        return None
-
     def unposted(self) -> tuple[Decimal, ...]:
         return ()
-
-    def receipt(self) -> str:
-        r, d = self.request, self.details
-        line = f"{r.account} redeemed {plural(d.diamonds, 'diamond')} for {cash_text(d.cash)}"
-        if d.fee:
-            line += f", less a {cash_text(d.fee)} fee: {cash_text(d.net)} paid"
-        if d.rounding:
-            line += f"; {cash_text(d.rounding)} under a cent went to platform:rounding"
-        if d.kept_diamonds:
-            line += f"; {plural(d.kept_diamonds, 'diamond')} worth less than a cent stayed"
-        return line
-
-    def summary(self) -> str:
-        return f"{self.request.account} redeems {self.details.diamonds} diamonds"
 
     def facts(self, balance_of: BalanceOf, currency: str) -> dict[str, Any]:
         r, d = self.request, self.details
@@ -586,22 +462,8 @@ class RatesRecord(NamedTuple):
     def unposted(self) -> tuple[Decimal, ...]:
         return ()
 
-    def receipt(self) -> str:
-        d = self.details
-        changes = "; ".join(f"{c.key} {_shown(c.before, '(none)')} → {_shown(c.after, '(none)')}" for c in d.changes)
-        return f"rates ({d.source}): {changes or 'no change'}"
-
-    def summary(self) -> str:
-        d = self.details
-        changes = ", ".join(f"{c.key} {_shown(c.before, 'none')} to {_shown(c.after, 'none')}" for c in d.changes)
-        return f"rates {d.source}: {changes or 'no change'}"
-
     def facts(self, balance_of: BalanceOf, currency: str) -> dict[str, Any]:
         return {}
-
-
-def _shown(value: str | int | None, absent: str) -> str:
-    return absent if value is None else str(value)
 
 
 # ----- a kind this version does not know ------------------------------------------
@@ -620,13 +482,6 @@ class OtherRecord(NamedTuple):
 
     def unposted(self) -> tuple[Decimal, ...]:
         return ()
-
-    def receipt(self) -> str:
-        summary = self.details.get("summary") if isinstance(self.details, MappingProxyType) else None
-        return str(summary if summary is not None else self.kind)
-
-    def summary(self) -> str:
-        return self.kind
 
     def facts(self, balance_of: BalanceOf, currency: str) -> dict[str, Any]:
         return {}

@@ -34,14 +34,15 @@ import re
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from decimal import Decimal
-from typing import Any
+from typing import Any, NamedTuple
 
+from coinpurse.core import requests as rq
 from coinpurse.core.book import Book, MemoryBook
 from coinpurse.core.chain import AccountTree, is_checkpoint, rates_digest, state_digest
-from coinpurse.core.kinds import RULED_RECORDS, RatesRecord
+from coinpurse.core.kinds import RULED_RECORDS, BuyRecord, GiftRecord, RatesRecord, RedeemRecord, payout_to_dict
 from coinpurse.core.model import GENESIS_HASH, AccountState, DamagedRecord, Transaction, chain_hash, sums_by_commodity
-from coinpurse.core.money import COIN, DIAMOND, MAX_UNITS, ZERO
-from coinpurse.core.rates import Payout, Rates, rates_from_dict
+from coinpurse.core.money import COIN, DIAMOND, MAX_UNITS, ZERO, decimal_str
+from coinpurse.core.rates import Channel, Payout, Rates, rates_from_dict
 from coinpurse.core.rates_edit import diff, edited
 from coinpurse.core.rules import RULES, Plan, balances_after, posted_states
 from coinpurse.errors import CoinpurseError
@@ -186,14 +187,103 @@ Found = list[tuple[str, str]]  # what a check of one transaction found: (code, m
 _FILLER_PAYOUT = Payout(Decimal("0.005"), ZERO, Decimal(MAX_UNITS - 1), ZERO)
 
 
+# What the replay needs of each kind a rule makes: its request in normal form, rates
+# built only from what it recorded, and why those were not the rates in force (None: they were).
+
+
+def _buy_request(record: BuyRecord) -> rq.Buy:
+    r = record.request
+    return rq.Buy.make(r.account, r.coins, r.channel)
+
+
+def _buy_recorded_rates(record: BuyRecord, payout: Payout) -> Rates:
+    """Rates built only from what it recorded, for the rules to replay it."""
+    used = record.rates
+    packages = () if used.package is None else (used.package,)
+    coin_price = used.coin_price if used.coin_price is not None else Decimal(1)  # unused when a package sets the price
+    if used.package is None and used.coin_price is None:
+        raise ValueError("it records neither a package nor a per-coin price")
+    return Rates((Channel(used.channel, packages, coin_price, 1, MAX_UNITS - 1),), (), Decimal(1), payout)
+
+
+def _buy_rates_problem(record: BuyRecord, rates: Rates, at: str) -> str | None:
+    """Why the rates it recorded were not those in force at its time; None when they were."""
+    used, coins = record.rates, record.request.coins
+    channel = next((c for c in rates.channels if c.name == used.channel), None)
+    if channel is None:
+        return f"channel {used.channel!r} did not exist at {at}"
+    if used.package is not None:
+        found = channel.package_for(used.package.coins)
+        if found is None or decimal_str(found.price) != decimal_str(used.package.price):
+            return f"package {record.rates.to_dict()['package']} did not exist on {channel.name} at {at}"
+        return None
+    if channel.package_for(coins) is not None:
+        return f"{coins} coins is a {channel.name} package, but was charged per coin"
+    if used.coin_price is None or decimal_str(used.coin_price) != decimal_str(channel.coin_price):
+        shown = None if used.coin_price is None else decimal_str(used.coin_price)
+        return f"per-coin price {shown} was not {channel.name}'s at {at}"
+    if not channel.custom_min <= coins <= channel.custom_max:
+        return f"{coins} coins was outside {channel.name}'s custom bounds at {at}"
+    return None
+
+
+def _gift_request(record: GiftRecord) -> rq.Gift:
+    r = record.request
+    return rq.Gift.make(r.sender, r.recipient, r.gift, r.count, r.stream)
+
+
+def _gift_recorded_rates(record: GiftRecord, payout: Payout) -> Rates:
+    used = record.rates
+    return Rates((), (used.gift,), used.diamonds_per_coin, payout._replace(cash_per_diamond=used.cash_per_diamond))
+
+
+def _gift_rates_problem(record: GiftRecord, rates: Rates, at: str) -> str | None:
+    used = record.rates
+    found = rates.find_gift(used.gift.name)
+    if found is None or found.coins != used.gift.coins:
+        return f"gift {used.gift.name!r} at {used.gift.coins} coins was not in the catalog at {at}"
+    in_force = (decimal_str(rates.diamonds_per_coin), decimal_str(rates.payout.cash_per_diamond))
+    if (decimal_str(used.diamonds_per_coin), decimal_str(used.cash_per_diamond)) != in_force:
+        return f"its conversion rates were not those in force at {at}"
+    return None
+
+
+def _redeem_request(record: RedeemRecord) -> rq.Redeem:
+    r = record.request
+    return rq.Redeem.make(r.account, r.diamonds, r.all)
+
+
+def _redeem_recorded_rates(record: RedeemRecord, payout: Payout) -> Rates:
+    return Rates((), (), Decimal(1), record.rates)
+
+
+def _redeem_rates_problem(record: RedeemRecord, rates: Rates, at: str) -> str | None:
+    if payout_to_dict(record.rates) != payout_to_dict(rates.payout):
+        return f"its payout rules were not those in force at {at}"
+    return None
+
+
+class Replayer(NamedTuple):
+    request: Callable[[Any], Any]
+    recorded_rates: Callable[[Any, Payout], Rates]
+    rates_problem: Callable[[Any, Rates, str], str | None]
+
+
+REPLAYERS: dict[str, Replayer] = {
+    "buy": Replayer(_buy_request, _buy_recorded_rates, _buy_rates_problem),
+    "gift": Replayer(_gift_request, _gift_recorded_rates, _gift_rates_problem),
+    "redeem": Replayer(_redeem_request, _redeem_recorded_rates, _redeem_rates_problem),
+}
+
+
 def _plan(replay: Replay, tx: Transaction) -> Plan | Exception:
     record = tx.payload
-    rule = RULES.get(tx.kind)
-    if rule is None or not isinstance(record, RULED_RECORDS):
+    rule, replayer = RULES.get(tx.kind), REPLAYERS.get(tx.kind)
+    if rule is None or replayer is None or not isinstance(record, RULED_RECORDS):
         return ValueError(f"no rule makes a {tx.kind!r}")
     try:
-        rates = record.recorded_rates(replay.rates.payout if replay.rates is not None else _FILLER_PAYOUT)
-        return rule(replay.book(rates), record.normalized_request(), tx.id, tx.at)
+        rates = replayer.recorded_rates(record, replay.rates.payout if replay.rates is not None else _FILLER_PAYOUT)
+        return rule(replay.book(rates), replayer.request(record), tx.id, tx.at)
     except (CoinpurseError, KeyError, TypeError, ValueError, ArithmeticError, AttributeError) as error:
         return error
 
@@ -202,8 +292,9 @@ def check_by_rules(replay: Replay, tx: Transaction) -> Found:
     """Run the request through the rules again; what they make must be what is stored."""
     problems: Found = []
     record = tx.payload
-    if replay.rates is not None and isinstance(record, RULED_RECORDS):
-        why = record.rates_problem(replay.rates, tx.at)
+    replayer = REPLAYERS.get(tx.kind)
+    if replay.rates is not None and replayer is not None and isinstance(record, RULED_RECORDS):
+        why = replayer.rates_problem(record, replay.rates, tx.at)
         if why is not None:
             problems.append(("unknown_rate", why))
     plan = replay.plan_of(tx)

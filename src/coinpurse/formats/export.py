@@ -22,6 +22,7 @@ from typing import Any
 from coinpurse.core.model import Amount, Transaction
 from coinpurse.core.names import is_platform_account
 from coinpurse.core.safetext import csv_text, journal_text, json_dumps
+from coinpurse.core.sentences import summary
 
 FORMATS = ("csv", "journal", "json")
 CSV_HEADER = ("id", "at", "kind", "account", "commodity", "amount")
@@ -63,8 +64,8 @@ def to_csv(transactions: Iterable[Transaction]) -> str:
 
 
 def describe(tx: Transaction) -> str:
-    """The journal's description of a transaction: its record's summary, made safe for the journal."""
-    return journal_text(tx.payload.summary())
+    """The journal's description of a transaction: its kind's summary (see core.sentences), made safe for the journal."""
+    return journal_text(summary(tx.payload))
 
 
 def to_journal(transactions: Iterable[Transaction], source: str = "") -> str:
