@@ -60,7 +60,16 @@ def _flag(value: Any) -> bool:
     return flag
 
 
+# Amounts read before, by their text: rates and many amounts repeat from one transaction to the next,
+# and a Decimal made from text costs more than a look-up. Decimals are immutable, so sharing is safe.
+_MONEY_READ: dict[str, Decimal] = {}
+_MONEY_READ_MAX = 4096
+
+
 def _money(value: Any) -> Decimal:
+    number = _MONEY_READ.get(value)  # only text is ever stored (an unhashable value raises TypeError)
+    if number is not None:
+        return number
     if value.__class__ is not str:
         raise TypeError("money")
     try:
@@ -69,6 +78,8 @@ def _money(value: Any) -> Decimal:
         raise ValueError("money") from None
     if not number.is_finite() or not -MAX_UNITS < number < MAX_UNITS:
         raise ValueError("money")
+    if len(_MONEY_READ) < _MONEY_READ_MAX:
+        _MONEY_READ[value] = number
     return number
 
 
