@@ -431,17 +431,28 @@ TRANSACTION_CHECKS: tuple[Callable[[Replay, Transaction, Walk], Found], ...] = (
 def advance(replay: Replay, tx: Transaction) -> None:
     """Move the rebuilt balances past the transaction with the states the rules made of it.
 
-    When the rules make other postings or none (the problem is reported), it moves
-    them by its stored postings only, the rules' way: the lots and payout day of
-    a transaction the rules don't make can't be known.
+    When the rules make other postings (reported), the coins, diamonds and cash
+    move by the stored postings, which the stored balances were built from, and
+    the lots and payout day are the rules'; when they make none, only the
+    postings move.
     """
     if isinstance(tx.payload, RatesRecord):
         replay.rates = tx.payload.rates  # None when invalid (reported): what follows can't be checked against it
     plan = replay.plan_of(tx) if tx.kind in RULES else None
     if isinstance(plan, Plan) and plan.postings == tx.postings:
         replay.accounts.update(plan.states)
-    elif tx.postings:
-        replay.accounts.update(posted_states(replay.book(replay.rates or _NO_RATES), tx.postings))
+        return
+    if not tx.postings:
+        return
+    moved = posted_states(replay.book(replay.rates or _NO_RATES), tx.postings)
+    if isinstance(plan, Plan):
+        for name, state in moved.items():
+            ruled = plan.states.get(name)
+            if ruled is not None:
+                moved[name] = AccountState(
+                    state.coins, state.diamonds, state.cash, ruled.lots, ruled.payout_day, ruled.paid_that_day
+                )
+    replay.accounts.update(moved)
 
 
 _NO_RATES = Rates((), (), Decimal(1), _FILLER_PAYOUT)
