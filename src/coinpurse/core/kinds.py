@@ -24,6 +24,7 @@ from coinpurse.core import requests as rq
 from coinpurse.core.model import Lot
 from coinpurse.core.money import MAX_UNITS, decimal_str, money_str
 from coinpurse.core.rates import Gift, Package, Payout, Rates, rates_from_dict
+from coinpurse.errors import CoinpurseError
 
 BalanceOf = Callable[[str], dict[str, Any]]  # an account's balance right after the transaction, as results show it
 
@@ -466,7 +467,7 @@ class RatesRecord(NamedTuple):
         try:
             # Early changes recorded the new rates in the details.
             new: Rates | None = rates_from_dict(rates or details.get("rates"))
-        except Exception:  # invalid rates are read, and reported by verify
+        except (CoinpurseError, *_PARSE_ERRORS, AttributeError, ArithmeticError):  # read anyway; verify says why
             new = None
         return cls(request, new, changes)
 
