@@ -353,8 +353,7 @@ class Ledger:
         Diamond value is at the payout rate each gift recorded, so a rates change
         does not rewrite what earlier gifts were worth.
         """
-        from decimal import Decimal
-
+        from coinpurse.core.kinds import GiftRecord
         from coinpurse.core.money import ZERO
 
         if limit is not None and limit < 1:
@@ -363,14 +362,15 @@ class Ledger:
         with self._reading() as book:
             name = _known_account(book, account)
             for tx in book.transactions(name, "gift"):
-                if tx.request.get("recipient") != name:
+                gift = tx.payload
+                if not isinstance(gift, GiftRecord) or gift.request.recipient != name:
                     continue
-                row = totals.setdefault(tx.request["sender"], [0, 0, 0, 0, ZERO])
+                row = totals.setdefault(gift.request.sender, [0, 0, 0, 0, ZERO])
                 row[0] += 1
-                row[1] += tx.details["count"]
-                row[2] += tx.details["coins"]
-                row[3] += tx.details["diamonds"]
-                row[4] += Decimal(tx.details["diamond_value"])
+                row[1] += gift.details.count
+                row[2] += gift.details.coins
+                row[3] += gift.details.diamonds
+                row[4] += gift.details.diamond_value
             currency = book.currency
         ranked = sorted((Gifter(sender, *row) for sender, row in totals.items()), key=lambda g: (-g.diamonds, g.account))
         return Gifters(name, ranked[:limit] if limit is not None else ranked, currency)

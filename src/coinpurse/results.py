@@ -17,8 +17,8 @@ from coinpurse.core.rates import Rates
 
 
 def _balance_of(tx: Transaction, name: str) -> dict[str, Any]:
-    after = tx.after.get(name, {})
-    return {"account": name, "coins": after.get("coins", 0), "diamonds": after.get("diamonds", 0)}
+    after = tx.balance_after(name)
+    return {"account": name, "coins": after.coins if after else 0, "diamonds": after.diamonds if after else 0}
 
 
 # Results are NamedTuples: cheaper than dataclasses to define on every start of the program.
@@ -32,46 +32,7 @@ class OperationResult(NamedTuple):
     def to_dict(self) -> dict[str, Any]:
         tx = self.transaction
         base: dict[str, Any] = {"id": tx.id, "kind": tx.kind, "at": tx.at}
-        details = tx.details
-        if tx.kind == "buy":
-            account = tx.request["account"]
-            base.update(
-                account=account,
-                coins=tx.request["coins"],
-                channel=tx.request["channel"],
-                price=details["price"],
-                currency=self.currency,
-                package=details["package"],
-                balance=_balance_of(tx, account),
-            )
-        elif tx.kind == "gift":
-            sender, recipient = tx.request["sender"], tx.request["recipient"]
-            base.update(
-                sender=_balance_of(tx, sender),
-                recipient=_balance_of(tx, recipient),
-                gift=details["gift"],
-                count=details["count"],
-                coins=details["coins"],
-                diamonds=details["diamonds"],
-                paid=details["paid"],
-                diamond_value=details["diamond_value"],
-                platform_kept=details["platform_kept"],
-                currency=self.currency,
-                stream=details.get("stream"),
-            )
-        elif tx.kind == "redeem":
-            account = tx.request["account"]
-            base.update(
-                account=account,
-                diamonds=details["diamonds"],
-                cash=details["cash"],
-                fee=details["fee"],
-                net=details["net"],
-                rounding=details["rounding"],
-                kept_diamonds=details["kept_diamonds"],
-                currency=self.currency,
-                balance=_balance_of(tx, account),
-            )
+        base.update(tx.payload.facts(lambda name: _balance_of(tx, name), self.currency))
         base["replayed"] = self.replayed
         return base
 

@@ -30,37 +30,10 @@ def _plural(count: int, word: str) -> str:
 
 
 def receipt_line(tx: Transaction) -> str:
-    """One sentence that says where every coin and cent of a transaction went."""
-    d, r = tx.details, tx.request
-    if tx.kind == "buy":
-        how = "package" if d["package"] else f"custom, {r['coins']} × ${tx.rates.get('coin_price')}"
-        return (
-            f"{r['account']} paid {_cash(d['price'])} on {r['channel']} for {_plural(r['coins'], 'coin')} ({how}); "
-            f"the platform took in {_cash(d['price'])}"
-        )
-    if tx.kind == "gift":
-        what = f"{d['count']} × {d['gift']}" if d["count"] > 1 else d["gift"]
-        line = (
-            f"{what}: {_plural(d['coins'], 'coin')} from {r['sender']} → {_plural(d['diamonds'], 'diamond')} "
-            f"to {r['recipient']} (worth {_cash(d['diamond_value'])}); the platform kept "
-            f"{_cash(d['platform_kept'])} of the {_cash(d['paid'])} {r['sender']} paid"
-        )
-        if "stream" in d:
-            line += f" [stream: {d['stream']}]"
-        return line
-    if tx.kind == "redeem":
-        line = f"{r['account']} redeemed {_plural(d['diamonds'], 'diamond')} for {_cash(d['cash'])}"
-        if Decimal(d["fee"]):
-            line += f", less a {_cash(d['fee'])} fee: {_cash(d['net'])} paid"
-        if Decimal(d["rounding"]):
-            line += f"; {_cash(d['rounding'])} under a cent went to platform:rounding"
-        if d["kept_diamonds"]:
-            line += f"; {_plural(d['kept_diamonds'], 'diamond')} worth less than a cent stayed"
-        return line
-    if tx.kind == "rates":
-        changes = "; ".join(f"{c['key']} {c.get('from', '(none)')} → {c.get('to', '(none)')}" for c in d.get("changes", []))
-        return f"rates ({d.get('source', 'set')}): {changes or 'no change'}"
-    return str(d.get("summary", tx.kind))
+    """One sentence that says where every coin and cent of a transaction went (see core.sentences)."""
+    from coinpurse.core.sentences import receipt
+
+    return receipt(tx.payload)
 
 
 def show_receipt(result: OperationResult) -> None:
@@ -79,7 +52,7 @@ def show_receipt(result: OperationResult) -> None:
     out.print(table)
     out.print(receipt_line(tx))
     balances = ", ".join(
-        f"{name}: {_plural(b['coins'], 'coin')}, {_plural(b['diamonds'], 'diamond')}" for name, b in tx.after.items()
+        f"{b.account}: {_plural(b.coins, 'coin')}, {_plural(b.diamonds, 'diamond')}" for b in tx.after
     )
     out.print(f"Now {balances}.  [{tx.at}]")
 

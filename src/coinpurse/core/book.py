@@ -279,4 +279,5 @@ def touched_accounts(posted: Iterable[object], after: object, state: object) -> 
 
 
 def _touches(tx: Transaction, account: str) -> bool:
-    return account in touched_accounts((p.account for p in tx.postings), tx.after, tx.state)
+    """The transaction moves money through the account, or records its balance or state."""
+    return account in touched_accounts((p.account for p in tx.postings), {b.account: b for b in tx.after}, tx.state)

@@ -468,11 +468,13 @@ def _full_check(book: Book) -> None:
 
 def _append_checkpoint(book: Book, head_tx: Transaction) -> None:
     """Record the rates in force and every account's state into the chain, at the time of the last transaction."""
+    from coinpurse.core.kinds import RatesDetails, RatesRecord
+
     accounts = book.all_accounts()
-    details = {"source": CHECKPOINT_SOURCE, "changes": [], "reason": CHECKPOINT_REASON}
+    payload = RatesRecord.made({}, book.rates, RatesDetails(CHECKPOINT_SOURCE, (), CHECKPOINT_REASON))
     tree = book.new_account_tree()
     tx = Transaction.sealed(
-        book.next_auto_id(), "rates", head_tx.at, {}, book.rates.to_dict(), (), details, {},
-        head_tx.hash, recorded_state(book.rates, accounts, book.currency, tree),
+        book.next_auto_id(), head_tx.at, payload, (), {}, head_tx.hash,
+        recorded_state(book.rates, accounts, book.currency, tree),
     )  # fmt: skip
     book.append(tx, {})

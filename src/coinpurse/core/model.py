@@ -10,9 +10,13 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from decimal import Decimal
 from operator import itemgetter
-from typing import Any, NamedTuple
+from types import MappingProxyType
+from typing import TYPE_CHECKING, Any, NamedTuple
 
-from coinpurse.core.money import COIN, DIAMOND, ZERO, decimal_str
+from coinpurse.core.money import COIN, DIAMOND, MAX_UNITS, ZERO, decimal_str
+
+if TYPE_CHECKING:
+    from coinpurse.core.kinds import Record
 
 GENESIS_HASH = "0" * 64
 Amount = int | Decimal
@@ -58,20 +62,13 @@ class AccountState(NamedTuple):  # a NamedTuple: made several times per op, and 
     def paid_on(self, day: str) -> Decimal:
         return self.paid_that_day if self.payout_day == day else ZERO
 
-    def posted(self, postings: Iterable[Posting], name: str) -> AccountState:
-        """This state after the postings to ``name`` (lots are the rules' business)."""
-        coins, diamonds, cash = self.coins, self.diamonds, self.cash
-        for p in postings:
-            if p.account != name:
-                continue
-            if p.commodity == COIN:
-                coins += int(p.amount)
-            elif p.commodity == DIAMOND:
-                diamonds += int(p.amount)
-            else:
-                cash += Decimal(p.amount)
-        # Built directly: dataclasses.replace costs several times more, and this runs per posting in bulk applies.
-        return AccountState(coins, diamonds, cash, self.lots, self.payout_day, self.paid_that_day)
+
+class BalanceAfter(NamedTuple):
+    """A user's coins and diamonds right after a transaction."""
+
+    account: str
+    coins: int
+    diamonds: int
 
 
 @dataclass(frozen=True)
@@ -79,29 +76,54 @@ class Transaction:
     id: str
     kind: str
     at: str  # ISO 8601, UTC, seconds: 2026-03-01T12:00:00Z
-    request: Mapping[str, Any]  # the normalized request, for idempotent retries
-    rates: Mapping[str, Any]  # the rates it was made at
+    payload: Record  # its request, the rates it used and its details, typed by kind (see core.kinds)
     postings: tuple[Posting, ...]
-    details: Mapping[str, Any] = field(default_factory=dict)  # receipt facts: lots drawn, fees, rounding
-    after: Mapping[str, Any] = field(default_factory=dict)  # users' balances right after it
-    hash: str = ""
+    hash: str
     # What it leaves behind: digests of the rates in force and of each changed account's
     # stored state (see core.chain); None in transactions recorded before states were.
-    state: Mapping[str, Any] | None = None
-    # The stored form, kept by seal() so a new transaction is turned into a dict once.
-    _record: dict[str, Any] | None = field(default=None, compare=False, repr=False)
+    state: Mapping[str, Any] | None
+    # The stored form: as sealed, or the record it was read from (checked, never changed).
+    _stored: dict[str, Any] = field(compare=False, repr=False)
+    _sealed: bool = field(default=False, compare=False, repr=False)
+
+    @property
+    def request(self) -> Mapping[str, Any]:
+        """The stored request, read-only (the typed one is ``payload.request``)."""
+        return MappingProxyType(self._stored["request"])
+
+    @property
+    def rates(self) -> Mapping[str, Any]:
+        """The stored rates it was made at, read-only (typed: ``payload.rates``)."""
+        return MappingProxyType(self._stored["rates"])
+
+    @property
+    def details(self) -> Mapping[str, Any]:
+        """The stored details, read-only (typed: ``payload.details``)."""
+        return MappingProxyType(self._stored["details"])
+
+    @property
+    def after(self) -> tuple[BalanceAfter, ...]:
+        """Users' balances right after it, in name order as stored."""
+        return tuple(BalanceAfter(name, entry["coins"], entry["diamonds"]) for name, entry in self._stored["after"].items())
+
+    def balance_after(self, name: str) -> BalanceAfter | None:
+        entry = self._stored["after"].get(name)
+        return None if entry is None else BalanceAfter(name, entry["coins"], entry["diamonds"])
 
     def content(self) -> dict[str, Any]:
         """Everything but the hash, as stored."""
+        stored = self._stored
+        if self._sealed:
+            return {key: value for key, value in stored.items() if key != "hash"}
         content = {
             "id": self.id,
             "kind": self.kind,
             "at": self.at,
-            "request": dict(self.request),
-            "rates": dict(self.rates),
+            "request": dict(stored["request"]),
+            "rates": dict(stored["rates"]),
             "postings": [p.to_dict() for p in self.postings],
-            "details": dict(self.details),
-            "after": dict(self.after),
+            "details": dict(stored["details"]),
+            "after": dict(stored["after"]),
         }
         if self.state is not None:
             content["state"] = dict(self.state)
@@ -109,8 +131,8 @@ class Transaction:
 
     def to_dict(self) -> dict[str, Any]:
         """The stored form (shared when sealed: read it, don't change it)."""
-        if self._record is not None:
-            return self._record
+        if self._sealed:
+            return self._stored
         data = self.content()
         data["hash"] = self.hash
         return data
@@ -123,29 +145,19 @@ class Transaction:
             data["hash"] = data.pop("hash")  # last, as in the stored form
         return data
 
-    def seal(self, previous: str) -> Transaction:
-        """This transaction with its hash linked to ``previous``, its stored form built once."""
-        content = self.content()
-        digest = chain_hash(previous, content)
-        content["hash"] = digest
-        return Transaction(
-            self.id, self.kind, self.at, self.request, self.rates, self.postings, self.details, self.after,
-            digest, self.state, content,
-        )  # fmt: skip
-
     @classmethod
     def sealed(
-        cls, id: str, kind: str, at: str, request: dict[str, Any], rates: dict[str, Any], postings: tuple[Posting, ...],
-        details: dict[str, Any], after: dict[str, Any], previous: str, state: dict[str, Any] | None = None,
+        cls, id: str, at: str, payload: Record, postings: tuple[Posting, ...], after: dict[str, Any], previous: str,
+        state: dict[str, Any] | None = None,
     ) -> Transaction:  # fmt: skip
-        """A new transaction, hashed and linked to ``previous``, from dicts it takes over (the caller drops them).
+        """A new transaction, hashed and linked to ``previous``, its stored form built once.
 
-        The same result as building it and calling seal(), without copying each
-        part into the stored form first: this runs once per op of a bulk apply.
+        ``after`` is taken over (the caller drops it); this runs once per op of a bulk apply.
         """
+        request, rates, details = payload.to_dicts()
         content = {
             "id": id,
-            "kind": kind,
+            "kind": payload.kind,
             "at": at,
             "request": request,
             "rates": rates,
@@ -159,7 +171,7 @@ class Transaction:
             content["state"] = state
         digest = chain_hash(previous, content)
         content["hash"] = digest
-        return cls(id, kind, at, request, rates, postings, details, after, digest, state, content)
+        return cls(id, payload.kind, at, payload, postings, digest, state, content, True)
 
 
 def chain_hash(previous: str, content: Mapping[str, Any]) -> str:
@@ -214,7 +226,7 @@ def _expect(data: Any, kind: type | tuple[type, ...], what: str) -> Any:
 
 def _int(data: Any, what: str) -> int:
     value = _expect(data, int, what)
-    if abs(value) >= 10**15:
+    if abs(value) >= MAX_UNITS:
         raise DamagedRecord(f"{what} is out of range")
     return int(value)
 
@@ -225,12 +237,9 @@ def _dec(data: Any, what: str) -> Decimal:
         value = Decimal(text)
     except ArithmeticError:
         raise DamagedRecord(f"{what} is not a decimal: {text!r}") from None
-    if not value.is_finite() or abs(value) >= 10**15:
+    if not value.is_finite() or abs(value) >= MAX_UNITS:
         raise DamagedRecord(f"{what} is out of range: {text!r}")
     return value
-
-
-_UNITS_LIMIT = 10**15
 
 
 def _plain_posting(data: Any) -> Posting | None:
@@ -239,14 +248,14 @@ def _plain_posting(data: Any) -> Posting | None:
         account, commodity, amount = data.get("account"), data.get("commodity"), data.get("amount")
         if account.__class__ is str and commodity.__class__ is str:
             if commodity in (COIN, DIAMOND):
-                if amount.__class__ is int and -_UNITS_LIMIT < amount < _UNITS_LIMIT:
+                if amount.__class__ is int and -MAX_UNITS < amount < MAX_UNITS:
                     return Posting(account, commodity, amount)
             elif amount.__class__ is str:
                 try:
                     value = Decimal(amount)
                 except ArithmeticError:
                     return None
-                if value.is_finite() and abs(value) < _UNITS_LIMIT:
+                if value.is_finite() and abs(value) < MAX_UNITS:
                     return Posting(account, commodity, value)
     return None
 
@@ -272,54 +281,43 @@ _TX_KEYS_WITH_STATE = _TX_KEYS | {"state"}  # transactions recorded before state
 
 
 def transaction_from_dict(data: Any, what: str = "transaction") -> Transaction:
+    """A stored transaction, every part checked once here; ``DamagedRecord`` says what is wrong."""
     _expect(data, dict, what)
     keys = data.keys()
     if keys != _TX_KEYS_WITH_STATE and keys != _TX_KEYS:
         expected = _TX_KEYS_WITH_STATE if "state" in keys else _TX_KEYS
         odd = sorted(set(keys) ^ expected)[0]
         raise DamagedRecord(f"{what}: {'unknown' if odd in keys else 'missing'} key {odd!r}")
-    from coinpurse.core.shapes import shape_problem
+    from coinpurse.core.kinds import WrongPart, record_from_dicts
+    from coinpurse.core.shapes import record_problem
 
     tx_id, kind, at, request, rates, postings, details, after, tx_hash = _TX_PARTS(data)
+    if not (tx_id.__class__ is str and kind.__class__ is str and at.__class__ is str and tx_hash.__class__ is str):
+        for key in ("id", "kind", "at", "hash"):
+            _expect(data[key], str, f"{what}.{key}")
+    if postings.__class__ is not list:
+        _expect(postings, list, f"{what}.postings")
+    if after.__class__ is not dict:
+        _expect(after, dict, f"{what}.after")
     state = data.get("state")
-    if (
-        tx_id.__class__ is str and kind.__class__ is str and at.__class__ is str and tx_hash.__class__ is str
-        and request.__class__ is dict and rates.__class__ is dict and details.__class__ is dict
-        and after.__class__ is dict and postings.__class__ is list
-    ):  # fmt: skip
-        # The common case, without naming each part up front (names are only for what is wrong).
-        tx = Transaction(
-            tx_id, kind, at, request, rates,
-            tuple(_plain_posting(p) or posting_from_dict(p, f"{what}.postings[{i}]") for i, p in enumerate(postings)),
-            details, after, tx_hash, state,
-        )  # fmt: skip
-    else:
-        tx = _checked_transaction(data, what)
-    # Readers use the request, rates, details and balances-after by key: check their shape once here.
-    problem = shape_problem(tx.kind, tx.id, tx.at, tx.hash, data)
+    problem = record_problem(tx_id, at, tx_hash, after, data)
     if problem is not None:
-        raise DamagedRecord(f"{what} ({tx.id!r}): {problem}")
-    return tx
+        raise DamagedRecord(f"{what} ({tx_id!r}): {problem}")
+    try:
+        payload = record_from_dicts(kind, request, rates, details)
+    except WrongPart as wrong:
+        value = data[wrong.part]
+        if value.__class__ is not dict:
+            _expect(value, dict, f"{what}.{wrong.part}")
+        raise DamagedRecord(f"{what} ({tx_id!r}): {wrong.part} is not what a {kind} records") from None
+    return Transaction(
+        tx_id, kind, at, payload,
+        tuple(_plain_posting(p) or posting_from_dict(p, f"{what}.postings[{i}]") for i, p in enumerate(postings)),
+        tx_hash, state, data,
+    )  # fmt: skip
 
 
 _TX_PARTS = itemgetter("id", "kind", "at", "request", "rates", "postings", "details", "after", "hash")
-
-
-def _checked_transaction(data: dict[str, Any], what: str) -> Transaction:
-    tx_id = _expect(data["id"], str, f"{what}.id")
-    postings = _expect(data["postings"], list, f"{what}.postings")
-    return Transaction(
-        id=tx_id,
-        kind=_expect(data["kind"], str, f"{what}.kind"),
-        at=_expect(data["at"], str, f"{what}.at"),
-        request=_expect(data["request"], dict, f"{what}.request"),
-        rates=_expect(data["rates"], dict, f"{what}.rates"),
-        postings=tuple(posting_from_dict(p, f"{what}.postings[{i}]") for i, p in enumerate(postings)),
-        details=_expect(data["details"], dict, f"{what}.details"),
-        after=_expect(data["after"], dict, f"{what}.after"),
-        hash=_expect(data["hash"], str, f"{what}.hash"),
-        state=data.get("state"),
-    )
 
 
 def account_from_dict(data: Any, what: str) -> AccountState:

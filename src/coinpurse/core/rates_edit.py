@@ -219,7 +219,7 @@ class RatesChange:
 
 def plan_rates(book: Book, change: RatesChange, new: Rates) -> Plan:
     """A rates transaction: no postings; the details say what changed from what to what."""
-    # Stored without the None of an added or removed key: TOML ledgers have no null.
-    changes = [{name: value for name, value in c.items() if value is not None} for c in diff(book.rates, new)]
-    details = {"source": change.source, "changes": changes}
-    return Plan("rates", change.key(), new.to_dict(), (), details, {}, new_rates=new)
+    from coinpurse.core.kinds import RateChange, RatesDetails, RatesRecord
+
+    changes = tuple(RateChange(c["key"], c["from"], c["to"]) for c in diff(book.rates, new))
+    return Plan(RatesRecord.made(change.key(), new, RatesDetails(change.source, changes)), (), {}, new_rates=new)

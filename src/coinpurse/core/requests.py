@@ -15,8 +15,14 @@ from coinpurse.core.safetext import check_no_control
 from coinpurse.errors import BadInput
 
 
-def _gift_key(name: str) -> str:
-    return " ".join(name.split()).casefold()
+def tidy_gift_name(name: str) -> str:
+    """A gift's name as given, each run of spaces made one: 'Finger   Heart' is 'Finger Heart'."""
+    return " ".join(name.split())
+
+
+def gift_key(name: str) -> str:
+    """How gift names compare and are stored in a request: tidied and case-folded ('finger heart')."""
+    return tidy_gift_name(name).casefold()
 
 
 @dataclass(frozen=True)
@@ -72,7 +78,7 @@ class Gift:
         return cls(
             normalize_handle(sender),
             normalize_handle(recipient),
-            " ".join(gift.split()),
+            tidy_gift_name(gift),
             parse_count(count, "count"),
             None if stream is None else stream.strip(),
             None if id is None else check_tx_id(id),
@@ -82,7 +88,7 @@ class Gift:
         data: dict[str, Any] = {
             "sender": self.sender,
             "recipient": self.recipient,
-            "gift": _gift_key(self.gift),
+            "gift": gift_key(self.gift),
             "count": self.count,
         }
         if self.stream is not None:

@@ -8,13 +8,24 @@ appends it, so a refusal changes nothing.
 from __future__ import annotations
 
 from collections.abc import Callable
-from decimal import ROUND_CEILING, ROUND_FLOOR, ROUND_UP, Decimal
+from decimal import ROUND_CEILING, ROUND_FLOOR, ROUND_UP
 from typing import Any, NamedTuple
 
 from coinpurse.core import clock
 from coinpurse.core import requests as rq
 from coinpurse.core.book import Book
 from coinpurse.core.chain import recorded_state
+from coinpurse.core.kinds import (
+    BuyDetails,
+    BuyRates,
+    BuyRecord,
+    GiftDetails,
+    GiftRates,
+    GiftRecord,
+    Record,
+    RedeemDetails,
+    RedeemRecord,
+)
 from coinpurse.core.model import AccountState, Lot, Posting, Transaction, is_balanced
 from coinpurse.core.money import (
     CENT,
@@ -23,7 +34,6 @@ from coinpurse.core.money import (
     MAX_UNITS,
     MILL,
     ZERO,
-    decimal_str,
     exact_arithmetic,
     money_str,
     round_down,
@@ -36,13 +46,16 @@ from coinpurse.errors import BadInput, Refused
 
 
 class Plan(NamedTuple):  # a NamedTuple: one per op of a bulk apply, and cheaper to make
-    kind: str
-    request: dict[str, Any]
-    rates: dict[str, Any]
+    """What a rule makes of a request: the typed record, its postings, and the touched accounts' new states."""
+
+    payload: Record
     postings: tuple[Posting, ...]
-    details: dict[str, Any]
     states: dict[str, AccountState]
     new_rates: Rates | None = None  # set by a rates change
+
+    @property
+    def kind(self) -> str:
+        return self.payload.kind
 
 
 class Outcome(NamedTuple):  # a NamedTuple: one per op of a bulk apply, and cheaper to make
@@ -54,7 +67,7 @@ class Outcome(NamedTuple):  # a NamedTuple: one per op of a bulk apply, and chea
 
 def balances_after(states: dict[str, AccountState]) -> dict[str, Any]:
     """Users' coins and diamonds right after a transaction, as it stores them."""
-    # _post makes ``states`` in name order; a rule may add to it, hence the check.
+    # posted_states makes ``states`` in name order; a rule may add to it, hence the check.
     names = list(states)
     if names != sorted(names):
         names.sort()
@@ -65,11 +78,11 @@ def balances_after(states: dict[str, AccountState]) -> dict[str, Any]:
     }
 
 
-def _post(book: Book, postings: tuple[Posting, ...]) -> dict[str, AccountState]:
+def posted_states(book: Book, postings: tuple[Posting, ...]) -> dict[str, AccountState]:
     """The touched accounts' states after the postings, by name (lots are each rule's business).
 
     One pass over the postings and one new state per account: this runs for every
-    op of a bulk apply, where AccountState.posted per account cost several times more.
+    op of a bulk apply.
     """
     moved: dict[str, list[Any]] = {}
     for account, commodity, amount in postings:
@@ -99,13 +112,12 @@ def _with_lots(state: AccountState, lots: tuple[Lot, ...]) -> AccountState:
 
 
 @exact_arithmetic
-def plan_buy(book: Book, req: rq.Buy, tx_id: str) -> Plan:
+def plan_buy(book: Book, req: rq.Buy, tx_id: str, at: str) -> Plan:
     channel = book.rates.channel(req.channel)
     package = channel.package_for(req.coins)
-    rates_used: dict[str, Any] = {"channel": channel.name}
     if package is not None:
         price = package.price
-        rates_used["package"] = {"coins": package.coins, "price": decimal_str(package.price)}
+        rates_used = BuyRates(channel.name, package, None)
     else:
         if not channel.custom_min <= req.coins <= channel.custom_max:
             raise BadInput(
@@ -114,18 +126,17 @@ def plan_buy(book: Book, req: rq.Buy, tx_id: str) -> Plan:
                 code="amount_out_of_bounds",
             )
         price = channel.custom_price(req.coins)
-        rates_used["coin_price"] = decimal_str(channel.coin_price)
+        rates_used = BuyRates(channel.name, None, channel.coin_price)
     postings = (
         Posting(req.account, COIN, req.coins),
         Posting(COIN_ISSUE, COIN, -req.coins),
         Posting(req.account, book.currency, -price),
         Posting(REVENUE, book.currency, price),
     )
-    states = _post(book, postings)
+    states = posted_states(book, postings)
     buyer = states[req.account]
     states[req.account] = _with_lots(buyer, (*buyer.lots, Lot(tx_id, req.coins, price)))
-    details = {"price": decimal_str(price), "package": package is not None}
-    return Plan("buy", req.key(), rates_used, postings, details, states)
+    return Plan(BuyRecord(req, rates_used, BuyDetails(price, package is not None)), postings, states)
 
 
 def draw_lots(lots: tuple[Lot, ...], coins: int) -> tuple[list[Lot], tuple[Lot, ...]]:
@@ -154,7 +165,7 @@ def draw_lots(lots: tuple[Lot, ...], coins: int) -> tuple[list[Lot], tuple[Lot, 
 
 
 @exact_arithmetic
-def plan_gift(book: Book, req: rq.Gift, tx_id: str) -> Plan:
+def plan_gift(book: Book, req: rq.Gift, tx_id: str, at: str) -> Plan:
     if req.sender == req.recipient:
         raise Refused(f"{req.sender} can't send a gift to themselves", code="self_gift")
     gift = book.rates.find_gift(req.gift)
@@ -182,30 +193,16 @@ def plan_gift(book: Book, req: rq.Gift, tx_id: str) -> Plan:
         Posting(DIAMOND_ISSUE, DIAMOND, -diamonds),
         Posting(req.recipient, DIAMOND, diamonds),
     )
-    states = _post(book, postings)
+    states = posted_states(book, postings)
     states[req.sender] = _with_lots(states[req.sender], remaining_lots)
-    details: dict[str, Any] = {
-        "gift": gift.name,
-        "count": req.count,
-        "coins": coins,
-        "diamonds": diamonds,
-        "paid": money_str(paid),
-        "diamond_value": money_str(value),
-        "platform_kept": money_str(paid - value),
-        "lots": [[source, lot_coins, decimal_str(cost)] for source, lot_coins, cost in drawn],  # as Lot.to_list()
-    }
-    if req.stream is not None:
-        details["stream"] = req.stream
-    rates_used = {
-        "gift": {"name": gift.name, "coins": gift.coins},
-        "diamonds_per_coin": decimal_str(rates.diamonds_per_coin),
-        "cash_per_diamond": decimal_str(rates.payout.cash_per_diamond),
-    }
-    return Plan("gift", req.key(), rates_used, postings, details, states)
+    details = GiftDetails(gift.name, req.count, coins, diamonds, paid, value, paid - value, tuple(drawn), req.stream)
+    rates_used = GiftRates(gift, rates.diamonds_per_coin, rates.payout.cash_per_diamond)
+    return Plan(GiftRecord(req, rates_used, details), postings, states)
 
 
 @exact_arithmetic
-def plan_redeem(book: Book, req: rq.Redeem, tx_id: str, day: str) -> Plan:
+def plan_redeem(book: Book, req: rq.Redeem, tx_id: str, at: str) -> Plan:
+    day = at[:10]  # the daily maximum is per UTC day
     payout = book.rates.payout
     account = book.account(req.account)
     asked = account.diamonds if req.all else int(req.diamonds or 0)
@@ -249,23 +246,19 @@ def plan_redeem(book: Book, req: rq.Redeem, tx_id: str, day: str) -> Plan:
     if rounding:
         postings_list.append(Posting(ROUNDING, currency, rounding))
     postings = tuple(postings_list)
-    states = _post(book, postings)
+    states = posted_states(book, postings)
     states[req.account] = states[req.account]._replace(payout_day=day, paid_that_day=already + cash)
-    details = {
-        "diamonds": used,
-        "cash": decimal_str(cash),
-        "fee": decimal_str(fee),
-        "net": decimal_str(net),
-        "rounding": money_str(rounding),
-        "kept_diamonds": asked - used,
-    }
-    rates_used = {
-        "cash_per_diamond": decimal_str(rate),
-        "minimum": decimal_str(payout.minimum),
-        "daily_maximum": decimal_str(payout.daily_maximum),
-        "fee_percent": decimal_str(payout.fee_percent),
-    }
-    return Plan("redeem", req.key(), rates_used, postings, details, states)
+    details = RedeemDetails(used, cash, fee, net, rounding, asked - used)
+    return Plan(RedeemRecord(req, payout, details), postings, states)
+
+
+Rule = Callable[[Book, Any, str, str], Plan]  # (book, request, transaction id, time) -> plan
+RULES: dict[str, Rule] = {"buy": plan_buy, "gift": plan_gift, "redeem": plan_redeem}
+
+
+def plan(book: Book, request: rq.Request, tx_id: str, at: str) -> Plan:
+    """What the rule of the request's kind makes of it against the book, or a refusal."""
+    return RULES[request.kind](book, request, tx_id, at)
 
 
 Planner = Callable[[Book, str, str], Plan]
@@ -284,8 +277,7 @@ def _check_limits(plan: Plan) -> None:
         -limit < state.coins < limit and -limit < state.diamonds < limit and -limit < state.cash < limit
         for state in plan.states.values()
     )
-    value = plan.details.get("diamond_value")
-    if not fits or (value is not None and not -limit < Decimal(value) < limit):
+    if not fits or not all(-limit < amount < limit for amount in plan.payload.unposted()):
         raise BadInput(
             f"this {plan.kind} moves or leaves amounts of 10^15 or more, beyond what a ledger holds",
             code="amount_too_large",
@@ -302,7 +294,7 @@ def execute(book: Book, request: rq.Request, now: str, planner: Planner | None =
     if request.id is not None:
         existing = book.find(request.id)
         if existing is not None:
-            if existing.kind == request.kind and dict(existing.request) == request.key():
+            if existing.kind == request.kind and existing.request == request.key():
                 return Outcome(existing, replayed=True)
             raise Refused(
                 f"id {request.id!r} was already used for a different request ({existing.kind} at {existing.at})",
@@ -312,22 +304,13 @@ def execute(book: Book, request: rq.Request, now: str, planner: Planner | None =
     head = book.head()
     at = clock.not_before(now, head.at)  # never earlier than the transaction before, nor far behind it
     tx_id = request.id or book.next_auto_id()
-    if planner is not None:
-        plan = planner(book, tx_id, at)
-    elif isinstance(request, rq.Buy):
-        plan = plan_buy(book, request, tx_id)
-    elif isinstance(request, rq.Gift):
-        plan = plan_gift(book, request, tx_id)
-    else:
-        plan = plan_redeem(book, request, tx_id, at[:10])
-    _check_limits(plan)
-    if not is_balanced(plan.postings):  # a bug guard: never record money from nowhere
-        raise AssertionError(f"unbalanced postings for {plan.kind}: {plan.postings}")
-    after = balances_after(plan.states)
-    state = recorded_state(plan.new_rates or book.rates, plan.states, book.currency, book.account_tree())
-    tx = Transaction.sealed(
-        tx_id, plan.kind, at, plan.request, plan.rates, plan.postings, plan.details, after, head.hash, state
-    )
-    book.append(tx, plan.states, plan.new_rates)
-    book.trust(plan.states)
+    made = planner(book, tx_id, at) if planner is not None else RULES[request.kind](book, request, tx_id, at)
+    _check_limits(made)
+    if not is_balanced(made.postings):  # a bug guard: never record money from nowhere
+        raise AssertionError(f"unbalanced postings for {made.kind}: {made.postings}")
+    after = balances_after(made.states)
+    state = recorded_state(made.new_rates or book.rates, made.states, book.currency, book.account_tree())
+    tx = Transaction.sealed(tx_id, at, made.payload, made.postings, after, head.hash, state)
+    book.append(tx, made.states, made.new_rates)
+    book.trust(made.states)
     return Outcome(tx)

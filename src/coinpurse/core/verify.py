@@ -11,19 +11,21 @@
   re-checks every payout's minimum and daily maximum);
 - it checks that the gift, package or payout rules it recorded were the rates in
   force at its time;
-- it advances the rebuilt balances by the stored postings (and lots, first in,
-  first out), checks that the ``state`` the transaction recorded is the digest
-  of the rates and of each changed account the replay gives, and at the end
-  compares the rebuilt balances and rates with the stored ones (so the head
-  agrees with the chain's last records);
+- it advances the rebuilt balances with the states the rules made of it (the
+  same rule code that recorded it: there is no second engine here), checks that
+  the ``state`` the transaction recorded is the digest of the rates and of each
+  changed account the replay gives, and at the end compares the rebuilt balances
+  and rates with the stored ones (so the head agrees with the chain's last records);
 - with anchors (hashes noted earlier, outside the file), it checks that the
   chain holds a transaction with each: a history rewritten before an anchor,
   however consistently, no longer does.
 
-Problems are data: the report lists them in the order found, and the first one
-names the first transaction that is wrong. Nothing here raises on a bad ledger.
-A kind this module does not know is reported, not crashed on; ``KIND_CHECKS``
-is the hook for new kinds.
+Each check is a small function returning its problems as data, run from one
+list (``TRANSACTION_CHECKS`` per transaction, ``LEDGER_CHECKS`` at the end). The
+report lists problems in the order found, and the first one names the first
+transaction that is wrong. Nothing here raises on a bad ledger. A kind this
+module does not know is reported, not crashed on; ``KIND_CHECKS`` is the hook
+for new kinds.
 """
 
 from __future__ import annotations
@@ -31,27 +33,19 @@ from __future__ import annotations
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from decimal import Decimal
-from typing import Any
+from typing import Any, NamedTuple
 
 from coinpurse.core import requests as rq
 from coinpurse.core.book import Book, MemoryBook
 from coinpurse.core.chain import AccountTree, is_checkpoint, rates_digest, state_digest
-from coinpurse.core.model import (
-    GENESIS_HASH,
-    AccountState,
-    DamagedRecord,
-    Lot,
-    Transaction,
-    chain_hash,
-    sums_by_commodity,
-)
+from coinpurse.core.kinds import RULED_RECORDS, BuyRecord, GiftRecord, RatesRecord, RedeemRecord, payout_to_dict
+from coinpurse.core.model import GENESIS_HASH, AccountState, DamagedRecord, Transaction, chain_hash, sums_by_commodity
 from coinpurse.core.money import COIN, DIAMOND, MAX_UNITS, ZERO, decimal_str
-from coinpurse.core.names import PAYOUTS, ROUNDING
 from coinpurse.core.patterns import HASH_FORMAT as _HASH
 from coinpurse.core.patterns import TIME_FORMAT as _AT
-from coinpurse.core.rates import Channel, Gift, Package, Payout, Rates, rates_from_dict
+from coinpurse.core.rates import Channel, Payout, Rates, rates_from_dict
 from coinpurse.core.rates_edit import diff, edited
-from coinpurse.core.rules import Plan, balances_after, draw_lots, plan_buy, plan_gift, plan_redeem
+from coinpurse.core.rules import RULES, Plan, balances_after, posted_states
 from coinpurse.errors import CoinpurseError
 
 RATES_KIND = "rates"  # a rates change; its details hold the new rates under "rates" (or "to")
@@ -147,7 +141,7 @@ class _Stop(Exception):
 
 @dataclass
 class Replay:
-    """What the walk has rebuilt so far; kind checks read and advance it."""
+    """What the walk has rebuilt so far; kind checks read it, and the walk advances it."""
 
     currency: str
     rates: Rates | None  # the rates in force now; None while unknown
@@ -155,9 +149,17 @@ class Replay:
     problems: list[Problem] = field(default_factory=list)
     states_recorded: bool = False  # a transaction recorded its state: every later one must too
     tree: AccountTree | None = None  # every account's state digest, from the first transaction that records a root
+    # What the rules made of the transaction being checked (a Plan, or why they made none), made once for it.
+    _planned: tuple[Transaction, Plan | Exception] | None = None
 
-    def report(self, code: str, message: str, tx: Transaction | None = None, position: int | None = None,
-               account: str | None = None) -> None:
+    def report(
+        self,
+        code: str,
+        message: str,
+        tx: Transaction | None = None,
+        position: int | None = None,
+        account: str | None = None,
+    ) -> None:
         self.problems.append(Problem(code, message, None if tx is None else tx.id, position, account))
         if len(self.problems) >= MAX_PROBLEMS:
             raise _Stop
@@ -166,159 +168,180 @@ class Replay:
         """A book over the rebuilt balances, for the rules to plan against (never appended to)."""
         return MemoryBook(self.currency, rates, self.accounts, [])
 
+    def plan_of(self, tx: Transaction) -> Plan | Exception:
+        """What the rules make of the transaction's request against the balances before it, at the rates it recorded."""
+        if self._planned is None or self._planned[0] is not tx:
+            self._planned = (tx, _plan(self, tx))
+        return self._planned[1]
+
 
 # A kind check compares a transaction with what the rules make of it and returns
 # the problems as (code, message); it must not change the replay's balances.
 KindCheck = Callable[[Replay, Transaction], list[tuple[str, str]]]
+Found = list[tuple[str, str]]  # what a check of one transaction found: (code, message)
 
 
-# ----- rates of a transaction's time ------------------------------------------------
+# ----- the rules, once more --------------------------------------------------------
 
 _FILLER_PAYOUT = Payout(Decimal("0.005"), ZERO, Decimal(MAX_UNITS - 1), ZERO)
 
 
-def _recorded_rates(tx: Transaction, replay_rates: Rates | None) -> Rates:
-    """Rates built only from what the transaction recorded, for replaying it through the rules."""
-    rec = tx.rates
-    base_payout = replay_rates.payout if replay_rates is not None else _FILLER_PAYOUT
-    if tx.kind == "buy":
-        package = rec.get("package")
-        packages: tuple[Package, ...] = ()
-        if package is not None:
-            packages = (Package(_count(package["coins"]), Decimal(_text(package["price"]))),)
-            coin_price = Decimal(1)  # unused: the package sets the price
-        else:
-            coin_price = Decimal(_text(rec["coin_price"]))
-        channel = Channel(_text(rec["channel"]), packages, coin_price, 1, MAX_UNITS - 1)
-        return Rates((channel,), (), Decimal(1), base_payout)
-    if tx.kind == "gift":
-        gift = rec["gift"]
-        payout = base_payout._replace(cash_per_diamond=Decimal(_text(rec["cash_per_diamond"])))
-        return Rates((), (Gift(_text(gift["name"]), _count(gift["coins"])),), Decimal(_text(rec["diamonds_per_coin"])), payout)
-    if tx.kind == "redeem":
-        payout = Payout(
-            Decimal(_text(rec["cash_per_diamond"])),
-            Decimal(_text(rec["minimum"])),
-            Decimal(_text(rec["daily_maximum"])),
-            Decimal(_text(rec["fee_percent"])),
-        )
-        return Rates((), (), Decimal(1), payout)
-    raise ValueError(f"no recorded rates for kind {tx.kind!r}")
+# What the replay needs of each kind a rule makes: its request in normal form, rates
+# built only from what it recorded, and why those were not the rates in force (None: they were).
 
 
-def _text(value: Any) -> str:
-    if not isinstance(value, str):
-        raise TypeError(f"expected text, found {type(value).__name__}")
-    return value
+def _buy_request(record: BuyRecord) -> rq.Buy:
+    r = record.request
+    return rq.Buy.make(r.account, r.coins, r.channel)
 
 
-def _count(value: Any) -> int:
-    if isinstance(value, bool) or not isinstance(value, int):
-        raise TypeError(f"expected a whole number, found {type(value).__name__}")
-    return value
+def _buy_recorded_rates(record: BuyRecord, payout: Payout) -> Rates:
+    """Rates built only from what it recorded, for the rules to replay it."""
+    used = record.rates
+    packages = () if used.package is None else (used.package,)
+    coin_price = used.coin_price if used.coin_price is not None else Decimal(1)  # unused when a package sets the price
+    if used.package is None and used.coin_price is None:
+        raise ValueError("it records neither a package nor a per-coin price")
+    return Rates((Channel(used.channel, packages, coin_price, 1, MAX_UNITS - 1),), (), Decimal(1), payout)
 
 
-def _rates_in_force(tx: Transaction, rates: Rates) -> list[tuple[str, str]]:
-    """The gift, package or payout rules the transaction recorded must be those of its time."""
-    rec, req = tx.rates, tx.request
-    if tx.kind == "buy":
-        channel = next((c for c in rates.channels if c.name == rec.get("channel")), None)
-        if channel is None:
-            return [("unknown_rate", f"channel {rec.get('channel')!r} did not exist at {tx.at}")]
-        package = rec.get("package")
-        coins = req.get("coins")
-        if package is not None:
-            found = channel.package_for(package.get("coins"))
-            if found is None or decimal_str(found.price) != package.get("price"):
-                return [("unknown_rate", f"package {package} did not exist on {channel.name} at {tx.at}")]
-        else:
-            if channel.package_for(coins) is not None:  # type: ignore[arg-type]
-                return [("unknown_rate", f"{coins} coins is a {channel.name} package, but was charged per coin")]
-            if rec.get("coin_price") != decimal_str(channel.coin_price):
-                return [("unknown_rate", f"per-coin price {rec.get('coin_price')} was not {channel.name}'s at {tx.at}")]
-            if not (isinstance(coins, int) and channel.custom_min <= coins <= channel.custom_max):
-                return [("unknown_rate", f"{coins} coins was outside {channel.name}'s custom bounds at {tx.at}")]
-        return []
-    if tx.kind == "gift":
-        gift = rec.get("gift", {})
-        found_gift = rates.find_gift(str(gift.get("name", "")))
-        if found_gift is None or found_gift.coins != gift.get("coins"):
-            return [("unknown_rate", f"gift {gift.get('name')!r} at {gift.get('coins')} coins was not in the catalog at {tx.at}")]
-        conversion = (decimal_str(rates.diamonds_per_coin), decimal_str(rates.payout.cash_per_diamond))
-        if (rec.get("diamonds_per_coin"), rec.get("cash_per_diamond")) != conversion:
-            return [("unknown_rate", f"its conversion rates were not those in force at {tx.at}")]
-        return []
-    if tx.kind == "redeem":
-        payout = rates.payout
-        expected = {
-            "cash_per_diamond": decimal_str(payout.cash_per_diamond),
-            "minimum": decimal_str(payout.minimum),
-            "daily_maximum": decimal_str(payout.daily_maximum),
-            "fee_percent": decimal_str(payout.fee_percent),
-        }
-        if dict(rec) != expected:
-            return [("unknown_rate", f"its payout rules were not those in force at {tx.at}")]
-    return []
+def _buy_rates_problem(record: BuyRecord, rates: Rates, at: str) -> str | None:
+    """Why the rates it recorded were not those in force at its time; None when they were."""
+    used, coins = record.rates, record.request.coins
+    channel = next((c for c in rates.channels if c.name == used.channel), None)
+    if channel is None:
+        return f"channel {used.channel!r} did not exist at {at}"
+    if used.package is not None:
+        found = channel.package_for(used.package.coins)
+        if found is None or decimal_str(found.price) != decimal_str(used.package.price):
+            return f"package {record.rates.to_dict()['package']} did not exist on {channel.name} at {at}"
+        return None
+    if channel.package_for(coins) is not None:
+        return f"{coins} coins is a {channel.name} package, but was charged per coin"
+    if used.coin_price is None or decimal_str(used.coin_price) != decimal_str(channel.coin_price):
+        shown = None if used.coin_price is None else decimal_str(used.coin_price)
+        return f"per-coin price {shown} was not {channel.name}'s at {at}"
+    if not channel.custom_min <= coins <= channel.custom_max:
+        return f"{coins} coins was outside {channel.name}'s custom bounds at {at}"
+    return None
 
 
-# ----- the known kinds -------------------------------------------------------------
+def _gift_request(record: GiftRecord) -> rq.Gift:
+    r = record.request
+    return rq.Gift.make(r.sender, r.recipient, r.gift, r.count, r.stream)
 
 
-def _planned(replay: Replay, tx: Transaction) -> Plan:
-    rates = _recorded_rates(tx, replay.rates)
-    book = replay.book(rates)
-    req = tx.request
-    if tx.kind == "buy":
-        return plan_buy(book, rq.Buy.make(req["account"], req["coins"], req["channel"]), tx.id)
-    if tx.kind == "gift":
-        gift = rq.Gift.make(req["sender"], req["recipient"], req["gift"], req["count"], req.get("stream"))
-        return plan_gift(book, gift, tx.id)
-    redeem = rq.Redeem.make(req["account"], req.get("diamonds"), bool(req.get("all", False)))
-    return plan_redeem(book, redeem, tx.id, tx.at[:10])
+def _gift_recorded_rates(record: GiftRecord, payout: Payout) -> Rates:
+    used = record.rates
+    return Rates((), (used.gift,), used.diamonds_per_coin, payout._replace(cash_per_diamond=used.cash_per_diamond))
 
 
-def check_by_rules(replay: Replay, tx: Transaction) -> list[tuple[str, str]]:
-    """Run the request through the rules again; what they make must be what is stored."""
-    problems: list[tuple[str, str]] = []
-    if replay.rates is not None:
-        problems += _rates_in_force(tx, replay.rates)
+def _gift_rates_problem(record: GiftRecord, rates: Rates, at: str) -> str | None:
+    used = record.rates
+    found = rates.find_gift(used.gift.name)
+    if found is None or found.coins != used.gift.coins:
+        return f"gift {used.gift.name!r} at {used.gift.coins} coins was not in the catalog at {at}"
+    in_force = (decimal_str(rates.diamonds_per_coin), decimal_str(rates.payout.cash_per_diamond))
+    if (decimal_str(used.diamonds_per_coin), decimal_str(used.cash_per_diamond)) != in_force:
+        return f"its conversion rates were not those in force at {at}"
+    return None
+
+
+def _redeem_request(record: RedeemRecord) -> rq.Redeem:
+    r = record.request
+    return rq.Redeem.make(r.account, r.diamonds, r.all)
+
+
+def _redeem_recorded_rates(record: RedeemRecord, payout: Payout) -> Rates:
+    return Rates((), (), Decimal(1), record.rates)
+
+
+def _redeem_rates_problem(record: RedeemRecord, rates: Rates, at: str) -> str | None:
+    if payout_to_dict(record.rates) != payout_to_dict(rates.payout):
+        return f"its payout rules were not those in force at {at}"
+    return None
+
+
+class Replayer(NamedTuple):
+    request: Callable[[Any], Any]
+    recorded_rates: Callable[[Any, Payout], Rates]
+    rates_problem: Callable[[Any, Rates, str], str | None]
+
+
+REPLAYERS: dict[str, Replayer] = {
+    "buy": Replayer(_buy_request, _buy_recorded_rates, _buy_rates_problem),
+    "gift": Replayer(_gift_request, _gift_recorded_rates, _gift_rates_problem),
+    "redeem": Replayer(_redeem_request, _redeem_recorded_rates, _redeem_rates_problem),
+}
+
+
+def _plan(replay: Replay, tx: Transaction) -> Plan | Exception:
+    record = tx.payload
+    rule, replayer = RULES.get(tx.kind), REPLAYERS.get(tx.kind)
+    if rule is None or replayer is None or not isinstance(record, RULED_RECORDS):
+        return ValueError(f"no rule makes a {tx.kind!r}")
     try:
-        plan = _planned(replay, tx)
-    except CoinpurseError as error:
-        return [*problems, ("rules_refuse", f"the rules refuse it against the balances before it: {error.message}")]
-    if dict(tx.request) != plan.request:
+        rates = replayer.recorded_rates(record, replay.rates.payout if replay.rates is not None else _FILLER_PAYOUT)
+        return rule(replay.book(rates), replayer.request(record), tx.id, tx.at)
+    except (CoinpurseError, KeyError, TypeError, ValueError, ArithmeticError, AttributeError) as error:
+        return error
+
+
+def check_by_rules(replay: Replay, tx: Transaction) -> Found:
+    """Run the request through the rules again; what they make must be what is stored."""
+    problems: Found = []
+    record = tx.payload
+    replayer = REPLAYERS.get(tx.kind)
+    if replay.rates is not None and replayer is not None and isinstance(record, RULED_RECORDS):
+        why = replayer.rates_problem(record, replay.rates, tx.at)
+        if why is not None:
+            problems.append(("unknown_rate", why))
+    plan = replay.plan_of(tx)
+    if isinstance(plan, CoinpurseError):
+        return [*problems, ("rules_refuse", f"the rules refuse it against the balances before it: {plan.message}")]
+    if isinstance(plan, Exception):
+        return [*problems, ("malformed", f"its request or rates are malformed ({type(plan).__name__}: {plan})")]
+    request, _, details = plan.payload.to_dicts()
+    if tx.request != request:
         problems.append(("request_mismatch", f"its request is not in normal form: {dict(tx.request)}"))
-    if tuple(tx.postings) != plan.postings:
+    if tx.postings != plan.postings:
         stored = ", ".join(f"{p.account} {p.amount} {p.commodity}" for p in tx.postings)
         expected = ", ".join(f"{p.account} {p.amount} {p.commodity}" for p in plan.postings)
         problems.append(("postings_mismatch", f"its postings ({stored}) are not what the rules make ({expected})"))
-    elif dict(tx.details) != plan.details:
+    elif tx.details != details:
         problems.append(("details_mismatch", "its details (price, lots, fee or rounding) are not what the rules make"))
-    elif dict(tx.after) != balances_after(plan.states):
-        problems.append(("after_mismatch", f"its balances-after {dict(tx.after)} are not {balances_after(plan.states)}"))
+    else:
+        stored_after, after = tx.to_dict()["after"], balances_after(plan.states)
+        if stored_after != after:
+            problems.append(("after_mismatch", f"its balances-after {stored_after} are not {after}"))
     return problems
 
 
-def _new_rates_of(tx: Transaction) -> Any:
-    """A rates change records the rates it set as the rates it was made at."""
-    return tx.rates or tx.details.get("rates")
+def _rates_error(tx: Transaction) -> str:
+    """Why the rates a rates change recorded are not valid rates."""
+    try:
+        rates_from_dict(tx.rates or tx.details.get("rates"))
+    except CoinpurseError as error:
+        return error.message
+    return "they can't be read"
 
 
-def check_rates_change(replay: Replay, tx: Transaction) -> list[tuple[str, str]]:
+def check_rates_change(replay: Replay, tx: Transaction) -> Found:
     """A rates change moves no money, sets valid rates, and lists exactly what changed."""
-    problems: list[tuple[str, str]] = []
+    problems: Found = []
     if tx.postings:
         problems.append(("rates_postings", "a rates change must not move money"))
-    try:
-        new = rates_from_dict(_new_rates_of(tx))
-    except CoinpurseError as error:
-        problems.append(("rates_invalid", f"its new rates are invalid: {error.message}"))
+    new = tx.payload.rates if isinstance(tx.payload, RatesRecord) else None
+    if new is None:
+        problems.append(("rates_invalid", f"its new rates are invalid: {_rates_error(tx)}"))
         return problems
     if replay.rates is not None:
         listed = tx.details.get("changes")
         actual = [{k: v for k, v in change.items() if v is not None} for change in diff(replay.rates, new)]
         if listed != actual:
-            problems.append(("rates_changes_mismatch", "its list of changes is not what changed from the rates before it"))
+            problems.append(
+                ("rates_changes_mismatch", "its list of changes is not what changed from the rates before it")
+            )
     return problems
 
 
@@ -330,44 +353,174 @@ KIND_CHECKS: dict[str, KindCheck] = {
 }
 
 
-# ----- rebuilding balances from stored postings ------------------------------------
+# ----- the checks of one transaction -------------------------------------------------
 
 
-def _apply(replay: Replay, tx: Transaction) -> None:
-    """Advance the rebuilt balances by the stored transaction, whatever the rules say of it."""
-    accounts = replay.accounts
-    for name in sorted({p.account for p in tx.postings}):
-        accounts[name] = accounts.get(name, AccountState()).posted(tx.postings, name)
-    if tx.kind == "buy":
-        buyer = tx.request.get("account")
-        if isinstance(buyer, str) and buyer in accounts:
-            name = buyer
-            coins = sum(int(p.amount) for p in tx.postings if p.account == name and p.commodity == COIN)
-            cost = -sum((Decimal(p.amount) for p in tx.postings if p.account == name and p.commodity == replay.currency), ZERO)
-            state = accounts[name]
-            accounts[name] = state._replace(lots=(*state.lots, Lot(tx.id, coins, cost)))
-    elif tx.kind == "gift":
-        sender = tx.request.get("sender")
-        if isinstance(sender, str) and sender in accounts:
-            name = sender
-            coins = -sum(int(p.amount) for p in tx.postings if p.account == name and p.commodity == COIN)
-            if coins > 0:
-                _, remaining = draw_lots(accounts[name].lots, coins)
-                accounts[name] = accounts[name]._replace(lots=remaining)
-    elif tx.kind == "redeem":
-        creator = tx.request.get("account")
-        if isinstance(creator, str) and creator in accounts:
-            name = creator
-            value = -sum((Decimal(p.amount) for p in tx.postings if p.account == PAYOUTS), ZERO)
-            rounding = sum((Decimal(p.amount) for p in tx.postings if p.account == ROUNDING), ZERO)
-            day = tx.at[:10]
-            state = accounts[name]
-            accounts[name] = state._replace(payout_day=day, paid_that_day=state.paid_on(day) + value - rounding)
-    elif tx.kind == RATES_KIND:
-        try:
-            replay.rates = rates_from_dict(_new_rates_of(tx))
-        except CoinpurseError:
-            replay.rates = None  # reported by its check; what follows can't be checked against it
+class Walk:
+    """Where the walk is: the transaction's place, and what the ones before it left."""
+
+    __slots__ = ("position", "previous_at", "previous_hash", "seen")
+
+    def __init__(self) -> None:
+        self.position = 0
+        self.previous_hash = GENESIS_HASH
+        self.previous_at = ""
+        self.seen: set[str] = set()
+
+
+def check_id(replay: Replay, tx: Transaction, walk: Walk) -> Found:
+    if tx.id in walk.seen:
+        return [("duplicate_id", "its id was already used by an earlier transaction")]
+    return []
+
+
+def check_chain(replay: Replay, tx: Transaction, walk: Walk) -> Found:
+    if not _HASH.fullmatch(tx.hash):
+        return [("bad_hash", "its hash is missing or not a sha256 hex digest")]
+    if chain_hash(walk.previous_hash, tx.content()) != tx.hash:
+        return [(
+            "chain_broken",
+            "its hash does not match its content and the previous transaction's hash: "
+            "it was changed, moved, or a transaction before it was removed",
+        )]  # fmt: skip
+    return []
+
+
+def check_time(replay: Replay, tx: Transaction, walk: Walk) -> Found:
+    if not _AT.fullmatch(tx.at):
+        return [("bad_time", f"its time {tx.at!r} is not a UTC time such as 2026-03-01T12:00:00Z")]
+    if tx.at < walk.previous_at:
+        return [("time_backwards", f"its time {tx.at} is earlier than the transaction before it ({walk.previous_at})")]
+    return []
+
+
+def check_commodities(replay: Replay, tx: Transaction, walk: Walk) -> Found:
+    odd = sorted({p.commodity for p in tx.postings} - {COIN, DIAMOND, replay.currency})
+    return [("unknown_commodity", f"it posts an unknown commodity {odd[0]!r}")] if odd else []
+
+
+def check_balanced(replay: Replay, tx: Transaction, walk: Walk) -> Found:
+    """Its postings sum to zero in each commodity."""
+    unbalanced = {c: total for c, total in sums_by_commodity(tx.postings).items() if total != 0}
+    if unbalanced:
+        shown = ", ".join(f"{total} {c}" for c, total in sorted(unbalanced.items()))
+        return [("unbalanced", f"its postings do not sum to zero: {shown}")]
+    return []
+
+
+def check_kind(replay: Replay, tx: Transaction, walk: Walk) -> Found:
+    """Its kind's check: the rules replay (and the rates in force), or a rates change's own."""
+    check = KIND_CHECKS.get(tx.kind)
+    if check is None:
+        return [("unknown_kind", f"its kind {tx.kind!r} is not one this coinpurse can check")]
+    try:
+        return check(replay, tx)
+    except (KeyError, TypeError, ValueError, ArithmeticError, AttributeError) as error:
+        return [("malformed", f"its request or rates are malformed ({type(error).__name__}: {error})")]
+
+
+TRANSACTION_CHECKS: tuple[Callable[[Replay, Transaction, Walk], Found], ...] = (
+    check_id, check_chain, check_time, check_commodities, check_balanced, check_kind,
+)  # fmt: skip
+
+
+# ----- advancing the rebuilt balances ----------------------------------------------
+
+
+def advance(replay: Replay, tx: Transaction) -> None:
+    """Move the rebuilt balances past the transaction with the states the rules made of it.
+
+    When the rules make other postings (reported), the coins, diamonds and cash
+    move by the stored postings, which the stored balances were built from, and
+    the lots and payout day are the rules'; when they make none, only the
+    postings move.
+    """
+    if isinstance(tx.payload, RatesRecord):
+        replay.rates = tx.payload.rates  # None when invalid (reported): what follows can't be checked against it
+    plan = replay.plan_of(tx) if tx.kind in RULES else None
+    if isinstance(plan, Plan) and plan.postings == tx.postings:
+        replay.accounts.update(plan.states)
+        return
+    if not tx.postings:
+        return
+    moved = posted_states(replay.book(replay.rates or _NO_RATES), tx.postings)
+    if isinstance(plan, Plan):
+        for name, state in moved.items():
+            ruled = plan.states.get(name)
+            if ruled is not None:
+                moved[name] = AccountState(
+                    state.coins, state.diamonds, state.cash, ruled.lots, ruled.payout_day, ruled.paid_that_day
+                )
+    replay.accounts.update(moved)
+
+
+_NO_RATES = Rates((), (), Decimal(1), _FILLER_PAYOUT)
+
+
+def check_state(replay: Replay, tx: Transaction) -> Found:
+    """The state a transaction recorded must be what the replay leaves behind it."""
+    if tx.state is None:
+        if replay.states_recorded:
+            return [("state_missing", "it records no state, though the transactions before it do")]
+        return []  # recorded before transactions recorded their state
+    replay.states_recorded = True
+    problems: Found = []
+    if replay.rates is not None and tx.state.get("rates") != rates_digest(replay.rates, replay.currency):
+        problems.append(("state_rates_mismatch", "the rates it records are not those in force after it"))
+    recorded = tx.state.get("accounts", {})
+    changed = set(replay.accounts) if is_checkpoint(tx) else {p.account for p in tx.postings}
+    if set(recorded) != changed:
+        what = "every account" if is_checkpoint(tx) else "the accounts it changes"
+        problems.append(("state_accounts_mismatch", f"it does not record the state of exactly {what}"))
+    digests = {name: state_digest(replay.accounts[name]) for name in changed if name in replay.accounts}
+    for name in sorted(changed & set(recorded)):
+        if recorded[name] != digests.get(name):
+            problems.append(("state_mismatch", f"the state it records for {name!r} is not the one the history gives"))
+    problems.extend(_root_problems(replay, tx, digests))
+    return problems
+
+
+def _root_problems(replay: Replay, tx: Transaction, digests: dict[str, str]) -> Found:
+    """The root of every account's state it records must be the replay's, from the first transaction that records one."""
+    assert tx.state is not None
+    root = tx.state.get("root")
+    if root is None:
+        if replay.tree is not None:
+            return [
+                (
+                    "state_root_missing",
+                    "it records no root of the accounts' states, though the transactions before it do",
+                )
+            ]
+        return []  # recorded before transactions recorded the root
+    if replay.tree is None:
+        replay.tree = AccountTree.of({name: state_digest(state) for name, state in replay.accounts.items()})
+    else:
+        replay.tree.update(digests)
+    if replay.tree.root() != root:
+        return [
+            ("state_root_mismatch", "the root of every account's state it records is not the one the history gives")
+        ]
+    return []
+
+
+def _check_one(replay: Replay, tx: Transaction, walk: Walk) -> None:
+    for check in TRANSACTION_CHECKS:
+        for code, message in check(replay, tx, walk):
+            replay.report(code, message, tx, walk.position)
+    walk.seen.add(tx.id)
+    try:
+        advance(replay, tx)
+    except (TypeError, ValueError, ArithmeticError) as error:
+        replay.report(
+            "malformed", f"its postings can't be applied ({type(error).__name__}: {error})", tx, walk.position
+        )
+        return
+    for code, message in check_state(replay, tx):
+        replay.report(code, message, tx, walk.position)
+
+
+# ----- the rates before the first change ---------------------------------------------
 
 
 def _initial_rates(book: Book, kinds: list[str], first_change: Transaction | None) -> Rates | None:
@@ -378,15 +531,14 @@ def _initial_rates(book: Book, kinds: list[str], first_change: Transaction | Non
     """
     if RATES_KIND not in kinds:
         return book.rates
-    if first_change is None:
+    if first_change is None or not isinstance(first_change.payload, RatesRecord) or first_change.payload.rates is None:
         return None
+    record = first_change.payload
     try:
-        after = rates_from_dict(_new_rates_of(first_change))
-        changes = first_change.details.get("changes", [])
-        sets = {c["key"]: c["from"] for c in changes if "from" in c}
-        added = [c["key"] for c in changes if "from" not in c]
+        sets = {c.key: c.before for c in record.details.changes if c.before is not None}
+        added = [c.key for c in record.details.changes if c.before is None]
         removes = tuple(key.removesuffix(".coins") if key.startswith("gift.") else key for key in added)
-        return edited(after, sets, removes)
+        return edited(record.rates, sets, removes)  # type: ignore[arg-type]
     except (CoinpurseError, KeyError, TypeError, AttributeError):
         return None
 
@@ -408,13 +560,19 @@ def _safe_iter(book: Book) -> Iterator[tuple[Transaction | None, str | None]]:
         yield tx, None
 
 
-def _compare_accounts(replay: Replay, stored: dict[str, AccountState]) -> None:
+def check_stored_accounts(replay: Replay, book: Book, stored: dict[str, AccountState]) -> list[Problem]:
+    """Every stored account is what the history gives, and every account the history moves is stored."""
+    problems = []
     for name in sorted(set(stored) | set(replay.accounts)):
         if name not in replay.accounts:
-            replay.report("account_not_in_history", "stored, but no transaction ever touched it", account=name)
+            problems.append(
+                Problem("account_not_in_history", "stored, but no transaction ever touched it", account=name)
+            )
             continue
         if name not in stored:
-            replay.report("account_missing", "the history moves money through it, but it is not stored", account=name)
+            problems.append(
+                Problem("account_missing", "the history moves money through it, but it is not stored", account=name)
+            )
             continue
         have, rebuilt = stored[name], replay.accounts[name]
         if have == rebuilt:
@@ -428,7 +586,30 @@ def _compare_accounts(replay: Replay, stored: dict[str, AccountState]) -> None:
             ("paid that day", have.paid_that_day, rebuilt.paid_that_day),
         ):
             if a != b:
-                replay.report("balance_mismatch", f"stored {what} {a} but the history gives {b}", account=name)
+                problems.append(
+                    Problem("balance_mismatch", f"stored {what} {a} but the history gives {b}", account=name)
+                )
+    return problems
+
+
+def check_stored_rates(replay: Replay, book: Book, stored: dict[str, AccountState]) -> list[Problem]:
+    if replay.rates is not None and replay.rates != book.rates:
+        return [Problem("rates_mismatch", "the stored rates are not those the history leaves in force")]
+    return []
+
+
+def check_account_tree(replay: Replay, book: Book, stored: dict[str, AccountState]) -> list[Problem]:
+    """The tree of account digests the store keeps (after the accounts: an edited row shows there first)."""
+    return [Problem(code, message, position=where) for code, message, where in book.account_tree_problems()]
+
+
+def check_derived_data(replay: Replay, book: Book, stored: dict[str, AccountState]) -> list[Problem]:
+    """What the store derives from the stored transactions (SQLite's columns and indexes) must agree with them."""
+    return [Problem(code, message, position=position) for code, message, position in book.derived_data_problems()]
+
+
+LedgerCheck = Callable[[Replay, Book, dict[str, AccountState]], list[Problem]]
+LEDGER_CHECKS: tuple[LedgerCheck, ...] = (check_stored_accounts, check_stored_rates, check_account_tree)
 
 
 def verify_book(book: Book, anchors: tuple[str, ...] = ()) -> VerifyReport:
@@ -448,25 +629,25 @@ def verify_book(book: Book, anchors: tuple[str, ...] = ()) -> VerifyReport:
         kinds.append(tx.kind)
     first_change = next((tx for tx in transactions if tx.kind == RATES_KIND), None)
     replay = Replay(book.currency, _initial_rates(book, kinds, first_change))
-    previous_hash, previous_at = GENESIS_HASH, ""
-    seen: set[str] = set()
+    walk = Walk()
     wanted = set(anchors)
     found: dict[str, Anchor] = {}
     try:
         for position, tx in enumerate(transactions, start=1):
-            _check_one(replay, tx, position, seen, previous_hash, previous_at)
-            previous_hash, previous_at = tx.hash, max(previous_at, tx.at)
+            walk.position = position
+            _check_one(replay, tx, walk)
+            walk.previous_hash, walk.previous_at = tx.hash, max(walk.previous_at, tx.at)
             if tx.hash in wanted:
                 found.setdefault(tx.hash, Anchor(tx.hash, tx.id, position))
-        _check_derived_data(replay, book)
+        checks: tuple[LedgerCheck, ...] = (check_derived_data,)
         if damaged is not None:
             replay.report("damaged_record", damaged[1], position=damaged[0])
+            checks += (check_account_tree,)
         else:
-            _compare_accounts(replay, stored)
-            if replay.rates is not None and replay.rates != book.rates:
-                replay.report("rates_mismatch", "the stored rates are not those the history leaves in force")
-        for code, message, where in book.account_tree_problems():  # after the accounts: an edited row shows there first
-            replay.report(code, message, position=where)
+            checks += LEDGER_CHECKS
+        for check in checks:
+            for problem in check(replay, book, stored):
+                replay.report(problem.code, problem.message, position=problem.position, account=problem.account)
         for anchor in anchors:
             if anchor not in found:
                 replay.report(
@@ -478,98 +659,6 @@ def verify_book(book: Book, anchors: tuple[str, ...] = ()) -> VerifyReport:
     except _Stop:
         truncated = True
     return VerifyReport(
-        len(transactions), len(stored), previous_hash, tuple(replay.problems), truncated,
+        len(transactions), len(stored), walk.previous_hash, tuple(replay.problems), truncated,
         tuple(found.get(anchor, Anchor(anchor)) for anchor in anchors),
     )  # fmt: skip
-
-
-def _check_derived_data(replay: Replay, book: Book) -> None:
-    """What the store derives from the stored transactions (SQLite's columns and indexes) must agree with them."""
-    for code, message, position in book.derived_data_problems():
-        replay.report(code, message, position=position)
-
-
-def _check_one(replay: Replay, tx: Transaction, position: int, seen: set[str], previous_hash: str, previous_at: str) -> None:
-    def report(code: str, message: str) -> None:
-        replay.report(code, message, tx, position)
-
-    if tx.id in seen:
-        report("duplicate_id", "its id was already used by an earlier transaction")
-    seen.add(tx.id)
-    if not _HASH.fullmatch(tx.hash):
-        report("bad_hash", "its hash is missing or not a sha256 hex digest")
-    elif chain_hash(previous_hash, tx.content()) != tx.hash:
-        report(
-            "chain_broken",
-            "its hash does not match its content and the previous transaction's hash: "
-            "it was changed, moved, or a transaction before it was removed",
-        )
-    if not _AT.fullmatch(tx.at):
-        report("bad_time", f"its time {tx.at!r} is not a UTC time such as 2026-03-01T12:00:00Z")
-    elif tx.at < previous_at:
-        report("time_backwards", f"its time {tx.at} is earlier than the transaction before it ({previous_at})")
-    commodities = {COIN, DIAMOND, replay.currency}
-    odd = sorted({p.commodity for p in tx.postings} - commodities)
-    if odd:
-        report("unknown_commodity", f"it posts an unknown commodity {odd[0]!r}")
-    unbalanced = {c: total for c, total in sums_by_commodity(tx.postings).items() if total != 0}
-    if unbalanced:
-        shown = ", ".join(f"{total} {c}" for c, total in sorted(unbalanced.items()))
-        report("unbalanced", f"its postings do not sum to zero: {shown}")
-    check = KIND_CHECKS.get(tx.kind)
-    if check is None:
-        report("unknown_kind", f"its kind {tx.kind!r} is not one this coinpurse can check")
-    else:
-        try:
-            found = check(replay, tx)
-        except (KeyError, TypeError, ValueError, ArithmeticError, AttributeError) as error:
-            found = [("malformed", f"its request or rates are malformed ({type(error).__name__}: {error})")]
-        for code, message in found:
-            report(code, message)
-    try:
-        _apply(replay, tx)
-    except (TypeError, ValueError, ArithmeticError) as error:
-        report("malformed", f"its postings can't be applied ({type(error).__name__}: {error})")
-        return
-    for code, message in _state_problems(replay, tx):
-        report(code, message)
-
-
-def _state_problems(replay: Replay, tx: Transaction) -> list[tuple[str, str]]:
-    """The state a transaction recorded must be what the replay leaves behind it."""
-    if tx.state is None:
-        if replay.states_recorded:
-            return [("state_missing", "it records no state, though the transactions before it do")]
-        return []  # recorded before transactions recorded their state
-    replay.states_recorded = True
-    problems: list[tuple[str, str]] = []
-    if replay.rates is not None and tx.state.get("rates") != rates_digest(replay.rates, replay.currency):
-        problems.append(("state_rates_mismatch", "the rates it records are not those in force after it"))
-    recorded = tx.state.get("accounts", {})
-    changed = set(replay.accounts) if is_checkpoint(tx) else {p.account for p in tx.postings}
-    if set(recorded) != changed:
-        what = "every account" if is_checkpoint(tx) else "the accounts it changes"
-        problems.append(("state_accounts_mismatch", f"it does not record the state of exactly {what}"))
-    digests = {name: state_digest(replay.accounts[name]) for name in changed if name in replay.accounts}
-    for name in sorted(changed & set(recorded)):
-        if recorded[name] != digests.get(name):
-            problems.append(("state_mismatch", f"the state it records for {name!r} is not the one the history gives"))
-    problems.extend(_root_problems(replay, tx, digests))
-    return problems
-
-
-def _root_problems(replay: Replay, tx: Transaction, digests: dict[str, str]) -> list[tuple[str, str]]:
-    """The root of every account's state it records must be the replay's, from the first transaction that records one."""
-    assert tx.state is not None
-    root = tx.state.get("root")
-    if root is None:
-        if replay.tree is not None:
-            return [("state_root_missing", "it records no root of the accounts' states, though the transactions before it do")]
-        return []  # recorded before transactions recorded the root
-    if replay.tree is None:
-        replay.tree = AccountTree.of({name: state_digest(state) for name, state in replay.accounts.items()})
-    else:
-        replay.tree.update(digests)
-    if replay.tree.root() != root:
-        return [("state_root_mismatch", "the root of every account's state it records is not the one the history gives")]
-    return []

@@ -22,6 +22,7 @@ from typing import Any
 from coinpurse.core.model import Amount, Transaction
 from coinpurse.core.names import is_platform_account
 from coinpurse.core.safetext import csv_text, journal_text, json_dumps
+from coinpurse.core.sentences import summary
 
 FORMATS = ("csv", "journal", "json")
 CSV_HEADER = ("id", "at", "kind", "account", "commodity", "amount")
@@ -63,19 +64,8 @@ def to_csv(transactions: Iterable[Transaction]) -> str:
 
 
 def describe(tx: Transaction) -> str:
-    r, d = tx.request, tx.details
-    if tx.kind == "buy":
-        return journal_text(f"{r['account']} buys {r['coins']} coins on {r['channel']}")
-    if tx.kind == "gift":
-        what = f"{d['count']} x {d['gift']}" if d["count"] > 1 else d["gift"]
-        stream = f" on stream {d['stream']}" if "stream" in d else ""
-        return journal_text(f"{r['sender']} sends {what} to {r['recipient']}{stream}")
-    if tx.kind == "redeem":
-        return journal_text(f"{r['account']} redeems {d['diamonds']} diamonds")
-    if tx.kind == "rates":
-        changes = ", ".join(f"{c['key']} {c.get('from', 'none')} to {c.get('to', 'none')}" for c in d.get("changes", []))
-        return journal_text(f"rates {d.get('source', 'set')}: {changes or 'no change'}")
-    return journal_text(tx.kind)
+    """The journal's description of a transaction: its kind's summary (see core.sentences), made safe for the journal."""
+    return journal_text(summary(tx.payload))
 
 
 def to_journal(transactions: Iterable[Transaction], source: str = "") -> str:

@@ -1,0 +1,516 @@
+"""One immutable typed record per kind of transaction: its request, the rates it used and its details.
+
+A record is what a rule makes and what a stored transaction is read into. Each
+record has one ``to_dicts``/``from_dicts`` pair, giving and reading the stored
+form of its three parts (``from_dicts`` checks every field a reader uses and
+raises ``WrongPart`` naming the part that is not what the kind records; extra
+keys are allowed, and ``verify`` compares the stored form with the rules').
+Money stays ``Decimal`` inside a record; it becomes text only in ``to_dicts``,
+in ``facts`` (what a JSON result says of it) and in its sentences (``core.sentences``).
+
+A new kind is a record here (listed in ``RECORDS``), a rule in ``core.rules``
+(``RULES``), its sentences in ``core.sentences``, and its checks in
+``core.verify`` (``KIND_CHECKS``, with a ``REPLAYERS`` entry for a kind the rules replay).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from decimal import Decimal
+from types import MappingProxyType
+from typing import Any, NamedTuple
+
+from coinpurse.core import requests as rq
+from coinpurse.core.model import Lot
+from coinpurse.core.money import MAX_UNITS, decimal_str, money_str
+from coinpurse.core.rates import Gift, Package, Payout, Rates, rates_from_dict
+from coinpurse.errors import CoinpurseError
+
+BalanceOf = Callable[[str], dict[str, Any]]  # an account's balance right after the transaction, as results show it
+
+
+class WrongPart(ValueError):
+    """A stored part (``request``, ``rates`` or ``details``) is not what its kind records."""
+
+    def __init__(self, part: str) -> None:
+        super().__init__(part)
+        self.part = part
+
+
+# ----- checked fields: each returns the value or raises (TypeError, KeyError, ValueError) ---------
+
+
+def _text(value: Any) -> str:
+    if value.__class__ is not str:
+        raise TypeError("text")
+    text: str = value
+    return text
+
+
+def _count(value: Any) -> int:
+    if value.__class__ is not int or not -MAX_UNITS < value < MAX_UNITS:
+        raise TypeError("count")
+    count: int = value
+    return count
+
+
+def _flag(value: Any) -> bool:
+    if value.__class__ is not bool:
+        raise TypeError("flag")
+    flag: bool = value
+    return flag
+
+
+# Amounts read before, by their text: rates and many amounts repeat from one transaction to the next,
+# and a Decimal made from text costs more than a look-up. Decimals are immutable, so sharing is safe.
+_MONEY_READ: dict[str, Decimal] = {}
+_MONEY_READ_MAX = 4096
+
+
+def _money(value: Any) -> Decimal:
+    number = _MONEY_READ.get(value)  # only text is ever stored (an unhashable value raises TypeError)
+    if number is not None:
+        return number
+    if value.__class__ is not str:
+        raise TypeError("money")
+    try:
+        number = Decimal(value)
+    except ArithmeticError:
+        raise ValueError("money") from None
+    if not number.is_finite() or not -MAX_UNITS < number < MAX_UNITS:
+        raise ValueError("money")
+    if len(_MONEY_READ) < _MONEY_READ_MAX:
+        _MONEY_READ[value] = number
+    return number
+
+
+def _table(value: Any) -> dict[str, Any]:
+    if value.__class__ is not dict:
+        raise TypeError("table")
+    table: dict[str, Any] = value
+    return table
+
+
+def _optional(table: dict[str, Any], key: str, check: Callable[[Any], Any]) -> Any:
+    value = table.get(key)
+    return None if value is None and key not in table else check(value)
+
+
+def _lots(value: Any) -> tuple[Lot, ...]:
+    if value.__class__ is not list:
+        raise TypeError("lots")
+    lots = []
+    for lot in value:
+        if lot.__class__ is not list or len(lot) != 3:
+            raise TypeError("lot")
+        lots.append(Lot(_text(lot[0]), _count(lot[1]), _money(lot[2])))
+    return tuple(lots)
+
+
+_PARSE_ERRORS = (KeyError, TypeError, ValueError)
+
+
+# ----- buy ---------------------------------------------------------------------
+
+
+class BuyRates(NamedTuple):
+    channel: str
+    package: Package | None  # the package it was bought as, or None for a custom amount
+    coin_price: Decimal | None  # the per-coin price of a custom amount
+
+    def to_dict(self) -> dict[str, Any]:
+        data: dict[str, Any] = {"channel": self.channel}
+        if self.package is not None:
+            data["package"] = {"coins": self.package.coins, "price": decimal_str(self.package.price)}
+        if self.coin_price is not None:
+            data["coin_price"] = decimal_str(self.coin_price)
+        return data
+
+    @classmethod
+    def from_dict(cls, data: Any) -> BuyRates:
+        data = _table(data)
+        package = data.get("package")
+        if package is not None or "package" in data:
+            package = _table(package)
+            package = Package(_count(package["coins"]), _money(package["price"]))
+        return cls(_text(data["channel"]), package, _optional(data, "coin_price", _money))
+
+
+class BuyDetails(NamedTuple):
+    price: Decimal
+    package: bool
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"price": decimal_str(self.price), "package": self.package}
+
+    @classmethod
+    def from_dict(cls, data: Any) -> BuyDetails:
+        data = _table(data)
+        return cls(_money(data["price"]), _flag(data["package"]))
+
+
+class BuyRecord(NamedTuple):
+    request: rq.Buy
+    rates: BuyRates
+    details: BuyDetails
+
+    @property
+    def kind(self) -> str:
+        return "buy"
+
+    def to_dicts(self) -> tuple[dict[str, Any], dict[str, Any], dict[str, Any]]:
+        return self.request.key(), self.rates.to_dict(), self.details.to_dict()
+
+    @classmethod
+    def from_dicts(cls, request: Any, rates: Any, details: Any) -> BuyRecord:
+        part = "request"
+        try:
+            request = _table(request)
+            buy = rq.Buy(_text(request["account"]), _count(request["coins"]), _text(request["channel"]))
+            part = "rates"
+            used = BuyRates.from_dict(rates)
+            part = "details"
+            return cls(buy, used, BuyDetails.from_dict(details))
+        except _PARSE_ERRORS:
+            raise WrongPart(part) from None
+
+    def unposted(self) -> tuple[Decimal, ...]:
+        return ()
+
+    def facts(self, balance_of: BalanceOf, currency: str) -> dict[str, Any]:
+        r, d = self.request, self.details
+        return {
+            "account": r.account, "coins": r.coins, "channel": r.channel, "price": decimal_str(d.price),
+            "currency": currency, "package": d.package, "balance": balance_of(r.account),
+        }  # fmt: skip
+
+
+# ----- gift --------------------------------------------------------------------
+
+
+class GiftRates(NamedTuple):
+    gift: Gift
+    diamonds_per_coin: Decimal
+    cash_per_diamond: Decimal
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "gift": {"name": self.gift.name, "coins": self.gift.coins},
+            "diamonds_per_coin": decimal_str(self.diamonds_per_coin),
+            "cash_per_diamond": decimal_str(self.cash_per_diamond),
+        }
+
+    @classmethod
+    def from_dict(cls, data: Any) -> GiftRates:
+        data = _table(data)
+        gift = _table(data["gift"])
+        return cls(
+            Gift(_text(gift["name"]), _count(gift["coins"])),
+            _money(data["diamonds_per_coin"]),
+            _money(data["cash_per_diamond"]),
+        )
+
+
+class GiftDetails(NamedTuple):
+    gift: str  # the catalog's name for it
+    count: int  # type: ignore[assignment]  # a field, in place of tuple.count
+    coins: int
+    diamonds: int
+    paid: Decimal  # what the sender's coins cost, from the lots drawn
+    diamond_value: Decimal  # the diamonds' worth at the payout rate
+    platform_kept: Decimal
+    lots: tuple[Lot, ...]  # drawn first in, first out
+    stream: str | None = None
+
+    def to_dict(self) -> dict[str, Any]:
+        data: dict[str, Any] = {
+            "gift": self.gift,
+            "count": self.count,
+            "coins": self.coins,
+            "diamonds": self.diamonds,
+            "paid": money_str(self.paid),
+            "diamond_value": money_str(self.diamond_value),
+            "platform_kept": money_str(self.platform_kept),
+            "lots": [[source, coins, decimal_str(cost)] for source, coins, cost in self.lots],  # as Lot.to_list()
+        }
+        if self.stream is not None:
+            data["stream"] = self.stream
+        return data
+
+    @classmethod
+    def from_dict(cls, data: Any) -> GiftDetails:
+        data = _table(data)
+        return cls(
+            _text(data["gift"]), _count(data["count"]), _count(data["coins"]), _count(data["diamonds"]),
+            _money(data["paid"]), _money(data["diamond_value"]), _money(data["platform_kept"]), _lots(data["lots"]),
+            _optional(data, "stream", _text),
+        )  # fmt: skip
+
+
+class GiftRecord(NamedTuple):
+    request: rq.Gift
+    rates: GiftRates
+    details: GiftDetails
+
+    @property
+    def kind(self) -> str:
+        return "gift"
+
+    def to_dicts(self) -> tuple[dict[str, Any], dict[str, Any], dict[str, Any]]:
+        return self.request.key(), self.rates.to_dict(), self.details.to_dict()
+
+    @classmethod
+    def from_dicts(cls, request: Any, rates: Any, details: Any) -> GiftRecord:
+        part = "request"
+        try:
+            request = _table(request)
+            gift = rq.Gift(
+                _text(request["sender"]), _text(request["recipient"]), _text(request["gift"]), _count(request["count"]),
+                _optional(request, "stream", _text),
+            )  # fmt: skip
+            part = "rates"
+            used = GiftRates.from_dict(rates)
+            part = "details"
+            return cls(gift, used, GiftDetails.from_dict(details))
+        except _PARSE_ERRORS:
+            raise WrongPart(part) from None
+
+    def unposted(self) -> tuple[Decimal, ...]:
+        return (self.details.diamond_value,)  # no posting carries it
+
+    def facts(self, balance_of: BalanceOf, currency: str) -> dict[str, Any]:
+        r, d = self.request, self.details
+        return {
+            "sender": balance_of(r.sender), "recipient": balance_of(r.recipient), "gift": d.gift, "count": d.count,
+            "coins": d.coins, "diamonds": d.diamonds, "paid": money_str(d.paid), "diamond_value": money_str(d.diamond_value),
+            "platform_kept": money_str(d.platform_kept), "currency": currency, "stream": d.stream,
+        }  # fmt: skip
+
+
+# ----- redeem ------------------------------------------------------------------
+
+
+def payout_to_dict(payout: Payout) -> dict[str, Any]:
+    """The payout rules a redeem records, by the rates' own field names."""
+    return {name: decimal_str(value) for name, value in zip(Payout._fields, payout, strict=True)}
+
+
+def payout_from_dict(data: Any) -> Payout:
+    data = _table(data)
+    return Payout(*(_money(data[name]) for name in Payout._fields))
+
+
+class RedeemDetails(NamedTuple):
+    diamonds: int  # used: only those the cents need
+    cash: Decimal
+    fee: Decimal
+    net: Decimal
+    rounding: Decimal  # under a cent, to platform:rounding
+    kept_diamonds: int  # asked for but worth less than a cent
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "diamonds": self.diamonds,
+            "cash": decimal_str(self.cash),
+            "fee": decimal_str(self.fee),
+            "net": decimal_str(self.net),
+            "rounding": money_str(self.rounding),
+            "kept_diamonds": self.kept_diamonds,
+        }
+
+    @classmethod
+    def from_dict(cls, data: Any) -> RedeemDetails:
+        data = _table(data)
+        return cls(
+            _count(data["diamonds"]), _money(data["cash"]), _money(data["fee"]), _money(data["net"]),
+            _money(data["rounding"]), _count(data["kept_diamonds"]),
+        )  # fmt: skip
+
+
+class RedeemRecord(NamedTuple):
+    request: rq.Redeem
+    rates: Payout
+    details: RedeemDetails
+
+    @property
+    def kind(self) -> str:
+        return "redeem"
+
+    def to_dicts(self) -> tuple[dict[str, Any], dict[str, Any], dict[str, Any]]:
+        return self.request.key(), payout_to_dict(self.rates), self.details.to_dict()
+
+    @classmethod
+    def from_dicts(cls, request: Any, rates: Any, details: Any) -> RedeemRecord:
+        part = "request"
+        try:
+            request = _table(request)
+            every = _optional(request, "all", _flag)
+            redeem = rq.Redeem(_text(request["account"]), _optional(request, "diamonds", _count), bool(every))
+            part = "rates"
+            used = payout_from_dict(rates)
+            part = "details"
+            return cls(redeem, used, RedeemDetails.from_dict(details))
+        except _PARSE_ERRORS:
+            raise WrongPart(part) from None
+
+    def unposted(self) -> tuple[Decimal, ...]:
+        return ()
+
+    def facts(self, balance_of: BalanceOf, currency: str) -> dict[str, Any]:
+        r, d = self.request, self.details
+        return {
+            "account": r.account, "diamonds": d.diamonds, "cash": decimal_str(d.cash), "fee": decimal_str(d.fee),
+            "net": decimal_str(d.net), "rounding": money_str(d.rounding), "kept_diamonds": d.kept_diamonds,
+            "currency": currency, "balance": balance_of(r.account),
+        }  # fmt: skip
+
+
+# ----- rates change ------------------------------------------------------------
+
+
+def frozen(value: Any) -> Any:
+    """A stored JSON value no caller can change: tables become read-only views, lists tuples."""
+    if value.__class__ is dict:
+        return MappingProxyType({key: frozen(item) for key, item in value.items()})
+    if value.__class__ is list:
+        return tuple(frozen(item) for item in value)
+    return value
+
+
+def thawed(value: Any) -> Any:
+    """The stored JSON of a ``frozen`` value."""
+    if isinstance(value, MappingProxyType):
+        return {key: thawed(item) for key, item in value.items()}
+    if isinstance(value, tuple):
+        return [thawed(item) for item in value]
+    return value
+
+
+class RateChange(NamedTuple):
+    key: str
+    before: str | int | None  # None: the key was added
+    after: str | int | None  # None: the key was removed
+
+    def to_dict(self) -> dict[str, Any]:
+        # Stored without the None of an added or removed key: TOML ledgers have no null.
+        data: dict[str, Any] = {"key": self.key}
+        if self.before is not None:
+            data["from"] = self.before
+        if self.after is not None:
+            data["to"] = self.after
+        return data
+
+
+def _rate_value(value: Any) -> str | int | None:
+    if value is None or value.__class__ is str:
+        return value
+    return _count(value)
+
+
+class RatesDetails(NamedTuple):
+    source: str  # set, import, init, or the checkpoint
+    changes: tuple[RateChange, ...]
+    reason: str | None = None  # why a checkpoint was recorded
+
+    def to_dict(self) -> dict[str, Any]:
+        data: dict[str, Any] = {"source": self.source, "changes": [change.to_dict() for change in self.changes]}
+        if self.reason is not None:
+            data["reason"] = self.reason
+        return data
+
+    @classmethod
+    def from_dict(cls, data: Any) -> RatesDetails:
+        data = _table(data)
+        changes = data.get("changes", [])
+        if changes.__class__ is not list:
+            raise TypeError("changes")
+        return cls(
+            _text(data.get("source", "set")),
+            tuple(
+                RateChange(_text(c["key"]), _rate_value(c.get("from")), _rate_value(c.get("to")))
+                for c in map(_table, changes)
+            ),
+            _optional(data, "reason", _text),
+        )
+
+
+class RatesRecord(NamedTuple):
+    """A rates change: no postings; it sets new rates and lists what changed from what to what."""
+
+    request: Any  # the change asked for, ``frozen``: keys set and removed, or a whole set of rates
+    rates: Rates | None  # the rates it set; None when what it recorded is not valid rates (verify says why)
+    details: RatesDetails
+
+    @property
+    def kind(self) -> str:
+        return "rates"
+
+    def to_dicts(self) -> tuple[dict[str, Any], dict[str, Any], dict[str, Any]]:
+        rates = {} if self.rates is None else self.rates.to_dict()
+        return thawed(self.request), rates, self.details.to_dict()
+
+    @classmethod
+    def made(cls, request: dict[str, Any], rates: Rates, details: RatesDetails) -> RatesRecord:
+        return cls(frozen(request), rates, details)
+
+    @classmethod
+    def from_dicts(cls, request: Any, rates: Any, details: Any) -> RatesRecord:
+        part = "request"
+        try:
+            request = frozen(_table(request))
+            part = "rates"
+            _table(rates)
+            part = "details"
+            changes = RatesDetails.from_dict(details)
+        except _PARSE_ERRORS:
+            raise WrongPart(part) from None
+        try:
+            # Early changes recorded the new rates in the details.
+            new: Rates | None = rates_from_dict(rates or details.get("rates"))
+        except (CoinpurseError, *_PARSE_ERRORS, AttributeError, ArithmeticError):  # read anyway; verify says why
+            new = None
+        return cls(request, new, changes)
+
+    def unposted(self) -> tuple[Decimal, ...]:
+        return ()
+
+    def facts(self, balance_of: BalanceOf, currency: str) -> dict[str, Any]:
+        return {}
+
+
+# ----- a kind this version does not know ------------------------------------------
+
+
+class OtherRecord(NamedTuple):
+    """A kind this version does not know: kept as stored (``frozen``), reported by verify."""
+
+    kind: str
+    request: Any
+    rates: Any
+    details: Any
+
+    def to_dicts(self) -> tuple[dict[str, Any], dict[str, Any], dict[str, Any]]:
+        return thawed(self.request), thawed(self.rates), thawed(self.details)
+
+    def unposted(self) -> tuple[Decimal, ...]:
+        return ()
+
+    def facts(self, balance_of: BalanceOf, currency: str) -> dict[str, Any]:
+        return {}
+
+
+Record = BuyRecord | GiftRecord | RedeemRecord | RatesRecord | OtherRecord
+RULED_RECORDS = (BuyRecord, GiftRecord, RedeemRecord)  # the kinds a rule makes from a request
+RECORDS: dict[str, Any] = {"buy": BuyRecord, "gift": GiftRecord, "redeem": RedeemRecord, "rates": RatesRecord}
+
+
+def record_from_dicts(kind: str, request: Any, rates: Any, details: Any) -> Record:
+    """The typed record of a stored transaction's parts; ``WrongPart`` when one is not what its kind records."""
+    record_type = RECORDS.get(kind)
+    if record_type is None:
+        for part, value in (("request", request), ("rates", rates), ("details", details)):
+            if value.__class__ is not dict:
+                raise WrongPart(part)
+        return OtherRecord(kind, frozen(request), frozen(rates), frozen(details))
+    record: Record = record_type.from_dicts(request, rates, details)
+    return record

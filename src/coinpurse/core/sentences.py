@@ -1,0 +1,122 @@
+"""What each kind of transaction says of itself: the receipt sentence and the journal summary.
+
+Both are made from the kind's typed record (``core.kinds``), so the receipt a
+command prints, the description an export writes and the JSON a result dumps
+(``Record.facts``) read the same facts. A new kind adds its two sentences here.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from decimal import Decimal
+from types import MappingProxyType
+from typing import Any
+
+from coinpurse.core.kinds import BuyRecord, GiftRecord, OtherRecord, RatesRecord, Record, RedeemRecord
+from coinpurse.core.money import decimal_str, money_str
+
+
+def cash_text(amount: Decimal) -> str:
+    """Cash as people read it: -$1.50."""
+    return f"{'-' if amount < 0 else ''}${money_str(abs(amount))}"
+
+
+def plural(count: int, word: str) -> str:
+    return f"{count:,} {word}{'' if count == 1 else 's'}"
+
+
+def gift_name_text(name: str, count: int, times: str = "×") -> str:
+    return f"{count} {times} {name}" if count > 1 else name
+
+
+def _shown(value: str | int | None, absent: str) -> str:
+    return absent if value is None else str(value)
+
+
+def _buy_receipt(record: BuyRecord) -> str:
+    r, price = record.request, record.details.price
+    coin_price = "None" if record.rates.coin_price is None else decimal_str(record.rates.coin_price)
+    how = "package" if record.details.package else f"custom, {r.coins} × ${coin_price}"
+    return (
+        f"{r.account} paid {cash_text(price)} on {r.channel} for {plural(r.coins, 'coin')} ({how}); "
+        f"the platform took in {cash_text(price)}"
+    )
+
+
+def _buy_summary(record: BuyRecord) -> str:
+    r = record.request
+    return f"{r.account} buys {r.coins} coins on {r.channel}"
+
+
+def _gift_receipt(record: GiftRecord) -> str:
+    r, d = record.request, record.details
+    line = (
+        f"{gift_name_text(d.gift, d.count)}: {plural(d.coins, 'coin')} from {r.sender} → {plural(d.diamonds, 'diamond')} "
+        f"to {r.recipient} (worth {cash_text(d.diamond_value)}); the platform kept "
+        f"{cash_text(d.platform_kept)} of the {cash_text(d.paid)} {r.sender} paid"
+    )
+    if d.stream is not None:
+        line += f" [stream: {d.stream}]"
+    return line
+
+
+def _gift_summary(record: GiftRecord) -> str:
+    r, d = record.request, record.details
+    stream = f" on stream {d.stream}" if d.stream is not None else ""
+    return f"{r.sender} sends {gift_name_text(d.gift, d.count, 'x')} to {r.recipient}{stream}"
+
+
+def _redeem_receipt(record: RedeemRecord) -> str:
+    r, d = record.request, record.details
+    line = f"{r.account} redeemed {plural(d.diamonds, 'diamond')} for {cash_text(d.cash)}"
+    if d.fee:
+        line += f", less a {cash_text(d.fee)} fee: {cash_text(d.net)} paid"
+    if d.rounding:
+        line += f"; {cash_text(d.rounding)} under a cent went to platform:rounding"
+    if d.kept_diamonds:
+        line += f"; {plural(d.kept_diamonds, 'diamond')} worth less than a cent stayed"
+    return line
+
+
+def _redeem_summary(record: RedeemRecord) -> str:
+    return f"{record.request.account} redeems {record.details.diamonds} diamonds"
+
+
+def _rates_receipt(record: RatesRecord) -> str:
+    d = record.details
+    changes = "; ".join(f"{c.key} {_shown(c.before, '(none)')} → {_shown(c.after, '(none)')}" for c in d.changes)
+    return f"rates ({d.source}): {changes or 'no change'}"
+
+
+def _rates_summary(record: RatesRecord) -> str:
+    d = record.details
+    changes = ", ".join(f"{c.key} {_shown(c.before, 'none')} to {_shown(c.after, 'none')}" for c in d.changes)
+    return f"rates {d.source}: {changes or 'no change'}"
+
+
+def _other_receipt(record: OtherRecord) -> str:
+    summary = record.details.get("summary") if isinstance(record.details, MappingProxyType) else None
+    return str(summary if summary is not None else record.kind)
+
+
+def _other_summary(record: OtherRecord) -> str:
+    return record.kind
+
+
+_SENTENCES: dict[type, tuple[Callable[[Any], str], Callable[[Any], str]]] = {
+    BuyRecord: (_buy_receipt, _buy_summary),
+    GiftRecord: (_gift_receipt, _gift_summary),
+    RedeemRecord: (_redeem_receipt, _redeem_summary),
+    RatesRecord: (_rates_receipt, _rates_summary),
+    OtherRecord: (_other_receipt, _other_summary),
+}
+
+
+def receipt(record: Record) -> str:
+    """One sentence that says where every coin and cent of a transaction went."""
+    return _SENTENCES[type(record)][0](record)
+
+
+def summary(record: Record) -> str:
+    """A transaction in a few words, for a journal's description."""
+    return _SENTENCES[type(record)][1](record)
