@@ -4,8 +4,9 @@ Also how a run is set up (README, Development):
 
 - `-m "not slow"` is the quick loop. Every `faults` test (real processes killed, raced or
   starved) counts as `slow` too, so the quick loop leaves out those and the other slow
-  tests marked by measurement, and runs the fuzz tests with 20 inputs each instead of 250
-  unless COINPURSE_FUZZ_EXAMPLES says otherwise.
+  tests marked by measurement, and runs each hypothesis test on at most 20 examples: the
+  fuzz tests on 20 inputs instead of 250 unless COINPURSE_FUZZ_EXAMPLES says otherwise,
+  the others through `examples()` below.
 - Temporary folders go on /dev/shm when it is there: a tmpfs, where fsync costs nothing, so
   the tests measure coinpurse rather than the disk. COINPURSE_TEST_TMPDIR names another
   folder (a disk one, say); `--basetemp` still wins for pytest's own folders.
@@ -34,7 +35,8 @@ if hasattr(typer.testing, "_get_command"):
     typer.testing._get_command = functools.cache(typer.main.get_command)
 
 FIXED_NOW = "2026-03-01T12:00:00Z"
-QUICK_FUZZ_EXAMPLES = "20"  # per fuzz test in the quick loop; the whole suite tries 250
+QUICK_EXAMPLES = 20  # the most examples a hypothesis test tries in the quick loop
+_quick = False  # whether this run is the quick loop, known before the test modules load
 
 
 def quick_loop(config: pytest.Config) -> bool:
@@ -42,9 +44,16 @@ def quick_loop(config: pytest.Config) -> bool:
     return "not slow" in " ".join(str(config.getoption("markexpr") or "").split())
 
 
+def examples(full: int) -> int:
+    """A hypothesis test's max_examples: `full` in the whole suite, at most QUICK_EXAMPLES in the quick loop."""
+    return min(full, QUICK_EXAMPLES) if _quick else full
+
+
 def pytest_configure(config: pytest.Config) -> None:
-    if quick_loop(config):
-        os.environ.setdefault("COINPURSE_FUZZ_EXAMPLES", QUICK_FUZZ_EXAMPLES)  # read as the test modules load
+    global _quick
+    _quick = quick_loop(config)
+    if _quick:
+        os.environ.setdefault("COINPURSE_FUZZ_EXAMPLES", str(QUICK_EXAMPLES))  # read as the fuzz modules load
     folder = os.environ.get("COINPURSE_TEST_TMPDIR") or "/dev/shm"
     if os.path.isdir(folder) and os.access(folder, os.W_OK | os.X_OK):
         tempfile.tempdir = folder  # pytest's tmp_path folders and the tests' own temporary folders
