@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import functools
 import os
+import shutil
 import tempfile
 from collections.abc import Iterator
 from pathlib import Path
@@ -104,6 +105,43 @@ class Cli:
         result = self(*args, "--json")
         assert result.exit_code == 0, result.stderr or result.output
         return json.loads(result.stdout)
+
+    def made_by(self, *commands: tuple[str, ...]) -> Cli:
+        """This new ledger as ``commands`` leave it, each to succeed: for fixtures many tests share.
+
+        The commands run once per run for each format and COINPURSE_* setting, on a ledger
+        of their own; every later ledger made by the same commands is a copy of its files
+        (the ledger and its lock file, with their modes).
+        """
+        assert not self.ledger.exists() and self.ledger.parent.is_dir(), self.ledger
+        settings = tuple(sorted((name, value) for name, value in os.environ.items() if name.startswith("COINPURSE_")))
+        key = (self.ledger.suffix, commands, settings)
+        made = _MADE.get(key)
+        if made is None:
+            global _made_folder
+            if _made_folder is None:
+                _made_folder = Path(tempfile.mkdtemp(prefix="coinpurse-made-"))
+            made = _made_folder / str(len(_MADE)) / f"ledger{self.ledger.suffix}"
+            made.parent.mkdir()
+            maker = Cli(made)
+            for args in commands:
+                result = maker(*args)
+                assert result.exit_code == 0, result.stderr or result.output
+            _MADE[key] = made
+        for path in sorted(made.parent.iterdir()):
+            copy = self.ledger.with_name(self.ledger.name + path.name.removeprefix(made.name))
+            shutil.copyfile(path, copy)
+            copy.chmod(path.stat().st_mode & 0o7777)
+        return self
+
+
+_MADE: dict[tuple[object, ...], Path] = {}  # Cli.made_by's ledgers, by format, commands and settings
+_made_folder: Path | None = None
+
+
+def pytest_sessionfinish() -> None:
+    if _made_folder is not None:
+        shutil.rmtree(_made_folder, ignore_errors=True)
 
 
 @pytest.fixture
