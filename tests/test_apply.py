@@ -11,6 +11,7 @@ from hypothesis import strategies as st
 
 from coinpurse import Ledger, api
 from coinpurse.errors import CoinpurseError
+from conftest import examples
 
 EXAMPLES = Path(__file__).resolve().parent.parent / "examples"
 
@@ -204,7 +205,7 @@ def _one_by_one(ledger: Path, op: dict) -> None:
         api.redeem(ledger, fields["account"], all=True)
 
 
-@settings(max_examples=25, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@settings(max_examples=examples(25), deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
 @given(ops=st.lists(_op, min_size=1, max_size=8))
 def test_a_scenario_is_all_or_nothing(tmp_path_factory, ops) -> None:
     folder = tmp_path_factory.mktemp("scenario")

@@ -10,10 +10,11 @@ from conftest import Cli
 
 @pytest.fixture
 def economy(cli: Cli) -> Cli:
-    cli.json("buy", "zoe", "70")
-    cli.json("buy", "alice", "700")
-    cli.json("gift", "alice", "mia", "rose", "-n", "5")
-    return cli
+    return cli.made_by(
+        ("buy", "zoe", "70"),
+        ("buy", "alice", "700"),
+        ("gift", "alice", "mia", "rose", "-n", "5"),
+    )
 
 
 def test_one_account_shows_coins_diamonds_and_their_exact_value(economy: Cli) -> None:

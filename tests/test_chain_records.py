@@ -10,7 +10,7 @@ from pathlib import Path
 from coinpurse.core.chain import AccountTree, rates_digest, state_digest
 from coinpurse.core.model import AccountState, Lot
 from coinpurse.storage import read_book
-from conftest import Cli
+from conftest import Cli, examples
 from ledger_tools import seed
 
 
@@ -108,7 +108,7 @@ _names = st.text(alphabet="abcdefghij:", min_size=1, max_size=4)
 _digests = st.sampled_from(["0" * 31 + str(n) for n in range(10)])
 
 
-@settings(max_examples=200, deadline=None)
+@settings(max_examples=examples(200), deadline=None)
 @given(start=st.dictionaries(_names, _digests, max_size=30), steps=st.lists(st.dictionaries(_names, _digests, max_size=4), max_size=8))
 def test_a_tree_moved_on_step_by_step_has_the_root_of_one_built_from_the_end(start, steps) -> None:
     from coinpurse.core.chain import AccountTree

@@ -25,14 +25,15 @@ def document(path: Path) -> dict:
 @pytest.fixture
 def busy_json(tmp_path: Path) -> Path:
     ledger = tmp_path / "start.json"
-    cli = Cli(ledger)
-    cli("buy", "alice", "17500")
-    cli("buy", "bob", "3500", "--channel", "web")
-    cli("buy", "bob", "17500")
-    cli("gift", "alice", "mia", "rose", "-n", "5", "--stream", "friday")
-    cli("gift", "bob", "mia", "interstellar", "--id", "client-1")
-    cli("gift", "alice", "mia", "interstellar")
-    cli("redeem", "mia", "20000")
+    Cli(ledger).made_by(
+        ("buy", "alice", "17500"),
+        ("buy", "bob", "3500", "--channel", "web"),
+        ("buy", "bob", "17500"),
+        ("gift", "alice", "mia", "rose", "-n", "5", "--stream", "friday"),
+        ("gift", "bob", "mia", "interstellar", "--id", "client-1"),
+        ("gift", "alice", "mia", "interstellar"),
+        ("redeem", "mia", "20000"),
+    )
     return ledger
 
 

@@ -10,8 +10,7 @@ from conftest import Cli
 
 @pytest.fixture
 def funded(cli: Cli) -> Cli:
-    cli.json("buy", "alice", "700")
-    return cli
+    return cli.made_by(("buy", "alice", "700"))
 
 
 def test_a_gift_moves_coins_to_diamonds(funded: Cli) -> None:

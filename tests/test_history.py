@@ -10,13 +10,14 @@ from conftest import Cli
 
 @pytest.fixture
 def economy(cli: Cli) -> Cli:
-    cli.json("buy", "alice", "700")  # tx-1
-    cli.json("buy", "bob", "17500")  # tx-2
-    cli.json("gift", "alice", "mia", "rose", "-n", "5")  # tx-3
-    cli.json("buy", "bob", "3500", "--channel", "web")  # tx-4
-    cli.json("gift", "bob", "mia", "interstellar", "-n", "2")  # tx-5
-    cli.json("redeem", "mia", "20000")  # tx-6
-    return cli
+    return cli.made_by(
+        ("buy", "alice", "700"),  # tx-1
+        ("buy", "bob", "17500"),  # tx-2
+        ("gift", "alice", "mia", "rose", "-n", "5"),  # tx-3
+        ("buy", "bob", "3500", "--channel", "web"),  # tx-4
+        ("gift", "bob", "mia", "interstellar", "-n", "2"),  # tx-5
+        ("redeem", "mia", "20000"),  # tx-6
+    )
 
 
 def _ids(cli: Cli, *args: str) -> list[str]:

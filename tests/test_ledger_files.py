@@ -80,11 +80,10 @@ MESSAGES = {
 
 @pytest.mark.parametrize("command", EVERY_COMMAND, ids=" ".join)
 @pytest.mark.parametrize("damage", sorted(DAMAGE))
+@pytest.mark.parametrize("ledger", ["json", "toml"], indirect=True)  # text damage; SQLite has its own cases below
 def test_an_unusable_file_is_refused_by_name_and_never_overwritten(
     ledger: Path, damage: str, command: tuple[str, ...]
 ) -> None:
-    if ledger.suffix == ".sqlite":
-        pytest.skip("text damage of JSON and TOML files; SQLite has its own cases below")
     content = DAMAGE[damage](ledger)
     ledger.write_bytes(content)
     folder_before = sorted(p.name for p in ledger.parent.iterdir() if not p.name.endswith(".lock"))

@@ -115,6 +115,7 @@ def _probe(args: list[str]) -> tuple[dict[str, object], str]:
     return report, done.stdout
 
 
+@pytest.mark.slow  # two processes per command; tests/test_scripting_lazy.py checks the same in the quick loop
 @pytest.mark.parametrize(
     "command",
     [

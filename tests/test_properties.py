@@ -23,6 +23,7 @@ from hypothesis.stateful import RuleBasedStateMachine, initialize, invariant, pr
 
 from coinpurse import api
 from coinpurse.errors import BadInput, Refused
+from conftest import examples
 
 USERS = ["alice", "bob", "mia"]
 GIFTS = {"Rose": 1, "Finger Heart": 5, "Galaxy": 1000, "Interstellar": 10000, "Lion": 29999}
@@ -260,7 +261,7 @@ class Wallet(RuleBasedStateMachine):
 
 
 Wallet.TestCase.settings = settings(
-    max_examples=25,
+    max_examples=examples(25),
     stateful_step_count=30,
     deadline=None,
     suppress_health_check=[HealthCheck.too_slow],

@@ -11,19 +11,18 @@ from conftest import Cli
 @pytest.fixture
 def creator(cli: Cli) -> Cli:
     """mia holds 224,995 diamonds ($1,124.975), more than a day's maximum."""
-    cli.json("buy", "bob", "2500000")
-    cli.json("gift", "bob", "mia", "TikTok Universe", "-n", "5")
-    return cli
+    return cli.made_by(("buy", "bob", "2500000"), ("gift", "bob", "mia", "TikTok Universe", "-n", "5"))
 
 
 @pytest.fixture
 def small_creator(cli: Cli) -> Cli:
     """mia holds 20,001 diamonds: $100.005, one diamond more than $100.00 needs."""
-    cli.json("buy", "bob", "17500")
-    cli.json("buy", "bob", "3500", "--channel", "web")
-    cli.json("gift", "bob", "mia", "interstellar", "-n", "2")
-    cli.json("gift", "bob", "mia", "rose")
-    return cli
+    return cli.made_by(
+        ("buy", "bob", "17500"),
+        ("buy", "bob", "3500", "--channel", "web"),
+        ("gift", "bob", "mia", "interstellar", "-n", "2"),
+        ("gift", "bob", "mia", "rose"),
+    )
 
 
 def test_diamonds_become_cash_at_the_payout_rate(small_creator: Cli) -> None:

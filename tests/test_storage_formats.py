@@ -112,6 +112,7 @@ def test_unusable_sqlite_files_are_named_and_left_alone(tmp_path: Path, content:
     assert ledger.read_bytes() == before
 
 
+@pytest.mark.faults
 def test_concurrent_writers_on_sqlite_lose_nothing(tmp_path: Path) -> None:
     ledger = tmp_path / "race.sqlite"
     script = (

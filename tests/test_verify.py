@@ -131,27 +131,31 @@ def test_human_failure_names_first_bad_transaction(cli) -> None:
 
 
 @pytest.mark.parametrize(
-    ("edit", "code"),
+    ("ledger", "edit", "code"),
     [
-        (lambda d: d["transactions"][3].update(id="tx-1"), "duplicate_id"),
-        (lambda d: d["transactions"][3].update(at="2026-02-01T00:00:00Z"), "time_backwards"),
-        (lambda d: d["transactions"][1]["rates"]["gift"].update(name="Moon Rose"), "unknown_rate"),
-        (lambda d: d["transactions"][0]["rates"]["package"].update(price="0.09"), "unknown_rate"),
-        (lambda d: d["transactions"][5]["rates"].update(minimum="1.00"), "unknown_rate"),
-        (lambda d: d["transactions"][1].update(kind="airdrop"), "unknown_kind"),
-        (lambda d: d["transactions"][1]["details"].update(paid="0.001"), "details_mismatch"),
-        (lambda d: d["transactions"][1]["after"]["alice"].update(coins=1), "after_mismatch"),
-        (lambda d: [p.update(commodity="EUR") for p in d["transactions"][0]["postings"][2:]], "unknown_commodity"),
-        (lambda d: d["transactions"][1].update(hash="nope"), "damaged_record"),
-        (lambda d: d["transactions"][1].update(request={"sender": 5}), "damaged_record"),
-        (lambda d: d["transactions"][1]["request"].update(extra=1), "request_mismatch"),
-        (lambda d: d["accounts"].update(zed={"coins": 0, "diamonds": 0, "cash": "0"}), "account_not_in_history"),
-        (lambda d: d["accounts"].pop("platform:payouts", None), "account_missing"),
+        (ledger, edit, code)
+        for edit, code in [
+            (lambda d: d["transactions"][3].update(id="tx-1"), "duplicate_id"),
+            (lambda d: d["transactions"][3].update(at="2026-02-01T00:00:00Z"), "time_backwards"),
+            (lambda d: d["transactions"][1]["rates"]["gift"].update(name="Moon Rose"), "unknown_rate"),
+            (lambda d: d["transactions"][0]["rates"]["package"].update(price="0.09"), "unknown_rate"),
+            (lambda d: d["transactions"][5]["rates"].update(minimum="1.00"), "unknown_rate"),
+            (lambda d: d["transactions"][1].update(kind="airdrop"), "unknown_kind"),
+            (lambda d: d["transactions"][1]["details"].update(paid="0.001"), "details_mismatch"),
+            (lambda d: d["transactions"][1]["after"]["alice"].update(coins=1), "after_mismatch"),
+            (lambda d: [p.update(commodity="EUR") for p in d["transactions"][0]["postings"][2:]], "unknown_commodity"),
+            (lambda d: d["transactions"][1].update(hash="nope"), "damaged_record"),
+            (lambda d: d["transactions"][1].update(request={"sender": 5}), "damaged_record"),
+            (lambda d: d["transactions"][1]["request"].update(extra=1), "request_mismatch"),
+            (lambda d: d["accounts"].update(zed={"coins": 0, "diamonds": 0, "cash": "0"}), "account_not_in_history"),
+            (lambda d: d["accounts"].pop("platform:payouts", None), "account_missing"),
+        ]
+        for ledger in ("json", "toml", "sqlite")
+        if (code, ledger) != ("duplicate_id", "sqlite")  # a SQLite ledger's UNIQUE index refuses a second row with the same id
     ],
+    indirect=["ledger"],
 )
 def test_each_kind_of_damage_is_named(cli, edit, code: str) -> None:
-    if code == "duplicate_id" and cli.ledger.suffix == ".sqlite":
-        pytest.skip("a SQLite ledger's UNIQUE index refuses a second row with the same id")
     # Rehash so the chain does not hide the finding; edit again for damage to the hash itself.
     exit_code, report, _ = _tampered(cli, lambda d: (edit(d), _rehash(d), edit(d)))
     assert exit_code == 3

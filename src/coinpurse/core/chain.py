@@ -241,12 +241,15 @@ class AccountTree:
     """
 
     def __init__(self, digests: list[str], read_bucket: Callable[[int], dict[str, str]]) -> None:
-        self._buckets = [bytes.fromhex(digest) for digest in digests]  # BUCKETS of them: the store's, until one changes
+        self._start([bytes.fromhex(digest) for digest in digests], read_bucket, {})
+
+    def _start(self, buckets: list[bytes], read_bucket: Callable[[int], dict[str, str]], entries: dict[int, dict[str, str]]) -> None:
+        self._buckets = buckets  # BUCKETS of them: the store's, until one changes
         self._read_bucket = read_bucket
-        self._entries: dict[int, dict[str, str]] = {}
+        self._entries = entries
         self._stale: set[int] = set()  # buckets whose digest must be made again
         self.changed: set[int] = set()  # buckets changed since the store last saved them
-        self._levels = _levels_above(self._buckets)
+        self._levels = _levels_above(buckets)
         self._root = _node(b"".join(self._levels[0])).hex()
 
     @classmethod
@@ -255,11 +258,11 @@ class AccountTree:
         entries: dict[int, dict[str, str]] = {}
         for name, digest in digests.items():
             entries.setdefault(bucket_of(name), {})[name] = digest
-        buckets = [EMPTY_BUCKET] * BUCKETS
+        buckets = [_EMPTY_NODE] * BUCKETS
         for bucket, held in entries.items():
-            buckets[bucket] = bucket_digest(held)
-        tree = cls(buckets, lambda bucket: {})
-        tree._entries = {bucket: entries.get(bucket, {}) for bucket in range(BUCKETS)}
+            buckets[bucket] = _bucket_node(held)
+        tree = cls.__new__(cls)
+        tree._start(buckets, _no_entries, entries)  # a bucket not held is empty, and its digest says so
         return tree
 
     def bucket_digests(self) -> list[str]:
@@ -323,6 +326,10 @@ class AccountTree:
         return changed
 
 
+def _no_entries(bucket: int) -> dict[str, str]:
+    return {}
+
+
 def _node(data: bytes) -> bytes:
     global _BLAKE2B
     if _BLAKE2B is None:
@@ -343,9 +350,14 @@ def _levels_above(buckets: list[bytes]) -> list[list[bytes]]:
     return levels
 
 
+_EMPTY_ROOT: list[str] = []  # made on first use
+
+
 def empty_root() -> str:
     """The root a ledger with no accounts has."""
-    return AccountTree.of({}).root()
+    if not _EMPTY_ROOT:
+        _EMPTY_ROOT.append(AccountTree.of({}).root())
+    return _EMPTY_ROOT[0]
 
 
 def is_checkpoint(tx: Transaction) -> bool:
