@@ -55,3 +55,13 @@ def close_names(name: str, known: Iterable[str], limit: int = 3) -> list[str]:
 def did_you_mean(name: str, known: Iterable[str]) -> str:
     hints = close_names(name, known)
     return f" (did you mean {', '.join(hints)}?)" if hints else ""
+
+
+def tidy_gift_name(name: str) -> str:
+    """A gift's name as given, each run of spaces made one: 'Finger   Heart' is 'Finger Heart'."""
+    return " ".join(name.split())
+
+
+def gift_key(name: str) -> str:
+    """How gift names compare, in the catalog and in a request: tidied and case-folded ('finger heart')."""
+    return tidy_gift_name(name).casefold()

@@ -22,6 +22,7 @@ from coinpurse.core.money import (
     parse_rate,
     round_half_up,
 )
+from coinpurse.core.names import gift_key, tidy_gift_name
 from coinpurse.core.safetext import check_no_control
 from coinpurse.errors import BadInput
 
@@ -72,7 +73,7 @@ class Rates:
     _gift_index: Mapping[str, Gift] = field(default_factory=dict, compare=False, repr=False)
 
     def __post_init__(self) -> None:
-        object.__setattr__(self, "_gift_index", {g.name.casefold(): g for g in self.gifts})
+        object.__setattr__(self, "_gift_index", {gift_key(g.name): g for g in self.gifts})
 
     def channel(self, name: str) -> Channel:
         for channel in self.channels:
@@ -82,7 +83,7 @@ class Rates:
         raise BadInput(f"unknown channel {name!r}: the channels are {names}", code="unknown_channel")
 
     def find_gift(self, name: str) -> Gift | None:
-        return self._gift_index.get(" ".join(name.split()).casefold())
+        return self._gift_index.get(gift_key(name))
 
     def creator_share(self, channel: Channel) -> Decimal:
         """What share of a viewer's spend on this channel reaches the creator."""
@@ -183,8 +184,8 @@ def _rates_from_dict(data: object, where: str) -> Rates:
         check_no_control(gift_name, f"{g_at}.name")
         if not isinstance(gift_name, str) or not gift_name.strip() or not gift_name.isprintable() or len(gift_name) > 40:
             raise BadInput(f"{g_at}.name must be printable text of 1 to 40 characters")
-        gift_name = " ".join(gift_name.split())
-        key = gift_name.casefold()
+        gift_name = tidy_gift_name(gift_name)
+        key = gift_key(gift_name)
         if key in seen:
             raise BadInput(f"{g_at}: duplicate gift {gift_name!r}")
         seen.add(key)

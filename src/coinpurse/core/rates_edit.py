@@ -14,7 +14,7 @@ from typing import Any
 
 from coinpurse.core.book import Book
 from coinpurse.core.money import decimal_str, shorten
-from coinpurse.core.names import check_tx_id, did_you_mean
+from coinpurse.core.names import check_tx_id, did_you_mean, gift_key
 from coinpurse.core.rates import Rates, rates_from_dict
 from coinpurse.core.rules import Plan
 from coinpurse.core.safetext import check_no_control
@@ -90,9 +90,9 @@ def _value(raw: object, key: str) -> object:
 
 
 def _find_gift(data: dict[str, Any], name: str) -> dict[str, Any] | None:
-    wanted = " ".join(name.split()).casefold()
+    wanted = gift_key(name)
     for gift in data["gifts"]:
-        if gift["name"].casefold() == wanted:
+        if gift_key(gift["name"]) == wanted:
             return gift  # type: ignore[no-any-return]
     return None
 

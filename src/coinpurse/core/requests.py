@@ -10,19 +10,9 @@ from dataclasses import dataclass
 from typing import Any
 
 from coinpurse.core.money import parse_count
-from coinpurse.core.names import check_tx_id, normalize_handle
+from coinpurse.core.names import check_tx_id, gift_key, normalize_handle, tidy_gift_name
 from coinpurse.core.safetext import check_no_control
 from coinpurse.errors import BadInput
-
-
-def tidy_gift_name(name: str) -> str:
-    """A gift's name as given, each run of spaces made one: 'Finger   Heart' is 'Finger Heart'."""
-    return " ".join(name.split())
-
-
-def gift_key(name: str) -> str:
-    """How gift names compare and are stored in a request: tidied and case-folded ('finger heart')."""
-    return tidy_gift_name(name).casefold()
 
 
 @dataclass(frozen=True)
