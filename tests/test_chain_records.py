@@ -20,13 +20,14 @@ def test_each_transaction_records_the_rates_and_the_accounts_it_changed(cli) -> 
     book = read_book(cli.ledger)
     transactions = list(book.iter_transactions())
     gift = transactions[1]
-    assert gift.state is not None and set(gift.state["accounts"]) == {p.account for p in gift.postings}
+    assert gift.state is not None and set(gift.state.accounts) == {p.account for p in gift.postings}
     change = transactions[-1]
     every = {name: state_digest(state) for name, state in book.all_accounts().items()}
-    assert change.state == {"rates": rates_digest(book.rates), "accounts": {}, "root": AccountTree.of(every).root()}
+    assert change.state is not None
+    assert change.state.to_dict() == {"rates": rates_digest(book.rates), "accounts": {}, "root": AccountTree.of(every).root()}
     for name, state in book.all_accounts().items():
-        last = next(tx for tx in reversed(transactions) if tx.state and name in tx.state["accounts"])
-        assert last.state is not None and last.state["accounts"][name] == state_digest(state)
+        last = next(tx for tx in reversed(transactions) if tx.state and name in tx.state.accounts)
+        assert last.state is not None and last.state.accounts[name] == state_digest(state)
 
 
 def test_digests_go_by_value() -> None:

@@ -12,7 +12,7 @@ from collections.abc import Iterable, Iterator, Mapping
 from typing import TYPE_CHECKING, Any, NamedTuple
 
 from coinpurse.core.chain import HISTORY_TRUSTED
-from coinpurse.core.model import GENESIS_HASH, AccountState, Transaction, transaction_from_dict
+from coinpurse.core.model import GENESIS_HASH, AccountState, RecordedState, Transaction, transaction_from_dict
 from coinpurse.core.names import is_platform_account
 from coinpurse.core.rates import Rates
 
@@ -198,24 +198,26 @@ class MemoryBook(Book):
         if self._state_index is None:
             self._state_index = {}
             for index in range(within - 1, -1, -1):
-                state = self.state_of(index)
-                if state is None:
+                accounts = self.recorded_accounts(index)
+                if accounts is None:
                     break  # recorded before states were: nothing older records one either
-                for recorded in state["accounts"]:
+                for recorded in accounts:
                     self._state_index.setdefault(recorded, index + 1)
         return self._state_index.get(name)
 
     def search_state_record(self, name: str, within: int) -> int | None:
         for index in range(within - 1, -1, -1):
-            state = self.state_of(index)
-            if state is None:
+            accounts = self.recorded_accounts(index)
+            if accounts is None:
                 return None
-            if name in state["accounts"]:
+            if name in accounts:
                 return index + 1
         return None
 
-    def state_of(self, index: int) -> Mapping[str, Any] | None:
-        return self.record(index).state
+    def recorded_accounts(self, index: int) -> Mapping[str, str] | None:
+        """The accounts whose state the transaction at ``index`` records, with their digests; None before states were."""
+        state = self.record(index).state
+        return None if state is None else state.accounts
 
     def user_accounts(self) -> list[str]:
         return sorted(name for name in self.accounts if not is_platform_account(name))
@@ -273,7 +275,9 @@ def touched_accounts(posted: Iterable[object], after: object, state: object) -> 
     names = {name for name in posted if isinstance(name, str)}
     if isinstance(after, dict):
         names.update(name for name in after if isinstance(name, str))
-    if isinstance(state, dict) and isinstance(state.get("accounts"), dict):
+    if isinstance(state, RecordedState):
+        names.update(state.accounts)
+    elif isinstance(state, dict) and isinstance(state.get("accounts"), dict):
         names.update(name for name in state["accounts"] if isinstance(name, str))
     return names
 

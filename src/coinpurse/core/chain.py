@@ -28,7 +28,7 @@ from collections.abc import Callable, Mapping
 from decimal import Decimal
 from typing import TYPE_CHECKING, Any
 
-from coinpurse.core.model import GENESIS_HASH, AccountState, DamagedRecord, Lot, Transaction, chain_hash
+from coinpurse.core.model import GENESIS_HASH, AccountState, DamagedRecord, Lot, RecordedState, Transaction, chain_hash
 from coinpurse.core.money import decimal_str
 
 if TYPE_CHECKING:
@@ -182,12 +182,12 @@ def rates_digest(rates: Rates, currency: str = _IMPLIED_CURRENCY) -> str:
     return digest
 
 
-def recorded_state(rates: Rates, states: Mapping[str, AccountState], currency: str, tree: AccountTree) -> dict[str, Any]:
+def recorded_state(rates: Rates, states: Mapping[str, AccountState], currency: str, tree: AccountTree) -> RecordedState:
     """What a transaction records it leaves behind: the rates in force (with the currency), each changed
     account's state, and the root of every account's state (``tree`` is moved on to it)."""
     accounts = {name: state_digest(states[name]) for name in sorted(states)}
     tree.update(accounts)
-    return {"rates": rates_digest(rates, currency), "accounts": accounts, "root": tree.root()}
+    return RecordedState(rates_digest(rates, currency), accounts, tree.root())
 
 
 # ----- the tree of every account's state ---------------------------------------------
@@ -397,7 +397,7 @@ def begin_write(book: Book) -> HeadGuard:
     """Check what a write builds on (once per book); returns the guard the book then consults."""
     length = book.head().length
     head_tx = book.transaction_at(length) if length else None
-    legacy = head_tx is not None and (head_tx.state is None or "root" not in head_tx.state)
+    legacy = head_tx is not None and (head_tx.state is None or head_tx.state.root is None)
     if legacy or book.history_check == HISTORY_FULL:
         _full_check(book)
         if legacy:
@@ -406,17 +406,18 @@ def begin_write(book: Book) -> HeadGuard:
         return HeadGuard(book, set(book.all_accounts()))  # verify_book found them equal to the replayed history
     if book.history_check == HISTORY_LINKS:
         _check_every_link(book)
-    recorded_root: Any = empty_root()
+    recorded_root = empty_root()
     if head_tx is not None:
         head_tx = _linked(book, length, "the last one")
-        state = head_tx.state or {}
-        if rates_digest(book.rates, book.currency) != state.get("rates"):
+        state = head_tx.state
+        assert state is not None and state.root is not None  # else the ledger is one from before (above)
+        if rates_digest(book.rates, book.currency) != state.rates:
             raise DamagedRecord(
                 f"the rates in force are not the ones the last transaction {head_tx.id!r} (#{length}) recorded, "
                 f"or the currency {book.currency} is not: "
                 f"they were changed outside coinpurse; {VERIFY_HINT}"
             )
-        recorded_root = state.get("root")
+        recorded_root = state.root
     if book.account_tree().root() != recorded_root:
         _name_a_changed_account(book)
         where = "the last transaction" if head_tx is None else f"the last transaction {head_tx.id!r} (#{length})"
@@ -435,7 +436,7 @@ def _name_a_changed_account(book: Book) -> None:
         if position is None:
             raise DamagedRecord(f"account {name!r} is stored, but no transaction in the history recorded it; {VERIFY_HINT}")
         tx = _linked(book, position, f"the last to record account {name!r}")
-        if (tx.state or {}).get("accounts", {}).get(name) != state_digest(stored):
+        if tx.state is None or tx.state.accounts.get(name) != state_digest(stored):
             raise DamagedRecord(
                 f"the stored state of account {name!r} is not the one transaction {tx.id!r} (#{position}) recorded: "
                 f"it was changed outside coinpurse; {VERIFY_HINT}"

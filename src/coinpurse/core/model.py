@@ -71,6 +71,26 @@ class BalanceAfter(NamedTuple):
     diamonds: int
 
 
+class RecordedState(NamedTuple):
+    """What a transaction records it leaves behind (see core.chain): the digest of the rates in force,
+    of each account it changed, and the root over every account's (None before roots were recorded)."""
+
+    rates: str
+    accounts: Mapping[str, str]  # read-only
+    root: str | None = None
+
+    def to_dict(self) -> dict[str, Any]:
+        data: dict[str, Any] = {"rates": self.rates, "accounts": dict(self.accounts)}
+        if self.root is not None:
+            data["root"] = self.root
+        return data
+
+    @classmethod
+    def from_dict(cls, data: Mapping[str, Any]) -> RecordedState:
+        """From a stored state whose shape was checked (core.shapes)."""
+        return cls(data["rates"], MappingProxyType(data["accounts"]), data.get("root"))
+
+
 @dataclass(frozen=True)
 class Transaction:
     id: str
@@ -81,7 +101,7 @@ class Transaction:
     hash: str
     # What it leaves behind: digests of the rates in force and of each changed account's
     # stored state (see core.chain); None in transactions recorded before states were.
-    state: Mapping[str, Any] | None
+    state: RecordedState | None
     # The stored form: as sealed, or the record it was read from (checked, never changed).
     _stored: dict[str, Any] = field(compare=False, repr=False)
     _sealed: bool = field(default=False, compare=False, repr=False)
@@ -126,7 +146,7 @@ class Transaction:
             "after": dict(stored["after"]),
         }
         if self.state is not None:
-            content["state"] = dict(self.state)
+            content["state"] = self.state.to_dict()
         return content
 
     def to_dict(self) -> dict[str, Any]:
@@ -148,7 +168,7 @@ class Transaction:
     @classmethod
     def sealed(
         cls, id: str, at: str, payload: Record, postings: tuple[Posting, ...], after: dict[str, Any], previous: str,
-        state: dict[str, Any] | None = None,
+        state: RecordedState | None = None,
     ) -> Transaction:  # fmt: skip
         """A new transaction, hashed and linked to ``previous``, its stored form built once.
 
@@ -168,7 +188,7 @@ class Transaction:
             "after": after,
         }
         if state is not None:
-            content["state"] = state
+            content["state"] = state.to_dict()
         digest = chain_hash(previous, content)
         content["hash"] = digest
         return cls(id, payload.kind, at, payload, postings, digest, state, content, True)
@@ -313,7 +333,7 @@ def transaction_from_dict(data: Any, what: str = "transaction") -> Transaction:
     return Transaction(
         tx_id, kind, at, payload,
         tuple(_plain_posting(p) or posting_from_dict(p, f"{what}.postings[{i}]") for i, p in enumerate(postings)),
-        tx_hash, state, data,
+        tx_hash, None if state is None else RecordedState.from_dict(state), data,
     )  # fmt: skip
 
 

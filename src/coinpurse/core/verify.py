@@ -465,9 +465,9 @@ def check_state(replay: Replay, tx: Transaction) -> Found:
         return []  # recorded before transactions recorded their state
     replay.states_recorded = True
     problems: Found = []
-    if replay.rates is not None and tx.state.get("rates") != rates_digest(replay.rates, replay.currency):
+    if replay.rates is not None and tx.state.rates != rates_digest(replay.rates, replay.currency):
         problems.append(("state_rates_mismatch", "the rates it records are not those in force after it"))
-    recorded = tx.state.get("accounts", {})
+    recorded = tx.state.accounts
     changed = set(replay.accounts) if is_checkpoint(tx) else {p.account for p in tx.postings}
     if set(recorded) != changed:
         what = "every account" if is_checkpoint(tx) else "the accounts it changes"
@@ -483,7 +483,7 @@ def check_state(replay: Replay, tx: Transaction) -> Found:
 def _root_problems(replay: Replay, tx: Transaction, digests: dict[str, str]) -> Found:
     """The root of every account's state it records must be the replay's, from the first transaction that records one."""
     assert tx.state is not None
-    root = tx.state.get("root")
+    root = tx.state.root
     if root is None:
         if replay.tree is not None:
             return [

@@ -197,10 +197,10 @@ class LinedBook(MemoryBook):
                 return index + 1
         return None
 
-    def state_of(self, index: int) -> Any:
+    def recorded_accounts(self, index: int) -> Any:
         line = self.lines[index]
         at = jsonfile.state_offset(line)
-        return None if at is None else _state_in(line, at, index)
+        return None if at is None else _state_in(line, at, index)["accounts"]
 
 
 def _state_in(line: str, at: int, index: int) -> Any:

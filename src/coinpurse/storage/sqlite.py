@@ -347,7 +347,7 @@ class SqliteBook(Book):
         )
         self._states.update(states)
         if self._tree is not None and tx.state is not None:
-            recorded = tx.state["accounts"]
+            recorded = tx.state.accounts
             self.db.executemany(_SAVE_ACCOUNT_DIGEST, [(bucket_of(name), name, recorded[name]) for name in recorded])
             self.db.executemany(_SAVE_BUCKET_DIGEST, self._tree.take_changed().items())
         if rates is not None:
