@@ -47,6 +47,7 @@ def test_built_ledgers_are_reproducible_and_complete() -> None:
     assert journal.count("\n\n") == 300
 
 
+@pytest.mark.slow  # builds and times two trees' ledgers in subprocesses
 def test_compare_runs_both_trees_interleaved_and_reports_ratios(tmp_path: Path) -> None:
     out, work = tmp_path / "out", tmp_path / "work"
     done = subprocess.run(

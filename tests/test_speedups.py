@@ -27,6 +27,7 @@ from coinpurse.speedups.jsontext import (
     reusable_encoder,
 )
 from coinpurse.storage.files import render_json
+from conftest import examples
 
 # What coinpurse encodes: trees of dicts, lists, text, whole numbers, booleans and null.
 text = st.text(alphabet=st.characters(blacklist_categories=("Cs",)), max_size=12)
@@ -42,7 +43,7 @@ json_values = st.recursive(
     [(canonical_json, CANONICAL_SETTINGS), (compact_json, COMPACT_SETTINGS), (line_json, LINE_SETTINGS)],
     ids=["canonical", "compact", "line"],
 )
-@settings(max_examples=300, deadline=None)
+@settings(max_examples=examples(300), deadline=None)
 @given(value=json_values)
 def test_each_encoder_gives_the_text_of_json_encoder(encode: Any, options: dict[str, Any], value: Any) -> None:
     assert encode(value) == json.JSONEncoder(**options).encode(value)
@@ -100,7 +101,7 @@ def ledger_bytes(draw: st.DrawFn) -> bytes:
     return render_json(book)
 
 
-@settings(max_examples=100, deadline=None)
+@settings(max_examples=examples(100), deadline=None)
 @given(data=ledger_bytes())
 def test_the_pieces_of_a_written_ledger_agree_with_a_full_parse(data: bytes) -> None:
     document = json.loads(data)
@@ -130,7 +131,7 @@ def test_the_pieces_of_a_written_ledger_agree_with_a_full_parse(data: bytes) -> 
             assert jsonfile.may_record(data, span, name)
 
 
-@settings(max_examples=100, deadline=None)
+@settings(max_examples=examples(100), deadline=None)
 @given(data=ledger_bytes(), cut=st.integers(min_value=1, max_value=40))
 def test_a_cut_or_reformatted_ledger_is_left_to_the_full_parse(data: bytes, cut: int) -> None:
     cut_short = data[:-cut]
@@ -145,7 +146,7 @@ def test_a_cut_or_reformatted_ledger_is_left_to_the_full_parse(data: bytes, cut:
 @pytest.mark.parametrize(
     "layout", [{}, {"separators": (",", ":")}, {"separators": (", ", ": ")}, {"indent": 2}], ids=["default", "compact", "line", "indented"]
 )
-@settings(max_examples=150, deadline=None)
+@settings(max_examples=examples(150), deadline=None)
 @given(value=json_values)
 def test_output_json_is_what_json_dumps_gives_with_controls_escaped(layout: dict[str, Any], value: Any) -> None:
     from coinpurse.core.safetext import json_dumps, json_text
