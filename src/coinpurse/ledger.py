@@ -21,12 +21,12 @@ module stays cheap.
 from __future__ import annotations
 
 import os
-from collections.abc import Iterable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from coinpurse.errors import BadInput, Refused
+from coinpurse.errors import BadInput, CoinpurseError, Refused
 from coinpurse.results import (
     AccountBalance,
     Balances,
@@ -44,11 +44,10 @@ if TYPE_CHECKING:
     from coinpurse.core.book import Book, MemoryBook
     from coinpurse.core.model import AccountState
     from coinpurse.core.rates_edit import RatesChange
-    from coinpurse.core.scenario import Op, Progress
+    from coinpurse.core.scenario import Op, OpFailed, Progress
     from coinpurse.core.verify import VerifyReport
     from coinpurse.reports import ApplyReport, DemoResult, ExportResult, InitResult, RatesChangeResult, RatesExport
 
-KINDS = ("buy", "gift", "redeem", "rates")
 EXPORT_FORMATS_BY_SUFFIX = ("csv", "json")  # any other output suffix (or none) exports a journal
 MEMORY = Path(":memory:")  # what a ledger held in memory is called in results
 
@@ -246,31 +245,23 @@ class Ledger:
     def _apply_file(
         self, file: Path, dry_run: bool, now: str | None, on_progress: Progress | None, details: bool
     ) -> ApplyReport:
-        from coinpurse.core import clock
-        from coinpurse.core.scenario import OpFailed, check_ops, parse_ops, run, scenario_ops
+        from coinpurse.core.scenario import OpFailed, check_ops, parse_ops, scenario_ops
         from coinpurse.input_files import located, op_kind, op_line, read_input
-        from coinpurse.reports import ApplyReport, OpLog
 
         document, text, is_toml = read_input(file, "scenario", one_list="ops")
+
+        def named(failed: OpFailed, outcome: str = "") -> CoinpurseError:
+            line = op_line(file, text, is_toml, failed.index)
+            return located(failed.error, file, line, f"op {failed.index} ({op_kind(raw_ops, failed.index)}): {outcome}")
+
         try:
             raw_ops = scenario_ops(document)
             total = check_ops(raw_ops)
         except OpFailed as failed:
-            line = op_line(file, text, is_toml, failed.index)
-            raise located(failed.error, file, line, f"op {failed.index} ({op_kind(raw_ops, failed.index)}): ") from None
+            raise named(failed) from None
         except BadInput as error:
             raise located(error, file, None) from None
-        moment = now or clock.now()
-        with CollectorPaused(), self._writing(dry_run=dry_run, all_or_nothing=True) as book:
-            log = OpLog(book.currency, details)
-            try:
-                for result in run(book, parse_ops(raw_ops), moment, on_progress, total=total):
-                    log.add(result)
-            except OpFailed as failed:
-                line = op_line(file, text, is_toml, failed.index)
-                kind = op_kind(raw_ops, failed.index)
-                raise located(failed.error, file, line, f"op {failed.index} ({kind}): nothing was applied: ") from None
-        return ApplyReport(file, self.path, log, dry_run)
+        return self._run_checked(parse_ops(raw_ops), total, named, file, dry_run, now, on_progress, details)
 
     def _apply_ops(
         self,
@@ -280,26 +271,45 @@ class Ledger:
         on_progress: Progress | None,
         details: bool,
     ) -> ApplyReport:
-        from coinpurse.core import clock
-        from coinpurse.core.scenario import OpFailed, run
+        from coinpurse.core.scenario import OpFailed
         from coinpurse.input_files import located
-        from coinpurse.reports import ApplyReport, OpLog
 
         items = ops if isinstance(ops, Sequence) else list(ops)  # checked first, then run: read twice
+
+        def named(failed: OpFailed, outcome: str = "") -> CoinpurseError:
+            return located(failed.error, None, None, f"op {failed.index} ({_kind(items[failed.index - 1])}): {outcome}")
+
         try:
             total = _check_each(items)
         except OpFailed as failed:
-            raise located(failed.error, None, None, f"op {failed.index} ({_kind(items[failed.index - 1])}): ") from None
+            raise named(failed) from None
+        return self._run_checked(_parsed(items), total, named, None, dry_run, now, on_progress, details)
+
+    def _run_checked(
+        self,
+        ops: Iterable[Op],
+        total: int,
+        named: Callable[[OpFailed, str], CoinpurseError],
+        file: Path | None,
+        dry_run: bool,
+        now: str | None,
+        on_progress: Progress | None,
+        details: bool,
+    ) -> ApplyReport:
+        """Run ops already checked, in one locked load and one save; ``named`` words a refusal for where they came from."""
+        from coinpurse.core import clock
+        from coinpurse.core.scenario import OpFailed, run
+        from coinpurse.reports import ApplyReport, OpLog
+
         moment = now or clock.now()
         with CollectorPaused(), self._writing(dry_run=dry_run, all_or_nothing=True) as book:
             log = OpLog(book.currency, details)
             try:
-                for result in run(book, _parsed(items), moment, on_progress, total=total):
+                for result in run(book, ops, moment, on_progress, total=total):
                     log.add(result)
             except OpFailed as failed:
-                kind = _kind(items[failed.index - 1])
-                raise located(failed.error, None, None, f"op {failed.index} ({kind}): nothing was applied: ") from None
-        return ApplyReport(None, self.path, log, dry_run)
+                raise named(failed, "nothing was applied: ") from None
+        return ApplyReport(file, self.path, log, dry_run)
 
     @contextmanager
     def batch(self, *, dry_run: bool = False, now: str | None = None) -> Iterator[Batch]:
@@ -341,8 +351,10 @@ class Ledger:
             raise BadInput(f"--limit must be a positive whole number, not {limit}")
         if kind is not None:
             kind = kind.strip().casefold()  # --kind BUY means buy
-        if kind is not None and kind not in KINDS:
-            raise BadInput(f"unknown kind {kind!r}: the kinds are {', '.join(KINDS)}", code="unknown_kind")
+        from coinpurse.core.kinds import RECORDS
+
+        if kind is not None and kind not in RECORDS:
+            raise BadInput(f"unknown kind {kind!r}: the kinds are {', '.join(RECORDS)}", code="unknown_kind")
         with self._reading() as book:
             name = None if account is None else _known_account(book, account)
             return History(book.transactions(name, kind, limit), book.currency)
