@@ -163,16 +163,7 @@ class BuyRecord(NamedTuple):
 
     @classmethod
     def from_dicts(cls, request: Any, rates: Any, details: Any) -> BuyRecord:
-        part = "request"
-        try:
-            request = _table(request)
-            buy = rq.Buy(_text(request["account"]), _count(request["coins"]), _text(request["channel"]))
-            part = "rates"
-            used = BuyRates.from_dict(rates)
-            part = "details"
-            return cls(buy, used, BuyDetails.from_dict(details))
-        except _PARSE_ERRORS:
-            raise WrongPart(part) from None
+        return cls(*_read_parts(request, rates, details, _buy_request, BuyRates.from_dict, BuyDetails.from_dict))
 
     def unposted(self) -> tuple[Decimal, ...]:
         return ()
@@ -261,19 +252,7 @@ class GiftRecord(NamedTuple):
 
     @classmethod
     def from_dicts(cls, request: Any, rates: Any, details: Any) -> GiftRecord:
-        part = "request"
-        try:
-            request = _table(request)
-            gift = rq.Gift(
-                _text(request["sender"]), _text(request["recipient"]), _text(request["gift"]), _count(request["count"]),
-                _optional(request, "stream", _text),
-            )  # fmt: skip
-            part = "rates"
-            used = GiftRates.from_dict(rates)
-            part = "details"
-            return cls(gift, used, GiftDetails.from_dict(details))
-        except _PARSE_ERRORS:
-            raise WrongPart(part) from None
+        return cls(*_read_parts(request, rates, details, _gift_request, GiftRates.from_dict, GiftDetails.from_dict))
 
     def unposted(self) -> tuple[Decimal, ...]:
         return (self.details.diamond_value,)  # no posting carries it
@@ -341,17 +320,7 @@ class RedeemRecord(NamedTuple):
 
     @classmethod
     def from_dicts(cls, request: Any, rates: Any, details: Any) -> RedeemRecord:
-        part = "request"
-        try:
-            request = _table(request)
-            every = _optional(request, "all", _flag)
-            redeem = rq.Redeem(_text(request["account"]), _optional(request, "diamonds", _count), bool(every))
-            part = "rates"
-            used = payout_from_dict(rates)
-            part = "details"
-            return cls(redeem, used, RedeemDetails.from_dict(details))
-        except _PARSE_ERRORS:
-            raise WrongPart(part) from None
+        return cls(*_read_parts(request, rates, details, _redeem_request, payout_from_dict, RedeemDetails.from_dict))
 
     def unposted(self) -> tuple[Decimal, ...]:
         return ()
@@ -497,6 +466,37 @@ class OtherRecord(NamedTuple):
 
     def facts(self, balance_of: BalanceOf, currency: str) -> dict[str, Any]:
         return {}
+
+def _read_parts(
+    request: Any, rates: Any, details: Any,
+    read_request: Callable[[Any], Any], read_rates: Callable[[Any], Any], read_details: Callable[[Any], Any],
+) -> tuple[Any, Any, Any]:  # fmt: skip
+    """A ruled kind's three stored parts, read in turn; ``WrongPart`` names the first that is not what it records."""
+    part = "request"
+    try:
+        made = read_request(_table(request))
+        part = "rates"
+        used = read_rates(rates)
+        part = "details"
+        return made, used, read_details(details)
+    except _PARSE_ERRORS:
+        raise WrongPart(part) from None
+
+
+def _buy_request(request: dict[str, Any]) -> rq.Buy:
+    return rq.Buy(_text(request["account"]), _count(request["coins"]), _text(request["channel"]))
+
+
+def _gift_request(request: dict[str, Any]) -> rq.Gift:
+    return rq.Gift(
+        _text(request["sender"]), _text(request["recipient"]), _text(request["gift"]), _count(request["count"]),
+        _optional(request, "stream", _text),
+    )  # fmt: skip
+
+
+def _redeem_request(request: dict[str, Any]) -> rq.Redeem:
+    return rq.Redeem(_text(request["account"]), _optional(request, "diamonds", _count), bool(_optional(request, "all", _flag)))
+
 
 
 Record = BuyRecord | GiftRecord | RedeemRecord | RatesRecord | OtherRecord
