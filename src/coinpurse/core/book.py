@@ -12,7 +12,7 @@ from collections.abc import Iterable, Iterator, Mapping
 from typing import TYPE_CHECKING, Any, NamedTuple
 
 from coinpurse.core.chain import HISTORY_TRUSTED
-from coinpurse.core.model import GENESIS_HASH, AccountState, RecordedState, Transaction, transaction_from_dict
+from coinpurse.core.model import GENESIS_HASH, AccountState, Transaction, transaction_from_dict
 from coinpurse.core.names import is_platform_account
 from coinpurse.core.rates import Rates
 
@@ -269,19 +269,13 @@ class MemoryBook(Book):
             self.rates = rates
 
 
-def touched_accounts(posted: Iterable[object], after: object, state: object) -> set[str]:
+def touched_accounts(posted: Iterable[object], after: Iterable[object], recorded: Iterable[object]) -> set[str]:
     """The accounts a transaction shows up under in history: those it posts to, gives a balance
-    after, or records the state of. Parts of a damaged record that are not tables count for none."""
-    names = {name for name in posted if isinstance(name, str)}
-    if isinstance(after, dict):
-        names.update(name for name in after if isinstance(name, str))
-    if isinstance(state, RecordedState):
-        names.update(state.accounts)
-    elif isinstance(state, dict) and isinstance(state.get("accounts"), dict):
-        names.update(name for name in state["accounts"] if isinstance(name, str))
-    return names
+    after, or records the state of. A name that is not text (in a damaged record) counts for none."""
+    return {name for names in (posted, after, recorded) for name in names if isinstance(name, str)}
 
 
 def _touches(tx: Transaction, account: str) -> bool:
     """The transaction moves money through the account, or records its balance or state."""
-    return account in touched_accounts((p.account for p in tx.postings), {b.account: b for b in tx.after}, tx.state)
+    recorded = tx.state.accounts if tx.state is not None else ()
+    return account in touched_accounts((p.account for p in tx.postings), (b.account for b in tx.after), recorded)

@@ -143,7 +143,9 @@ def touched_accounts(tx: Mapping[str, Any]) -> set[str]:
     """The accounts a stored transaction is indexed under (core.book.touched_accounts)."""
     postings = tx.get("postings", ())
     posted = [p.get("account") for p in postings if isinstance(p, dict)] if isinstance(postings, list | tuple) else []
-    return accounts_touched(posted, tx.get("after"), tx.get("state"))
+    after, state = tx.get("after"), tx.get("state")
+    recorded = state.get("accounts") if isinstance(state, dict) else None
+    return accounts_touched(posted, after if isinstance(after, dict) else (), recorded if isinstance(recorded, dict) else ())
 
 
 def _transaction_rows(seq: int, tx: Mapping[str, Any]) -> tuple[tuple[Any, ...], list[tuple[str, int]]]:
