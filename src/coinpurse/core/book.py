@@ -30,6 +30,7 @@ class Book(ABC):
     currency: str
     rates: Rates
     history_check = HISTORY_TRUSTED  # how much of the stored history a write checks first (see core.chain)
+    tree_from_stored_accounts = False  # the account tree is made from every stored account (not kept beside them)
     guard: HeadGuard | None = None  # during a write: checks each stored account before the rules read it
 
     @abstractmethod
@@ -137,6 +138,8 @@ _SEARCHES_BEFORE_INDEX = 16
 
 class MemoryBook(Book):
     """A whole ledger held in memory; stored transactions stay raw until asked for."""
+
+    tree_from_stored_accounts = True
 
     def __init__(
         self,

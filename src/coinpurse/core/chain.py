@@ -425,7 +425,8 @@ def begin_write(book: Book) -> HeadGuard:
             f"the stored accounts are not the ones {where} recorded: "
             f"an account or its digest was changed outside coinpurse; {VERIFY_HINT}"
         )
-    return HeadGuard(book, set())
+    # A tree made from every stored account has just been checked whole: each of them agrees with the chain.
+    return HeadGuard(book, set(book.all_accounts()) if book.tree_from_stored_accounts else set())
 
 
 def _name_a_changed_account(book: Book) -> None:
