@@ -179,7 +179,6 @@ def test_the_float_finder_finds_floats() -> None:
 
 # Floats that are not money, each with its reason.
 NOT_MONEY = {
-    ("core/names.py", "0.6"),  # difflib's similarity cutoff for "did you mean" hints
     ("storage/lock.py", "*"),  # seconds of waiting for the lock (timers and sleeps take floats)
 }
 

@@ -52,6 +52,7 @@ EXPORT_FORMATS_BY_SUFFIX = ("csv", "json")  # any other output suffix (or none) 
 MEMORY = Path(":memory:")  # what a ledger held in memory is called in results
 
 PathLike = str | os.PathLike[str]
+RateSets = Mapping[str, object] | Sequence[tuple[str, object]]  # rate keys and values (see rates_set)
 
 
 class Ledger:
@@ -138,17 +139,27 @@ class Ledger:
         stream: str | None = None,
         id: str | None = None,
         now: str | None = None,
+        *,
+        new_account: bool = False,
     ) -> OperationResult:
+        """``new_account``: the sender or recipient is meant to be new, even one typo from an account (core.new_accounts)."""
         from coinpurse.core import requests as rq
 
-        return self._record(rq.Gift.make(sender, recipient, gift_name, count, stream, id), now)
+        return self._record(rq.Gift.make(sender, recipient, gift_name, count, stream, id, new_account), now)
 
     def redeem(
-        self, account: str, diamonds: object = None, all: bool = False, id: str | None = None, now: str | None = None
+        self,
+        account: str,
+        diamonds: object = None,
+        all: bool = False,
+        id: str | None = None,
+        now: str | None = None,
+        *,
+        new_account: bool = False,
     ) -> OperationResult:
         from coinpurse.core import requests as rq
 
-        return self._record(rq.Redeem.make(account, diamonds, all, id), now)
+        return self._record(rq.Redeem.make(account, diamonds, all, id, new_account), now)
 
     def _record(self, request: rq.Request, now: str | None) -> OperationResult:
         from coinpurse.core import clock  # the rules load only for writes, so reads start faster
@@ -158,9 +169,12 @@ class Ledger:
             return _recorded(book, request, moment)
 
     def rates_set(
-        self, sets: Mapping[str, object], removes: Sequence[str] = (), id: str | None = None, now: str | None = None
+        self, sets: RateSets, removes: Sequence[str] = (), id: str | None = None, now: str | None = None
     ) -> RatesChangeResult:
-        """Set and remove rate keys (``gift.Rose.coins``, ``payout.minimum`` ...) in one recorded change."""
+        """Set and remove rate keys (``gift.Rose.coins``, ``payout.minimum`` ...) in one recorded change.
+
+        ``sets`` is a mapping of keys to values, or (key, value) pairs; a key given twice is refused.
+        """
         from coinpurse.core.rates_edit import RatesChange
 
         return self._change(RatesChange.make(sets, list(removes), id), now)
@@ -526,20 +540,30 @@ class Batch:
         stream: str | None = None,
         id: str | None = None,
         now: str | None = None,
+        *,
+        new_account: bool = False,
     ) -> OperationResult:
         from coinpurse.core import requests as rq
 
-        return _recorded(self._book, rq.Gift.make(sender, recipient, gift_name, count, stream, id), now or self.now)
+        request = rq.Gift.make(sender, recipient, gift_name, count, stream, id, new_account)
+        return _recorded(self._book, request, now or self.now)
 
     def redeem(
-        self, account: str, diamonds: object = None, all: bool = False, id: str | None = None, now: str | None = None
+        self,
+        account: str,
+        diamonds: object = None,
+        all: bool = False,
+        id: str | None = None,
+        now: str | None = None,
+        *,
+        new_account: bool = False,
     ) -> OperationResult:
         from coinpurse.core import requests as rq
 
-        return _recorded(self._book, rq.Redeem.make(account, diamonds, all, id), now or self.now)
+        return _recorded(self._book, rq.Redeem.make(account, diamonds, all, id, new_account), now or self.now)
 
     def rates_set(
-        self, sets: Mapping[str, object], removes: Sequence[str] = (), id: str | None = None, now: str | None = None
+        self, sets: RateSets, removes: Sequence[str] = (), id: str | None = None, now: str | None = None
     ) -> RatesChangeResult:
         from coinpurse.core.rates_edit import RatesChange
         from coinpurse.core.scenario import change_rates

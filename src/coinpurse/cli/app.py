@@ -33,11 +33,12 @@ from coinpurse.cli.commands import (
     verify,
 )
 from coinpurse.cli.common import RunState, record_json_options, record_ledger_option
+from coinpurse.cli.groups import SuggestingGroup
 from coinpurse.cli.output import report_error
 from coinpurse.errors import BadInput, CoinpurseError, ExitCode, Interrupted, LedgerUnusable
 
 
-class CoinpurseGroup(TyperGroup):
+class CoinpurseGroup(SuggestingGroup):
     """The root command: runs one command line and maps whatever ends it to a documented exit code."""
 
     def __init__(self, **options: Any) -> None:

@@ -47,14 +47,16 @@ def check_tx_id(raw: object) -> str:
 
 
 def close_names(name: str, known: Iterable[str], limit: int = 3) -> list[str]:
-    import difflib  # only when suggesting a name
+    """The known names ``name`` most likely meant, best first (see ``core.suggest``)."""
+    from coinpurse.core.suggest import suggestions  # only when suggesting a name
 
-    return difflib.get_close_matches(name, list(known), n=limit, cutoff=0.6)
+    return suggestions(name, known, limit)
 
 
 def did_you_mean(name: str, known: Iterable[str]) -> str:
-    hints = close_names(name, known)
-    return f" (did you mean {', '.join(hints)}?)" if hints else ""
+    from coinpurse.core.suggest import did_you_mean as hint
+
+    return hint(name, known)
 
 
 def tidy_gift_name(name: str) -> str:

@@ -47,6 +47,7 @@ class Gift:
     count: int = 1
     stream: str | None = None
     id: str | None = None
+    new_account: bool = False  # a new account one typo from an existing one is meant (not part of key())
     kind = "gift"
 
     @classmethod
@@ -58,6 +59,7 @@ class Gift:
         count: object = 1,
         stream: object = None,
         id: object = None,
+        new_account: object = False,
     ) -> Gift:
         check_no_control(gift, "gift name")
         check_no_control(stream, "stream")
@@ -72,6 +74,7 @@ class Gift:
             parse_count(count, "count"),
             None if stream is None else stream.strip(),
             None if id is None else check_tx_id(id),
+            _flag(new_account, "new_account"),
         )
 
     def key(self) -> dict[str, Any]:
@@ -92,10 +95,13 @@ class Redeem:
     diamonds: int | None = None  # None with all=True
     all: bool = False
     id: str | None = None
+    new_account: bool = False  # as for Gift
     kind = "redeem"
 
     @classmethod
-    def make(cls, account: object, diamonds: object = None, all: object = False, id: object = None) -> Redeem:
+    def make(
+        cls, account: object, diamonds: object = None, all: object = False, id: object = None, new_account: object = False
+    ) -> Redeem:
         if not isinstance(all, bool):
             raise BadInput(f"all must be true or false, not {all!r}")
         if all and diamonds is not None:
@@ -107,12 +113,19 @@ class Redeem:
             None if diamonds is None else parse_count(diamonds, "diamonds"),
             all,
             None if id is None else check_tx_id(id),
+            _flag(new_account, "new_account"),
         )
 
     def key(self) -> dict[str, Any]:
         if self.all:
             return {"account": self.account, "all": True}
         return {"account": self.account, "diamonds": self.diamonds}
+
+
+def _flag(value: object, what: str) -> bool:
+    if not isinstance(value, bool):
+        raise BadInput(f"{what} must be true or false, not {type(value).__name__}", code="invalid_op")
+    return value
 
 
 Request = Buy | Gift | Redeem

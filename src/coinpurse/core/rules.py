@@ -41,6 +41,7 @@ from coinpurse.core.money import (
     tidy,
 )
 from coinpurse.core.names import COIN_ISSUE, DIAMOND_ISSUE, PAYOUTS, REVENUE, ROUNDING, did_you_mean
+from coinpurse.core.new_accounts import check_new_accounts
 from coinpurse.core.rates import Rates
 from coinpurse.errors import BadInput, Refused
 
@@ -300,6 +301,7 @@ def execute(book: Book, request: rq.Request, now: str, planner: Planner | None =
                 f"id {request.id!r} was already used for a different request ({existing.kind} at {existing.at})",
                 code="id_conflict",
             )
+    check_new_accounts(book, request)  # a gift or redeem to a new name one typo from an account's
     book.begin_write()  # the head must agree with the chain before anything builds on it
     head = book.head()
     at = clock.not_before(now, head.at)  # never earlier than the transaction before, nor far behind it

@@ -21,8 +21,8 @@ from coinpurse.errors import BadInput, CoinpurseError
 # kind -> (required fields, optional fields)
 FIELDS: dict[str, tuple[tuple[str, ...], tuple[str, ...]]] = {
     "buy": (("account", "coins"), ("channel", "id")),
-    "gift": (("sender", "recipient", "gift"), ("count", "stream", "id")),
-    "redeem": (("account",), ("diamonds", "all", "id")),
+    "gift": (("sender", "recipient", "gift"), ("count", "stream", "id", "new_account")),
+    "redeem": (("account",), ("diamonds", "all", "id", "new_account")),
     "rates": ((), ("set", "remove", "id")),
 }
 

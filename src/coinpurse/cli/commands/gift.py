@@ -18,12 +18,15 @@ def gift(
     count: Annotated[str, typer.Option("-n", "--count", help="How many of the gift.")] = "1",
     stream: Annotated[str | None, typer.Option("--stream", help="Tag the gift with a live stream's name.")] = None,
     tx_id: IdOption = None,
+    new_account: Annotated[
+        bool, typer.Option("--new-account", help="SENDER or RECIPIENT is meant to be new, even one typo from an account.")
+    ] = False,
     as_json: JsonOption = False,
 ) -> None:
     """Send COUNT gifts: the sender pays coins, the recipient gets diamonds, the platform keeps its share."""
     from coinpurse.ledger import Ledger
 
-    result = Ledger(ledger_path(ctx)).gift(sender, recipient, gift_name, count, stream, tx_id)
+    result = Ledger(ledger_path(ctx)).gift(sender, recipient, gift_name, count, stream, tx_id, new_account=new_account)
     if as_json:
         emit_json(result.to_dict())
         return

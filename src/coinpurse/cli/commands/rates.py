@@ -6,6 +6,7 @@ from typing import Annotated
 import typer
 
 from coinpurse.cli.common import IdOption, JsonOption, ledger_path
+from coinpurse.cli.groups import SuggestingGroup
 from coinpurse.cli.output import emit_json
 
 rates_app = typer.Typer(
@@ -13,6 +14,7 @@ rates_app = typer.Typer(
     help="Show the rates in force: packages per channel, the gift catalog, conversion and payouts.",
     invoke_without_command=True,
     no_args_is_help=False,
+    cls=SuggestingGroup,
 )
 
 

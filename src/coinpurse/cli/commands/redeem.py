@@ -14,12 +14,15 @@ def redeem(
     diamonds: Annotated[str | None, typer.Argument(help="How many diamonds to redeem.", show_default=False)] = None,
     redeem_all: Annotated[bool, typer.Option("--all", help="Redeem every diamond the account holds.")] = False,
     tx_id: IdOption = None,
+    new_account: Annotated[
+        bool, typer.Option("--new-account", help="ACCOUNT is meant to be new, even one typo from an account.")
+    ] = False,
     as_json: JsonOption = False,
 ) -> None:
     """Redeem diamonds for cash at the payout rate, rounded down to the cent."""
     from coinpurse.ledger import Ledger
 
-    result = Ledger(ledger_path(ctx)).redeem(account, diamonds, redeem_all, tx_id)
+    result = Ledger(ledger_path(ctx)).redeem(account, diamonds, redeem_all, tx_id, new_account=new_account)
     if as_json:
         emit_json(result.to_dict())
         return
