@@ -15,7 +15,7 @@ from coinpurse.core.money import RATE_PLACES
         ("payout.cash_per_diamond", "1e-999999", "payout.cash_per_diamond has more than 8 decimal places"),
         ("payout.cash_per_diamond", "0.00500000000000000000000000001", "has more than 8 decimal places"),
         ("conversion.diamonds_per_coin", "0.123456789", "conversion.diamonds_per_coin has more than 8"),
-        ("channel.web.coin_price", "1E+6", "channels.web.coin_price must be below 1000000"),
+        ("channel.web.coin_price", "1E+6", "channel.web.coin_price must be below 1000000"),
         ("payout.fee_percent", "1.000000001", "payout.fee_percent has more than 8 decimal places"),
     ],
 )
@@ -32,7 +32,7 @@ def test_a_rate_beyond_the_caps_is_bad_input_naming_the_key(cli, key: str, value
 def test_a_channel_whose_largest_custom_buy_costs_too_much_is_refused(cli) -> None:
     result = cli("rates", "set", "channel.web.coin_price", "999999.99999999", "channel.web.custom_max", str(10**15 - 1))
     assert result.exit_code == 2
-    assert "channels.web: custom_max 999999999999999 coins at 999999.99999999 each would cost over" in result.stderr
+    assert "channel.web: custom_max 999999999999999 coins at 999999.99999999 each would cost over" in result.stderr
 
 
 def test_the_largest_rate_times_the_largest_count_is_exact(cli) -> None:

@@ -50,6 +50,18 @@ def shorten(text: object, limit: int = 40) -> str:
     return shown if len(shown) <= limit else shown[: limit - 1] + "…"
 
 
+def shown(value: object) -> str:
+    """A value given, as a message echoes it: text quoted and cut short, a number as written, and a
+    list or table (from a scenario or rates file) by its kind, never as Python prints it."""
+    if isinstance(value, (list, tuple)):
+        return "a list"
+    if isinstance(value, dict):
+        return "a table"
+    if value is None:
+        return "nothing"
+    return repr(shorten(value)) if isinstance(value, str) else shorten(repr(value))
+
+
 def parse_decimal(text: object, what: str, *, places: int | None = None) -> Decimal:
     """Parse a decimal from a string, refusing floats, NaN, infinities and extra places."""
     if isinstance(text, (bool, float)):
@@ -100,7 +112,7 @@ def parse_count(value: object, what: str, *, minimum: int = 1) -> int:
             raise BadInput(f"{what} is too large: {shorten(text)}")
         value = int(text.replace(",", ""))
     if not isinstance(value, int):
-        raise BadInput(f"{what} must be a whole number, not {shorten(repr(value))}")
+        raise BadInput(f"{what} must be a whole number, not {shown(value)}")
     if value < minimum:
         if minimum == 1:
             raise BadInput(f"{what} must be a positive whole number, not {shorten(str(value))}")

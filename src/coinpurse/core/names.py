@@ -21,7 +21,9 @@ ROUNDING = "platform:rounding"
 def normalize_handle(raw: object) -> str:
     """Return the canonical handle: '@' dropped, lowercased, checked."""
     if not isinstance(raw, str):
-        raise BadInput(f"account name must be text, not {raw!r}")
+        from coinpurse.core.money import shown
+
+        raise BadInput(f"account name must be text, not {shown(raw)}")
     check_no_control(raw, "account name")
     name = raw.strip()
     if name.startswith("@"):
@@ -39,8 +41,10 @@ def is_platform_account(name: str) -> bool:
 def check_tx_id(raw: object) -> str:
     check_no_control(raw, "id")
     if not isinstance(raw, str) or not ID_FORMAT.fullmatch(raw):
+        from coinpurse.core.money import shown
+
         raise BadInput(
-            f"invalid id {raw!r}: use 1 to 64 letters, digits, '.', '_', ':' or '-', starting with a letter or digit",
+            f"invalid id {shown(raw)}: use 1 to 64 letters, digits, '.', '_', ':' or '-', starting with a letter or digit",
             code="invalid_id",
         )
     return raw

@@ -7,13 +7,14 @@ so a change can never leave rates a ledger would refuse to load.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+import re
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any
 
 from coinpurse.core.book import Book
-from coinpurse.core.money import decimal_str, shorten
+from coinpurse.core.money import decimal_str, shorten, shown
 from coinpurse.core.names import check_tx_id, did_you_mean, gift_key
 from coinpurse.core.rates import Rates, rates_from_dict
 from coinpurse.core.rules import Plan
@@ -36,9 +37,35 @@ _CHANNEL_FIELDS = ("coin_price", "custom_min", "custom_max")
 _PAYOUT_FIELDS = ("cash_per_diamond", "minimum", "daily_maximum", "fee_percent")
 
 
-def _bad_key(key: str, why: str = "") -> BadInput:
+def _bad_key(key: str, why: str = "", data: dict[str, Any] | None = None, *, remove: bool = False) -> BadInput:
     forms = ", ".join(KEY_FORMS)
-    return BadInput(f"unknown rate key {shorten(key)!r}{why}; the keys are {forms}", code="invalid_rates")
+    hint = "" if data is None else did_you_mean(key, _removable_keys(data) if remove else _settable_keys(data))
+    return BadInput(f"unknown rate key {shorten(key)!r}{hint}{why}; the keys are {forms}", code="invalid_rates")
+
+
+def _settable_keys(data: dict[str, Any]) -> list[str]:
+    """Every key a ``rates set`` can give a value, from the dict form of rates."""
+    keys = [f"gift.{gift['name']}.coins" for gift in data["gifts"]]
+    for name, channel in data["channels"].items():
+        keys.extend(f"channel.{name}.{field}" for field in _CHANNEL_FIELDS)
+        keys.extend(f"channel.{name}.package.{package['coins']}" for package in channel["packages"])
+    keys.append("conversion.diamonds_per_coin")
+    keys.extend(f"payout.{field}" for field in _PAYOUT_FIELDS)
+    return keys
+
+
+def _removable_keys(data: dict[str, Any]) -> list[str]:
+    keys = [f"gift.{gift['name']}" for gift in data["gifts"]]
+    for name, channel in data["channels"].items():
+        keys.append(f"channel.{name}")
+        keys.extend(f"channel.{name}.package.{package['coins']}" for package in channel["packages"])
+    return keys
+
+
+def rate_keys(rates: Rates) -> list[str]:
+    """Every key ``rates set`` takes for these rates, and every key ``--remove`` takes (for completion)."""
+    data = rates.to_dict()
+    return list(dict.fromkeys((*_settable_keys(data), *_removable_keys(data))))
 
 
 def flatten(rates: Rates) -> dict[str, Any]:
@@ -85,7 +112,7 @@ def changes_a_value(changes: list[dict[str, Any]]) -> bool:
 def _value(raw: object, key: str) -> object:
     """A value from a command line or a file: text, a whole number, never a float or bool."""
     if isinstance(raw, bool) or not isinstance(raw, (str, int)):
-        raise BadInput(f"{key}: the value must be a whole number or a decimal string, not {raw!r}", code="invalid_rates")
+        raise BadInput(f"{key}: the value must be a whole number or a decimal string, not {shown(raw)}", code="invalid_rates")
     return raw.strip() if isinstance(raw, str) else raw
 
 
@@ -116,11 +143,12 @@ def edit(data: dict[str, Any], key: str, value: object = None, *, remove: bool =
     if not isinstance(key, str) or not key.strip():
         raise _bad_key(str(key))
     key = key.strip()
+    unknown = _bad_key(key, " (only gifts, packages and channels can be removed)" if remove else "", data, remove=remove)
     head, _, rest = key.partition(".")
     if head == "gift" and rest:
         name = rest.removesuffix(".coins")
         if not remove and not rest.endswith(".coins"):
-            raise _bad_key(key, " (set a gift's price with gift.NAME.coins)")
+            raise _bad_key(key, " (set a gift's price with gift.NAME.coins)", data)
         gift = _find_gift(data, name)
         if remove:
             if gift is None:
@@ -153,26 +181,107 @@ def edit(data: dict[str, Any], key: str, value: object = None, *, remove: bool =
         if len(parts) == 2 and parts[1] in _CHANNEL_FIELDS and not remove:
             channel[parts[1]] = _value(value, key)
             return
-        raise _bad_key(key, " (only gifts, packages and channels can be removed)" if remove else "")
+        raise unknown
     if head == "conversion" and rest == "diamonds_per_coin" and not remove:
         data["conversion"]["diamonds_per_coin"] = _value(value, key)
         return
     if head == "payout" and rest in _PAYOUT_FIELDS and not remove:
         data["payout"][rest] = _value(value, key)
         return
-    raise _bad_key(key, " (only gifts, packages and channels can be removed)" if remove else "")
+    raise unknown
 
 
-def edited(rates: Rates, sets: Mapping[str, object], removes: tuple[str, ...]) -> Rates:
-    """New rates after the removals, then the sets; BadInput naming the key if anything is invalid."""
+def edited(rates: Rates, sets: Mapping[str, object] | Iterable[tuple[str, object]], removes: tuple[str, ...]) -> Rates:
+    """New rates after the removals, then the sets; BadInput naming the key as given if anything is invalid."""
     import copy
 
+    pairs = list(sets.items() if isinstance(sets, Mapping) else sets)
     data = copy.deepcopy(rates.to_dict())
     for key in removes:
         edit(data, key, remove=True)
-    for key, value in sets.items():
+    for key, value in pairs:
         edit(data, key, value)
-    return rates_from_dict(data)
+    try:
+        return rates_from_dict(data)
+    except BadInput as error:
+        error.message = _keys_for_paths(error.message, data, [*removes, *(key for key, _ in pairs)])
+        raise
+
+
+# Where rates_from_dict says a problem is, in the dict form: rates.gifts[3].coins, rates.channels.web.packages[2].price ...
+_PATH = re.compile(
+    r"\brates\.(?:gifts\[(?P<gift>\d+)\](?:\.(?:coins|name))?"
+    r"|channels\.(?P<pchannel>[a-z][a-z0-9_-]*)\.packages\[(?P<package>\d+)\](?:\.(?:coins|price))?"
+    r"|channels\.(?P<channel>[a-z][a-z0-9_-]*)(?:\.(?P<field>coin_price|custom_min|custom_max))?"
+    r"|(?P<other>conversion\.diamonds_per_coin|payout\.(?:cash_per_diamond|minimum|daily_maximum|fee_percent)))"
+)
+
+
+def _keys_for_paths(message: str, data: dict[str, Any], typed: list[str]) -> str:
+    """The message with each place in the dict form named by its rate key, as the user wrote it when they did."""
+    spelled: dict[tuple[Any, ...], str] = {}
+    for key in typed:
+        spelled.setdefault(_target(key), key.strip())
+
+    def key_for(match: re.Match[str]) -> str:
+        found = match.groupdict()
+        if found["gift"] is not None:
+            name = data["gifts"][int(found["gift"])]["name"]
+            target: tuple[Any, ...] = _target(f"gift.{name}.coins")
+            default = f"gift.{name}.coins"
+        elif found["package"] is not None:
+            channel = found["pchannel"]
+            coins = data["channels"][channel]["packages"][int(found["package"])]["coins"]
+            default = f"channel.{channel}.package.{coins}"
+            target = _target(default)
+        elif found["channel"] is not None:
+            channel, field = found["channel"], found["field"]
+            default = f"channel.{channel}.{field}" if field else f"channel.{channel}"
+            target = _target(default)
+        else:
+            default = found["other"]
+            target = _target(default)
+        return spelled.get(target, default)
+
+    return _PATH.sub(key_for, message)
+
+
+def _target(key: str) -> tuple[Any, ...]:
+    """What a rate key addresses, however it is written: gift names by gift_key, package sizes as numbers."""
+    parts = key.strip().split(".")
+    if parts[0] == "gift" and len(parts) > 1:
+        name = ".".join(parts[1:]).removesuffix(".coins")
+        return ("gift", gift_key(name))
+    if parts[0] == "channel" and len(parts) == 4 and parts[2] == "package" and parts[3].isdecimal() and len(parts[3]) <= 20:
+        return ("channel", parts[1], "package", int(parts[3]))
+    return tuple(parts)
+
+
+def _twice(first: str, second: str, done: str) -> BadInput:
+    what = f"{first} is" if first.strip() == second.strip() else f"{first} and {second} are the same rate,"
+    return BadInput(f"{what} {done} twice in one change; give each key once", code="invalid_rates")
+
+
+def _check_each_once(sets: list[tuple[str, object]], removes: list[str]) -> None:
+    """Refuse a key set twice, removed twice, or both set and removed, naming the keys as given."""
+    seen: dict[tuple[Any, ...], str] = {}
+    for key, _ in sets:
+        target = _target(key)
+        if target in seen:
+            raise _twice(seen[target], key, "set")
+        seen[target] = key
+    gone: dict[tuple[Any, ...], str] = {}
+    for key in removes:
+        target = _target(key)
+        if target in gone:
+            raise _twice(gone[target], key, "removed")
+        gone[target] = key
+        for place, set_key in seen.items():
+            if place[: len(target)] == target:
+                raise BadInput(
+                    f"{set_key} is set and {key} removed in one change; a change either sets a rate or removes it",
+                    code="invalid_rates",
+                )
 
 
 @dataclass(frozen=True)
@@ -187,15 +296,22 @@ class RatesChange:
     kind = "rates"
 
     @classmethod
-    def make(cls, sets: Mapping[str, object] | None = None, removes: object = (), id: object = None) -> RatesChange:
+    def make(
+        cls, sets: Mapping[str, object] | Iterable[tuple[str, object]] | None = None, removes: object = (), id: object = None
+    ) -> RatesChange:
+        """A change from keys and values (a mapping, or pairs in order, where a key given twice is refused) and keys to remove."""
         if isinstance(removes, str) or not isinstance(removes, (list, tuple)):
-            raise BadInput(f"remove must be a list of rate keys, not {removes!r}", code="invalid_rates")
-        for key in (*(sets or {}), *removes):
+            raise BadInput(f"remove must be a list of rate keys, not {shown(removes)}", code="invalid_rates")
+        pairs = list((sets or {}).items() if isinstance(sets, Mapping) or sets is None else sets)
+        for key in (*(key for key, _ in pairs), *removes):
             check_no_control(key, "rate key")
-        set_pairs = tuple((str(key), str(_value(value, str(key)))) for key, value in (sets or {}).items())
+            if not isinstance(key, str):
+                raise BadInput(f"a rate key must be text, not {shown(key)}", code="invalid_rates")
+        set_pairs = tuple((key, str(_value(value, key))) for key, value in pairs)
         if not set_pairs and not removes:
             raise BadInput("a rates change needs at least one key to set or remove", code="invalid_rates")
-        return cls(set_pairs, tuple(str(key) for key in removes), None, "set", None if id is None else check_tx_id(id))
+        _check_each_once(list(set_pairs), list(removes))
+        return cls(set_pairs, tuple(removes), None, "set", None if id is None else check_tx_id(id))
 
     @classmethod
     def replace_all(cls, rates: Rates, source: str = "import", id: object = None) -> RatesChange:
@@ -214,7 +330,7 @@ class RatesChange:
     def new_rates(self, current: Rates) -> Rates:
         if self.replacement is not None:
             return self.replacement
-        return edited(current, dict(self.sets), self.removes)
+        return edited(current, self.sets, self.removes)
 
 
 def plan_rates(book: Book, change: RatesChange, new: Rates) -> Plan:

@@ -9,7 +9,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from coinpurse.core.money import parse_count
+from coinpurse.core.money import parse_count, shown
 from coinpurse.core.names import check_tx_id, gift_key, normalize_handle, tidy_gift_name
 from coinpurse.core.safetext import check_no_control
 from coinpurse.errors import BadInput
@@ -26,7 +26,7 @@ class Buy:
     @classmethod
     def make(cls, account: object, coins: object, channel: object = "app", id: object = None) -> Buy:
         if not isinstance(channel, str):
-            raise BadInput(f"channel must be text, not {channel!r}")
+            raise BadInput(f"channel must be text, not {shown(channel)}")
         check_no_control(channel, "channel")
         return cls(
             normalize_handle(account),
@@ -64,7 +64,7 @@ class Gift:
         check_no_control(gift, "gift name")
         check_no_control(stream, "stream")
         if not isinstance(gift, str) or not gift.strip():
-            raise BadInput(f"gift must be a gift's name, not {gift!r}", code="unknown_gift")
+            raise BadInput(f"gift must be a gift's name, not {shown(gift)}", code="unknown_gift")
         if stream is not None and (not isinstance(stream, str) or not stream.strip() or not stream.isprintable() or len(stream) > 80):
             raise BadInput("stream must be printable text of 1 to 80 characters")
         return cls(
@@ -103,7 +103,7 @@ class Redeem:
         cls, account: object, diamonds: object = None, all: object = False, id: object = None, new_account: object = False
     ) -> Redeem:
         if not isinstance(all, bool):
-            raise BadInput(f"all must be true or false, not {all!r}")
+            raise BadInput(f"all must be true or false, not {shown(all)}")
         if all and diamonds is not None:
             raise BadInput("give either a number of diamonds or all (--all), not both")
         if not all and diamonds is None:

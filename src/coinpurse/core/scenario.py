@@ -14,6 +14,7 @@ from typing import Any, NamedTuple
 from coinpurse.core import requests as rq
 from coinpurse.core.book import Book
 from coinpurse.core.model import Transaction
+from coinpurse.core.money import shown
 from coinpurse.core.rates_edit import RatesChange, changes_a_value, diff, plan_rates
 from coinpurse.core.rules import execute
 from coinpurse.errors import BadInput, CoinpurseError
@@ -44,9 +45,9 @@ def parse_op(raw: object) -> Op:
     if not isinstance(raw, Mapping):
         raise BadInput(f"an op must be a table with a 'kind', not {type(raw).__name__}", code="invalid_op")
     kind = raw.get("kind")
-    if kind not in FIELDS:
+    if not isinstance(kind, str) or kind not in FIELDS:
         known = ", ".join(FIELDS)
-        raise BadInput(f"unknown kind {kind!r}; the kinds are {known}", code="invalid_op")
+        raise BadInput(f"unknown kind {shown(kind)}; the kinds are {known}", code="invalid_op")
     required, optional = FIELDS[kind]
     allowed = _ALLOWED[kind]
     fields = dict(raw)

@@ -30,7 +30,7 @@ for new kinds.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import Any, NamedTuple
@@ -214,7 +214,8 @@ def _buy_rates_problem(record: BuyRecord, rates: Rates, at: str) -> str | None:
     if used.package is not None:
         found = channel.package_for(used.package.coins)
         if found is None or decimal_str(found.price) != decimal_str(used.package.price):
-            return f"package {record.rates.to_dict()['package']} did not exist on {channel.name} at {at}"
+            package = used.package
+            return f"a package of {package.coins} coins at {decimal_str(package.price)} did not exist on {channel.name} at {at}"
         return None
     if channel.package_for(coins) is not None:
         return f"{coins} coins is a {channel.name} package, but was charged per coin"
@@ -303,7 +304,7 @@ def check_by_rules(replay: Replay, tx: Transaction) -> Found:
         return [*problems, ("malformed", f"its request or rates are malformed ({type(plan).__name__}: {plan})")]
     request, _, details = plan.payload.to_dicts()
     if tx.request != request:
-        problems.append(("request_mismatch", f"its request is not in normal form: {dict(tx.request)}"))
+        problems.append(("request_mismatch", f"its request is not in normal form: {_words(dict(tx.request))}"))
     if tx.postings != plan.postings:
         stored = ", ".join(f"{p.account} {p.amount} {p.commodity}" for p in tx.postings)
         expected = ", ".join(f"{p.account} {p.amount} {p.commodity}" for p in plan.postings)
@@ -313,8 +314,20 @@ def check_by_rules(replay: Replay, tx: Transaction) -> Found:
     else:
         stored_after, after = tx.to_dict()["after"], balances_after(plan.states)
         if stored_after != after:
-            problems.append(("after_mismatch", f"its balances-after {stored_after} are not {after}"))
+            problems.append(("after_mismatch", f"its balances-after ({_words(stored_after)}) are not ({_words(after)})"))
     return problems
+
+
+def _words(value: object) -> str:
+    """Stored data as a message shows it, never as Python prints a dict or list:
+    ``alice: coins 17500, diamonds 0``, and lots as ``tx-1 17500 249.99; late 17500 249.99``."""
+    if isinstance(value, Mapping):
+        if any(isinstance(item, Mapping) for item in value.values()):
+            return "; ".join(f"{key}: {_words(item)}" for key, item in value.items())
+        return ", ".join(f"{key} {_words(item)}" for key, item in value.items())
+    if isinstance(value, (list, tuple)):
+        return "; ".join(_words(item) for item in value) if value else "none"
+    return "none" if value is None else str(value)
 
 
 def _rates_error(tx: Transaction) -> str:
@@ -587,7 +600,7 @@ def check_stored_accounts(replay: Replay, book: Book, stored: dict[str, AccountS
         ):
             if a != b:
                 problems.append(
-                    Problem("balance_mismatch", f"stored {what} {a} but the history gives {b}", account=name)
+                    Problem("balance_mismatch", f"stored {what} {_words(a)} but the history gives {_words(b)}", account=name)
                 )
     return problems
 

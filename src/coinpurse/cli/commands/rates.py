@@ -59,7 +59,7 @@ def rates_set(
     values = pairs or []
     if len(values) % 2:
         raise BadInput(f"give a VALUE for {values[-1]!r} (or use --remove {values[-1]} to remove it)")
-    sets = dict(zip(values[::2], values[1::2], strict=True))
+    sets = list(zip(values[::2], values[1::2], strict=True))  # in order: a key given twice is refused, not dropped
     changed = Ledger(ledger_path(ctx)).rates_set(sets, remove or [], tx_id)
     if as_json:
         emit_json(changed.to_dict())
