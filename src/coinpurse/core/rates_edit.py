@@ -62,10 +62,10 @@ def _removable_keys(data: dict[str, Any]) -> list[str]:
     return keys
 
 
-def rate_keys(rates: Rates) -> list[str]:
-    """Every key ``rates set`` takes for these rates, and every key ``--remove`` takes (for completion)."""
+def rate_keys(rates: Rates, *, remove: bool = False) -> list[str]:
+    """Every key ``rates set`` takes a value for with these rates, or with ``remove`` every key it can remove."""
     data = rates.to_dict()
-    return list(dict.fromkeys((*_settable_keys(data), *_removable_keys(data))))
+    return _removable_keys(data) if remove else _settable_keys(data)
 
 
 def flatten(rates: Rates) -> dict[str, Any]:
