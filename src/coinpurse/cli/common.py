@@ -30,7 +30,7 @@ class RunState:
 JsonOption = Annotated[bool, typer.Option("--json", help="Print the result as JSON on stdout.", is_eager=True)]
 IdOption = Annotated[
     str | None,
-    typer.Option("--id", help="Your id for this transaction; a retry with the same id and request is a no-op."),
+    typer.Option("--id", metavar="ID", help="Your id for this transaction; a retry with the same id and request is a no-op."),
 ]
 
 

@@ -6,16 +6,30 @@ from typing import Annotated
 import typer
 
 from coinpurse.cli.common import JsonOption, ledger_path
+from coinpurse.cli.groups import Command
 from coinpurse.cli.output import emit_json_chunks
 
 
 def apply(
     ctx: typer.Context,
-    file: Annotated[Path, typer.Argument(help="A scenario: .toml with [[ops]] tables, or .json with {\"ops\": [...]}.", show_default=False)],
+    file: Annotated[
+        Path,
+        typer.Argument(
+            metavar="FILE", help='A scenario: .toml with [[ops]] tables, or .json with {"ops": [...]}.', show_default=False
+        ),
+    ],
     dry_run: Annotated[bool, typer.Option("--dry-run", help="Check every op and report, but write nothing.")] = False,
     as_json: JsonOption = False,
 ) -> None:
-    """Apply a scenario's ops in order; if any is refused or invalid, none is applied."""
+    """Apply a scenario's ops in order; if any is refused or invalid, none is applied.
+
+    Each op has a kind (buy, gift, redeem or rates) and the command's fields;
+    ops with an id replay on a re-run instead of applying twice.
+
+    Examples:
+      coinpurse apply scenario.toml --dry-run    # check every op, write nothing
+      coinpurse apply scenario.json --json       # one result per op
+    """
     from coinpurse.ledger import Ledger
 
     progress = None
@@ -37,4 +51,4 @@ def apply(
 
 
 def register(app: typer.Typer) -> None:
-    app.command("apply")(apply)
+    app.command("apply", cls=Command)(apply)

@@ -5,15 +5,23 @@ from typing import Annotated
 import typer
 
 from coinpurse.cli.common import JsonOption, ledger_path
+from coinpurse.cli.groups import Command
 from coinpurse.cli.output import emit_json
 
 
 def balance(
     ctx: typer.Context,
-    account: Annotated[str | None, typer.Argument(help="An account; without one, every account.", show_default=False)] = None,
+    account: Annotated[str | None, typer.Argument(metavar="ACCOUNT", help="An account; without one, every account.", show_default=False)] = None,
     as_json: JsonOption = False,
 ) -> None:
-    """Show coins, diamonds and what the diamonds are worth in cash."""
+    """Show coins, diamonds and what the diamonds are worth in cash.
+
+    Without ACCOUNT, a table of every user with totals.
+
+    Examples:
+      coinpurse balance mia
+      coinpurse balance --json
+    """
     from coinpurse.ledger import Ledger
 
     path = ledger_path(ctx)
@@ -36,4 +44,4 @@ def balance(
 
 
 def register(app: typer.Typer) -> None:
-    app.command("balance")(balance)
+    app.command("balance", cls=Command)(balance)

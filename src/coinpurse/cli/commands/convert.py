@@ -6,6 +6,7 @@ from typing import Annotated
 import typer
 
 from coinpurse.cli.common import JsonOption
+from coinpurse.cli.groups import Command
 from coinpurse.cli.output import emit_json
 
 
@@ -16,7 +17,13 @@ def convert(
     ],
     as_json: JsonOption = False,
 ) -> None:
-    """Copy SRC into a new ledger DST, losing nothing: every transaction with its hash, accounts and rates."""
+    """Copy SRC into a new ledger DST, losing nothing: every transaction with its hash, accounts and rates.
+
+    DST must not exist; its suffix (.json, .toml or .sqlite) picks the format.
+
+    Examples:
+      coinpurse convert ledger.json ledger.sqlite
+    """
     from coinpurse.ledger import Ledger
 
     done = Ledger(source).convert(target)
@@ -29,4 +36,4 @@ def convert(
 
 
 def register(app: typer.Typer) -> None:
-    app.command("convert")(convert)
+    app.command("convert", cls=Command)(convert)

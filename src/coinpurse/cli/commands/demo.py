@@ -5,6 +5,7 @@ from typing import Annotated
 import typer
 
 from coinpurse.cli.common import JsonOption, ledger_path
+from coinpurse.cli.groups import Command
 from coinpurse.cli.output import emit_json
 
 
@@ -13,7 +14,13 @@ def demo(
     force: Annotated[bool, typer.Option("--force", help="Add the demo to a ledger that already has accounts.")] = False,
     as_json: JsonOption = False,
 ) -> None:
-    """Fill an empty ledger with viewers, creators, a live stream of gifts and a payout."""
+    """Fill an empty ledger with viewers, creators, a live stream of gifts and a payout.
+
+    Then everyone's balances; a second run replays and writes nothing.
+
+    Examples:
+      coinpurse --ledger demo.json demo
+    """
     from coinpurse.ledger import Ledger
 
     result = Ledger(ledger_path(ctx)).demo(force)
@@ -26,4 +33,4 @@ def demo(
 
 
 def register(app: typer.Typer) -> None:
-    app.command("demo")(demo)
+    app.command("demo", cls=Command)(demo)

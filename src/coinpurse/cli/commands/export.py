@@ -7,6 +7,7 @@ from typing import Annotated
 import typer
 
 from coinpurse.cli.common import JsonOption, ledger_path
+from coinpurse.cli.groups import Command
 from coinpurse.cli.output import emit_json
 
 
@@ -26,10 +27,16 @@ def export(
             show_default=False,
         ),
     ] = None,
-    output: Annotated[Path | None, typer.Option("--output", "-o", help="Write to FILE instead of stdout.", show_default=False)] = None,
+    output: Annotated[Path | None, typer.Option("--output", "-o", metavar="FILE", help="Write to FILE instead of stdout.", show_default=False)] = None,
     as_json: JsonOption = False,
 ) -> None:
-    """Export every transaction for other tools; balances per account and commodity match coinpurse's."""
+    """Export every transaction for other tools; balances per account and commodity match coinpurse's.
+
+    Examples:
+      coinpurse export -o economy.journal        # then: hledger -f economy.journal bal
+      coinpurse export --format csv > postings.csv
+      coinpurse export -o history.json --json    # report what was written
+    """
     from coinpurse.errors import BadInput
     from coinpurse.ledger import Ledger
 
@@ -45,4 +52,4 @@ def export(
 
 
 def register(app: typer.Typer) -> None:
-    app.command("export")(export)
+    app.command("export", cls=Command)(export)

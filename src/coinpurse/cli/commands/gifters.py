@@ -5,16 +5,24 @@ from typing import Annotated
 import typer
 
 from coinpurse.cli.common import JsonOption, ledger_path
+from coinpurse.cli.groups import Command
 from coinpurse.cli.output import emit_json
 
 
 def gifters(
     ctx: typer.Context,
-    account: Annotated[str, typer.Argument(help="The creator whose gifters to rank.", show_default=False)],
-    limit: Annotated[int, typer.Option("--limit", help="How many to show.", min=1)] = 10,
+    account: Annotated[str, typer.Argument(metavar="ACCOUNT", help="The creator whose gifters to rank.", show_default=False)],
+    limit: Annotated[int, typer.Option("--limit", metavar="N", help="How many to show.", min=1)] = 10,
     as_json: JsonOption = False,
 ) -> None:
-    """Rank who sent an account the most diamonds, with what their gifts are worth."""
+    """Rank who sent an account the most diamonds, with what their gifts are worth.
+
+    Most diamonds first; ties by name.
+
+    Examples:
+      coinpurse gifters mia
+      coinpurse gifters mia --limit 3 --json
+    """
     from coinpurse.ledger import Ledger
 
     ranking = Ledger(ledger_path(ctx)).gifters(account, limit)
@@ -27,4 +35,4 @@ def gifters(
 
 
 def register(app: typer.Typer) -> None:
-    app.command("gifters")(gifters)
+    app.command("gifters", cls=Command)(gifters)

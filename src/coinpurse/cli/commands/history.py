@@ -5,17 +5,23 @@ from typing import Annotated
 import typer
 
 from coinpurse.cli.common import JsonOption, ledger_path
+from coinpurse.cli.groups import Command
 from coinpurse.cli.output import emit_json
 
 
 def history(
     ctx: typer.Context,
-    account: Annotated[str | None, typer.Argument(help="Only transactions that touch this account.", show_default=False)] = None,
-    kind: Annotated[str | None, typer.Option("--kind", help="Only this kind: buy, gift, redeem or rates.")] = None,
-    limit: Annotated[int | None, typer.Option("--limit", help="Only the newest N.", min=1)] = None,
+    account: Annotated[str | None, typer.Argument(metavar="ACCOUNT", help="Only transactions that touch this account.", show_default=False)] = None,
+    kind: Annotated[str | None, typer.Option("--kind", metavar="KIND", help="Only this kind: buy, gift, redeem or rates.")] = None,
+    limit: Annotated[int | None, typer.Option("--limit", metavar="N", help="Only the newest N.", min=1)] = None,
     as_json: JsonOption = False,
 ) -> None:
-    """List transactions, newest last, with what each one moved."""
+    """List transactions, newest last, with what each one moved.
+
+    Examples:
+      coinpurse history mia --limit 5
+      coinpurse history --kind rates             # every rates change
+    """
     from coinpurse.ledger import Ledger
 
     found = Ledger(ledger_path(ctx)).history(account, kind, limit)
@@ -28,4 +34,4 @@ def history(
 
 
 def register(app: typer.Typer) -> None:
-    app.command("history")(history)
+    app.command("history", cls=Command)(history)

@@ -6,17 +6,25 @@ from typing import Annotated
 import typer
 
 from coinpurse.cli.common import JsonOption, ledger_path
+from coinpurse.cli.groups import Command
 from coinpurse.cli.output import emit_json
 
 
 def init(
     ctx: typer.Context,
     rates_file: Annotated[
-        Path | None, typer.Option("--rates", help="Rates to start with (.toml as `rates export` writes, or .json).", show_default=False)
+        Path | None, typer.Option(
+            "--rates", metavar="FILE", help="Rates to start with (.toml as `rates export` writes, or .json).", show_default=False
+        )
     ] = None,
     as_json: JsonOption = False,
 ) -> None:
-    """Create a new ledger; refuses (exit 1) if the ledger file exists."""
+    """Create a new ledger; refuses (exit 1) if the ledger file exists.
+
+    Examples:
+      coinpurse --ledger new.sqlite init
+      coinpurse --ledger new.json init --rates rates.toml
+    """
     from coinpurse.ledger import Ledger
 
     result = Ledger(ledger_path(ctx)).init(rates_file)
@@ -29,4 +37,4 @@ def init(
 
 
 def register(app: typer.Typer) -> None:
-    app.command("init")(init)
+    app.command("init", cls=Command)(init)

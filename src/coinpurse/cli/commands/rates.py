@@ -6,12 +6,11 @@ from typing import Annotated
 import typer
 
 from coinpurse.cli.common import IdOption, JsonOption, ledger_path
-from coinpurse.cli.groups import SuggestingGroup
+from coinpurse.cli.groups import Command, SuggestingGroup
 from coinpurse.cli.output import emit_json
 
 rates_app = typer.Typer(
-    name="rates",
-    help="Show the rates in force: packages per channel, the gift catalog, conversion and payouts.",
+    name="rates",  # its help is the callback's docstring
     invoke_without_command=True,
     no_args_is_help=False,
     cls=SuggestingGroup,
@@ -20,7 +19,16 @@ rates_app = typer.Typer(
 
 @rates_app.callback()
 def rates(ctx: typer.Context, as_json: JsonOption = False) -> None:
-    """Show the rates in force: packages per channel, the gift catalog, conversion and payouts."""
+    """Show the rates in force: packages per channel, the gift catalog, conversion and payouts.
+
+    With a subcommand, change them (set), or write them to a file to edit and
+    read them back (export, import).
+
+    Examples:
+      coinpurse rates
+      coinpurse rates set gift.Rose.coins 2
+      coinpurse rates export rates.toml
+    """
     if ctx.invoked_subcommand is not None:
         return
     from coinpurse.ledger import Ledger
@@ -34,7 +42,7 @@ def rates(ctx: typer.Context, as_json: JsonOption = False) -> None:
     show_rates(view)
 
 
-@rates_app.command("set")
+@rates_app.command("set", cls=Command)
 def rates_set(
     ctx: typer.Context,
     pairs: Annotated[
@@ -52,7 +60,20 @@ def rates_set(
     tx_id: IdOption = None,
     as_json: JsonOption = False,
 ) -> None:
-    """Change rates in one recorded transaction; a new gift or package key adds it."""
+    """Change rates in one recorded transaction; a new gift or package key adds it.
+
+    Each key once: a key given twice, or both set and removed, is refused. Put
+    -- before a negative value. The keys: gift.NAME.coins,
+    channel.CHANNEL.package.COINS, channel.CHANNEL.coin_price, .custom_min,
+    .custom_max, conversion.diamonds_per_coin, payout.cash_per_diamond,
+    .minimum, .daily_maximum and .fee_percent.
+
+    Examples:
+      coinpurse rates set gift.Rose.coins 2                 # a new price
+      coinpurse rates set gift.Comet.coins 250              # a new gift
+      coinpurse rates set --remove gift.Lion                # retire a gift
+      coinpurse rates set payout.minimum 50.00 payout.fee_percent 2 --id fees-1
+    """
     from coinpurse.errors import BadInput
     from coinpurse.ledger import Ledger
 
@@ -69,14 +90,19 @@ def rates_set(
     show_rates_change(changed)
 
 
-@rates_app.command("import")
+@rates_app.command("import", cls=Command)
 def rates_import(
     ctx: typer.Context,
-    file: Annotated[Path, typer.Argument(help="A rates file (.toml as `rates export` writes, or .json).", show_default=False)],
+    file: Annotated[Path, typer.Argument(metavar="FILE", help="A rates file (.toml as `rates export` writes, or .json).", show_default=False)],
     tx_id: IdOption = None,
     as_json: JsonOption = False,
 ) -> None:
-    """Check a rates file and put it in force, recording what changed."""
+    """Check a rates file and put it in force, recording what changed.
+
+    Examples:
+      coinpurse rates import rates.toml
+      coinpurse rates import rates.json --id rates-2026-04
+    """
     from coinpurse.ledger import Ledger
 
     imported = Ledger(ledger_path(ctx)).rates_import(file, tx_id)
@@ -88,13 +114,17 @@ def rates_import(
     show_rates_change(imported)
 
 
-@rates_app.command("export")
+@rates_app.command("export", cls=Command)
 def rates_export(
     ctx: typer.Context,
-    file: Annotated[Path, typer.Argument(help="Where to write the rates (.toml).", show_default=False)],
+    file: Annotated[Path, typer.Argument(metavar="FILE", help="Where to write the rates (.toml, commented, or .json).", show_default=False)],
     as_json: JsonOption = False,
 ) -> None:
-    """Write the rates in force as a commented TOML file to edit and import."""
+    """Write the rates in force as a commented TOML file (or JSON) to edit and import.
+
+    Examples:
+      coinpurse rates export rates.toml          # edit it, then: coinpurse rates import rates.toml
+    """
     from coinpurse.ledger import Ledger
 
     result = Ledger(ledger_path(ctx)).rates_export(file)

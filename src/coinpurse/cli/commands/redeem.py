@@ -5,13 +5,14 @@ from typing import Annotated
 import typer
 
 from coinpurse.cli.common import IdOption, JsonOption, ledger_path
+from coinpurse.cli.groups import Command
 from coinpurse.cli.output import emit_json
 
 
 def redeem(
     ctx: typer.Context,
-    account: Annotated[str, typer.Argument(help="Whose diamonds.", show_default=False)],
-    diamonds: Annotated[str | None, typer.Argument(help="How many diamonds to redeem.", show_default=False)] = None,
+    account: Annotated[str, typer.Argument(metavar="ACCOUNT", help="Whose diamonds.", show_default=False)],
+    diamonds: Annotated[str | None, typer.Argument(metavar="DIAMONDS", help="How many diamonds to redeem.", show_default=False)] = None,
     redeem_all: Annotated[bool, typer.Option("--all", help="Redeem every diamond the account holds.")] = False,
     tx_id: IdOption = None,
     new_account: Annotated[
@@ -19,7 +20,14 @@ def redeem(
     ] = False,
     as_json: JsonOption = False,
 ) -> None:
-    """Redeem diamonds for cash at the payout rate, rounded down to the cent."""
+    """Redeem diamonds for cash at the payout rate, rounded down to the cent.
+
+    Give DIAMONDS or --all; the payout minimum and daily maximum apply.
+
+    Examples:
+      coinpurse redeem mia 20000
+      coinpurse redeem mia --all --id payout-2026-03
+    """
     from coinpurse.ledger import Ledger
 
     result = Ledger(ledger_path(ctx)).redeem(account, diamonds, redeem_all, tx_id, new_account=new_account)
@@ -32,4 +40,4 @@ def redeem(
 
 
 def register(app: typer.Typer) -> None:
-    app.command("redeem")(redeem)
+    app.command("redeem", cls=Command)(redeem)

@@ -6,6 +6,7 @@ from typing import TYPE_CHECKING, Annotated
 import typer
 
 from coinpurse.cli.common import JsonOption, ledger_path
+from coinpurse.cli.groups import Command
 from coinpurse.cli.output import emit_json
 from coinpurse.errors import LedgerUnusable
 
@@ -33,6 +34,10 @@ def verify(
     Exit 0 with a one-line summary and the head hash when everything holds;
     exit 3 naming the first transaction (or account) that is wrong. With
     --anchor, a hash noted earlier must still be in the chain.
+
+    Examples:
+      coinpurse verify
+      coinpurse verify --anchor 3f9c...e1 --json  # a head hash noted earlier
     """
     from coinpurse.ledger import Ledger
 
@@ -57,4 +62,4 @@ def _failure(path: Path, report: "VerifyReport") -> LedgerUnusable:
 
 
 def register(app: typer.Typer) -> None:
-    app.command("verify")(verify)
+    app.command("verify", cls=Command)(verify)
