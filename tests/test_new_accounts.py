@@ -133,3 +133,16 @@ def test_the_index_learns_accounts_created_after_it_was_built(monkeypatch: pytes
             batch.gift("alice", "boby", "Rose")
         with pytest.raises(BadInput, match="did you mean zed"):
             batch.gift("alice", "zex", "Rose")
+
+
+def test_the_path_functions_take_new_account(tmp_path: Path) -> None:
+    from coinpurse import api
+
+    path = tmp_path / "l.json"
+    api.buy(path, "alice", 700)
+    api.gift(path, "alice", "mia", "Rose")
+    with pytest.raises(BadInput, match="did you mean mia"):
+        api.gift(path, "alice", "mai", "Rose")
+    assert api.gift(path, "alice", "mai", "Rose", new_account=True).to_dict()["recipient"]["account"] == "mai"
+    with pytest.raises(BadInput, match="did you mean mia"):
+        api.redeem(path, "mxa", 1)

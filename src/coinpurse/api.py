@@ -62,18 +62,27 @@ def gift(
     stream: str | None = None,
     id: str | None = None,
     now: str | None = None,
+    *,
+    new_account: bool = False,
 ) -> OperationResult:
     from coinpurse.ledger import Ledger
 
-    return Ledger(path).gift(sender, recipient, gift_name, count, stream, id, now)
+    return Ledger(path).gift(sender, recipient, gift_name, count, stream, id, now, new_account=new_account)
 
 
 def redeem(
-    path: Path, account: str, diamonds: object = None, all: bool = False, id: str | None = None, now: str | None = None
+    path: Path,
+    account: str,
+    diamonds: object = None,
+    all: bool = False,
+    id: str | None = None,
+    now: str | None = None,
+    *,
+    new_account: bool = False,
 ) -> OperationResult:
     from coinpurse.ledger import Ledger
 
-    return Ledger(path).redeem(account, diamonds, all, id, now)
+    return Ledger(path).redeem(account, diamonds, all, id, now, new_account=new_account)
 
 
 def balance(path: Path, account: str) -> AccountBalance:
