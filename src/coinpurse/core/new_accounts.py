@@ -65,18 +65,15 @@ def check_new_accounts(book: Book, request: Any) -> None:
     else:
         return
     has_account = book.has_account
-    if kind == "buy" or request.new_account:
-        new = [name for name in names if not has_account(name)]
-    else:
-        new = []
-        for name in names:
-            if not has_account(name):
-                close = near_accounts(book, name)
-                if close:
-                    raise _refusal(name, close)
-                new.append(name)
-    if new:
-        _index_of(book).add_all(new)
+    checked = kind != "buy" and not request.new_account
+    for name in names:
+        if has_account(name):
+            continue  # the common case: nothing more to do
+        if checked:
+            close = near_accounts(book, name)
+            if close:
+                raise _refusal(name, close)
+        _index_of(book).add_all((name,))
 
 
 def near_accounts(book: Book, name: str) -> list[str]:
