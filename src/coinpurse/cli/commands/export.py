@@ -32,6 +32,8 @@ def export(
 ) -> None:
     """Export every transaction for other tools; balances per account and commodity match coinpurse's.
 
+    To stdout, or with -o to a file written whole or not at all.
+
     Examples:
       coinpurse export -o economy.journal        # then: hledger -f economy.journal bal
       coinpurse export --format csv > postings.csv

@@ -18,6 +18,8 @@ def history(
 ) -> None:
     """List transactions, newest last, with what each one moved.
 
+    KIND is buy, gift, redeem or rates.
+
     Examples:
       coinpurse history mia --limit 5
       coinpurse history --kind rates             # every rates change

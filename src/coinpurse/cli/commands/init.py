@@ -21,6 +21,8 @@ def init(
 ) -> None:
     """Create a new ledger; refuses (exit 1) if the ledger file exists.
 
+    With --rates, the ledger starts with that file's rates instead of the defaults.
+
     Examples:
       coinpurse --ledger new.sqlite init
       coinpurse --ledger new.json init --rates rates.toml

@@ -99,6 +99,8 @@ def rates_import(
 ) -> None:
     """Check a rates file and put it in force, recording what changed.
 
+    Importing what is already in force records nothing.
+
     Examples:
       coinpurse rates import rates.toml
       coinpurse rates import rates.json --id rates-2026-04
@@ -121,6 +123,8 @@ def rates_export(
     as_json: JsonOption = False,
 ) -> None:
     """Write the rates in force as a commented TOML file (or JSON) to edit and import.
+
+    The file must not be one of the ledger's own.
 
     Examples:
       coinpurse rates export rates.toml          # edit it, then: coinpurse rates import rates.toml

@@ -37,7 +37,7 @@ def verify(
 
     Examples:
       coinpurse verify
-      coinpurse verify --anchor 3f9c...e1 --json  # a head hash noted earlier
+      coinpurse verify --anchor "$NOTED" --json   # NOTED: a head hash verify printed earlier
     """
     from coinpurse.ledger import Ledger
 
