@@ -146,3 +146,12 @@ def test_the_path_functions_take_new_account(tmp_path: Path) -> None:
     assert api.gift(path, "alice", "mai", "Rose", new_account=True).to_dict()["recipient"]["account"] == "mai"
     with pytest.raises(BadInput, match="did you mean mia"):
         api.redeem(path, "mxa", 1)
+
+
+def test_a_book_too_big_to_index_goes_on_trying_neighbours(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(new_accounts, "TRIES_BEFORE_INDEX", 0)
+    monkeypatch.setattr(new_accounts, "INDEX_MOST", 3)
+    names = ["mia", "noah", "alice", "bob"]
+    book = MemoryBook("USD", default_rates(), dict.fromkeys(names), [])  # type: ignore[arg-type]
+    assert near_accounts(book, "mai") == ["mia"] and near_accounts(book, "bbo") == ["bob"]
+    assert new_accounts._index_of(book).names is None

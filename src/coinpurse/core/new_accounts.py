@@ -13,7 +13,8 @@ account yet, and finds close names without reading every account:
   (about 80 per letter) against the book, one lookup each;
 - after that (a bulk apply creating many accounts), one pass over the accounts
   builds an index of each name with one letter dropped, and each check looks up
-  its own name's few such forms. Every request the book records afterwards adds
+  its own name's few such forms; a book of more than ``INDEX_MOST`` accounts
+  is not indexed (it would take about 12 entries a name) and goes on trying. Every request the book records afterwards adds
   its names, so the index always holds every account (and perhaps a name a
   refused request gave, which the book's lookup then rules out).
 """
@@ -34,6 +35,7 @@ _LETTERS = "abcdefghijklmnopqrstuvwxyz_."
 _DIGITS = "0123456789"
 _HANDLE_LENGTHS = range(2, 25)
 TRIES_BEFORE_INDEX = 8  # checks by trying neighbours before a book's names are indexed
+INDEX_MOST = 200_000  # more accounts than this are not indexed (about 12 forms a name): trying neighbours goes on
 
 _indexes: weakref.WeakKeyDictionary[Any, _Index] = weakref.WeakKeyDictionary()
 _last: tuple[weakref.ref[Any], _Index] | None = None  # the last book's index: a bulk apply asks for one book
@@ -79,11 +81,15 @@ def check_new_accounts(book: Book, request: Any) -> None:
 def near_accounts(book: Book, name: str) -> list[str]:
     """The accounts of the book one edit from ``name``, not counting differences only of digits; sorted."""
     index = _index_of(book)
-    if index.names is None and index.tries < TRIES_BEFORE_INDEX:
+    if index.names is None and index.tries >= TRIES_BEFORE_INDEX:
+        names = book.user_accounts()
+        if len(names) <= INDEX_MOST:
+            index.build(names)
+        else:
+            index.tries = -len(names)  # too many to index; try again only after as many checks
+    if index.names is None:
         index.tries += 1
         return sorted(found for found in neighbours(name) if book.has_account(found))
-    if index.names is None:
-        index.build(book.user_accounts())
     return sorted(found for found in index.close_to(name) if book.has_account(found))
 
 
