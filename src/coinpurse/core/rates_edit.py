@@ -143,7 +143,10 @@ def edit(data: dict[str, Any], key: str, value: object = None, *, remove: bool =
     if not isinstance(key, str) or not key.strip():
         raise _bad_key(str(key))
     key = key.strip()
-    unknown = _bad_key(key, " (only gifts, packages and channels can be removed)" if remove else "", data, remove=remove)
+
+    def unknown() -> BadInput:  # made only when raised: its hint matches the key against every key
+        return _bad_key(key, " (only gifts, packages and channels can be removed)" if remove else "", data, remove=remove)
+
     head, _, rest = key.partition(".")
     if head == "gift" and rest:
         name = rest.removesuffix(".coins")
@@ -181,14 +184,14 @@ def edit(data: dict[str, Any], key: str, value: object = None, *, remove: bool =
         if len(parts) == 2 and parts[1] in _CHANNEL_FIELDS and not remove:
             channel[parts[1]] = _value(value, key)
             return
-        raise unknown
+        raise unknown()
     if head == "conversion" and rest == "diamonds_per_coin" and not remove:
         data["conversion"]["diamonds_per_coin"] = _value(value, key)
         return
     if head == "payout" and rest in _PAYOUT_FIELDS and not remove:
         data["payout"][rest] = _value(value, key)
         return
-    raise unknown
+    raise unknown()
 
 
 def edited(rates: Rates, sets: Mapping[str, object] | Iterable[tuple[str, object]], removes: tuple[str, ...]) -> Rates:
