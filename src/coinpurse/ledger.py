@@ -34,6 +34,7 @@ from coinpurse.results import (
     Gifter,
     Gifters,
     History,
+    LedgerInfo,
     OperationResult,
     RatesView,
 )
@@ -386,6 +387,35 @@ class Ledger:
             currency = book.currency
         ranked = sorted((Gifter(sender, *row) for sender, row in totals.items()), key=lambda g: (-g.diamonds, g.account))
         return Gifters(name, ranked[:limit] if limit is not None else ranked, currency)
+
+    def info(self, source: str = "given") -> LedgerInfo:
+        """Where the ledger is and what it holds, read cheaply: its format, schema, size, counts and head hash.
+
+        Nothing is parsed of the history and nothing is created or locked; a
+        missing ledger is reported as such (``exists`` false). ``source`` says how
+        the path was chosen, for the caller's own report.
+        """
+        from coinpurse.storage import SCHEMA_VERSION
+
+        if self._memory is not None:
+            book = self._memory
+            head = book.head()
+            hash_ = head.hash if head.length else None
+            return LedgerInfo(
+                self.path, "memory", "memory", True, SCHEMA_VERSION, None, head.length, len(book.user_accounts()),
+                hash_, head.at if head.length else None, False, None,
+            )  # fmt: skip
+        from coinpurse.storage import damaged_records_named
+        from coinpurse.storage.info import file_facts, lock_state
+
+        path = self.path
+        with damaged_records_named(path):
+            facts = file_facts(path)
+        lock = lock_state(path)
+        kind = path.suffix.lower().lstrip(".")
+        if facts is None:
+            return LedgerInfo(path, source, kind, False, None, None, 0, 0, None, None, lock.locked, lock.holder)
+        return LedgerInfo(path, source, kind, True, *facts, lock.locked, lock.holder)
 
     def verify(self, anchors: Sequence[str] = ()) -> VerifyReport:
         """Walk the whole history and check it (see ``coinpurse.core.verify``); a missing ledger is unusable.

@@ -27,6 +27,7 @@ from coinpurse.cli.commands import (
     gift,
     gifters,
     history,
+    info,
     init,
     rates,
     redeem,
@@ -68,7 +69,10 @@ ALL_OR_NOTHING = "a write is all or nothing, so the ledger is as it was or fully
 
 def run_command_line(group: TyperGroup, args: list[str], prog_name: str, extra: dict[str, Any]) -> int:
     """Run one command line; every error is reported here, once, and becomes its exit code."""
+    from coinpurse.cli.output import set_quiet
+
     state = RunState()
+    set_quiet(False)
     try:
         with group.make_context(prog_name, list(args), obj=state, **extra) as ctx:  # parsing uses up its list
             group.invoke(ctx)
@@ -162,7 +166,7 @@ def main_options(
     record_ledger_option(ctx, ledger)
 
 
-for module in (buy, gift, balance, redeem, rates, history, gifters, verify, apply, init, export, demo, convert):
+for module in (buy, gift, balance, redeem, rates, history, gifters, verify, apply, init, export, demo, convert, info):
     module.register(app)
 
 

@@ -15,6 +15,7 @@ from coinpurse.core.safetext import terminal_text
 
 if TYPE_CHECKING:
     from coinpurse.api import Conversion
+    from coinpurse.results import LedgerInfo
     from coinpurse.core.verify import VerifyReport
     from coinpurse.reports import ApplyReport, DemoResult, ExportResult, InitResult, RatesChangeResult, RatesExport
 
@@ -103,9 +104,32 @@ def show_verified(report: VerifyReport) -> None:
         say(report.summary())
 
 
+SOURCES = {"flag": "from --ledger", "env": "from $COINPURSE_LEDGER", "default": "the default", "given": "as given"}
+
+
+def show_info(found: LedgerInfo) -> None:
+    """The ledger in use, one fact a line, for people (``info --json`` for scripts)."""
+    say(f"ledger:        {found.path} ({SOURCES.get(found.source, found.source)})")
+    if not found.exists:
+        say(f"               there is no ledger at this path yet; a write creates it as {found.format}")
+        return
+    say(f"format:        {found.format}, schema {found.schema}")
+    if found.size is not None:
+        say(f"size:          {found.size:,} bytes")
+    say(f"transactions:  {found.transactions:,}")
+    say(f"accounts:      {found.accounts:,}")
+    if found.head_hash is not None:
+        say(f"head hash:     {found.head_hash}")
+        say(f"last at:       {found.last_at}")
+    holder = f" by process {found.lock_holder}" if found.lock_holder is not None else ""
+    say(f"lock:          {'held' + holder + ' (a write is under way)' if found.locked else 'free'}")
+
+
 def progress_bar(label: str) -> ProgressBar | None:
-    """A progress bar for a long run, or None when stderr is not a terminal to draw it on."""
-    return ProgressBar(label) if sys.stderr.isatty() else None
+    """A progress bar for a long run, or None under --quiet or when stderr is not a terminal to draw it on."""
+    from coinpurse.cli.output import quiet
+
+    return ProgressBar(label) if sys.stderr.isatty() and not quiet() else None
 
 
 class ProgressBar:

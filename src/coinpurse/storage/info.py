@@ -1,0 +1,116 @@
+"""What ``coinpurse info`` tells about a ledger file, read cheaply: never the whole history parsed.
+
+A JSON ledger in the writer's layout gives its accounts from its head and its
+history's count and last hash from its lines (counted, not parsed); a SQLite
+ledger from its tables. Any other file (TOML, an older schema, a layout the
+writer did not make) is read the ordinary way.
+"""
+
+from __future__ import annotations
+
+import errno
+import fcntl
+import os
+import re
+from pathlib import Path
+from typing import NamedTuple
+
+from coinpurse.core.model import GENESIS_HASH
+
+
+class FileFacts(NamedTuple):
+    schema: int
+    size: int
+    transactions: int
+    accounts: int
+    head_hash: str | None  # None for an empty history
+    last_at: str | None
+
+
+_LAST_TX = re.compile(rb'"at": "([^"]*)".*"hash": "([0-9a-f]{64})"\}\Z', re.DOTALL)
+
+
+def file_facts(path: Path) -> FileFacts | None:
+    """The facts of the ledger at ``path``, or None when there is none."""
+    from coinpurse.storage import check_suffix, is_sqlite
+
+    check_suffix(path)
+    if not os.path.lexists(path):
+        return None
+    if is_sqlite(path):
+        from coinpurse.storage.sqlite import reading
+
+        with reading(path) as book:
+            head = book.head()
+            return FileFacts(book.version, os.stat(path).st_size, head.length, len(book.user_accounts()), *_ends(head))  # type: ignore[attr-defined]
+    facts = _json_facts(path) if path.suffix.lower() == ".json" else None
+    if facts is not None:
+        return facts
+    from coinpurse.storage import _load, damaged_records_named
+
+    with damaged_records_named(path):
+        book, data, version = _load(path)
+        head = book.head()
+        return FileFacts(version, len(data or b""), head.length, len(book.user_accounts()), *_ends(head))
+
+
+def _ends(head: object) -> tuple[str | None, str | None]:
+    hash_, at = getattr(head, "hash"), getattr(head, "at")
+    return (None, None) if hash_ == GENESIS_HASH else (hash_, at)
+
+
+def _json_facts(path: Path) -> FileFacts | None:
+    from coinpurse.speedups import jsonfile
+    from coinpurse.storage.document import SCHEMA_VERSION
+    from coinpurse.storage.files import LazyHistoryBook, read_json_head
+
+    book = read_json_head(path)
+    if book is None:
+        return None
+    try:
+        accounts = len(book.user_accounts())
+        assert isinstance(book, LazyHistoryBook)
+        fd = book._fd  # the very file the head came from
+        size = os.fstat(fd).st_size
+        with os.fdopen(fd, "rb", closefd=False) as file:
+            file.seek(0)
+            data = file.read()
+    finally:
+        book.close()
+    span = jsonfile.history_span(data)
+    if span is None:
+        return None
+    start, end = span
+    count = data.count(jsonfile.LINE_SEPARATOR.encode() + b'    {"id": "', start, end) + 1
+    last = data.rfind(b'\n    {"id": "', start - 1, end)
+    found = _LAST_TX.search(data, max(last, start - 1) + 1, end)
+    if found is None:
+        return None
+    return FileFacts(SCHEMA_VERSION, size, count, accounts, found[2].decode(), found[1].decode())
+
+
+class LockState(NamedTuple):
+    locked: bool
+    holder: int | None  # the PID the holder wrote, when it did
+
+
+def lock_state(ledger: Path) -> LockState:
+    """Whether a writer holds the ledger's lock now; the lock file is never created or written."""
+    from coinpurse.storage.lock import lock_path
+
+    try:
+        fd = os.open(lock_path(ledger), os.O_RDONLY | os.O_CLOEXEC | os.O_NOFOLLOW | os.O_NONBLOCK)
+    except OSError:
+        return LockState(False, None)
+    try:
+        try:
+            fcntl.flock(fd, fcntl.LOCK_SH | fcntl.LOCK_NB)
+        except OSError as error:
+            if error.errno not in (errno.EAGAIN, errno.EACCES):
+                return LockState(False, None)
+            text = os.pread(fd, 32, 0).decode("ascii", "replace").strip()
+            return LockState(True, int(text) if text.isdigit() else None)
+        fcntl.flock(fd, fcntl.LOCK_UN)
+        return LockState(False, None)
+    finally:
+        os.close(fd)
