@@ -30,6 +30,16 @@ class RunState:
 # Eager, so it is read before any other parameter of the command can fail to parse.
 # record_json_options attaches the callback that records it.
 JsonOption = Annotated[bool, typer.Option("--json", help="Print the result as JSON on stdout.", is_eager=True)]
+# The format of an input file read from stdin (or of one whose name has another suffix); else sniffed.
+InputFormatOption = Annotated[
+    str | None,
+    typer.Option(
+        "--format",
+        metavar="json|toml",
+        help="The file's format, for stdin (-) or a name without .json or .toml; without it, stdin's first character says ({ is JSON).",
+        show_default=False,
+    ),
+]
 IdOption = Annotated[
     str | None,
     typer.Option("--id", help="Your id for this transaction; a retry with the same id and request is a no-op."),
@@ -128,3 +138,15 @@ def ledger_source(ctx: typer.Context) -> str:
     if ctx.ensure_object(RunState).ledger not in (None, Path("")):
         return "flag"
     return "env" if os.environ.get(LEDGER_VARIABLE) else "default"
+
+
+def stdout_unless_given(file: Path | None, option: Path | None, as_json: bool) -> Path:
+    """An output given as FILE or -o FILE (not both), ``-`` (stdout) when neither; --json needs a file to report on."""
+    from coinpurse.errors import BadInput
+
+    if file is not None and option is not None and file != option:
+        raise BadInput(f"give the output once: {file} or -o {option}")
+    chosen = file if file is not None else option if option is not None else Path("-")
+    if as_json and str(chosen) == "-":
+        raise BadInput("--json reports on the file written: give a FILE, not stdout")
+    return chosen

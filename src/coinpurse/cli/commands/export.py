@@ -33,7 +33,7 @@ def export(
     from coinpurse.errors import BadInput
     from coinpurse.ledger import Ledger
 
-    if as_json and output is None:
+    if as_json and (output is None or str(output) == "-"):
         raise BadInput("--json reports on the file written: give -o FILE, or use --format json for the data itself")
     result = Ledger(ledger_path(ctx)).export(format.value if format is not None else None, output)
     if as_json:

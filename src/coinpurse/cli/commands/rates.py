@@ -5,7 +5,7 @@ from typing import Annotated
 
 import typer
 
-from coinpurse.cli.common import IdOption, JsonOption, ledger_path
+from coinpurse.cli.common import IdOption, InputFormatOption, JsonOption, ledger_path, stdout_unless_given
 from coinpurse.cli.output import emit_json
 
 rates_app = typer.Typer(
@@ -70,14 +70,15 @@ def rates_set(
 @rates_app.command("import")
 def rates_import(
     ctx: typer.Context,
-    file: Annotated[Path, typer.Argument(help="A rates file (.toml as `rates export` writes, or .json).", show_default=False)],
+    file: Annotated[Path, typer.Argument(help="A rates file (.toml as `rates export` writes, or .json); - for stdin.", show_default=False)],
     tx_id: IdOption = None,
+    format: InputFormatOption = None,
     as_json: JsonOption = False,
 ) -> None:
     """Check a rates file and put it in force, recording what changed."""
     from coinpurse.ledger import Ledger
 
-    imported = Ledger(ledger_path(ctx)).rates_import(file, tx_id)
+    imported = Ledger(ledger_path(ctx)).rates_import(file, tx_id, format=format)
     if as_json:
         emit_json(imported.to_dict())
         return
@@ -89,13 +90,14 @@ def rates_import(
 @rates_app.command("export")
 def rates_export(
     ctx: typer.Context,
-    file: Annotated[Path, typer.Argument(help="Where to write the rates (.toml).", show_default=False)],
+    file: Annotated[Path | None, typer.Argument(help="Where to write the rates (.toml); - or none for stdout.", show_default=False)] = None,
+    output: Annotated[Path | None, typer.Option("--output", "-o", help="The same as FILE.", show_default=False)] = None,
     as_json: JsonOption = False,
 ) -> None:
     """Write the rates in force as a commented TOML file to edit and import."""
     from coinpurse.ledger import Ledger
 
-    result = Ledger(ledger_path(ctx)).rates_export(file)
+    result = Ledger(ledger_path(ctx)).rates_export(stdout_unless_given(file, output, as_json))
     if as_json:
         emit_json(result.to_dict())
         return
