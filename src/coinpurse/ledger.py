@@ -628,7 +628,7 @@ def _known_account(book: Book, raw: str) -> str:
     from coinpurse.core.names import did_you_mean, normalize_handle
 
     name = normalize_handle(raw)
-    if not book.has_account(name):
+    if not book.has_account(name) and book.user_accounts():  # an empty economy (no ledger yet) knows every name
         hint = did_you_mean(name, book.user_accounts())
         raise BadInput(f"no account {name!r} in this ledger{hint}", code="unknown_account")
     return name
