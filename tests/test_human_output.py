@@ -63,7 +63,7 @@ def test_amounts_align_on_the_decimal_point() -> None:
     cells = aligned(["$0.00", "$0.025", "$12.05", "700"], "worth (USD)")
     assert len({len(cell) for cell in cells}) == 1
     assert len({cell.index(".") for cell in cells if "." in cell}) == 1
-    assert cells[3].rstrip().endswith("700") and cells[3].index("700") + 3 == cells[0].index(".")
+    assert cells[3].endswith("700")  # a whole number keeps to the right edge
 
 
 def test_piped_output_is_not_wrapped_and_has_no_trailing_spaces(demo: Path) -> None:
@@ -86,7 +86,8 @@ def test_every_account_and_one_account_share_the_table_style_and_money_lines_up(
     everyone = run(demo, "balance").stdout
     one = run(demo, "balance", "mia").stdout
     assert "━━━" in everyone and "━━━" in one and "╭" not in one
-    worth = [line for line in everyone.split("\n") if line.startswith(("  mia", "  noah", "  alice", "  total"))]
+    assert not everyone.startswith("\n") and not one.startswith("\n")  # no blank edge line above the table
+    worth = [line for line in everyone.split("\n") if line.lstrip().startswith(("mia ", "noah ", "alice ", "total "))]
     points = {line.rindex(".") for line in worth}
     assert len(points) == 1, worth  # $12.435, $12.05, $0.00 and the total: one decimal point column
     rows = [line for line in one.split("\n") if "$" in line]
@@ -95,7 +96,7 @@ def test_every_account_and_one_account_share_the_table_style_and_money_lines_up(
 
 def test_history_has_an_amount_column_and_one_line_per_transaction(demo: Path) -> None:
     shown = run(demo, "history").stdout
-    rows = [line for line in shown.split("\n") if line.startswith(" demo-")]
+    rows = [line for line in shown.split("\n") if line.lstrip().startswith("demo-")]
     assert len(rows) == 20
     assert all(len(line) <= 80 for line in rows), max(rows, key=len)
     assert "$249.99" in rows[1] and "bob: 17,500 coins (app)" in rows[1]
@@ -108,16 +109,16 @@ def test_a_pipe_gets_the_whole_history_and_a_terminal_the_newest_20(demo: Path) 
     piped = run(demo, "history").stdout
     assert piped.count(" buy ") == 9 and "--all" not in piped  # 6 demo buys and 3 more
     terminal = on_a_terminal(demo, "history")
-    rows = [line for line in terminal.split("\n") if line.startswith((" demo-", " tx-"))]
-    assert len(rows) == 20 and rows[-1].startswith(" tx-23")
+    rows = [line for line in terminal.split("\n") if line.lstrip().startswith(("demo-", "tx-"))]
+    assert len(rows) == 20 and rows[-1].lstrip().startswith("tx-23")
     assert "see more with --limit N, or all with --all" in terminal
     assert all(len(line.rstrip()) <= 80 for line in terminal.split("\n"))
     every = on_a_terminal(demo, "history", "--all")
-    assert "--all" not in every and " demo-1 " in every
+    assert "--all" not in every and "demo-1 " in every
     assert "--all" not in on_a_terminal(demo, "history", "--limit", "5")
 
 
 def test_a_terminal_120_wide_draws_history_on_one_line_a_row(demo: Path) -> None:
     shown = on_a_terminal(demo, "history", columns=120)
-    rows = [line for line in shown.split("\n") if line.startswith(" demo-")]
+    rows = [line for line in shown.split("\n") if line.lstrip().startswith("demo-")]
     assert len(rows) == 20 and "--all" not in shown and all("→" in row or "coins" in row or "paid out" in row for row in rows)

@@ -36,13 +36,13 @@ def _places(cell: str) -> int:
 def aligned(cells: list[str], header: str = "") -> list[str]:
     """Amounts padded to one width with their decimal points (or units digits) in one column.
 
-    Cash of 2 and 3 places and whole numbers then read as one column: the
-    shorter ones get spaces after them, and all get spaces before them up to
-    the widest (or the header). The column must be left-justified, since rich
+    Cash of 2 and 3 places then reads as one column: the shorter ones get
+    spaces after them, and all get spaces before them up to the widest (or the
+    header). Whole numbers (coins, diamonds) keep to the right edge. The column must be left-justified, since rich
     strips a right-justified cell's trailing spaces.
     """
     most = max((_places(cell) for cell in cells), default=0)
-    padded = [cell + " " * (most - _places(cell) + (1 if most and "." not in cell else 0)) for cell in cells]
+    padded = [cell + " " * (most - _places(cell)) if "." in cell else cell for cell in cells]
     width = max([len(header), *(len(cell) for cell in padded)])
     return [cell.rjust(width) for cell in padded]
 
@@ -85,7 +85,7 @@ def show_receipt(result: OperationResult) -> None:
 def show_balance(balance: AccountBalance) -> None:
     """One account, drawn like the table of every account: a row per fact, the amounts aligned."""
     out = console()
-    table = Table(box=box.SIMPLE_HEAVY)
+    table = Table(box=box.SIMPLE_HEAVY, show_edge=False)
     rows = [
         ("coins", _n(balance.state.coins)),
         ("diamonds", _n(balance.state.diamonds)),
@@ -107,7 +107,7 @@ def show_balances(balances: Balances) -> None:
     if not balances.accounts:
         out.print("No accounts yet. Start with: coinpurse buy alice 700")
         return
-    table = Table(box=box.SIMPLE_HEAVY, show_footer=True)
+    table = Table(box=box.SIMPLE_HEAVY, show_edge=False, show_footer=True)
     totals = balances.totals()
     worth_header = f"worth ({balances.currency})"
     worth = aligned([*(_cash(a.diamond_value) for a in balances.accounts), _cash(totals["diamond_value"])], worth_header)
@@ -123,7 +123,7 @@ def show_balances(balances: Balances) -> None:
 def show_rates(view: RatesView) -> None:
     out = console()
     data: dict[str, Any] = view.to_dict()
-    packages = Table(title="Coin packages", box=box.SIMPLE_HEAVY, title_justify="left")
+    packages = Table(title="Coin packages", box=box.SIMPLE_HEAVY, show_edge=False, title_justify="left")
     for column in ("channel", "coins", "price", "per coin", "creator's share"):
         packages.add_column(column, justify="left" if column == "channel" else "right")
     for package in data["packages"]:
@@ -136,7 +136,7 @@ def show_rates(view: RatesView) -> None:
             percent_str(Decimal(package["creator_share"])),
         )
     out.print(packages)
-    custom = Table(title="Custom amounts", box=box.SIMPLE_HEAVY, title_justify="left")
+    custom = Table(title="Custom amounts", box=box.SIMPLE_HEAVY, show_edge=False, title_justify="left")
     for column in ("channel", "per coin", "from", "to", "creator's share"):
         custom.add_column(column, justify="left" if column == "channel" else "right")
     for channel in data["channels"]:
@@ -148,7 +148,7 @@ def show_rates(view: RatesView) -> None:
             percent_str(Decimal(channel["creator_share"])),
         )
     out.print(custom)
-    gifts = Table(title="Gift catalog (coins)", box=box.SIMPLE_HEAVY, title_justify="left")
+    gifts = Table(title="Gift catalog (coins)", box=box.SIMPLE_HEAVY, show_edge=False, title_justify="left")
     half = (len(data["gifts"]) + 1) // 2
     for _ in range(2):
         gifts.add_column("gift")
@@ -160,7 +160,7 @@ def show_rates(view: RatesView) -> None:
         gifts.add_row(*row)
     out.print(gifts)
     payout = data["payout"]
-    rules = Table(title="Conversion and payouts", box=box.SIMPLE_HEAVY, show_header=False, title_justify="left")
+    rules = Table(title="Conversion and payouts", box=box.SIMPLE_HEAVY, show_edge=False, show_header=False, title_justify="left")
     rules.add_column("rule")
     rules.add_column("value", justify="right")
     rules.add_row("diamonds per coin of gift value", data["conversion"]["diamonds_per_coin"])
@@ -218,7 +218,7 @@ def show_history(history: History, more: bool = False) -> None:
     if not history.transactions:
         out.print("No transactions.")
         return
-    table = Table(box=box.SIMPLE_HEAVY, pad_edge=False)  # a row fits 80 columns: the time to the minute (--json has it to the second)
+    table = Table(box=box.SIMPLE_HEAVY, show_edge=False)  # a row fits 80 columns: the time to the minute (--json has it to the second)
     header = "amount"
     amounts = aligned([history_amount(tx) for tx in history.transactions], header)
     table.add_column("id", no_wrap=True)
@@ -239,7 +239,7 @@ def show_gifters(ranking: Gifters) -> None:
     if not ranking.gifters:
         out.print(f"No one has sent {ranking.account} a gift yet.")
         return
-    table = Table(title=f"Top gifters of @{ranking.account}", box=box.SIMPLE_HEAVY, title_justify="left")
+    table = Table(title=f"Top gifters of @{ranking.account}", box=box.SIMPLE_HEAVY, show_edge=False, title_justify="left")
     worth_header = f"worth ({ranking.currency})"
     worth = aligned([_cash(gifter.diamond_value) for gifter in ranking.gifters], worth_header)
     for column in ("#", "gifter", "gifts", "coins", "diamonds"):
