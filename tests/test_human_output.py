@@ -15,7 +15,7 @@ import pytest
 from typer.testing import CliRunner
 
 from coinpurse.cli import app
-from coinpurse.cli.render import aligned, _cash
+from coinpurse.cli.render import _cash, aligned
 
 SGR = __import__("re").compile(r"\x1b\[[0-9;]*m")
 

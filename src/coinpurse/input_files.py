@@ -27,7 +27,6 @@ from coinpurse.errors import BadInput, CoinpurseError
 from coinpurse.formats.textdata import JSON_DECODER, FloatInText, line_of, loads_json, loads_toml
 from coinpurse.formats.textpos import line_for, lines_of, path_in_message
 
-
 FORMATS = ("json", "toml")
 STDIN = "-"
 
@@ -86,7 +85,8 @@ def _read_stdin(refuse: Any) -> bytes:
 
     limit = max_file_bytes()
     stream = sys.stdin.buffer
-    chunks, size = [], 0
+    chunks: list[bytes] = []
+    size = 0
     while size <= limit:
         chunk = stream.read(min(1 << 20, limit + 1 - size))
         if not chunk:

@@ -403,7 +403,7 @@ class Ledger:
         missing ledger is reported as such (``exists`` false). ``source`` says how
         the path was chosen, for the caller's own report.
         """
-        from coinpurse.storage import SCHEMA_VERSION
+        from coinpurse.storage.document import SCHEMA_VERSION
 
         if self._memory is not None:
             book = self._memory
@@ -451,7 +451,6 @@ class Ledger:
         """
         from coinpurse.formats import export as formats
         from coinpurse.reports import ExportResult
-
         from coinpurse.storage.outputs import is_stdout
 
         target = None if output is None or is_stdout(output) else Path(output)  # "-" is stdout, as no output is

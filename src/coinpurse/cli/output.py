@@ -31,6 +31,11 @@ def quiet() -> bool:
     return _quiet[0]
 
 
+def for_a_terminal() -> bool:
+    """Whether stdout is a terminal a person reads (not a pipe or a file), for what is shown only to people."""
+    return sys.stdout.isatty()
+
+
 def emit_json(data: Any) -> None:
     """Indented for a person at a terminal; one compact line for a pipe or a file.
 

@@ -15,9 +15,9 @@ from coinpurse.core.safetext import terminal_text
 
 if TYPE_CHECKING:
     from coinpurse.api import Conversion
-    from coinpurse.results import LedgerInfo
     from coinpurse.core.verify import VerifyReport
     from coinpurse.reports import ApplyReport, DemoResult, ExportResult, InitResult, RatesChangeResult, RatesExport
+    from coinpurse.results import LedgerInfo
 
 
 def _shown(value: Any) -> str:

@@ -15,6 +15,7 @@ import re
 from pathlib import Path
 from typing import NamedTuple
 
+from coinpurse.core.book import Head
 from coinpurse.core.model import GENESIS_HASH
 
 
@@ -38,11 +39,12 @@ def file_facts(path: Path) -> FileFacts | None:
     if not os.path.lexists(path):
         return None
     if is_sqlite(path):
-        from coinpurse.storage.sqlite import reading
+        from coinpurse.storage.sqlite import SqliteBook, reading
 
         with reading(path) as book:
+            assert isinstance(book, SqliteBook)
             head = book.head()
-            return FileFacts(book.version, os.stat(path).st_size, head.length, len(book.user_accounts()), *_ends(head))  # type: ignore[attr-defined]
+            return FileFacts(book.version, os.stat(path).st_size, head.length, len(book.user_accounts()), *_ends(head))
     facts = _json_facts(path) if path.suffix.lower() == ".json" else None
     if facts is not None:
         return facts
@@ -54,9 +56,8 @@ def file_facts(path: Path) -> FileFacts | None:
         return FileFacts(version, len(data or b""), head.length, len(book.user_accounts()), *_ends(head))
 
 
-def _ends(head: object) -> tuple[str | None, str | None]:
-    hash_, at = getattr(head, "hash"), getattr(head, "at")
-    return (None, None) if hash_ == GENESIS_HASH else (hash_, at)
+def _ends(head: Head) -> tuple[str | None, str | None]:
+    return (None, None) if head.hash == GENESIS_HASH else (head.hash, head.at)
 
 
 def _json_facts(path: Path) -> FileFacts | None:
@@ -65,11 +66,10 @@ def _json_facts(path: Path) -> FileFacts | None:
     from coinpurse.storage.files import LazyHistoryBook, read_json_head
 
     book = read_json_head(path)
-    if book is None:
+    if not isinstance(book, LazyHistoryBook):
         return None
     try:
         accounts = len(book.user_accounts())
-        assert isinstance(book, LazyHistoryBook)
         fd = book._fd  # the very file the head came from
         size = os.fstat(fd).st_size
         with os.fdopen(fd, "rb", closefd=False) as file:

@@ -19,13 +19,14 @@ def history(
     as_json: JsonOption = False,
 ) -> None:
     """List transactions, newest last, with what each one moved."""
-    import sys
-
+    from coinpurse.cli.output import for_a_terminal
     from coinpurse.ledger import Ledger
 
-    shown = None  # on a terminal, the newest HISTORY_SHOWN unless asked for more; a pipe or --json gets them all
-    if limit is None and not show_all and not as_json and sys.stdout.isatty():
-        from coinpurse.cli.render import HISTORY_SHOWN as shown
+    shown: int | None = None  # on a terminal, the newest HISTORY_SHOWN unless asked for more; a pipe or --json gets them all
+    if limit is None and not show_all and not as_json and for_a_terminal():
+        from coinpurse.cli.render import HISTORY_SHOWN
+
+        shown = HISTORY_SHOWN
     found = Ledger(ledger_path(ctx)).history(account, kind, limit if shown is None else shown + 1)
     if as_json:
         emit_json(found.to_dict())
