@@ -122,3 +122,11 @@ def test_a_terminal_120_wide_draws_history_on_one_line_a_row(demo: Path) -> None
     shown = on_a_terminal(demo, "history", columns=120)
     rows = [line for line in shown.split("\n") if line.lstrip().startswith("demo-")]
     assert len(rows) == 20 and "--all" not in shown and all("→" in row or "coins" in row or "paid out" in row for row in rows)
+
+
+def test_the_width_is_read_at_each_run_not_kept_from_the_first(demo: Path) -> None:
+    long_stream = ("--stream", "a-stream-name-that-is-long")
+    narrow = run(demo, "gift", "alice", "mia", "rose", "-n", "5", *long_stream, env={"COLUMNS": "70", "TERM": "dumb"})
+    assert max(len(line) for line in narrow.stdout.split("\n")) <= 70
+    wide = run(demo, "gift", "alice", "mia", "rose", "-n", "5", *long_stream, env={"COLUMNS": ""})
+    assert max(len(line) for line in wide.stdout.split("\n")) > 80

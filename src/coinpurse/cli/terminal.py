@@ -33,6 +33,12 @@ class PlainTextConsole(Console):
 
     def __init__(self, **options: Any) -> None:
         super().__init__(markup=False, emoji=False, highlight=False, **options)
+        # rich reads COLUMNS and LINES once, here; they are read at each drawing instead (see size),
+        # since one console serves every run in a process (the tests' runner).
+        if options.get("width") is None:
+            self._width = None
+        if options.get("height") is None:
+            self._height = None
 
     def render_str(self, text: str, **options: Any) -> Text:
         options.update(markup=False, emoji=False)
@@ -41,9 +47,12 @@ class PlainTextConsole(Console):
     @property
     def size(self) -> ConsoleDimensions:
         drawn = super().size
-        if self.is_terminal or self._width is not None or os.environ.get("COLUMNS", "").strip().isdigit():
-            return drawn
-        return ConsoleDimensions(UNWRAPPED, drawn.height)
+        if self._width is not None:
+            return drawn  # a width given to the console itself
+        columns = os.environ.get("COLUMNS", "").strip()
+        if columns.isdigit() and int(columns) > 0:
+            return ConsoleDimensions(int(columns), drawn.height)
+        return drawn if self.is_terminal else ConsoleDimensions(UNWRAPPED, drawn.height)
 
     @size.setter
     def size(self, new_size: tuple[int, int]) -> None:
