@@ -125,6 +125,9 @@ def test_a_terminal_120_wide_draws_history_on_one_line_a_row(demo: Path) -> None
 
 
 def test_the_width_is_read_at_each_run_not_kept_from_the_first(demo: Path) -> None:
+    from coinpurse.cli import output
+
+    output._console.cache_clear()  # the console is made by the next run, under COLUMNS=70
     long_stream = ("--stream", "a-stream-name-that-is-long")
     narrow = run(demo, "gift", "alice", "mia", "rose", "-n", "5", *long_stream, env={"COLUMNS": "70", "TERM": "dumb"})
     assert max(len(line) for line in narrow.stdout.split("\n")) <= 70
