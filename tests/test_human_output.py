@@ -103,6 +103,7 @@ def test_history_has_an_amount_column_and_one_line_per_transaction(demo: Path) -
     assert " redeem " in rows[19] and "$100.00" in rows[19]
 
 
+@pytest.mark.slow
 def test_a_pipe_gets_the_whole_history_and_a_terminal_the_newest_20(demo: Path) -> None:
     for _ in range(3):
         assert run(demo, "-q", "buy", "zed", "70").exit_code == 0

@@ -54,6 +54,7 @@ def test_the_readme_has_a_transcript() -> None:
     assert len(BLOCK.findall(README.read_text())) >= 1
 
 
+@pytest.mark.slow
 @pytest.mark.skipif(shutil.which("bash") is None or shutil.which("jq") is None, reason="the transcript uses bash and jq")
 def test_the_readme_transcripts_are_what_coinpurse_prints(tmp_path: Path) -> None:
     text = README.read_text()

@@ -84,6 +84,7 @@ def test_export_to_stdout_with_a_dash(tmp_path: Path) -> None:
     assert run(ledger, "rates", "export", "-", "--json").exit_code == 2
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("text", [SCENARIO_JSON, SCENARIO_TOML.split("\n\n")[0] + "\n"])
 def test_dev_stdin_is_sniffed_from_a_pipe_and_from_a_file(tmp_path: Path, text: str) -> None:
     ledger = tmp_path / "d.json"
