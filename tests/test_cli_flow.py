@@ -176,3 +176,19 @@ def test_info_on_a_json_ledger_out_of_the_writers_layout_reads_it_whole(tmp_path
     ledger.write_text(json.dumps(json.loads(ledger.read_text())))  # one line: not the layout
     again = json.loads(run("--ledger", str(ledger), "info", "--json").stdout)
     assert again["head_hash"] == head["head_hash"] and again["transactions"] == 1
+
+
+@pytest.mark.parametrize("chunk", [7, 64, 1 << 20])
+def test_info_counts_a_json_history_read_in_chunks_of_any_size(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, chunk: int) -> None:
+    from coinpurse import Ledger
+    from coinpurse.storage import info as facts
+
+    ledger = tmp_path / "d.json"
+    ops = [{"kind": "buy", "account": f"user{i % 7}", "coins": 70 + i} for i in range(40)]
+    ops += [{"kind": "gift", "sender": "user1", "recipient": "mia", "gift": "Rose", "count": 2}]
+    Ledger.open(ledger).apply(ops, now="2026-03-01T12:00:00Z")
+    monkeypatch.setattr(facts, "_CHUNK", chunk)
+    found = Ledger.open(ledger).info()
+    verified = Ledger.open(ledger).verify()
+    assert (found.transactions, found.head_hash) == (41, verified.to_dict()["head_hash"])
+    assert found.accounts == 8

@@ -13,7 +13,7 @@ import fcntl
 import os
 import re
 from pathlib import Path
-from typing import NamedTuple
+from typing import BinaryIO, NamedTuple
 
 from coinpurse.core.book import Head
 from coinpurse.core.model import GENESIS_HASH
@@ -28,7 +28,7 @@ class FileFacts(NamedTuple):
     last_at: str | None
 
 
-_LAST_TX = re.compile(rb'"at": "([^"]*)".*"hash": "([0-9a-f]{64})"\}\Z', re.DOTALL)
+_LAST_TX = re.compile(rb'\A    \{"id": "[^\n]*?"at": "([^"]*)"[^\n]*"hash": "([0-9a-f]{64})"\}\Z')
 
 
 def file_facts(path: Path) -> FileFacts | None:
@@ -60,7 +60,12 @@ def _ends(head: Head) -> tuple[str | None, str | None]:
     return (None, None) if head.hash == GENESIS_HASH else (head.hash, head.at)
 
 
+_LINE_OPENER = b'\n    {"id": "'  # how each history line starts; nothing in the head starts so (see speedups.jsonfile)
+_CHUNK = 1 << 20
+
+
 def _json_facts(path: Path) -> FileFacts | None:
+    """The facts of a JSON ledger in the writer's layout, read in chunks: the lines counted, the last one parsed."""
     from coinpurse.speedups import jsonfile
     from coinpurse.storage.document import SCHEMA_VERSION
     from coinpurse.storage.files import LazyHistoryBook, read_json_head
@@ -70,23 +75,43 @@ def _json_facts(path: Path) -> FileFacts | None:
         return None
     try:
         accounts = len(book.user_accounts())
-        fd = book._fd  # the very file the head came from
-        size = os.fstat(fd).st_size
-        with os.fdopen(fd, "rb", closefd=False) as file:
-            file.seek(0)
-            data = file.read()
+        with os.fdopen(book._fd, "rb", closefd=False) as file:  # the very file the head came from
+            size = os.fstat(file.fileno()).st_size
+            file.seek(max(size - jsonfile.TAIL_SIZE, 0))
+            tail = file.read()
+            if tail.endswith(b"\n" + jsonfile.EMPTY_HISTORY):
+                return FileFacts(SCHEMA_VERSION, size, 0, accounts, None, None)
+            if not tail.endswith(jsonfile.HISTORY_CLOSER):
+                return None
+            count, last = _count_lines(file, size)
     finally:
         book.close()
-    span = jsonfile.history_span(data)
-    if span is None:
-        return None
-    start, end = span
-    count = data.count(jsonfile.LINE_SEPARATOR.encode() + b'    {"id": "', start, end) + 1
-    last = data.rfind(b'\n    {"id": "', start - 1, end)
-    found = _LAST_TX.search(data, max(last, start - 1) + 1, end)
+    found = _LAST_TX.search(last) if last is not None else None
     if found is None:
         return None
     return FileFacts(SCHEMA_VERSION, size, count, accounts, found[2].decode(), found[1].decode())
+
+
+def _count_lines(file: BinaryIO, size: int) -> tuple[int, bytes | None]:
+    """How many history lines the file has, and the last one (without the file's closing bytes)."""
+    from coinpurse.speedups import jsonfile
+
+    file.seek(0)
+    count, carry, last_start, read = 0, b"", -1, 0
+    while chunk := file.read(_CHUNK):
+        window = carry + chunk
+        offset = read - len(carry)
+        position = window.find(_LINE_OPENER)
+        while position >= 0:
+            count += 1
+            last_start = offset + position
+            position = window.find(_LINE_OPENER, position + 1)
+        read += len(chunk)
+        carry = window[-(len(_LINE_OPENER) - 1) :]
+    if last_start < 0:
+        return 0, None
+    file.seek(last_start + 1)
+    return count, file.read(size - len(jsonfile.HISTORY_CLOSER) - last_start - 1)
 
 
 class LockState(NamedTuple):
