@@ -146,7 +146,9 @@ def stdout_unless_given(file: Path | None, option: Path | None, as_json: bool) -
 
     if file is not None and option is not None and file != option:
         raise BadInput(f"give the output once: {file} or -o {option}")
-    chosen = file if file is not None else option if option is not None else Path("-")
-    if as_json and str(chosen) == "-":
+    from coinpurse.storage.outputs import STDOUT, is_stdout
+
+    chosen = file if file is not None else option if option is not None else Path(STDOUT)
+    if as_json and is_stdout(chosen):
         raise BadInput("--json reports on the file written: give a FILE, not stdout")
     return chosen

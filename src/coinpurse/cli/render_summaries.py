@@ -95,7 +95,9 @@ def show_export(result: ExportResult) -> None:
 
 
 def show_rates_export(result: RatesExport) -> None:
-    if str(result.file) == "-":
+    from coinpurse.storage.outputs import is_stdout
+
+    if is_stdout(result.file):
         sys.stdout.write(result.text)  # the file's text itself, -q or not: it is what was asked for
         return
     say(f"Wrote the rates to {result.file}; edit it, then: coinpurse rates import {result.file}")
