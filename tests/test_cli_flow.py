@@ -192,3 +192,24 @@ def test_info_counts_a_json_history_read_in_chunks_of_any_size(tmp_path: Path, m
     verified = Ledger.open(ledger).verify()
     assert (found.transactions, found.head_hash) == (41, verified.to_dict()["head_hash"])
     assert found.accounts == 8
+
+
+@pytest.mark.parametrize(
+    "args",
+    [
+        ("--ledger", "\x00", "balance"),
+        ("balance", "--ledger", "a\x00.json"),
+        ("--ledger", "{l}", "apply", "ops\x00.json"),
+        ("--ledger", "{l}", "apply", "ops\x00"),
+        ("--ledger", "{l}", "convert", "{l}", "b\x00.toml"),
+    ],
+)
+def test_a_nul_in_a_path_is_bad_usage_not_a_crash(tmp_path: Path, args: tuple[str, ...]) -> None:
+    ledger = str(tmp_path / "d.json")
+    line = [a.replace("{l}", ledger) for a in args]
+    plain = CliRunner().invoke(app, line)
+    assert plain.exit_code == 2 and isinstance(plain.exception, SystemExit), plain.exception
+    assert "NUL character" in plain.stderr
+    as_json = CliRunner().invoke(app, [*line, "--json"])
+    assert json.loads(as_json.stderr)["error"]["message"].endswith("can't hold a NUL character")
+    assert list(tmp_path.iterdir()) == []

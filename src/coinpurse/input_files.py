@@ -63,7 +63,7 @@ def _format_of(file: Path, what: str, format: str | None) -> str | None:
         return None  # /dev/stdin, /dev/fd/3, /proc/self/fd/0: whatever is behind it is sniffed
     try:
         regular = stat.S_ISREG(os.stat(file).st_mode)
-    except OSError:
+    except (OSError, ValueError):  # ValueError: a NUL in the name
         regular = True  # reading it says what is wrong
     if regular:
         raise BadInput(
@@ -111,6 +111,8 @@ def read_input(
     from coinpurse.storage.limits import read_bounded
 
     file = input_path(file)
+    if "\0" in os.fspath(file):
+        raise BadInput(f"{os.fspath(file)!r}: a file name can't hold a NUL character", code="file_not_found")
     chosen = _format_of(file, what, format)
     try:
         data = _read_stdin(_input_too_big) if isinstance(file, StdinPath) else read_bounded(file, _input_too_big)

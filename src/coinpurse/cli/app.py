@@ -10,7 +10,6 @@ script and the test runner alike.
 import os
 import sys
 from collections.abc import Sequence
-from pathlib import Path
 from typing import Annotated, Any
 
 import typer
@@ -93,6 +92,11 @@ def run_command_line(group: TyperGroup, args: list[str], prog_name: str, extra: 
         failure = Interrupted(f"interrupted; {ALL_OR_NOTHING}")
     except (MemoryError, RecursionError) as error:  # the last resort: where files are read, they are named
         failure = out_of_resources(error)
+    except ValueError as error:
+        if "null byte" not in str(error):
+            raise
+        # A path argument holding a NUL, met by Click's own checks or the os module: no file has such a name.
+        failure = BadInput("a file name can't hold a NUL character", code="usage")
     report_error(failure, json_mode(state.as_json, args))
     return failure.exit_code
 
@@ -151,11 +155,11 @@ def _show_version(value: bool) -> None:
 def main_options(
     ctx: typer.Context,
     ledger: Annotated[
-        Path | None,
+        str | None,
         typer.Option(
             "--ledger",
+            metavar="PATH",
             help="Ledger file (.json, .toml or .sqlite). Default: $COINPURSE_LEDGER, else ledger.json in the user data folder.",
-            dir_okay=True,
             show_default=False,
         ),
     ] = None,

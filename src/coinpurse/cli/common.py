@@ -55,13 +55,14 @@ def record_json_mode(ctx: Context, param: Parameter, value: bool) -> bool:
     state = ctx.ensure_object(RunState)
     value = bool(value) or state.json_given
     state.json_given = value
-    state.as_json = value
+    if value or not hasattr(ctx.command, "commands"):
+        state.as_json = value  # a group's "no --json" is not the last word: its command's is
     return value
 
 
 def _record_ledger(ctx: Context, param: Parameter, value: str | None) -> None:
     if value is not None:
-        ctx.ensure_object(RunState).ledger = Path(value)
+        record_ledger_option(ctx, value)
 
 
 def _record_quiet(ctx: Context, param: Parameter, value: bool) -> None:
@@ -119,8 +120,13 @@ def record_json_options(command: Command) -> None:
         current.params.extend(_global_options(current))
 
 
-def record_ledger_option(ctx: typer.Context, ledger: Path | None) -> None:
-    ctx.ensure_object(RunState).ledger = ledger
+def record_ledger_option(ctx: Context, ledger: str | Path | None) -> None:
+    """The run's --ledger, wherever it was given; a name no file can have is bad usage (exit 2)."""
+    if ledger is not None and "\0" in str(ledger):
+        from coinpurse.errors import BadInput
+
+        raise BadInput(f"--ledger {str(ledger)!r}: a path can't hold a NUL character", code="usage")
+    ctx.ensure_object(RunState).ledger = None if ledger is None else Path(ledger)
 
 
 def ledger_path(ctx: typer.Context) -> Path:
