@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import json
+
 import pytest
 
 from cli_checks import expect_error, flat
@@ -69,9 +71,11 @@ def test_a_missing_ledger_is_an_empty_economy_and_is_not_created(cli: Cli) -> No
     assert not cli.ledger.with_name(cli.ledger.name + ".lock").exists()
 
 
-def test_an_account_on_a_missing_ledger_is_unknown_and_nothing_is_created(cli: Cli) -> None:
-    expect_error(cli, "balance", "alice", exit_code=2, code="unknown_account", says="no account 'alice' in this ledger")
-    assert not cli.ledger.exists()
+def test_an_account_on_a_missing_ledger_reads_as_empty_and_nothing_is_created(cli: Cli) -> None:
+    result = cli("balance", "alice", "--json")
+    assert result.exit_code == 0, result.stderr
+    assert json.loads(result.stdout)["coins"] == 0 and json.loads(result.stdout)["diamonds"] == 0
+    assert not cli.ledger.exists() and list(cli.ledger.parent.iterdir()) == []
 
 
 def test_an_unknown_account_names_it_and_suggests_close_names(economy: Cli) -> None:

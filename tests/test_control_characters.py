@@ -129,11 +129,11 @@ REPLAY = ("gift", "alice", "mia", "rose", "--stream", "launch", "--id", "g-1")
 @pytest.mark.parametrize(
     ("args", "shown"),
     [
-        (("history",), ["Rose\\x1b]52;c;", "\\x1b[2J\\r[red]x[/red] :smile:\\u202eesoR\\x7f\\x9b31m", "launch\\x1b[2J\\r\\u2066\\u202e\\x85",
+        (("history",), ["Rose\\x1b]52;c;", "\\x1b[2J\\r[red]x[/red] :smile:\\u202eesoR\\x7f\\x9b31m",
                         "gift.Comet\\x1b[2J\\x07.coins", "odd\\x1b]52;c;"]),
-        (("history", "mia", "--kind", "gift"), ["Rose\\x1b]52;c;", "[stream: launch\\x1b[2J"]),
+        (("history", "mia", "--kind", "gift"), ["Rose\\x1b]52;c;", "bob\\x1b[2J\\u202e → mia"]),
         (("gifters", "mia"), ["bob\\x1b[2J\\u202e"]),
-        (REPLAY, ["already recorded", "Rose\\x1b]52;c;", "[red]x[/red] :smile:"]),
+        (REPLAY, ["already recorded", "Rose\\x1b]52;c;", "[red]x[/red] :smile:", "[stream: launch\\x1b[2J\\r\\u2066\\u202e\\x85"]),
     ],
     ids=["history", "history-gifts", "gifters", "replayed-receipt"],
 )  # fmt: skip

@@ -40,6 +40,7 @@ COMMAND_LINES: dict[str, tuple[str, ...]] = {
     "export": ("export", "-o", "out.csv"),
     "demo": ("demo",),
     "convert": ("convert", "a.json", "b.toml"),
+    "info": ("info",),
 }
 
 ERRORS = [

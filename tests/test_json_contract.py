@@ -232,3 +232,9 @@ def test_errors_match_the_doc(economy) -> None:
         assert result.exit_code in (1, 2)
         assert result.stdout == ""
         conforms(json.loads(result.stderr), "error")
+
+
+def test_info_matches_the_doc(economy, tmp_path) -> None:
+    conforms(run_json(economy, "info"), "info")
+    missing = economy.runner.invoke(app, ["--ledger", str(tmp_path / "none.sqlite"), "info", "--json"])
+    conforms(json.loads(missing.stdout), "info")

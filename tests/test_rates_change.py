@@ -28,7 +28,7 @@ def test_set_changes_a_gift_price_and_records_from_and_to(cli) -> None:
 
 def test_earlier_transactions_keep_the_rates_they_were_made_at(cli) -> None:
     cli("buy", "alice", "700")
-    first = cli.json("gift", "alice", "mia", "rose")
+    first = cli.json("gift", "alice", "mia", "rose", "--id", "g-1")
     cli("rates", "set", "gift.Rose.coins", "3", "payout.cash_per_diamond", "0.004")
     second = cli.json("gift", "alice", "mia", "rose")
     assert (first["coins"], second["coins"]) == (1, 3)
@@ -36,8 +36,9 @@ def test_earlier_transactions_keep_the_rates_they_were_made_at(cli) -> None:
     assert gifts[0]["rates"]["gift"] == {"name": "Rose", "coins": 1}
     assert gifts[0]["rates"]["cash_per_diamond"] == "0.005"
     assert gifts[1]["rates"]["cash_per_diamond"] == "0.004"
-    # The old receipt still explains itself with its own rates.
-    text = " ".join(cli("history", "--kind", "gift").stdout.split())
+    # The old receipt (shown again by a retry of its id) still explains itself with its own rates.
+    text = " ".join(cli("gift", "alice", "mia", "rose", "--id", "g-1").stdout.split())
+    assert "already recorded" in text
     assert "1 coin from alice → 1 diamond to mia (worth $0.005)" in text
 
 

@@ -1,5 +1,10 @@
 """Reading the files a person writes for the library: scenarios and rates, TOML or JSON by suffix.
 
+``-`` is stdin, named ``<stdin>`` in messages. Stdin, and a file with no
+``.toml`` or ``.json`` suffix that names an open file (``/dev/stdin``,
+``/dev/fd/N`` as ``<(...)`` gives) or is a named pipe, is TOML or JSON as the caller's ``format`` says, else as
+its first non-blank character says: ``{`` opens JSON, anything else is TOML
+(a TOML document can't start with ``{``).
 Floats are refused (cash is written as a string); an error names the file and,
 where it can, the line.
 """
@@ -8,10 +13,12 @@ from __future__ import annotations
 
 import itertools
 import json
+import os
 import re
+import stat
 from collections import deque
 from collections.abc import Iterable, Iterator, Mapping
-from pathlib import Path
+from pathlib import Path, PosixPath
 from typing import Any
 
 from coinpurse.core.rates import Rates, rates_from_dict
@@ -20,20 +27,96 @@ from coinpurse.errors import BadInput, CoinpurseError
 from coinpurse.formats.textdata import JSON_DECODER, FloatInText, line_of, loads_json, loads_toml
 from coinpurse.formats.textpos import line_for, lines_of, path_in_message
 
+FORMATS = ("json", "toml")
+STDIN = "-"
 
-def read_input(file: Path, what: str, *, one_list: str | None = None) -> tuple[Any, str, bool]:
+
+class StdinPath(PosixPath):
+    """Stdin where a file is expected: ``-`` on the command line, ``<stdin>`` in every message."""
+
+    def __str__(self) -> str:
+        return "<stdin>"
+
+
+def input_path(file: str | os.PathLike[str]) -> Path:
+    """The path of an input file as given; ``-`` is stdin."""
+    if isinstance(file, StdinPath) or os.fspath(file) == STDIN:
+        return StdinPath(STDIN)
+    return Path(file)
+
+
+_DESCRIPTOR_PATH = re.compile(r"/dev/std(in|out|err)|/dev/fd/\d+|/proc/(self|\d+)/fd/\d+")
+
+
+def _format_of(file: Path, what: str, format: str | None) -> str | None:
+    """``json`` or ``toml`` as the suffix (or ``format``) says; None when the text must say (stdin, a pipe)."""
+    if format is not None:
+        if format not in FORMATS:
+            raise BadInput(f"unknown {what} file format {format!r}; use json or toml", code="unknown_format")
+        return format
+    if isinstance(file, StdinPath):
+        return None
+    suffix = file.suffix.lower()
+    if suffix in (".toml", ".json"):
+        return suffix[1:]
+    if _DESCRIPTOR_PATH.fullmatch(os.fspath(file)):
+        return None  # /dev/stdin, /dev/fd/3, /proc/self/fd/0: whatever is behind it is sniffed
+    try:
+        regular = stat.S_ISREG(os.stat(file).st_mode)
+    except (OSError, ValueError):  # ValueError: a NUL in the name
+        regular = True  # reading it says what is wrong
+    if regular:
+        raise BadInput(
+            f"{file}: a {what} file is .toml or .json, not {suffix or '(no suffix)'!r} (give --format for another name)",
+            code="unknown_suffix",
+        )
+    return None  # a named pipe: sniffed
+
+
+def _sniffed(text: str) -> str:
+    return "json" if text.lstrip(" \t\r\n\ufeff").startswith("{") else "toml"
+
+
+def _read_stdin(refuse: Any) -> bytes:
+    """Stdin's bytes, read to its end, refused once past COINPURSE_MAX_FILE_MB like a file."""
+    import sys
+
+    from coinpurse.storage.limits import MAX_FILE_VARIABLE, _megabytes, max_file_bytes
+
+    limit = max_file_bytes()
+    stream = sys.stdin.buffer
+    chunks: list[bytes] = []
+    size = 0
+    while size <= limit:
+        chunk = stream.read(min(1 << 20, limit + 1 - size))
+        if not chunk:
+            return b"".join(chunks)
+        chunks.append(chunk)
+        size += len(chunk)
+    raise refuse(
+        f"<stdin>: it holds more than the {_megabytes(limit)} that coinpurse reads whole ({MAX_FILE_VARIABLE}); "
+        "it was read no further"
+    )
+
+
+def read_input(
+    file: Path, what: str, *, one_list: str | None = None, format: str | None = None
+) -> tuple[Any, str, bool]:
     """The parsed document, its text, and whether it is TOML.
 
     With ``one_list``, a JSON file that is just ``{"<one_list>": [...]}`` keeps
     that list as its text, and each iteration decodes its items one at a time.
+    ``format`` (``json`` or ``toml``) overrides the suffix; see the module for stdin.
     """
     from coinpurse.storage.limits import read_bounded
 
-    suffix = file.suffix.lower()
-    if suffix not in (".toml", ".json"):
-        raise BadInput(f"{file}: a {what} file is .toml or .json, not {suffix or '(no suffix)'!r}", code="unknown_suffix")
+    file = input_path(file)
+    if "\0" in os.fspath(file):
+        raise BadInput(f"{os.fspath(file)!r}: a file name can't hold a NUL character", code="file_not_found")
+    chosen = _format_of(file, what, format)
     try:
-        text = read_bounded(file, _input_too_big).decode("utf-8")
+        data = _read_stdin(_input_too_big) if isinstance(file, StdinPath) else read_bounded(file, _input_too_big)
+        text = data.decode("utf-8")
     except FileNotFoundError:
         raise BadInput(f"{file}: no such {what} file", code="file_not_found") from None
     except UnicodeDecodeError as error:
@@ -42,7 +125,7 @@ def read_input(file: Path, what: str, *, one_list: str | None = None) -> tuple[A
         raise BadInput(f"{file}: can't read it: {error.strerror}", code="file_not_found") from None
     except MemoryError:
         raise BadInput(f"{file}: too big to read into memory", code="file_too_big") from None
-    is_toml = suffix == ".toml"
+    is_toml = (chosen or _sniffed(text)) == "toml"
     try:
         if is_toml:
             import tomllib
@@ -142,9 +225,10 @@ def located(error: CoinpurseError, file: Path | None, line: int | None, prefix: 
     return type(error)(f"{where}{prefix}{error.message}", code=error.code)
 
 
-def read_rates_file(file: Path) -> Rates:
-    """Rates from a TOML or JSON file; invalid rates are BadInput naming file:line and the reason."""
-    document, text, is_toml = read_input(file, "rates")
+def read_rates_file(file: Path, format: str | None = None) -> Rates:
+    """Rates from a TOML or JSON file (``-``: stdin); invalid rates are BadInput naming file:line and the reason."""
+    file = input_path(file)
+    document, text, is_toml = read_input(file, "rates", format=format)
     try:
         return rates_from_dict(document)
     except BadInput as error:

@@ -34,6 +34,7 @@ from coinpurse.results import (
     Gifter,
     Gifters,
     History,
+    LedgerInfo,
     OperationResult,
     RatesView,
 )
@@ -179,12 +180,17 @@ class Ledger:
 
         return self._change(RatesChange.make(sets, list(removes), id), now)
 
-    def rates_import(self, file: PathLike, id: str | None = None, now: str | None = None) -> RatesChangeResult:
-        """Replace the rates in force with a TOML or JSON file's, recorded as one change."""
-        from coinpurse.core.rates_edit import RatesChange
-        from coinpurse.input_files import read_rates_file
+    def rates_import(
+        self, file: PathLike, id: str | None = None, now: str | None = None, format: str | None = None
+    ) -> RatesChangeResult:
+        """Replace the rates in force with a TOML or JSON file's (``-``: stdin), recorded as one change.
 
-        return self._change(RatesChange.replace_all(read_rates_file(Path(file)), "import", id), now)
+        ``format`` (``json`` or ``toml``) overrides the file's suffix; stdin without it is sniffed.
+        """
+        from coinpurse.core.rates_edit import RatesChange
+        from coinpurse.input_files import input_path, read_rates_file
+
+        return self._change(RatesChange.replace_all(read_rates_file(input_path(file), format), "import", id), now)
 
     def _change(self, change: RatesChange, now: str | None) -> RatesChangeResult:
         from coinpurse.core import clock
@@ -200,10 +206,10 @@ class Ledger:
         from coinpurse.core.rates import default_rates
         from coinpurse.core.rates_edit import RatesChange
         from coinpurse.core.scenario import change_rates
-        from coinpurse.input_files import read_rates_file
+        from coinpurse.input_files import input_path, read_rates_file
         from coinpurse.reports import InitResult, RatesChangeResult
 
-        rates_path = None if rates_file is None else Path(rates_file)
+        rates_path = None if rates_file is None else input_path(rates_file)
         rates = read_rates_file(rates_path) if rates_path is not None else default_rates()
         with self._writing() as book:
             if self.path.exists() if self._memory is None else book.head().length:
@@ -243,26 +249,29 @@ class Ledger:
         now: str | None = None,
         on_progress: Progress | None = None,
         details: bool = True,
+        format: str | None = None,
     ) -> ApplyReport:
         """Apply every op in one locked load and one save, or none of them.
 
-        ``ops`` is a scenario file (.toml or .json), or the ops themselves: dicts
+        ``ops`` is a scenario file (.toml or .json, or ``format``; ``-`` is stdin), or the ops themselves: dicts
         shaped like a scenario's (``{"kind": "buy", "account": ..., "coins": ...}``)
         or request objects (``coinpurse.core.requests.Buy`` ..., ``RatesChange``).
         Every op is checked before any runs. ``details=False`` keeps only the
         counts (what a person is shown), not each op's result.
         """
         if isinstance(ops, (str, os.PathLike)):
-            return self._apply_file(Path(ops), dry_run, now, on_progress, details)
+            from coinpurse.input_files import input_path
+
+            return self._apply_file(input_path(ops), dry_run, now, on_progress, details, format)
         return self._apply_ops(ops, dry_run, now, on_progress, details)
 
     def _apply_file(
-        self, file: Path, dry_run: bool, now: str | None, on_progress: Progress | None, details: bool
+        self, file: Path, dry_run: bool, now: str | None, on_progress: Progress | None, details: bool, format: str | None
     ) -> ApplyReport:
         from coinpurse.core.scenario import OpFailed, check_ops, parse_ops, scenario_ops
         from coinpurse.input_files import located, op_kind, op_line, read_input
 
-        document, text, is_toml = read_input(file, "scenario", one_list="ops")
+        document, text, is_toml = read_input(file, "scenario", one_list="ops", format=format)
 
         def named(failed: OpFailed, outcome: str = "") -> CoinpurseError:
             line = op_line(file, text, is_toml, failed.index)
@@ -401,6 +410,35 @@ class Ledger:
         ranked = sorted((Gifter(sender, *row) for sender, row in totals.items()), key=lambda g: (-g.diamonds, g.account))
         return Gifters(name, ranked[:limit] if limit is not None else ranked, currency)
 
+    def info(self, source: str = "given") -> LedgerInfo:
+        """Where the ledger is and what it holds, read cheaply: its format, schema, size, counts and head hash.
+
+        Nothing is parsed of the history and nothing is created or locked; a
+        missing ledger is reported as such (``exists`` false). ``source`` says how
+        the path was chosen, for the caller's own report.
+        """
+        from coinpurse.storage.document import SCHEMA_VERSION
+
+        if self._memory is not None:
+            book = self._memory
+            head = book.head()
+            hash_ = head.hash if head.length else None
+            return LedgerInfo(
+                self.path, "memory", "memory", True, SCHEMA_VERSION, None, head.length, len(book.user_accounts()),
+                hash_, head.at if head.length else None, False, None,
+            )  # fmt: skip
+        from coinpurse.storage import damaged_records_named
+        from coinpurse.storage.info import file_facts, lock_state
+
+        path = self.path
+        with damaged_records_named(path):
+            facts = file_facts(path)
+        lock = lock_state(path)
+        kind = path.suffix.lower().lstrip(".")
+        if facts is None:
+            return LedgerInfo(path, source, kind, False, None, None, 0, 0, None, None, lock.locked, lock.holder)
+        return LedgerInfo(path, source, kind, True, *facts, lock.locked, lock.holder)
+
     def verify(self, anchors: Sequence[str] = ()) -> VerifyReport:
         """Walk the whole history and check it (see ``coinpurse.core.verify``); a missing ledger is unusable.
 
@@ -427,8 +465,9 @@ class Ledger:
         """
         from coinpurse.formats import export as formats
         from coinpurse.reports import ExportResult
+        from coinpurse.storage.outputs import is_stdout
 
-        target = None if output is None else Path(output)
+        target = None if output is None or is_stdout(output) else Path(output)  # "-" is stdout, as no output is
         chosen = export_format_of(target) if format is None else format
         if chosen not in formats.FORMATS:
             raise BadInput(f"unknown export format {chosen!r}; the formats are {', '.join(formats.FORMATS)}", code="unknown_format")
@@ -453,14 +492,21 @@ class Ledger:
         return ExportResult(chosen, text, target, len(transactions), postings)
 
     def rates_export(self, file: PathLike) -> RatesExport:
-        """The rates in force written to ``file``: commented TOML, or JSON, by suffix."""
+        """The rates in force written to ``file``: commented TOML, or JSON, by suffix.
+
+        ``-`` writes no file: the result's text (TOML) is for the caller to print.
+        """
         import json
 
         from coinpurse.formats.rates_toml import rates_to_toml
         from coinpurse.reports import RatesExport
         from coinpurse.storage.atomic import write_atomic
+        from coinpurse.storage.outputs import is_stdout
 
         target = Path(file)
+        if is_stdout(file):
+            with self._reading() as book:
+                return RatesExport(target, rates_to_toml(book.rates, source=self.path.name))
         if self._memory is None:
             from coinpurse.storage.outputs import refuse_ledger_files
 
@@ -605,7 +651,7 @@ def _known_account(book: Book, raw: str) -> str:
     from coinpurse.core.names import did_you_mean, normalize_handle
 
     name = normalize_handle(raw)
-    if not book.has_account(name):
+    if not book.has_account(name) and book.user_accounts():  # an empty economy (no ledger yet) knows every name
         hint = did_you_mean(name, book.user_accounts())
         raise BadInput(f"no account {name!r} in this ledger{hint}", code="unknown_account")
     return name

@@ -184,3 +184,36 @@ class Conversion(NamedTuple):
             "accounts": self.accounts,
         }
 
+
+
+class LedgerInfo(NamedTuple):
+    """What ``Ledger.info()`` finds at the ledger's path, read cheaply (see ``coinpurse.storage.info``)."""
+
+    path: Path
+    source: str  # how the path was chosen: "flag", "env", "default" or "given" (the library's caller)
+    format: str  # json, toml, sqlite or memory
+    exists: bool
+    schema: int | None
+    size: int | None  # bytes
+    transactions: int
+    accounts: int  # users' accounts
+    head_hash: str | None  # the last transaction's hash; None for an empty history
+    last_at: str | None
+    locked: bool
+    lock_holder: int | None
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "ledger": str(self.path),
+            "source": self.source,
+            "format": self.format,
+            "exists": self.exists,
+            "schema": self.schema,
+            "size": self.size,
+            "transactions": self.transactions,
+            "accounts": self.accounts,
+            "head_hash": self.head_hash,
+            "last_at": self.last_at,
+            "locked": self.locked,
+            "lock_holder": self.lock_holder,
+        }

@@ -10,7 +10,6 @@ script and the test runner alike.
 import os
 import sys
 from collections.abc import Sequence
-from pathlib import Path
 from typing import Annotated, Any
 
 import typer
@@ -27,6 +26,7 @@ from coinpurse.cli.commands import (
     gift,
     gifters,
     history,
+    info,
     init,
     rates,
     redeem,
@@ -69,7 +69,10 @@ ALL_OR_NOTHING = "a write is all or nothing, so the ledger is as it was or fully
 
 def run_command_line(group: TyperGroup, args: list[str], prog_name: str, extra: dict[str, Any]) -> int:
     """Run one command line; every error is reported here, once, and becomes its exit code."""
+    from coinpurse.cli.output import set_quiet
+
     state = RunState()
+    set_quiet(False)
     try:
         with group.make_context(prog_name, list(args), obj=state, **extra) as ctx:  # parsing uses up its list
             group.invoke(ctx)
@@ -90,6 +93,11 @@ def run_command_line(group: TyperGroup, args: list[str], prog_name: str, extra: 
         failure = Interrupted(f"interrupted; {ALL_OR_NOTHING}")
     except (MemoryError, RecursionError) as error:  # the last resort: where files are read, they are named
         failure = out_of_resources(error)
+    except ValueError as error:
+        if "null byte" not in str(error):
+            raise
+        # A path argument holding a NUL, met by Click's own checks or the os module: no file has such a name.
+        failure = BadInput("a file name can't hold a NUL character", code="usage")
     report_error(failure, json_mode(state.as_json, args))
     return failure.exit_code
 
@@ -148,11 +156,11 @@ def _show_version(value: bool) -> None:
 def main_options(
     ctx: typer.Context,
     ledger: Annotated[
-        Path | None,
+        str | None,
         typer.Option(
             "--ledger",
+            metavar="PATH",
             help="Ledger file (.json, .toml or .sqlite). Default: $COINPURSE_LEDGER, else ledger.json in the user data folder.",
-            dir_okay=True,
             show_default=False,
         ),
     ] = None,
@@ -163,7 +171,7 @@ def main_options(
     record_ledger_option(ctx, ledger)
 
 
-for module in (buy, gift, balance, redeem, rates, history, gifters, verify, apply, init, export, demo, convert):
+for module in (buy, gift, balance, redeem, rates, history, gifters, verify, apply, init, export, demo, convert, info):
     module.register(app)
 
 

@@ -19,6 +19,23 @@ if TYPE_CHECKING:
     from coinpurse.errors import CoinpurseError
 
 
+_quiet = [False]  # -q/--quiet of the run under way (the entry point resets it for each run)
+
+
+def set_quiet(value: bool) -> None:
+    _quiet[0] = value
+
+
+def quiet() -> bool:
+    """Whether this run prints nothing on stdout when it succeeds (``-q/--quiet``)."""
+    return _quiet[0]
+
+
+def for_a_terminal() -> bool:
+    """Whether stdout is a terminal a person reads (not a pipe or a file), for what is shown only to people."""
+    return sys.stdout.isatty()
+
+
 def emit_json(data: Any) -> None:
     """Indented for a person at a terminal; one compact line for a pipe or a file.
 
@@ -27,6 +44,8 @@ def emit_json(data: Any) -> None:
     """
     from coinpurse.core.safetext import json_dumps
 
+    if quiet():
+        return
     if sys.stdout.isatty():
         sys.stdout.write(json_dumps(data, indent=2) + "\n")
     else:
@@ -37,6 +56,8 @@ def say(line: str, *, stderr: bool = False) -> None:
     """One plain line for people, without rich: control characters in it are shown escaped."""
     from coinpurse.core.safetext import terminal_text
 
+    if quiet() and not stderr:
+        return
     (sys.stderr if stderr else sys.stdout).write(terminal_text(line) + "\n")
 
 
@@ -44,16 +65,25 @@ def emit_json_chunks(chunks: Callable[[bool], Iterable[str]]) -> None:
     """A big result's JSON written as it is made (``chunks(indented)``): the text emit_json would write."""
     from coinpurse.core.safetext import json_text
 
+    if quiet():
+        for _ in chunks(False):  # made all the same, as the result's own checks may run as it is written
+            pass
+        return
     for chunk in chunks(sys.stdout.isatty()):
         sys.stdout.write(json_text(chunk))  # escaping chunk by chunk is exact: it maps single characters
 
 
-@functools.cache
 def console(stderr: bool = False) -> Console:
+    """The console that draws on stdout (or stderr); under ``--quiet``, stdout's draws nothing."""
+    return _console(stderr, quiet() and not stderr)
+
+
+@functools.cache
+def _console(stderr: bool, silent: bool) -> Console:
     from coinpurse.cli.terminal import PlainTextConsole
 
     # Handles, gift and stream names are data: never markup, emoji codes or terminal controls.
-    return PlainTextConsole(stderr=stderr, no_color=bool(os.environ.get("NO_COLOR")) or None)
+    return PlainTextConsole(stderr=stderr, no_color=bool(os.environ.get("NO_COLOR")) or None, quiet=silent)
 
 
 def report_error(error: CoinpurseError, as_json: bool) -> None:

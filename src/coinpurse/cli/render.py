@@ -20,9 +20,35 @@ def _n(value: int) -> str:
 
 
 def _cash(value: str | Decimal) -> str:
+    """Cash as people read it, grouped in thousands like coins: -$11,249.75, $0.025."""
     amount = Decimal(value)
     sign = "-" if amount < 0 else ""
-    return f"{sign}${money_str(abs(amount))}"
+    whole, point, fraction = money_str(abs(amount)).partition(".")
+    return f"{sign}${int(whole):,}{point}{fraction}"
+
+
+def _places(cell: str) -> int:
+    """How many characters a cell has after its decimal point (none for whole numbers)."""
+    point = cell.rfind(".")
+    return 0 if point < 0 else len(cell) - point - 1
+
+
+def aligned(cells: list[str], header: str = "") -> list[str]:
+    """Amounts padded to one width with their decimal points (or units digits) in one column.
+
+    Cash of 2 and 3 places then reads as one column: the shorter ones get
+    spaces after them, and all get spaces before them up to the widest (or the
+    header). Whole numbers (coins, diamonds) keep to the right edge. The column must be left-justified, since rich
+    strips a right-justified cell's trailing spaces.
+    """
+    most = max((_places(cell) for cell in cells), default=0)
+    padded = [cell + " " * (most - _places(cell)) if "." in cell else cell for cell in cells]
+    width = max([len(header), *(len(cell) for cell in padded)])
+    return [cell.rjust(width) for cell in padded]
+
+
+def _money_column(table: Table, header: str, **options: Any) -> None:
+    table.add_column(header, justify="left", no_wrap=True, **options)
 
 
 def _plural(count: int, word: str) -> str:
@@ -43,12 +69,11 @@ def show_receipt(result: OperationResult) -> None:
     table = Table(title=title, box=box.ROUNDED, show_header=True, title_justify="left")
     table.add_column("account")
     table.add_column("commodity")
-    table.add_column("amount", justify="right")
-    for posting in tx.postings:
-        amount = posting.amount
-        shown = f"{amount:+,}" if isinstance(amount, int) else _cash(amount)
-        style = "green" if amount > 0 else "red"
-        table.add_row(posting.account, posting.commodity, Text(shown, style=style))
+    _money_column(table, "amount")
+    shown = aligned([f"{p.amount:+,}" if isinstance(p.amount, int) else _cash(p.amount) for p in tx.postings], "amount")
+    for posting, amount in zip(tx.postings, shown, strict=True):
+        style = "green" if posting.amount > 0 else "red"
+        table.add_row(posting.account, posting.commodity, Text(amount, style=style))
     out.print(table)
     out.print(receipt_line(tx))
     balances = ", ".join(
@@ -58,16 +83,22 @@ def show_receipt(result: OperationResult) -> None:
 
 
 def show_balance(balance: AccountBalance) -> None:
+    """One account, drawn like the table of every account: a row per fact, the amounts aligned."""
     out = console()
-    table = Table(title=f"@{balance.account}", box=box.ROUNDED, show_header=False, title_justify="left")
-    table.add_column("what")
-    table.add_column("value", justify="right")
-    table.add_row("coins", _n(balance.state.coins))
-    table.add_row("diamonds", _n(balance.state.diamonds))
-    table.add_row("diamonds are worth", f"{_cash(balance.diamond_value)} {balance.currency}")
+    table = Table(box=box.SIMPLE_HEAVY, show_edge=False)
+    rows = [
+        ("coins", _n(balance.state.coins)),
+        ("diamonds", _n(balance.state.diamonds)),
+        (f"diamonds are worth ({balance.currency})", _cash(balance.diamond_value)),
+    ]
     if balance.state.coins:
-        table.add_row("unspent coins cost", _cash(balance.coin_cost))
-    table.add_row("net cash (paid out − paid in)", _cash(balance.state.cash))
+        rows.append(("unspent coins cost", _cash(balance.coin_cost)))
+    rows.append(("net cash (paid out − paid in)", _cash(balance.state.cash)))
+    values = aligned([value for _, value in rows], balance.account)
+    table.add_column("account")
+    _money_column(table, balance.account.rjust(len(values[0])))
+    for (what, _), value in zip(rows, values, strict=True):
+        table.add_row(what, value)
     out.print(table)
 
 
@@ -76,21 +107,23 @@ def show_balances(balances: Balances) -> None:
     if not balances.accounts:
         out.print("No accounts yet. Start with: coinpurse buy alice 700")
         return
-    table = Table(box=box.SIMPLE_HEAVY, show_footer=True)
+    table = Table(box=box.SIMPLE_HEAVY, show_edge=False, show_footer=True)
     totals = balances.totals()
+    worth_header = f"worth ({balances.currency})"
+    worth = aligned([*(_cash(a.diamond_value) for a in balances.accounts), _cash(totals["diamond_value"])], worth_header)
     table.add_column("account", footer="total")
     table.add_column("coins", justify="right", footer=_n(totals["coins"]))
     table.add_column("diamonds", justify="right", footer=_n(totals["diamonds"]))
-    table.add_column(f"worth ({balances.currency})", justify="right", footer=_cash(totals["diamond_value"]))
-    for account in balances.accounts:
-        table.add_row(account.account, _n(account.state.coins), _n(account.state.diamonds), _cash(account.diamond_value))
+    _money_column(table, worth_header.rjust(len(worth[0])), footer=worth[-1])
+    for account, value in zip(balances.accounts, worth, strict=False):
+        table.add_row(account.account, _n(account.state.coins), _n(account.state.diamonds), value)
     out.print(table)
 
 
 def show_rates(view: RatesView) -> None:
     out = console()
     data: dict[str, Any] = view.to_dict()
-    packages = Table(title="Coin packages", box=box.SIMPLE_HEAVY, title_justify="left")
+    packages = Table(title="Coin packages", box=box.SIMPLE_HEAVY, show_edge=False, title_justify="left")
     for column in ("channel", "coins", "price", "per coin", "creator's share"):
         packages.add_column(column, justify="left" if column == "channel" else "right")
     for package in data["packages"]:
@@ -103,7 +136,7 @@ def show_rates(view: RatesView) -> None:
             percent_str(Decimal(package["creator_share"])),
         )
     out.print(packages)
-    custom = Table(title="Custom amounts", box=box.SIMPLE_HEAVY, title_justify="left")
+    custom = Table(title="Custom amounts", box=box.SIMPLE_HEAVY, show_edge=False, title_justify="left")
     for column in ("channel", "per coin", "from", "to", "creator's share"):
         custom.add_column(column, justify="left" if column == "channel" else "right")
     for channel in data["channels"]:
@@ -115,7 +148,7 @@ def show_rates(view: RatesView) -> None:
             percent_str(Decimal(channel["creator_share"])),
         )
     out.print(custom)
-    gifts = Table(title="Gift catalog (coins)", box=box.SIMPLE_HEAVY, title_justify="left")
+    gifts = Table(title="Gift catalog (coins)", box=box.SIMPLE_HEAVY, show_edge=False, title_justify="left")
     half = (len(data["gifts"]) + 1) // 2
     for _ in range(2):
         gifts.add_column("gift")
@@ -127,7 +160,7 @@ def show_rates(view: RatesView) -> None:
         gifts.add_row(*row)
     out.print(gifts)
     payout = data["payout"]
-    rules = Table(title="Conversion and payouts", box=box.SIMPLE_HEAVY, show_header=False, title_justify="left")
+    rules = Table(title="Conversion and payouts", box=box.SIMPLE_HEAVY, show_edge=False, show_header=False, title_justify="left")
     rules.add_column("rule")
     rules.add_column("value", justify="right")
     rules.add_row("diamonds per coin of gift value", data["conversion"]["diamonds_per_coin"])
@@ -142,19 +175,63 @@ def show_rates(view: RatesView) -> None:
     )
 
 
-def show_history(history: History) -> None:
+HISTORY_SHOWN = 20  # on a terminal, without --limit or --all: the newest this many
+
+
+def history_amount(tx: Transaction) -> str:
+    """The cash a transaction moved: what a buy cost, what a gift's coins cost, what a payout paid."""
+    details = getattr(tx.payload, "details", None)
+    for field in ("price", "paid", "cash"):
+        value = getattr(details, field, None)
+        if isinstance(value, Decimal):
+            return _cash(value)
+    return ""
+
+
+def history_line(tx: Transaction) -> str:
+    """A transaction in the few words a history row has room for (its receipt says the rest)."""
+    from coinpurse.core.kinds import BuyRecord, GiftRecord, RatesRecord, RedeemRecord
+
+    record = tx.payload
+    if isinstance(record, BuyRecord):
+        return f"{record.request.account}: {_plural(record.request.coins, 'coin')} ({record.request.channel})"
+    if isinstance(record, GiftRecord):
+        d = record.details
+        gift = f"{d.count} × {d.gift}" if d.count > 1 else d.gift
+        return f"{record.request.sender} → {record.request.recipient}: {gift}"
+    if isinstance(record, RedeemRecord):
+        return f"{record.request.account}: {_plural(record.details.diamonds, 'diamond')} paid out"
+    if isinstance(record, RatesRecord):
+        changes = record.details.changes
+        if not changes:
+            return f"{record.details.source}: no change"
+        first = changes[0]
+        more = f" (+{len(changes) - 1} more)" if len(changes) > 1 else ""
+        before, after = ("none" if v is None else v for v in (first.before, first.after))
+        return f"{record.details.source}: {first.key} {before} → {after}{more}"
+    return receipt_line(tx)
+
+
+def show_history(history: History, more: bool = False) -> None:
+    """One line per transaction (a terminal's long one may fold); ``more``: older ones were left out."""
     out = console()
     if not history.transactions:
         out.print("No transactions.")
         return
-    table = Table(box=box.SIMPLE_HEAVY)
-    table.add_column("id")
-    table.add_column("at")
-    table.add_column("kind")
-    table.add_column("what happened", overflow="fold")
-    for tx in history.transactions:
-        table.add_row(tx.id, tx.at, tx.kind, receipt_line(tx))
+    table = Table(box=box.SIMPLE_HEAVY, show_edge=False)  # a row fits 80 columns: the time to the minute (--json has it to the second)
+    header = "amount"
+    amounts = aligned([history_amount(tx) for tx in history.transactions], header)
+    table.add_column("id", no_wrap=True)
+    table.add_column("at (UTC)", no_wrap=True)
+    table.add_column("kind", no_wrap=True)
+    _money_column(table, header.rjust(len(amounts[0])))
+    table.add_column("what", overflow="fold")
+    for tx, amount in zip(history.transactions, amounts, strict=True):
+        table.add_row(tx.id, tx.at.replace("T", " ")[:16], tx.kind, amount, history_line(tx))
     out.print(table)
+    if more:
+        shown = len(history.transactions)
+        out.print(f"The newest {shown} are shown; see more with --limit N, or all with --all.")
 
 
 def show_gifters(ranking: Gifters) -> None:
@@ -162,16 +239,19 @@ def show_gifters(ranking: Gifters) -> None:
     if not ranking.gifters:
         out.print(f"No one has sent {ranking.account} a gift yet.")
         return
-    table = Table(title=f"Top gifters of @{ranking.account}", box=box.SIMPLE_HEAVY, title_justify="left")
-    for column in ("#", "gifter", "gifts", "coins", "diamonds", f"worth ({ranking.currency})"):
+    table = Table(title=f"Top gifters of @{ranking.account}", box=box.SIMPLE_HEAVY, show_edge=False, title_justify="left")
+    worth_header = f"worth ({ranking.currency})"
+    worth = aligned([_cash(gifter.diamond_value) for gifter in ranking.gifters], worth_header)
+    for column in ("#", "gifter", "gifts", "coins", "diamonds"):
         table.add_column(column, justify="left" if column == "gifter" else "right")
-    for rank, gifter in enumerate(ranking.gifters, start=1):
+    _money_column(table, worth_header.rjust(len(worth[0])))
+    for rank, (gifter, value) in enumerate(zip(ranking.gifters, worth, strict=True), start=1):
         table.add_row(
             str(rank),
             gifter.account,
             _n(gifter.items),
             _n(gifter.coins),
             _n(gifter.diamonds),
-            _cash(gifter.diamond_value),
+            value,
         )
     out.print(table)

@@ -17,6 +17,7 @@ if TYPE_CHECKING:
     from coinpurse.api import Conversion
     from coinpurse.core.verify import VerifyReport
     from coinpurse.reports import ApplyReport, DemoResult, ExportResult, InitResult, RatesChangeResult, RatesExport
+    from coinpurse.results import LedgerInfo
 
 
 def _shown(value: Any) -> str:
@@ -94,6 +95,11 @@ def show_export(result: ExportResult) -> None:
 
 
 def show_rates_export(result: RatesExport) -> None:
+    from coinpurse.storage.outputs import is_stdout
+
+    if is_stdout(result.file):
+        sys.stdout.write(result.text)  # the file's text itself, -q or not: it is what was asked for
+        return
     say(f"Wrote the rates to {result.file}; edit it, then: coinpurse rates import {result.file}")
 
 
@@ -103,9 +109,32 @@ def show_verified(report: VerifyReport) -> None:
         say(report.summary())
 
 
+SOURCES = {"flag": "from --ledger", "env": "from $COINPURSE_LEDGER", "default": "the default", "given": "as given"}
+
+
+def show_info(found: LedgerInfo) -> None:
+    """The ledger in use, one fact a line, for people (``info --json`` for scripts)."""
+    say(f"ledger:        {found.path} ({SOURCES.get(found.source, found.source)})")
+    if not found.exists:
+        say(f"               there is no ledger at this path yet; a write creates it as {found.format}")
+        return
+    say(f"format:        {found.format}, schema {found.schema}")
+    if found.size is not None:
+        say(f"size:          {found.size:,} bytes")
+    say(f"transactions:  {found.transactions:,}")
+    say(f"accounts:      {found.accounts:,}")
+    if found.head_hash is not None:
+        say(f"head hash:     {found.head_hash}")
+        say(f"last at:       {found.last_at}")
+    holder = f" by process {found.lock_holder}" if found.lock_holder is not None else ""
+    say(f"lock:          {'held' + holder + ' (a write is under way)' if found.locked else 'free'}")
+
+
 def progress_bar(label: str) -> ProgressBar | None:
-    """A progress bar for a long run, or None when stderr is not a terminal to draw it on."""
-    return ProgressBar(label) if sys.stderr.isatty() else None
+    """A progress bar for a long run, or None under --quiet or when stderr is not a terminal to draw it on."""
+    from coinpurse.cli.output import quiet
+
+    return ProgressBar(label) if sys.stderr.isatty() and not quiet() else None
 
 
 class ProgressBar:

@@ -1,7 +1,9 @@
 """An exclusive lock on ``<ledger>.lock``, held across read, change and write.
 
 ``flock`` locks are released by the kernel when their holder dies, so a writer
-killed with ``kill -9`` never leaves the ledger locked. The holder writes its
+killed with ``kill -9`` never leaves the ledger locked. A writer that made the
+lock file and wrote no ledger (a dry run or a refused first write) removes it
+again under its lock (see ``_remove_if_unused``), so such a command leaves no file. The holder writes its
 PID into the lock file so that a writer who gives up can say who holds it.
 
 The lock file is opened without following symbolic links and must be a regular
@@ -109,10 +111,27 @@ def _acquire(fd: int, wait: Decimal) -> bool:
     return False
 
 
-def _open_lock_file(path: Path) -> int:
-    """Open (or create) the lock file itself, never what a symbolic link points to."""
+def _open_lock_file(path: Path, created: set[tuple[int, int]] | None = None) -> int:
+    """Open (or create) the lock file itself, never what a symbolic link points to.
+
+    A file this call creates has its device and inode added to ``created``.
+    """
+    flags = os.O_RDWR | os.O_CLOEXEC | os.O_NOFOLLOW | os.O_NONBLOCK
     try:
-        fd = os.open(path, os.O_RDWR | os.O_CREAT | os.O_CLOEXEC | os.O_NOFOLLOW | os.O_NONBLOCK, 0o600)
+        while True:
+            try:
+                fd = os.open(path, flags)
+                break
+            except FileNotFoundError:
+                pass
+            try:
+                fd = os.open(path, flags | os.O_CREAT | os.O_EXCL, 0o600)
+            except FileExistsError:
+                continue  # another writer made it just now: open theirs
+            if created is not None:
+                info = os.fstat(fd)
+                created.add((info.st_dev, info.st_ino))
+            break
     except OSError as error:
         if error.errno == errno.ELOOP:
             raise _unsafe_lock_file(path, "is a symbolic link") from None
@@ -208,7 +227,8 @@ def locked(ledger: Path, timeout: Decimal | None = None, *, replaced_on_write: b
     path = lock_path(ledger)
     wait = lock_timeout() if timeout is None else timeout
     deadline = time.monotonic() + float(wait)
-    fd = _flock_at_path(path, _open_lock_file, ledger, wait, deadline)
+    created: set[tuple[int, int]] = set()
+    fd = _flock_at_path(path, lambda at: _open_lock_file(at, created), ledger, wait, deadline)
     assert fd is not None
     try:
         try:
@@ -226,5 +246,27 @@ def locked(ledger: Path, timeout: Decimal | None = None, *, replaced_on_write: b
                 os.ftruncate(fd, 0)
             except OSError:
                 pass
+            _remove_if_unused(fd, path, ledger, created)
     finally:
         _release(fd)
+
+
+def _remove_if_unused(fd: int, path: Path, ledger: Path, created: set[tuple[int, int]]) -> None:
+    """Remove the lock file again when this writer made it and wrote no ledger (a dry run, a refusal).
+
+    Only while still holding its flock, only the very file this process created,
+    and only while no ledger exists: a waiter that opened it finds it gone once
+    it gets the flock and takes the one at the path then, as after any clean-up
+    (see ``_flock_at_path``). Had a clean-up script replaced it in the instant
+    between the check and the removal, two writers could each create the new
+    ledger, but one of them is refused: a new ledger is published by a hard link,
+    which never replaces a file another writer made.
+    """
+    info = os.fstat(fd)
+    if (info.st_dev, info.st_ino) not in created or os.path.lexists(ledger):
+        return
+    try:
+        if still_at_path(fd, path):
+            os.unlink(path)
+    except (OSError, LedgerUnusable):
+        pass  # the lock file stays, as it always did

@@ -1,5 +1,8 @@
 """Files the user asks coinpurse to write (exports, converted ledgers, rates files) never hit a ledger's own files.
 
+An output named ``-`` is stdout (``is_stdout``): the caller writes the text
+there instead of a file, and nothing here applies to it.
+
 An output is refused when it is the ledger, its lock file, its temp or backup
 files, or SQLite's ``-wal``, ``-shm`` or ``-journal`` file: by name, through a
 symbolic link (either path resolved), or as the same file by another name
@@ -15,6 +18,12 @@ from pathlib import Path
 from coinpurse.errors import BadInput
 
 SQLITE_COMPANIONS = ("-wal", "-shm", "-journal")
+STDOUT = "-"
+
+
+def is_stdout(output: str | os.PathLike[str] | None) -> bool:
+    """Whether an output path is ``-``, which means stdout rather than a file of that name."""
+    return output is not None and os.fspath(output) == STDOUT
 
 
 def _what_it_is(name: str, ledger_name: str) -> str | None:

@@ -5,7 +5,7 @@ from typing import Annotated
 
 import typer
 
-from coinpurse.cli.common import JsonOption, ledger_path
+from coinpurse.cli.common import InputFormatOption, JsonOption, ledger_path
 from coinpurse.cli.groups import Command
 from coinpurse.cli.output import emit_json_chunks
 
@@ -19,6 +19,7 @@ def apply(
         ),
     ],
     dry_run: Annotated[bool, typer.Option("--dry-run", help="Check every op and report, but write nothing.")] = False,
+    format: InputFormatOption = None,
     as_json: JsonOption = False,
 ) -> None:
     """Apply a scenario's ops in order; if any is refused or invalid, none is applied.
@@ -36,9 +37,9 @@ def apply(
     if not as_json:
         from coinpurse.cli.render_summaries import progress_bar
 
-        progress = progress_bar(f"applying {file.name}")
+        progress = progress_bar(f"applying {'stdin' if str(file) == '-' else file.name}")
     try:
-        report = Ledger(ledger_path(ctx)).apply(file, dry_run=dry_run, on_progress=progress, details=as_json)
+        report = Ledger(ledger_path(ctx)).apply(file, dry_run=dry_run, on_progress=progress, details=as_json, format=format)
     finally:
         if progress is not None:
             progress.close()

@@ -41,8 +41,9 @@ def export(
     """
     from coinpurse.errors import BadInput
     from coinpurse.ledger import Ledger
+    from coinpurse.storage.outputs import is_stdout
 
-    if as_json and output is None:
+    if as_json and (output is None or is_stdout(output)):
         raise BadInput("--json reports on the file written: give -o FILE, or use --format json for the data itself")
     result = Ledger(ledger_path(ctx)).export(format.value if format is not None else None, output)
     if as_json:

@@ -5,7 +5,7 @@ from typing import Annotated
 
 import typer
 
-from coinpurse.cli.common import IdOption, JsonOption, ledger_path
+from coinpurse.cli.common import IdOption, InputFormatOption, JsonOption, ledger_path, stdout_unless_given
 from coinpurse.cli.groups import Command, SuggestingGroup
 from coinpurse.cli.output import emit_json
 
@@ -93,8 +93,9 @@ def rates_set(
 @rates_app.command("import", cls=Command)
 def rates_import(
     ctx: typer.Context,
-    file: Annotated[Path, typer.Argument(metavar="FILE", help="A rates file (.toml as `rates export` writes, or .json).", show_default=False)],
+    file: Annotated[Path, typer.Argument(metavar="FILE", help="A rates file (.toml as `rates export` writes, or .json); - for stdin.", show_default=False)],
     tx_id: IdOption = None,
+    format: InputFormatOption = None,
     as_json: JsonOption = False,
 ) -> None:
     """Check a rates file and put it in force, recording what changed.
@@ -107,7 +108,7 @@ def rates_import(
     """
     from coinpurse.ledger import Ledger
 
-    imported = Ledger(ledger_path(ctx)).rates_import(file, tx_id)
+    imported = Ledger(ledger_path(ctx)).rates_import(file, tx_id, format=format)
     if as_json:
         emit_json(imported.to_dict())
         return
@@ -119,7 +120,8 @@ def rates_import(
 @rates_app.command("export", cls=Command)
 def rates_export(
     ctx: typer.Context,
-    file: Annotated[Path, typer.Argument(metavar="FILE", help="Where to write the rates (.toml, commented, or .json).", show_default=False)],
+    file: Annotated[Path | None, typer.Argument(metavar="FILE", help="Where to write the rates (.toml, commented, or .json); - or none for stdout.", show_default=False)] = None,
+    output: Annotated[Path | None, typer.Option("--output", "-o", metavar="FILE", help="The same as FILE.", show_default=False)] = None,
     as_json: JsonOption = False,
 ) -> None:
     """Write the rates in force as a commented TOML file (or JSON) to edit and import.
@@ -128,10 +130,11 @@ def rates_export(
 
     Examples:
       coinpurse rates export rates.toml          # edit it, then: coinpurse rates import rates.toml
+      coinpurse rates export                     # print them
     """
     from coinpurse.ledger import Ledger
 
-    result = Ledger(ledger_path(ctx)).rates_export(file)
+    result = Ledger(ledger_path(ctx)).rates_export(stdout_unless_given(file, output, as_json))
     if as_json:
         emit_json(result.to_dict())
         return
