@@ -12,6 +12,7 @@ checks that each piece agrees with a full parse. Measurements: docs/performance.
 from __future__ import annotations
 
 import re
+from collections.abc import Callable, Iterator
 from typing import IO, Any
 
 HISTORY_OPENER = b'\n  "transactions": [\n'
@@ -83,12 +84,14 @@ def records_state_of(line: str, offset: int, name: str) -> bool:
     return line.find(f'"{name}": "', offset) >= 0
 
 
-def read_head(file: IO[bytes], size: int) -> bytes | None:
-    """The head of an open file of ``size`` bytes, read line by line up to its history, as a whole document."""
+def read_head(file: IO[bytes], size: int) -> tuple[bytes, tuple[int, int]] | None:
+    """The head of an open file of ``size`` bytes, read line by line up to its history, as a whole document,
+    and where the history's lines are in the file: [start, end), empty for a history written as ``[]``."""
     if size < 64:
         return None
     file.seek(size - TAIL_SIZE)
-    if not ends_as_written(file.read()):
+    tail = file.read()
+    if not ends_as_written(tail):
         return None
     file.seek(0)
     head: list[bytes] = []
@@ -98,6 +101,113 @@ def read_head(file: IO[bytes], size: int) -> bytes | None:
         read += len(raw)
         if not raw or read > HEAD_LIMIT:
             return None
-        if raw.decode("utf-8") in _HISTORY_LINES:
-            return b"".join(head) + EMPTY_HISTORY
+        line = raw.decode("utf-8")
+        if line in _HISTORY_LINES:
+            if line == _HISTORY_LINES[1]:
+                span = (read, read)
+                if size != read + len(EMPTY_HISTORY) - len(line):
+                    return None  # more after an empty history
+            else:
+                span = (read, size - len(HISTORY_CLOSER))
+                if not tail.endswith(HISTORY_CLOSER) or span[1] <= span[0]:
+                    return None
+            return b"".join(head) + EMPTY_HISTORY, span
         head.append(raw)
+
+
+# Reading a history's lines from its end, without reading (or splitting) the rest. Each line of the
+# writer's layout is one transaction: ``    {"id": "ID", "kind": "KIND", ...}`` followed by ``,`` but
+# for the newest. JSON text holds no raw newline, so the newlines are exactly the lines' ends. A
+# needle narrows the lines read to those holding its bytes: the quoted name of an account (a name
+# coinpurse writes never needs an escape), or a kind where the writer puts it. A line in another
+# layout raises OtherLayout; so does a needle's search over text with a ``\u`` escape, which could
+# spell the name another way. The caller then reads the whole file.
+
+_LINE_BYTES = _ID_OPENER.encode()
+_KIND_KEY = b'", "kind": "'
+FIRST_BLOCK = 64 * 1024
+LAST_BLOCK = 4 * 1024 * 1024
+
+
+class OtherLayout(Exception):
+    """The bytes are not a history as coinpurse writes it."""
+
+
+def kind_needle(kind: str) -> bytes:
+    """The bytes a line of a transaction of ``kind`` holds where the writer puts its kind."""
+    return _KIND_KEY + kind.encode() + b'", '
+
+
+def name_needle(name: str) -> bytes:
+    """The bytes any line naming ``name`` holds: the name as a JSON string."""
+    return b'"' + name.encode() + b'"'
+
+
+def line_kind(line: bytes) -> bytes:
+    """The kind of a line in the writer's layout, as it stands in the line."""
+    at = line.find(b'"', len(_LINE_BYTES))
+    if at < 0 or not line.startswith(_KIND_KEY, at):
+        raise OtherLayout
+    start = at + len(_KIND_KEY)
+    end = line.find(b'"', start)
+    if end < 0 or b"\\" in line[start:end]:
+        raise OtherLayout
+    return line[start:end]
+
+
+def newest_lines(
+    read: Callable[[int, int], bytes],
+    span: tuple[int, int],
+    needle: bytes | None = None,
+    *,
+    first_block: int = FIRST_BLOCK,
+    last_block: int = LAST_BLOCK,
+) -> Iterator[bytes]:
+    """The history's lines in ``span`` of a file, newest first (holding ``needle``, if given), without their ``,``.
+
+    ``read(offset, size)`` reads the file; blocks are read from the end, each twice the one before,
+    and each ends where the oldest line of the block after it begins (so a line is never joined).
+    """
+    start, pos = span
+    size = first_block
+    newest = True
+    while pos > start:
+        low = max(start, pos - size)
+        size = min(size * 2, last_block)
+        chunk = read(low, pos - low)
+        if len(chunk) != pos - low:
+            raise OtherLayout  # the file is shorter than it said
+        first = 0
+        if low > start:
+            first = chunk.find(b"\n") + 1
+            if first == 0:
+                size = max(size, 2 * (pos - low))
+                continue  # a line longer than the block: read again from further back
+        if needle is not None and chunk.find(b"\\u", first) >= 0:
+            raise OtherLayout
+        end = len(chunk)
+        while True:
+            if needle is not None:
+                hit = chunk.rfind(needle, first, end)
+                if hit < 0:
+                    break
+                end = chunk.find(b"\n", hit)
+                if end < 0:
+                    end = len(chunk)
+                newest = newest and end == len(chunk)
+            begin = max(first, chunk.rfind(b"\n", first, end) + 1)
+            line = chunk[begin:end]
+            if newest:
+                newest = False
+            elif line[-1:] == b",":
+                line = line[:-1]
+            else:
+                raise OtherLayout
+            if not (line.startswith(_LINE_BYTES) and line[-1:] == b"}"):
+                raise OtherLayout
+            yield line
+            if begin == first:
+                break
+            end = begin - 1
+        newest = False
+        pos = low + first - 1  # the next block ends with the line before, and its comma

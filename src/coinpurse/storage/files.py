@@ -9,7 +9,7 @@ import weakref
 from pathlib import Path
 from typing import Any
 
-from coinpurse.core.book import MemoryBook
+from coinpurse.core.book import MemoryBook, touched_accounts
 from coinpurse.core.chain import HISTORY_FULL, HISTORY_LINKS
 from coinpurse.core.model import DamagedRecord, Transaction, transaction_from_dict
 from coinpurse.errors import LedgerUnusable
@@ -262,12 +262,13 @@ class LazyHistoryBook(MemoryBook):
     rename and never changes an open one.
     """
 
-    def __init__(self, path: Path, head: MemoryBook, fd: int, stamp: tuple[int, int]) -> None:
+    def __init__(self, path: Path, head: MemoryBook, fd: int, stamp: tuple[int, int], span: tuple[int, int]) -> None:
         super().__init__(head.currency, head.rates, head.accounts, [])
         self.path = path
         self._loaded: list[Any] | None = None
         self._fd = fd
         self._stamp = stamp  # the file as the head was read from it
+        self._span = span  # where the history's lines are in it
         self._closer = weakref.finalize(self, os.close, fd)  # also when the book is dropped unclosed
 
     @property
@@ -283,7 +284,50 @@ class LazyHistoryBook(MemoryBook):
         if value or getattr(self, "_loaded", None) is not None:
             self._loaded = value
 
-    def _whole_file(self) -> bytes:
+    def transactions(
+        self, account: str | None = None, kind: str | None = None, limit: int | None = None
+    ) -> list[Transaction]:
+        """Read from the history's lines, newest first, parsing only those that can match; else in full."""
+        if self._loaded is None:
+            found = self._from_lines(account, kind, limit)
+            if found is not None:
+                return found
+        return super().transactions(account, kind, limit)
+
+    def _from_lines(self, account: str | None, kind: str | None, limit: int | None) -> list[Transaction] | None:
+        """None where a line read is not as coinpurse writes it: the full parse then reports what is wrong."""
+        if account is not None:
+            needle: bytes | None = jsonfile.name_needle(account)
+        else:
+            needle = None if kind is None else jsonfile.kind_needle(kind)
+        wanted = None if kind is None else kind.encode()
+        found: list[Transaction] = []
+        self._check_open()
+        try:
+            for line in jsonfile.newest_lines(self._read, self._span, needle):
+                if wanted is not None and jsonfile.line_kind(line) != wanted:
+                    continue
+                if b"\\u" in line and jsonfile.ESCAPED_SURROGATE.search(line):
+                    return None
+                tx = transaction_from_dict(JSON_DECODER.decode(line.decode("utf-8")))
+                if (kind is None or tx.kind == kind) and (account is None or _touches(tx, account)):
+                    found.append(tx)
+                    if limit is not None and len(found) >= limit:
+                        break
+        except (jsonfile.OtherLayout, ValueError, DamagedRecord, RecursionError):  # ValueError: not UTF-8 or JSON, a float
+            return None
+        self._check_open()
+        found.reverse()
+        return found
+
+    def _read(self, offset: int, size: int) -> bytes:
+        try:
+            return os.pread(self._fd, size, offset)
+        except OSError as error:
+            raise LedgerUnusable(f"{self.path}: can't read it: {error.strerror}", code="ledger_unreadable") from None
+
+    def _check_open(self) -> None:
+        """The file is still open, and as the head was read from it."""
         try:
             if not self._closer.alive:
                 raise LedgerUnusable(f"{self.path}: its history was asked for after the read ended", code="ledger_unreadable")
@@ -292,6 +336,12 @@ class LazyHistoryBook(MemoryBook):
                     f"{self.path}: the file was changed in place while being read (coinpurse replaces it whole); try again",
                     code="ledger_unreadable",
                 )
+        except OSError as error:
+            raise LedgerUnusable(f"{self.path}: can't read it: {error.strerror}", code="ledger_unreadable") from None
+
+    def _whole_file(self) -> bytes:
+        self._check_open()
+        try:
             with os.fdopen(self._fd, "rb", closefd=False) as file:
                 file.seek(0)
                 return file.read()
@@ -321,24 +371,25 @@ def read_json_head(path: Path) -> MemoryBook | None:
             os.close(fd)
             return None  # the full read refuses it
         stamp = _stamp_of(fd)
-        book = _head_book(fd)
+        found = _head_book(fd)
     except BaseException:
         os.close(fd)
         raise
-    if book is None:
+    if found is None:
         os.close(fd)
         return None
-    return LazyHistoryBook(path, book, fd, stamp)
+    return LazyHistoryBook(path, found[0], fd, stamp, found[1])
 
 
-def _head_book(fd: int) -> MemoryBook | None:
+def _head_book(fd: int) -> tuple[MemoryBook, tuple[int, int]] | None:
     try:
         with os.fdopen(fd, "rb", closefd=False) as file:
-            head = jsonfile.read_head(file, os.fstat(fd).st_size)
+            read = jsonfile.read_head(file, os.fstat(fd).st_size)
     except (OSError, UnicodeDecodeError):
         return None  # the full parse reports it properly
-    if head is None:
+    if read is None:
         return None
+    head, span = read
     try:
         document = loads_json(head)
     except (ValueError, DamagedRecord, RecursionError):
@@ -349,4 +400,9 @@ def _head_book(fd: int) -> MemoryBook | None:
         book, _ = book_from_document(document)
     except (DamagedRecord, RecursionError):
         return None
-    return book
+    return book, span
+
+
+def _touches(tx: Transaction, account: str) -> bool:
+    recorded = tx.state.accounts if tx.state is not None else ()
+    return account in touched_accounts((p.account for p in tx.postings), (b.account for b in tx.after), recorded)
