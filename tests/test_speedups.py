@@ -117,10 +117,16 @@ def test_the_pieces_of_a_written_ledger_agree_with_a_full_parse(data: bytes) -> 
     assert span is not None and read[1] == span
     assert json.loads(jsonfile.head_of(data, span)) == {**document, "transactions": []}
     assert jsonfile.history_digest(data, span).hexdigest() == document["history_sha256"]
-    lines = jsonfile.history_lines(data, span)
-    assert lines is not None and [json.loads(line) for line in lines] == transactions
+    count = jsonfile.line_count(data, span)
+    assert count == len(transactions)
+    starts = jsonfile.LineStarts(data, span, count)
+    lines = [data[slice(*starts.bounds(index))].decode() for index in range(count)]
+    assert [json.loads(line) for line in lines] == transactions
+    assert list(starts.ids()) == [(record["id"], index) for index, record in enumerate(transactions)]
+    for index, record in enumerate(transactions):
+        assert jsonfile.plain_id(record["id"]) and starts.find_id(record["id"]) == index
+    assert starts.find_id("tx-none") is None
     for line, record in zip(lines, transactions, strict=True):
-        assert jsonfile.line_id(line) == record["id"]
         offset = jsonfile.state_offset(line)
         if "state" not in record:
             assert offset is None
@@ -159,6 +165,21 @@ def test_the_newest_lines_are_the_history_read_from_its_end(data: bytes, block: 
             assert b"\\u" in history
             continue
         assert found == [line for line in every if needle in line]  # each line once, newest first
+
+
+def test_the_lines_of_a_long_history_are_found_from_the_end_and_in_one_pass() -> None:
+    lines = [f'    {{"id": "tx-{n}", "kind": "buy", "memo": "{"x" * (n % 7)}"}}' for n in range(3000)]
+    data = b"[\n" + ",\n".join(lines).encode() + b"\n]"
+    span = (2, len(data) - 2)
+    assert jsonfile.line_count(data, span) == 3000
+    from_the_end = jsonfile.LineStarts(data, span, 3000)
+    for index in [*range(2999, 2000, -1), 5, 0]:  # walked back, then one pass for the rest
+        assert data[slice(*from_the_end.bounds(index))].decode() == lines[index]
+    in_one_pass = jsonfile.LineStarts(data, span, 3000)
+    assert [data[slice(*in_one_pass.bounds(index))].decode() for index in range(3000)] == lines
+    assert in_one_pass.find_id("tx-2999") == 2999 and in_one_pass.find_id("tx-30000") is None
+    with pytest.raises(IndexError):
+        in_one_pass.bounds(3000)
 
 
 def test_a_history_in_another_layout_stops_the_reading_of_its_lines() -> None:

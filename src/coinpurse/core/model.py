@@ -340,6 +340,29 @@ def transaction_from_dict(data: Any, what: str = "transaction") -> Transaction:
 _TX_PARTS = itemgetter("id", "kind", "at", "request", "rates", "postings", "details", "after", "hash")
 
 
+def _plain_lots(raw: Any) -> tuple[Lot, ...] | None:
+    """A stored account's lots in the common case, checked in a few steps (a head holds thousands); None otherwise."""
+    if raw.__class__ is not list:
+        return None
+    lots = []
+    for lot in raw:
+        if lot.__class__ is not list or len(lot) != 3:
+            return None
+        source, coins, cost = lot
+        if source.__class__ is not str or coins.__class__ is not int or cost.__class__ is not str:
+            return None
+        if not -MAX_UNITS < coins < MAX_UNITS:
+            return None
+        try:
+            value = Decimal(cost)
+        except ArithmeticError:
+            return None
+        if not (value.is_finite() and abs(value) < MAX_UNITS):
+            return None
+        lots.append(Lot(source, coins, value))
+    return tuple(lots)
+
+
 def account_from_dict(data: Any, what: str) -> AccountState:
     _expect(data, dict, what)
     unknown = set(data) - {"coins", "diamonds", "cash", "lots", "payouts"}
@@ -348,18 +371,21 @@ def account_from_dict(data: Any, what: str) -> AccountState:
     for key in ("coins", "diamonds", "cash"):
         if key not in data:
             raise DamagedRecord(f"{what}: missing key {key!r}")
-    lots = []
-    for i, raw in enumerate(_expect(data.get("lots", []), list, f"{what}.lots")):
-        _expect(raw, list, f"{what}.lots[{i}]")
-        if len(raw) != 3:
-            raise DamagedRecord(f"{what}.lots[{i}] must be [source, coins, cost]")
-        lots.append(
-            Lot(
-                _expect(raw[0], str, f"{what}.lots[{i}][0]"),
-                _int(raw[1], f"{what}.lots[{i}][1]"),
-                _dec(raw[2], f"{what}.lots[{i}][2]"),
+    lots = _plain_lots(data.get("lots", []))
+    if lots is None:  # say what is wrong
+        checked = []
+        for i, raw in enumerate(_expect(data.get("lots", []), list, f"{what}.lots")):
+            _expect(raw, list, f"{what}.lots[{i}]")
+            if len(raw) != 3:
+                raise DamagedRecord(f"{what}.lots[{i}] must be [source, coins, cost]")
+            checked.append(
+                Lot(
+                    _expect(raw[0], str, f"{what}.lots[{i}][0]"),
+                    _int(raw[1], f"{what}.lots[{i}][1]"),
+                    _dec(raw[2], f"{what}.lots[{i}][2]"),
+                )
             )
-        )
+        lots = tuple(checked)
     payout_day, paid = "", ZERO
     if "payouts" in data:
         payouts = _expect(data["payouts"], dict, f"{what}.payouts")
@@ -371,7 +397,7 @@ def account_from_dict(data: Any, what: str) -> AccountState:
         coins=_int(data["coins"], f"{what}.coins"),
         diamonds=_int(data["diamonds"], f"{what}.diamonds"),
         cash=_dec(data["cash"], f"{what}.cash"),
-        lots=tuple(lots),
+        lots=lots,
         payout_day=payout_day,
         paid_that_day=paid,
     )

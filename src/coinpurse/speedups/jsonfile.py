@@ -37,7 +37,7 @@ def history_span(data: bytes) -> tuple[int, int] | None:
     """Where the history's lines are in the bytes of a whole file: [start, end)."""
     if not data.endswith(HISTORY_CLOSER):
         return None
-    start = data.rfind(HISTORY_OPENER)
+    start = data.find(HISTORY_OPENER)  # the head's last line: no line of the history holds a newline
     if start < 0:
         return None
     return start + len(HISTORY_OPENER), len(data) - len(HISTORY_CLOSER)
@@ -55,17 +55,105 @@ def history_digest(data: bytes, span: tuple[int, int]) -> Any:
     return hashlib.sha256(memoryview(data)[span[0] : span[1]])
 
 
-def history_lines(data: bytes, span: tuple[int, int]) -> list[str] | None:
-    """The history's lines, one transaction each; None if one does not open with its id."""
-    lines = str(memoryview(data)[span[0] : span[1]], "utf-8").split(LINE_SEPARATOR)
-    if not all(line.startswith(_ID_OPENER) and line[-1:] == "}" for line in lines):
+_ACCOUNTS_OPENER = b'\n  "accounts": {\n'
+_ACCOUNTS_CLOSER = b'\n  },\n'
+
+
+def account_lines(head: bytes) -> dict[str, str] | None:
+    """Each account's line in the head as the writer lays it out (``    "name": {...}``), by name; None if not so laid out."""
+    start = head.find(_ACCOUNTS_OPENER)
+    if start < 0:
         return None
-    return lines
+    start += len(_ACCOUNTS_OPENER)
+    end = head.find(_ACCOUNTS_CLOSER, start)
+    if end < 0:
+        return None
+    found: dict[str, str] = {}
+    for line in head[start:end].decode("utf-8").split(",\n"):
+        close = line.find('": ', 5)
+        if not line.startswith('    "') or close < 0 or "\n" in line:
+            return None
+        found[line[5:close]] = line
+    return found
 
 
-def line_id(line: str) -> str:
-    """The id of a line of the history, as it stands in the line (ids hold no escapes)."""
-    return line[len(_ID_OPENER) : line.find('"', len(_ID_OPENER))]
+# A history kept as the bytes read, for a write: its lines are what lies between the
+# separators ``},\n    {"id": "``, where the writer ends one transaction and opens the next
+# with its id. So they are counted, and an id found, by one search of the bytes in C.
+
+SEPARATOR = b'},\n' + _ID_OPENER.encode()
+_SEPARATORS = re.compile(re.escape(SEPARATOR))
+_SEPARATED_IDS = re.compile(re.escape(SEPARATOR) + rb'([^"]*)"')
+_PLAIN_ID = re.compile(r'[ !#-\[\]-~]+')  # printable ASCII but for " and \, written as it is
+_TAIL_WALK = 1024  # lines walked back from the end before every line's start is found in one pass
+
+
+def line_count(data: bytes, span: tuple[int, int]) -> int | None:
+    """How many lines the history in ``span`` holds; None if it does not open and close as written."""
+    start, end = span
+    if not (data.startswith(_ID_OPENER.encode(), start) and data[end - 1 : end] == b"}"):
+        return None
+    return data.count(SEPARATOR, start, end) + 1
+
+
+def plain_id(tx_id: str) -> bool:
+    """Whether an id stands in a line as its own characters (a byte search can find it)."""
+    return _PLAIN_ID.fullmatch(tx_id) is not None
+
+
+class LineStarts:
+    """Where each of the ``count`` lines of a history's bytes begins and ends, found when asked for."""
+
+    def __init__(self, data: bytes, span: tuple[int, int], count: int) -> None:
+        self._data, self._span, self._count = data, span, count
+        self._tail: list[int] = []  # separators from the newest back: where each line but the first is opened
+        self._every: list[int] | None = None  # each line's start, once found in one pass
+
+    def _start(self, index: int) -> int:
+        if index == 0:
+            return self._span[0]
+        if self._every is not None:
+            return self._every[index]
+        back = self._count - 1 - index
+        if back >= _TAIL_WALK:
+            every = [self._span[0]] + [match.start() + 3 for match in _SEPARATORS.finditer(self._data, *self._span)]
+            if len(every) != self._count:
+                raise ValueError("the history's lines changed while read")
+            self._every = every
+            return every[index]
+        tail = self._tail
+        while len(tail) <= back:
+            before = tail[-1] + len(SEPARATOR) - 1 if tail else self._span[1]
+            found = self._data.rfind(SEPARATOR, self._span[0], before)
+            if found < 0:
+                raise ValueError("fewer lines than counted")
+            tail.append(found)
+        return tail[back] + 3
+
+    def bounds(self, index: int) -> tuple[int, int]:
+        """[start, end) of the line at ``index`` (from 0), without its separator."""
+        if not 0 <= index < self._count:
+            raise IndexError(index)
+        end = self._span[1] if index == self._count - 1 else self._start(index + 1) - 2
+        return self._start(index), end
+
+    def find_id(self, tx_id: str) -> int | None:
+        """The index of the first line opening with the id ``tx_id`` (a plain id), or None."""
+        start, end = self._span
+        wanted = tx_id.encode() + b'", '
+        if self._data.startswith(_ID_OPENER.encode() + wanted, start):
+            return 0
+        found = self._data.find(SEPARATOR + wanted, start, end)
+        return None if found < 0 else self._data.count(SEPARATOR, start, found) + 1
+
+    def ids(self) -> Iterator[tuple[str, int]]:
+        """Each line's id, as it stands in the line, with the line's index."""
+        start, end = self._span
+        opener = _ID_OPENER.encode()
+        first = self._data.find(b'"', start + len(opener), end)
+        yield self._data[start + len(opener) : first].decode("utf-8", "replace"), 0
+        for index, match in enumerate(_SEPARATED_IDS.finditer(self._data, start, end), start=1):
+            yield match.group(1).decode("utf-8", "replace"), index
 
 
 def state_offset(line: str) -> int | None:
