@@ -1,32 +1,34 @@
-"""The floor under a read of a JSON ledger's newest transactions: its last lines, read from the end.
+"""Floor of `history --limit 20` and `gifters`: the ledger's last lines read and parsed.
 
-    python benchmarks/floors/tail_floor.py LEDGER.json [LINES]
+    python benchmarks/floors/tail_floor.py LEDGER [COUNT]
 
-Prints the last LINES lines (20 by default) and nothing else; ``history --limit``
-on a JSON ledger is measured against it (docs/performance.md).
+JSON: the file read backwards from its end in blocks until COUNT (default 20)
+transaction lines are in hand, and those parsed. SQLite: the last COUNT bodies
+by seq, parsed. Standard library only.
 """
 
 from __future__ import annotations
 
-import os
+import json
 import sys
+from pathlib import Path
 
-BLOCK = 64 * 1024
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+
+from _stored import connect, json_last_lines
 
 
-def tail(path: str, count: int) -> list[bytes]:
-    with open(path, "rb") as file:
-        end = file.seek(0, os.SEEK_END)
-        data = b""
-        while end > 0 and data.count(b"\n") <= count:
-            start = max(0, end - BLOCK)
-            file.seek(start)
-            data = file.read(end - start) + data
-            end = start
-    return data.split(b"\n")[-count - 1 :]
+def main() -> None:
+    ledger = Path(sys.argv[1])
+    count = int(sys.argv[2]) if len(sys.argv) > 2 else 20
+    if ledger.suffix == ".sqlite":
+        connection = connect(ledger)
+        texts = [body for (body,) in connection.execute("SELECT body FROM transactions ORDER BY seq DESC LIMIT ?", (count,))]
+        connection.close()
+    else:
+        texts = json_last_lines(ledger, count)
+    print(len([json.loads(text) for text in texts]))
 
 
 if __name__ == "__main__":
-    if len(sys.argv) not in (2, 3):
-        sys.exit(__doc__)
-    sys.stdout.buffer.write(b"\n".join(tail(sys.argv[1], int(sys.argv[2]) if len(sys.argv) == 3 else 20)))
+    main()
