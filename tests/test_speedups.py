@@ -122,6 +122,8 @@ def test_the_pieces_of_a_written_ledger_agree_with_a_full_parse(data: bytes) -> 
     starts = jsonfile.LineStarts(data, span, count)
     lines = [data[slice(*starts.bounds(index))].decode() for index in range(count)]
     assert [json.loads(line) for line in lines] == transactions
+    assert jsonfile.history_lines(data, span) == lines
+    assert [jsonfile.line_id(line) for line in lines] == [record["id"] for record in transactions]
     assert list(starts.ids()) == [(record["id"], index) for index, record in enumerate(transactions)]
     for index, record in enumerate(transactions):
         assert jsonfile.plain_id(record["id"]) and starts.find_id(record["id"]) == index

@@ -156,6 +156,19 @@ class LineStarts:
             yield match.group(1).decode("utf-8", "replace"), index
 
 
+def history_lines(data: bytes, span: tuple[int, int]) -> list[str] | None:
+    """The history's lines, one transaction each; None if one does not open with its id."""
+    lines = str(memoryview(data)[span[0] : span[1]], "utf-8").split(LINE_SEPARATOR)
+    if not all(line.startswith(_ID_OPENER) and line[-1:] == "}" for line in lines):
+        return None
+    return lines
+
+
+def line_id(line: str) -> str:
+    """The id of a line of the history, as it stands in the line (ids hold no escapes)."""
+    return line[len(_ID_OPENER) : line.find('"', len(_ID_OPENER))]
+
+
 def state_offset(line: str) -> int | None:
     """Where the value of a line's recorded state begins, or None for a line from before states."""
     at = line.rfind(_STATE_KEY)
