@@ -27,6 +27,11 @@ from coinpurse.storage.document import (
 
 def render_json(book: MemoryBook) -> bytes:
     """Indented JSON with one account and one transaction per line, so diffs stay small."""
+    return b"".join(render_json_pieces(book))
+
+
+def render_json_pieces(book: MemoryBook) -> list[bytes | memoryview]:
+    """The bytes of ``render_json`` in the pieces they are made of: the history read is one, as read."""
     lines = ["{"]
     lines.append(f'  "schema": {SCHEMA_VERSION},')
     lines.append(f'  "currency": {line_json(book.currency)},')
@@ -61,7 +66,7 @@ def render_json(book: MemoryBook) -> bytes:
     if not kept and not added:
         lines.append('  "transactions": []')
         lines.append("}\n")
-        return "\n".join(lines).encode()
+        return ["\n".join(lines).encode()]
     lines.append('  "transactions": [\n')
     pieces: list[bytes | memoryview] = ["\n".join(lines).encode()]
     if kept:
@@ -70,7 +75,7 @@ def render_json(book: MemoryBook) -> bytes:
             pieces.append(_LINE_SEPARATOR.encode())
     pieces.append(added)
     pieces.append(_HISTORY_CLOSER)
-    return b"".join(pieces)
+    return pieces
 
 
 def render_toml(book: MemoryBook) -> bytes:
@@ -306,6 +311,11 @@ def _written_account_lines(book: MemoryBook, head: bytes) -> dict[str, str]:
 
 def render(path: Path, book: MemoryBook) -> bytes:
     return render_toml(book) if path.suffix.lower() == ".toml" else render_json(book)
+
+
+def render_pieces(path: Path, book: MemoryBook) -> list[bytes | memoryview]:
+    """What ``render`` gives, in pieces to write one after the other (a JSON history read is not copied again)."""
+    return [render_toml(book)] if path.suffix.lower() == ".toml" else render_json_pieces(book)
 
 
 # Reading only the head of a JSON ledger. The writer above puts the history last,
