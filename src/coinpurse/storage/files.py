@@ -308,7 +308,6 @@ def _written_account_lines(book: MemoryBook, head: bytes) -> dict[str, str]:
     return found
 
 
-
 def render(path: Path, book: MemoryBook) -> bytes:
     return render_toml(book) if path.suffix.lower() == ".toml" else render_json(book)
 
