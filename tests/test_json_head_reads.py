@@ -1,4 +1,5 @@
-"""balance and rates read only the head of a JSON ledger in coinpurse's layout; everything else reads it all."""
+"""balance and rates read only the head of a JSON ledger in coinpurse's layout; history and gifters read
+the lines they need from its end; everything else reads it all."""
 
 from __future__ import annotations
 
@@ -8,7 +9,7 @@ from pathlib import Path
 import pytest
 
 from coinpurse.storage import read_book
-from coinpurse.storage.files import LazyHistoryBook
+from coinpurse.storage.files import LazyHistoryBook, read_file_book
 from conftest import Cli
 
 
@@ -28,6 +29,43 @@ def test_the_head_answers_balances_and_the_history_loads_when_used(json_ledger_w
     assert book._loaded is None  # the balance needed no history
     assert [tx.kind for tx in book.transactions("mia")] == ["gift", "gift"]
     assert book.head().length == 3
+
+
+def test_history_read_from_the_lines_is_what_the_full_parse_gives(json_cli: Cli, json_ledger: Path) -> None:
+    json_cli("demo")
+    json_cli("rates", "set", "gift.Rose.coins", "2")
+    json_cli("gift", "bob", "mia", "rose", "-n", "3")
+    full, _ = read_file_book(json_ledger, json_ledger.read_bytes())
+    names = [*full.accounts, "nobody"]
+    for account in [None, *names]:
+        for kind in [None, "buy", "gift", "redeem", "rates"]:
+            for limit in [None, 1, 3, 100]:
+                book = read_book(json_ledger)
+                assert isinstance(book, LazyHistoryBook)
+                found = book.transactions(account, kind, limit)
+                assert book._loaded is None  # from the lines, not the full parse
+                assert [tx.to_dict() for tx in found] == [tx.to_dict() for tx in full.transactions(account, kind, limit)]
+
+
+def test_a_name_spelt_with_an_escape_is_still_found(json_cli: Cli, json_ledger_with_history: Path) -> None:
+    ledger = json_ledger_with_history
+    text = ledger.read_text()
+    newest = text.rindex('    {"id": "tx-3"')
+    ledger.write_text(text[:newest] + text[newest:].replace('"mia"', '"\\u006dia"'))  # as another writer might
+    found = json_cli.json("history", "mia", "--limit", "1")["transactions"]
+    assert [tx["id"] for tx in found] == ["tx-3"]
+    assert json_cli.json("gifters", "mia")["gifters"][0]["items"] == 6
+
+
+def test_history_reads_only_the_lines_it_needs(json_cli: Cli, json_ledger_with_history: Path) -> None:
+    ledger = json_ledger_with_history
+    ledger.write_text(ledger.read_text().replace('"kind": "buy"', '"kind": 1.5', 1))  # the oldest line
+    assert [tx["id"] for tx in json_cli.json("history", "--limit", "2")["transactions"]] == ["tx-2", "tx-3"]
+    assert json_cli.json("gifters", "mia")["gifters"][0]["items"] == 6  # gifts only: the buy is not read
+    for args in (("history", "--limit", "3"), ("history", "alice"), ("history", "alice", "--kind", "buy")):
+        result = json_cli(*args, "--json")  # these read the damaged line: the full parse reports it
+        assert result.exit_code == 3
+        assert json.loads(result.stderr)["error"]["code"] == "ledger_damaged"
 
 
 def test_damage_in_the_history_is_reported_by_anything_that_reads_it(json_cli: Cli, json_ledger_with_history: Path) -> None:

@@ -31,7 +31,7 @@ def test_the_history_text_is_kept_and_the_file_is_what_a_full_encoding_gives(
 ) -> None:
     ledger = json_ledger_with_history
     book, _, _ = _load(ledger, for_writing=True)
-    assert isinstance(book, LinedBook) and len(book.lines) == 3
+    assert isinstance(book, LinedBook) and book.stored_count == 3
     assert book.find("g-1") is not None and book.head().length == 3
     json_cli("buy", "bob", "350")
     json_cli("gift", "alice", "bob", "rose")
@@ -71,3 +71,30 @@ def test_a_line_damaged_in_shape_is_reported_when_a_write_looks_it_up(
     assert retry.exit_code == 3
     assert "g-1" in json.loads(retry.stderr)["error"]["message"]
     assert ledger.read_bytes() == before
+
+
+def test_many_lookups_of_stored_ids_find_each_the_first_line_with_it(json_cli: Cli, json_ledger: Path, tmp_path: Path) -> None:
+    ops = [{"kind": "buy", "account": f"user{n:02d}", "coins": 70, "id": f"b-{n}"} for n in range(40)]
+    scenario = tmp_path / "ops.json"
+    scenario.write_text(json.dumps({"ops": ops}))
+    assert json_cli("apply", str(scenario)).exit_code == 0
+    before = json_ledger.read_bytes()
+    book, _, _ = _load(json_ledger, for_writing=True)
+    assert isinstance(book, LinedBook)
+    assert [book.find(f"b-{n}").id for n in range(40)] == [f"b-{n}" for n in range(40)]  # searched, then indexed
+    assert book.find("b-40") is None and book.next_auto_id() == "tx-41"
+    assert json_cli("apply", str(scenario)).exit_code == 0
+    assert json_ledger.read_bytes() == before  # every op replayed: nothing written
+
+
+def test_a_write_keeps_the_lines_of_the_accounts_it_leaves_and_makes_the_others_again(
+    json_cli: Cli, json_ledger_with_history: Path
+) -> None:
+    ledger = json_ledger_with_history
+    json_cli("buy", "bob", "350")
+    json_cli("gift", "bob", "carol", "rose")
+    assert ledger.read_bytes() == _encoded_in_full(ledger)
+    book, _, _ = _load(ledger, for_writing=True)
+    assert isinstance(book, LinedBook) and set(book.kept_accounts()) == set(book.accounts)
+    book.accounts["bob"] = book.accounts["alice"]  # a state other than the one read
+    assert "bob" not in book.kept_accounts()

@@ -251,11 +251,11 @@ _REPLACED_WHILE_WRITING = """
 import os, sys
 import coinpurse.storage.files as files
 SOURCE = sys.argv[1]
-real_render = files.render
+real_render = files.render_pieces
 def render(path, book):
     os.replace(SOURCE, path)  # another file moved over the ledger while this write runs
     return real_render(path, book)
-files.render = render
+files.render_pieces = render
 sys.argv = ["coinpurse", "--ledger", *sys.argv[2:]]
 from coinpurse.cli import main
 main()

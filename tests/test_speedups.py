@@ -107,19 +107,28 @@ def test_the_pieces_of_a_written_ledger_agree_with_a_full_parse(data: bytes) -> 
     document = json.loads(data)
     transactions = document.pop("transactions")
     assert jsonfile.ends_as_written(data[-jsonfile.TAIL_SIZE :])
-    head = jsonfile.read_head(io.BytesIO(data), len(data))
-    assert head is not None and json.loads(head) == {**document, "transactions": []}
+    read = jsonfile.read_head(io.BytesIO(data), len(data))
+    assert read is not None and json.loads(read[0]) == {**document, "transactions": []}
     span = jsonfile.history_span(data)
     if not transactions:
         assert span is None  # an empty history is written as []: only the head read applies
+        assert read[1][0] == read[1][1]
         return
-    assert span is not None
+    assert span is not None and read[1] == span
     assert json.loads(jsonfile.head_of(data, span)) == {**document, "transactions": []}
     assert jsonfile.history_digest(data, span).hexdigest() == document["history_sha256"]
-    lines = jsonfile.history_lines(data, span)
-    assert lines is not None and [json.loads(line) for line in lines] == transactions
+    count = jsonfile.line_count(data, span)
+    assert count == len(transactions)
+    starts = jsonfile.LineStarts(data, span, count)
+    lines = [data[slice(*starts.bounds(index))].decode() for index in range(count)]
+    assert [json.loads(line) for line in lines] == transactions
+    assert jsonfile.history_lines(data, span) == lines
+    assert [jsonfile.line_id(line) for line in lines] == [record["id"] for record in transactions]
+    assert list(starts.ids()) == [(record["id"], index) for index, record in enumerate(transactions)]
+    for index, record in enumerate(transactions):
+        assert jsonfile.plain_id(record["id"]) and starts.find_id(record["id"]) == index
+    assert starts.find_id("tx-none") is None
     for line, record in zip(lines, transactions, strict=True):
-        assert jsonfile.line_id(line) == record["id"]
         offset = jsonfile.state_offset(line)
         if "state" not in record:
             assert offset is None
@@ -129,6 +138,67 @@ def test_the_pieces_of_a_written_ledger_agree_with_a_full_parse(data: bytes) -> 
         for name in record["state"]["accounts"]:
             assert jsonfile.records_state_of(line, offset, name)
             assert jsonfile.may_record(data, span, name)
+
+
+@settings(max_examples=examples(100), deadline=None)
+@given(data=ledger_bytes(), block=st.integers(min_value=1, max_value=400), extra=names)
+def test_the_newest_lines_are_the_history_read_from_its_end(data: bytes, block: int, extra: str) -> None:
+    transactions = json.loads(data)["transactions"]
+    read = jsonfile.read_head(io.BytesIO(data), len(data))
+    assert read is not None
+    span = read[1]
+
+    def pread(offset: int, size: int) -> bytes:
+        return data[offset : offset + size]
+
+    def lines(needle: bytes | None = None) -> list[bytes]:
+        return list(jsonfile.newest_lines(pread, span, needle, first_block=block, last_block=block * 4))
+
+    every = lines()
+    assert [json.loads(line) for line in every] == transactions[::-1]
+    for line, record in zip(every, transactions[::-1], strict=True):
+        assert jsonfile.line_kind(line) == record["kind"].encode()
+    history = data[span[0] : span[1]]
+    accounts = {name for record in transactions for name in record.get("state", {}).get("accounts", {})}
+    for needle in [jsonfile.name_needle(name) for name in sorted(accounts | {extra})] + [jsonfile.kind_needle("buy")]:
+        try:
+            found = lines(needle)
+        except jsonfile.OtherLayout:  # an escape could spell the needle another way
+            assert b"\\u" in history
+            continue
+        assert found == [line for line in every if needle in line]  # each line once, newest first
+
+
+def test_the_lines_of_a_long_history_are_found_from_the_end_and_in_one_pass() -> None:
+    lines = [f'    {{"id": "tx-{n}", "kind": "buy", "memo": "{"x" * (n % 7)}"}}' for n in range(3000)]
+    data = b"[\n" + ",\n".join(lines).encode() + b"\n]"
+    span = (2, len(data) - 2)
+    assert jsonfile.line_count(data, span) == 3000
+    from_the_end = jsonfile.LineStarts(data, span, 3000)
+    for index in [*range(2999, 2000, -1), 5, 0]:  # walked back, then one pass for the rest
+        assert data[slice(*from_the_end.bounds(index))].decode() == lines[index]
+    in_one_pass = jsonfile.LineStarts(data, span, 3000)
+    assert [data[slice(*in_one_pass.bounds(index))].decode() for index in range(3000)] == lines
+    assert in_one_pass.find_id("tx-2999") == 2999 and in_one_pass.find_id("tx-30000") is None
+    with pytest.raises(IndexError):
+        in_one_pass.bounds(3000)
+
+
+def test_a_history_in_another_layout_stops_the_reading_of_its_lines() -> None:
+    good = b'    {"id": "a", "kind": "buy"},\n    {"id": "b", "kind": "buy"}'
+    cases = [
+        good.replace(b"},\n", b"}\n"),  # no comma between lines
+        good + b",",  # a comma after the newest
+        good.replace(b'    {"id": "b"', b'{"id": "b"'),  # not indented as written
+        good.replace(b'"kind": "buy"}', b'"kind": "buy"} '),  # not ending the line with the object
+        b"\n" + good,  # an empty line
+    ]
+    assert len(list(jsonfile.newest_lines(lambda offset, size: good[offset : offset + size], (0, len(good))))) == 2
+    for history in cases:
+        with pytest.raises(jsonfile.OtherLayout):
+            list(jsonfile.newest_lines(lambda offset, size, bytes_=history: bytes_[offset : offset + size], (0, len(history))))
+    with pytest.raises(jsonfile.OtherLayout):
+        jsonfile.line_kind(b'    {"id": "a", "at": "x", "kind": "buy"}')
 
 
 @settings(max_examples=examples(100), deadline=None)

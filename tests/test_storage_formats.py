@@ -8,10 +8,14 @@ import sqlite3
 import subprocess
 import sys
 from pathlib import Path
+from typing import Any
+from unittest import mock
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
-from conftest import Cli
+from conftest import Cli, examples
 
 
 def snapshot(ledger: Path) -> bytes:
@@ -129,3 +133,28 @@ def test_concurrent_writers_on_sqlite_lose_nothing(tmp_path: Path) -> None:
     assert len(history) == 60
     assert len({tx["id"] for tx in history}) == 60
     assert sum(a["coins"] for a in Cli(ledger).json("balance")["accounts"]) == 60 * 700
+
+
+_lot_parts = st.one_of(
+    st.text(max_size=4), st.integers(min_value=-(10**30), max_value=10**30), st.booleans(), st.none(),
+    st.sampled_from(["0.5", "1", "-2.25", "NaN", "sNaN", "Infinity", "1e40", "x", "1E+2"]),
+)  # fmt: skip
+
+
+@settings(max_examples=examples(200), deadline=None)
+@given(lots=st.lists(st.one_of(st.lists(_lot_parts, min_size=2, max_size=4), st.tuples(st.text(), st.integers(), st.text())), max_size=5))
+def test_lots_read_in_a_few_steps_are_those_checked_one_by_one(lots: list[Any]) -> None:
+    from coinpurse.core import model
+
+    stored = {"coins": 0, "diamonds": 0, "cash": "0", "lots": lots}
+    fast = model._plain_lots(lots)
+    try:
+        with mock.patch.object(model, "_plain_lots", lambda raw: None):
+            checked = model.account_from_dict(stored, "account 'a'").lots
+    except model.DamagedRecord:
+        assert fast is None  # the one-by-one reading says what is wrong
+        return
+    assert fast is None or fast == checked
+    if fast is not None:
+        assert all(type(lot) is model.Lot for lot in fast)
+        assert model.account_from_dict(stored, "account 'a'").lots == checked

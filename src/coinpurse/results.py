@@ -7,6 +7,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from decimal import Decimal
+from operator import itemgetter
 from pathlib import Path
 from types import MappingProxyType
 from typing import Any, NamedTuple
@@ -14,6 +15,8 @@ from typing import Any, NamedTuple
 from coinpurse.core.model import AccountState, Transaction
 from coinpurse.core.money import ZERO, decimal_str, exact_arithmetic, money_str
 from coinpurse.core.rates import Rates
+
+_COST = itemgetter(2)  # a Lot's cost
 
 
 def _balance_of(tx: Transaction, name: str) -> dict[str, Any]:
@@ -51,7 +54,7 @@ class AccountBalance(NamedTuple):
 
     @property
     def coin_cost(self) -> Decimal:
-        return sum((lot.cost for lot in self.state.lots), ZERO)
+        return sum(map(_COST, self.state.lots), ZERO)
 
     def to_dict(self) -> dict[str, Any]:
         return {

@@ -12,6 +12,7 @@ checks that each piece agrees with a full parse. Measurements: docs/performance.
 from __future__ import annotations
 
 import re
+from collections.abc import Callable, Iterator
 from typing import IO, Any
 
 HISTORY_OPENER = b'\n  "transactions": [\n'
@@ -36,7 +37,7 @@ def history_span(data: bytes) -> tuple[int, int] | None:
     """Where the history's lines are in the bytes of a whole file: [start, end)."""
     if not data.endswith(HISTORY_CLOSER):
         return None
-    start = data.rfind(HISTORY_OPENER)
+    start = data.find(HISTORY_OPENER)  # the head's last line: no line of the history holds a newline
     if start < 0:
         return None
     return start + len(HISTORY_OPENER), len(data) - len(HISTORY_CLOSER)
@@ -52,6 +53,107 @@ def history_digest(data: bytes, span: tuple[int, int]) -> Any:
     import hashlib  # writes only: a read of the head never hashes
 
     return hashlib.sha256(memoryview(data)[span[0] : span[1]])
+
+
+_ACCOUNTS_OPENER = b'\n  "accounts": {\n'
+_ACCOUNTS_CLOSER = b'\n  },\n'
+
+
+def account_lines(head: bytes) -> dict[str, str] | None:
+    """Each account's line in the head as the writer lays it out (``    "name": {...}``), by name; None if not so laid out."""
+    start = head.find(_ACCOUNTS_OPENER)
+    if start < 0:
+        return None
+    start += len(_ACCOUNTS_OPENER)
+    end = head.find(_ACCOUNTS_CLOSER, start)
+    if end < 0:
+        return None
+    found: dict[str, str] = {}
+    for line in head[start:end].decode("utf-8").split(",\n"):
+        close = line.find('": ', 5)
+        if not line.startswith('    "') or close < 0 or "\n" in line:
+            return None
+        found[line[5:close]] = line
+    return found
+
+
+# A history kept as the bytes read, for a write: its lines are what lies between the
+# separators ``},\n    {"id": "``, where the writer ends one transaction and opens the next
+# with its id. So they are counted, and an id found, by one search of the bytes in C.
+
+SEPARATOR = b'},\n' + _ID_OPENER.encode()
+_SEPARATORS = re.compile(re.escape(SEPARATOR))
+_SEPARATED_IDS = re.compile(re.escape(SEPARATOR) + rb'([^"]*)"')
+_PLAIN_ID = re.compile(r'[ !#-\[\]-~]+')  # printable ASCII but for " and \, written as it is
+_TAIL_WALK = 1024  # lines walked back from the end before every line's start is found in one pass
+
+
+def line_count(data: bytes, span: tuple[int, int]) -> int | None:
+    """How many lines the history in ``span`` holds; None if it does not open and close as written."""
+    start, end = span
+    if not (data.startswith(_ID_OPENER.encode(), start) and data[end - 1 : end] == b"}"):
+        return None
+    return data.count(SEPARATOR, start, end) + 1
+
+
+def plain_id(tx_id: str) -> bool:
+    """Whether an id stands in a line as its own characters (a byte search can find it)."""
+    return _PLAIN_ID.fullmatch(tx_id) is not None
+
+
+class LineStarts:
+    """Where each of the ``count`` lines of a history's bytes begins and ends, found when asked for."""
+
+    def __init__(self, data: bytes, span: tuple[int, int], count: int) -> None:
+        self._data, self._span, self._count = data, span, count
+        self._tail: list[int] = []  # separators from the newest back: where each line but the first is opened
+        self._every: list[int] | None = None  # each line's start, once found in one pass
+
+    def _start(self, index: int) -> int:
+        if index == 0:
+            return self._span[0]
+        if self._every is not None:
+            return self._every[index]
+        back = self._count - 1 - index
+        if back >= _TAIL_WALK:
+            every = [self._span[0]] + [match.start() + 3 for match in _SEPARATORS.finditer(self._data, *self._span)]
+            if len(every) != self._count:
+                raise ValueError("the history's lines changed while read")
+            self._every = every
+            return every[index]
+        tail = self._tail
+        while len(tail) <= back:
+            before = tail[-1] + len(SEPARATOR) - 1 if tail else self._span[1]
+            found = self._data.rfind(SEPARATOR, self._span[0], before)
+            if found < 0:
+                raise ValueError("fewer lines than counted")
+            tail.append(found)
+        return tail[back] + 3
+
+    def bounds(self, index: int) -> tuple[int, int]:
+        """[start, end) of the line at ``index`` (from 0), without its separator."""
+        if not 0 <= index < self._count:
+            raise IndexError(index)
+        end = self._span[1] if index == self._count - 1 else self._start(index + 1) - 2
+        return self._start(index), end
+
+    def find_id(self, tx_id: str) -> int | None:
+        """The index of the first line opening with the id ``tx_id`` (a plain id), or None."""
+        start, end = self._span
+        wanted = tx_id.encode() + b'", '
+        if self._data.startswith(_ID_OPENER.encode() + wanted, start):
+            return 0
+        found = self._data.find(SEPARATOR + wanted, start, end)
+        return None if found < 0 else self._data.count(SEPARATOR, start, found) + 1
+
+    def ids(self) -> Iterator[tuple[str, int]]:
+        """Each line's id, as it stands in the line, with the line's index."""
+        start, end = self._span
+        opener = _ID_OPENER.encode()
+        first = self._data.find(b'"', start + len(opener), end)
+        yield self._data[start + len(opener) : first].decode("utf-8", "replace"), 0
+        for index, match in enumerate(_SEPARATED_IDS.finditer(self._data, start, end), start=1):
+            yield match.group(1).decode("utf-8", "replace"), index
 
 
 def history_lines(data: bytes, span: tuple[int, int]) -> list[str] | None:
@@ -83,12 +185,14 @@ def records_state_of(line: str, offset: int, name: str) -> bool:
     return line.find(f'"{name}": "', offset) >= 0
 
 
-def read_head(file: IO[bytes], size: int) -> bytes | None:
-    """The head of an open file of ``size`` bytes, read line by line up to its history, as a whole document."""
+def read_head(file: IO[bytes], size: int) -> tuple[bytes, tuple[int, int]] | None:
+    """The head of an open file of ``size`` bytes, read line by line up to its history, as a whole document,
+    and where the history's lines are in the file: [start, end), empty for a history written as ``[]``."""
     if size < 64:
         return None
     file.seek(size - TAIL_SIZE)
-    if not ends_as_written(file.read()):
+    tail = file.read()
+    if not ends_as_written(tail):
         return None
     file.seek(0)
     head: list[bytes] = []
@@ -98,6 +202,113 @@ def read_head(file: IO[bytes], size: int) -> bytes | None:
         read += len(raw)
         if not raw or read > HEAD_LIMIT:
             return None
-        if raw.decode("utf-8") in _HISTORY_LINES:
-            return b"".join(head) + EMPTY_HISTORY
+        line = raw.decode("utf-8")
+        if line in _HISTORY_LINES:
+            if line == _HISTORY_LINES[1]:
+                span = (read, read)
+                if size != read + len(EMPTY_HISTORY) - len(line):
+                    return None  # more after an empty history
+            else:
+                span = (read, size - len(HISTORY_CLOSER))
+                if not tail.endswith(HISTORY_CLOSER) or span[1] <= span[0]:
+                    return None
+            return b"".join(head) + EMPTY_HISTORY, span
         head.append(raw)
+
+
+# Reading a history's lines from its end, without reading (or splitting) the rest. Each line of the
+# writer's layout is one transaction: ``    {"id": "ID", "kind": "KIND", ...}`` followed by ``,`` but
+# for the newest. JSON text holds no raw newline, so the newlines are exactly the lines' ends. A
+# needle narrows the lines read to those holding its bytes: the quoted name of an account (a name
+# coinpurse writes never needs an escape), or a kind where the writer puts it. A line in another
+# layout raises OtherLayout; so does a needle's search over text with a ``\u`` escape, which could
+# spell the name another way. The caller then reads the whole file.
+
+_LINE_BYTES = _ID_OPENER.encode()
+_KIND_KEY = b'", "kind": "'
+FIRST_BLOCK = 64 * 1024
+LAST_BLOCK = 4 * 1024 * 1024
+
+
+class OtherLayout(Exception):
+    """The bytes are not a history as coinpurse writes it."""
+
+
+def kind_needle(kind: str) -> bytes:
+    """The bytes a line of a transaction of ``kind`` holds where the writer puts its kind."""
+    return _KIND_KEY + kind.encode() + b'", '
+
+
+def name_needle(name: str) -> bytes:
+    """The bytes any line naming ``name`` holds: the name as a JSON string."""
+    return b'"' + name.encode() + b'"'
+
+
+def line_kind(line: bytes) -> bytes:
+    """The kind of a line in the writer's layout, as it stands in the line."""
+    at = line.find(b'"', len(_LINE_BYTES))
+    if at < 0 or not line.startswith(_KIND_KEY, at):
+        raise OtherLayout
+    start = at + len(_KIND_KEY)
+    end = line.find(b'"', start)
+    if end < 0 or b"\\" in line[start:end]:
+        raise OtherLayout
+    return line[start:end]
+
+
+def newest_lines(
+    read: Callable[[int, int], bytes],
+    span: tuple[int, int],
+    needle: bytes | None = None,
+    *,
+    first_block: int = FIRST_BLOCK,
+    last_block: int = LAST_BLOCK,
+) -> Iterator[bytes]:
+    """The history's lines in ``span`` of a file, newest first (holding ``needle``, if given), without their ``,``.
+
+    ``read(offset, size)`` reads the file; blocks are read from the end, each twice the one before,
+    and each ends where the oldest line of the block after it begins (so a line is never joined).
+    """
+    start, pos = span
+    size = first_block
+    newest = True
+    while pos > start:
+        low = max(start, pos - size)
+        size = min(size * 2, last_block)
+        chunk = read(low, pos - low)
+        if len(chunk) != pos - low:
+            raise OtherLayout  # the file is shorter than it said
+        first = 0
+        if low > start:
+            first = chunk.find(b"\n") + 1
+            if first == 0:
+                size = max(size, 2 * (pos - low))
+                continue  # a line longer than the block: read again from further back
+        if needle is not None and chunk.find(b"\\u", first) >= 0:
+            raise OtherLayout
+        end = len(chunk)
+        while True:
+            if needle is not None:
+                hit = chunk.rfind(needle, first, end)
+                if hit < 0:
+                    break
+                end = chunk.find(b"\n", hit)
+                if end < 0:
+                    end = len(chunk)
+                newest = newest and end == len(chunk)
+            begin = max(first, chunk.rfind(b"\n", first, end) + 1)
+            line = chunk[begin:end]
+            if newest:
+                newest = False
+            elif line[-1:] == b",":
+                line = line[:-1]
+            else:
+                raise OtherLayout
+            if not (line.startswith(_LINE_BYTES) and line[-1:] == b"}"):
+                raise OtherLayout
+            yield line
+            if begin == first:
+                break
+            end = begin - 1
+        newest = False
+        pos = low + first - 1  # the next block ends with the line before, and its comma

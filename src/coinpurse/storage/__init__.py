@@ -233,9 +233,9 @@ def write_book(path: Path, *, dry_run: bool = False) -> Iterator[Book]:
         yield book
         if dry_run or (len(book.records) == count_before and book.rates is rates_before):
             return
-        from coinpurse.storage.files import render
+        from coinpurse.storage.files import render_pieces
 
-        data = render(path, book)
+        data = render_pieces(path, book)
         clean_stray_temps(path)
         if locked_fd is not None:
             _refuse_if_replaced(path, locked_fd)

@@ -5,6 +5,7 @@ from __future__ import annotations
 import errno
 import os
 import re
+from collections.abc import Sequence
 from pathlib import Path
 
 from coinpurse.errors import BadInput, LedgerUnusable
@@ -148,8 +149,10 @@ def created_meanwhile(target: Path) -> LedgerUnusable:
     )
 
 
-def write_atomic(target: Path, data: bytes, *, output: bool = False, new: bool = False) -> None:
-    """Replace ``target`` with ``data`` so that a crash leaves the old file or the new one.
+def write_atomic(
+    target: Path, data: bytes | Sequence[bytes | memoryview], *, output: bool = False, new: bool = False
+) -> None:
+    """Replace ``target`` with ``data`` (bytes, or pieces written in turn) so that a crash leaves the old file or the new one.
 
     ``output`` is for files the user asked for (exports): a failure is then bad
     input naming that file (exit 2), not an unusable ledger (exit 3). ``new`` is
@@ -165,10 +168,11 @@ def write_atomic(target: Path, data: bytes, *, output: bool = False, new: bool =
             pass
         fd = os.open(temp, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_CLOEXEC, mode)
         try:
-            view = memoryview(data)
-            while view:
-                written = os.write(fd, view)
-                view = view[written:]
+            for piece in [data] if isinstance(data, bytes) else data:
+                view = memoryview(piece)
+                while view:
+                    written = os.write(fd, view)
+                    view = view[written:]
             os.fsync(fd)
         finally:
             os.close(fd)

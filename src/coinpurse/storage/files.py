@@ -9,7 +9,7 @@ import weakref
 from pathlib import Path
 from typing import Any
 
-from coinpurse.core.book import MemoryBook
+from coinpurse.core.book import MemoryBook, touched_accounts
 from coinpurse.core.chain import HISTORY_FULL, HISTORY_LINKS
 from coinpurse.core.model import DamagedRecord, Transaction, transaction_from_dict
 from coinpurse.errors import LedgerUnusable
@@ -27,16 +27,22 @@ from coinpurse.storage.document import (
 
 def render_json(book: MemoryBook) -> bytes:
     """Indented JSON with one account and one transaction per line, so diffs stay small."""
-    head = document_head(book)
+    return b"".join(render_json_pieces(book))
+
+
+def render_json_pieces(book: MemoryBook) -> list[bytes | memoryview]:
+    """The bytes of ``render_json`` in the pieces they are made of: the history read is one, as read."""
     lines = ["{"]
-    lines.append(f'  "schema": {head["schema"]},')
-    lines.append(f'  "currency": {line_json(head["currency"])},')
-    rates = json.dumps(head["rates"], ensure_ascii=False, indent=2).replace("\n", "\n  ")
+    lines.append(f'  "schema": {SCHEMA_VERSION},')
+    lines.append(f'  "currency": {line_json(book.currency)},')
+    rates = json.dumps(book.rates.to_dict(), ensure_ascii=False, indent=2).replace("\n", "\n  ")
     lines.append(f'  "rates": {rates},')
-    accounts = head["accounts"]
-    if accounts:
+    if book.accounts:
         lines.append('  "accounts": {')
-        items = [f"    {line_json(name)}: {line_json(state)}" for name, state in accounts.items()]
+        written = book.kept_accounts() if isinstance(book, LinedBook) else {}
+        items = [
+            written.get(name) or f"    {line_json(name)}: {line_json(state.to_dict())}" for name, state in sorted(book.accounts.items())
+        ]  # in the order and form of document_head
         lines.append(",\n".join(items))
         lines.append("  },")
     else:
@@ -44,7 +50,7 @@ def render_json(book: MemoryBook) -> bytes:
     # The history: the lines as read, as the very bytes read (no copy until the final join), then the
     # new transactions; only those are hashed, on top of the checksum of what was read.
     kept = book.kept_history() if isinstance(book, LinedBook) else None
-    count = len(book.lines) if isinstance(book, LinedBook) else 0
+    count = book.stored_count if isinstance(book, LinedBook) else 0
     added = _LINE_SEPARATOR.join(["    " + line_json(tx) for tx in transaction_dicts(book, count)]).encode()
     if kept is not None:
         assert isinstance(book, LinedBook)
@@ -60,7 +66,7 @@ def render_json(book: MemoryBook) -> bytes:
     if not kept and not added:
         lines.append('  "transactions": []')
         lines.append("}\n")
-        return "\n".join(lines).encode()
+        return ["\n".join(lines).encode()]
     lines.append('  "transactions": [\n')
     pieces: list[bytes | memoryview] = ["\n".join(lines).encode()]
     if kept:
@@ -69,7 +75,7 @@ def render_json(book: MemoryBook) -> bytes:
             pieces.append(_LINE_SEPARATOR.encode())
     pieces.append(added)
     pieces.append(_HISTORY_CLOSER)
-    return b"".join(pieces)
+    return pieces
 
 
 def render_toml(book: MemoryBook) -> bytes:
@@ -151,45 +157,91 @@ def read_file_book(path: Path, data: bytes) -> tuple[MemoryBook, int]:
 # `"transactions": [` line, each opening with its id). The head carries the sha256
 # of the history's bytes (every line, joined by ",\n"). A write whose file still has
 # the checksum it was written with trusts the lines without parsing them: it keeps
-# their text, parses a line only when it is looked up, and writes the lines back as
-# they were, hashing only what it appends. Any other file (a checksum that does not
-# match, another layout, an older schema) is read in full and gets the full check
+# them as the one span of bytes read, finds a line by a byte search (an id, the
+# newest lines from the end) and parses only the lines found, and writes the span
+# back as it was, hashing only what it appends. Any other file (a checksum that does
+# not match, another layout, an older schema) is read in full and gets the full check
 # before a write (core.chain), so no write goes over a damaged or edited history.
 # The byte-level pieces are speedups.jsonfile.
 
 _HISTORY_CLOSER = jsonfile.HISTORY_CLOSER
 _LINE_SEPARATOR = jsonfile.LINE_SEPARATOR
+_SEARCHES_BEFORE_INDEX = 16  # id lookups by a search of the bytes, before one pass indexes every id
 
 
 class LinedBook(MemoryBook):
-    """A JSON ledger read for a write: the history kept as its lines, each parsed when used."""
+    """A JSON ledger read for a write: the history kept as the bytes read, each line parsed when used."""
 
     def __init__(
-        self, head: MemoryBook, lines: list[str], index: dict[str, int], history: Any, data: bytes, span: tuple[int, int]
+        self, head: MemoryBook, data: bytes, span: tuple[int, int], count: int, history: Any, account_lines: dict[str, str]
     ) -> None:
-        super().__init__(head.currency, head.rates, head.accounts, list(lines))  # a line until parsed, then a Transaction
-        self.lines = lines  # the history's lines as read, written back as they are
-        self._index = index
+        super().__init__(head.currency, head.rates, head.accounts, [None] * count)  # None until parsed
+        self._account_lines = {name: (head.accounts[name], line) for name, line in account_lines.items()}
+        self.stored_count = count  # the transactions read; the records after them are this write's
         self.history_digest = history  # sha256 of the lines as read, to be updated with what is appended
         self._data, self._span = data, span  # the file as read, and where its history is in it
+        self._starts = jsonfile.LineStarts(data, span, count)
+        self._ids: dict[str, int] = {}  # ids found so far, and those appended
+        self._all_ids = False  # whether _ids holds every stored id
+        self._searches = 0
+
+    def kept_accounts(self) -> dict[str, str]:
+        """The line of each account as read, for those still in the state read (the writer's own text of it)."""
+        accounts = self.accounts
+        return {name: line for name, (state, line) in self._account_lines.items() if accounts.get(name) is state}
 
     def kept_history(self) -> memoryview:
         """The history's lines as they were read, as bytes."""
         return memoryview(self._data)[self._span[0] : self._span[1]]
 
+    def line(self, index: int) -> str:
+        """The stored line of the transaction at ``index`` (from 0), as text."""
+        start, end = self._starts.bounds(index)
+        return str(memoryview(self._data)[start:end], "utf-8")
+
     def record(self, position: int) -> Transaction:
-        raw = self.records[position]
-        if isinstance(raw, str):
-            data = JSON_DECODER.decode(raw)
+        if self.records[position] is None:
+            line = self.line(position)
+            data = JSON_DECODER.decode(line)
+            if "\\u" in line and _ESCAPED_SURROGATE.search(line) and not _encodable(data):
+                raise DamagedRecord(f"transaction {position + 1} holds a lone surrogate escape (\\ud800-\\udfff)")
             self.records[position] = transaction_from_dict(data, f"transaction {position + 1}")
         return super().record(position)
+
+    def _id_index(self) -> dict[str, int]:
+        return self._ids  # appended ids go in here; stored ones are found by find
+
+    def find(self, tx_id: str) -> Transaction | None:
+        position = self._ids.get(tx_id)
+        if position is None and not self._all_ids:
+            if self._searches < _SEARCHES_BEFORE_INDEX and jsonfile.plain_id(tx_id):
+                self._searches += 1
+                position = self._starts.find_id(tx_id)
+                if position is not None:
+                    self._ids[tx_id] = position
+            else:
+                for stored_id, at in self._starts.ids():
+                    self._ids.setdefault(stored_id, at)
+                self._all_ids = True
+                position = self._ids.get(tx_id)
+        if position is None:
+            return None
+        tx = self.record(position)
+        if tx.id != tx_id:  # the line's opening says one id, its content another
+            raise DamagedRecord(f"transaction {position + 1} opens with the id {tx_id!r}, but its id is {tx.id!r}")
+        return tx
 
     def search_state_record(self, name: str, within: int) -> int | None:
         """A substring search from the newest line back, so that only the line found is parsed."""
         if not jsonfile.may_record(self._data, self._span, name):  # an account never recorded
             return None
         for index in range(within - 1, -1, -1):
-            line = self.lines[index]
+            if index >= self.stored_count:
+                accounts = super().recorded_accounts(index)
+                if accounts is not None and name in accounts:
+                    return index + 1
+                continue
+            line = self.line(index)
             at = jsonfile.state_offset(line)
             if at is None:
                 return None  # recorded before states were: nothing older records one either
@@ -198,7 +250,9 @@ class LinedBook(MemoryBook):
         return None
 
     def recorded_accounts(self, index: int) -> Any:
-        line = self.lines[index]
+        if index >= self.stored_count:
+            return super().recorded_accounts(index)
+        line = self.line(index)
         at = jsonfile.state_offset(line)
         return None if at is None else _state_in(line, at, index)["accounts"]
 
@@ -218,32 +272,49 @@ def read_lined_book(path: Path, data: bytes) -> tuple[MemoryBook, int] | None:
     if path.suffix.lower() != ".json":
         return None
     span = jsonfile.history_span(data)
-    if span is None or jsonfile.ESCAPED_SURROGATE.search(data):
+    if span is None:
+        return None
+    head_bytes = jsonfile.head_of(data, span)
+    if jsonfile.ESCAPED_SURROGATE.search(head_bytes):
         return None
     try:
-        head = loads_json(jsonfile.head_of(data, span))
+        head = loads_json(head_bytes)
     except (ValueError, RecursionError):  # the full read reports it properly
         return None
     if not isinstance(head, dict) or head.get("schema") != SCHEMA_VERSION:
+        return None
+    count = jsonfile.line_count(data, span)
+    if count is None:
         return None
     history = jsonfile.history_digest(data, span)
     if head.get(HISTORY_CHECKSUM) != history.hexdigest():
         return None
     try:
         book, version = book_from_document(head)
-        lines = jsonfile.history_lines(data, span)
     except (ValueError, DamagedRecord):
         return None
-    if lines is None:
-        return None
-    index: dict[str, int] = {}
-    for position, line in enumerate(lines):
-        index.setdefault(jsonfile.line_id(line), position)
-    return LinedBook(book, lines, index, history, data, span), version
+    return LinedBook(book, data, span, count, history, _written_account_lines(book, head_bytes)), version
+
+
+def _written_account_lines(book: MemoryBook, head: bytes) -> dict[str, str]:
+    """The head's line of each account, to be written back for the accounts a write leaves as they were.
+
+    The write checks every stored account against the chain first, so such a line holds the values
+    the chain recorded; a line coinpurse wrote is the text it would make again.
+    """
+    found = jsonfile.account_lines(head)
+    if found is None or found.keys() != book.accounts.keys():
+        return {}
+    return found
 
 
 def render(path: Path, book: MemoryBook) -> bytes:
     return render_toml(book) if path.suffix.lower() == ".toml" else render_json(book)
+
+
+def render_pieces(path: Path, book: MemoryBook) -> list[bytes | memoryview]:
+    """What ``render`` gives, in pieces to write one after the other (a JSON history read is not copied again)."""
+    return [render_toml(book)] if path.suffix.lower() == ".toml" else render_json_pieces(book)
 
 
 # Reading only the head of a JSON ledger. The writer above puts the history last,
@@ -262,12 +333,13 @@ class LazyHistoryBook(MemoryBook):
     rename and never changes an open one.
     """
 
-    def __init__(self, path: Path, head: MemoryBook, fd: int, stamp: tuple[int, int]) -> None:
+    def __init__(self, path: Path, head: MemoryBook, fd: int, stamp: tuple[int, int], span: tuple[int, int]) -> None:
         super().__init__(head.currency, head.rates, head.accounts, [])
         self.path = path
         self._loaded: list[Any] | None = None
         self._fd = fd
         self._stamp = stamp  # the file as the head was read from it
+        self._span = span  # where the history's lines are in it
         self._closer = weakref.finalize(self, os.close, fd)  # also when the book is dropped unclosed
 
     @property
@@ -283,7 +355,50 @@ class LazyHistoryBook(MemoryBook):
         if value or getattr(self, "_loaded", None) is not None:
             self._loaded = value
 
-    def _whole_file(self) -> bytes:
+    def transactions(
+        self, account: str | None = None, kind: str | None = None, limit: int | None = None
+    ) -> list[Transaction]:
+        """Read from the history's lines, newest first, parsing only those that can match; else in full."""
+        if self._loaded is None:
+            found = self._from_lines(account, kind, limit)
+            if found is not None:
+                return found
+        return super().transactions(account, kind, limit)
+
+    def _from_lines(self, account: str | None, kind: str | None, limit: int | None) -> list[Transaction] | None:
+        """None where a line read is not as coinpurse writes it: the full parse then reports what is wrong."""
+        if account is not None:
+            needle: bytes | None = jsonfile.name_needle(account)
+        else:
+            needle = None if kind is None else jsonfile.kind_needle(kind)
+        wanted = None if kind is None else kind.encode()
+        found: list[Transaction] = []
+        self._check_open()
+        try:
+            for line in jsonfile.newest_lines(self._read, self._span, needle):
+                if wanted is not None and jsonfile.line_kind(line) != wanted:
+                    continue
+                if b"\\u" in line and jsonfile.ESCAPED_SURROGATE.search(line):
+                    return None
+                tx = transaction_from_dict(JSON_DECODER.decode(line.decode("utf-8")))
+                if (kind is None or tx.kind == kind) and (account is None or _touches(tx, account)):
+                    found.append(tx)
+                    if limit is not None and len(found) >= limit:
+                        break
+        except (jsonfile.OtherLayout, ValueError, DamagedRecord, RecursionError):  # ValueError: not UTF-8 or JSON, a float
+            return None
+        self._check_open()
+        found.reverse()
+        return found
+
+    def _read(self, offset: int, size: int) -> bytes:
+        try:
+            return os.pread(self._fd, size, offset)
+        except OSError as error:
+            raise LedgerUnusable(f"{self.path}: can't read it: {error.strerror}", code="ledger_unreadable") from None
+
+    def _check_open(self) -> None:
+        """The file is still open, and as the head was read from it."""
         try:
             if not self._closer.alive:
                 raise LedgerUnusable(f"{self.path}: its history was asked for after the read ended", code="ledger_unreadable")
@@ -292,6 +407,12 @@ class LazyHistoryBook(MemoryBook):
                     f"{self.path}: the file was changed in place while being read (coinpurse replaces it whole); try again",
                     code="ledger_unreadable",
                 )
+        except OSError as error:
+            raise LedgerUnusable(f"{self.path}: can't read it: {error.strerror}", code="ledger_unreadable") from None
+
+    def _whole_file(self) -> bytes:
+        self._check_open()
+        try:
             with os.fdopen(self._fd, "rb", closefd=False) as file:
                 file.seek(0)
                 return file.read()
@@ -321,24 +442,25 @@ def read_json_head(path: Path) -> MemoryBook | None:
             os.close(fd)
             return None  # the full read refuses it
         stamp = _stamp_of(fd)
-        book = _head_book(fd)
+        found = _head_book(fd)
     except BaseException:
         os.close(fd)
         raise
-    if book is None:
+    if found is None:
         os.close(fd)
         return None
-    return LazyHistoryBook(path, book, fd, stamp)
+    return LazyHistoryBook(path, found[0], fd, stamp, found[1])
 
 
-def _head_book(fd: int) -> MemoryBook | None:
+def _head_book(fd: int) -> tuple[MemoryBook, tuple[int, int]] | None:
     try:
         with os.fdopen(fd, "rb", closefd=False) as file:
-            head = jsonfile.read_head(file, os.fstat(fd).st_size)
+            read = jsonfile.read_head(file, os.fstat(fd).st_size)
     except (OSError, UnicodeDecodeError):
         return None  # the full parse reports it properly
-    if head is None:
+    if read is None:
         return None
+    head, span = read
     try:
         document = loads_json(head)
     except (ValueError, DamagedRecord, RecursionError):
@@ -349,4 +471,9 @@ def _head_book(fd: int) -> MemoryBook | None:
         book, _ = book_from_document(document)
     except (DamagedRecord, RecursionError):
         return None
-    return book
+    return book, span
+
+
+def _touches(tx: Transaction, account: str) -> bool:
+    recorded = tx.state.accounts if tx.state is not None else ()
+    return account in touched_accounts((p.account for p in tx.postings), (b.account for b in tx.after), recorded)
