@@ -24,7 +24,7 @@ import os
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, TextIO
 
 from coinpurse.errors import BadInput, CoinpurseError, Refused
 from coinpurse.results import (
@@ -406,10 +406,21 @@ class Ledger:
         with self._reading() as book:
             return verify_book(book, wanted)
 
-    def export(self, format: str | None = None, output: PathLike | None = None) -> ExportResult:
+    def export(
+        self,
+        format: str | None = None,
+        output: PathLike | None = None,
+        *,
+        stream: TextIO | None = None,
+        on_progress: Progress | None = None,
+    ) -> ExportResult:
         """The whole history as CSV, an hledger/ledger-cli journal, or JSON; written to ``output`` if given.
 
         Without ``format``, the output's suffix chooses (.csv, .json), else a journal.
+        The text is written as the history is read, one transaction at a time: into
+        a temp file that replaces ``output`` once complete, or to ``stream`` (an open
+        text file such as stdout). With neither, it is returned as the result's ``text``.
+        ``on_progress(done, total)`` is called every few hundred transactions.
         """
         from coinpurse.formats import export as formats
         from coinpurse.reports import ExportResult
@@ -423,20 +434,26 @@ class Ledger:
 
             refuse_ledger_files(target, self.path)
         with self._reading() as book:
-            transactions = list(book.iter_transactions())
-            currency = book.currency
-        if chosen == "csv":
-            text = formats.to_csv(transactions)
-        elif chosen == "journal":
-            text = formats.to_journal(transactions, self.path.name)
-        else:
-            text = formats.to_json(transactions, currency)
-        if target is not None:
-            from coinpurse.storage.atomic import write_atomic
+            counted = _Counted(book.iter_transactions(), book.head().length, on_progress)
+            if chosen == "csv":
+                chunks = formats.csv_chunks(counted)
+            elif chosen == "journal":
+                chunks = formats.journal_chunks(counted, self.path.name, book.all_accounts(), book.currency)
+            else:
+                chunks = formats.json_chunks(counted, book.currency)
+            text = None
+            if target is not None:
+                from coinpurse.storage.outputs import write_output
 
-            write_atomic(target, text.encode(), output=True)
-        postings = sum(len(tx.postings) for tx in transactions)
-        return ExportResult(chosen, text, target, len(transactions), postings)
+                size = write_output(target, chunks)
+            elif stream is not None:
+                from coinpurse.storage.outputs import write_stream
+
+                size = write_stream(stream, chunks)
+            else:
+                text = "".join(chunks)
+                size = len(text.encode())
+        return ExportResult(chosen, text, target, counted.count, counted.postings, size)
 
     def rates_export(self, file: PathLike) -> RatesExport:
         """The rates in force written to ``file``: commented TOML, or JSON, by suffix."""
@@ -651,3 +668,30 @@ def _kind(item: object) -> str:
 
     kind = item.get("kind") if isinstance(item, Mapping) else getattr(item, "kind", None)
     return kind if isinstance(kind, str) and kind in FIELDS else "op"
+
+
+class _Counted:
+    """Transactions passed on as they come, counted (and their postings), with progress every ``every``."""
+
+    def __init__(self, items: Iterable[Any], total: int, on_progress: Progress | None, every: int = 500) -> None:
+        self.items = items
+        self.total = total
+        self.on_progress = on_progress
+        self.every = every
+        self.count = 0
+        self.postings = 0
+
+    def __iter__(self) -> Iterator[Any]:
+        report, every, total = self.on_progress, self.every, self.total
+        count = postings = 0
+        try:
+            for item in self.items:
+                count += 1
+                postings += len(item.postings)
+                yield item
+                if report is not None and count % every == 0:
+                    report(count, max(total, count))
+        finally:
+            self.count, self.postings = count, postings
+        if report is not None and count % every:
+            report(count, max(total, count))

@@ -1,9 +1,18 @@
 """The history in formats other tools read: CSV, a plain-text journal, and JSON.
 
-The journal follows the syntax hledger and ledger-cli share: a dated entry with
-the transaction id as its code, ``; key: value`` metadata lines, and postings
-per commodity that balance. Users' accounts are ``users:<handle>``, so the
-platform's accounts (``platform:...``) sort apart from theirs.
+Each format is written as it is read: ``csv_chunks``, ``journal_chunks`` and
+``json_chunks`` take the transactions one at a time, oldest first, and give the
+text in pieces of about ``CHUNK_CHARS`` characters, so an export of any length
+holds one piece at a time (``to_csv``, ``to_journal`` and ``to_json`` join them).
+
+The journal follows the syntax hledger and ledger-cli share, strictly enough for
+``hledger check --strict`` and ``ledger --pedantic``: every account, commodity
+and metadata tag is declared before its first use, each entry is dated with the
+transaction id as its code, ``; key: value`` metadata lines, and postings per
+commodity that balance. Each user's last COIN and DIAMOND posting in an entry
+carries a balance assertion (``= 695 COIN``): the balance coinpurse recorded
+after that transaction, which both tools check again. Users' accounts are
+``users:<handle>``, so the platform's accounts (``platform:...``) sort apart.
 
 Every string read from the ledger is escaped for the format it goes to (see
 ``coinpurse.core.safetext``): a CSV text cell never starts a formula, and no
@@ -13,19 +22,22 @@ name can end a journal line, start a comment or split an account from its amount
 from __future__ import annotations
 
 import csv
-import io
 import re
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
 from decimal import Decimal
-from typing import Any
 
 from coinpurse.core.model import Amount, Transaction
+from coinpurse.core.money import COIN, DIAMOND
 from coinpurse.core.names import is_platform_account
-from coinpurse.core.safetext import csv_text, journal_text, json_dumps
+from coinpurse.core.safetext import csv_text, journal_text, json_text
 from coinpurse.core.sentences import summary
+from coinpurse.speedups.indentjson import indented_json
 
 FORMATS = ("csv", "journal", "json")
 CSV_HEADER = ("id", "at", "kind", "account", "commodity", "amount")
+CHUNK_CHARS = 1 << 17  # pieces of about 128K characters: few writes, little held
+JOURNAL_TAGS = ("id", "kind", "time")  # the metadata each entry carries, declared for ledger --pedantic
+_ASSERTED = (COIN, DIAMOND)  # users' balances after each transaction are stored for these
 
 
 def journal_account(name: str) -> str:
@@ -44,23 +56,76 @@ def journal_commodity(commodity: str) -> str:
 
 
 def amount_text(amount: Amount) -> str:
-    return str(amount) if isinstance(amount, int) else format(Decimal(amount), "f")
+    return str(amount) if amount.__class__ is int else format(Decimal(amount), "f")
 
 
-def to_csv(transactions: Iterable[Transaction]) -> str:
+class _Memo(dict[str, str]):
+    """A function of a string remembered per string (names repeat on every line), bounded in size."""
+
+    LIMIT = 50_000
+
+    def __init__(self, function: object) -> None:
+        super().__init__()
+        self.function = function
+
+    def __missing__(self, key: str) -> str:
+        if len(self) >= self.LIMIT:
+            self.clear()
+        value = self[key] = self.function(key)  # type: ignore[operator]
+        return value
+
+
+def _batched(pieces: Iterable[str]) -> Iterator[str]:
+    """The pieces joined into chunks of at least CHUNK_CHARS characters (the last may be shorter)."""
+    held: list[str] = []
+    size = 0
+    for piece in pieces:
+        held.append(piece)
+        size += len(piece)
+        if size >= CHUNK_CHARS:
+            yield "".join(held)
+            held.clear()
+            size = 0
+    if held:
+        yield "".join(held)
+
+
+def _plain_or(escape: object) -> object:
+    """``escape``, skipped for text it would leave as it is: printable ASCII (no control character at all)."""
+
+    def escaped(text: str) -> str:
+        return text if text.isascii() and text.isprintable() else escape(text)  # type: ignore[operator]
+
+    return escaped
+
+
+def csv_chunks(transactions: Iterable[Transaction]) -> Iterator[str]:
     """One row per posting, with a header; amounts exact, as in the ledger.
 
     Only text cells are guarded against formulas: an amount is always a number
     coinpurse formats itself, so a negative one stays a number a spreadsheet can add.
     """
-    out = io.StringIO()
-    writer = csv.writer(out, lineterminator="\n")
+    return _batched(_csv_pieces(transactions))
+
+
+def _csv_pieces(transactions: Iterable[Transaction]) -> Iterator[str]:
+    rows: list[str] = []
+    writer = csv.writer(_Appender(rows), lineterminator="\n")
     writer.writerow(CSV_HEADER)
+    yield rows.pop()
+    cell = _Memo(csv_text)  # accounts, commodities, kinds and times repeat
     for tx in transactions:
-        tx_cells = (csv_text(tx.id), csv_text(tx.at), csv_text(tx.kind))
-        for p in tx.postings:
-            writer.writerow((*tx_cells, csv_text(p.account), csv_text(p.commodity), amount_text(p.amount)))
-    return out.getvalue()
+        tx_cells = (csv_text(tx.id), cell[tx.at], cell[tx.kind])
+        writer.writerows([(*tx_cells, cell[account], cell[commodity], amount_text(amount)) for account, commodity, amount in tx.postings])
+        yield "".join(rows)
+        rows.clear()
+
+
+class _Appender:
+    """A file for csv.writer that keeps each row it writes in a list."""
+
+    def __init__(self, rows: list[str]) -> None:
+        self.write = rows.append
 
 
 def describe(tx: Transaction) -> str:
@@ -68,25 +133,103 @@ def describe(tx: Transaction) -> str:
     return journal_text(summary(tx.payload))
 
 
-def to_journal(transactions: Iterable[Transaction], source: str = "") -> str:
-    lines = [f"; coinpurse journal export{' of ' + source if source else ''}", "; users' holdings are positive; the platform carries the opposite side", ""]
+def journal_chunks(
+    transactions: Iterable[Transaction], source: str = "", accounts: Iterable[str] = (), currency: str | None = None
+) -> Iterator[str]:
+    """The journal: declarations of ``accounts`` (the ledger's names) and the commodities, then an entry per transaction.
+
+    An account or commodity not declared up front (none, in a sound ledger: every
+    account a transaction posts to is stored) is declared just before the first
+    entry that uses it.
+    """
+    return _batched(_journal_pieces(transactions, source, accounts, currency))
+
+
+def _journal_pieces(transactions: Iterable[Transaction], source: str, accounts: Iterable[str], currency: str | None) -> Iterator[str]:
+    account_name = _Memo(journal_account)
+    commodity_name = _Memo(journal_commodity)
+    declared_accounts = sorted({account_name[name] for name in accounts})
+    commodities = [COIN, DIAMOND] if currency is None else [COIN, DIAMOND, currency]
+    declared = set(declared_accounts) | {commodity_name[c] for c in commodities}
+    lines = [
+        f"; coinpurse journal export{' of ' + journal_text(source) if source else ''}",
+        "; users' holdings are positive; the platform carries the opposite side",
+        "; each user's coins and diamonds after a transaction, as coinpurse recorded them, are balance assertions (= ...)",
+        "",
+    ]
+    if declared_accounts:
+        lines += [*(f"account {name}" for name in declared_accounts), ""]
+    lines += [*(f"commodity {commodity_name[c]}" for c in commodities), ""]
+    lines += [f"tag {tag}" for tag in JOURNAL_TAGS]
+    yield "\n".join(lines) + "\n"
+    text = _plain_or(journal_text)
     for tx in transactions:
-        tx_id, at = journal_text(tx.id), journal_text(tx.at)
+        tx_id, at = text(tx.id), text(tx.at)  # type: ignore[operator]
         header = f"{at[:10]} ({tx_id}) {describe(tx)}"
-        meta = [f"    ; id: {tx_id}", f"    ; kind: {journal_text(tx.kind)}", f"    ; time: {at}"]
-        if not tx.postings:  # a rates change moves nothing: kept as a comment, which both tools skip
-            lines += [f"; {header}", *(f";{line[4:]}" for line in meta), ""]
+        meta = f"    ; id: {tx_id}\n    ; kind: {text(tx.kind)}\n    ; time: {at}\n"  # type: ignore[operator]
+        postings = tx.postings
+        if not postings:  # a rates change moves nothing: kept as a comment, which both tools skip
+            yield f"\n; {header}\n{meta.replace('    ;', ';;')}"
             continue
-        lines += [header, *meta]
-        names = [journal_account(p.account) for p in tx.postings]
-        width = max(len(name) for name in names) + 4
-        for name, p in zip(names, tx.postings, strict=True):
-            lines.append(f"    {name:<{width}}{amount_text(p.amount)} {journal_commodity(p.commodity)}")
-        lines.append("")
-    return "\n".join(lines)
+        names = [account_name[p.account] for p in postings]
+        width = max(map(len, names)) + 4
+        symbols = [commodity_name[p.commodity] for p in postings]
+        new = [name for name in (*names, *symbols) if name not in declared]
+        entry = [_declarations(new, declared, names)] if new else []
+        entry += ["\n", header, "\n", meta]
+        asserted = _assertions(tx)
+        for i, (name, symbol, p) in enumerate(zip(names, symbols, postings, strict=True)):
+            line = f"    {name:<{width}}{amount_text(p.amount)} {symbol}"
+            if asserted and (p.account, p.commodity) in asserted and asserted[p.account, p.commodity][0] == i:
+                line += f" = {asserted[p.account, p.commodity][1]} {symbol}"
+            entry.append(line)
+            entry.append("\n")
+        yield "".join(entry)
+
+
+def _declarations(new: list[str], declared: set[str], accounts: list[str]) -> str:
+    """Directives for names first seen in this entry, so that both tools still read them as declared."""
+    lines = []
+    for name in dict.fromkeys(new):
+        lines.append(f"{'account' if name in accounts else 'commodity'} {name}\n")
+        declared.add(name)
+    return "\n" + "".join(lines)
+
+
+def _assertions(tx: Transaction) -> dict[tuple[str, str], tuple[int, int]]:
+    """For each user's last COIN and DIAMOND posting in ``tx``: its position and the balance recorded after ``tx``."""
+    found: dict[tuple[str, str], tuple[int, int]] = {}
+    for i, (account, commodity, _) in enumerate(tx.postings):
+        if commodity in _ASSERTED and not is_platform_account(account):
+            after = tx.balance_after(account)
+            if after is not None:
+                found[account, commodity] = (i, after.coins if commodity == COIN else after.diamonds)
+    return found
+
+
+def json_chunks(transactions: Iterable[Transaction], currency: str) -> Iterator[str]:
+    """``{"currency": ..., "transactions": [...]}`` indented by 2, as ``json.dumps`` writes it, one transaction at a time."""
+    return _batched(_json_pieces(transactions, currency))
+
+
+def _json_pieces(transactions: Iterable[Transaction], currency: str) -> Iterator[str]:
+    start = json_text(indented_json({"currency": currency}))[:-2] + ',\n  "transactions": '
+    separator = "[\n    "
+    for tx in transactions:
+        yield start + separator if start else separator
+        start = ""
+        yield json_text(indented_json(tx.output(), level=2))
+        separator = ",\n    "
+    yield (start + "[]\n}\n") if start else "\n  ]\n}\n"
+
+
+def to_csv(transactions: Iterable[Transaction]) -> str:
+    return "".join(csv_chunks(transactions))
+
+
+def to_journal(transactions: Iterable[Transaction], source: str = "", accounts: Iterable[str] = (), currency: str | None = None) -> str:
+    return "".join(journal_chunks(transactions, source, accounts, currency))
 
 
 def to_json(transactions: Iterable[Transaction], currency: str) -> str:
-    document: dict[str, Any] = {"currency": currency, "transactions": [tx.output() for tx in transactions]}
-    return json_dumps(document, indent=2) + "\n"
-
+    return "".join(json_chunks(transactions, currency))

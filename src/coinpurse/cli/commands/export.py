@@ -1,5 +1,6 @@
 """``coinpurse export``: the history as CSV, a journal hledger and ledger-cli read, or JSON."""
 
+import sys
 from enum import StrEnum
 from pathlib import Path
 from typing import Annotated
@@ -35,7 +36,19 @@ def export(
 
     if as_json and output is None:
         raise BadInput("--json reports on the file written: give -o FILE, or use --format json for the data itself")
-    result = Ledger(ledger_path(ctx)).export(format.value if format is not None else None, output)
+    from coinpurse.cli.render_summaries import progress_bar
+
+    progress = progress_bar("exporting")  # on stderr: stdout may be the export itself
+    try:
+        result = Ledger(ledger_path(ctx)).export(
+            format.value if format is not None else None, output,
+            stream=sys.stdout if output is None else None, on_progress=progress,
+        )  # fmt: skip
+    finally:
+        if progress is not None:
+            progress.close()
+    if output is None:
+        return  # the export itself went to stdout as it was made
     if as_json:
         emit_json(result.to_dict())
         return
