@@ -482,11 +482,13 @@ class Ledger:
         write_atomic(target, text.encode(), output=True)
         return RatesExport(target, text)
 
-    def convert(self, target: PathLike) -> Conversion:
+    def convert(self, target: PathLike, *, on_progress: Progress | None = None) -> Conversion:
         """Copy this ledger into a new file of another (or the same) format, losing nothing.
 
         Every transaction keeps its id, time, content and hash; accounts and rates
-        come across as they are. The target must not exist yet.
+        come across as they are. The target must not exist yet. The history is
+        copied as it is read (a TOML target is made whole); ``on_progress(done,
+        total)`` is called every few hundred transactions.
         """
         from coinpurse.storage import check_suffix
         from coinpurse.storage.convert import save_new
@@ -502,7 +504,7 @@ class Ledger:
         if new.exists() or new.is_symlink():
             raise Refused(f"{new} already exists; convert writes only new ledgers", code="target_exists")
         with self._reading() as book:
-            written = save_new(new, book)
+            written = save_new(new, book, on_progress)
             return Conversion(source, new, written, len(book.all_accounts()))
 
     def save_as(self, target: PathLike) -> Conversion:

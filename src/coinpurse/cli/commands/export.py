@@ -36,11 +36,14 @@ def export(
 
     if as_json and output is None:
         raise BadInput("--json reports on the file written: give -o FILE, or use --format json for the data itself")
-    from coinpurse.cli.render_summaries import progress_bar
+    path = ledger_path(ctx)
+    progress = None
+    if not as_json:
+        from coinpurse.cli.render_summaries import progress_bar
 
-    progress = progress_bar("exporting")  # on stderr: stdout may be the export itself
+        progress = progress_bar(f"exporting {path.name}")  # on stderr: stdout may be the export itself
     try:
-        result = Ledger(ledger_path(ctx)).export(
+        result = Ledger(path).export(
             format.value if format is not None else None, output,
             stream=sys.stdout if output is None else None, on_progress=progress,
         )  # fmt: skip
