@@ -246,3 +246,76 @@ def test_an_export_that_cannot_be_written_is_bad_input_naming_the_file(cli, tmp_
         assert result.exit_code == 2
         assert result.stderr.splitlines() == [f"coinpurse: error: can't write {target.with_suffix(target.suffix if args[0] == 'export' else '.toml')}: No such file or directory"]
         assert cli.ledger.read_bytes() == before
+
+
+class Writes:
+    """A text stream that keeps each write."""
+
+    def __init__(self) -> None:
+        self.pieces: list[str] = []
+
+    def write(self, text: str) -> int:
+        self.pieces.append(text)
+        return len(text)
+
+
+@pytest.mark.parametrize("fmt", ["csv", "journal", "json"])
+def test_an_export_is_written_in_pieces_as_it_is_read_and_is_the_same_text(cli, tmp_path, monkeypatch, fmt) -> None:
+    from coinpurse.formats import export as formats
+
+    build_economy(cli)
+    whole = Ledger.open(cli.ledger).export(fmt)
+    monkeypatch.setattr(formats, "CHUNK_CHARS", 1)  # every transaction a piece of its own
+    stream = Writes()
+    streamed = Ledger.open(cli.ledger).export(fmt, stream=stream)
+    assert len(stream.pieces) >= 8 and "".join(stream.pieces) == whole.text
+    assert streamed.text is None and streamed.size == whole.size == len(whole.text.encode())
+    assert (streamed.transactions, streamed.postings) == (whole.transactions, whole.postings) == (9, 36)
+    target = tmp_path / f"out.{fmt}"
+    report = cli.json("export", "--format", fmt, "-o", str(target))
+    assert target.read_text() == whole.text and report["bytes"] == target.stat().st_size
+    assert cli("export", "--format", fmt).stdout == whole.text
+
+
+def test_the_json_export_is_the_document_json_dumps_writes(json_cli) -> None:
+    from coinpurse.core.safetext import json_dumps
+
+    assert json_cli("export", "--format", "json").stdout == '{\n  "currency": "USD",\n  "transactions": []\n}\n'
+    build_economy(json_cli)
+    history = Ledger.open(json_cli.ledger).history().transactions
+    document = {"currency": "USD", "transactions": [tx.output() for tx in history]}
+    assert json_cli("export", "--format", "json").stdout == json_dumps(document, indent=2) + "\n"
+
+
+def test_a_record_found_damaged_midway_leaves_the_output_file_as_it_was(tmp_path, monkeypatch) -> None:
+    import sqlite3
+    from contextlib import closing
+
+    from coinpurse.formats import export as formats
+    from conftest import Cli
+
+    cli = Cli(tmp_path / "l.sqlite")
+    build_economy(cli)
+    with closing(sqlite3.connect(cli.ledger)) as db, db:
+        body = json.loads(db.execute("SELECT body FROM transactions WHERE seq = 9").fetchone()[0])
+        body["postings"] = "none"
+        db.execute("UPDATE transactions SET body = ? WHERE seq = 9", (json.dumps(body),))
+    monkeypatch.setattr(formats, "CHUNK_CHARS", 1)  # the first transactions are written before the damage is found
+    out = tmp_path / "out" / "history.csv"
+    out.parent.mkdir()
+    out.write_text("the last export\n")
+    for fmt in ("csv", "journal", "json"):
+        result = cli("export", "--format", fmt, "-o", str(out))
+        assert result.exit_code == 3 and "transaction 9" in result.stderr, result.stderr
+        assert out.read_text() == "the last export\n"
+        assert sorted(p.name for p in out.parent.iterdir()) == ["history.csv"]  # no temp file left
+
+
+def test_export_and_convert_report_progress(cli, tmp_path) -> None:
+    build_economy(cli)
+    calls: list[tuple[int, int]] = []
+    Ledger.open(cli.ledger).export("journal", stream=Writes(), on_progress=lambda done, total: calls.append((done, total)))
+    assert calls == [(9, 9)]
+    calls.clear()
+    Ledger.open(cli.ledger).convert(tmp_path / "copy.json", on_progress=lambda done, total: calls.append((done, total)))
+    assert calls == [(9, 9)]
