@@ -434,7 +434,13 @@ class Ledger:
 
             refuse_ledger_files(target, self.path)
         with self._reading() as book:
-            counted = _Counted(book.iter_transactions(), book.head().length, on_progress)
+            if chosen == "json":  # whole records, each checked as the history reads it
+                history: Iterable[Any] = book.iter_transactions()
+            else:  # only the parts these formats write, each checked as read
+                from coinpurse.storage.convert import stored_records
+
+                history = formats.stored_views(stored_records(book))
+            counted = _Counted(history, book.head().length, on_progress)
             if chosen == "csv":
                 chunks = formats.csv_chunks(counted)
             elif chosen == "journal":

@@ -14,6 +14,10 @@ carries a balance assertion (``= 695 COIN``): the balance coinpurse recorded
 after that transaction, which both tools check again. Users' accounts are
 ``users:<handle>``, so the platform's accounts (``platform:...``) sort apart.
 
+The CSV and the journal read a stored transaction as a ``StoredView``: only the
+parts they write, each checked as it is read (``verify`` checks whole records and
+the chain); the JSON export writes whole records, checked as the history reads them.
+
 Every string read from the ledger is escaped for the format it goes to (see
 ``coinpurse.core.safetext``): a CSV text cell never starts a formula, and no
 name can end a journal line, start a comment or split an account from its amount.
@@ -26,10 +30,12 @@ import re
 from collections.abc import Iterable, Iterator
 from decimal import Decimal
 
-from coinpurse.core.model import Amount, Transaction
+from typing import Any
+
+from coinpurse.core.model import Amount, BalanceAfter, DamagedRecord, Posting, Transaction, posting_from_dict
 from coinpurse.core.money import COIN, DIAMOND
 from coinpurse.core.names import is_platform_account
-from coinpurse.core.safetext import csv_text, journal_text, json_text
+from coinpurse.core.safetext import _FORMULA_STARTS, csv_text, journal_text, json_text
 from coinpurse.core.sentences import summary
 from coinpurse.speedups.indentjson import indented_json
 
@@ -57,6 +63,59 @@ def journal_commodity(commodity: str) -> str:
 
 def amount_text(amount: Amount) -> str:
     return str(amount) if amount.__class__ is int else format(Decimal(amount), "f")
+
+
+class StoredView:
+    """A stored transaction (a dict as read) as the CSV and journal exports read it, each part checked when read.
+
+    It answers what they ask of a ``Transaction`` (id, kind, at, postings, payload,
+    balance_after) without building the whole typed transaction: the journal's
+    description needs the typed record, the CSV not even that.
+    """
+
+    __slots__ = ("id", "kind", "at", "postings", "_data", "_what")
+
+    def __init__(self, data: Any, position: int) -> None:
+        what = f"transaction {position}"
+        if data.__class__ is not dict:
+            raise DamagedRecord(f"{what} is not a table")
+        self._data, self._what = data, what
+        for key in ("id", "kind", "at"):
+            if data.get(key).__class__ is not str:
+                raise DamagedRecord(f"{what}: {key} is missing or not text")
+        self.id, self.kind, self.at = data["id"], data["kind"], data["at"]
+        postings = data.get("postings")
+        if postings.__class__ is not list:
+            raise DamagedRecord(f"{what}: postings is missing or not a list")
+        self.postings: tuple[Posting, ...] = tuple(posting_from_dict(p, f"{what}.postings[{i}]") for i, p in enumerate(postings))
+
+    @property
+    def payload(self) -> Any:
+        from coinpurse.core.kinds import WrongPart, record_from_dicts
+
+        data = self._data
+        try:
+            return record_from_dicts(self.kind, data.get("request"), data.get("rates"), data.get("details"))
+        except WrongPart as wrong:
+            raise DamagedRecord(f"{self._what} ({self.id!r}): {wrong.part} is not what a {self.kind} records") from None
+
+    def balance_after(self, name: str) -> BalanceAfter | None:
+        after = self._data.get("after")
+        if after.__class__ is not dict:
+            raise DamagedRecord(f"{self._what} ({self.id!r}): after is missing or not a table")
+        entry = after.get(name)
+        if entry is None:
+            return None
+        coins, diamonds = (entry.get("coins"), entry.get("diamonds")) if entry.__class__ is dict else (None, None)
+        if coins.__class__ is not int or diamonds.__class__ is not int:
+            raise DamagedRecord(f"{self._what} ({self.id!r}): after.{name} is not whole coins and diamonds")
+        return BalanceAfter(name, coins, diamonds)
+
+
+def stored_views(records: Iterable[Any]) -> Iterator[StoredView | Transaction]:
+    """Stored records (dicts) as views; transactions made in memory as they are."""
+    for position, record in enumerate(records, start=1):
+        yield record if isinstance(record, Transaction) else StoredView(record, position)
 
 
 class _Memo(dict[str, str]):
@@ -99,7 +158,12 @@ def _plain_or(escape: object) -> object:
     return escaped
 
 
-def csv_chunks(transactions: Iterable[Transaction]) -> Iterator[str]:
+def _csv_cell(text: str) -> str:
+    """``csv_text``, skipped for printable ASCII that can't start a formula (what nearly every id and time is)."""
+    return text if text.isascii() and text.isprintable() and not text.startswith(_FORMULA_STARTS) else csv_text(text)
+
+
+def csv_chunks(transactions: Iterable[Transaction | StoredView]) -> Iterator[str]:
     """One row per posting, with a header; amounts exact, as in the ledger.
 
     Only text cells are guarded against formulas: an amount is always a number
@@ -108,14 +172,14 @@ def csv_chunks(transactions: Iterable[Transaction]) -> Iterator[str]:
     return _batched(_csv_pieces(transactions))
 
 
-def _csv_pieces(transactions: Iterable[Transaction]) -> Iterator[str]:
+def _csv_pieces(transactions: Iterable[Transaction | StoredView]) -> Iterator[str]:
     rows: list[str] = []
     writer = csv.writer(_Appender(rows), lineterminator="\n")
     writer.writerow(CSV_HEADER)
     yield rows.pop()
-    cell = _Memo(csv_text)  # accounts, commodities, kinds and times repeat
+    cell = _Memo(csv_text)  # accounts, commodities and kinds repeat
     for tx in transactions:
-        tx_cells = (csv_text(tx.id), cell[tx.at], cell[tx.kind])
+        tx_cells = (_csv_cell(tx.id), _csv_cell(tx.at), cell[tx.kind])
         writer.writerows([(*tx_cells, cell[account], cell[commodity], amount_text(amount)) for account, commodity, amount in tx.postings])
         yield "".join(rows)
         rows.clear()
@@ -128,13 +192,13 @@ class _Appender:
         self.write = rows.append
 
 
-def describe(tx: Transaction) -> str:
+def describe(tx: Transaction | StoredView) -> str:
     """The journal's description of a transaction: its kind's summary (see core.sentences), made safe for the journal."""
     return journal_text(summary(tx.payload))
 
 
 def journal_chunks(
-    transactions: Iterable[Transaction], source: str = "", accounts: Iterable[str] = (), currency: str | None = None
+    transactions: Iterable[Transaction | StoredView], source: str = "", accounts: Iterable[str] = (), currency: str | None = None
 ) -> Iterator[str]:
     """The journal: declarations of ``accounts`` (the ledger's names) and the commodities, then an entry per transaction.
 
@@ -145,7 +209,7 @@ def journal_chunks(
     return _batched(_journal_pieces(transactions, source, accounts, currency))
 
 
-def _journal_pieces(transactions: Iterable[Transaction], source: str, accounts: Iterable[str], currency: str | None) -> Iterator[str]:
+def _journal_pieces(transactions: Iterable[Transaction | StoredView], source: str, accounts: Iterable[str], currency: str | None) -> Iterator[str]:
     account_name = _Memo(journal_account)
     commodity_name = _Memo(journal_commodity)
     declared_accounts = sorted({account_name[name] for name in accounts})
@@ -196,7 +260,7 @@ def _declarations(new: list[str], declared: set[str], accounts: list[str]) -> st
     return "\n" + "".join(lines)
 
 
-def _assertions(tx: Transaction) -> dict[tuple[str, str], tuple[int, int]]:
+def _assertions(tx: Transaction | StoredView) -> dict[tuple[str, str], tuple[int, int]]:
     """For each user's last COIN and DIAMOND posting in ``tx``: its position and the balance recorded after ``tx``."""
     found: dict[tuple[str, str], tuple[int, int]] = {}
     for i, (account, commodity, _) in enumerate(tx.postings):

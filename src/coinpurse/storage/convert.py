@@ -26,6 +26,18 @@ from coinpurse.core.model import GENESIS_HASH, transaction_from_dict
 from coinpurse.errors import LedgerUnusable, Refused
 
 
+def stored_records(book: Book) -> Iterator[Any]:
+    """The history as stored, oldest first, unchecked: dicts as read (a file's or SQLite's), or the
+    transactions a ledger in memory made."""
+    from coinpurse.storage.sqlite import SqliteBook
+
+    if isinstance(book, SqliteBook):
+        return book.iter_transaction_dicts()
+    if isinstance(book, MemoryBook):
+        return iter(book.records)
+    return iter(book.iter_transactions())
+
+
 def stored_transactions(book: Book) -> Iterator[dict[str, Any]]:
     """The history as stored dicts with their hashes, checked record by record, oldest first.
 
@@ -33,16 +45,9 @@ def stored_transactions(book: Book) -> Iterator[dict[str, Any]]:
     history checksum, so a broken chain copied over would look sound to its writes.
     """
     from coinpurse.core.chain import check_link
-    from coinpurse.storage.sqlite import SqliteBook
 
-    if isinstance(book, SqliteBook):
-        raw: Iterator[Any] = book.iter_transaction_dicts()
-    elif isinstance(book, MemoryBook):
-        raw = iter(book.records)
-    else:
-        raw = (tx.to_dict() for tx in book.iter_transactions())
     previous = GENESIS_HASH
-    for position, record in enumerate(raw, start=1):
+    for position, record in enumerate(stored_records(book), start=1):
         if not isinstance(record, dict):
             record = record.to_dict()
         tx = transaction_from_dict(record, f"transaction {position}")  # refuse to copy a damaged record
