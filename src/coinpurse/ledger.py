@@ -444,7 +444,8 @@ class Ledger:
             if chosen == "csv":
                 chunks = formats.csv_chunks(counted)
             elif chosen == "journal":
-                chunks = formats.journal_chunks(counted, self.path.name, book.all_accounts(), book.currency)
+                names = [*book.platform_accounts(), *book.user_accounts()]  # names only: states can hold many lots
+                chunks = formats.journal_chunks(counted, self.path.name, names, book.currency)
             else:
                 chunks = formats.json_chunks(counted, book.currency)
             text = None
