@@ -8,7 +8,7 @@ here without it.
 from __future__ import annotations
 
 import sys
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, TextIO
 
 from coinpurse.cli.output import console, say
 from coinpurse.core.safetext import terminal_text
@@ -83,6 +83,11 @@ def show_conversion(done: Conversion) -> None:
         f"{done.accounts:,} account{'' if done.accounts == 1 else 's'} from {done.source} to {done.target}.",
         markup=False,
     )
+
+
+def export_stream() -> TextIO:
+    """Where an export without ``-o`` is written as it is made: stdout."""
+    return sys.stdout
 
 
 def show_export(result: ExportResult) -> None:

@@ -1,6 +1,5 @@
 """``coinpurse export``: the history as CSV, a journal hledger and ledger-cli read, or JSON."""
 
-import sys
 from enum import StrEnum
 from pathlib import Path
 from typing import Annotated
@@ -36,6 +35,8 @@ def export(
 
     if as_json and output is None:
         raise BadInput("--json reports on the file written: give -o FILE, or use --format json for the data itself")
+    from coinpurse.cli.render_summaries import export_stream
+
     path = ledger_path(ctx)
     progress = None
     if not as_json:
@@ -45,7 +46,7 @@ def export(
     try:
         result = Ledger(path).export(
             format.value if format is not None else None, output,
-            stream=sys.stdout if output is None else None, on_progress=progress,
+            stream=export_stream() if output is None else None, on_progress=progress,
         )  # fmt: skip
     finally:
         if progress is not None:
