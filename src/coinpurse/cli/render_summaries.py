@@ -93,7 +93,7 @@ def export_stream() -> TextIO:
 def show_export(result: ExportResult) -> None:
     """The exported text itself on stdout, or a line saying which file it went to."""
     if result.file is None:
-        sys.stdout.write(result.text)
+        sys.stdout.write(result.text or "")
         return
     say(f"Wrote {result.transactions} transactions ({result.postings} postings) to {result.file} as {result.format}.")
 

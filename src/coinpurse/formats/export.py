@@ -27,9 +27,8 @@ from __future__ import annotations
 
 import csv
 import re
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from decimal import Decimal
-
 from typing import Any
 
 from coinpurse.core.model import Amount, BalanceAfter, DamagedRecord, Posting, Transaction, posting_from_dict
@@ -73,7 +72,7 @@ class StoredView:
     description needs the typed record, the CSV not even that.
     """
 
-    __slots__ = ("id", "kind", "at", "postings", "_data", "_what")
+    __slots__ = ("_data", "_what", "at", "id", "kind", "postings")
 
     def __init__(self, data: Any, position: int) -> None:
         what = f"transaction {position}"
@@ -123,14 +122,14 @@ class _Memo(dict[str, str]):
 
     LIMIT = 50_000
 
-    def __init__(self, function: object) -> None:
+    def __init__(self, function: Callable[[str], str]) -> None:
         super().__init__()
         self.function = function
 
     def __missing__(self, key: str) -> str:
         if len(self) >= self.LIMIT:
             self.clear()
-        value = self[key] = self.function(key)  # type: ignore[operator]
+        value = self[key] = self.function(key)
         return value
 
 
@@ -149,11 +148,11 @@ def _batched(pieces: Iterable[str]) -> Iterator[str]:
         yield "".join(held)
 
 
-def _plain_or(escape: object) -> object:
+def _plain_or(escape: Callable[[str], str]) -> Callable[[str], str]:
     """``escape``, skipped for text it would leave as it is: printable ASCII (no control character at all)."""
 
     def escaped(text: str) -> str:
-        return text if text.isascii() and text.isprintable() else escape(text)  # type: ignore[operator]
+        return text if text.isascii() and text.isprintable() else escape(text)
 
     return escaped
 
@@ -228,9 +227,9 @@ def _journal_pieces(transactions: Iterable[Transaction | StoredView], source: st
     yield "\n".join(lines) + "\n"
     text = _plain_or(journal_text)
     for tx in transactions:
-        tx_id, at = text(tx.id), text(tx.at)  # type: ignore[operator]
+        tx_id, at = text(tx.id), text(tx.at)
         header = f"{at[:10]} ({tx_id}) {describe(tx)}"
-        meta = f"    ; id: {tx_id}\n    ; kind: {text(tx.kind)}\n    ; time: {at}\n"  # type: ignore[operator]
+        meta = f"    ; id: {tx_id}\n    ; kind: {text(tx.kind)}\n    ; time: {at}\n"
         postings = tx.postings
         if not postings:  # a rates change moves nothing: kept as a comment, which both tools skip
             yield f"\n; {header}\n{meta.replace('    ;', ';;')}"

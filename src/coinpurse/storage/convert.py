@@ -14,16 +14,18 @@ target removes a killed one's temp file.
 from __future__ import annotations
 
 import os
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from pathlib import Path
-from typing import Any
-
-Progress = Callable[[int, int], None]  # (done, total), as core.scenario's
-PROGRESS_EVERY = 500
+from typing import TYPE_CHECKING, Any
 
 from coinpurse.core.book import Book, MemoryBook
 from coinpurse.core.model import GENESIS_HASH, transaction_from_dict
 from coinpurse.errors import LedgerUnusable, Refused
+
+if TYPE_CHECKING:
+    from coinpurse.core.scenario import Progress
+
+PROGRESS_EVERY = 500  # transactions between two progress reports
 
 
 def stored_records(book: Book) -> Iterator[Any]:
