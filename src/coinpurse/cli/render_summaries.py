@@ -8,7 +8,7 @@ here without it.
 from __future__ import annotations
 
 import sys
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, TextIO
 
 from coinpurse.cli.output import console, say
 from coinpurse.core.safetext import terminal_text
@@ -86,10 +86,15 @@ def show_conversion(done: Conversion) -> None:
     )
 
 
+def export_stream() -> TextIO:
+    """Where an export without ``-o`` is written as it is made: stdout."""
+    return sys.stdout
+
+
 def show_export(result: ExportResult) -> None:
     """The exported text itself on stdout, or a line saying which file it went to."""
     if result.file is None:
-        sys.stdout.write(result.text)
+        sys.stdout.write(result.text or "")
         return
     say(f"Wrote {result.transactions} transactions ({result.postings} postings) to {result.file} as {result.format}.")
 

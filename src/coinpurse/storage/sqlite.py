@@ -307,6 +307,8 @@ class SqliteBook(Book):
         """The stored history as plain dicts, oldest first, exactly as a file format keeps it."""
         for seq, body, hash_ in self.db.execute("SELECT seq, body, hash FROM transactions ORDER BY seq"):
             data = _loads(body, f"transaction {seq}")
+            if not isinstance(data, dict):
+                raise DamagedRecord(f"transaction {seq} is not a table")
             data["hash"] = hash_
             yield data
 
