@@ -8,11 +8,12 @@ answers the same questions with queries, so no operation walks the history.
 from __future__ import annotations
 
 from abc import ABC, abstractmethod
-from collections.abc import Iterable, Iterator, Mapping
+from collections.abc import Container, Iterable, Iterator, Mapping
+from itertools import islice
 from typing import TYPE_CHECKING, Any, NamedTuple
 
 from coinpurse.core.chain import HISTORY_TRUSTED
-from coinpurse.core.model import GENESIS_HASH, AccountState, Transaction, transaction_from_dict
+from coinpurse.core.model import GENESIS_HASH, AccountState, DamagedRecord, Transaction, transaction_from_dict
 from coinpurse.core.names import is_platform_account
 from coinpurse.core.rates import Rates
 
@@ -123,7 +124,7 @@ class Book(ABC):
             number += 1
         return f"tx-{number}"
 
-    def derived_data_problems(self) -> Iterator[tuple[str, str, int | None]]:
+    def derived_data_problems(self, start: int = 0) -> Iterator[tuple[str, str, int | None]]:
         """(code, message, position) for what the store derives from the stored transactions but disagrees
         with them (SQLite's columns and indexes), for ``verify``; a store that derives nothing has none."""
         return iter(())
@@ -131,6 +132,59 @@ class Book(ABC):
     def account_tree_problems(self) -> Iterator[tuple[str, str, int | None]]:
         """The same, for the tree of account digests a store keeps beside the accounts (see core.chain)."""
         return iter(())
+
+    # What ``verify`` reads: one pass over the history, in constant memory where the store allows.
+
+    ids_unique_in_store = False  # the store itself refuses a second transaction with an id (SQLite's index)
+
+    def verify_history(self, start: int = 0) -> Iterator[Transaction]:
+        """The history after its first ``start`` transactions, oldest first, read one at a time.
+
+        A store that derives data from the stored transactions checks it on the way
+        and reports it through ``derived_data_problems(start)``.
+        """
+        return islice(self.iter_transactions(), start, None)
+
+    def history_count(self) -> int:
+        """How many transactions there are, read cheaply (for a progress bar)."""
+        return self.head().length
+
+    def first_of_kind(self, kind: str, after: int = 0) -> tuple[int, Transaction] | None:
+        """The first transaction of ``kind`` after the first ``after``, with its position; None when none can be read."""
+        try:
+            for position, tx in enumerate(self.verify_history(after), start=after + 1):
+                if tx.kind == kind:
+                    return position, tx
+        except DamagedRecord:
+            pass
+        return None
+
+    def position_of_hash(self, tx_hash: str) -> int | None:
+        """The position of the transaction stored with this hash (the newest such), read from the newest back."""
+        for position in range(self.head().length, 0, -1):
+            if self.transaction_at(position).hash == tx_hash:
+                return position
+        return None
+
+    def hash_at(self, position: int) -> str:
+        """The hash stored with the transaction at ``position``."""
+        return self.transaction_at(position).hash
+
+    def history_backwards(self, start: int) -> Iterator[Transaction]:
+        """The transactions after the first ``start``, newest first."""
+        for position in range(self.head().length, start, -1):
+            yield self.transaction_at(position)
+
+    def ids_within(self, position: int) -> Container[str]:
+        """The ids of the first ``position`` transactions (only asked where the store does not keep them unique)."""
+        return {tx.id for tx in islice(self.iter_transactions(), position)}
+
+    def account_redeems(self, name: str, within: int) -> Iterator[Transaction]:
+        """The redeems by ``name`` among the first ``within`` transactions, newest first (a store's index may answer)."""
+        for position in range(within, 0, -1):
+            tx = self.transaction_at(position)
+            if tx.kind == "redeem" and tx.request.get("account") == name:
+                yield tx
 
 
 _SEARCHES_BEFORE_INDEX = 16
@@ -252,6 +306,13 @@ class MemoryBook(Book):
     def iter_transactions(self) -> Iterator[Transaction]:
         for position in range(len(self.records)):
             yield self.record(position)
+
+    def ids_within(self, position: int) -> Container[str]:
+        """Read from the stored records without parsing them (a damaged one among them is not looked at)."""
+        found = set()
+        for record in self.records[:position]:
+            found.add(record.id if isinstance(record, Transaction) else record.get("id") if isinstance(record, dict) else None)
+        return found
 
     def transactions(
         self, account: str | None = None, kind: str | None = None, limit: int | None = None

@@ -31,7 +31,7 @@ for new kinds.
 from __future__ import annotations
 
 from collections.abc import Callable, Iterator
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from decimal import Decimal
 from typing import Any, NamedTuple
 
@@ -39,7 +39,7 @@ from coinpurse.core import requests as rq
 from coinpurse.core.book import Book, MemoryBook
 from coinpurse.core.chain import AccountTree, is_checkpoint, rates_digest, state_digest
 from coinpurse.core.kinds import RULED_RECORDS, BuyRecord, GiftRecord, RatesRecord, RedeemRecord, payout_to_dict
-from coinpurse.core.model import GENESIS_HASH, AccountState, DamagedRecord, Transaction, chain_hash, sums_by_commodity
+from coinpurse.core.model import GENESIS_HASH, AccountState, DamagedRecord, Lot, Transaction, chain_hash, sums_by_commodity
 from coinpurse.core.money import COIN, DIAMOND, MAX_UNITS, ZERO, decimal_str
 from coinpurse.core.patterns import HASH_FORMAT as _HASH
 from coinpurse.core.patterns import TIME_FORMAT as _AT
@@ -94,6 +94,27 @@ class Anchor:
 
 
 @dataclass(frozen=True)
+class After:
+    """``verify --after``: the transaction named by its hash, trusted with everything before it, and how much came after."""
+
+    hash: str
+    tx_id: str | None = None
+    position: int | None = None  # None: no transaction of the chain has that hash
+    checked: int = 0  # the transactions after it, checked
+    whole: bool = False  # the states at it could not be proven, so the whole chain was checked instead
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "hash": self.hash,
+            "transaction": self.tx_id,
+            "position": self.position,
+            "trusted": self.position or 0,
+            "checked": self.checked,
+            "whole_chain": self.whole,
+        }
+
+
+@dataclass(frozen=True)
 class VerifyReport:
     transactions: int
     accounts: int
@@ -101,6 +122,7 @@ class VerifyReport:
     problems: tuple[Problem, ...] = ()
     truncated: bool = False  # more problems than MAX_PROBLEMS were found
     anchors: tuple[Anchor, ...] = ()
+    after: After | None = None
 
     @property
     def ok(self) -> bool:
@@ -113,9 +135,18 @@ class VerifyReport:
     def summary(self) -> str:
         if self.ok:
             anchored = "".join(f"; anchor {a.hash[:12]}… is {a.tx_id!r} (#{a.position})" for a in self.anchors)
+            trusted = ""
+            if self.after is not None and not self.after.whole:
+                a = self.after
+                trusted = (
+                    f"; trusted up to {a.tx_id!r} (#{a.position:,}, hash {a.hash[:12]}…), "
+                    f"checked the {a.checked:,} after it"
+                )
+            elif self.after is not None:
+                trusted = f"; checked the whole chain, as the states at {self.after.tx_id!r} (#{self.after.position:,}) could not be proven"
             return (
                 f"ok: {self.transactions:,} transactions, {self.accounts:,} accounts, "
-                f"head hash {self.head_hash}{anchored}"
+                f"head hash {self.head_hash}{trusted}{anchored}"
             )
         first = self.problems[0]
         more = len(self.problems) - 1
@@ -132,6 +163,7 @@ class VerifyReport:
             "problems": [p.to_dict() for p in self.problems],
             "truncated": self.truncated,
             "anchors": [a.to_dict() for a in self.anchors],
+            "after": None if self.after is None else self.after.to_dict(),
         }
 
 
@@ -149,6 +181,7 @@ class Replay:
     problems: list[Problem] = field(default_factory=list)
     states_recorded: bool = False  # a transaction recorded its state: every later one must too
     tree: AccountTree | None = None  # every account's state digest, from the first transaction that records a root
+    start: int = 0  # how many transactions before the walk's first were trusted (verify --after)
     # What the rules made of the transaction being checked (a Plan, or why they made none), made once for it.
     _planned: tuple[Transaction, Plan | Exception] | None = None
 
@@ -361,15 +394,17 @@ class Walk:
 
     __slots__ = ("position", "previous_at", "previous_hash", "seen")
 
-    def __init__(self) -> None:
+    def __init__(self, seen: set[str] | None = None) -> None:
         self.position = 0
         self.previous_hash = GENESIS_HASH
         self.previous_at = ""
-        self.seen: set[str] = set()
+        # The ids walked so far; None where the store itself keeps ids unique (SQLite's index,
+        # which check_derived_data holds against every stored body).
+        self.seen = seen
 
 
 def check_id(replay: Replay, tx: Transaction, walk: Walk) -> Found:
-    if tx.id in walk.seen:
+    if walk.seen is not None and tx.id in walk.seen:
         return [("duplicate_id", "its id was already used by an earlier transaction")]
     return []
 
@@ -508,7 +543,8 @@ def _check_one(replay: Replay, tx: Transaction, walk: Walk) -> None:
     for check in TRANSACTION_CHECKS:
         for code, message in check(replay, tx, walk):
             replay.report(code, message, tx, walk.position)
-    walk.seen.add(tx.id)
+    if walk.seen is not None:
+        walk.seen.add(tx.id)
     try:
         advance(replay, tx)
     except (TypeError, ValueError, ArithmeticError) as error:
@@ -523,15 +559,15 @@ def _check_one(replay: Replay, tx: Transaction, walk: Walk) -> None:
 # ----- the rates before the first change ---------------------------------------------
 
 
-def _initial_rates(book: Book, kinds: list[str], first_change: Transaction | None) -> Rates | None:
-    """The rates in force before the first change: the book's when nothing changed them.
+def _rates_before(rates: Rates, first_change: Transaction | None) -> Rates | None:
+    """The rates in force before a change: ``rates`` when there is none (they are the ones still in force).
 
-    Otherwise the first change is undone: each key goes back to its "from", and a
-    key it added (no "from") is removed. None when that can't be done.
+    Otherwise the change is undone: each key goes back to its "from", and a key it
+    added (no "from") is removed. None when that can't be done.
     """
-    if RATES_KIND not in kinds:
-        return book.rates
-    if first_change is None or not isinstance(first_change.payload, RatesRecord) or first_change.payload.rates is None:
+    if first_change is None:
+        return rates
+    if not isinstance(first_change.payload, RatesRecord) or first_change.payload.rates is None:
         return None
     record = first_change.payload
     try:
@@ -546,12 +582,11 @@ def _initial_rates(book: Book, kinds: list[str], first_change: Transaction | Non
 # ----- the walk -------------------------------------------------------------------
 
 
-def _safe_iter(book: Book) -> Iterator[tuple[Transaction | None, str | None]]:
+def _safe_iter(transactions: Iterator[Transaction]) -> Iterator[tuple[Transaction | None, str | None]]:
     """Transactions, or (None, why) for a record that can't be read; stops after it."""
-    iterator = book.iter_transactions()
     while True:
         try:
-            tx = next(iterator)
+            tx = next(transactions)
         except StopIteration:
             return
         except DamagedRecord as error:
@@ -575,8 +610,14 @@ def check_stored_accounts(replay: Replay, book: Book, stored: dict[str, AccountS
             )
             continue
         have, rebuilt = stored[name], replay.accounts[name]
-        if have == rebuilt:
-            continue
+        if have != rebuilt:
+            problems.extend(_differences(name, have, rebuilt))
+    return problems
+
+
+def _differences(name: str, have: AccountState, rebuilt: AccountState) -> list[Problem]:
+    return [
+        Problem("balance_mismatch", f"stored {what} {a} but the history gives {b}", account=name)
         for what, a, b in (
             ("coins", have.coins, rebuilt.coins),
             ("diamonds", have.diamonds, rebuilt.diamonds),
@@ -584,12 +625,9 @@ def check_stored_accounts(replay: Replay, book: Book, stored: dict[str, AccountS
             ("lots", [lot.to_list() for lot in have.lots], [lot.to_list() for lot in rebuilt.lots]),
             ("payout day", have.payout_day, rebuilt.payout_day),
             ("paid that day", have.paid_that_day, rebuilt.paid_that_day),
-        ):
-            if a != b:
-                problems.append(
-                    Problem("balance_mismatch", f"stored {what} {a} but the history gives {b}", account=name)
-                )
-    return problems
+        )
+        if a != b
+    ]
 
 
 def check_stored_rates(replay: Replay, book: Book, stored: dict[str, AccountState]) -> list[Problem]:
@@ -605,46 +643,70 @@ def check_account_tree(replay: Replay, book: Book, stored: dict[str, AccountStat
 
 def check_derived_data(replay: Replay, book: Book, stored: dict[str, AccountState]) -> list[Problem]:
     """What the store derives from the stored transactions (SQLite's columns and indexes) must agree with them."""
-    return [Problem(code, message, position=position) for code, message, position in book.derived_data_problems()]
+    problems = book.derived_data_problems(replay.start)
+    return [Problem(code, message, position=position) for code, message, position in problems]
 
 
 LedgerCheck = Callable[[Replay, Book, dict[str, AccountState]], list[Problem]]
 LEDGER_CHECKS: tuple[LedgerCheck, ...] = (check_stored_accounts, check_stored_rates, check_account_tree)
 
+Progress = Callable[[int, int], None]
+PROGRESS_EVERY = 1000  # transactions between two reports to ``on_progress``
 
-def verify_book(book: Book, anchors: tuple[str, ...] = ()) -> VerifyReport:
+
+class _Restart(Exception):
+    """The walk met another first rates change than the one looked up ahead: walk again from that one."""
+
+    def __init__(self, first: tuple[int, Transaction] | None) -> None:
+        self.first = first
+
+
+def verify_book(
+    book: Book, anchors: tuple[str, ...] = (), after: str | None = None, on_progress: Progress | None = None
+) -> VerifyReport:
     """Walk the whole history once and report everything that does not add up.
 
     ``anchors`` are hashes noted earlier: each must be the hash of a transaction in the chain.
+    ``after`` is the hash of a transaction verified before: everything up to it is trusted,
+    and only what came after it is checked (see ``verify_after``). ``on_progress(done, total)``
+    is told how far the walk is, every thousand transactions.
+
+    The history is read one transaction at a time and never held: memory grows with
+    the accounts, not with the transactions. The first rates change, whose undoing
+    gives the rates the history starts with, is looked up ahead (``first_of_kind``);
+    should the walk meet another one, it walks again from that one.
     """
+    if after is not None:
+        return verify_after(book, after, anchors, on_progress)
     stored = book.all_accounts()
-    transactions: list[Transaction] = []
-    kinds: list[str] = []
-    damaged: tuple[int, str] | None = None
-    for tx, why in _safe_iter(book):
-        if tx is None:
-            damaged = (len(transactions) + 1, why or "damaged")
-            break
-        transactions.append(tx)
-        kinds.append(tx.kind)
-    first_change = next((tx for tx in transactions if tx.kind == RATES_KIND), None)
-    replay = Replay(book.currency, _initial_rates(book, kinds, first_change))
-    walk = Walk()
+    total = book.history_count() if on_progress is not None else 0
+    first = book.first_of_kind(RATES_KIND)
+    while True:
+        replay = Replay(book.currency, _rates_before(book.rates, None if first is None else first[1]))
+        walk = Walk(None if book.ids_unique_in_store else set())
+        try:
+            return _finish(replay, walk, book, stored, anchors, first, on_progress, total, LEDGER_CHECKS)
+        except _Restart as restart:
+            first = restart.first
+
+
+def _finish(
+    replay: Replay, walk: Walk, book: Book, stored: dict[str, AccountState], anchors: tuple[str, ...],
+    first: tuple[int, Transaction] | None, on_progress: Progress | None, total: int,
+    ledger_checks: tuple[LedgerCheck, ...], after: After | None = None,
+) -> VerifyReport:  # fmt: skip
+    """Walk the history from ``walk``'s place, then the checks of the whole ledger, into a report."""
     wanted = set(anchors)
     found: dict[str, Anchor] = {}
+    start = walk.position
     try:
-        for position, tx in enumerate(transactions, start=1):
-            walk.position = position
-            _check_one(replay, tx, walk)
-            walk.previous_hash, walk.previous_at = tx.hash, max(walk.previous_at, tx.at)
-            if tx.hash in wanted:
-                found.setdefault(tx.hash, Anchor(tx.hash, tx.id, position))
+        damaged = _walk(replay, walk, book.verify_history(start), first, wanted, found, on_progress, total)
         checks: tuple[LedgerCheck, ...] = (check_derived_data,)
         if damaged is not None:
             replay.report("damaged_record", damaged[1], position=damaged[0])
             checks += (check_account_tree,)
         else:
-            checks += LEDGER_CHECKS
+            checks += ledger_checks
         for check in checks:
             for problem in check(replay, book, stored):
                 replay.report(problem.code, problem.message, position=problem.position, account=problem.account)
@@ -659,6 +721,245 @@ def verify_book(book: Book, anchors: tuple[str, ...] = ()) -> VerifyReport:
     except _Stop:
         truncated = True
     return VerifyReport(
-        len(transactions), len(stored), walk.previous_hash, tuple(replay.problems), truncated,
-        tuple(found.get(anchor, Anchor(anchor)) for anchor in anchors),
+        walk.position, len(stored), walk.previous_hash, tuple(replay.problems), truncated,
+        tuple(found.get(anchor, Anchor(anchor)) for anchor in anchors), after,
     )  # fmt: skip
+
+
+def _walk(
+    replay: Replay, walk: Walk, history: Iterator[Transaction], first: tuple[int, Transaction] | None,
+    wanted: set[str], found: dict[str, Anchor], on_progress: Progress | None, total: int,
+) -> tuple[int, str] | None:  # fmt: skip
+    """Check each transaction in turn; (position, why) of a record that can't be read, which ends the walk."""
+    seen_change = False  # the walk has met the first rates change
+    transactions = _safe_iter(history)
+    try:
+        for tx, why in transactions:
+            if tx is None:
+                if first is not None and not seen_change:
+                    raise _Restart(None)
+                return walk.position + 1, why or "damaged"
+            position = walk.position = walk.position + 1
+            if not seen_change and tx.kind == RATES_KIND:
+                seen_change = True
+                if first is None or first[0] != position or first[1] != tx:
+                    raise _Restart((position, tx))
+            _check_one(replay, tx, walk)
+            walk.previous_hash = tx.hash
+            if tx.at > walk.previous_at:
+                walk.previous_at = tx.at
+            if wanted and tx.hash in wanted:
+                found.setdefault(tx.hash, Anchor(tx.hash, tx.id, position))
+            if on_progress is not None and not position % PROGRESS_EVERY:
+                on_progress(position - replay.start, total)
+    except _Stop:
+        if first is not None and not seen_change:
+            _confirm_first(transactions, walk.position, first)
+        raise
+    if first is not None and not seen_change:
+        raise _Restart(None)
+    if on_progress is not None:
+        on_progress(walk.position - replay.start, total)
+    return None
+
+
+def _confirm_first(transactions: Iterator[tuple[Transaction | None, str | None]], position: int, first: tuple[int, Transaction]) -> None:
+    """After too many problems, before the first rates change looked up: it must be the walk's, or the walk is redone."""
+    for tx, _ in transactions:
+        if tx is None:
+            break
+        position += 1
+        if tx.kind == RATES_KIND:
+            if first[0] != position or first[1] != tx:
+                raise _Restart((position, tx))
+            return
+    raise _Restart(None)
+
+
+# ----- verify --after: trust a transaction verified before, check what came after -----
+
+
+def verify_after(
+    book: Book, after_hash: str, anchors: tuple[str, ...] = (), on_progress: Progress | None = None
+) -> VerifyReport:
+    """Trust the history up to the transaction with ``after_hash`` and check only what came after it.
+
+    The hash was given by an earlier verify, so it vouches for that transaction and,
+    through the chain, for everything before it: that transaction must still be stored
+    and match it (with the hash before it), and what it recorded (the rates' digest
+    and the root over every account's state) is then what the ledger held at that
+    point. The accounts the later transactions touch are taken back to that point
+    from their stored states (undoing the later postings, buys' lots and gifts' draws;
+    a redeemer's payout day from its last redeems before it), and the root over them
+    and the stored digests of every other account must be the recorded root: so they
+    are the states the chain vouches for. Then the later transactions are walked as a
+    whole verify walks them, and the touched accounts compared with the stored ones.
+
+    Where those states can't be proven that way (a history the hash no longer
+    matches is reported as such), the whole chain is checked instead and the report
+    says so. The cost grows with the transactions after the hash (and, for the tree,
+    the accounts), not with the history before it.
+    """
+    stored = book.all_accounts()
+    position = book.position_of_hash(after_hash)
+    if position is None:
+        return _after_failed(
+            book, stored, After(after_hash), "after_not_found",
+            f"no transaction has the hash {after_hash}: the history up to it was changed, "
+            "or the hash is not from this ledger",
+        )  # fmt: skip
+    try:
+        tx = book.transaction_at(position)
+        previous = GENESIS_HASH if position == 1 else book.hash_at(position - 1)
+    except DamagedRecord as error:
+        return _after_failed(
+            book, stored, After(after_hash, None, position), "after_not_found",
+            f"the transaction with the hash {after_hash} (#{position}) can't be read: {error}",
+        )  # fmt: skip
+    after = After(after_hash, tx.id, position)
+    if chain_hash(previous, tx.content()) != after_hash:
+        return _after_failed(
+            book, stored, after, "after_not_found",
+            f"transaction {tx.id!r} (#{position}) is stored with the hash {after_hash} but no longer matches it: "
+            "it, or the history before it, was changed",
+        )  # fmt: skip
+    replay = _replay_at(book, tx, position, stored)
+    if replay is None:
+        return _whole_chain(book, anchors, on_progress, after)
+    walk = Walk(None if book.ids_unique_in_store else _ids(book.ids_within(position)))
+    walk.position, walk.previous_hash, walk.previous_at = position, after_hash, tx.at
+    total = book.history_count() - position if on_progress is not None else 0
+    first = book.first_of_kind(RATES_KIND, after=position)
+    checks = (check_touched_accounts, check_stored_rates, check_account_tree)
+    try:
+        report = _finish(replay, walk, book, stored, anchors, first, on_progress, total, checks, after)
+    except _Restart:  # the rates change looked up ahead was not the walk's: the rates at the start are unproven
+        return _whole_chain(book, anchors, on_progress, after)
+    return replace(report, after=replace(after, checked=report.transactions - position))
+
+
+def _ids(ids: Any) -> set[str]:
+    return ids if isinstance(ids, set) else set(ids)
+
+
+def _after_failed(book: Book, stored: dict[str, AccountState], after: After, code: str, message: str) -> VerifyReport:
+    length = book.history_count()
+    head = book.hash_at(length) if length else GENESIS_HASH
+    return VerifyReport(length, len(stored), head, (Problem(code, message),), False, (), after)
+
+
+def _whole_chain(book: Book, anchors: tuple[str, ...], on_progress: Progress | None, after: After) -> VerifyReport:
+    report = verify_book(book, anchors, None, on_progress)
+    return replace(report, after=replace(after, checked=report.transactions, whole=True))
+
+
+def _replay_at(book: Book, tx: Transaction, position: int, stored: dict[str, AccountState]) -> Replay | None:
+    """The replay as the chain left it at ``tx``: its rates and the states of the accounts touched after it,
+    proven against what ``tx`` recorded; None where they can't be."""
+    state = tx.state
+    if state is None or state.root is None:
+        return None  # recorded before transactions recorded the root: nothing to hold the states against
+    first = book.first_of_kind(RATES_KIND, after=position)
+    rates = _rates_before(book.rates, None if first is None else first[1])
+    if rates is None or rates_digest(rates, book.currency) != state.rates:
+        return None
+    try:
+        states = _states_before(book, position, stored)
+    except (DamagedRecord, TypeError, ValueError, ArithmeticError, AttributeError):
+        return None
+    if states is None:
+        return None
+    # An account whose state comes back to zero most likely did not exist yet; failing that, it did.
+    unsure = [name for name, account in states.items() if account == _ZERO_STATE]
+    for absent in (unsure, []) if unsure else (unsure,):
+        held = {name: account for name, account in states.items() if name not in absent}
+        try:
+            tree = book.stored_account_tree()
+            tree.update({name: state_digest(account) for name, account in held.items()})
+            tree.remove(absent)
+            root = tree.root()
+        except DamagedRecord:
+            return None
+        if root == state.root:
+            return Replay(book.currency, rates, held, states_recorded=True, tree=tree, start=position)
+    return None
+
+
+_ZERO_STATE = AccountState()
+
+
+def _states_before(book: Book, position: int, stored: dict[str, AccountState]) -> dict[str, AccountState] | None:
+    """The states of the accounts the transactions after ``position`` touch, taken back from the stored ones
+    to that point; None where a transaction can't be undone (then the stored states do not come from it)."""
+    moved: dict[str, list[Any]] = {}  # name -> [coins, diamonds, cash, lots, redeemed after position]
+
+    def touch(name: str) -> list[Any]:
+        entry = moved.get(name)
+        if entry is None:
+            have = stored.get(name) or _ZERO_STATE
+            entry = moved[name] = [have.coins, have.diamonds, have.cash, list(have.lots), False, have]
+        return entry
+
+    for tx in book.history_backwards(position):
+        for account, commodity, amount in tx.postings:
+            entry = touch(account)
+            entry[0 if commodity == COIN else 1 if commodity == DIAMOND else 2] -= amount
+        if tx.state is not None:
+            for name in tx.state.accounts:
+                touch(name)
+        record = tx.payload
+        if isinstance(record, BuyRecord):
+            lots = touch(record.request.account)[3]
+            if not lots or lots[-1] != Lot(tx.id, record.request.coins, record.details.price):
+                return None
+            lots.pop()
+        elif isinstance(record, GiftRecord):
+            touch(record.request.recipient)
+            entry = touch(record.request.sender)
+            entry[3] = _undrawn(list(record.details.lots), entry[3])
+        elif isinstance(record, RedeemRecord):
+            touch(record.request.account)[4] = True
+    states = {}
+    for name, (coins, diamonds, cash, lots, redeemed, have) in moved.items():
+        day, paid = have.payout_day, have.paid_that_day
+        if redeemed:
+            day, paid = _payouts_before(book, name, position)
+        states[name] = AccountState(coins, diamonds, cash, tuple(lots), day, paid)
+    return states
+
+
+def _undrawn(drawn: list[Lot], remaining: list[Lot]) -> list[Lot]:
+    """The lots before a gift drew ``drawn`` from them and left ``remaining`` (core.rules.draw_lots, undone)."""
+    if drawn and not remaining and drawn[-1].source == "" and not drawn[-1].cost:
+        return drawn[:-1]  # coins that came with no lot
+    if drawn and remaining and drawn[-1].source == remaining[0].source:  # the last lot drawn was drawn in part
+        part, rest = drawn[-1], remaining[0]
+        return [*drawn[:-1], Lot(part.source, part.coins + rest.coins, part.cost + rest.cost), *remaining[1:]]
+    return drawn + remaining
+
+
+def _payouts_before(book: Book, name: str, position: int) -> tuple[str, Decimal]:
+    """The payout day and what was paid on it, after the first ``position`` transactions: from the account's last redeems."""
+    day, paid = "", ZERO
+    for tx in book.account_redeems(name, position):
+        record = tx.payload
+        if not isinstance(record, RedeemRecord):
+            continue
+        if day and tx.at[:10] != day:
+            break
+        day = tx.at[:10]
+        paid += record.details.cash
+    return day, paid
+
+
+def check_touched_accounts(replay: Replay, book: Book, stored: dict[str, AccountState]) -> list[Problem]:
+    """verify --after: each account the walk touched is stored as the walk leaves it (the others are the tree's)."""
+    problems = []
+    for name in sorted(replay.accounts):
+        if name not in stored:
+            problems.append(
+                Problem("account_missing", "the history moves money through it, but it is not stored", account=name)
+            )
+        elif stored[name] != replay.accounts[name]:
+            problems.extend(_differences(name, stored[name], replay.accounts[name]))
+    return problems
