@@ -137,13 +137,19 @@ class Book(ABC):
 
     ids_unique_in_store = False  # the store itself refuses a second transaction with an id (SQLite's index)
 
-    def verify_history(self, start: int = 0) -> Iterator[Transaction]:
+    def verify_records(self, start: int = 0) -> Iterator[tuple[int, Any, Any]]:
         """The history after its first ``start`` transactions, oldest first, read one at a time.
 
-        A store that derives data from the stored transactions checks it on the way
-        and reports it through ``derived_data_problems(start)``.
+        Each is ``(number, record, hash)``: the number that names it in messages, and
+        either its stored form without the hash (a dict, not yet checked: ``verify``
+        reads it) with the stored hash (``MISSING`` when there is none), or a
+        ``Transaction`` (its hash is its own). A record that can't be read at all is a
+        ``DamagedRecord``, which ends the history. A store that derives data from the
+        stored transactions checks it on the way and reports it through
+        ``derived_data_problems(start)``.
         """
-        return islice(self.iter_transactions(), start, None)
+        for position, tx in enumerate(islice(self.iter_transactions(), start, None), start=start + 1):
+            yield position, tx, tx.hash
 
     def history_count(self) -> int:
         """How many transactions there are, read cheaply (for a progress bar)."""
@@ -152,7 +158,8 @@ class Book(ABC):
     def first_of_kind(self, kind: str, after: int = 0) -> tuple[int, Transaction] | None:
         """The first transaction of ``kind`` after the first ``after``, with its position; None when none can be read."""
         try:
-            for position, tx in enumerate(self.verify_history(after), start=after + 1):
+            for position, (number, record, tx_hash) in enumerate(self.verify_records(after), start=after + 1):
+                tx = record_transaction(number, record, tx_hash)
                 if tx.kind == kind:
                     return position, tx
         except DamagedRecord:
@@ -307,6 +314,16 @@ class MemoryBook(Book):
         for position in range(len(self.records)):
             yield self.record(position)
 
+    def verify_records(self, start: int = 0) -> Iterator[tuple[int, Any, Any]]:
+        for index in range(start, len(self.records)):
+            record = self.records[index]
+            if isinstance(record, dict):
+                content = {key: value for key, value in record.items() if key != "hash"}
+                yield index + 1, content, record.get("hash", MISSING)
+            else:
+                tx = self.record(index)
+                yield index + 1, tx, tx.hash
+
     def ids_within(self, position: int) -> Container[str]:
         """Read from the stored records without parsing them (a damaged one among them is not looked at)."""
         found = set()
@@ -343,3 +360,14 @@ def _touches(tx: Transaction, account: str) -> bool:
     """The transaction moves money through the account, or records its balance or state."""
     recorded = tx.state.accounts if tx.state is not None else ()
     return account in touched_accounts((p.account for p in tx.postings), (b.account for b in tx.after), recorded)
+
+
+MISSING: Any = object()  # a stored record with no hash (see Book.verify_records)
+
+
+def record_transaction(number: int, record: Any, tx_hash: Any) -> Transaction:
+    """The transaction of a record from ``Book.verify_records``, checked; ``DamagedRecord`` says what is wrong."""
+    if isinstance(record, Transaction):
+        return record
+    data = record if tx_hash is MISSING or not isinstance(record, dict) else {**record, "hash": tx_hash}
+    return transaction_from_dict(data, f"transaction {number}")

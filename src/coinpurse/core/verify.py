@@ -36,16 +36,18 @@ from decimal import Decimal
 from typing import Any, NamedTuple
 
 from coinpurse.core import requests as rq
-from coinpurse.core.book import Book, MemoryBook
+from coinpurse.core.book import Book, MemoryBook, record_transaction
 from coinpurse.core.chain import AccountTree, is_checkpoint, rates_digest, state_digest
 from coinpurse.core.kinds import RULED_RECORDS, BuyRecord, GiftRecord, RatesRecord, RedeemRecord, payout_to_dict
 from coinpurse.core.model import GENESIS_HASH, AccountState, DamagedRecord, Lot, Transaction, chain_hash, sums_by_commodity
 from coinpurse.core.money import COIN, DIAMOND, MAX_UNITS, ZERO, decimal_str
 from coinpurse.core.patterns import HASH_FORMAT as _HASH
+from coinpurse.core.patterns import ID_FORMAT as _ID
 from coinpurse.core.patterns import TIME_FORMAT as _AT
 from coinpurse.core.rates import Channel, Payout, Rates, rates_from_dict
 from coinpurse.core.rates_edit import diff, edited
 from coinpurse.core.rules import RULES, Plan, balances_after, posted_states
+from coinpurse.core.rules import _check_limits as check_limits
 from coinpurse.errors import CoinpurseError
 
 RATES_KIND = "rates"  # a rates change; its details hold the new rates under "rates" (or "to")
@@ -582,19 +584,6 @@ def _rates_before(rates: Rates, first_change: Transaction | None) -> Rates | Non
 # ----- the walk -------------------------------------------------------------------
 
 
-def _safe_iter(transactions: Iterator[Transaction]) -> Iterator[tuple[Transaction | None, str | None]]:
-    """Transactions, or (None, why) for a record that can't be read; stops after it."""
-    while True:
-        try:
-            tx = next(transactions)
-        except StopIteration:
-            return
-        except DamagedRecord as error:
-            yield None, str(error)
-            return
-        yield tx, None
-
-
 def check_stored_accounts(replay: Replay, book: Book, stored: dict[str, AccountState]) -> list[Problem]:
     """Every stored account is what the history gives, and every account the history moves is stored."""
     problems = []
@@ -700,7 +689,7 @@ def _finish(
     found: dict[str, Anchor] = {}
     start = walk.position
     try:
-        damaged = _walk(replay, walk, book.verify_history(start), first, wanted, found, on_progress, total)
+        damaged = _walk(replay, walk, book.verify_records(start), first, wanted, found, on_progress, total)
         checks: tuple[LedgerCheck, ...] = (check_derived_data,)
         if damaged is not None:
             replay.report("damaged_record", damaged[1], position=damaged[0])
@@ -727,29 +716,43 @@ def _finish(
 
 
 def _walk(
-    replay: Replay, walk: Walk, history: Iterator[Transaction], first: tuple[int, Transaction] | None,
+    replay: Replay, walk: Walk, records: Iterator[tuple[int, Any, Any]], first: tuple[int, Transaction] | None,
     wanted: set[str], found: dict[str, Anchor], on_progress: Progress | None, total: int,
 ) -> tuple[int, str] | None:  # fmt: skip
-    """Check each transaction in turn; (position, why) of a record that can't be read, which ends the walk."""
+    """Check each transaction in turn; (position, why) of a record that can't be read, which ends the walk.
+
+    A stored record that is exactly what the rules make of its request (the fast path,
+    ``_as_ruled``) needs no further look; any other is read and checked one check at a
+    time, and so named for what is wrong with it.
+    """
     seen_change = False  # the walk has met the first rates change
-    transactions = _safe_iter(history)
+    transactions = _safe_iter(records)
+    fast = _FastPath(replay)
     try:
-        for tx, why in transactions:
-            if tx is None:
-                if first is not None and not seen_change:
-                    raise _Restart(None)
-                return walk.position + 1, why or "damaged"
-            position = walk.position = walk.position + 1
-            if not seen_change and tx.kind == RATES_KIND:
-                seen_change = True
-                if first is None or first[0] != position or first[1] != tx:
-                    raise _Restart((position, tx))
-            _check_one(replay, tx, walk)
-            walk.previous_hash = tx.hash
-            if tx.at > walk.previous_at:
-                walk.previous_at = tx.at
-            if wanted and tx.hash in wanted:
-                found.setdefault(tx.hash, Anchor(tx.hash, tx.id, position))
+        for number, record, tx_hash in transactions:
+            position = walk.position + 1
+            if record.__class__ is dict and fast.as_ruled(walk, record, tx_hash):
+                walk.position = position
+            else:
+                try:
+                    tx = record_transaction(number, record, tx_hash) if number else None
+                except DamagedRecord as error:
+                    tx, record = None, str(error)
+                if tx is None:
+                    if first is not None and not seen_change:
+                        raise _Restart(None)
+                    return position, record or "damaged"
+                walk.position = position
+                if not seen_change and tx.kind == RATES_KIND:
+                    seen_change = True
+                    if first is None or first[0] != position or first[1] != tx:
+                        raise _Restart((position, tx))
+                _check_one(replay, tx, walk)
+                walk.previous_hash = tx.hash
+                if tx.at > walk.previous_at:
+                    walk.previous_at = tx.at
+            if wanted and walk.previous_hash in wanted:
+                found.setdefault(walk.previous_hash, Anchor(walk.previous_hash, _id_of(record), position))
             if on_progress is not None and not position % PROGRESS_EVERY:
                 on_progress(position - replay.start, total)
     except _Stop:
@@ -763,17 +766,127 @@ def _walk(
     return None
 
 
-def _confirm_first(transactions: Iterator[tuple[Transaction | None, str | None]], position: int, first: tuple[int, Transaction]) -> None:
+def _id_of(record: Any) -> str | None:
+    tx_id = record.id if isinstance(record, Transaction) else record.get("id")
+    return tx_id if isinstance(tx_id, str) else None
+
+
+def _safe_iter(records: Iterator[tuple[int, Any, Any]]) -> Iterator[tuple[int, Any, Any]]:
+    """The store's records; a record it can't read at all comes as (0, why, None), and ends them."""
+    while True:
+        try:
+            record = next(records)
+        except StopIteration:
+            return
+        except DamagedRecord as error:
+            yield 0, str(error), None
+            return
+        yield record
+
+
+def _confirm_first(transactions: Iterator[tuple[int, Any, Any]], position: int, first: tuple[int, Transaction]) -> None:
     """After too many problems, before the first rates change looked up: it must be the walk's, or the walk is redone."""
-    for tx, _ in transactions:
-        if tx is None:
+    for number, record, tx_hash in transactions:
+        if not number:
             break
         position += 1
+        try:
+            tx = record_transaction(number, record, tx_hash)
+        except DamagedRecord:
+            break
         if tx.kind == RATES_KIND:
             if first[0] != position or first[1] != tx:
                 raise _Restart((position, tx))
             return
     raise _Restart(None)
+
+
+# ----- the fast path: a record that is what the rules make -----------------------------
+
+_RULED_KEYS = frozenset(("id", "kind", "at", "request", "rates", "postings", "details", "after", "state"))
+_REQUESTS: dict[str, Callable[[Any], Any]] = {
+    "buy": lambda r: rq.Buy.make(r["account"], r["coins"], r["channel"]),
+    "gift": lambda r: rq.Gift.make(r["sender"], r["recipient"], r["gift"], r["count"], r.get("stream")),
+    "redeem": lambda r: rq.Redeem.make(r["account"], r.get("diamonds"), r.get("all", False)),
+}
+
+
+class _FastPath:
+    """Makes again, with the rules and the rates in force, the very record a buy, gift or redeem stored.
+
+    The record is made as ``rules.execute`` makes it: its request in normal form, what
+    the rules make of it against the rebuilt balances at the rates in force, the
+    balances after, and the state (the digest of the rates in force, of each changed
+    account, and the root over every account). When its canonical text is the stored
+    record's, and its hash over the hash before it is the stored hash, every check of
+    a transaction holds for it: the stored record is the one the rules make, with its
+    rates the ones in force, and the chain links it. (The id and time formats, the
+    id's being new and time's order are checked here too.) Anything else, the record
+    is read and checked in full, and the rebuilt tree is left as it was.
+    """
+
+    def __init__(self, replay: Replay) -> None:
+        self.replay = replay
+        self.book: MemoryBook | None = None
+        encode, sha256 = _hashing_tools()
+        self.encode, self.sha256 = encode, sha256
+
+    def as_ruled(self, walk: Walk, record: dict[str, Any], tx_hash: Any) -> bool:
+        replay = self.replay
+        rates, tree = replay.rates, replay.tree
+        if rates is None or tree is None or record.keys() != _RULED_KEYS:
+            return False
+        make = _REQUESTS.get(record["kind"])
+        tx_id, at = record["id"], record["at"]
+        if make is None or tx_id.__class__ is not str or at.__class__ is not str or tx_hash.__class__ is not str:
+            return False
+        if at < walk.previous_at or not _ID.fullmatch(tx_id) or not _AT.fullmatch(at):
+            return False
+        seen = walk.seen
+        if seen is not None and tx_id in seen:
+            return False
+        book = self.book
+        if book is None or book.rates is not rates:
+            book = self.book = replay.book(rates)
+        try:
+            plan = RULES[record["kind"]](book, make(record["request"]), tx_id, at)
+            check_limits(plan)
+        except (CoinpurseError, KeyError, TypeError, ValueError, ArithmeticError, AttributeError):
+            return False
+        states = plan.states
+        names = sorted(states)
+        digests = {name: state_digest(states[name]) for name in names}
+        tree.update(digests)
+        request, used, details = plan.payload.to_dicts()
+        made = {
+            "id": tx_id, "kind": record["kind"], "at": at, "request": request, "rates": used,
+            "postings": [
+                {"account": a, "commodity": c, "amount": m if m.__class__ is int else decimal_str(m)} for a, c, m in plan.postings
+            ],
+            "details": details, "after": balances_after(states),
+            "state": {"rates": rates_digest(rates, replay.currency), "accounts": digests, "root": tree.root()},
+        }  # fmt: skip
+        text = self.encode(made)
+        if text != self.encode(record) or self.sha256(f"{walk.previous_hash}\n{text}".encode()).hexdigest() != tx_hash:
+            # Back to what the tree held: the digest of each account's rebuilt state, and no entry for a new one.
+            held = replay.accounts
+            tree.update({name: state_digest(held[name]) for name in names if name in held})
+            tree.remove([name for name in names if name not in held])
+            return False
+        replay.accounts.update(states)
+        if seen is not None:
+            seen.add(tx_id)
+        walk.previous_hash = tx_hash
+        walk.previous_at = at
+        return True
+
+
+def _hashing_tools() -> tuple[Any, Any]:
+    import hashlib
+
+    from coinpurse.speedups.jsontext import canonical_json
+
+    return canonical_json, hashlib.sha256
 
 
 # ----- verify --after: trust a transaction verified before, check what came after -----

@@ -10,7 +10,7 @@ from pathlib import Path
 from collections.abc import Container, Iterator
 from typing import Any
 
-from coinpurse.core.book import MemoryBook
+from coinpurse.core.book import MISSING, MemoryBook
 from coinpurse.core.chain import HISTORY_FULL, HISTORY_LINKS
 from coinpurse.core.model import GENESIS_HASH, DamagedRecord, Transaction, transaction_from_dict
 from coinpurse.errors import LedgerUnusable
@@ -345,8 +345,8 @@ class LazyHistoryBook(MemoryBook):
                 raise _NotInLayout from None
         raise _NotInLayout
 
-    def verify_history(self, start: int = 0) -> Iterator[Transaction]:
-        kept = self.verify_history_after(start)
+    def verify_records(self, start: int = 0) -> Iterator[tuple[int, Any, Any]]:
+        kept = self._kept_records(start)
         if kept is not None:
             yield from kept
             return
@@ -357,17 +357,10 @@ class LazyHistoryBook(MemoryBook):
                 if position <= start:
                     continue
                 data = _parsed_line(line)
-                try:
-                    tx = transaction_from_dict(data, f"transaction {position}")
-                except DamagedRecord:
-                    for _, rest in lines:  # the full parse refuses a file with a line it can't read: so does this
-                        _parsed_line(rest)
-                    raise
                 done = position
-                yield tx
+                yield position, data, data.pop("hash", MISSING)
         except _NotInLayout:
-            for index in range(done, len(self.records)):  # the full parse
-                yield self.record(index)
+            yield from MemoryBook.verify_records(self, done)  # the full parse: refuses the file as before, or reads it
 
     def history_count(self) -> int:
         try:
@@ -430,12 +423,21 @@ class LazyHistoryBook(MemoryBook):
             return transaction_from_dict(data, f"transaction {position}")
         return super().transaction_at(position)
 
-    def verify_history_after(self, start: int) -> Iterator[Transaction] | None:
+    def _kept_records(self, start: int) -> Iterator[tuple[int, Any, Any]] | None:
         """The lines after ``start`` as kept by ``position_of_hash``, parsed one at a time; None if not kept."""
         scan = self._scanned(start)
         if scan is None:
             return None
-        return (self.transaction_at(position) for position in range(start + 1, start + len(scan[3])))
+        return self._kept_lines(start, scan[3])
+
+    def _kept_lines(self, start: int, lines: list[str]) -> Iterator[tuple[int, Any, Any]]:
+        for offset, line in enumerate(lines[1:], start=1):
+            try:
+                data = _parsed_line(line)
+            except _NotInLayout:
+                yield from MemoryBook.verify_records(self, start + offset - 1)
+                return
+            yield start + offset, data, data.pop("hash", MISSING)
 
     def history_backwards(self, start: int) -> Iterator[Transaction]:
         scan = self._scanned(start)

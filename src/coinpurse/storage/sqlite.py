@@ -365,20 +365,19 @@ class SqliteBook(Book):
     ids_unique_in_store = True
     _derived: DerivedCheck | None = None
 
-    def verify_history(self, start: int = 0) -> Iterator[Transaction]:
+    def verify_records(self, start: int = 0) -> Iterator[tuple[int, Any, Any]]:
         """One pass over the rows after seq ``start``; each body is parsed once, for the walk and for the
         check of what SQLite derives from it (``derived_data_problems(start)`` then reports it)."""
         check = self._derived = DerivedCheck(self.db, start)
         for seq, data, hash_ in check.rows():
             if data is None:
                 raise DamagedRecord(f"transaction {seq} {check.why}")
-            data["hash"] = hash_
-            yield transaction_from_dict(data, f"transaction {seq}")
+            yield seq, data, hash_
 
     def derived_data_problems(self, start: int = 0) -> Iterator[tuple[str, str, int | None]]:
-        """Every row SQLite derives from the stored bodies, checked against them (see ``check_derived_data``).
+        """Every row SQLite derives from the stored bodies, checked against them (see ``DerivedCheck``).
 
-        After ``verify_history(start)``: what that walk found, then the rows it did not reach.
+        After ``verify_records(start)``: what that walk found, then the rows it did not reach.
         From a ``start`` past 0 SQLite's own integrity check of the whole file is left out.
         """
         check = self._derived
