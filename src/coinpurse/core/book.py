@@ -324,6 +324,17 @@ class MemoryBook(Book):
                 tx = self.record(index)
                 yield index + 1, tx, tx.hash
 
+    def account_redeems(self, name: str, within: int) -> Iterator[Transaction]:
+        for index in range(within - 1, -1, -1):
+            raw = self.records[index]
+            if isinstance(raw, dict):  # only a redeem by the account is read
+                request = raw.get("request")
+                if raw.get("kind") != "redeem" or not isinstance(request, dict) or request.get("account") != name:
+                    continue
+            tx = self.record(index)
+            if tx.kind == "redeem" and tx.request.get("account") == name:
+                yield tx
+
     def ids_within(self, position: int) -> Container[str]:
         """Read from the stored records without parsing them (a damaged one among them is not looked at)."""
         found = set()

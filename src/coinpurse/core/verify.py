@@ -738,9 +738,7 @@ def _walk(
                     tx = record_transaction(number, record, tx_hash) if number else None
                 except DamagedRecord as error:
                     tx, record = None, str(error)
-                if tx is None:
-                    if first is not None and not seen_change:
-                        raise _Restart(None)
+                if tx is None:  # the walk ends here; a first rates change looked up beyond it still gave the rates
                     return position, record or "damaged"
                 walk.position = position
                 if not seen_change and tx.kind == RATES_KIND:

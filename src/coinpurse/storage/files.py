@@ -447,6 +447,29 @@ class LazyHistoryBook(MemoryBook):
         for position in range(start + len(scan[3]) - 1, start, -1):
             yield self.transaction_at(position)
 
+    def account_redeems(self, name: str, within: int) -> Iterator[Transaction]:
+        """One pass over the lines, parsing only the redeems whose request names the account."""
+        kind = '", "kind": "redeem", '
+        request = f'"request": {{"account": {line_json(name)}'
+        found: list[tuple[int, str]] = []
+        try:
+            for position, line in self._lines():
+                if position > within:
+                    break
+                if line.startswith(kind, line.find('"', 12)) and request in line:
+                    found.append((position, line))
+        except _NotInLayout:
+            yield from super().account_redeems(name, within)
+            return
+        for position, line in reversed(found):
+            try:
+                data = _parsed_line(line)
+            except _NotInLayout:
+                raise DamagedRecord(f"transaction {position} can't be read") from None
+            tx = transaction_from_dict(data, f"transaction {position}")
+            if tx.kind == "redeem" and tx.request.get("account") == name:
+                yield tx
+
     def ids_within(self, position: int) -> Container[str]:
         scan = self._scanned(position)
         return scan[4] if scan is not None else super().ids_within(position)
