@@ -802,11 +802,13 @@ def _confirm_first(transactions: Iterator[tuple[int, Any, Any]], position: int, 
 # ----- the fast path: a record that is what the rules make -----------------------------
 
 _RULED_KEYS = frozenset(("id", "kind", "at", "request", "rates", "postings", "details", "after", "state"))
-_REQUESTS: dict[str, Callable[[Any], Any]] = {
-    "buy": lambda r: rq.Buy.make(r["account"], r["coins"], r["channel"]),
-    "gift": lambda r: rq.Gift.make(r["sender"], r["recipient"], r["gift"], r["count"], r.get("stream")),
-    "redeem": lambda r: rq.Redeem.make(r["account"], r.get("diamonds"), r.get("all", False)),
+# The typed request of each ruled kind, from a stored request's values (the checks of ``make``).
+_REQUESTS: dict[str, Callable[[Any], tuple[Callable[..., Any], tuple[Any, ...]]]] = {
+    "buy": lambda r: (rq.Buy.make, (r["account"], r["coins"], r["channel"])),
+    "gift": lambda r: (rq.Gift.make, (r["sender"], r["recipient"], r["gift"], r["count"], r.get("stream"))),
+    "redeem": lambda r: (rq.Redeem.make, (r["account"], r.get("diamonds"), r.get("all", False))),
 }
+_MADE_REQUESTS: dict[tuple[Any, ...], Any] = {}  # by kind and values: the same request recurs (make is pure)
 
 
 class _FastPath:
@@ -847,7 +849,14 @@ class _FastPath:
         if book is None or book.rates is not rates:
             book = self.book = replay.book(rates)
         try:
-            plan = RULES[record["kind"]](book, make(record["request"]), tx_id, at)
+            maker, values = make(record["request"])
+            key = (record["kind"], *values)
+            request = _MADE_REQUESTS.get(key)
+            if request is None:
+                if len(_MADE_REQUESTS) >= 4096:
+                    _MADE_REQUESTS.clear()
+                request = _MADE_REQUESTS[key] = maker(*values)
+            plan = RULES[record["kind"]](book, request, tx_id, at)
             check_limits(plan)
         except (CoinpurseError, KeyError, TypeError, ValueError, ArithmeticError, AttributeError):
             return False

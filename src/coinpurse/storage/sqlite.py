@@ -440,9 +440,10 @@ class DerivedCheck:
 
     KEPT = 64
 
-    def __init__(self, connection: sqlite3.Connection, start: int) -> None:
+    def __init__(self, connection: sqlite3.Connection, start: int, after: int | None = None) -> None:
         self.db = connection
-        self.start = start
+        self.start = start  # how many transactions are before the first row read
+        self.after = (start or None) if after is None else after  # the rows read are after this seq (None: all of them)
         self.found: list[tuple[str, str, int | None]] = []
         self.reached = start  # the last seq read
         self.position = start
@@ -458,12 +459,15 @@ class DerivedCheck:
 
     def rows(self) -> Iterator[tuple[int, dict[str, Any] | None, Any]]:
         """(seq, parsed body or None, hash) for each row, its derived data checked."""
-        self._listed = _postings_by_seq(self.db, self.start)
+        self._listed = _postings_by_seq(self.db, self.after)
         self._pending = next(self._listed, None)
-        previous = self.start
-        query = "SELECT seq, id, kind, at, body, hash FROM transactions WHERE seq > ? ORDER BY seq"
+        previous = self.start if self.after is None else self.after
+        query = "SELECT seq, id, kind, at, body, hash FROM transactions"
+        rows = self.db.execute(query + " ORDER BY seq") if self.after is None else self.db.execute(
+            query + " WHERE seq > ? ORDER BY seq", (self.after,)
+        )
         decode = JSON_DECODER.decode
-        for seq, tx_id, kind, at, body, hash_ in self.db.execute(query, (self.start,)):
+        for seq, tx_id, kind, at, body, hash_ in rows:
             self.position += 1
             position = self.position
             if seq != previous + 1:
@@ -519,7 +523,7 @@ class DerivedCheck:
         if self._listed is None:
             yield from self.rows()
             return
-        rest = DerivedCheck(self.db, self.reached)
+        rest = DerivedCheck(self.db, self.position, self.reached)
         rest.position, rest.found = self.position, self.found
         yield from rest.rows()
         self._listed, self._pending, self._done = rest._listed, rest._pending, True
@@ -553,8 +557,12 @@ def check_account_tree(connection: sqlite3.Connection) -> Iterator[tuple[str, st
             yield "bucket_digest_mismatch", f"bucket_digests holds {stored_buckets.get(bucket)!r} for bucket {bucket!r}, not the digest of its accounts", None
 
 
-def _postings_by_seq(connection: sqlite3.Connection, start: int = 0) -> Iterator[tuple[int, set[str]]]:
-    rows = connection.execute("SELECT seq, account FROM postings WHERE seq > ? ORDER BY seq, account", (start,))
+def _postings_by_seq(connection: sqlite3.Connection, after: int | None = None) -> Iterator[tuple[int, set[str]]]:
+    """The postings index by seq: all of it (a row at seq 0 or below is no transaction's), or after seq ``after``."""
+    if after is not None:
+        rows = connection.execute("SELECT seq, account FROM postings WHERE seq > ? ORDER BY seq, account", (after,))
+    else:
+        rows = connection.execute("SELECT seq, account FROM postings ORDER BY seq, account")
     for seq, group in groupby(rows, key=itemgetter(0)):
         yield seq, {account for _, account in group}
 
