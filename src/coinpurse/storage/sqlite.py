@@ -560,11 +560,31 @@ def check_account_tree(connection: sqlite3.Connection) -> Iterator[tuple[str, st
 def _postings_by_seq(connection: sqlite3.Connection, after: int | None = None) -> Iterator[tuple[int, set[str]]]:
     """The postings index by seq: all of it (a row at seq 0 or below is no transaction's), or after seq ``after``."""
     if after is not None:
-        rows = connection.execute("SELECT seq, account FROM postings WHERE seq > ? ORDER BY seq, account", (after,))
+        yield from _postings_after(connection, after)
+        return
     else:
         rows = connection.execute("SELECT seq, account FROM postings ORDER BY seq, account")
     for seq, group in groupby(rows, key=itemgetter(0)):
         yield seq, {account for _, account in group}
+
+
+def _postings_after(connection: sqlite3.Connection, after: int) -> Iterator[tuple[int, set[str]]]:
+    """The index's rows after seq ``after``, by seq, through its key (account, seq) only: one seek per account name
+    in it and one range per name, so the cost follows the accounts and the rows after ``after``, not the history."""
+    by_seq: dict[int, set[str]] = {}
+    name: Any = None
+    next_name = "SELECT account FROM postings WHERE account > ? ORDER BY account LIMIT 1"
+    while True:
+        row = connection.execute(next_name, (name,)).fetchone() if name is not None else connection.execute(
+            "SELECT account FROM postings ORDER BY account LIMIT 1"
+        ).fetchone()
+        if row is None:
+            break
+        name = row[0]
+        for (seq,) in connection.execute("SELECT seq FROM postings WHERE account = ? AND seq > ?", (name, after)):
+            by_seq.setdefault(seq, set()).add(name)
+    for seq in sorted(by_seq, key=lambda seq: (not isinstance(seq, int), seq if isinstance(seq, int) else 0)):
+        yield seq, by_seq[seq]
 
 
 def _orphan_postings(seq: int, accounts: set[str]) -> Iterator[tuple[str, str, int | None]]:
