@@ -237,12 +237,12 @@ def test_a_scenario_is_all_or_nothing(tmp_path_factory, ops) -> None:
 def test_the_progress_bar_draws_only_once_a_run_has_gone_on_for_a_second() -> None:
     from coinpurse.cli.render_summaries import ProgressBar
 
-    now = [100.0]
-    bar = ProgressBar("applying", clock=lambda: now[0])
-    now[0] = 100.5
+    now = [100]
+    bar = ProgressBar("applying", delay=2, clock=lambda: now[0])
+    now[0] = 101
     bar(500, 4000)
-    assert bar.progress is None  # half a second in: nothing drawn
-    now[0] = 101.2
+    assert bar.progress is None  # a second in, of two: nothing drawn
+    now[0] = 102
     bar(2000, 4000)
     bar(4000, 4000)
     assert bar.progress is not None

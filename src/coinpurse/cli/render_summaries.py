@@ -114,7 +114,7 @@ def progress_bar(label: str) -> ProgressBar | None:
     return ProgressBar(label) if sys.stderr.isatty() else None
 
 
-DELAY_SECONDS = 1.0  # a run shorter than this never draws a bar
+DELAY_SECONDS = 1  # a run shorter than this never draws a bar
 
 
 class ProgressBar:
