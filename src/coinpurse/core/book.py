@@ -135,6 +135,13 @@ class Book(ABC):
 
     # What ``verify`` reads: one pass over the history, in constant memory where the store allows.
 
+    def iter_accounts(self) -> Iterator[tuple[str, AccountState]]:
+        """Every stored account in name order, read one at a time where the store allows."""
+        return iter(self.all_accounts().items())
+
+    def account_count(self) -> int:
+        return len(self.all_accounts())
+
     ids_unique_in_store = False  # the store itself refuses a second transaction with an id (SQLite's index)
 
     def verify_records(self, start: int = 0) -> Iterator[tuple[int, Any, Any]]:
@@ -313,6 +320,12 @@ class MemoryBook(Book):
     def iter_transactions(self) -> Iterator[Transaction]:
         for position in range(len(self.records)):
             yield self.record(position)
+
+    def iter_accounts(self) -> Iterator[tuple[str, AccountState]]:
+        return iter(sorted(self.accounts.items()))
+
+    def account_count(self) -> int:
+        return len(self.accounts)
 
     def verify_records(self, start: int = 0) -> Iterator[tuple[int, Any, Any]]:
         for index in range(start, len(self.records)):

@@ -584,23 +584,51 @@ def _rates_before(rates: Rates, first_change: Transaction | None) -> Rates | Non
 # ----- the walk -------------------------------------------------------------------
 
 
-def check_stored_accounts(replay: Replay, book: Book, stored: dict[str, AccountState]) -> list[Problem]:
+class StoredAccounts:
+    """The stored accounts, read when asked and never all held: one at a time in name order for the check at
+    the end of a walk, by name for ``verify --after``."""
+
+    def __init__(self, book: Book) -> None:
+        self.book = book
+        self._count: int | None = None
+
+    def __len__(self) -> int:
+        if self._count is None:
+            self._count = self.book.account_count()
+        return self._count
+
+    def get(self, name: str) -> AccountState | None:
+        return self.book.stored_account(name)
+
+    def in_order(self) -> Iterator[tuple[str, AccountState]]:
+        return self.book.iter_accounts()
+
+
+def check_stored_accounts(replay: Replay, book: Book, stored: StoredAccounts) -> list[Problem]:
     """Every stored account is what the history gives, and every account the history moves is stored."""
     problems = []
-    for name in sorted(set(stored) | set(replay.accounts)):
-        if name not in replay.accounts:
+    rebuilt_names = iter(sorted(replay.accounts))
+    pending = next(rebuilt_names, None)
+
+    def missing(name: str) -> None:
+        problems.append(Problem("account_missing", "the history moves money through it, but it is not stored", account=name))
+
+    for name, have in stored.in_order():  # in name order, as are the rebuilt ones: one merge of the two
+        while pending is not None and pending < name:
+            missing(pending)
+            pending = next(rebuilt_names, None)
+        if pending != name:
             problems.append(
                 Problem("account_not_in_history", "stored, but no transaction ever touched it", account=name)
             )
             continue
-        if name not in stored:
-            problems.append(
-                Problem("account_missing", "the history moves money through it, but it is not stored", account=name)
-            )
-            continue
-        have, rebuilt = stored[name], replay.accounts[name]
+        pending = next(rebuilt_names, None)
+        rebuilt = replay.accounts[name]
         if have != rebuilt:
             problems.extend(_differences(name, have, rebuilt))
+    while pending is not None:
+        missing(pending)
+        pending = next(rebuilt_names, None)
     return problems
 
 
@@ -619,24 +647,24 @@ def _differences(name: str, have: AccountState, rebuilt: AccountState) -> list[P
     ]
 
 
-def check_stored_rates(replay: Replay, book: Book, stored: dict[str, AccountState]) -> list[Problem]:
+def check_stored_rates(replay: Replay, book: Book, stored: StoredAccounts) -> list[Problem]:
     if replay.rates is not None and replay.rates != book.rates:
         return [Problem("rates_mismatch", "the stored rates are not those the history leaves in force")]
     return []
 
 
-def check_account_tree(replay: Replay, book: Book, stored: dict[str, AccountState]) -> list[Problem]:
+def check_account_tree(replay: Replay, book: Book, stored: StoredAccounts) -> list[Problem]:
     """The tree of account digests the store keeps (after the accounts: an edited row shows there first)."""
     return [Problem(code, message, position=where) for code, message, where in book.account_tree_problems()]
 
 
-def check_derived_data(replay: Replay, book: Book, stored: dict[str, AccountState]) -> list[Problem]:
+def check_derived_data(replay: Replay, book: Book, stored: StoredAccounts) -> list[Problem]:
     """What the store derives from the stored transactions (SQLite's columns and indexes) must agree with them."""
     problems = book.derived_data_problems(replay.start)
     return [Problem(code, message, position=position) for code, message, position in problems]
 
 
-LedgerCheck = Callable[[Replay, Book, dict[str, AccountState]], list[Problem]]
+LedgerCheck = Callable[[Replay, Book, StoredAccounts], list[Problem]]
 LEDGER_CHECKS: tuple[LedgerCheck, ...] = (check_stored_accounts, check_stored_rates, check_account_tree)
 
 Progress = Callable[[int, int], None]
@@ -667,7 +695,7 @@ def verify_book(
     """
     if after is not None:
         return verify_after(book, after, anchors, on_progress)
-    stored = book.all_accounts()
+    stored = StoredAccounts(book)
     total = book.history_count() if on_progress is not None else 0
     first = book.first_of_kind(RATES_KIND)
     while True:
@@ -680,7 +708,7 @@ def verify_book(
 
 
 def _finish(
-    replay: Replay, walk: Walk, book: Book, stored: dict[str, AccountState], anchors: tuple[str, ...],
+    replay: Replay, walk: Walk, book: Book, stored: StoredAccounts, anchors: tuple[str, ...],
     first: tuple[int, Transaction] | None, on_progress: Progress | None, total: int,
     ledger_checks: tuple[LedgerCheck, ...], after: After | None = None,
 ) -> VerifyReport:  # fmt: skip
@@ -920,7 +948,7 @@ def verify_after(
     says so. The cost grows with the transactions after the hash (and, for the tree,
     the accounts), not with the history before it.
     """
-    stored = book.all_accounts()
+    stored = StoredAccounts(book)
     position = book.position_of_hash(after_hash)
     if position is None:
         return _after_failed(
@@ -962,7 +990,7 @@ def _ids(ids: Any) -> set[str]:
     return ids if isinstance(ids, set) else set(ids)
 
 
-def _after_failed(book: Book, stored: dict[str, AccountState], after: After, code: str, message: str) -> VerifyReport:
+def _after_failed(book: Book, stored: StoredAccounts, after: After, code: str, message: str) -> VerifyReport:
     length = book.history_count()
     head = book.hash_at(length) if length else GENESIS_HASH
     return VerifyReport(length, len(stored), head, (Problem(code, message),), False, (), after)
@@ -973,7 +1001,7 @@ def _whole_chain(book: Book, anchors: tuple[str, ...], on_progress: Progress | N
     return replace(report, after=replace(after, checked=report.transactions, whole=True))
 
 
-def _replay_at(book: Book, tx: Transaction, position: int, stored: dict[str, AccountState]) -> Replay | None:
+def _replay_at(book: Book, tx: Transaction, position: int, stored: StoredAccounts) -> Replay | None:
     """The replay as the chain left it at ``tx``: its rates and the states of the accounts touched after it,
     proven against what ``tx`` recorded; None where they can't be."""
     state = tx.state
@@ -1008,7 +1036,7 @@ def _replay_at(book: Book, tx: Transaction, position: int, stored: dict[str, Acc
 _ZERO_STATE = AccountState()
 
 
-def _states_before(book: Book, position: int, stored: dict[str, AccountState]) -> dict[str, AccountState] | None:
+def _states_before(book: Book, position: int, stored: StoredAccounts) -> dict[str, AccountState] | None:
     """The states of the accounts the transactions after ``position`` touch, taken back from the stored ones
     to that point; None where a transaction can't be undone (then the stored states do not come from it)."""
     moved: dict[str, list[Any]] = {}  # name -> [coins, diamonds, cash, lots, redeemed after position]
@@ -1072,14 +1100,15 @@ def _payouts_before(book: Book, name: str, position: int) -> tuple[str, Decimal]
     return day, paid
 
 
-def check_touched_accounts(replay: Replay, book: Book, stored: dict[str, AccountState]) -> list[Problem]:
+def check_touched_accounts(replay: Replay, book: Book, stored: StoredAccounts) -> list[Problem]:
     """verify --after: each account the walk touched is stored as the walk leaves it (the others are the tree's)."""
     problems = []
     for name in sorted(replay.accounts):
-        if name not in stored:
+        have = stored.get(name)
+        if have is None:
             problems.append(
                 Problem("account_missing", "the history moves money through it, but it is not stored", account=name)
             )
-        elif stored[name] != replay.accounts[name]:
-            problems.extend(_differences(name, stored[name], replay.accounts[name]))
+        elif have != replay.accounts[name]:
+            problems.extend(_differences(name, have, replay.accounts[name]))
     return problems

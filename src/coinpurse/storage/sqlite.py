@@ -389,6 +389,13 @@ class SqliteBook(Book):
     def history_count(self) -> int:
         return self.head().length
 
+    def iter_accounts(self) -> Iterator[tuple[str, AccountState]]:
+        for row in self.db.execute("SELECT * FROM accounts ORDER BY name"):
+            yield row[0], _account_from_row(row)
+
+    def account_count(self) -> int:
+        return int(self._rows("SELECT count(*) FROM accounts")[0][0])
+
     def first_of_kind(self, kind: str, after: int = 0) -> tuple[int, Transaction] | None:
         # The kind column is derived from the body; verify checks the one it finds against its own walk.
         rows = self._rows("SELECT seq, body, hash FROM transactions WHERE kind = ? AND seq > ? ORDER BY seq LIMIT 1", (kind, after))
@@ -534,11 +541,13 @@ def check_account_tree(connection: sqlite3.Connection) -> Iterator[tuple[str, st
     """account_digests must hold each stored account's state digest in its bucket, and bucket_digests each bucket's digest."""
     if not connection.execute("SELECT 1 FROM sqlite_master WHERE name = 'account_digests'").fetchall():
         return  # schema 2 has none: its first write records one
-    try:
-        states = {row[0]: _account_from_row(row) for row in connection.execute("SELECT * FROM accounts")}
+    from coinpurse.core.chain import state_digest
+
+    try:  # one account at a time: only the digests are kept
+        digests = {row[0]: state_digest(_account_from_row(row), seen_again=False) for row in connection.execute("SELECT * FROM accounts")}
     except DamagedRecord:
         return  # the accounts themselves can't be read: verify reports that
-    entries, buckets = _tree_rows(states)
+    entries, buckets = _digest_rows(digests)
     want = {(bucket, name): digest for bucket, name, digest in entries}
     have = {(bucket, name): digest for bucket, name, digest in connection.execute("SELECT * FROM account_digests")}
     for key in sorted(set(want) | set(have), key=lambda key: (str(key[1]), str(key[0]))):
@@ -953,7 +962,10 @@ def _tree_rows(accounts: Mapping[str, AccountState]) -> tuple[list[tuple[int, st
     """The account_digests and bucket_digests rows a ledger with these accounts holds."""
     from coinpurse.core.chain import state_digest
 
-    digests = {name: state_digest(state) for name, state in accounts.items()}
+    return _digest_rows({name: state_digest(state) for name, state in accounts.items()})
+
+
+def _digest_rows(digests: Mapping[str, str]) -> tuple[list[tuple[int, str, str]], dict[int, str]]:
     tree = AccountTree.of(digests)
     entries = [(bucket_of(name), name, digest) for name, digest in sorted(digests.items())]
     buckets = {bucket: digest for bucket, digest in enumerate(tree.bucket_digests()) if digest != EMPTY_BUCKET}
