@@ -39,7 +39,15 @@ from coinpurse.core import requests as rq
 from coinpurse.core.book import Book, MemoryBook, record_transaction
 from coinpurse.core.chain import AccountTree, is_checkpoint, rates_digest, state_digest
 from coinpurse.core.kinds import RULED_RECORDS, BuyRecord, GiftRecord, RatesRecord, RedeemRecord, payout_to_dict
-from coinpurse.core.model import GENESIS_HASH, AccountState, DamagedRecord, Lot, Transaction, chain_hash, sums_by_commodity
+from coinpurse.core.model import (
+    GENESIS_HASH,
+    AccountState,
+    DamagedRecord,
+    Lot,
+    Transaction,
+    chain_hash,
+    sums_by_commodity,
+)
 from coinpurse.core.money import COIN, DIAMOND, MAX_UNITS, ZERO, decimal_str
 from coinpurse.core.patterns import HASH_FORMAT as _HASH
 from coinpurse.core.patterns import ID_FORMAT as _ID
@@ -896,7 +904,7 @@ class _FastPath:
         made = {
             "id": tx_id, "kind": record["kind"], "at": at, "request": request, "rates": used,
             "postings": [
-                {"account": a, "commodity": c, "amount": m if m.__class__ is int else decimal_str(m)} for a, c, m in plan.postings
+                {"account": a, "commodity": c, "amount": m if isinstance(m, int) else decimal_str(m)} for a, c, m in plan.postings
             ],
             "details": details, "after": balances_after(states),
             "state": {"rates": rates_digest(rates, replay.currency), "accounts": digests, "root": tree.root()},

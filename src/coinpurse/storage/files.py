@@ -6,8 +6,8 @@ import json
 import os
 import re
 import weakref
-from pathlib import Path
 from collections.abc import Container, Iterator
+from pathlib import Path
 from typing import Any
 
 from coinpurse.core.book import MISSING, MemoryBook
@@ -323,9 +323,8 @@ class LazyHistoryBook(MemoryBook):
                 raise _NotInLayout
         else:
             raise _NotInLayout
-        position = 0
         ended = False  # the line before ended the history (no comma after it)
-        for raw in lines:
+        for position, raw in enumerate(lines, start=1):
             if ended:
                 if raw == b"  ]" and next(lines, None) == b"}" and next(lines, None) is None:
                     return
@@ -338,7 +337,6 @@ class LazyHistoryBook(MemoryBook):
                 raise _NotInLayout
             if not raw.startswith(b'    {"id": "') or jsonfile.ESCAPED_SURROGATE.search(raw):
                 raise _NotInLayout
-            position += 1
             try:
                 yield position, raw.decode("utf-8")
             except UnicodeDecodeError:
