@@ -439,10 +439,15 @@ class Ledger:
             return LedgerInfo(path, source, kind, False, None, None, 0, 0, None, None, lock.locked, lock.holder)
         return LedgerInfo(path, source, kind, True, *facts, lock.locked, lock.holder)
 
-    def verify(self, anchors: Sequence[str] = ()) -> VerifyReport:
+    def verify(
+        self, anchors: Sequence[str] = (), after: str | None = None, on_progress: Progress | None = None
+    ) -> VerifyReport:
         """Walk the whole history and check it (see ``coinpurse.core.verify``); a missing ledger is unusable.
 
         ``anchors`` are transaction hashes noted earlier; each must still be in the chain.
+        ``after`` is the hash of a transaction an earlier verify checked (its ``head_hash``):
+        the history up to it is trusted and only what came after it is checked.
+        ``on_progress(done, total)`` is called as the walk goes, every thousand transactions.
         """
         from coinpurse.core.patterns import HASH_FORMAT
         from coinpurse.core.verify import verify_book
@@ -452,11 +457,20 @@ class Ledger:
         for anchor in wanted:
             if not HASH_FORMAT.fullmatch(anchor):
                 raise BadInput(f"--anchor {anchor[:80]!r} is not a transaction hash (64 hex digits)", code="invalid_anchor")
+        trusted = None if after is None else after.strip().lower()
+        if trusted is not None:
+            if not HASH_FORMAT.fullmatch(trusted):
+                raise BadInput(f"--after {trusted[:80]!r} is not a transaction hash (64 hex digits)", code="invalid_after")
+            if wanted:
+                raise BadInput(
+                    "--after and --anchor can't be used together: --anchor checks the whole chain, --after trusts part of it",
+                    code="invalid_after",
+                )
         path = self.path
         if self._memory is None and not path.exists() and not path.is_symlink():
             raise LedgerUnusable(f"{path}: there is no ledger here to verify", code="ledger_missing")
         with self._reading() as book:
-            return verify_book(book, wanted)
+            return verify_book(book, wanted, trusted, on_progress)
 
     def export(
         self,
