@@ -339,23 +339,7 @@ class SqliteBook(Book):
         return f"tx-{number}"
 
     def append(self, tx: Transaction, states: Mapping[str, AccountState], rates: Rates | None = None) -> None:
-        seq = self.head().length + 1
-        row, touched = _transaction_rows(seq, tx.to_dict())
-        self.db.execute(_INSERT_TRANSACTION, row)
-        self.db.executemany(_INSERT_POSTINGS, touched)
-        self.db.executemany(
-            "INSERT OR REPLACE INTO accounts VALUES (?, ?, ?, ?, ?, ?, ?)",
-            [_account_row(name, state) for name, state in states.items()],
-        )
-        self._states.update(states)
-        if self._tree is not None and tx.state is not None:
-            recorded = tx.state.accounts
-            self.db.executemany(_SAVE_ACCOUNT_DIGEST, [(bucket_of(name), name, recorded[name]) for name in recorded])
-            self.db.executemany(_SAVE_BUCKET_DIGEST, self._tree.take_changed().items())
-        if rates is not None:
-            self.db.execute("UPDATE meta SET value = ? WHERE key = 'rates'", (_dumps(rates.to_dict()),))
-            self.rates = rates
-        self.changed = True
+        raise TypeError("a SQLite ledger is written through storage.sqlite.writing()")
 
     def derived_data_problems(self) -> Iterator[tuple[str, str, int | None]]:
         """Every row SQLite derives from the stored bodies, checked against them (see ``check_derived_data``)."""
@@ -363,6 +347,149 @@ class SqliteBook(Book):
 
     def account_tree_problems(self) -> Iterator[tuple[str, str, int | None]]:
         return check_account_tree(self.db)
+
+
+class SqliteWriteBook(SqliteBook):
+    """The book of one write (one SQLite transaction): what the write makes is kept in memory and saved once.
+
+    Inside one write the rows its own transactions make need not be read back:
+    the new transactions wait in memory (saved every ``_SAVE_EVERY``), and each
+    account row and state digest the write changed, and each bucket digest, is
+    saved once, when the write ends (``save``) or before any query that could
+    read them. The head, the accounts read and the tree are the write's own from
+    the first read on: no other writer runs meanwhile (the lock, BEGIN IMMEDIATE).
+    """
+
+    _SAVE_EVERY = 2000
+
+    def __init__(self, connection: sqlite3.Connection, path: Path) -> None:
+        self._head: Head | None = None
+        self._new: list[Transaction] = []  # appended, not yet saved
+        self._new_ids: dict[str, Transaction] = {}
+        self._changed_accounts: set[str] = set()
+        self._changed_digests: dict[str, str] = {}
+        super().__init__(connection, path)
+
+    def _query(self, sql: str, parameters: tuple[Any, ...]) -> list[Any]:
+        """A query of rows the unsaved changes cannot affect (no save first)."""
+        return self.db.execute(sql, parameters).fetchall()
+
+    def _rows(self, sql: str, parameters: Iterable[Any] = ()) -> list[Any]:
+        self.save()  # any other query sees everything this write made
+        return super()._rows(sql, parameters)
+
+    def account(self, name: str) -> AccountState:
+        guard = self.guard
+        if guard is not None and name not in guard.trusted:
+            guard.check(name)
+        state = self._states.get(name)
+        if state is None:
+            rows = self._query("SELECT * FROM accounts WHERE name = ?", (name,))
+            state = _account_from_row(rows[0]) if rows else AccountState()
+            self._states[name] = state
+        return state
+
+    def stored_account(self, name: str) -> AccountState | None:
+        if name in self._changed_accounts:
+            return self._states[name]
+        rows = self._query("SELECT * FROM accounts WHERE name = ?", (name,))
+        return _account_from_row(rows[0]) if rows else None
+
+    def _bucket_entries(self, bucket: int) -> dict[str, str]:
+        # A bucket is read once, before this write changes it (the tree keeps it from then on).
+        return dict(self._query("SELECT name, digest FROM account_digests WHERE bucket = ?", (bucket,)))
+
+    def find(self, tx_id: str) -> Transaction | None:
+        new = self._new_ids.get(tx_id)
+        if new is not None:
+            return new
+        rows = self._query("SELECT seq, body, hash FROM transactions WHERE id = ?", (tx_id,))
+        if not rows:
+            return None
+        tx = self._transaction(*rows[0])
+        if tx.id != tx_id:  # only a damaged index can say so; never answer a retry with another transaction
+            raise DamagedRecord(f"the id index gives transaction {rows[0][0]} for {tx_id!r}, but its id is {tx.id!r}")
+        return tx
+
+    def head(self) -> Head:
+        if self._head is None:
+            rows = self._query("SELECT seq, at, hash FROM transactions ORDER BY seq DESC LIMIT 1", ())
+            self._head = Head(*rows[0]) if rows else Head()
+        return self._head
+
+    def transaction_at(self, position: int) -> Transaction:
+        first_new = self.head().length - len(self._new) + 1
+        if position >= first_new and position - first_new < len(self._new):
+            return self._new[position - first_new]
+        return super().transaction_at(position)
+
+    def next_auto_id(self) -> str:
+        number = self.head().length + 1
+        while self.find(f"tx-{number}") is not None:
+            number += 1
+        return f"tx-{number}"
+
+    def iter_transactions(self) -> Iterator[Transaction]:
+        self.save()
+        return super().iter_transactions()
+
+    def iter_transaction_dicts(self) -> Iterator[dict[str, Any]]:
+        self.save()
+        return super().iter_transaction_dicts()
+
+    def new_account_tree(self) -> AccountTree:
+        self.save()
+        self._changed_digests.clear()
+        return super().new_account_tree()
+
+    def append(self, tx: Transaction, states: Mapping[str, AccountState], rates: Rates | None = None) -> None:
+        length = self.head().length + 1
+        self._head = Head(length, tx.at, tx.hash)
+        self._new.append(tx)
+        self._new_ids[tx.id] = tx
+        self._states.update(states)
+        self._changed_accounts.update(states)
+        if self._tree is not None and tx.state is not None:
+            self._changed_digests.update(tx.state.accounts)
+        if rates is not None:
+            self.db.execute("UPDATE meta SET value = ? WHERE key = 'rates'", (_dumps(rates.to_dict()),))
+            self.rates = rates
+        self.changed = True
+        if len(self._new) >= self._SAVE_EVERY:
+            self._save_new()
+
+    def _save_new(self) -> None:
+        """The new transactions' rows and their postings index."""
+        new = self._new
+        if not new:
+            return
+        seq = self.head().length - len(new)
+        rows: list[tuple[Any, ...]] = []
+        links: list[tuple[str, int]] = []
+        for tx in new:
+            seq += 1
+            row, touched = _transaction_rows(seq, tx.to_dict())
+            rows.append(row)
+            links.extend(touched)
+        _insert_history(self.db, rows, links)
+        self._new = []
+        self._new_ids = {}
+
+    def save(self) -> None:
+        """Everything this write made, into the tables: called before the commit (and before other queries)."""
+        self._save_new()
+        if self._changed_accounts:
+            states = self._states
+            self.db.executemany(
+                "INSERT OR REPLACE INTO accounts VALUES (?, ?, ?, ?, ?, ?, ?)",
+                [_account_row(name, states[name]) for name in sorted(self._changed_accounts)],
+            )
+            self._changed_accounts = set()
+        if self._tree is not None and (self._changed_digests or self._tree.changed):
+            digests = self._changed_digests
+            self.db.executemany(_SAVE_ACCOUNT_DIGEST, [(bucket_of(name), name, digests[name]) for name in sorted(digests)])
+            self.db.executemany(_SAVE_BUCKET_DIGEST, self._tree.take_changed().items())
+            self._changed_digests = {}
 
 
 # ----- checking what is derived from the bodies ----------------------------------
@@ -613,14 +740,16 @@ def writing(path: Path, new_book: Book, *, dry_run: bool = False) -> Iterator[Bo
         backup: Path | None = None
         try:
             connection.execute("BEGIN IMMEDIATE")
-            book = SqliteBook(connection, path)
+            book = SqliteWriteBook(connection, path)
             version = book.version
             if version < SCHEMA_VERSION:
                 backup = _copy_of(path)  # the file as it is, before anything changes it
                 _migrate(connection, path, version)
-                book = SqliteBook(connection, path)
+                book = SqliteWriteBook(connection, path)
             try:
                 yield book
+                if book.changed and not dry_run:
+                    book.save()
             except BaseException:
                 connection.execute("ROLLBACK")
                 raise
@@ -738,10 +867,11 @@ def _new_ledger(path: Path, book: Book, *, dry_run: bool) -> Iterator[Book]:
             connection = create(temp, book.currency, book.rates, {}, ())
             try:
                 connection.execute("BEGIN IMMEDIATE")
-                fresh = SqliteBook(connection, path)
+                fresh = SqliteWriteBook(connection, path)
                 yield fresh
                 if not fresh.changed or dry_run:
                     return
+                fresh.save()
                 connection.execute("COMMIT")
             finally:
                 connection.close()  # the last connection: the WAL is folded into the temp file and removed
