@@ -55,12 +55,7 @@ _BLAKE2B: Any = None  # found on first use: reads never hash
 
 
 def _digest(text: str) -> str:
-    global _BLAKE2B
-    if _BLAKE2B is None:
-        from hashlib import blake2b
-
-        _BLAKE2B = blake2b
-    digest: str = _BLAKE2B(text.encode(), digest_size=DIGEST_BYTES).hexdigest()
+    digest: str = (_BLAKE2B or _blake2b())(text.encode(), digest_size=DIGEST_BYTES).hexdigest()
     return digest
 
 
@@ -293,30 +288,41 @@ class AccountTree:
         return self.entries(bucket_of(name)).get(name)
 
     def update(self, digests: Mapping[str, str]) -> None:
+        held_by, stale, buckets_of = self._entries, self._stale, _BUCKET_NAMES
         for name, digest in digests.items():
-            bucket = bucket_of(name)
-            self.entries(bucket)[name] = digest
-            self._stale.add(bucket)
+            bucket = buckets_of.get(name)
+            if bucket is None:
+                bucket = bucket_of(name)
+            held = held_by.get(bucket)
+            if held is None:
+                held = self.entries(bucket)  # read and checked once
+            held[name] = digest
+            stale.add(bucket)
 
     def root(self) -> str:
-        if self._stale:
+        stale = self._stale
+        if stale:
             buckets, entries = self._buckets, self._entries
-            for bucket in self._stale:
+            for bucket in stale:
                 buckets[bucket] = _bucket_node(entries[bucket])
-            self._remake({bucket // _FAN for bucket in self._stale})
-            self.changed |= self._stale
+            self.changed |= stale
             self._stale = set()
+            self._remake(stale)
         return self._root
 
-    def _remake(self, parents: set[int]) -> None:
+    def _remake(self, stale: set[int]) -> None:
         """The nodes above the changed buckets, level by level, and the root."""
-        below = self._buckets
-        for depth in range(len(self._levels) - 1, -1, -1):
-            level = self._levels[depth]
+        hashing = _BLAKE2B or _blake2b()
+        below: list[bytes] = self._buckets
+        changed: set[int] | list[int] = stale
+        join = b"".join
+        for level in reversed(self._levels):
+            parents = {child // _FAN for child in changed}
             for parent in parents:
-                level[parent] = _node(b"".join(below[parent * _FAN : parent * _FAN + _FAN]))
-            below, parents = level, {parent // _FAN for parent in parents}
-        self._root = _node(b"".join(self._levels[0])).hex()
+                start = parent * _FAN
+                level[parent] = hashing(join(below[start : start + _FAN]), digest_size=DIGEST_BYTES).digest()
+            below, changed = level, parents
+        self._root = hashing(join(self._levels[0]), digest_size=DIGEST_BYTES).hexdigest()
 
     def take_changed(self) -> dict[int, str]:
         """The buckets changed since the last call, with their digests, for the store to save."""
@@ -331,13 +337,16 @@ def _no_entries(bucket: int) -> dict[str, str]:
 
 
 def _node(data: bytes) -> bytes:
-    global _BLAKE2B
-    if _BLAKE2B is None:
-        from hashlib import blake2b
-
-        _BLAKE2B = blake2b
-    node: bytes = _BLAKE2B(data, digest_size=DIGEST_BYTES).digest()
+    node: bytes = (_BLAKE2B or _blake2b())(data, digest_size=DIGEST_BYTES).digest()
     return node
+
+
+def _blake2b() -> Any:
+    global _BLAKE2B
+    from hashlib import blake2b
+
+    _BLAKE2B = blake2b
+    return blake2b
 
 
 def _levels_above(buckets: list[bytes]) -> list[list[bytes]]:

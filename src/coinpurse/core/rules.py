@@ -273,11 +273,17 @@ def _check_limits(plan: Plan) -> None:
     gift's diamond value, which no posting carries.
     """
     limit = MAX_UNITS
-    fits = all(-limit < p.amount < limit for p in plan.postings) and all(
-        -limit < state.coins < limit and -limit < state.diamonds < limit and -limit < state.cash < limit
-        for state in plan.states.values()
-    )
-    if not fits or not all(-limit < amount < limit for amount in plan.payload.unposted()):
+    fits = True
+    for _, _, amount in plan.postings:  # loops, not all() over generators: this runs for every op of a bulk apply
+        if not -limit < amount < limit:
+            fits = False
+    for state in plan.states.values():
+        if not (-limit < state.coins < limit and -limit < state.diamonds < limit and -limit < state.cash < limit):
+            fits = False
+    for amount in plan.payload.unposted():
+        if not -limit < amount < limit:
+            fits = False
+    if not fits:
         raise BadInput(
             f"this {plan.kind} moves or leaves amounts of 10^15 or more, beyond what a ledger holds",
             code="amount_too_large",

@@ -349,6 +349,19 @@ class SqliteBook(Book):
         return check_account_tree(self.db)
 
 
+_HASH_AT_END = len(',"hash":""}') + 64
+
+
+def _body(tx: Transaction) -> str:
+    """What the body column holds: the stored transaction without its hash, as compact JSON."""
+    stored = tx.to_dict()
+    if tx._sealed and next(reversed(stored)) == "hash":  # as sealed: the hash last, so its text ends the encoding
+        text = _dumps(stored)
+        if text.endswith(f',"hash":"{tx.hash}"}}') and len(tx.hash) == 64:
+            return text[:-_HASH_AT_END] + "}"
+    return _dumps({key: value for key, value in stored.items() if key != "hash"})
+
+
 class SqliteWriteBook(SqliteBook):
     """The book of one write (one SQLite transaction): what the write makes is kept in memory and saved once.
 
@@ -366,6 +379,8 @@ class SqliteWriteBook(SqliteBook):
         self._head: Head | None = None
         self._new: list[Transaction] = []  # appended, not yet saved
         self._new_ids: dict[str, Transaction] = {}
+        self._made_ids: set[str] = set()  # every id this write made, saved or not
+        self._stored_before: int | None = None  # how many transactions the ledger held before this write
         self._changed_accounts: set[str] = set()
         self._changed_digests: dict[str, str] = {}
         super().__init__(connection, path)
@@ -403,6 +418,8 @@ class SqliteWriteBook(SqliteBook):
         new = self._new_ids.get(tx_id)
         if new is not None:
             return new
+        if tx_id not in self._made_ids and self._stored_before == 0:
+            return None  # a new ledger holds only what this write made
         rows = self._query("SELECT seq, body, hash FROM transactions WHERE id = ?", (tx_id,))
         if not rows:
             return None
@@ -415,6 +432,7 @@ class SqliteWriteBook(SqliteBook):
         if self._head is None:
             rows = self._query("SELECT seq, at, hash FROM transactions ORDER BY seq DESC LIMIT 1", ())
             self._head = Head(*rows[0]) if rows else Head()
+            self._stored_before = self._head.length
         return self._head
 
     def transaction_at(self, position: int) -> Transaction:
@@ -447,6 +465,7 @@ class SqliteWriteBook(SqliteBook):
         self._head = Head(length, tx.at, tx.hash)
         self._new.append(tx)
         self._new_ids[tx.id] = tx
+        self._made_ids.add(tx.id)
         self._states.update(states)
         self._changed_accounts.update(states)
         if self._tree is not None and tx.state is not None:
@@ -468,9 +487,10 @@ class SqliteWriteBook(SqliteBook):
         links: list[tuple[str, int]] = []
         for tx in new:
             seq += 1
-            row, touched = _transaction_rows(seq, tx.to_dict())
-            rows.append(row)
-            links.extend(touched)
+            rows.append((seq, _body(tx), tx.hash))
+            state = tx.state
+            touched = accounts_touched([p.account for p in tx.postings], tx.to_dict()["after"], () if state is None else state.accounts)
+            links.extend([(name, seq) for name in sorted(touched)])
         _insert_history(self.db, rows, links)
         self._new = []
         self._new_ids = {}
