@@ -1,7 +1,8 @@
 """A bulk apply's shortcuts give what the plain way gives.
 
 A SQLite write keeps what it makes in memory and saves it in pieces; the report
-keeps and prints its lines in blocks; the run uses the ops its check parsed.
+keeps and prints its lines in blocks; the run uses the ops its check parsed; an
+account's digest is made from the text of its lots digested before.
 Each is checked here against the plain way, with the sizes made small so that
 a few ops cross every boundary.
 """
@@ -10,15 +11,21 @@ from __future__ import annotations
 
 import json
 import sqlite3
+from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from coinpurse import Ledger
 from coinpurse.core import scenario
+from coinpurse.core.chain import account_digest, state_digest
+from coinpurse.core.model import AccountState, Lot
 from coinpurse.errors import Refused
 from coinpurse.storage import sqlite as sqlite_store
+from conftest import examples
 
 OPS: list[dict[str, Any]] = [
     {"kind": "buy", "account": "ann", "coins": 700, "id": "b1"},
@@ -129,3 +136,35 @@ def test_ops_past_those_the_check_keeps_are_parsed_again_and_run_the_same(tmp_pa
     assert (tmp_path / "some.json").read_bytes() == (tmp_path / "all.json").read_bytes()
     count, ops = scenario.checked_ops(OPS)
     assert count == len(OPS) and list(ops) == list(scenario.parse_ops(OPS))
+
+
+lot_values = st.builds(
+    Lot,
+    st.sampled_from(["b1", "b2", "op-17", "tx-9", ""]),
+    st.integers(min_value=0, max_value=5000),
+    st.sampled_from([Decimal("0.071"), Decimal("1"), Decimal("1.00"), Decimal("0"), Decimal("12.5")]),
+)
+lot_changes = st.lists(
+    st.tuples(st.sampled_from(["buy", "draw", "part", "other"]), st.sampled_from(["ann", "bob"]), st.integers(0, 4), lot_values),
+    max_size=40,
+)
+
+
+@settings(max_examples=examples(200), deadline=None)
+@given(changes=lot_changes)
+def test_an_accounts_digest_made_from_its_last_lots_is_its_state_digest(changes: list[Any]) -> None:
+    lots: dict[str, tuple[Lot, ...]] = {"ann": (), "bob": ()}
+    for how, name, count, lot in changes:
+        held = lots[name]
+        if how == "buy":
+            held = (*held, *([lot] * (count + 1)))
+        elif how == "draw":
+            held = held[count:]
+        elif how == "part" and held:
+            first = held[min(count, len(held) - 1)]
+            held = (Lot(first.source, first.coins + 1, first.cost), *held[min(count, len(held) - 1) + 1 :])
+        else:
+            held = tuple([lot] * count)
+        lots[name] = held
+        state = AccountState(count, 3, Decimal("-1.5"), held, "2026-03-01" if count % 2 else "", Decimal("2"))
+        assert account_digest(name, state) == state_digest(state)

@@ -93,6 +93,61 @@ def state_digest(state: AccountState, *, seen_again: bool = True) -> str:
     return _digest(text)
 
 
+def account_digest(name: str, state: AccountState) -> str:
+    """``state_digest`` of the state a write leaves ``name`` in, its lots' text made from the last one's.
+
+    A viewer's lots grow with the history (a thousand and more after a million
+    ops), and each buy adds one at the end while each gift draws from the front:
+    so the text of the lots digested last for the account is kept, and the next
+    one is made from it and the lots that differ (``_lots_text``).
+    """
+    lots = state.lots
+    if not lots:
+        return state_digest(state)
+    day = state.payout_day
+    paid = _number(state.paid_that_day) if day else ""
+    head = f"{state.coins} {state.diamonds} {_number(state.cash)} {len(day)}:{day} {paid}\n"
+    hasher = (_BLAKE2B or _blake2b())(head.encode(), digest_size=DIGEST_BYTES)
+    hasher.update(_lots_text(name, lots))
+    digest: str = hasher.hexdigest()
+    return digest
+
+
+# The text of each account's lots as last digested, by name: (the lots, their lines as bytes).
+_LOTS_TEXT: dict[str, tuple[tuple[Lot, ...], bytes]] = {}
+_LOTS_TEXT_ACCOUNTS = 4096
+
+
+def _lots_text(name: str, lots: tuple[Lot, ...]) -> bytes:
+    """The lines of ``lots`` joined by newlines, as ``state_digest`` digests them.
+
+    Made from the text of the account's lots digested before when the new lots
+    are those with more at the end (a buy) or those without some at the front and
+    the first maybe changed (a gift); else in full. Lots compare by value, and a
+    lot's line is made from its value alone, so the text is always the lines of ``lots``.
+    """
+    seen = _LOTS_TEXT.get(name)
+    text = None
+    if seen is not None:
+        old, old_text = seen
+        if lots is old:
+            return old_text
+        before, now = len(old), len(lots)
+        if now > before and lots[:before] == old:
+            text = old_text + b"\n" + "\n".join([_lot_line(lot) for lot in lots[before:]]).encode()
+        elif 1 < now <= before and lots[1:] == old[before - now + 1 :]:
+            start = -1
+            for _ in range(before - now + 1):  # past the lines of the lots drawn and the first one left
+                start = old_text.index(b"\n", start + 1)
+            text = _lot_line(lots[0]).encode() + old_text[start:]
+    if text is None:
+        text = "\n".join([_lot_line(lot) for lot in lots]).encode()
+    if len(_LOTS_TEXT) >= _LOTS_TEXT_ACCOUNTS and name not in _LOTS_TEXT:
+        _LOTS_TEXT.clear()
+    _LOTS_TEXT[name] = (lots, text)
+    return text
+
+
 # A viewer may hold hundreds of unspent lots, and each buy or gift makes a new tuple of
 # them that shares every other Lot object with the one before. So each Lot's line is made
 # once and found by the object's id; the Lot is kept with it, so that no other object
@@ -180,7 +235,7 @@ def rates_digest(rates: Rates, currency: str = _IMPLIED_CURRENCY) -> str:
 def recorded_state(rates: Rates, states: Mapping[str, AccountState], currency: str, tree: AccountTree) -> RecordedState:
     """What a transaction records it leaves behind: the rates in force (with the currency), each changed
     account's state, and the root of every account's state (``tree`` is moved on to it)."""
-    accounts = {name: state_digest(states[name]) for name in sorted(states)}
+    accounts = {name: account_digest(name, states[name]) for name in sorted(states)}
     tree.update(accounts)
     return RecordedState(rates_digest(rates, currency), accounts, tree.root())
 
