@@ -460,6 +460,14 @@ class SqliteWriteBook(SqliteBook):
         self._changed_digests.clear()
         return super().new_account_tree()
 
+    def derived_data_problems(self) -> Iterator[tuple[str, str, int | None]]:
+        self.save()
+        return super().derived_data_problems()
+
+    def account_tree_problems(self) -> Iterator[tuple[str, str, int | None]]:
+        self.save()
+        return super().account_tree_problems()
+
     def append(self, tx: Transaction, states: Mapping[str, AccountState], rates: Rates | None = None) -> None:
         length = self.head().length + 1
         self._head = Head(length, tx.at, tx.hash)
