@@ -245,7 +245,7 @@ class Ledger:
     def _apply_file(
         self, file: Path, dry_run: bool, now: str | None, on_progress: Progress | None, details: bool
     ) -> ApplyReport:
-        from coinpurse.core.scenario import OpFailed, checked_ops, scenario_ops
+        from coinpurse.core.scenario import OpFailed, check_ops, parse_ops, scenario_ops
         from coinpurse.input_files import located, op_kind, op_line, read_input
 
         document, text, is_toml = read_input(file, "scenario", one_list="ops")
@@ -256,12 +256,12 @@ class Ledger:
 
         try:
             raw_ops = scenario_ops(document)
-            total, parsed = checked_ops(raw_ops)
+            total = check_ops(raw_ops)
         except OpFailed as failed:
             raise named(failed) from None
         except BadInput as error:
             raise located(error, file, None) from None
-        return self._run_checked(parsed, total, named, file, dry_run, now, on_progress, details)
+        return self._run_checked(parse_ops(raw_ops), total, named, file, dry_run, now, on_progress, details)
 
     def _apply_ops(
         self,

@@ -8,7 +8,6 @@ then drops the in-memory book, so nothing of a failed scenario is written.
 
 from __future__ import annotations
 
-import itertools
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from typing import Any, NamedTuple
 
@@ -96,34 +95,6 @@ def check_ops(raw_ops: Iterable[object]) -> int:
         except CoinpurseError as error:
             raise OpFailed(count, error) from None
     return count
-
-
-KEPT_OPS = 250_000  # how many ops the check keeps parsed for the run; the run parses any after those again
-
-
-def checked_ops(raw_ops: Iterable[object]) -> tuple[int, Iterator[Op]]:
-    """Check every op, as ``check_ops``; returns how many there are and the ops parsed, for the run.
-
-    The first ``KEPT_OPS`` are the check's own (parsing is a good part of each op's
-    cost); any after them are parsed again as the run reaches them, so a scenario
-    of a million ops does not hold a million parsed ops at once.
-    """
-    kept: list[Op] = []
-    count = 0
-    for count, raw in enumerate(raw_ops, start=1):
-        try:
-            op = parse_op(raw)
-        except CoinpurseError as error:
-            raise OpFailed(count, error) from None
-        if count <= KEPT_OPS:
-            kept.append(op)
-    return count, _kept_then_parsed(kept, raw_ops, count)
-
-
-def _kept_then_parsed(kept: list[Op], raw_ops: Iterable[object], count: int) -> Iterator[Op]:
-    yield from kept
-    if count > len(kept):
-        yield from parse_ops(itertools.islice(raw_ops, len(kept), None))
 
 
 def parse_ops(raw_ops: Iterable[object]) -> Iterator[Op]:
