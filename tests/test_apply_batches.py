@@ -1,8 +1,7 @@
 """A bulk apply's shortcuts give what the plain way gives.
 
 A SQLite write keeps what it makes in memory and saves it in pieces; the report
-keeps and prints its lines in blocks; the run uses the ops its check parsed; an
-account's digest is made from the text of its lots digested before.
+keeps and prints its lines in blocks; an account's digest is made from the text of its lots digested before.
 Each is checked here against the plain way, with the sizes made small so that
 a few ops cross every boundary.
 """
@@ -20,7 +19,6 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from coinpurse import Ledger
-from coinpurse.core import scenario
 from coinpurse.core.chain import account_digest, state_digest
 from coinpurse.core.model import AccountState, Lot
 from coinpurse.errors import Refused
@@ -124,18 +122,6 @@ def test_the_report_kept_and_printed_in_blocks_is_the_plain_json(tmp_path: Path,
 def test_a_report_with_no_ops_prints_an_empty_list() -> None:
     report = Ledger.memory().apply([])
     assert json.loads("".join(report.json_chunks(False)))["ops"] == []
-
-
-def test_ops_past_those_the_check_keeps_are_parsed_again_and_run_the_same(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    file = tmp_path / "ops.json"
-    file.write_text(json.dumps({"ops": OPS}))
-    kept_all = Ledger.open(tmp_path / "all.json").apply(file).to_dict()
-    monkeypatch.setattr(scenario, "KEPT_OPS", 3)
-    kept_some = Ledger.open(tmp_path / "some.json").apply(file).to_dict()
-    assert {**kept_some, "ledger": ""} == {**kept_all, "ledger": ""}
-    assert (tmp_path / "some.json").read_bytes() == (tmp_path / "all.json").read_bytes()
-    count, ops = scenario.checked_ops(OPS)
-    assert count == len(OPS) and list(ops) == list(scenario.parse_ops(OPS))
 
 
 lot_values = st.builds(

@@ -373,7 +373,7 @@ class SqliteWriteBook(SqliteBook):
     the first read on: no other writer runs meanwhile (the lock, BEGIN IMMEDIATE).
     """
 
-    _SAVE_EVERY = 2000
+    _SAVE_EVERY = 250  # few enough that what waits stays small (a transaction held is a few kB)
 
     def __init__(self, connection: sqlite3.Connection, path: Path) -> None:
         self._head: Head | None = None
