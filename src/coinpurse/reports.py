@@ -15,6 +15,7 @@ from typing import IO, Any
 from coinpurse.core.scenario import OpResult
 from coinpurse.errors import LedgerUnusable
 from coinpurse.results import Balances, OperationResult
+from coinpurse.speedups.jsontext import compact_json as _compact_json
 
 
 class OpLog:
@@ -38,27 +39,62 @@ class OpLog:
             # Closed by the finalizer below, not a with block: the file lives as long as the report.
             self._details = tempfile.SpooledTemporaryFile(max_size=8 * 2**20)  # noqa: SIM115
             weakref.finalize(self, self._details.close)
+        self._pending: list[str] = []  # lines not yet written to the file
 
     def add(self, result: OpResult) -> None:
         self.count += 1
-        self.statuses[op_status(result)] += 1
-        self.kinds[result.kind] = self.kinds.get(result.kind, 0) + 1
+        status = op_status(result)
+        self.statuses[status] += 1
+        kind = result.kind
+        self.kinds[kind] = self.kinds.get(kind, 0) + 1
         if self._details is not None:
-            line = _COMPACT.encode(op_to_dict(self.count, result, self.currency))
-            try:
-                self._details.write(line.encode() + b"\n")  # compact JSON never holds a raw newline
-            except OSError as error:
-                raise LedgerUnusable(
-                    f"can't keep the report of op {self.count}: {error.strerror}; nothing was written", code="write_failed"
-                ) from None
+            self._pending.append(_compact_json(op_to_dict(self.count, result, self.currency, status)))
+            if len(self._pending) >= _LINES_PER_WRITE:
+                self._write_pending()
+
+    def _write_pending(self) -> None:
+        """The lines kept since the last write, written at once (compact JSON never holds a raw newline)."""
+        assert self._details is not None
+        text = "\n".join(self._pending) + "\n"
+        self._pending = []
+        try:
+            self._details.write(text.encode())
+        except OSError as error:
+            raise LedgerUnusable(
+                f"can't keep the report of op {self.count}: {error.strerror}; nothing was written", code="write_failed"
+            ) from None
 
     def lines(self) -> Iterator[str]:
         """Each op's JSON, compact, in order."""
+        for block in self._blocks():
+            yield from block.split("\n")
+
+    def _blocks(self) -> Iterator[str]:
+        """The ops' lines, many at a time: each block a whole number of lines joined by newlines."""
         if self._details is None:
             raise ValueError("this report was made without the ops' details")
+        if self._pending:
+            self._write_pending()
         self._details.seek(0)
-        for line in self._details:
-            yield line[:-1].decode()
+        rest = b""
+        while True:
+            data = self._details.read(_BLOCK_BYTES)
+            if not data:
+                break
+            data = rest + data
+            cut = data.rfind(b"\n")
+            if cut < 0:
+                rest = data
+                continue
+            rest = data[cut + 1 :]
+            if cut:
+                yield data[:cut].decode()
+        if rest:
+            yield rest.decode()
+
+
+_LINES_PER_WRITE = 1000  # lines of the report written to its file at once
+_BLOCK_BYTES = 1 << 20  # and read back a megabyte at a time
 
 
 _COMPACT = json.JSONEncoder(ensure_ascii=False, separators=(",", ":"))
@@ -115,8 +151,8 @@ class ApplyReport:
         head = _COMPACT.encode(self.summary())
         yield head[:-1] + ',"ops":['
         separator = ""
-        for line in self.log.lines():
-            yield separator + line
+        for block in self.log._blocks():  # a block of lines at a time: a million ops print hundreds of megabytes
+            yield separator + block.replace("\n", ",")
             separator = ","
         yield "]}\n"
 
@@ -127,13 +163,13 @@ def op_status(result: OpResult) -> str:
     return "recorded" if result.transaction is not None else "unchanged"
 
 
-def op_to_dict(index: int, result: OpResult, currency: str) -> dict[str, Any]:
+def op_to_dict(index: int, result: OpResult, currency: str, status: str | None = None) -> dict[str, Any]:
     if result.kind == "rates":
         body = RatesChangeResult(result).to_dict()
     else:
         assert result.transaction is not None
         body = OperationResult(result.transaction, currency, result.replayed).to_dict()
-    return {"index": index, "kind": result.kind, "status": op_status(result), "result": body}
+    return {"index": index, "kind": result.kind, "status": status or op_status(result), "result": body}
 
 
 @dataclass(frozen=True)

@@ -55,12 +55,7 @@ _BLAKE2B: Any = None  # found on first use: reads never hash
 
 
 def _digest(text: str) -> str:
-    global _BLAKE2B
-    if _BLAKE2B is None:
-        from hashlib import blake2b
-
-        _BLAKE2B = blake2b
-    digest: str = _BLAKE2B(text.encode(), digest_size=DIGEST_BYTES).hexdigest()
+    digest: str = (_BLAKE2B or _blake2b())(text.encode(), digest_size=DIGEST_BYTES).hexdigest()
     return digest
 
 
@@ -96,6 +91,61 @@ def state_digest(state: AccountState, *, seen_again: bool = True) -> str:
     if state.lots:
         text += "\n" + (_lot_lines(state.lots) if seen_again else "\n".join([_lot_line(lot) for lot in state.lots]))
     return _digest(text)
+
+
+def account_digest(name: str, state: AccountState) -> str:
+    """``state_digest`` of the state a write leaves ``name`` in, its lots' text made from the last one's.
+
+    A viewer's lots grow with the history (a thousand and more after a million
+    ops), and each buy adds one at the end while each gift draws from the front:
+    so the text of the lots digested last for the account is kept, and the next
+    one is made from it and the lots that differ (``_lots_text``).
+    """
+    lots = state.lots
+    if not lots:
+        return state_digest(state)
+    day = state.payout_day
+    paid = _number(state.paid_that_day) if day else ""
+    head = f"{state.coins} {state.diamonds} {_number(state.cash)} {len(day)}:{day} {paid}\n"
+    hasher = (_BLAKE2B or _blake2b())(head.encode(), digest_size=DIGEST_BYTES)
+    hasher.update(_lots_text(name, lots))
+    digest: str = hasher.hexdigest()
+    return digest
+
+
+# The text of each account's lots as last digested, by name: (the lots, their lines as bytes).
+_LOTS_TEXT: dict[str, tuple[tuple[Lot, ...], bytes]] = {}
+_LOTS_TEXT_ACCOUNTS = 4096
+
+
+def _lots_text(name: str, lots: tuple[Lot, ...]) -> bytes:
+    """The lines of ``lots`` joined by newlines, as ``state_digest`` digests them.
+
+    Made from the text of the account's lots digested before when the new lots
+    are those with more at the end (a buy) or those without some at the front and
+    the first maybe changed (a gift); else in full. Lots compare by value, and a
+    lot's line is made from its value alone, so the text is always the lines of ``lots``.
+    """
+    seen = _LOTS_TEXT.get(name)
+    text = None
+    if seen is not None:
+        old, old_text = seen
+        if lots is old:
+            return old_text
+        before, now = len(old), len(lots)
+        if now > before and lots[:before] == old:
+            text = old_text + b"\n" + "\n".join([_lot_line(lot) for lot in lots[before:]]).encode()
+        elif 1 < now <= before and lots[1:] == old[before - now + 1 :]:
+            start = -1
+            for _ in range(before - now + 1):  # past the lines of the lots drawn and the first one left
+                start = old_text.index(b"\n", start + 1)
+            text = _lot_line(lots[0]).encode() + old_text[start:]
+    if text is None:
+        text = "\n".join([_lot_line(lot) for lot in lots]).encode()
+    if len(_LOTS_TEXT) >= _LOTS_TEXT_ACCOUNTS and name not in _LOTS_TEXT:
+        _LOTS_TEXT.clear()
+    _LOTS_TEXT[name] = (lots, text)
+    return text
 
 
 # A viewer may hold hundreds of unspent lots, and each buy or gift makes a new tuple of
@@ -185,7 +235,7 @@ def rates_digest(rates: Rates, currency: str = _IMPLIED_CURRENCY) -> str:
 def recorded_state(rates: Rates, states: Mapping[str, AccountState], currency: str, tree: AccountTree) -> RecordedState:
     """What a transaction records it leaves behind: the rates in force (with the currency), each changed
     account's state, and the root of every account's state (``tree`` is moved on to it)."""
-    accounts = {name: state_digest(states[name]) for name in sorted(states)}
+    accounts = {name: account_digest(name, states[name]) for name in sorted(states)}
     tree.update(accounts)
     return RecordedState(rates_digest(rates, currency), accounts, tree.root())
 
@@ -293,10 +343,16 @@ class AccountTree:
         return self.entries(bucket_of(name)).get(name)
 
     def update(self, digests: Mapping[str, str]) -> None:
+        held_by, stale, buckets_of = self._entries, self._stale, _BUCKET_NAMES
         for name, digest in digests.items():
-            bucket = bucket_of(name)
-            self.entries(bucket)[name] = digest
-            self._stale.add(bucket)
+            bucket = buckets_of.get(name)
+            if bucket is None:
+                bucket = bucket_of(name)
+            held = held_by.get(bucket)
+            if held is None:
+                held = self.entries(bucket)  # read and checked once
+            held[name] = digest
+            stale.add(bucket)
 
     def remove(self, names: Iterable[str]) -> None:
         """Take accounts out of the tree (``verify --after`` takes it back to before they were made)."""
@@ -306,24 +362,29 @@ class AccountTree:
                 self._stale.add(bucket)
 
     def root(self) -> str:
-        if self._stale:
+        stale = self._stale
+        if stale:
             buckets, entries = self._buckets, self._entries
-            for bucket in self._stale:
+            for bucket in stale:
                 buckets[bucket] = _bucket_node(entries[bucket])
-            self._remake({bucket // _FAN for bucket in self._stale})
-            self.changed |= self._stale
+            self.changed |= stale
             self._stale = set()
+            self._remake(stale)
         return self._root
 
-    def _remake(self, parents: set[int]) -> None:
+    def _remake(self, stale: set[int]) -> None:
         """The nodes above the changed buckets, level by level, and the root."""
-        below = self._buckets
-        for depth in range(len(self._levels) - 1, -1, -1):
-            level = self._levels[depth]
+        hashing = _BLAKE2B or _blake2b()
+        below: list[bytes] = self._buckets
+        changed: set[int] | list[int] = stale
+        join = b"".join
+        for level in reversed(self._levels):
+            parents = {child // _FAN for child in changed}
             for parent in parents:
-                level[parent] = _node(b"".join(below[parent * _FAN : parent * _FAN + _FAN]))
-            below, parents = level, {parent // _FAN for parent in parents}
-        self._root = _node(b"".join(self._levels[0])).hex()
+                start = parent * _FAN
+                level[parent] = hashing(join(below[start : start + _FAN]), digest_size=DIGEST_BYTES).digest()
+            below, changed = level, parents
+        self._root = hashing(join(self._levels[0]), digest_size=DIGEST_BYTES).hexdigest()
 
     def take_changed(self) -> dict[int, str]:
         """The buckets changed since the last call, with their digests, for the store to save."""
@@ -338,13 +399,16 @@ def _no_entries(bucket: int) -> dict[str, str]:
 
 
 def _node(data: bytes) -> bytes:
-    global _BLAKE2B
-    if _BLAKE2B is None:
-        from hashlib import blake2b
-
-        _BLAKE2B = blake2b
-    node: bytes = _BLAKE2B(data, digest_size=DIGEST_BYTES).digest()
+    node: bytes = (_BLAKE2B or _blake2b())(data, digest_size=DIGEST_BYTES).digest()
     return node
+
+
+def _blake2b() -> Any:
+    global _BLAKE2B
+    from hashlib import blake2b
+
+    _BLAKE2B = blake2b
+    return blake2b
 
 
 def _levels_above(buckets: list[bytes]) -> list[list[bytes]]:

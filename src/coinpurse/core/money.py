@@ -132,9 +132,10 @@ def round_down(value: Decimal, step: Decimal = CENT) -> Decimal:
 
 def tidy(value: Decimal, places: int = 2) -> Decimal:
     """The same amount with the currency's places, and more digits only where exactness needs them."""
-    step = Decimal(1).scaleb(-places)
-    if value == value.quantize(step):
-        return value.quantize(step)
+    step = CENT if places == 2 else Decimal(1).scaleb(-places)  # the usual step made once: this runs several times per op
+    rounded = value.quantize(step)
+    if value == rounded:
+        return rounded
     return value.normalize()
 
 

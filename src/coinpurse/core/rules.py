@@ -147,19 +147,22 @@ def draw_lots(lots: tuple[Lot, ...], coins: int) -> tuple[list[Lot], tuple[Lot, 
     the exact remainder, so a lot's draws always add up to what it cost.
     """
     drawn: list[Lot] = []
-    remaining = list(lots)
     need = coins
-    while need and remaining:
-        lot = remaining[0]
+    index = 0  # lots before it are drawn whole; the rest stay, shared with ``lots`` (a viewer may hold thousands)
+    while need and index < len(lots):
+        lot = lots[index]
         if lot.coins <= need:
             drawn.append(lot)
             need -= lot.coins
-            remaining.pop(0)
+            index += 1
         else:
             cost = round_half_up(lot.cost * need / lot.coins, MILL)
             drawn.append(Lot(lot.source, need, cost))
-            remaining[0] = Lot(lot.source, lot.coins - need, lot.cost - cost)
+            remaining = (Lot(lot.source, lot.coins - need, lot.cost - cost), *lots[index + 1 :])
             need = 0
+            break
+    else:
+        remaining = tuple(lots[index:])
     if need:  # coins that came with no lot (not produced by any rule) cost nothing
         drawn.append(Lot("", need, ZERO))
     return drawn, tuple(remaining)
@@ -274,11 +277,17 @@ def _check_limits(plan: Plan) -> None:
     gift's diamond value, which no posting carries.
     """
     limit = MAX_UNITS
-    fits = all(-limit < p.amount < limit for p in plan.postings) and all(
-        -limit < state.coins < limit and -limit < state.diamonds < limit and -limit < state.cash < limit
-        for state in plan.states.values()
-    )
-    if not fits or not all(-limit < amount < limit for amount in plan.payload.unposted()):
+    fits = True
+    for _, _, amount in plan.postings:  # loops, not all() over generators: this runs for every op of a bulk apply
+        if not -limit < amount < limit:
+            fits = False
+    for state in plan.states.values():
+        if not (-limit < state.coins < limit and -limit < state.diamonds < limit and -limit < state.cash < limit):
+            fits = False
+    for amount in plan.payload.unposted():
+        if not -limit < amount < limit:
+            fits = False
+    if not fits:
         raise BadInput(
             f"this {plan.kind} moves or leaves amounts of 10^15 or more, beyond what a ledger holds",
             code="amount_too_large",

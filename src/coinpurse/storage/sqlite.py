@@ -220,7 +220,11 @@ class SqliteBook(Book):
         self._states: dict[str, AccountState] = {}  # read or written during this use of the book
 
     def _rows(self, sql: str, parameters: Iterable[Any] = ()) -> list[Any]:
-        return self.db.execute(sql, tuple(parameters)).fetchall()
+        return self._reader().execute(sql, tuple(parameters)).fetchall()
+
+    def _reader(self) -> sqlite3.Connection:
+        """The connection, for a query of what is stored (a write's book saves what it holds first)."""
+        return self.db
 
     def account(self, name: str) -> AccountState:
         guard = self.guard
@@ -300,12 +304,12 @@ class SqliteBook(Book):
         return Head(*rows[0]) if rows else Head()
 
     def iter_transactions(self) -> Iterator[Transaction]:
-        for row in self.db.execute("SELECT seq, body, hash FROM transactions ORDER BY seq"):
+        for row in self._reader().execute("SELECT seq, body, hash FROM transactions ORDER BY seq"):
             yield self._transaction(*row)
 
     def iter_transaction_dicts(self) -> Iterator[dict[str, Any]]:
         """The stored history as plain dicts, oldest first, exactly as a file format keeps it."""
-        for seq, body, hash_ in self.db.execute("SELECT seq, body, hash FROM transactions ORDER BY seq"):
+        for seq, body, hash_ in self._reader().execute("SELECT seq, body, hash FROM transactions ORDER BY seq"):
             data = _loads(body, f"transaction {seq}")
             if not isinstance(data, dict):
                 raise DamagedRecord(f"transaction {seq} is not a table")
@@ -341,23 +345,7 @@ class SqliteBook(Book):
         return f"tx-{number}"
 
     def append(self, tx: Transaction, states: Mapping[str, AccountState], rates: Rates | None = None) -> None:
-        seq = self.head().length + 1
-        row, touched = _transaction_rows(seq, tx.to_dict())
-        self.db.execute(_INSERT_TRANSACTION, row)
-        self.db.executemany(_INSERT_POSTINGS, touched)
-        self.db.executemany(
-            "INSERT OR REPLACE INTO accounts VALUES (?, ?, ?, ?, ?, ?, ?)",
-            [_account_row(name, state) for name, state in states.items()],
-        )
-        self._states.update(states)
-        if self._tree is not None and tx.state is not None:
-            recorded = tx.state.accounts
-            self.db.executemany(_SAVE_ACCOUNT_DIGEST, [(bucket_of(name), name, recorded[name]) for name in recorded])
-            self.db.executemany(_SAVE_BUCKET_DIGEST, self._tree.take_changed().items())
-        if rates is not None:
-            self.db.execute("UPDATE meta SET value = ? WHERE key = 'rates'", (_dumps(rates.to_dict()),))
-            self.rates = rates
-        self.changed = True
+        raise TypeError("a SQLite ledger is written through storage.sqlite.writing()")
 
     # ----- what verify reads ------------------------------------------------------
 
@@ -370,7 +358,7 @@ class SqliteBook(Book):
     def verify_records(self, start: int = 0) -> Iterator[tuple[int, Any, Any]]:
         """One pass over the rows after seq ``start``; each body is parsed once, for the walk and for the
         check of what SQLite derives from it (``derived_data_problems(start)`` then reports it)."""
-        check = self._derived = DerivedCheck(self.db, start)
+        check = self._derived = DerivedCheck(self._reader(), start)
         for seq, data, hash_ in check.rows():
             if data is None:
                 raise DamagedRecord(f"transaction {seq} {check.why}")
@@ -385,14 +373,14 @@ class SqliteBook(Book):
         check = self._derived
         self._derived = None
         if check is None or check.start != start:
-            check = DerivedCheck(self.db, start)
+            check = DerivedCheck(self._reader(), start)
         return check.problems()
 
     def history_count(self) -> int:
         return self.head().length
 
     def iter_accounts(self) -> Iterator[tuple[str, AccountState]]:
-        for row in self.db.execute("SELECT * FROM accounts ORDER BY name"):
+        for row in self._reader().execute("SELECT * FROM accounts ORDER BY name"):
             yield row[0], _account_from_row(row)
 
     def account_count(self) -> int:
@@ -410,7 +398,7 @@ class SqliteBook(Book):
 
     def position_of_hash(self, tx_hash: str) -> int | None:
         # No index on hash: read back from the newest, so the cost is that of the transactions after it.
-        for seq, stored in self.db.execute("SELECT seq, hash FROM transactions ORDER BY seq DESC"):
+        for seq, stored in self._reader().execute("SELECT seq, hash FROM transactions ORDER BY seq DESC"):
             if stored == tx_hash:
                 return int(seq)
         return None
@@ -422,7 +410,7 @@ class SqliteBook(Book):
         return str(rows[0][0])
 
     def history_backwards(self, start: int) -> Iterator[Transaction]:
-        for row in self.db.execute("SELECT seq, body, hash FROM transactions WHERE seq > ? ORDER BY seq DESC", (start,)):
+        for row in self._reader().execute("SELECT seq, body, hash FROM transactions WHERE seq > ? ORDER BY seq DESC", (start,)):
             yield self._transaction(*row)
 
     def account_redeems(self, name: str, within: int) -> Iterator[Transaction]:
@@ -430,11 +418,166 @@ class SqliteBook(Book):
             "SELECT t.seq, t.body, t.hash FROM postings p JOIN transactions t ON t.seq = p.seq "
             "WHERE p.account = ? AND p.seq <= ? AND t.kind = 'redeem' ORDER BY p.seq DESC"
         )
-        for row in self.db.execute(query, (name, within)):
+        for row in self._reader().execute(query, (name, within)):
             yield self._transaction(*row)
 
     def account_tree_problems(self) -> Iterator[tuple[str, str, int | None]]:
-        return check_account_tree(self.db)
+        return check_account_tree(self._reader())
+
+
+_HASH_AT_END = len(',"hash":""}') + 64
+
+
+def _body(tx: Transaction) -> str:
+    """What the body column holds: the stored transaction without its hash, as compact JSON."""
+    stored = tx.to_dict()
+    if tx._sealed and next(reversed(stored)) == "hash":  # as sealed: the hash last, so its text ends the encoding
+        text = _dumps(stored)
+        if text.endswith(f',"hash":"{tx.hash}"}}') and len(tx.hash) == 64:
+            return text[:-_HASH_AT_END] + "}"
+    return _dumps({key: value for key, value in stored.items() if key != "hash"})
+
+
+class SqliteWriteBook(SqliteBook):
+    """The book of one write (one SQLite transaction): what the write makes is kept in memory and saved once.
+
+    Inside one write the rows its own transactions make need not be read back:
+    the new transactions wait in memory (saved every ``_SAVE_EVERY``), and each
+    account row and state digest the write changed, and each bucket digest, is
+    saved once, when the write ends (``save``) or before any query that could
+    read them. The head, the accounts read and the tree are the write's own from
+    the first read on: no other writer runs meanwhile (the lock, BEGIN IMMEDIATE).
+    """
+
+    _SAVE_EVERY = 250  # few enough that what waits stays small (a transaction held is a few kB)
+
+    def __init__(self, connection: sqlite3.Connection, path: Path) -> None:
+        self._head: Head | None = None
+        self._new: list[Transaction] = []  # appended, not yet saved
+        self._new_ids: dict[str, Transaction] = {}
+        self._made_ids: set[str] = set()  # every id this write made, saved or not
+        self._stored_before: int | None = None  # how many transactions the ledger held before this write
+        self._changed_accounts: set[str] = set()
+        self._changed_digests: dict[str, str] = {}
+        super().__init__(connection, path)
+
+    def _query(self, sql: str, parameters: tuple[Any, ...]) -> list[Any]:
+        """A query of rows the unsaved changes cannot affect (no save first)."""
+        return self.db.execute(sql, parameters).fetchall()
+
+    def _reader(self) -> sqlite3.Connection:
+        self.save()  # any other query sees everything this write made
+        return self.db
+
+    def account(self, name: str) -> AccountState:
+        guard = self.guard
+        if guard is not None and name not in guard.trusted:
+            guard.check(name)
+        state = self._states.get(name)
+        if state is None:
+            rows = self._query("SELECT * FROM accounts WHERE name = ?", (name,))
+            state = _account_from_row(rows[0]) if rows else AccountState()
+            self._states[name] = state
+        return state
+
+    def stored_account(self, name: str) -> AccountState | None:
+        if name in self._changed_accounts:
+            return self._states[name]
+        rows = self._query("SELECT * FROM accounts WHERE name = ?", (name,))
+        return _account_from_row(rows[0]) if rows else None
+
+    def _bucket_entries(self, bucket: int) -> dict[str, str]:
+        # A bucket is read once, before this write changes it (the tree keeps it from then on).
+        return dict(self._query("SELECT name, digest FROM account_digests WHERE bucket = ?", (bucket,)))
+
+    def find(self, tx_id: str) -> Transaction | None:
+        new = self._new_ids.get(tx_id)
+        if new is not None:
+            return new
+        if tx_id not in self._made_ids and self._stored_before == 0:
+            return None  # a new ledger holds only what this write made
+        rows = self._query("SELECT seq, body, hash FROM transactions WHERE id = ?", (tx_id,))
+        if not rows:
+            return None
+        tx = self._transaction(*rows[0])
+        if tx.id != tx_id:  # only a damaged index can say so; never answer a retry with another transaction
+            raise DamagedRecord(f"the id index gives transaction {rows[0][0]} for {tx_id!r}, but its id is {tx.id!r}")
+        return tx
+
+    def head(self) -> Head:
+        if self._head is None:
+            rows = self._query("SELECT seq, at, hash FROM transactions ORDER BY seq DESC LIMIT 1", ())
+            self._head = Head(*rows[0]) if rows else Head()
+            self._stored_before = self._head.length
+        return self._head
+
+    def transaction_at(self, position: int) -> Transaction:
+        first_new = self.head().length - len(self._new) + 1
+        if position >= first_new and position - first_new < len(self._new):
+            return self._new[position - first_new]
+        return super().transaction_at(position)
+
+    def next_auto_id(self) -> str:
+        number = self.head().length + 1
+        while self.find(f"tx-{number}") is not None:
+            number += 1
+        return f"tx-{number}"
+
+    def new_account_tree(self) -> AccountTree:
+        self.save()
+        self._changed_digests.clear()
+        return super().new_account_tree()
+
+    def append(self, tx: Transaction, states: Mapping[str, AccountState], rates: Rates | None = None) -> None:
+        length = self.head().length + 1
+        self._head = Head(length, tx.at, tx.hash)
+        self._new.append(tx)
+        self._new_ids[tx.id] = tx
+        self._made_ids.add(tx.id)
+        self._states.update(states)
+        self._changed_accounts.update(states)
+        if self._tree is not None and tx.state is not None:
+            self._changed_digests.update(tx.state.accounts)
+        if rates is not None:
+            self.db.execute("UPDATE meta SET value = ? WHERE key = 'rates'", (_dumps(rates.to_dict()),))
+            self.rates = rates
+        self.changed = True
+        if len(self._new) >= self._SAVE_EVERY:
+            self._save_new()
+
+    def _save_new(self) -> None:
+        """The new transactions' rows and their postings index."""
+        new = self._new
+        if not new:
+            return
+        seq = self.head().length - len(new)
+        rows: list[tuple[Any, ...]] = []
+        links: list[tuple[str, int]] = []
+        for tx in new:
+            seq += 1
+            rows.append((seq, _body(tx), tx.hash))
+            state = tx.state
+            touched = accounts_touched([p.account for p in tx.postings], tx.to_dict()["after"], () if state is None else state.accounts)
+            links.extend([(name, seq) for name in sorted(touched)])
+        _insert_history(self.db, rows, links)
+        self._new = []
+        self._new_ids = {}
+
+    def save(self) -> None:
+        """Everything this write made, into the tables: called before the commit (and before other queries)."""
+        self._save_new()
+        if self._changed_accounts:
+            states = self._states
+            self.db.executemany(
+                "INSERT OR REPLACE INTO accounts VALUES (?, ?, ?, ?, ?, ?, ?)",
+                [_account_row(name, states[name]) for name in sorted(self._changed_accounts)],
+            )
+            self._changed_accounts = set()
+        if self._tree is not None and (self._changed_digests or self._tree.changed):
+            digests = self._changed_digests
+            self.db.executemany(_SAVE_ACCOUNT_DIGEST, [(bucket_of(name), name, digests[name]) for name in sorted(digests)])
+            self.db.executemany(_SAVE_BUCKET_DIGEST, self._tree.take_changed().items())
+            self._changed_digests = {}
 
 
 # ----- checking what is derived from the bodies ----------------------------------
@@ -765,14 +908,16 @@ def writing(path: Path, new_book: Book, *, dry_run: bool = False) -> Iterator[Bo
         backup: Path | None = None
         try:
             connection.execute("BEGIN IMMEDIATE")
-            book = SqliteBook(connection, path)
+            book = SqliteWriteBook(connection, path)
             version = book.version
             if version < SCHEMA_VERSION:
                 backup = _copy_of(path)  # the file as it is, before anything changes it
                 _migrate(connection, path, version)
-                book = SqliteBook(connection, path)
+                book = SqliteWriteBook(connection, path)
             try:
                 yield book
+                if book.changed and not dry_run:
+                    book.save()
             except BaseException:
                 connection.execute("ROLLBACK")
                 raise
@@ -890,10 +1035,11 @@ def _new_ledger(path: Path, book: Book, *, dry_run: bool) -> Iterator[Book]:
             connection = create(temp, book.currency, book.rates, {}, ())
             try:
                 connection.execute("BEGIN IMMEDIATE")
-                fresh = SqliteBook(connection, path)
+                fresh = SqliteWriteBook(connection, path)
                 yield fresh
                 if not fresh.changed or dry_run:
                     return
+                fresh.save()
                 connection.execute("COMMIT")
             finally:
                 connection.close()  # the last connection: the WAL is folded into the temp file and removed
