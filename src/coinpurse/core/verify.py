@@ -37,7 +37,7 @@ from typing import Any, NamedTuple
 
 from coinpurse.core import requests as rq
 from coinpurse.core.book import Book, MemoryBook, record_transaction
-from coinpurse.core.chain import AccountTree, is_checkpoint, rates_digest, state_digest
+from coinpurse.core.chain import AccountTree, account_digest, is_checkpoint, rates_digest, state_digest
 from coinpurse.core.kinds import RULED_RECORDS, BuyRecord, GiftRecord, RatesRecord, RedeemRecord, payout_to_dict
 from coinpurse.core.model import (
     GENESIS_HASH,
@@ -911,7 +911,7 @@ class _FastPath:
             return False
         states = plan.states
         names = sorted(states)
-        digests = {name: state_digest(states[name]) for name in names}
+        digests = {name: account_digest(name, states[name]) for name in names}
         tree.update(digests)
         request, used, details = plan.payload.to_dicts()
         made = {
