@@ -2,11 +2,11 @@
 
     python benchmarks/floors/apply_floor_jsonl.py OUT.jsonl COUNT
 
-Each transaction (the body apply_floor_sqlite.py makes) is encoded canonically
-(sorted keys) for its hash, chained to the one before, and written as one line
-in coinpurse's line layout with the hash last; the file is fsynced once at the
-end. No rules: what encoding, hashing and writing the history costs.
-Standard library only.
+Each transaction (the gift apply_floor_sqlite.py stores, its texts filled into
+templates) is hashed in its canonical text (sorted keys), chained to the one
+before, and written as one line in coinpurse's line layout with the hash last;
+the file is fsynced once at the end. No rules, no encoding: what hashing and
+writing the history costs. Standard library only.
 """
 
 from __future__ import annotations
@@ -19,21 +19,19 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from apply_floor_sqlite import body
+from apply_floor_sqlite import template
 
 
 def main() -> None:
     out, count = Path(sys.argv[1]), int(sys.argv[2])
-    canonical = json.JSONEncoder(sort_keys=True, separators=(",", ":"), ensure_ascii=False).encode
-    line = json.JSONEncoder(separators=(", ", ": "), ensure_ascii=False).encode
+    canonical = template(json.JSONEncoder(sort_keys=True, separators=(",", ":"), ensure_ascii=False).encode)
+    line = template(json.JSONEncoder(separators=(", ", ": "), ensure_ascii=False).encode)
     sha256 = hashlib.sha256
     previous = "0" * 64
     with out.open("w", encoding="utf-8") as file:
         for seq in range(1, count + 1):
-            tx = body(seq)
-            previous = sha256(f"{previous}\n{canonical(tx)}".encode()).hexdigest()
-            tx["hash"] = previous
-            file.write(line(tx) + "\n")
+            previous = sha256(f"{previous}\n{canonical(seq)}".encode()).hexdigest()
+            file.write(f'{line(seq)[:-1]}, "hash": "{previous}"}}\n')
         file.flush()
         os.fsync(file.fileno())
 
