@@ -337,23 +337,25 @@ def make_plan(sizes: tuple[int, ...], smoke: bool, work: Path, cp: list[str], wi
     return plan
 
 
-def select(plan: Plan, patterns: list[str]) -> None:
-    """Keep the cases whose names match a pattern (a glob, or else a part of the name), and their floors."""
-
-    def matches(name: str) -> bool:
-        for pattern in patterns:
-            wanted = pattern.lower()
-            if any(sign in wanted for sign in "*?["):
-                if fnmatch.fnmatchcase(name.lower(), wanted):
-                    return True
-            elif wanted in name.lower():
+def matches(name: str, patterns: list[str]) -> bool:
+    """Whether a case's name matches one of the patterns: a glob (with * ? or [), or else a part of the name."""
+    for pattern in patterns:
+        wanted = pattern.lower()
+        if any(sign in wanted for sign in "*?["):
+            if fnmatch.fnmatchcase(name.lower(), wanted):
                 return True
-        return False
+        elif wanted in name.lower():
+            return True
+    return False
 
-    chosen = {case.name for case in plan.cases if matches(case.name)}
+
+def select(plan: Plan, patterns: list[str], leave_out: list[str] | None = None) -> None:
+    """Keep the cases whose names match a pattern (all, without patterns) and no ``leave_out`` one, and their floors."""
+    leave_out = leave_out or []
+    chosen = {c.name for c in plan.cases if (not patterns or matches(c.name, patterns)) and not matches(c.name, leave_out)}
     chosen |= {case.floor for case in plan.cases if case.name in chosen and case.floor}
     plan.cases = [case for case in plan.cases if case.name in chosen]
-    plan.skipped = [(name, why) for name, why in plan.skipped if matches(name)]
+    plan.skipped = [(name, why) for name, why in plan.skipped if not patterns or matches(name, patterns)]
 
 
 # ---------------------------------------------------------------- building what the cases read
@@ -581,8 +583,11 @@ def estimate(plan: Plan, previous: Path, runs: int, reuse: bool) -> str:
         total += seconds * times
         counted += 1
     building = 0.0
-    if not reuse:
-        building = sum(float(value) for key, value in builds.items() if int(key.split()[-1]) in plan.sizes)
+    for size in plan.sizes:
+        if reuse and all(plan.ledger(size, store).exists() for store in STORES if size <= STORE_LIMITS[store]):
+            continue
+        # A previous run's build time, else about half a millisecond a transaction (the 1M ledger: about 8 min).
+        building += float(builds.get(f"ledger {size}", size * 0.0005)) + float(builds.get(f"journal {size}", 0))
     return (
         f"about {(total + building) / 60:.0f} min: {total / 60:.0f} min measuring the {counted} of {len(plan.cases)} cases "
         f"a previous run measured, {building / 60:.0f} min building"
@@ -595,7 +600,9 @@ Row = tuple[str, str, str, str, str, str]  # target, measured, floor, × floor, 
 
 
 def ms(seconds: float) -> str:
-    return f"{seconds * 1000:,.0f} ms" if seconds < 10 else f"{seconds:,.1f} s"
+    if seconds < 1:
+        return f"{seconds * 1000:,.0f} ms"
+    return f"{seconds:.2f} s" if seconds < 10 else f"{seconds:,.1f} s"
 
 
 def mb(kb: int) -> str:
@@ -1025,6 +1032,7 @@ def main(argv: list[str] | None = None) -> int:
         "--only", action="append", metavar="PATTERN",
         help="only the cases whose names match (a glob such as 'verify*sqlite*', or a part of the name; repeatable), with their floors",
     )  # fmt: skip
+    parser.add_argument("--skip", action="append", metavar="PATTERN", help="leave out the cases whose names match (as --only)")
     parser.add_argument("--out", type=Path, help="folder for RESULTS.md, results.json and latency.svg (default: benchmarks/)")
     parser.add_argument("--work", type=Path, help="folder for the built ledgers (default: a temp folder, removed after)")
     parser.add_argument(
@@ -1063,10 +1071,10 @@ def main(argv: list[str] | None = None) -> int:
     cp = coinpurse_command()
     try:
         plan = make_plan(sizes, options.smoke, work, cp, has_verify_after(cp))
-        if options.only:
-            select(plan, options.only)
+        if options.only or options.skip:
+            select(plan, options.only or [], options.skip)
             if not plan.cases:
-                raise SystemExit(f"no case matches {' or '.join(options.only)}")
+                raise SystemExit("no case is left to run (see --only and --skip)")
         log(f"{len(plan.cases)} cases; estimated {estimate(plan, out / 'results.json', runs, options.reuse)}")
         builds = prepare(plan, cp, log, options.reuse)
         measure(plan.cases, runs, log, limits=limits, warm_up=not options.smoke)

@@ -4,7 +4,8 @@
 
 ``panels`` is a list of (title, lines); each line is (label, [(x, y), ...]),
 drawn in the colour and dash its label has in ``legend``. Both axes are log
-scaled to whole decades, with a tick and a grid line at each.
+scaled to whole decades, with a tick and a grid line at each; the x axis is
+the same in every panel.
 """
 
 from __future__ import annotations
@@ -43,7 +44,9 @@ def decades(values: Sequence[float]) -> tuple[int, int]:
     return low, max(high, low + 1)
 
 
-def panel_svg(x0: float, y0: float, title: str, lines: Sequence[Line], legend: dict[str, Style]) -> list[str]:
+def panel_svg(
+    x0: float, y0: float, title: str, lines: Sequence[Line], legend: dict[str, Style], x_decades: tuple[int, int]
+) -> list[str]:
     points = [point for _, line in lines for point in line if point[0] > 0 and point[1] > 0]
     out = [f'<text x="{x0 + LEFT}" y="{y0 + 16}" class="title">{escape(title)}</text>']
     inner_w, inner_h = WIDTH - LEFT - RIGHT, HEIGHT - TOP - BOTTOM
@@ -52,7 +55,7 @@ def panel_svg(x0: float, y0: float, title: str, lines: Sequence[Line], legend: d
     if not points:
         out.append(f'<text x="{left + 8}" y="{top + 20}" class="tick">nothing measured</text>')
         return out
-    (xl, xh), (yl, yh) = decades([p[0] for p in points]), decades([p[1] for p in points])
+    (xl, xh), (yl, yh) = x_decades, decades([p[1] for p in points])
 
     def sx(value: float) -> float:
         return left + (math.log10(value) - xl) / (xh - xl) * inner_w
@@ -100,7 +103,9 @@ def write_panels(path: Path, panels: Sequence[Panel], legend: dict[str, Style], 
         dash = ' stroke-dasharray="5 3"' if dashed else ""
         out.append(f'<line x1="{x}" y1="{y}" x2="{x + 24}" y2="{y}" stroke="{colour}" stroke-width="2"{dash}/>')
         out.append(f'<text x="{x + 30}" y="{y + 4}" class="legend">{escape(label)}</text>')
+    sizes = [x for _, lines in panels for _, line in lines for x, y in line if x > 0 and y > 0]
+    x_decades = decades(sizes) if sizes else (0, 1)  # one size axis for every panel, to compare them
     for number, (title, lines) in enumerate(panels):
-        out += panel_svg((number % COLUMNS) * WIDTH, head + (number // COLUMNS) * HEIGHT, title, lines, legend)
+        out += panel_svg((number % COLUMNS) * WIDTH, head + (number // COLUMNS) * HEIGHT, title, lines, legend, x_decades)
     out.append("</svg>")
     path.write_text("\n".join(out) + "\n")
