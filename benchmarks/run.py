@@ -797,6 +797,31 @@ def tool_rows(cases: list[Case]) -> list[str]:
     return lines
 
 
+def key_rows(cases: list[Case], sizes: tuple[int, ...], ops: int, big_ops: int) -> list[str]:
+    """The few figures the README quotes: each command on JSON and SQLite at 100,000 and on SQLite at its largest size."""
+    json_size = max([s for s in sizes if s <= STORE_LIMITS["json"]], default=0)
+    sqlite_sizes = [s for s in sizes if s <= STORE_LIMITS["sqlite"]]
+    middle = TARGET_SIZE if TARGET_SIZE in sqlite_sizes else max(sqlite_sizes, default=0)
+    columns = [("json", json_size), ("sqlite", middle)] + ([("sqlite", max(sqlite_sizes))] if max(sqlite_sizes, default=0) > middle else [])
+
+    def cell(case: Case | None) -> str:
+        if case is None:
+            return "–"
+        if not case.measured:
+            return "stopped" if case.stopped else "skipped" if case.skipped else "–"
+        floor = find(cases, case.floor) if case.floor else None
+        times = f"{case.median / floor.median:.1f}× floor, " if floor is not None and floor.measured else ""
+        return f"{ms(case.median)} ({times}{mb(case.peak_rss_kb)})"
+
+    head = " | ".join(f"{store} {size:,}" for store, size in columns)
+    lines = [f"| command | {head} |", "| --- |" + " ---: |" * len(columns)]
+    for verb, _, _ in COMMANDS:
+        lines.append(f"| `{verb}` | " + " | ".join(cell(find(cases, f"{verb} {store} {size}")) for store, size in columns) + " |")
+    applied = [cell(find(cases, f"apply {ops} ops, {store}")) for store in STORES]
+    lines.append(f"| `apply` of {ops:,} ops onto a new ledger | {applied[0]} | {applied[1]} |" + (f" {big_ops:,} ops: {cell(find(cases, f'apply {big_ops} ops, sqlite'))} |" if len(columns) > 2 else ""))
+    return lines
+
+
 def report(
     cases: list[Case], plan: Plan, runs: int, smoke: bool, limits: Limits, plot_name: str, argv: list[str], seconds: float
 ) -> str:
@@ -824,6 +849,8 @@ def report(
     ]
     lines += [f"| {' | '.join(row)} |" for row in targets(cases, plan.sizes, plan.apply_ops, plan.big_apply_ops, dict(plan.skipped))]
     lines += ["", "Notes:", ""] + [f"- {note}" for note in NOTES]
+    lines += ["", "## Key figures", "", "Median (× its floor, peak RSS); the README quotes this table.", ""]
+    lines += key_rows(cases, plan.sizes, plan.apply_ops, plan.big_apply_ops)
     lines += ["", "## Every command at every size", "", *case_rows(cases)]
     lines += ["", "## Startup, apply and the rest", "", *other_rows(cases)]
     lines += ["", "## ledger-cli and hledger on the same data", ""]
