@@ -21,6 +21,7 @@ import argparse
 import compileall
 import fnmatch
 import json
+import math
 import os
 import platform
 import shutil
@@ -738,8 +739,8 @@ def plan_note(limits: Limits) -> str:
 
 def case_rows(cases: list[Case]) -> list[str]:
     lines = [
-        "| command | store | size | median | CPU | runs | peak RSS | floor | floor RSS | × floor | note |",
-        "| --- | --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | --- |",
+        "| command | store | size | median | CPU | runs | peak RSS | floor | floor RSS | × floor | CPU × floor | note |",
+        "| --- | --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | --- |",
     ]
     order = {verb: number for number, (verb, _, _) in enumerate(COMMANDS)}
     sized = [c for c in cases if c.size and not c.is_floor and c.store in STORES]
@@ -752,11 +753,14 @@ def case_rows(cases: list[Case]) -> list[str]:
         floor_median = ms(floor.median) if floor and floor.seconds else "–"
         floor_rss = mb(floor.peak_rss_kb) if floor and floor.seconds else "–"
         times = f"{case.median / floor.median:.2f}×" if floor and case.measured and floor.measured else "–"
+        cpu_times = "–"
+        if floor and case.measured and floor.measured and floor.cpu_median > 0:
+            cpu_times = f"{case.cpu_median / floor.cpu_median:.2f}×"
         note = "" if case.measured else why_not(case)
         if floor is not None and (floor.skipped or floor.failed or floor.stopped):
             note = (note + "; " if note else "") + f"floor {why_not(floor)}"
         lines.append(
-            f"| {case.verb} | {case.store} | {case.size:,} | {median} | {cpu} | {len(case.seconds)} | {rss} | {floor_median} | {floor_rss} | {times} | {note} |"
+            f"| {case.verb} | {case.store} | {case.size:,} | {median} | {cpu} | {len(case.seconds)} | {rss} | {floor_median} | {floor_rss} | {times} | {cpu_times} | {note} |"
         )
     return lines
 
@@ -839,7 +843,8 @@ def report(
         f"A case over {SLOW_SECONDS:g} s in the warm-up runs once more only, and one over {VERY_SLOW_SECONDS:g} s "
         "(or apply of the big scenario) counts its warm-up run as its one run. CPU is the median user + system time, "
         "steadier than wall time when other work shares the machine. " + plan_note(limits),
-        f"- Command: `{command}` ({seconds / 60:.0f} min, building included). Ledgers: benchmarks/build.py (fixed seed); "
+        f"- Command: `{command}`" + (f" ({seconds / 60:.0f} min, building included)" if seconds else "")
+        + ". Ledgers: benchmarks/build.py (fixed seed); "
         "scenarios: benchmarks/apply_bench.py (fixed seed).",
         "",
         "## Targets",
@@ -894,7 +899,7 @@ def plot(cases: list[Case], target: Path) -> None:
     svgplot.write_panels(target, panels, STYLES, "coinpurse: median time against history size (log-log)")
 
 
-def results_json(cases: list[Case], builds: dict[str, float]) -> str:
+def results_json(cases: list[Case], builds: dict[str, float], plan: Plan, run: dict[str, object]) -> str:
     rows = [
         {
             "case": c.name, "median_s": str(round(c.median, 6)), "cpu_median_s": str(round(c.cpu_median, 6)), "runs": len(c.seconds),
@@ -903,7 +908,35 @@ def results_json(cases: list[Case], builds: dict[str, float]) -> str:
         }
         for c in cases
     ]  # fmt: skip
-    return json.dumps({"cases": rows, "builds": {key: str(round(value, 1)) for key, value in builds.items()}}, indent=1) + "\n"
+    builds_text = {key: str(round(value, 1)) for key, value in builds.items()}
+    not_run = [{"case": name, "why": why} for name, why in plan.skipped]
+    sizes = {"sizes": list(plan.sizes), "apply_ops": plan.apply_ops, "big_apply_ops": plan.big_apply_ops}
+    return json.dumps({"run": {**run, **sizes}, "cases": rows, "not_run": not_run, "builds": builds_text}, indent=1) + "\n"
+
+
+def from_results(path: Path) -> tuple[list[Case], Plan, dict[str, object]]:
+    """The cases, plan and run of a results.json, to write its report again without measuring."""
+    saved = json.loads(path.read_text())
+    cases = []
+    for row in saved["cases"]:
+        runs, median = int(row["runs"]), float(row["median_s"])
+        case = Case(row["case"], [], size=row.get("size"), store=row.get("store", ""), verb=row.get("command", ""))
+        case.floor, case.is_floor = row.get("floor", ""), bool(row.get("is_floor"))
+        case.seconds = [median] * runs if not math.isnan(median) else []  # the median, as often as it was run
+        case.cpu_seconds = [float(row.get("cpu_median_s", "nan"))] * len(case.seconds)
+        case.peak_rss_kb, case.failed = int(row["peak_rss_kb"]), row.get("failed", "")
+        case.stopped, case.skipped = row.get("stopped", ""), row.get("skipped", "")
+        cases.append(case)
+    run = saved.get("run", {})
+    sized = sorted({c.size for c in cases if c.size})
+    ops = sorted(int(c.name.split()[1]) for c in cases if c.name.startswith("apply ") and c.name.split()[1].isdigit())
+    plan = Plan(
+        tuple(run.get("sizes", sized)), int(run.get("apply_ops", ops[0] if ops else APPLY_OPS)),
+        int(run.get("big_apply_ops", ops[-1] if ops else BIG_APPLY_OPS)), path.parent, cases,
+    )  # fmt: skip
+    plan.skipped = [(row["case"], row["why"]) for row in saved.get("not_run", [])]
+    return cases, plan, run
+
 
 # --compare: the cases the speed rule names, for two source trees in one interleaved run.
 # Each tree runs its own src (on PYTHONPATH) and builds its own ledgers with its own
@@ -1075,6 +1108,10 @@ def main(argv: list[str] | None = None) -> int:
         "prints after ÷ before (and writes COMPARE.md with --out)",
     )
     parser.add_argument("--ops", type=int, help=f"with --compare: operations in the apply case (default {APPLY_OPS:,})")
+    parser.add_argument(
+        "--from-results", type=Path, metavar="RESULTS_JSON",
+        help="measure nothing: write RESULTS.md and latency.svg again from a results.json this script wrote (to --out)",
+    )  # fmt: skip
     options = parser.parse_args(argv)
     arguments = sys.argv[1:] if argv is None else argv
 
@@ -1083,6 +1120,18 @@ def main(argv: list[str] | None = None) -> int:
 
     if options.compare is not None:
         return compare(options, log)
+    if options.from_results is not None:
+        out = options.out or HERE
+        out.mkdir(parents=True, exist_ok=True)
+        cases, plan, run = from_results(options.from_results)
+        limits = Limits(float(str(run.get("case_limit", CASE_LIMIT))), int(float(str(run.get("max_rss_gb", MAX_RSS_GB))) * 1024 * 1024))
+        argv_used = [str(word) for word in run.get("argv", [])] if isinstance(run.get("argv"), list) else ["(not recorded)"]
+        runs_used = int(str(run.get("runs", max((len(c.seconds) for c in cases), default=1))))
+        plot(cases, out / "latency.svg")
+        text = report(cases, plan, runs_used, bool(run.get("smoke")), limits, "latency.svg", argv_used, float(str(run.get("seconds", 0))))
+        (out / "RESULTS.md").write_text(text)
+        log(f"wrote {out / 'RESULTS.md'} and {out / 'latency.svg'} from {options.from_results}")
+        return 0
     sizes = tuple(sorted(options.sizes or (SMOKE_SIZES if options.smoke else FULL_SIZES)))
     runs = options.runs or (1 if options.smoke else 5)
     limits = Limits(options.case_limit or (SMOKE_CASE_LIMIT if options.smoke else CASE_LIMIT), int(options.max_rss_gb * 1024 * 1024))
@@ -1112,7 +1161,11 @@ def main(argv: list[str] | None = None) -> int:
     plot(plan.cases, out / plot_name)
     text = report(plan.cases, plan, runs, options.smoke, limits, plot_name, arguments, time.perf_counter() - started)
     (out / "RESULTS.md").write_text(text)
-    (out / "results.json").write_text(results_json(plan.cases, builds))
+    run = {
+        "argv": arguments, "runs": runs, "smoke": options.smoke, "seconds": round(time.perf_counter() - started, 1),
+        "case_limit": limits.case_seconds, "max_rss_gb": options.max_rss_gb,
+    }  # fmt: skip
+    (out / "results.json").write_text(results_json(plan.cases, builds, plan, run))
     log(f"wrote {out / 'RESULTS.md'} and {out / plot_name} in {(time.perf_counter() - started) / 60:.1f} min")
     failures = [case for case in plan.cases if case.failed]
     for case in failures:

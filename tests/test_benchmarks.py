@@ -39,6 +39,15 @@ def test_smoke_run_builds_measures_and_reports(tmp_path: Path) -> None:
     assert sizes["ledger-200.json"] > 0 and sizes["ledger-200.sqlite"] > 0 and sizes["ledger-200.journal"] > 0
     plot = ElementTree.parse(out / "latency.svg").getroot()
     assert len(plot.findall(".//{http://www.w3.org/2000/svg}polyline")) >= 20  # two stores and their floors per command
+    # The report is written again from results.json alone, the same, without measuring anything.
+    again = subprocess.run(
+        [sys.executable, str(ROOT / "benchmarks" / "run.py"), "--from-results", str(out / "results.json"), "--out", str(tmp_path / "again")],
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert again.returncode == 0, again.stderr
+    assert (tmp_path / "again" / "RESULTS.md").read_text() == results
 
 
 def _run_module() -> ModuleType:
