@@ -827,8 +827,9 @@ def key_rows(cases: list[Case], sizes: tuple[int, ...], ops: int, big_ops: int) 
 
 
 def report(
-    cases: list[Case], plan: Plan, runs: int, smoke: bool, limits: Limits, plot_name: str, argv: list[str], seconds: float
-) -> str:
+    cases: list[Case], plan: Plan, runs: int, smoke: bool, limits: Limits, plot_name: str, argv: list[str], seconds: float,
+    load: str = "",
+) -> str:  # fmt: skip
     lines = ["# Benchmark results", ""]
     if smoke:
         lines += ["Smoke run: tiny ledgers and one round. These figures say nothing about speed.", ""]
@@ -836,6 +837,7 @@ def report(
     lines += [
         f"- Machine: {machine()}",
         f"- Python: {platform.python_version()} ({sys.executable})",
+        *([f"- Load: {load}"] if load else []),
         "- Versions: " + ", ".join(f"{k} {v}" for k, v in versions().items()),
         f"- Method: each case is a new process; {runs} interleaved round(s)"
         + ("" if smoke else " after a warm-up round")
@@ -1128,7 +1130,7 @@ def main(argv: list[str] | None = None) -> int:
         argv_used = [str(word) for word in run.get("argv", [])] if isinstance(run.get("argv"), list) else ["(not recorded)"]
         runs_used = int(str(run.get("runs", max((len(c.seconds) for c in cases), default=1))))
         plot(cases, out / "latency.svg")
-        text = report(cases, plan, runs_used, bool(run.get("smoke")), limits, "latency.svg", argv_used, float(str(run.get("seconds", 0))))
+        text = report(cases, plan, runs_used, bool(run.get("smoke")), limits, "latency.svg", argv_used, float(str(run.get("seconds", 0))), str(run.get("load", "")))
         (out / "RESULTS.md").write_text(text)
         log(f"wrote {out / 'RESULTS.md'} and {out / 'latency.svg'} from {options.from_results}")
         return 0
@@ -1142,6 +1144,7 @@ def main(argv: list[str] | None = None) -> int:
 
     compileall.compile_dir(Path(coinpurse.__file__).parent, quiet=1)
     started = time.perf_counter()
+    load_at_start = f"{os.getloadavg()[0]:.1f}"  # other work on the machine slows every wall time
     work = options.work or Path(tempfile.mkdtemp(prefix="coinpurse-bench-"))
     work.mkdir(parents=True, exist_ok=True)
     cp = coinpurse_command()
@@ -1159,11 +1162,12 @@ def main(argv: list[str] | None = None) -> int:
             shutil.rmtree(work, ignore_errors=True)
     plot_name = "latency.svg"
     plot(plan.cases, out / plot_name)
-    text = report(plan.cases, plan, runs, options.smoke, limits, plot_name, arguments, time.perf_counter() - started)
+    load = f"{load_at_start} at the start, {os.getloadavg()[0]:.1f} at the end (the 1-minute load average; {os.cpu_count()} CPUs)"
+    text = report(plan.cases, plan, runs, options.smoke, limits, plot_name, arguments, time.perf_counter() - started, load)
     (out / "RESULTS.md").write_text(text)
     run = {
         "argv": arguments, "runs": runs, "smoke": options.smoke, "seconds": round(time.perf_counter() - started, 1),
-        "case_limit": limits.case_seconds, "max_rss_gb": options.max_rss_gb,
+        "case_limit": limits.case_seconds, "max_rss_gb": options.max_rss_gb, "load": load,
     }  # fmt: skip
     (out / "results.json").write_text(results_json(plan.cases, builds, plan, run))
     log(f"wrote {out / 'RESULTS.md'} and {out / plot_name} in {(time.perf_counter() - started) / 60:.1f} min")
