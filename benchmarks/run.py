@@ -58,7 +58,7 @@ CASE_LIMIT = 300.0  # seconds: a case predicted to take longer is skipped, and o
 SMOKE_CASE_LIMIT = 120.0
 MAX_RSS_GB = 6.0  # a case predicted to need more is skipped, and one using more is stopped
 TOOL_LIMITS = {"ledger": 1_000_000, "hledger": 100_000}  # hledger at 1M needs about 10 GB
-CASES_ENV = {"COINPURSE_NOW": "2027-01-01T00:00:00Z"}  # later than any built transaction
+CASES_ENV = {"COINPURSE_NOW": "2030-01-01T00:00:00Z"}  # later than any built transaction (the 1M ledger ends in mid-2027)
 LAUNCHER_KB = 11 * 1024  # about what the launcher itself holds: peak RSS is never below it
 
 # Runs one case and prints "seconds peak-RSS-KiB exit-code CPU-seconds stopped-because". A small
@@ -980,7 +980,7 @@ def prepare_tree(label: str, tree: Path, size: int, ops: int, work: Path, log) -
     folder.mkdir(parents=True, exist_ok=True)
     compileall.compile_dir(tree / "src" / "coinpurse", quiet=1)
     paths = os.pathsep.join([str(tree / "src"), os.environ.get("PYTHONPATH", "")]).rstrip(os.pathsep)
-    env = {"PYTHONPATH": paths, "COINPURSE_NOW": "2027-01-01T00:00:00Z"}  # later than any built transaction
+    env = {"PYTHONPATH": paths, **CASES_ENV}  # later than any built transaction
     run_env = {**os.environ, **env}
     started = time.perf_counter()
     built = subprocess.run(
