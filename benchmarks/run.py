@@ -1,4 +1,4 @@
-"""Benchmark coinpurse: each command at each history size and store, beside its floor, peak memory, the issue's targets.
+"""Benchmark coinpurse: each command at each history size and store, beside its floor, peak memory, the speed targets.
 
     python benchmarks/run.py            # the full suite: JSON at 1k-100k, SQLite at 1k-1M transactions
     python benchmarks/run.py --smoke    # tiny sizes, one run each, no timing claims (CI runs this)
@@ -50,7 +50,7 @@ STORE_LIMITS = {"json": 100_000, "sqlite": 1_000_000}  # the largest history eac
 APPLY_OPS = 100_000  # apply this many ops onto a new ledger of each store
 BIG_APPLY_OPS = 1_000_000  # and this many onto a new SQLite ledger, once, for its peak RSS
 SMOKE_APPLY_OPS, SMOKE_BIG_APPLY_OPS = 200, 400
-TARGET_SIZE = 100_000  # the size most of the issue's targets name; the largest SQLite size is the other
+TARGET_SIZE = 100_000  # the size most of the speed targets name; the largest SQLite size is the other
 AFTER_NEW = 100  # verify --after: the transactions after the hash it is given
 SLOW_SECONDS = 8.0  # a case slower than this in the warm-up runs once more only
 VERY_SLOW_SECONDS = 60.0  # a case slower than this counts its warm-up run and runs no more
@@ -623,7 +623,7 @@ def why_not(case: Case | None) -> str:
 
 
 class Targets:
-    """The issue's targets as rows, each judged from cases of this run."""
+    """The speed targets ("fast at any size") as rows, each judged from cases of this run."""
 
     def __init__(self, cases: list[Case], skipped: dict[str, str]) -> None:
         self.cases = cases
