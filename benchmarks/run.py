@@ -160,6 +160,7 @@ class Case:
     peak_rss_kb: int = 0
     failed: str = ""
     stopped: str = ""  # the limit that stopped it
+    first_seconds: float = 0.0  # its first run (the warm-up), from which the next size's is predicted
 
     @property
     def median(self) -> float:
@@ -497,13 +498,13 @@ def predicted_skip(cases: list[Case], case: Case, limits: Limits) -> str:
         return ""
     if before.skipped or before.stopped:
         return f"as at {before.size:,} ({before.skipped or before.stopped})"
-    if not before.seconds:
+    if not before.first_seconds:
         return ""
     scale = case.size / before.size
-    seconds = before.seconds[0] * scale
+    seconds = before.first_seconds * scale
     rss_kb = LAUNCHER_KB + max(0, before.peak_rss_kb - LAUNCHER_KB) * scale
     available = meminfo("MemAvailable")
-    what = f"at {before.size:,} it took {before.seconds[0]:.1f} s and {before.peak_rss_kb / 1024:,.0f} MB"
+    what = f"at {before.size:,} it took {before.first_seconds:.1f} s and {before.peak_rss_kb / 1024:,.0f} MB"
     if seconds > limits.case_seconds:
         return f"{what}: about {seconds:,.0f} s here, over the {limits.case_seconds:g} s limit"
     if rss_kb > limits.rss_kb:
@@ -538,6 +539,8 @@ def measure(
                     log(f"  skipped {case.name}: {case.skipped}")
                     continue
             elapsed = case.run_once(limits.case_seconds, limits.rss_kb)
+            if round_number == 0:
+                case.first_seconds = elapsed
             if case.stopped or case.failed:
                 done.add(case.name)
                 log(f"  {case.name}: {case.stopped or case.failed}")

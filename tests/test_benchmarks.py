@@ -81,13 +81,13 @@ def test_only_keeps_the_matching_cases_and_their_floors(tmp_path: Path) -> None:
 
 def test_a_case_the_smaller_size_says_is_too_slow_or_too_big_is_skipped() -> None:
     run = _run_module()
-    small = run.Case("export json sqlite 1000", [], size=1_000, group="export json · sqlite", seconds=[2.0], peak_rss_kb=40_000)
+    small = run.Case("export json sqlite 1000", [], size=1_000, group="export json · sqlite", first_seconds=2.0, peak_rss_kb=40_000)
     big = run.Case("export json sqlite 100000", [], size=100_000, group="export json · sqlite")
     limits = run.Limits(case_seconds=300.0, rss_kb=6 * 1024 * 1024)
     assert run.predicted_skip([small, big], big, limits) == ""  # about 200 s and 2.8 GB
-    small.seconds = [5.0]
+    small.first_seconds = 5.0  # the warm-up's, kept when the counted runs start afresh
     assert run.predicted_skip([small, big], big, limits).endswith("about 500 s here, over the 300 s limit")
-    small.seconds = [0.05]
+    small.first_seconds = 0.05
     small.peak_rss_kb = 200 * 1024
     assert "over the 6 GB limit" in run.predicted_skip([small, big], big, limits)  # about 19 GB
     small.peak_rss_kb = 20 * 1024
@@ -193,3 +193,15 @@ def test_compare_refuses_a_folder_that_is_not_a_checkout(tmp_path: Path) -> None
         [sys.executable, str(ROOT / "benchmarks" / "run.py"), "--compare", str(tmp_path)], capture_output=True, text=True, timeout=60
     )
     assert done.returncode != 0 and "not a coinpurse checkout" in done.stderr
+
+
+def test_the_warm_up_of_a_slow_case_predicts_the_next_size(monkeypatch: pytest.MonkeyPatch) -> None:
+    """A case slow enough to run once more only starts its counted runs afresh; its warm-up still judges the next size."""
+    run = _run_module()
+    monkeypatch.setattr(run, "SLOW_SECONDS", 0.0)  # every case counts as slow here
+    command = [sys.executable, "-c", "pass"]
+    small = run.Case("verify sqlite 10", command, size=10, group="verify · sqlite")
+    big = run.Case("verify sqlite 10000", command, size=10_000, group="verify · sqlite")
+    run.measure([small, big], 2, lambda _: None, limits=run.Limits(case_seconds=1.0, rss_kb=6 * 1024 * 1024))
+    assert len(small.seconds) == 1 and small.first_seconds > 0  # the warm-up, then one counted run
+    assert big.skipped.endswith("over the 1 s limit") and not big.seconds
