@@ -7,7 +7,8 @@ it, encodes its content with sorted keys and takes the sha256 chained to the
 one before, as coinpurse's hash chain does; exits 1 if a hash differs, so the
 floor is known to do the real work. With --last N, only the last N
 transactions, from the stored hash of the one before them (what `verify
---after` re-checks). No rules, balances or state roots. Standard library only.
+--after` re-checks). No rules, balances or state roots. Prints the count and
+the head hash. Standard library only.
 """
 
 from __future__ import annotations
@@ -61,7 +62,7 @@ def main() -> None:
         if previous != digest:
             sys.exit(f"transaction {content.get('id')}: the hash differs")
         checked += 1
-    print(checked)
+    print(checked, previous)  # the head hash: the one `coinpurse verify` prints
 
 
 if __name__ == "__main__":
