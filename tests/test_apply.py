@@ -234,15 +234,17 @@ def test_a_scenario_is_all_or_nothing(tmp_path_factory, ops) -> None:
         assert api.balances(together).to_dict() == api.balances(one_by_one).to_dict()
 
 
-def test_the_progress_bar_draws_only_for_long_files() -> None:
+def test_the_progress_bar_draws_only_once_a_run_has_gone_on_for_a_second() -> None:
     from coinpurse.cli.render_summaries import ProgressBar
 
-    short = ProgressBar("applying", minimum=2000)
-    short(500, 1999)
-    assert short.progress is None
-    long = ProgressBar("applying", minimum=2000)
-    long(500, 4000)
-    long(4000, 4000)
-    assert long.progress is not None
-    assert long.progress.tasks[0].completed == 4000
-    long.close()
+    now = [100]
+    bar = ProgressBar("applying", delay=2, clock=lambda: now[0])
+    now[0] = 101
+    bar(500, 4000)
+    assert bar.progress is None  # a second in, of two: nothing drawn
+    now[0] = 102
+    bar(2000, 4000)
+    bar(4000, 4000)
+    assert bar.progress is not None
+    assert bar.progress.tasks[0].completed == 4000
+    bar.close()

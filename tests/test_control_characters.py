@@ -214,7 +214,7 @@ def test_the_journal_keeps_its_lines_and_the_real_tools_balance_it(hostile: Path
     text = journal.read_text()
     assert raw_controls(text) == [], text
     for line in text.splitlines():  # nothing a name holds started a line of its own
-        assert line == "" or line.startswith(("2026-03-01 ", "    ", ";")), line
+        assert line == "" or line.startswith(("2026-03-01 ", "    ", ";", "account ", "commodity ", "tag ")), line
     assert "users:evil name,\\tx\\n2026-01-01 fake\\x1b[2J" in text
     if not TOOLS:
         pytest.skip("neither hledger nor ledger is installed (Debian packages hledger, ledger; .ci/run installs them)")

@@ -85,19 +85,90 @@ def test_the_journal_is_balanced_by_the_real_tools_exactly_as_coinpurse(json_cli
 def test_the_journal_shape(json_cli) -> None:
     build_economy(json_cli)
     text = json_cli("export").stdout
-    entry = text.split("\n\n")[1]
-    assert entry.splitlines() == [
+    blocks = text.split("\n\n")
+    assert blocks[0].splitlines()[0] == "; coinpurse journal export of ledger.json"
+    assert blocks[1].splitlines() == [
+        "account platform:coin-issue", "account platform:diamond-issue", "account platform:payouts",
+        "account platform:revenue", "account platform:rounding",
+        "account users:alice", "account users:bob", "account users:mia", "account users:noah",
+    ]  # fmt: skip
+    assert blocks[2:4] == ["commodity COIN\ncommodity DIAMOND\ncommodity USD", "tag id\ntag kind\ntag time"]
+    assert blocks[4].splitlines() == [
         "2026-03-01 (tx-1) alice buys 700 coins on app",
         "    ; id: tx-1",
         "    ; kind: buy",
         "    ; time: 2026-03-01T12:00:00Z",
-        "    users:alice            700 COIN",
+        "    users:alice            700 COIN = 700 COIN",
         "    platform:coin-issue    -700 COIN",
         "    users:alice            -9.99 USD",
         "    platform:revenue       9.99 USD",
     ]
     assert "alice sends 5 x Rose to mia on stream launch, day/1" in text  # ';' and '|' mean something there
+    assert "    users:alice               -5 COIN = 695 COIN\n" in text
+    assert "    users:mia                 -10003 DIAMOND = 2 DIAMOND\n" in text
     assert "; 2026-03-01 (tx-6) rates set: payout.cash_per_diamond 0.005 to 0.0037" in text
+    assert text.endswith(" USD\n") and not text.endswith("\n\n")
+
+
+def run_tool(*command: str) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(command, capture_output=True, text=True)
+
+
+def strict_checks(journal: Path) -> dict[str, subprocess.CompletedProcess[str]]:
+    """Each installed tool's strictest reading of the journal, and a plain balance report."""
+    runs = {}
+    if shutil.which("hledger"):
+        runs["hledger check --strict"] = run_tool("hledger", "check", "--strict", "-f", str(journal))
+        runs["hledger bal"] = run_tool("hledger", "-f", str(journal), "bal")
+    if shutil.which("ledger"):
+        runs["ledger --pedantic bal"] = run_tool("ledger", "--pedantic", "-f", str(journal), "bal")
+        runs["ledger --strict bal"] = run_tool("ledger", "--strict", "-f", str(journal), "bal")
+    return runs
+
+
+def test_both_tools_accept_the_journal_strictly_and_recheck_every_balance(json_cli, tmp_path) -> None:
+    if not TOOLS:
+        pytest.skip("neither hledger nor ledger is installed (Debian packages hledger, ledger; .ci/run installs them)")
+    build_economy(json_cli)
+    journal = tmp_path / "economy.journal"
+    assert json_cli("export", "-o", str(journal)).exit_code == 0
+    text = journal.read_text()
+    assert text.count(" = ") == 11  # every user's COIN and DIAMOND posting: assertions to check
+    for name, run in strict_checks(journal).items():
+        assert run.returncode == 0 and not run.stderr, (name, run.stderr)
+
+    wrong = tmp_path / "wrong.journal"
+    wrong.write_text(text.replace("-5 COIN = 695 COIN", "-5 COIN = 694 COIN"))
+    for name, run in strict_checks(wrong).items():
+        assert run.returncode != 0, name
+        assert "694" in run.stderr and "assertion" in run.stderr.lower(), (name, run.stderr)
+
+
+def test_the_last_assertion_of_each_user_is_their_balance(json_cli) -> None:
+    build_economy(json_cli)
+    last: dict[tuple[str, str], int] = {}
+    for line in json_cli("export").stdout.splitlines():
+        if " = " in line:
+            account, _, commodity, _, balance, again = line.split()
+            assert commodity == again
+            last[(account, commodity)] = int(balance)
+    expected = {key: int(amount) for key, amount in coinpurse_balances(json_cli.ledger).items() if key[0].startswith("users:") and key[1] != "USD"}
+    assert {key: amount for key, amount in last.items() if amount} == expected
+
+
+def test_an_account_the_declarations_miss_is_declared_before_its_first_entry(json_cli, tmp_path) -> None:
+    from coinpurse.formats.export import to_journal
+
+    build_economy(json_cli)
+    transactions = Ledger.open(json_cli.ledger).history().transactions
+    text = to_journal(transactions, "x", accounts=["alice"], currency="USD")
+    assert "account users:alice\n" in text.split("\n\n2026")[0]
+    assert "\naccount users:bob\n\n2026-03-01 (tx-2)" in text
+    assert text.count("account users:mia") == 1
+    journal = tmp_path / "partial.journal"
+    journal.write_text(text)
+    for name, run in strict_checks(journal).items():
+        assert run.returncode == 0 and not run.stderr, (name, run.stderr)
 
 
 def test_every_journal_entry_balances_per_commodity(json_cli) -> None:
@@ -175,3 +246,76 @@ def test_an_export_that_cannot_be_written_is_bad_input_naming_the_file(cli, tmp_
         assert result.exit_code == 2
         assert result.stderr.splitlines() == [f"coinpurse: error: can't write {target.with_suffix(target.suffix if args[0] == 'export' else '.toml')}: No such file or directory"]
         assert cli.ledger.read_bytes() == before
+
+
+class Writes:
+    """A text stream that keeps each write."""
+
+    def __init__(self) -> None:
+        self.pieces: list[str] = []
+
+    def write(self, text: str) -> int:
+        self.pieces.append(text)
+        return len(text)
+
+
+@pytest.mark.parametrize("fmt", ["csv", "journal", "json"])
+def test_an_export_is_written_in_pieces_as_it_is_read_and_is_the_same_text(cli, tmp_path, monkeypatch, fmt) -> None:
+    from coinpurse.formats import export as formats
+
+    build_economy(cli)
+    whole = Ledger.open(cli.ledger).export(fmt)
+    monkeypatch.setattr(formats, "CHUNK_CHARS", 1)  # every transaction a piece of its own
+    stream = Writes()
+    streamed = Ledger.open(cli.ledger).export(fmt, stream=stream)
+    assert len(stream.pieces) >= 8 and "".join(stream.pieces) == whole.text
+    assert streamed.text is None and streamed.size == whole.size == len(whole.text.encode())
+    assert (streamed.transactions, streamed.postings) == (whole.transactions, whole.postings) == (9, 36)
+    target = tmp_path / f"out.{fmt}"
+    report = cli.json("export", "--format", fmt, "-o", str(target))
+    assert target.read_text() == whole.text and report["bytes"] == target.stat().st_size
+    assert cli("export", "--format", fmt).stdout == whole.text
+
+
+def test_the_json_export_is_the_document_json_dumps_writes(json_cli) -> None:
+    from coinpurse.core.safetext import json_dumps
+
+    assert json_cli("export", "--format", "json").stdout == '{\n  "currency": "USD",\n  "transactions": []\n}\n'
+    build_economy(json_cli)
+    history = Ledger.open(json_cli.ledger).history().transactions
+    document = {"currency": "USD", "transactions": [tx.output() for tx in history]}
+    assert json_cli("export", "--format", "json").stdout == json_dumps(document, indent=2) + "\n"
+
+
+def test_a_record_found_damaged_midway_leaves_the_output_file_as_it_was(tmp_path, monkeypatch) -> None:
+    import sqlite3
+    from contextlib import closing
+
+    from coinpurse.formats import export as formats
+    from conftest import Cli
+
+    cli = Cli(tmp_path / "l.sqlite")
+    build_economy(cli)
+    with closing(sqlite3.connect(cli.ledger)) as db, db:
+        body = json.loads(db.execute("SELECT body FROM transactions WHERE seq = 9").fetchone()[0])
+        body["postings"] = "none"
+        db.execute("UPDATE transactions SET body = ? WHERE seq = 9", (json.dumps(body),))
+    monkeypatch.setattr(formats, "CHUNK_CHARS", 1)  # the first transactions are written before the damage is found
+    out = tmp_path / "out" / "history.csv"
+    out.parent.mkdir()
+    out.write_text("the last export\n")
+    for fmt in ("csv", "journal", "json"):
+        result = cli("export", "--format", fmt, "-o", str(out))
+        assert result.exit_code == 3 and "transaction 9" in result.stderr, result.stderr
+        assert out.read_text() == "the last export\n"
+        assert sorted(p.name for p in out.parent.iterdir()) == ["history.csv"]  # no temp file left
+
+
+def test_export_and_convert_report_progress(cli, tmp_path) -> None:
+    build_economy(cli)
+    calls: list[tuple[int, int]] = []
+    Ledger.open(cli.ledger).export("journal", stream=Writes(), on_progress=lambda done, total: calls.append((done, total)))
+    assert calls == [(9, 9)]
+    calls.clear()
+    Ledger.open(cli.ledger).convert(tmp_path / "copy.json", on_progress=lambda done, total: calls.append((done, total)))
+    assert calls == [(9, 9)]

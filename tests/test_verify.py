@@ -257,3 +257,30 @@ def test_damaged_record_midway_is_named(json_cli) -> None:
 def test_verify_is_listed_in_help(cli) -> None:
     assert "verify" in cli("--help").stdout
     assert Path(cli.ledger).exists() is False
+
+
+@pytest.mark.parametrize("ledger", ["json"], indirect=True)
+def test_a_value_of_another_json_type_is_caught_even_where_python_deems_it_equal(cli) -> None:
+    """true and 1 are equal in Python: a buy's "package": true edited to 1 (hash untouched) must still fail."""
+    seed(cli)
+    text = cli.ledger.read_text()
+    line = next(line for line in text.splitlines() if line.startswith('    {"id": "tx-1"'))
+    assert '"package": true' in line
+    cli.ledger.write_text(text.replace(line, line.replace('"package": true', '"package": 1')))
+    code, report, _ = _verify_json(cli)
+    assert code == 3 and report["first_problem"]["position"] == 1, report["problems"]
+
+
+def test_a_clean_ledger_verifies_the_same_record_by_record_as_made_again(cli) -> None:
+    """Every stored record the rules make again passes; the one-check-at-a-time path agrees on the whole report."""
+    from coinpurse.core import verify
+
+    seed(cli)
+    fast = _verify_json(cli)[1]
+    original = verify._FastPath.as_ruled
+    try:
+        verify._FastPath.as_ruled = lambda self, walk, record, tx_hash: False  # type: ignore[method-assign]
+        slow = _verify_json(cli)[1]
+    finally:
+        verify._FastPath.as_ruled = original  # type: ignore[method-assign]
+    assert fast == slow and fast["ok"]

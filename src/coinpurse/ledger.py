@@ -24,7 +24,7 @@ import os
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, TextIO
 
 from coinpurse.errors import BadInput, CoinpurseError, Refused
 from coinpurse.results import (
@@ -439,10 +439,15 @@ class Ledger:
             return LedgerInfo(path, source, kind, False, None, None, 0, 0, None, None, lock.locked, lock.holder)
         return LedgerInfo(path, source, kind, True, *facts, lock.locked, lock.holder)
 
-    def verify(self, anchors: Sequence[str] = ()) -> VerifyReport:
+    def verify(
+        self, anchors: Sequence[str] = (), after: str | None = None, on_progress: Progress | None = None
+    ) -> VerifyReport:
         """Walk the whole history and check it (see ``coinpurse.core.verify``); a missing ledger is unusable.
 
         ``anchors`` are transaction hashes noted earlier; each must still be in the chain.
+        ``after`` is the hash of a transaction an earlier verify checked (its ``head_hash``):
+        the history up to it is trusted and only what came after it is checked.
+        ``on_progress(done, total)`` is called as the walk goes, every thousand transactions.
         """
         from coinpurse.core.patterns import HASH_FORMAT
         from coinpurse.core.verify import verify_book
@@ -452,16 +457,36 @@ class Ledger:
         for anchor in wanted:
             if not HASH_FORMAT.fullmatch(anchor):
                 raise BadInput(f"--anchor {anchor[:80]!r} is not a transaction hash (64 hex digits)", code="invalid_anchor")
+        trusted = None if after is None else after.strip().lower()
+        if trusted is not None:
+            if not HASH_FORMAT.fullmatch(trusted):
+                raise BadInput(f"--after {trusted[:80]!r} is not a transaction hash (64 hex digits)", code="invalid_after")
+            if wanted:
+                raise BadInput(
+                    "--after and --anchor can't be used together: --anchor checks the whole chain, --after trusts part of it",
+                    code="invalid_after",
+                )
         path = self.path
         if self._memory is None and not path.exists() and not path.is_symlink():
             raise LedgerUnusable(f"{path}: there is no ledger here to verify", code="ledger_missing")
         with self._reading() as book:
-            return verify_book(book, wanted)
+            return verify_book(book, wanted, trusted, on_progress)
 
-    def export(self, format: str | None = None, output: PathLike | None = None) -> ExportResult:
+    def export(
+        self,
+        format: str | None = None,
+        output: PathLike | None = None,
+        *,
+        stream: TextIO | None = None,
+        on_progress: Progress | None = None,
+    ) -> ExportResult:
         """The whole history as CSV, an hledger/ledger-cli journal, or JSON; written to ``output`` if given.
 
         Without ``format``, the output's suffix chooses (.csv, .json), else a journal.
+        The text is written as the history is read, one transaction at a time: into
+        a temp file that replaces ``output`` once complete, or to ``stream`` (an open
+        text file such as stdout). With neither, it is returned as the result's ``text``.
+        ``on_progress(done, total)`` is called every few hundred transactions.
         """
         from coinpurse.formats import export as formats
         from coinpurse.reports import ExportResult
@@ -476,20 +501,33 @@ class Ledger:
 
             refuse_ledger_files(target, self.path)
         with self._reading() as book:
-            transactions = list(book.iter_transactions())
-            currency = book.currency
-        if chosen == "csv":
-            text = formats.to_csv(transactions)
-        elif chosen == "journal":
-            text = formats.to_journal(transactions, self.path.name)
-        else:
-            text = formats.to_json(transactions, currency)
-        if target is not None:
-            from coinpurse.storage.atomic import write_atomic
+            if chosen == "json":  # whole records, each checked as the history reads it
+                history: Iterable[Any] = book.iter_transactions()
+            else:  # only the parts these formats write, each checked as read
+                from coinpurse.storage.convert import stored_records
 
-            write_atomic(target, text.encode(), output=True)
-        postings = sum(len(tx.postings) for tx in transactions)
-        return ExportResult(chosen, text, target, len(transactions), postings)
+                history = formats.stored_views(stored_records(book))
+            counted = _Counted(history, book.head().length, on_progress)
+            if chosen == "csv":
+                chunks = formats.csv_chunks(counted)
+            elif chosen == "journal":
+                names = [*book.platform_accounts(), *book.user_accounts()]  # names only: states can hold many lots
+                chunks = formats.journal_chunks(counted, self.path.name, names, book.currency)
+            else:
+                chunks = formats.json_chunks(counted, book.currency)
+            text = None
+            if target is not None:
+                from coinpurse.storage.outputs import write_output
+
+                size = write_output(target, chunks)
+            elif stream is not None:
+                from coinpurse.storage.outputs import write_stream
+
+                size = write_stream(stream, chunks)
+            else:
+                text = "".join(chunks)
+                size = len(text.encode())
+        return ExportResult(chosen, text, target, counted.count, counted.postings, size)
 
     def rates_export(self, file: PathLike) -> RatesExport:
         """The rates in force written to ``file``: commented TOML, or JSON, by suffix.
@@ -525,11 +563,13 @@ class Ledger:
         write_atomic(target, text.encode(), output=True)
         return RatesExport(target, text)
 
-    def convert(self, target: PathLike) -> Conversion:
+    def convert(self, target: PathLike, *, on_progress: Progress | None = None) -> Conversion:
         """Copy this ledger into a new file of another (or the same) format, losing nothing.
 
         Every transaction keeps its id, time, content and hash; accounts and rates
-        come across as they are. The target must not exist yet.
+        come across as they are. The target must not exist yet. The history is
+        copied as it is read (a TOML target is made whole); ``on_progress(done,
+        total)`` is called every few hundred transactions.
         """
         from coinpurse.storage import check_suffix
         from coinpurse.storage.convert import save_new
@@ -545,7 +585,7 @@ class Ledger:
         if new.exists() or new.is_symlink():
             raise Refused(f"{new} already exists; convert writes only new ledgers", code="target_exists")
         with self._reading() as book:
-            written = save_new(new, book)
+            written = save_new(new, book, on_progress)
             return Conversion(source, new, written, len(book.all_accounts()))
 
     def save_as(self, target: PathLike) -> Conversion:
@@ -733,3 +773,30 @@ def _kind(item: object) -> str:
 
     kind = item.get("kind") if isinstance(item, Mapping) else getattr(item, "kind", None)
     return kind if isinstance(kind, str) and kind in FIELDS else "op"
+
+
+class _Counted:
+    """Transactions passed on as they come, counted (and their postings), with progress every ``every``."""
+
+    def __init__(self, items: Iterable[Any], total: int, on_progress: Progress | None, every: int = 500) -> None:
+        self.items = items
+        self.total = total
+        self.on_progress = on_progress
+        self.every = every
+        self.count = 0
+        self.postings = 0
+
+    def __iter__(self) -> Iterator[Any]:
+        report, every, total = self.on_progress, self.every, self.total
+        count = postings = 0
+        try:
+            for item in self.items:
+                count += 1
+                postings += len(item.postings)
+                yield item
+                if report is not None and count % every == 0:
+                    report(count, max(total, count))
+        finally:
+            self.count, self.postings = count, postings
+        if report is not None and count % every:
+            report(count, max(total, count))

@@ -200,11 +200,15 @@ class DemoResult:
 
 @dataclass(frozen=True)
 class ExportResult:
+    """What an export wrote. ``text`` is the export itself only when it was made in memory
+    (no output file and no stream given); written to a file or a stream, it is None."""
+
     format: str
-    text: str
+    text: str | None
     file: Path | None
     transactions: int
     postings: int
+    size: int  # bytes of UTF-8 text
 
     def to_dict(self) -> dict[str, Any]:
         return {
@@ -212,5 +216,5 @@ class ExportResult:
             "file": None if self.file is None else str(self.file),
             "transactions": self.transactions,
             "postings": self.postings,
-            "bytes": len(self.text.encode()),
+            "bytes": self.size,
         }

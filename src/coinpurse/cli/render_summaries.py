@@ -1,4 +1,4 @@
-"""Sentences that say what a command did to a ledger or a file, and the progress bar of a long apply.
+"""Sentences that say what a command did to a ledger or a file, and the progress bar of a long run.
 
 For people only, imported when drawing. rich loads only inside the functions
 that use the console, since ``export`` to stdout and ``verify`` draw through
@@ -8,7 +8,9 @@ here without it.
 from __future__ import annotations
 
 import sys
-from typing import TYPE_CHECKING, Any
+import time
+from collections.abc import Callable
+from typing import TYPE_CHECKING, Any, TextIO
 
 from coinpurse.cli.output import console, say
 from coinpurse.core.safetext import terminal_text
@@ -86,10 +88,15 @@ def show_conversion(done: Conversion) -> None:
     )
 
 
+def export_stream() -> TextIO:
+    """Where an export without ``-o`` is written as it is made: stdout."""
+    return sys.stdout
+
+
 def show_export(result: ExportResult) -> None:
     """The exported text itself on stdout, or a line saying which file it went to."""
     if result.file is None:
-        sys.stdout.write(result.text)
+        sys.stdout.write(result.text or "")
         return
     say(f"Wrote {result.transactions} transactions ({result.postings} postings) to {result.file} as {result.format}.")
 
@@ -131,25 +138,35 @@ def show_info(found: LedgerInfo) -> None:
 
 
 def progress_bar(label: str) -> ProgressBar | None:
-    """A progress bar for a long run, or None under --quiet or when stderr is not a terminal to draw it on."""
+    """A progress bar for a long run, or None under --quiet or when stderr is not a terminal to draw it on.
+
+    Every command's bar comes from here (apply, verify, export, convert), so one
+    place decides whether bars are drawn at all.
+    """
     from coinpurse.cli.output import quiet
 
     return ProgressBar(label) if sys.stderr.isatty() and not quiet() else None
 
 
-class ProgressBar:
-    """A rich progress bar on stderr, started on the first report so short files never draw one."""
+DELAY_SECONDS = 1  # a run shorter than this never draws a bar
 
-    def __init__(self, label: str, minimum: int = 2000) -> None:
+
+class ProgressBar:
+    """A rich progress bar on stderr, called with (done, total); it appears once the run has gone on for
+    ``delay`` seconds (from its creation), so a short run never draws one."""
+
+    def __init__(self, label: str, delay: float | None = None, clock: Callable[[], float] = time.monotonic) -> None:
         self.label = label
-        self.minimum = minimum
+        self.delay = DELAY_SECONDS if delay is None else delay
+        self.clock = clock
+        self.started = clock()
         self.progress: Any = None
         self.task: Any = None
 
     def __call__(self, done: int, total: int) -> None:
-        if total < self.minimum:
-            return
         if self.progress is None:
+            if self.clock() - self.started < self.delay:
+                return
             from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
             self.progress = Progress(
@@ -159,7 +176,7 @@ class ProgressBar:
             self.progress.start()
             # A column's text is not drawn through the console's strings: the label holds a file name.
             self.task = self.progress.add_task(terminal_text(self.label), total=total)
-        self.progress.update(self.task, completed=done)
+        self.progress.update(self.task, completed=done, total=total)
 
     def close(self) -> None:
         if self.progress is not None:

@@ -8,11 +8,12 @@ answers the same questions with queries, so no operation walks the history.
 from __future__ import annotations
 
 from abc import ABC, abstractmethod
-from collections.abc import Iterable, Iterator, Mapping
+from collections.abc import Container, Iterable, Iterator, Mapping
+from itertools import islice
 from typing import TYPE_CHECKING, Any, NamedTuple
 
 from coinpurse.core.chain import HISTORY_TRUSTED
-from coinpurse.core.model import GENESIS_HASH, AccountState, Transaction, transaction_from_dict
+from coinpurse.core.model import GENESIS_HASH, AccountState, DamagedRecord, Transaction, transaction_from_dict
 from coinpurse.core.names import is_platform_account
 from coinpurse.core.rates import Rates
 
@@ -123,7 +124,7 @@ class Book(ABC):
             number += 1
         return f"tx-{number}"
 
-    def derived_data_problems(self) -> Iterator[tuple[str, str, int | None]]:
+    def derived_data_problems(self, start: int = 0) -> Iterator[tuple[str, str, int | None]]:
         """(code, message, position) for what the store derives from the stored transactions but disagrees
         with them (SQLite's columns and indexes), for ``verify``; a store that derives nothing has none."""
         return iter(())
@@ -131,6 +132,73 @@ class Book(ABC):
     def account_tree_problems(self) -> Iterator[tuple[str, str, int | None]]:
         """The same, for the tree of account digests a store keeps beside the accounts (see core.chain)."""
         return iter(())
+
+    # What ``verify`` reads: one pass over the history, in constant memory where the store allows.
+
+    def iter_accounts(self) -> Iterator[tuple[str, AccountState]]:
+        """Every stored account in name order, read one at a time where the store allows."""
+        return iter(self.all_accounts().items())
+
+    def account_count(self) -> int:
+        return len(self.all_accounts())
+
+    ids_unique_in_store = False  # the store itself refuses a second transaction with an id (SQLite's index)
+
+    def verify_records(self, start: int = 0) -> Iterator[tuple[int, Any, Any]]:
+        """The history after its first ``start`` transactions, oldest first, read one at a time.
+
+        Each is ``(number, record, hash)``: the number that names it in messages, and
+        either its stored form without the hash (a dict, not yet checked: ``verify``
+        reads it) with the stored hash (``MISSING`` when there is none), or a
+        ``Transaction`` (its hash is its own). A record that can't be read at all is a
+        ``DamagedRecord``, which ends the history. A store that derives data from the
+        stored transactions checks it on the way and reports it through
+        ``derived_data_problems(start)``.
+        """
+        for position, tx in enumerate(islice(self.iter_transactions(), start, None), start=start + 1):
+            yield position, tx, tx.hash
+
+    def history_count(self) -> int:
+        """How many transactions there are, read cheaply (for a progress bar)."""
+        return self.head().length
+
+    def first_of_kind(self, kind: str, after: int = 0) -> tuple[int, Transaction] | None:
+        """The first transaction of ``kind`` after the first ``after``, with its position; None when none can be read."""
+        try:
+            for position, (number, record, tx_hash) in enumerate(self.verify_records(after), start=after + 1):
+                tx = record_transaction(number, record, tx_hash)
+                if tx.kind == kind:
+                    return position, tx
+        except DamagedRecord:
+            pass
+        return None
+
+    def position_of_hash(self, tx_hash: str) -> int | None:
+        """The position of the transaction stored with this hash (the newest such), read from the newest back."""
+        for position in range(self.head().length, 0, -1):
+            if self.transaction_at(position).hash == tx_hash:
+                return position
+        return None
+
+    def hash_at(self, position: int) -> str:
+        """The hash stored with the transaction at ``position``."""
+        return self.transaction_at(position).hash
+
+    def history_backwards(self, start: int) -> Iterator[Transaction]:
+        """The transactions after the first ``start``, newest first."""
+        for position in range(self.head().length, start, -1):
+            yield self.transaction_at(position)
+
+    def ids_within(self, position: int) -> Container[str]:
+        """The ids of the first ``position`` transactions (only asked where the store does not keep them unique)."""
+        return {tx.id for tx in islice(self.iter_transactions(), position)}
+
+    def account_redeems(self, name: str, within: int) -> Iterator[Transaction]:
+        """The redeems by ``name`` among the first ``within`` transactions, newest first (a store's index may answer)."""
+        for position in range(within, 0, -1):
+            tx = self.transaction_at(position)
+            if tx.kind == "redeem" and tx.request.get("account") == name:
+                yield tx
 
 
 _SEARCHES_BEFORE_INDEX = 16
@@ -253,6 +321,42 @@ class MemoryBook(Book):
         for position in range(len(self.records)):
             yield self.record(position)
 
+    def iter_accounts(self) -> Iterator[tuple[str, AccountState]]:
+        return iter(sorted(self.accounts.items()))
+
+    def account_count(self) -> int:
+        return len(self.accounts)
+
+    def verify_records(self, start: int = 0) -> Iterator[tuple[int, Any, Any]]:
+        for index in range(start, len(self.records)):
+            record = self.records[index]
+            if isinstance(record, dict):
+                content = {key: value for key, value in record.items() if key != "hash"}
+                yield index + 1, content, record.get("hash", MISSING)
+            else:
+                tx = self.record(index)
+                yield index + 1, tx, tx.hash
+
+    def account_redeems(self, name: str, within: int) -> Iterator[Transaction]:
+        for index in range(within - 1, -1, -1):
+            raw = self.records[index]
+            if isinstance(raw, dict):  # only a redeem by the account is read
+                request = raw.get("request")
+                if raw.get("kind") != "redeem" or not isinstance(request, dict) or request.get("account") != name:
+                    continue
+            tx = self.record(index)
+            if tx.kind == "redeem" and tx.request.get("account") == name:
+                yield tx
+
+    def ids_within(self, position: int) -> Container[str]:
+        """Read from the stored records without parsing them (a damaged one among them is not looked at)."""
+        found: set[str] = set()
+        for record in self.records[:position]:
+            tx_id = record.id if isinstance(record, Transaction) else record.get("id") if isinstance(record, dict) else None
+            if isinstance(tx_id, str):
+                found.add(tx_id)
+        return found
+
     def transactions(
         self, account: str | None = None, kind: str | None = None, limit: int | None = None
     ) -> list[Transaction]:
@@ -282,3 +386,14 @@ def _touches(tx: Transaction, account: str) -> bool:
     """The transaction moves money through the account, or records its balance or state."""
     recorded = tx.state.accounts if tx.state is not None else ()
     return account in touched_accounts((p.account for p in tx.postings), (b.account for b in tx.after), recorded)
+
+
+MISSING: Any = object()  # a stored record with no hash (see Book.verify_records)
+
+
+def record_transaction(number: int, record: Any, tx_hash: Any) -> Transaction:
+    """The transaction of a record from ``Book.verify_records``, checked; ``DamagedRecord`` says what is wrong."""
+    if isinstance(record, Transaction):
+        return record
+    data = record if tx_hash is MISSING or not isinstance(record, dict) else {**record, "hash": tx_hash}
+    return transaction_from_dict(data, f"transaction {number}")

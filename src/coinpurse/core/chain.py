@@ -24,7 +24,7 @@ at any length of history.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from decimal import Decimal
 from typing import TYPE_CHECKING, Any
 
@@ -297,6 +297,13 @@ class AccountTree:
             bucket = bucket_of(name)
             self.entries(bucket)[name] = digest
             self._stale.add(bucket)
+
+    def remove(self, names: Iterable[str]) -> None:
+        """Take accounts out of the tree (``verify --after`` takes it back to before they were made)."""
+        for name in names:
+            bucket = bucket_of(name)
+            if self.entries(bucket).pop(name, None) is not None:
+                self._stale.add(bucket)
 
     def root(self) -> str:
         if self._stale:

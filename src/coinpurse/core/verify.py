@@ -31,21 +31,31 @@ for new kinds.
 from __future__ import annotations
 
 from collections.abc import Callable, Iterator, Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from decimal import Decimal
 from typing import Any, NamedTuple
 
 from coinpurse.core import requests as rq
-from coinpurse.core.book import Book, MemoryBook
+from coinpurse.core.book import Book, MemoryBook, record_transaction
 from coinpurse.core.chain import AccountTree, is_checkpoint, rates_digest, state_digest
 from coinpurse.core.kinds import RULED_RECORDS, BuyRecord, GiftRecord, RatesRecord, RedeemRecord, payout_to_dict
-from coinpurse.core.model import GENESIS_HASH, AccountState, DamagedRecord, Transaction, chain_hash, sums_by_commodity
+from coinpurse.core.model import (
+    GENESIS_HASH,
+    AccountState,
+    DamagedRecord,
+    Lot,
+    Transaction,
+    chain_hash,
+    sums_by_commodity,
+)
 from coinpurse.core.money import COIN, DIAMOND, MAX_UNITS, ZERO, decimal_str
 from coinpurse.core.patterns import HASH_FORMAT as _HASH
+from coinpurse.core.patterns import ID_FORMAT as _ID
 from coinpurse.core.patterns import TIME_FORMAT as _AT
 from coinpurse.core.rates import Channel, Payout, Rates, rates_from_dict
 from coinpurse.core.rates_edit import diff, edited
 from coinpurse.core.rules import RULES, Plan, balances_after, posted_states
+from coinpurse.core.rules import _check_limits as check_limits
 from coinpurse.errors import CoinpurseError
 
 RATES_KIND = "rates"  # a rates change; its details hold the new rates under "rates" (or "to")
@@ -94,6 +104,27 @@ class Anchor:
 
 
 @dataclass(frozen=True)
+class After:
+    """``verify --after``: the transaction named by its hash, trusted with everything before it, and how much came after."""
+
+    hash: str
+    tx_id: str | None = None
+    position: int | None = None  # None: no transaction of the chain has that hash
+    checked: int = 0  # the transactions after it, checked
+    whole: bool = False  # the states at it could not be proven, so the whole chain was checked instead
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "hash": self.hash,
+            "transaction": self.tx_id,
+            "position": self.position,
+            "trusted": self.position or 0,
+            "checked": self.checked,
+            "whole_chain": self.whole,
+        }
+
+
+@dataclass(frozen=True)
 class VerifyReport:
     transactions: int
     accounts: int
@@ -101,6 +132,7 @@ class VerifyReport:
     problems: tuple[Problem, ...] = ()
     truncated: bool = False  # more problems than MAX_PROBLEMS were found
     anchors: tuple[Anchor, ...] = ()
+    after: After | None = None
 
     @property
     def ok(self) -> bool:
@@ -113,9 +145,18 @@ class VerifyReport:
     def summary(self) -> str:
         if self.ok:
             anchored = "".join(f"; anchor {a.hash[:12]}… is {a.tx_id!r} (#{a.position})" for a in self.anchors)
+            trusted = ""
+            if self.after is not None and not self.after.whole:
+                a = self.after
+                trusted = (
+                    f"; trusted up to {a.tx_id!r} (#{a.position:,}, hash {a.hash[:12]}…), "
+                    f"checked the {a.checked:,} after it"
+                )
+            elif self.after is not None:
+                trusted = f"; checked the whole chain, as the states at {self.after.tx_id!r} (#{self.after.position:,}) could not be proven"
             return (
                 f"ok: {self.transactions:,} transactions, {self.accounts:,} accounts, "
-                f"head hash {self.head_hash}{anchored}"
+                f"head hash {self.head_hash}{trusted}{anchored}"
             )
         first = self.problems[0]
         more = len(self.problems) - 1
@@ -132,6 +173,7 @@ class VerifyReport:
             "problems": [p.to_dict() for p in self.problems],
             "truncated": self.truncated,
             "anchors": [a.to_dict() for a in self.anchors],
+            "after": None if self.after is None else self.after.to_dict(),
         }
 
 
@@ -149,6 +191,7 @@ class Replay:
     problems: list[Problem] = field(default_factory=list)
     states_recorded: bool = False  # a transaction recorded its state: every later one must too
     tree: AccountTree | None = None  # every account's state digest, from the first transaction that records a root
+    start: int = 0  # how many transactions before the walk's first were trusted (verify --after)
     # What the rules made of the transaction being checked (a Plan, or why they made none), made once for it.
     _planned: tuple[Transaction, Plan | Exception] | None = None
 
@@ -374,15 +417,17 @@ class Walk:
 
     __slots__ = ("position", "previous_at", "previous_hash", "seen")
 
-    def __init__(self) -> None:
+    def __init__(self, seen: set[str] | None = None) -> None:
         self.position = 0
         self.previous_hash = GENESIS_HASH
         self.previous_at = ""
-        self.seen: set[str] = set()
+        # The ids walked so far; None where the store itself keeps ids unique (SQLite's index,
+        # which check_derived_data holds against every stored body).
+        self.seen = seen
 
 
 def check_id(replay: Replay, tx: Transaction, walk: Walk) -> Found:
-    if tx.id in walk.seen:
+    if walk.seen is not None and tx.id in walk.seen:
         return [("duplicate_id", "its id was already used by an earlier transaction")]
     return []
 
@@ -521,7 +566,8 @@ def _check_one(replay: Replay, tx: Transaction, walk: Walk) -> None:
     for check in TRANSACTION_CHECKS:
         for code, message in check(replay, tx, walk):
             replay.report(code, message, tx, walk.position)
-    walk.seen.add(tx.id)
+    if walk.seen is not None:
+        walk.seen.add(tx.id)
     try:
         advance(replay, tx)
     except (TypeError, ValueError, ArithmeticError) as error:
@@ -536,15 +582,15 @@ def _check_one(replay: Replay, tx: Transaction, walk: Walk) -> None:
 # ----- the rates before the first change ---------------------------------------------
 
 
-def _initial_rates(book: Book, kinds: list[str], first_change: Transaction | None) -> Rates | None:
-    """The rates in force before the first change: the book's when nothing changed them.
+def _rates_before(rates: Rates, first_change: Transaction | None) -> Rates | None:
+    """The rates in force before a change: ``rates`` when there is none (they are the ones still in force).
 
-    Otherwise the first change is undone: each key goes back to its "from", and a
-    key it added (no "from") is removed. None when that can't be done.
+    Otherwise the change is undone: each key goes back to its "from", and a key it
+    added (no "from") is removed. None when that can't be done.
     """
-    if RATES_KIND not in kinds:
-        return book.rates
-    if first_change is None or not isinstance(first_change.payload, RatesRecord) or first_change.payload.rates is None:
+    if first_change is None:
+        return rates
+    if not isinstance(first_change.payload, RatesRecord) or first_change.payload.rates is None:
         return None
     record = first_change.payload
     try:
@@ -559,37 +605,57 @@ def _initial_rates(book: Book, kinds: list[str], first_change: Transaction | Non
 # ----- the walk -------------------------------------------------------------------
 
 
-def _safe_iter(book: Book) -> Iterator[tuple[Transaction | None, str | None]]:
-    """Transactions, or (None, why) for a record that can't be read; stops after it."""
-    iterator = book.iter_transactions()
-    while True:
-        try:
-            tx = next(iterator)
-        except StopIteration:
-            return
-        except DamagedRecord as error:
-            yield None, str(error)
-            return
-        yield tx, None
+class StoredAccounts:
+    """The stored accounts, read when asked and never all held: one at a time in name order for the check at
+    the end of a walk, by name for ``verify --after``."""
+
+    def __init__(self, book: Book) -> None:
+        self.book = book
+        self._count: int | None = None
+
+    def __len__(self) -> int:
+        if self._count is None:
+            self._count = self.book.account_count()
+        return self._count
+
+    def get(self, name: str) -> AccountState | None:
+        return self.book.stored_account(name)
+
+    def in_order(self) -> Iterator[tuple[str, AccountState]]:
+        return self.book.iter_accounts()
 
 
-def check_stored_accounts(replay: Replay, book: Book, stored: dict[str, AccountState]) -> list[Problem]:
+def check_stored_accounts(replay: Replay, book: Book, stored: StoredAccounts) -> list[Problem]:
     """Every stored account is what the history gives, and every account the history moves is stored."""
     problems = []
-    for name in sorted(set(stored) | set(replay.accounts)):
-        if name not in replay.accounts:
+    rebuilt_names = iter(sorted(replay.accounts))
+    pending = next(rebuilt_names, None)
+
+    def missing(name: str) -> None:
+        problems.append(Problem("account_missing", "the history moves money through it, but it is not stored", account=name))
+
+    for name, have in stored.in_order():  # in name order, as are the rebuilt ones: one merge of the two
+        while pending is not None and pending < name:
+            missing(pending)
+            pending = next(rebuilt_names, None)
+        if pending != name:
             problems.append(
                 Problem("account_not_in_history", "stored, but no transaction ever touched it", account=name)
             )
             continue
-        if name not in stored:
-            problems.append(
-                Problem("account_missing", "the history moves money through it, but it is not stored", account=name)
-            )
-            continue
-        have, rebuilt = stored[name], replay.accounts[name]
-        if have == rebuilt:
-            continue
+        pending = next(rebuilt_names, None)
+        rebuilt = replay.accounts[name]
+        if have != rebuilt:
+            problems.extend(_differences(name, have, rebuilt))
+    while pending is not None:
+        missing(pending)
+        pending = next(rebuilt_names, None)
+    return problems
+
+
+def _differences(name: str, have: AccountState, rebuilt: AccountState) -> list[Problem]:
+    return [
+        Problem("balance_mismatch", f"stored {what} {_words(a)} but the history gives {_words(b)}", account=name)
         for what, a, b in (
             ("coins", have.coins, rebuilt.coins),
             ("diamonds", have.diamonds, rebuilt.diamonds),
@@ -597,67 +663,88 @@ def check_stored_accounts(replay: Replay, book: Book, stored: dict[str, AccountS
             ("lots", [lot.to_list() for lot in have.lots], [lot.to_list() for lot in rebuilt.lots]),
             ("payout day", have.payout_day, rebuilt.payout_day),
             ("paid that day", have.paid_that_day, rebuilt.paid_that_day),
-        ):
-            if a != b:
-                problems.append(
-                    Problem("balance_mismatch", f"stored {what} {_words(a)} but the history gives {_words(b)}", account=name)
-                )
-    return problems
+        )
+        if a != b
+    ]
 
 
-def check_stored_rates(replay: Replay, book: Book, stored: dict[str, AccountState]) -> list[Problem]:
+def check_stored_rates(replay: Replay, book: Book, stored: StoredAccounts) -> list[Problem]:
     if replay.rates is not None and replay.rates != book.rates:
         return [Problem("rates_mismatch", "the stored rates are not those the history leaves in force")]
     return []
 
 
-def check_account_tree(replay: Replay, book: Book, stored: dict[str, AccountState]) -> list[Problem]:
+def check_account_tree(replay: Replay, book: Book, stored: StoredAccounts) -> list[Problem]:
     """The tree of account digests the store keeps (after the accounts: an edited row shows there first)."""
     return [Problem(code, message, position=where) for code, message, where in book.account_tree_problems()]
 
 
-def check_derived_data(replay: Replay, book: Book, stored: dict[str, AccountState]) -> list[Problem]:
+def check_derived_data(replay: Replay, book: Book, stored: StoredAccounts) -> list[Problem]:
     """What the store derives from the stored transactions (SQLite's columns and indexes) must agree with them."""
-    return [Problem(code, message, position=position) for code, message, position in book.derived_data_problems()]
+    problems = book.derived_data_problems(replay.start)
+    return [Problem(code, message, position=position) for code, message, position in problems]
 
 
-LedgerCheck = Callable[[Replay, Book, dict[str, AccountState]], list[Problem]]
+LedgerCheck = Callable[[Replay, Book, StoredAccounts], list[Problem]]
 LEDGER_CHECKS: tuple[LedgerCheck, ...] = (check_stored_accounts, check_stored_rates, check_account_tree)
 
+Progress = Callable[[int, int], None]
+PROGRESS_EVERY = 1000  # transactions between two reports to ``on_progress``
 
-def verify_book(book: Book, anchors: tuple[str, ...] = ()) -> VerifyReport:
+
+class _Restart(Exception):
+    """The walk met another first rates change than the one looked up ahead: walk again from that one."""
+
+    def __init__(self, first: tuple[int, Transaction] | None) -> None:
+        self.first = first
+
+
+def verify_book(
+    book: Book, anchors: tuple[str, ...] = (), after: str | None = None, on_progress: Progress | None = None
+) -> VerifyReport:
     """Walk the whole history once and report everything that does not add up.
 
     ``anchors`` are hashes noted earlier: each must be the hash of a transaction in the chain.
+    ``after`` is the hash of a transaction verified before: everything up to it is trusted,
+    and only what came after it is checked (see ``verify_after``). ``on_progress(done, total)``
+    is told how far the walk is, every thousand transactions.
+
+    The history is read one transaction at a time and never held: memory grows with
+    the accounts, not with the transactions. The first rates change, whose undoing
+    gives the rates the history starts with, is looked up ahead (``first_of_kind``);
+    should the walk meet another one, it walks again from that one.
     """
-    stored = book.all_accounts()
-    transactions: list[Transaction] = []
-    kinds: list[str] = []
-    damaged: tuple[int, str] | None = None
-    for tx, why in _safe_iter(book):
-        if tx is None:
-            damaged = (len(transactions) + 1, why or "damaged")
-            break
-        transactions.append(tx)
-        kinds.append(tx.kind)
-    first_change = next((tx for tx in transactions if tx.kind == RATES_KIND), None)
-    replay = Replay(book.currency, _initial_rates(book, kinds, first_change))
-    walk = Walk()
+    if after is not None:
+        return verify_after(book, after, anchors, on_progress)
+    stored = StoredAccounts(book)
+    total = book.history_count() if on_progress is not None else 0
+    first = book.first_of_kind(RATES_KIND)
+    while True:
+        replay = Replay(book.currency, _rates_before(book.rates, None if first is None else first[1]))
+        walk = Walk(None if book.ids_unique_in_store else set())
+        try:
+            return _finish(replay, walk, book, stored, anchors, first, on_progress, total, LEDGER_CHECKS)
+        except _Restart as restart:
+            first = restart.first
+
+
+def _finish(
+    replay: Replay, walk: Walk, book: Book, stored: StoredAccounts, anchors: tuple[str, ...],
+    first: tuple[int, Transaction] | None, on_progress: Progress | None, total: int,
+    ledger_checks: tuple[LedgerCheck, ...], after: After | None = None,
+) -> VerifyReport:  # fmt: skip
+    """Walk the history from ``walk``'s place, then the checks of the whole ledger, into a report."""
     wanted = set(anchors)
     found: dict[str, Anchor] = {}
+    start = walk.position
     try:
-        for position, tx in enumerate(transactions, start=1):
-            walk.position = position
-            _check_one(replay, tx, walk)
-            walk.previous_hash, walk.previous_at = tx.hash, max(walk.previous_at, tx.at)
-            if tx.hash in wanted:
-                found.setdefault(tx.hash, Anchor(tx.hash, tx.id, position))
+        damaged = _walk(replay, walk, book.verify_records(start), first, wanted, found, on_progress, total)
         checks: tuple[LedgerCheck, ...] = (check_derived_data,)
         if damaged is not None:
             replay.report("damaged_record", damaged[1], position=damaged[0])
             checks += (check_account_tree,)
         else:
-            checks += LEDGER_CHECKS
+            checks += ledger_checks
         for check in checks:
             for problem in check(replay, book, stored):
                 replay.report(problem.code, problem.message, position=problem.position, account=problem.account)
@@ -672,6 +759,377 @@ def verify_book(book: Book, anchors: tuple[str, ...] = ()) -> VerifyReport:
     except _Stop:
         truncated = True
     return VerifyReport(
-        len(transactions), len(stored), walk.previous_hash, tuple(replay.problems), truncated,
-        tuple(found.get(anchor, Anchor(anchor)) for anchor in anchors),
+        walk.position, len(stored), walk.previous_hash, tuple(replay.problems), truncated,
+        tuple(found.get(anchor, Anchor(anchor)) for anchor in anchors), after,
     )  # fmt: skip
+
+
+def _walk(
+    replay: Replay, walk: Walk, records: Iterator[tuple[int, Any, Any]], first: tuple[int, Transaction] | None,
+    wanted: set[str], found: dict[str, Anchor], on_progress: Progress | None, total: int,
+) -> tuple[int, str] | None:  # fmt: skip
+    """Check each transaction in turn; (position, why) of a record that can't be read, which ends the walk.
+
+    A stored record that is exactly what the rules make of its request (the fast path,
+    ``_as_ruled``) needs no further look; any other is read and checked one check at a
+    time, and so named for what is wrong with it.
+    """
+    seen_change = False  # the walk has met the first rates change
+    transactions = _safe_iter(records)
+    fast = _FastPath(replay)
+    try:
+        for number, record, tx_hash in transactions:
+            position = walk.position + 1
+            if record.__class__ is dict and fast.as_ruled(walk, record, tx_hash):
+                walk.position = position
+            else:
+                try:
+                    tx = record_transaction(number, record, tx_hash) if number else None
+                except DamagedRecord as error:
+                    tx, record = None, str(error)
+                if tx is None:  # the walk ends here; a first rates change looked up beyond it still gave the rates
+                    return position, record or "damaged"
+                walk.position = position
+                if not seen_change and tx.kind == RATES_KIND:
+                    seen_change = True
+                    if first is None or first[0] != position or first[1] != tx:
+                        raise _Restart((position, tx))
+                _check_one(replay, tx, walk)
+                walk.previous_hash = tx.hash
+                if tx.at > walk.previous_at:
+                    walk.previous_at = tx.at
+            if wanted and walk.previous_hash in wanted:
+                found.setdefault(walk.previous_hash, Anchor(walk.previous_hash, _id_of(record), position))
+            if on_progress is not None and not position % PROGRESS_EVERY:
+                on_progress(position - replay.start, total)
+    except _Stop:
+        if first is not None and not seen_change:
+            _confirm_first(transactions, walk.position, first)
+        raise
+    if first is not None and not seen_change:
+        raise _Restart(None)
+    if on_progress is not None:
+        on_progress(walk.position - replay.start, total)
+    return None
+
+
+def _id_of(record: Any) -> str | None:
+    tx_id = record.id if isinstance(record, Transaction) else record.get("id")
+    return tx_id if isinstance(tx_id, str) else None
+
+
+def _safe_iter(records: Iterator[tuple[int, Any, Any]]) -> Iterator[tuple[int, Any, Any]]:
+    """The store's records; a record it can't read at all comes as (0, why, None), and ends them."""
+    while True:
+        try:
+            record = next(records)
+        except StopIteration:
+            return
+        except DamagedRecord as error:
+            yield 0, str(error), None
+            return
+        yield record
+
+
+def _confirm_first(transactions: Iterator[tuple[int, Any, Any]], position: int, first: tuple[int, Transaction]) -> None:
+    """After too many problems, before the first rates change looked up: it must be the walk's, or the walk is redone."""
+    for number, record, tx_hash in transactions:
+        if not number:
+            break
+        position += 1
+        try:
+            tx = record_transaction(number, record, tx_hash)
+        except DamagedRecord:
+            break
+        if tx.kind == RATES_KIND:
+            if first[0] != position or first[1] != tx:
+                raise _Restart((position, tx))
+            return
+    raise _Restart(None)
+
+
+# ----- the fast path: a record that is what the rules make -----------------------------
+
+_RULED_KEYS = frozenset(("id", "kind", "at", "request", "rates", "postings", "details", "after", "state"))
+# The typed request of each ruled kind, from a stored request's values (the checks of ``make``).
+_REQUESTS: dict[str, Callable[[Any], tuple[Callable[..., Any], tuple[Any, ...]]]] = {
+    "buy": lambda r: (rq.Buy.make, (r["account"], r["coins"], r["channel"])),
+    "gift": lambda r: (rq.Gift.make, (r["sender"], r["recipient"], r["gift"], r["count"], r.get("stream"))),
+    "redeem": lambda r: (rq.Redeem.make, (r["account"], r.get("diamonds"), r.get("all", False))),
+}
+_MADE_REQUESTS: dict[tuple[Any, ...], Any] = {}  # by kind and values: the same request recurs (make is pure)
+
+
+class _FastPath:
+    """Makes again, with the rules and the rates in force, the very record a buy, gift or redeem stored.
+
+    The record is made as ``rules.execute`` makes it: its request in normal form, what
+    the rules make of it against the rebuilt balances at the rates in force, the
+    balances after, and the state (the digest of the rates in force, of each changed
+    account, and the root over every account). When its canonical text is the stored
+    record's, and its hash over the hash before it is the stored hash, every check of
+    a transaction holds for it: the stored record is the one the rules make, with its
+    rates the ones in force, and the chain links it. (The id and time formats, the
+    id's being new and time's order are checked here too.) Anything else, the record
+    is read and checked in full, and the rebuilt tree is left as it was.
+    """
+
+    def __init__(self, replay: Replay) -> None:
+        self.replay = replay
+        self.book: MemoryBook | None = None
+        encode, sha256 = _hashing_tools()
+        self.encode, self.sha256 = encode, sha256
+
+    def as_ruled(self, walk: Walk, record: dict[str, Any], tx_hash: Any) -> bool:
+        replay = self.replay
+        rates, tree = replay.rates, replay.tree
+        if rates is None or tree is None or record.keys() != _RULED_KEYS:
+            return False
+        make = _REQUESTS.get(record["kind"])
+        tx_id, at = record["id"], record["at"]
+        if make is None or tx_id.__class__ is not str or at.__class__ is not str or tx_hash.__class__ is not str:
+            return False
+        if at < walk.previous_at or not _ID.fullmatch(tx_id) or not _AT.fullmatch(at):
+            return False
+        seen = walk.seen
+        if seen is not None and tx_id in seen:
+            return False
+        book = self.book
+        if book is None or book.rates is not rates:
+            book = self.book = replay.book(rates)
+        try:
+            maker, values = make(record["request"])
+            key = (record["kind"], *values)
+            request = _MADE_REQUESTS.get(key)
+            if request is None:
+                if len(_MADE_REQUESTS) >= 4096:
+                    _MADE_REQUESTS.clear()
+                request = _MADE_REQUESTS[key] = maker(*values)
+            plan = RULES[record["kind"]](book, request, tx_id, at)
+            check_limits(plan)
+        except (CoinpurseError, KeyError, TypeError, ValueError, ArithmeticError, AttributeError):
+            return False
+        states = plan.states
+        names = sorted(states)
+        digests = {name: state_digest(states[name]) for name in names}
+        tree.update(digests)
+        request, used, details = plan.payload.to_dicts()
+        made = {
+            "id": tx_id, "kind": record["kind"], "at": at, "request": request, "rates": used,
+            "postings": [
+                {"account": a, "commodity": c, "amount": m if isinstance(m, int) else decimal_str(m)} for a, c, m in plan.postings
+            ],
+            "details": details, "after": balances_after(states),
+            "state": {"rates": rates_digest(rates, replay.currency), "accounts": digests, "root": tree.root()},
+        }  # fmt: skip
+        text = self.encode(made)
+        if text != self.encode(record) or self.sha256(f"{walk.previous_hash}\n{text}".encode()).hexdigest() != tx_hash:
+            # Back to what the tree held: the digest of each account's rebuilt state, and no entry for a new one.
+            held = replay.accounts
+            tree.update({name: state_digest(held[name]) for name in names if name in held})
+            tree.remove([name for name in names if name not in held])
+            return False
+        replay.accounts.update(states)
+        if seen is not None:
+            seen.add(tx_id)
+        walk.previous_hash = tx_hash
+        walk.previous_at = at
+        return True
+
+
+def _hashing_tools() -> tuple[Any, Any]:
+    import hashlib
+
+    from coinpurse.speedups.jsontext import canonical_json
+
+    return canonical_json, hashlib.sha256
+
+
+# ----- verify --after: trust a transaction verified before, check what came after -----
+
+
+def verify_after(
+    book: Book, after_hash: str, anchors: tuple[str, ...] = (), on_progress: Progress | None = None
+) -> VerifyReport:
+    """Trust the history up to the transaction with ``after_hash`` and check only what came after it.
+
+    The hash was given by an earlier verify, so it vouches for that transaction and,
+    through the chain, for everything before it: that transaction must still be stored
+    and match it (with the hash before it), and what it recorded (the rates' digest
+    and the root over every account's state) is then what the ledger held at that
+    point. The accounts the later transactions touch are taken back to that point
+    from their stored states (undoing the later postings, buys' lots and gifts' draws;
+    a redeemer's payout day from its last redeems before it), and the root over them
+    and the stored digests of every other account must be the recorded root: so they
+    are the states the chain vouches for. Then the later transactions are walked as a
+    whole verify walks them, and the touched accounts compared with the stored ones.
+
+    Where those states can't be proven that way (a history the hash no longer
+    matches is reported as such), the whole chain is checked instead and the report
+    says so. The cost grows with the transactions after the hash (and, for the tree,
+    the accounts), not with the history before it.
+    """
+    stored = StoredAccounts(book)
+    position = book.position_of_hash(after_hash)
+    if position is None:
+        return _after_failed(
+            book, stored, After(after_hash), "after_not_found",
+            f"no transaction has the hash {after_hash}: the history up to it was changed, "
+            "or the hash is not from this ledger",
+        )  # fmt: skip
+    try:
+        tx = book.transaction_at(position)
+        previous = GENESIS_HASH if position == 1 else book.hash_at(position - 1)
+    except DamagedRecord as error:
+        return _after_failed(
+            book, stored, After(after_hash, None, position), "after_not_found",
+            f"the transaction with the hash {after_hash} (#{position}) can't be read: {error}",
+        )  # fmt: skip
+    after = After(after_hash, tx.id, position)
+    if chain_hash(previous, tx.content()) != after_hash:
+        return _after_failed(
+            book, stored, after, "after_not_found",
+            f"transaction {tx.id!r} (#{position}) is stored with the hash {after_hash} but no longer matches it: "
+            "it, or the history before it, was changed",
+        )  # fmt: skip
+    replay = _replay_at(book, tx, position, stored)
+    if replay is None:
+        return _whole_chain(book, anchors, on_progress, after)
+    walk = Walk(None if book.ids_unique_in_store else _ids(book.ids_within(position)))
+    walk.position, walk.previous_hash, walk.previous_at = position, after_hash, tx.at
+    total = book.history_count() - position if on_progress is not None else 0
+    first = book.first_of_kind(RATES_KIND, after=position)
+    checks = (check_touched_accounts, check_stored_rates, check_account_tree)
+    try:
+        report = _finish(replay, walk, book, stored, anchors, first, on_progress, total, checks, after)
+    except _Restart:  # the rates change looked up ahead was not the walk's: the rates at the start are unproven
+        return _whole_chain(book, anchors, on_progress, after)
+    return replace(report, after=replace(after, checked=report.transactions - position))
+
+
+def _ids(ids: Any) -> set[str]:
+    return ids if isinstance(ids, set) else set(ids)
+
+
+def _after_failed(book: Book, stored: StoredAccounts, after: After, code: str, message: str) -> VerifyReport:
+    length = book.history_count()
+    head = book.hash_at(length) if length else GENESIS_HASH
+    return VerifyReport(length, len(stored), head, (Problem(code, message),), False, (), after)
+
+
+def _whole_chain(book: Book, anchors: tuple[str, ...], on_progress: Progress | None, after: After) -> VerifyReport:
+    report = verify_book(book, anchors, None, on_progress)
+    return replace(report, after=replace(after, checked=report.transactions, whole=True))
+
+
+def _replay_at(book: Book, tx: Transaction, position: int, stored: StoredAccounts) -> Replay | None:
+    """The replay as the chain left it at ``tx``: its rates and the states of the accounts touched after it,
+    proven against what ``tx`` recorded; None where they can't be."""
+    state = tx.state
+    if state is None or state.root is None:
+        return None  # recorded before transactions recorded the root: nothing to hold the states against
+    first = book.first_of_kind(RATES_KIND, after=position)
+    rates = _rates_before(book.rates, None if first is None else first[1])
+    if rates is None or rates_digest(rates, book.currency) != state.rates:
+        return None
+    try:
+        states = _states_before(book, position, stored)
+    except (DamagedRecord, TypeError, ValueError, ArithmeticError, AttributeError):
+        return None
+    if states is None:
+        return None
+    # An account whose state comes back to zero most likely did not exist yet; failing that, it did.
+    unsure = [name for name, account in states.items() if account == _ZERO_STATE]
+    for absent in (unsure, []) if unsure else (unsure,):
+        held = {name: account for name, account in states.items() if name not in absent}
+        try:
+            tree = book.stored_account_tree()
+            tree.update({name: state_digest(account) for name, account in held.items()})
+            tree.remove(absent)
+            root = tree.root()
+        except DamagedRecord:
+            return None
+        if root == state.root:
+            return Replay(book.currency, rates, held, states_recorded=True, tree=tree, start=position)
+    return None
+
+
+_ZERO_STATE = AccountState()
+
+
+def _states_before(book: Book, position: int, stored: StoredAccounts) -> dict[str, AccountState] | None:
+    """The states of the accounts the transactions after ``position`` touch, taken back from the stored ones
+    to that point; None where a transaction can't be undone (then the stored states do not come from it)."""
+    moved: dict[str, list[Any]] = {}  # name -> [coins, diamonds, cash, lots, redeemed after position]
+
+    def touch(name: str) -> list[Any]:
+        entry = moved.get(name)
+        if entry is None:
+            have = stored.get(name) or _ZERO_STATE
+            entry = moved[name] = [have.coins, have.diamonds, have.cash, list(have.lots), False, have]
+        return entry
+
+    for tx in book.history_backwards(position):
+        for account, commodity, amount in tx.postings:
+            entry = touch(account)
+            entry[0 if commodity == COIN else 1 if commodity == DIAMOND else 2] -= amount
+        if tx.state is not None:
+            for name in tx.state.accounts:
+                touch(name)
+        record = tx.payload
+        if isinstance(record, BuyRecord):
+            lots = touch(record.request.account)[3]
+            if not lots or lots[-1] != Lot(tx.id, record.request.coins, record.details.price):
+                return None
+            lots.pop()
+        elif isinstance(record, GiftRecord):
+            touch(record.request.recipient)
+            entry = touch(record.request.sender)
+            entry[3] = _undrawn(list(record.details.lots), entry[3])
+        elif isinstance(record, RedeemRecord):
+            touch(record.request.account)[4] = True
+    states = {}
+    for name, (coins, diamonds, cash, lots, redeemed, have) in moved.items():
+        day, paid = have.payout_day, have.paid_that_day
+        if redeemed:
+            day, paid = _payouts_before(book, name, position)
+        states[name] = AccountState(coins, diamonds, cash, tuple(lots), day, paid)
+    return states
+
+
+def _undrawn(drawn: list[Lot], remaining: list[Lot]) -> list[Lot]:
+    """The lots before a gift drew ``drawn`` from them and left ``remaining`` (core.rules.draw_lots, undone)."""
+    if drawn and not remaining and drawn[-1].source == "" and not drawn[-1].cost:
+        return drawn[:-1]  # coins that came with no lot
+    if drawn and remaining and drawn[-1].source == remaining[0].source:  # the last lot drawn was drawn in part
+        part, rest = drawn[-1], remaining[0]
+        return [*drawn[:-1], Lot(part.source, part.coins + rest.coins, part.cost + rest.cost), *remaining[1:]]
+    return drawn + remaining
+
+
+def _payouts_before(book: Book, name: str, position: int) -> tuple[str, Decimal]:
+    """The payout day and what was paid on it, after the first ``position`` transactions: from the account's last redeems."""
+    day, paid = "", ZERO
+    for tx in book.account_redeems(name, position):
+        record = tx.payload
+        if not isinstance(record, RedeemRecord):
+            continue
+        if day and tx.at[:10] != day:
+            break
+        day = tx.at[:10]
+        paid += record.details.cash
+    return day, paid
+
+
+def check_touched_accounts(replay: Replay, book: Book, stored: StoredAccounts) -> list[Problem]:
+    """verify --after: each account the walk touched is stored as the walk leaves it (the others are the tree's)."""
+    problems = []
+    for name in sorted(replay.accounts):
+        have = stored.get(name)
+        if have is None:
+            problems.append(
+                Problem("account_missing", "the history moves money through it, but it is not stored", account=name)
+            )
+        elif have != replay.accounts[name]:
+            problems.extend(_differences(name, have, replay.accounts[name]))
+    return problems

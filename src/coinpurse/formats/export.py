@@ -1,9 +1,22 @@
 """The history in formats other tools read: CSV, a plain-text journal, and JSON.
 
-The journal follows the syntax hledger and ledger-cli share: a dated entry with
-the transaction id as its code, ``; key: value`` metadata lines, and postings
-per commodity that balance. Users' accounts are ``users:<handle>``, so the
-platform's accounts (``platform:...``) sort apart from theirs.
+Each format is written as it is read: ``csv_chunks``, ``journal_chunks`` and
+``json_chunks`` take the transactions one at a time, oldest first, and give the
+text in pieces of about ``CHUNK_CHARS`` characters, so an export of any length
+holds one piece at a time (``to_csv``, ``to_journal`` and ``to_json`` join them).
+
+The journal follows the syntax hledger and ledger-cli share, strictly enough for
+``hledger check --strict`` and ``ledger --pedantic``: every account, commodity
+and metadata tag is declared before its first use, each entry is dated with the
+transaction id as its code, ``; key: value`` metadata lines, and postings per
+commodity that balance. Each user's last COIN and DIAMOND posting in an entry
+carries a balance assertion (``= 695 COIN``): the balance coinpurse recorded
+after that transaction, which both tools check again. Users' accounts are
+``users:<handle>``, so the platform's accounts (``platform:...``) sort apart.
+
+The CSV and the journal read a stored transaction as a ``StoredView``: only the
+parts they write, each checked as it is read (``verify`` checks whole records and
+the chain); the JSON export writes whole records, checked as the history reads them.
 
 Every string read from the ledger is escaped for the format it goes to (see
 ``coinpurse.core.safetext``): a CSV text cell never starts a formula, and no
@@ -13,19 +26,23 @@ name can end a journal line, start a comment or split an account from its amount
 from __future__ import annotations
 
 import csv
-import io
 import re
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable, Iterator
 from decimal import Decimal
 from typing import Any
 
-from coinpurse.core.model import Amount, Transaction
+from coinpurse.core.model import Amount, BalanceAfter, DamagedRecord, Posting, Transaction, posting_from_dict
+from coinpurse.core.money import COIN, DIAMOND
 from coinpurse.core.names import is_platform_account
-from coinpurse.core.safetext import csv_text, journal_text, json_dumps
+from coinpurse.core.safetext import _FORMULA_STARTS, csv_text, journal_text, json_text
 from coinpurse.core.sentences import summary
+from coinpurse.speedups.indentjson import indented_json
 
 FORMATS = ("csv", "journal", "json")
 CSV_HEADER = ("id", "at", "kind", "account", "commodity", "amount")
+CHUNK_CHARS = 1 << 17  # pieces of about 128K characters: few writes, little held
+JOURNAL_TAGS = ("id", "kind", "time")  # the metadata each entry carries, declared for ledger --pedantic
+_ASSERTED = (COIN, DIAMOND)  # users' balances after each transaction are stored for these
 
 
 def journal_account(name: str) -> str:
@@ -44,49 +61,238 @@ def journal_commodity(commodity: str) -> str:
 
 
 def amount_text(amount: Amount) -> str:
-    return str(amount) if isinstance(amount, int) else format(Decimal(amount), "f")
+    return str(amount) if amount.__class__ is int else format(Decimal(amount), "f")
 
 
-def to_csv(transactions: Iterable[Transaction]) -> str:
+class StoredView:
+    """A stored transaction (a dict as read) as the CSV and journal exports read it, each part checked when read.
+
+    It answers what they ask of a ``Transaction`` (id, kind, at, postings, payload,
+    balance_after) without building the whole typed transaction: the journal's
+    description needs the typed record, the CSV not even that.
+    """
+
+    __slots__ = ("_data", "_what", "at", "id", "kind", "postings")
+
+    def __init__(self, data: Any, position: int) -> None:
+        what = f"transaction {position}"
+        if data.__class__ is not dict:
+            raise DamagedRecord(f"{what} is not a table")
+        self._data, self._what = data, what
+        for key in ("id", "kind", "at"):
+            if data.get(key).__class__ is not str:
+                raise DamagedRecord(f"{what}: {key} is missing or not text")
+        self.id, self.kind, self.at = data["id"], data["kind"], data["at"]
+        postings = data.get("postings")
+        if postings.__class__ is not list:
+            raise DamagedRecord(f"{what}: postings is missing or not a list")
+        self.postings: tuple[Posting, ...] = tuple(posting_from_dict(p, f"{what}.postings[{i}]") for i, p in enumerate(postings))
+
+    @property
+    def payload(self) -> Any:
+        from coinpurse.core.kinds import WrongPart, record_from_dicts
+
+        data = self._data
+        try:
+            return record_from_dicts(self.kind, data.get("request"), data.get("rates"), data.get("details"))
+        except WrongPart as wrong:
+            raise DamagedRecord(f"{self._what} ({self.id!r}): {wrong.part} is not what a {self.kind} records") from None
+
+    def balance_after(self, name: str) -> BalanceAfter | None:
+        after = self._data.get("after")
+        if after.__class__ is not dict:
+            raise DamagedRecord(f"{self._what} ({self.id!r}): after is missing or not a table")
+        entry = after.get(name)
+        if entry is None:
+            return None
+        coins, diamonds = (entry.get("coins"), entry.get("diamonds")) if entry.__class__ is dict else (None, None)
+        if coins.__class__ is not int or diamonds.__class__ is not int:
+            raise DamagedRecord(f"{self._what} ({self.id!r}): after.{name} is not whole coins and diamonds")
+        return BalanceAfter(name, coins, diamonds)
+
+
+def stored_views(records: Iterable[Any]) -> Iterator[StoredView | Transaction]:
+    """Stored records (dicts) as views; transactions made in memory as they are."""
+    for position, record in enumerate(records, start=1):
+        yield record if isinstance(record, Transaction) else StoredView(record, position)
+
+
+class _Memo(dict[str, str]):
+    """A function of a string remembered per string (names repeat on every line), bounded in size."""
+
+    LIMIT = 50_000
+
+    def __init__(self, function: Callable[[str], str]) -> None:
+        super().__init__()
+        self.function = function
+
+    def __missing__(self, key: str) -> str:
+        if len(self) >= self.LIMIT:
+            self.clear()
+        value = self[key] = self.function(key)
+        return value
+
+
+def _batched(pieces: Iterable[str]) -> Iterator[str]:
+    """The pieces joined into chunks of at least CHUNK_CHARS characters (the last may be shorter)."""
+    held: list[str] = []
+    size = 0
+    for piece in pieces:
+        held.append(piece)
+        size += len(piece)
+        if size >= CHUNK_CHARS:
+            yield "".join(held)
+            held.clear()
+            size = 0
+    if held:
+        yield "".join(held)
+
+
+def _plain_or(escape: Callable[[str], str]) -> Callable[[str], str]:
+    """``escape``, skipped for text it would leave as it is: printable ASCII (no control character at all)."""
+
+    def escaped(text: str) -> str:
+        return text if text.isascii() and text.isprintable() else escape(text)
+
+    return escaped
+
+
+def _csv_cell(text: str) -> str:
+    """``csv_text``, skipped for printable ASCII that can't start a formula (what nearly every id and time is)."""
+    return text if text.isascii() and text.isprintable() and not text.startswith(_FORMULA_STARTS) else csv_text(text)
+
+
+def csv_chunks(transactions: Iterable[Transaction | StoredView]) -> Iterator[str]:
     """One row per posting, with a header; amounts exact, as in the ledger.
 
     Only text cells are guarded against formulas: an amount is always a number
     coinpurse formats itself, so a negative one stays a number a spreadsheet can add.
     """
-    out = io.StringIO()
-    writer = csv.writer(out, lineterminator="\n")
+    return _batched(_csv_pieces(transactions))
+
+
+def _csv_pieces(transactions: Iterable[Transaction | StoredView]) -> Iterator[str]:
+    rows: list[str] = []
+    writer = csv.writer(_Appender(rows), lineterminator="\n")
     writer.writerow(CSV_HEADER)
+    yield rows.pop()
+    cell = _Memo(csv_text)  # accounts, commodities and kinds repeat
     for tx in transactions:
-        tx_cells = (csv_text(tx.id), csv_text(tx.at), csv_text(tx.kind))
-        for p in tx.postings:
-            writer.writerow((*tx_cells, csv_text(p.account), csv_text(p.commodity), amount_text(p.amount)))
-    return out.getvalue()
+        tx_cells = (_csv_cell(tx.id), _csv_cell(tx.at), cell[tx.kind])
+        writer.writerows([(*tx_cells, cell[account], cell[commodity], amount_text(amount)) for account, commodity, amount in tx.postings])
+        yield "".join(rows)
+        rows.clear()
 
 
-def describe(tx: Transaction) -> str:
+class _Appender:
+    """A file for csv.writer that keeps each row it writes in a list."""
+
+    def __init__(self, rows: list[str]) -> None:
+        self.write = rows.append
+
+
+def describe(tx: Transaction | StoredView) -> str:
     """The journal's description of a transaction: its kind's summary (see core.sentences), made safe for the journal."""
     return journal_text(summary(tx.payload))
 
 
-def to_journal(transactions: Iterable[Transaction], source: str = "") -> str:
-    lines = [f"; coinpurse journal export{' of ' + source if source else ''}", "; users' holdings are positive; the platform carries the opposite side", ""]
+def journal_chunks(
+    transactions: Iterable[Transaction | StoredView], source: str = "", accounts: Iterable[str] = (), currency: str | None = None
+) -> Iterator[str]:
+    """The journal: declarations of ``accounts`` (the ledger's names) and the commodities, then an entry per transaction.
+
+    An account or commodity not declared up front (none, in a sound ledger: every
+    account a transaction posts to is stored) is declared just before the first
+    entry that uses it.
+    """
+    return _batched(_journal_pieces(transactions, source, accounts, currency))
+
+
+def _journal_pieces(transactions: Iterable[Transaction | StoredView], source: str, accounts: Iterable[str], currency: str | None) -> Iterator[str]:
+    account_name = _Memo(journal_account)
+    commodity_name = _Memo(journal_commodity)
+    declared_accounts = sorted({account_name[name] for name in accounts})
+    commodities = [COIN, DIAMOND] if currency is None else [COIN, DIAMOND, currency]
+    declared = set(declared_accounts) | {commodity_name[c] for c in commodities}
+    lines = [
+        f"; coinpurse journal export{' of ' + journal_text(source) if source else ''}",
+        "; users' holdings are positive; the platform carries the opposite side",
+        "; each user's coins and diamonds after a transaction, as coinpurse recorded them, are balance assertions (= ...)",
+        "",
+    ]
+    if declared_accounts:
+        lines += [*(f"account {name}" for name in declared_accounts), ""]
+    lines += [*(f"commodity {commodity_name[c]}" for c in commodities), ""]
+    lines += [f"tag {tag}" for tag in JOURNAL_TAGS]
+    yield "\n".join(lines) + "\n"
+    text = _plain_or(journal_text)
     for tx in transactions:
-        tx_id, at = journal_text(tx.id), journal_text(tx.at)
+        tx_id, at = text(tx.id), text(tx.at)
         header = f"{at[:10]} ({tx_id}) {describe(tx)}"
-        meta = [f"    ; id: {tx_id}", f"    ; kind: {journal_text(tx.kind)}", f"    ; time: {at}"]
-        if not tx.postings:  # a rates change moves nothing: kept as a comment, which both tools skip
-            lines += [f"; {header}", *(f";{line[4:]}" for line in meta), ""]
+        meta = f"    ; id: {tx_id}\n    ; kind: {text(tx.kind)}\n    ; time: {at}\n"
+        postings = tx.postings
+        if not postings:  # a rates change moves nothing: kept as a comment, which both tools skip
+            yield f"\n; {header}\n{meta.replace('    ;', ';;')}"
             continue
-        lines += [header, *meta]
-        names = [journal_account(p.account) for p in tx.postings]
-        width = max(len(name) for name in names) + 4
-        for name, p in zip(names, tx.postings, strict=True):
-            lines.append(f"    {name:<{width}}{amount_text(p.amount)} {journal_commodity(p.commodity)}")
-        lines.append("")
-    return "\n".join(lines)
+        names = [account_name[p.account] for p in postings]
+        width = max(map(len, names)) + 4
+        symbols = [commodity_name[p.commodity] for p in postings]
+        new = [name for name in (*names, *symbols) if name not in declared]
+        entry = [_declarations(new, declared, names)] if new else []
+        entry += ["\n", header, "\n", meta]
+        asserted = _assertions(tx)
+        for i, (name, symbol, p) in enumerate(zip(names, symbols, postings, strict=True)):
+            line = f"    {name:<{width}}{amount_text(p.amount)} {symbol}"
+            if asserted and (p.account, p.commodity) in asserted and asserted[p.account, p.commodity][0] == i:
+                line += f" = {asserted[p.account, p.commodity][1]} {symbol}"
+            entry.append(line)
+            entry.append("\n")
+        yield "".join(entry)
+
+
+def _declarations(new: list[str], declared: set[str], accounts: list[str]) -> str:
+    """Directives for names first seen in this entry, so that both tools still read them as declared."""
+    lines = []
+    for name in dict.fromkeys(new):
+        lines.append(f"{'account' if name in accounts else 'commodity'} {name}\n")
+        declared.add(name)
+    return "\n" + "".join(lines)
+
+
+def _assertions(tx: Transaction | StoredView) -> dict[tuple[str, str], tuple[int, int]]:
+    """For each user's last COIN and DIAMOND posting in ``tx``: its position and the balance recorded after ``tx``."""
+    found: dict[tuple[str, str], tuple[int, int]] = {}
+    for i, (account, commodity, _) in enumerate(tx.postings):
+        if commodity in _ASSERTED and not is_platform_account(account):
+            after = tx.balance_after(account)
+            if after is not None:
+                found[account, commodity] = (i, after.coins if commodity == COIN else after.diamonds)
+    return found
+
+
+def json_chunks(transactions: Iterable[Transaction], currency: str) -> Iterator[str]:
+    """``{"currency": ..., "transactions": [...]}`` indented by 2, as ``json.dumps`` writes it, one transaction at a time."""
+    return _batched(_json_pieces(transactions, currency))
+
+
+def _json_pieces(transactions: Iterable[Transaction], currency: str) -> Iterator[str]:
+    start = json_text(indented_json({"currency": currency}))[:-2] + ',\n  "transactions": '
+    separator = "[\n    "
+    for tx in transactions:
+        yield start + separator if start else separator
+        start = ""
+        yield json_text(indented_json(tx.output(), level=2))
+        separator = ",\n    "
+    yield (start + "[]\n}\n") if start else "\n  ]\n}\n"
+
+
+def to_csv(transactions: Iterable[Transaction]) -> str:
+    return "".join(csv_chunks(transactions))
+
+
+def to_journal(transactions: Iterable[Transaction], source: str = "", accounts: Iterable[str] = (), currency: str | None = None) -> str:
+    return "".join(journal_chunks(transactions, source, accounts, currency))
 
 
 def to_json(transactions: Iterable[Transaction], currency: str) -> str:
-    document: dict[str, Any] = {"currency": currency, "transactions": [tx.output() for tx in transactions]}
-    return json_dumps(document, indent=2) + "\n"
-
+    return "".join(json_chunks(transactions, currency))

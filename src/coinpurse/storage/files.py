@@ -6,12 +6,13 @@ import json
 import os
 import re
 import weakref
+from collections.abc import Container, Iterator
 from pathlib import Path
 from typing import Any
 
-from coinpurse.core.book import MemoryBook, touched_accounts
+from coinpurse.core.book import MISSING, MemoryBook, touched_accounts
 from coinpurse.core.chain import HISTORY_FULL, HISTORY_LINKS
-from coinpurse.core.model import DamagedRecord, Transaction, transaction_from_dict
+from coinpurse.core.model import GENESIS_HASH, DamagedRecord, Transaction, transaction_from_dict
 from coinpurse.errors import LedgerUnusable
 from coinpurse.formats.textdata import JSON_DECODER, FloatInText, line_of, loads_json, loads_toml
 from coinpurse.speedups import jsonfile
@@ -421,6 +422,206 @@ class LazyHistoryBook(MemoryBook):
 
     def close(self) -> None:
         self._closer()
+
+    # ----- what verify reads: the history streamed line by line --------------------
+    #
+    # In coinpurse's layout each line after the head holds one transaction, so verify
+    # parses one line at a time instead of the whole document. A line not in that
+    # layout (or one the full parse would refuse) sends the read to the full parse,
+    # which refuses the file as before or reads the rest in another layout.
+
+    def _lines(self) -> Iterator[tuple[int, str]]:
+        """(position, text) of each line of the history from the open file; _NotInLayout where it leaves the layout."""
+        if self._loaded is not None or not self._closer.alive or _stamp_of(self._fd) != self._stamp:
+            raise _NotInLayout
+        lines = _file_lines(self._fd)
+        for raw in lines:
+            if raw == b'  "transactions": [':
+                break
+            if raw == b'  "transactions": []':
+                if next(lines, None) == b"}" and next(lines, None) is None:
+                    return
+                raise _NotInLayout
+        else:
+            raise _NotInLayout
+        ended = False  # the line before ended the history (no comma after it)
+        for position, raw in enumerate(lines, start=1):
+            if ended:
+                if raw == b"  ]" and next(lines, None) == b"}" and next(lines, None) is None:
+                    return
+                raise _NotInLayout
+            if raw.endswith(b"},"):
+                raw = raw[:-1]
+            elif raw.endswith(b"}"):
+                ended = True
+            else:
+                raise _NotInLayout
+            if not raw.startswith(b'    {"id": "') or jsonfile.ESCAPED_SURROGATE.search(raw):
+                raise _NotInLayout
+            try:
+                yield position, raw.decode("utf-8")
+            except UnicodeDecodeError:
+                raise _NotInLayout from None
+        raise _NotInLayout
+
+    def verify_records(self, start: int = 0) -> Iterator[tuple[int, Any, Any]]:
+        kept = self._kept_records(start)
+        if kept is not None:
+            yield from kept
+            return
+        done = start  # transactions passed or yielded
+        lines = self._lines()
+        try:
+            for position, line in lines:
+                if position <= start:
+                    continue
+                data = _parsed_line(line)
+                done = position
+                yield position, data, data.pop("hash", MISSING)
+        except _NotInLayout:
+            yield from MemoryBook.verify_records(self, done)  # the full parse: refuses the file as before, or reads it
+
+    def history_count(self) -> int:
+        try:
+            return sum(1 for _ in self._lines())
+        except _NotInLayout:
+            return len(self.records)
+
+    def first_of_kind(self, kind: str, after: int = 0) -> tuple[int, Transaction] | None:
+        """Only the line that names the kind right after its id is parsed."""
+        opener = f'", "kind": {line_json(kind)}, '
+        try:
+            for position, line in self._lines():
+                if position > after and line.startswith(opener, line.find('"', 12)):
+                    return position, transaction_from_dict(_parsed_line(line), f"transaction {position}")
+        except (_NotInLayout, DamagedRecord):
+            return super().first_of_kind(kind, after)
+        return None
+
+    _scan: tuple[str, int, str, list[str], set[str]] | None = None
+
+    def position_of_hash(self, tx_hash: str) -> int | None:
+        """One pass over the lines without parsing them, for the line that ends with the hash. The lines from it
+        on, the hash before it and the ids up to it are kept for the rest of ``verify --after``."""
+        ending = f'"hash": "{tx_hash}"}}'
+        ids: set[str] = set()
+        found: tuple[int, str, list[str]] | None = None
+        previous = GENESIS_HASH
+        try:
+            for position, line in self._lines():
+                if found is not None:
+                    found[2].append(line)
+                    continue
+                ids.add(jsonfile.line_id(line))
+                if line.endswith(ending):
+                    found = (position, previous, [line])
+                previous = line[-66:-2]
+        except _NotInLayout:
+            self._scan = None
+            return super().position_of_hash(tx_hash)
+        if found is None:
+            return None
+        self._scan = (tx_hash, found[0], found[1], found[2], ids)
+        return found[0]
+
+    def _scanned(self, position: int) -> tuple[str, int, str, list[str], set[str]] | None:
+        scan = self._scan
+        return scan if scan is not None and scan[1] == position else None
+
+    def hash_at(self, position: int) -> str:
+        scan = self._scanned(position + 1)
+        return scan[2] if scan is not None else super().hash_at(position)
+
+    def transaction_at(self, position: int) -> Transaction:
+        scan = self._scan
+        if scan is not None and self._loaded is None and scan[1] <= position < scan[1] + len(scan[3]):
+            try:
+                data = _parsed_line(scan[3][position - scan[1]])
+            except _NotInLayout:
+                return super().transaction_at(position)  # the full parse refuses the file, as before
+            return transaction_from_dict(data, f"transaction {position}")
+        return super().transaction_at(position)
+
+    def _kept_records(self, start: int) -> Iterator[tuple[int, Any, Any]] | None:
+        """The lines after ``start`` as kept by ``position_of_hash``, parsed one at a time; None if not kept."""
+        scan = self._scanned(start)
+        if scan is None:
+            return None
+        return self._kept_lines(start, scan[3])
+
+    def _kept_lines(self, start: int, lines: list[str]) -> Iterator[tuple[int, Any, Any]]:
+        for offset, line in enumerate(lines[1:], start=1):
+            try:
+                data = _parsed_line(line)
+            except _NotInLayout:
+                yield from MemoryBook.verify_records(self, start + offset - 1)
+                return
+            yield start + offset, data, data.pop("hash", MISSING)
+
+    def history_backwards(self, start: int) -> Iterator[Transaction]:
+        scan = self._scanned(start)
+        if scan is None:
+            yield from super().history_backwards(start)
+            return
+        for position in range(start + len(scan[3]) - 1, start, -1):
+            yield self.transaction_at(position)
+
+    def account_redeems(self, name: str, within: int) -> Iterator[Transaction]:
+        """One pass over the lines, parsing only the redeems whose request names the account."""
+        kind = '", "kind": "redeem", '
+        request = f'"request": {{"account": {line_json(name)}'
+        found: list[tuple[int, str]] = []
+        try:
+            for position, line in self._lines():
+                if position > within:
+                    break
+                if line.startswith(kind, line.find('"', 12)) and request in line:
+                    found.append((position, line))
+        except _NotInLayout:
+            yield from super().account_redeems(name, within)
+            return
+        for position, line in reversed(found):
+            try:
+                data = _parsed_line(line)
+            except _NotInLayout:
+                raise DamagedRecord(f"transaction {position} can't be read") from None
+            tx = transaction_from_dict(data, f"transaction {position}")
+            if tx.kind == "redeem" and tx.request.get("account") == name:
+                yield tx
+
+    def ids_within(self, position: int) -> Container[str]:
+        scan = self._scanned(position)
+        return scan[4] if scan is not None else super().ids_within(position)
+
+
+class _NotInLayout(Exception):
+    """The file leaves coinpurse's layout here: read it the ordinary way."""
+
+
+def _file_lines(fd: int, chunk: int = 1 << 20) -> Iterator[bytes]:
+    """The lines of an open file from its start, without their newlines, read by offset (its position is left alone)."""
+    offset, partial = 0, b""
+    while True:
+        data = os.pread(fd, chunk, offset)
+        if not data:
+            break
+        offset += len(data)
+        lines = (partial + data).split(b"\n")
+        partial = lines.pop()
+        yield from lines
+    if partial:
+        yield partial
+
+
+def _parsed_line(line: str) -> Any:
+    """A line of the history as the full parse reads it; _NotInLayout where that parse would refuse the file."""
+    try:
+        data = JSON_DECODER.decode(line)
+    except (ValueError, RecursionError):
+        raise _NotInLayout from None
+    if data.__class__ is not dict or data.get("id").__class__ is not str:
+        raise _NotInLayout
+    return data
 
 
 def _stamp_of(fd: int) -> tuple[int, int]:

@@ -1,4 +1,9 @@
-"""Files the user asks coinpurse to write (exports, converted ledgers, rates files) never hit a ledger's own files.
+"""Files the user asks coinpurse to write (exports, converted ledgers, rates files): written in pieces, atomically,
+and never over a ledger's own files.
+
+``write_output`` writes text as it is made, piece by piece, into a temp file
+beside the target, then renames it into place, so an export of any size holds
+one piece in memory and a failure midway leaves the old file (or none).
 
 An output named ``-`` is stdout (``is_stdout``): the caller writes the text
 there instead of a file, and nothing here applies to it.
@@ -13,7 +18,10 @@ from __future__ import annotations
 
 import os
 import re
+from collections.abc import Iterable, Iterator
+from contextlib import contextmanager
 from pathlib import Path
+from typing import TextIO
 
 from coinpurse.errors import BadInput
 
@@ -100,3 +108,63 @@ def refuse_ledger_files(output: Path, ledger: Path) -> None:
 
 def _refusal(output: Path, what: str) -> BadInput:
     return BadInput(f"{output} is {what}; write the output to another file", code="output_is_ledger")
+
+
+def write_output(target: Path, chunks: Iterable[str]) -> int:
+    """Write the text ``chunks`` (UTF-8) to ``target`` as they come, replacing it only once all are written.
+
+    Returns the bytes written. A failure to write is bad input naming the file
+    (exit 2); any error midway, even an interrupt or a damaged record found while
+    the chunks are made, removes the temp file and leaves ``target`` as it was.
+    """
+    from coinpurse.storage.atomic import flush_placed, temp_path
+
+    temp = temp_path(target)
+    size = 0
+    try:
+        with _failing_as_bad_output(target):
+            mode = 0o600
+            try:
+                mode = os.stat(target).st_mode & 0o777
+            except FileNotFoundError:
+                pass
+            fd = os.open(temp, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_CLOEXEC, mode)
+        try:
+            for chunk in chunks:
+                view = memoryview(chunk.encode())
+                size += len(view)
+                with _failing_as_bad_output(target):
+                    while view:
+                        view = view[os.write(fd, view) :]
+            with _failing_as_bad_output(target):
+                os.fsync(fd)
+        finally:
+            os.close(fd)
+        with _failing_as_bad_output(target):
+            os.replace(temp, target)
+    except BaseException:
+        try:
+            os.unlink(temp)
+        except OSError:
+            pass
+        raise
+    flush_placed(target)
+    return size
+
+
+@contextmanager
+def _failing_as_bad_output(target: Path) -> Iterator[None]:
+    try:
+        yield
+    except OSError as error:
+        raise BadInput(f"can't write {target}: {error.strerror or error}", code="write_failed") from None
+
+
+def write_stream(stream: TextIO, chunks: Iterable[str]) -> int:
+    """Write the text ``chunks`` to an open text stream (stdout) as they come; returns their size in UTF-8 bytes."""
+    size = 0
+    write = stream.write
+    for chunk in chunks:
+        write(chunk)
+        size += len(chunk) if chunk.isascii() else len(chunk.encode())
+    return size

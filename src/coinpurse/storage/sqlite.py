@@ -52,7 +52,7 @@ from coinpurse.core.money import decimal_str
 from coinpurse.core.names import is_platform_account
 from coinpurse.core.rates import Rates, rates_from_dict
 from coinpurse.errors import BadInput, LedgerUnusable
-from coinpurse.formats.textdata import loads_json
+from coinpurse.formats.textdata import JSON_DECODER, loads_json
 from coinpurse.speedups.jsontext import compact_json as _dumps
 from coinpurse.storage.document import SCHEMA_VERSION, newer_schema, stored_currency
 
@@ -307,6 +307,8 @@ class SqliteBook(Book):
         """The stored history as plain dicts, oldest first, exactly as a file format keeps it."""
         for seq, body, hash_ in self.db.execute("SELECT seq, body, hash FROM transactions ORDER BY seq"):
             data = _loads(body, f"transaction {seq}")
+            if not isinstance(data, dict):
+                raise DamagedRecord(f"transaction {seq} is not a table")
             data["hash"] = hash_
             yield data
 
@@ -357,9 +359,79 @@ class SqliteBook(Book):
             self.rates = rates
         self.changed = True
 
-    def derived_data_problems(self) -> Iterator[tuple[str, str, int | None]]:
-        """Every row SQLite derives from the stored bodies, checked against them (see ``check_derived_data``)."""
-        return check_derived_data(self.db)
+    # ----- what verify reads ------------------------------------------------------
+
+    # The UNIQUE index on the id column, which SQLite keeps in step with the table
+    # (its integrity check says otherwise) and which verify holds against each body's
+    # id: no two stored transactions have one id unless verify reports that column.
+    ids_unique_in_store = True
+    _derived: DerivedCheck | None = None
+
+    def verify_records(self, start: int = 0) -> Iterator[tuple[int, Any, Any]]:
+        """One pass over the rows after seq ``start``; each body is parsed once, for the walk and for the
+        check of what SQLite derives from it (``derived_data_problems(start)`` then reports it)."""
+        check = self._derived = DerivedCheck(self.db, start)
+        for seq, data, hash_ in check.rows():
+            if data is None:
+                raise DamagedRecord(f"transaction {seq} {check.why}")
+            yield seq, data, hash_
+
+    def derived_data_problems(self, start: int = 0) -> Iterator[tuple[str, str, int | None]]:
+        """Every row SQLite derives from the stored bodies, checked against them (see ``DerivedCheck``).
+
+        After ``verify_records(start)``: what that walk found, then the rows it did not reach.
+        From a ``start`` past 0 SQLite's own integrity check of the whole file is left out.
+        """
+        check = self._derived
+        self._derived = None
+        if check is None or check.start != start:
+            check = DerivedCheck(self.db, start)
+        return check.problems()
+
+    def history_count(self) -> int:
+        return self.head().length
+
+    def iter_accounts(self) -> Iterator[tuple[str, AccountState]]:
+        for row in self.db.execute("SELECT * FROM accounts ORDER BY name"):
+            yield row[0], _account_from_row(row)
+
+    def account_count(self) -> int:
+        return int(self._rows("SELECT count(*) FROM accounts")[0][0])
+
+    def first_of_kind(self, kind: str, after: int = 0) -> tuple[int, Transaction] | None:
+        # The kind column is derived from the body; verify checks the one it finds against its own walk.
+        rows = self._rows("SELECT seq, body, hash FROM transactions WHERE kind = ? AND seq > ? ORDER BY seq LIMIT 1", (kind, after))
+        if not rows:
+            return None
+        try:
+            return rows[0][0], self._transaction(*rows[0])
+        except DamagedRecord:
+            return None
+
+    def position_of_hash(self, tx_hash: str) -> int | None:
+        # No index on hash: read back from the newest, so the cost is that of the transactions after it.
+        for seq, stored in self.db.execute("SELECT seq, hash FROM transactions ORDER BY seq DESC"):
+            if stored == tx_hash:
+                return int(seq)
+        return None
+
+    def hash_at(self, position: int) -> str:
+        rows = self._rows("SELECT hash FROM transactions WHERE seq = ?", (position,))
+        if not rows or not isinstance(rows[0][0], str):
+            raise DamagedRecord(f"transaction {position} is missing")
+        return str(rows[0][0])
+
+    def history_backwards(self, start: int) -> Iterator[Transaction]:
+        for row in self.db.execute("SELECT seq, body, hash FROM transactions WHERE seq > ? ORDER BY seq DESC", (start,)):
+            yield self._transaction(*row)
+
+    def account_redeems(self, name: str, within: int) -> Iterator[Transaction]:
+        query = (
+            "SELECT t.seq, t.body, t.hash FROM postings p JOIN transactions t ON t.seq = p.seq "
+            "WHERE p.account = ? AND p.seq <= ? AND t.kind = 'redeem' ORDER BY p.seq DESC"
+        )
+        for row in self.db.execute(query, (name, within)):
+            yield self._transaction(*row)
 
     def account_tree_problems(self) -> Iterator[tuple[str, str, int | None]]:
         return check_account_tree(self.db)
@@ -368,60 +440,116 @@ class SqliteBook(Book):
 # ----- checking what is derived from the bodies ----------------------------------
 
 
-def check_derived_data(connection: sqlite3.Connection) -> Iterator[tuple[str, str, int | None]]:
-    """(code, message, position) for every derived row that disagrees with the stored bodies, oldest first.
+class DerivedCheck:
+    """The rows after seq ``start`` read once, oldest first: each body parsed, and what SQLite derives from it
+    (seq without gaps, the id, kind and at columns, the postings index) checked against it on the way.
 
-    One pass over the history and one over the postings index, both in seq order,
-    so memory stays flat: seq runs 1..n without gaps; id, kind and at are the
-    body's; the index lists exactly the accounts each body touches; and SQLite's
-    own indexes (the id lookup among them) agree with their tables.
+    The problems found are kept (no more than verify reports), so memory stays flat.
     """
-    for (line,) in connection.execute("PRAGMA integrity_check(20)"):
-        if line != "ok":
-            yield "sqlite_damaged", f"SQLite's integrity check: {line}", None
-    listed = _postings_by_seq(connection)
-    pending = next(listed, None)
-    previous = 0
-    rows = connection.execute("SELECT seq, id, kind, at, body FROM transactions ORDER BY seq")
-    for position, (seq, tx_id, kind, at, body) in enumerate(rows, start=1):
-        if seq != previous + 1:
-            yield "seq_gap", f"it is stored as seq {seq} after seq {previous}; the rows must be numbered 1, 2, 3 ... without gaps", position
-        previous = seq
-        while pending is not None and pending[0] < seq:
+
+    KEPT = 64
+
+    def __init__(self, connection: sqlite3.Connection, start: int, after: int | None = None) -> None:
+        self.db = connection
+        self.start = start  # how many transactions are before the first row read
+        self.after = (start or None) if after is None else after  # the rows read are after this seq (None: all of them)
+        self.found: list[tuple[str, str, int | None]] = []
+        self.reached = start  # the last seq read
+        self.position = start
+        self.why = ""  # what is wrong with the last body read, when it can't be read
+        self._listed: Iterator[tuple[int, set[str]]] | None = None
+        self._pending: tuple[int, set[str]] | None = None
+        self._done = False
+
+    def _keep(self, problems: Iterable[tuple[str, str, int | None]]) -> None:
+        for problem in problems:
+            if len(self.found) < self.KEPT:
+                self.found.append(problem)
+
+    def rows(self) -> Iterator[tuple[int, dict[str, Any] | None, Any]]:
+        """(seq, parsed body or None, hash) for each row, its derived data checked."""
+        self._listed = _postings_by_seq(self.db, self.after)
+        self._pending = next(self._listed, None)
+        previous = self.start if self.after is None else self.after
+        query = "SELECT seq, id, kind, at, body, hash FROM transactions"
+        rows = self.db.execute(query + " ORDER BY seq") if self.after is None else self.db.execute(
+            query + " WHERE seq > ? ORDER BY seq", (self.after,)
+        )
+        decode = JSON_DECODER.decode
+        for seq, tx_id, kind, at, body, hash_ in rows:
+            self.position += 1
+            position = self.position
+            if seq != previous + 1:
+                self._keep([("seq_gap", f"it is stored as seq {seq} after seq {previous}; the rows must be numbered 1, 2, 3 ... without gaps", position)])
+            previous = self.reached = seq
+            pending = self._pending
+            while pending is not None and pending[0] < seq:
+                self._keep(_orphan_postings(*pending))
+                pending = next(self._listed, None)
+            indexed: set[str] = set()
+            if pending is not None and pending[0] == seq:
+                indexed = pending[1]
+                pending = next(self._listed, None)
+            self._pending = pending
+            try:
+                data = decode(body) if body.__class__ is str else None
+                self.why = "is not text" if data is None else "is not a table"
+            except ValueError:  # invalid JSON, or a float: the walk of the history reports it
+                data, self.why = None, "is not valid JSON"
+            if data.__class__ is not dict:
+                yield seq, None, hash_
+                continue
+            if tx_id != data.get("id") or kind != data.get("kind") or at != data.get("at"):
+                for column, value in (("id", tx_id), ("kind", kind), ("at", at)):
+                    if value != data.get(column):
+                        self._keep([("column_mismatch", f"its {column} column says {value!r}, but its stored body says {data.get(column)!r}", position)])
+            touched = touched_accounts(data)
+            if touched != indexed:
+                for name in sorted(touched - indexed):
+                    self._keep([("postings_index_missing", f"the postings index lacks {name!r}, so history and gifters of {name!r} leave it out", position)])
+                for name in sorted(indexed - touched):
+                    self._keep([("postings_index_extra", f"the postings index lists it under {name!r}, which it does not touch", position)])
+            yield seq, data, hash_
+        self._done = True
+
+    def problems(self) -> Iterator[tuple[str, str, int | None]]:
+        """SQLite's own integrity check (from the start only), what the walk found, then the rows it did not reach."""
+        if self.start == 0:
+            for (line,) in self.db.execute("PRAGMA integrity_check(20)"):
+                if line != "ok":
+                    yield "sqlite_damaged", f"SQLite's integrity check: {line}", None
+        if not self._done:
+            for _ in self.rows_after_reached():
+                pass
+        yield from self.found
+        pending = self._pending
+        while pending is not None:
             yield from _orphan_postings(*pending)
-            pending = next(listed, None)
-        indexed: set[str] = set()
-        if pending is not None and pending[0] == seq:
-            indexed = pending[1]
-            pending = next(listed, None)
-        try:
-            data = loads_json(body)
-        except (TypeError, ValueError):
-            data = None  # an unreadable body: the walk of the history reports it
-        if not isinstance(data, dict):
-            continue
-        for column, value in (("id", tx_id), ("kind", kind), ("at", at)):
-            if value != data.get(column):
-                yield "column_mismatch", f"its {column} column says {value!r}, but its stored body says {data.get(column)!r}", position
-        touched = touched_accounts(data)
-        for name in sorted(touched - indexed):
-            yield "postings_index_missing", f"the postings index lacks {name!r}, so history and gifters of {name!r} leave it out", position
-        for name in sorted(indexed - touched):
-            yield "postings_index_extra", f"the postings index lists it under {name!r}, which it does not touch", position
-    while pending is not None:
-        yield from _orphan_postings(*pending)
-        pending = next(listed, None)
+            pending = next(self._listed, None) if self._listed is not None else None
+
+    def rows_after_reached(self) -> Iterator[Any]:
+        """Go on from where the walk stopped (a damaged record), checking only the derived data."""
+        if self._listed is None:
+            yield from self.rows()
+            return
+        rest = DerivedCheck(self.db, self.position, self.reached)
+        rest.position, rest.found = self.position, self.found
+        yield from rest.rows()
+        self._listed, self._pending, self._done = rest._listed, rest._pending, True
+
 
 
 def check_account_tree(connection: sqlite3.Connection) -> Iterator[tuple[str, str, int | None]]:
     """account_digests must hold each stored account's state digest in its bucket, and bucket_digests each bucket's digest."""
     if not connection.execute("SELECT 1 FROM sqlite_master WHERE name = 'account_digests'").fetchall():
         return  # schema 2 has none: its first write records one
-    try:
-        states = {row[0]: _account_from_row(row) for row in connection.execute("SELECT * FROM accounts")}
+    from coinpurse.core.chain import state_digest
+
+    try:  # one account at a time: only the digests are kept
+        digests = {row[0]: state_digest(_account_from_row(row), seen_again=False) for row in connection.execute("SELECT * FROM accounts")}
     except DamagedRecord:
         return  # the accounts themselves can't be read: verify reports that
-    entries, buckets = _tree_rows(states)
+    entries, buckets = _digest_rows(digests)
     want = {(bucket, name): digest for bucket, name, digest in entries}
     have = {(bucket, name): digest for bucket, name, digest in connection.execute("SELECT * FROM account_digests")}
     for key in sorted(set(want) | set(have), key=lambda key: (str(key[1]), str(key[0]))):
@@ -440,10 +568,34 @@ def check_account_tree(connection: sqlite3.Connection) -> Iterator[tuple[str, st
             yield "bucket_digest_mismatch", f"bucket_digests holds {stored_buckets.get(bucket)!r} for bucket {bucket!r}, not the digest of its accounts", None
 
 
-def _postings_by_seq(connection: sqlite3.Connection) -> Iterator[tuple[int, set[str]]]:
-    rows = connection.execute("SELECT seq, account FROM postings ORDER BY seq, account")
+def _postings_by_seq(connection: sqlite3.Connection, after: int | None = None) -> Iterator[tuple[int, set[str]]]:
+    """The postings index by seq: all of it (a row at seq 0 or below is no transaction's), or after seq ``after``."""
+    if after is not None:
+        yield from _postings_after(connection, after)
+        return
+    else:
+        rows = connection.execute("SELECT seq, account FROM postings ORDER BY seq, account")
     for seq, group in groupby(rows, key=itemgetter(0)):
         yield seq, {account for _, account in group}
+
+
+def _postings_after(connection: sqlite3.Connection, after: int) -> Iterator[tuple[int, set[str]]]:
+    """The index's rows after seq ``after``, by seq, through its key (account, seq) only: one seek per account name
+    in it and one range per name, so the cost follows the accounts and the rows after ``after``, not the history."""
+    by_seq: dict[int, set[str]] = {}
+    name: Any = None
+    next_name = "SELECT account FROM postings WHERE account > ? ORDER BY account LIMIT 1"
+    while True:
+        row = connection.execute(next_name, (name,)).fetchone() if name is not None else connection.execute(
+            "SELECT account FROM postings ORDER BY account LIMIT 1"
+        ).fetchone()
+        if row is None:
+            break
+        name = row[0]
+        for (seq,) in connection.execute("SELECT seq FROM postings WHERE account = ? AND seq > ?", (name, after)):
+            by_seq.setdefault(seq, set()).add(name)
+    for seq in sorted(by_seq, key=lambda seq: (not isinstance(seq, int), seq if isinstance(seq, int) else 0)):
+        yield seq, by_seq[seq]
 
 
 def _orphan_postings(seq: int, accounts: set[str]) -> Iterator[tuple[str, str, int | None]]:
@@ -812,7 +964,10 @@ def _tree_rows(accounts: Mapping[str, AccountState]) -> tuple[list[tuple[int, st
     """The account_digests and bucket_digests rows a ledger with these accounts holds."""
     from coinpurse.core.chain import state_digest
 
-    digests = {name: state_digest(state) for name, state in accounts.items()}
+    return _digest_rows({name: state_digest(state) for name, state in accounts.items()})
+
+
+def _digest_rows(digests: Mapping[str, str]) -> tuple[list[tuple[int, str, str]], dict[int, str]]:
     tree = AccountTree.of(digests)
     entries = [(bucket_of(name), name, digest) for name, digest in sorted(digests.items())]
     buckets = {bucket: digest for bucket, digest in enumerate(tree.bucket_digests()) if digest != EMPTY_BUCKET}

@@ -26,7 +26,16 @@ def convert(
     """
     from coinpurse.ledger import Ledger
 
-    done = Ledger(source).convert(target)
+    progress = None
+    if not as_json:
+        from coinpurse.cli.render_summaries import progress_bar
+
+        progress = progress_bar(f"converting {source.name}")
+    try:
+        done = Ledger(source).convert(target, on_progress=progress)
+    finally:
+        if progress is not None:
+            progress.close()
     if as_json:
         emit_json(done.to_dict())
         return

@@ -45,7 +45,24 @@ def export(
 
     if as_json and (output is None or is_stdout(output)):
         raise BadInput("--json reports on the file written: give -o FILE, or use --format json for the data itself")
-    result = Ledger(ledger_path(ctx)).export(format.value if format is not None else None, output)
+    from coinpurse.cli.render_summaries import export_stream
+
+    path = ledger_path(ctx)
+    progress = None
+    if not as_json:
+        from coinpurse.cli.render_summaries import progress_bar
+
+        progress = progress_bar(f"exporting {path.name}")  # on stderr: stdout may be the export itself
+    try:
+        result = Ledger(path).export(
+            format.value if format is not None else None, output,
+            stream=export_stream() if output is None else None, on_progress=progress,
+        )  # fmt: skip
+    finally:
+        if progress is not None:
+            progress.close()
+    if output is None:
+        return  # the export itself went to stdout as it was made
     if as_json:
         emit_json(result.to_dict())
         return

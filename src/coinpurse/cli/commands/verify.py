@@ -27,22 +27,40 @@ def verify(
             show_default=False,
         ),
     ] = None,
+    after: Annotated[
+        str | None,
+        typer.Option(
+            "--after",
+            metavar="HASH",
+            help="The head hash of an earlier verify: trust the history up to it and check only what came after.",
+            show_default=False,
+        ),
+    ] = None,
     as_json: JsonOption = False,
 ) -> None:
     """Check the whole ledger: balances rebuilt from history, the rules, ids, times and the hash chain.
 
     Exit 0 with a one-line summary and the head hash when everything holds;
     exit 3 naming the first transaction (or account) that is wrong. With
-    --anchor, a hash noted earlier must still be in the chain.
+    --anchor, a hash noted earlier must still be in the chain. With --after,
+    the history up to a hash an earlier verify gave is trusted, and only the
+    transactions after it are checked.
 
     Examples:
       coinpurse verify
       coinpurse verify --anchor "$NOTED" --json   # NOTED: a head hash verify printed earlier
+      coinpurse verify --after "$VERIFIED"       # VERIFIED: the head hash of an earlier verify
     """
+    from coinpurse.cli.render_summaries import progress_bar
     from coinpurse.ledger import Ledger
 
     path = ledger_path(ctx)
-    report = Ledger(path).verify(anchors or ())
+    progress = progress_bar(f"verifying {path.name}")
+    try:
+        report = Ledger(path).verify(anchors or (), after=after, on_progress=progress)
+    finally:
+        if progress is not None:
+            progress.close()
     if as_json:
         emit_json(report.to_dict())
     else:

@@ -1,0 +1,160 @@
+"""`verify --after HASH`: trust the history up to a hash an earlier verify gave, check only what came after."""
+
+from __future__ import annotations
+
+import json
+import sqlite3
+from contextlib import closing
+
+import pytest
+
+from coinpurse.core.book import MemoryBook
+from coinpurse.core.verify import verify_book
+from ledger_tools import load, rechain, save, seed
+
+LATER = (
+    ("buy", "alice", "700"),
+    ("gift", "alice", "mia", "swan"),  # draws the rest of alice's first lot and part of her second
+    ("gift", "alice", "zed", "rose", "-n", "3"),  # zed is new after the hash
+    ("buy", "bob", "17500"),
+    ("buy", "bob", "17500"),
+    ("gift", "bob", "mia", "rosa nebula"),
+    ("gift", "bob", "mia", "interstellar"),
+    ("redeem", "mia", "20000"),  # mia was paid earlier the same day, before the hash
+    ("rates", "set", "gift.Rose.coins", "2"),
+    ("gift", "carol", "zed", "rose", "-n", "2"),
+    ("buy", "zed", "70"),
+)
+
+
+def _verified(cli) -> dict:  # type: ignore[no-untyped-def]
+    report = cli.json("verify")
+    assert report["ok"] and report["after"] is None
+    return report
+
+
+def _verify_after(cli, tx_hash: str) -> tuple[int, dict]:  # type: ignore[no-untyped-def]
+    result = cli("verify", "--json", "--after", tx_hash)
+    return result.exit_code, json.loads(result.stdout)
+
+
+def _run(cli, commands) -> None:  # type: ignore[no-untyped-def]
+    for args in commands:
+        result = cli(*args)
+        assert result.exit_code == 0, result.output
+
+
+def test_after_checks_only_what_came_after_and_says_what_it_trusted(cli) -> None:
+    seed(cli)
+    earlier = _verified(cli)
+    _run(cli, LATER)
+    code, report = _verify_after(cli, earlier["head_hash"])
+    assert code == 0, report["problems"]
+    whole = cli.json("verify")
+    assert (report["transactions"], report["accounts"], report["head_hash"]) == (
+        whole["transactions"], whole["accounts"], whole["head_hash"],
+    )  # fmt: skip
+    assert report["after"] == {
+        "hash": earlier["head_hash"], "transaction": "tx-8", "position": 8, "trusted": 8, "checked": len(LATER),
+        "whole_chain": False,
+    }  # fmt: skip
+    human = cli("verify", "--after", earlier["head_hash"])
+    assert human.exit_code == 0
+    assert f"trusted up to 'tx-8' (#8, hash {earlier['head_hash'][:12]}…), checked the {len(LATER)} after it" in human.stdout
+
+
+def test_after_the_head_itself_checks_nothing_and_passes(cli) -> None:
+    seed(cli)
+    earlier = _verified(cli)
+    code, report = _verify_after(cli, earlier["head_hash"])
+    assert code == 0 and report["after"]["checked"] == 0 and report["after"]["trusted"] == 8
+
+
+def test_a_tampered_transaction_after_the_hash_is_caught(cli) -> None:
+    seed(cli)
+    earlier = _verified(cli)
+    _run(cli, LATER)
+    document = load(cli.ledger)
+    document["transactions"][9]["postings"][0]["amount"] = -1  # alice's gift of a lion, rechained
+    rechain(document)
+    save(cli.ledger, document)
+    code, report = _verify_after(cli, earlier["head_hash"])
+    assert code == 3 and not report["ok"]
+    assert report["first_problem"]["position"] == 10, report["problems"]
+
+
+def test_tampered_accounts_after_the_hash_are_caught(cli) -> None:
+    seed(cli)
+    earlier = _verified(cli)
+    _run(cli, LATER)
+    document = load(cli.ledger)
+    document["accounts"]["zed"]["coins"] += 100
+    save(cli.ledger, document)
+    code, report = _verify_after(cli, earlier["head_hash"])
+    assert code == 3
+    assert "balance_mismatch" in [p["code"] for p in report["problems"]] or report["after"]["whole_chain"]
+
+
+def test_an_unknown_hash_is_a_verify_problem(cli) -> None:
+    seed(cli)
+    result = cli("verify", "--json", "--after", "ab" * 32)
+    assert result.exit_code == 3
+    report = json.loads(result.stdout)
+    assert report["first_problem"]["code"] == "after_not_found"
+    assert report["after"]["position"] is None and report["transactions"] == 8
+    assert json.loads(result.stderr)["error"]["code"] == "verify_after_not_found"
+
+
+def test_a_hash_whose_history_was_rewritten_is_not_found(cli) -> None:
+    seed(cli)
+    earlier = _verified(cli)
+    document = load(cli.ledger)
+    document["transactions"][2]["id"] = "tx-x"  # an edit before it, rechained
+    rechain(document)
+    save(cli.ledger, document)
+    code, report = _verify_after(cli, earlier["head_hash"])
+    assert code == 3 and report["first_problem"]["code"] == "after_not_found"
+
+
+@pytest.mark.parametrize("ledger", ["json", "sqlite"], indirect=True)
+def test_the_history_before_the_hash_is_not_read_again(cli) -> None:
+    """A damaged transaction before the hash is found by a whole verify, and not looked at by --after."""
+    seed(cli)
+    earlier = _verified(cli)
+    _run(cli, LATER)
+    if cli.ledger.suffix == ".sqlite":
+        with closing(sqlite3.connect(cli.ledger)) as db, db:
+            db.execute("UPDATE transactions SET body = json_set(body, '$.postings', 5) WHERE seq = 3")
+    else:
+        text = cli.ledger.read_text()
+        line = next(line for line in text.splitlines() if line.startswith('    {"id": "tx-3"'))
+        cli.ledger.write_text(text.replace(line, line.replace('"postings": [', '"postings": [5, ', 1)))
+    whole = cli("verify", "--json")
+    assert whole.exit_code == 3
+    assert json.loads(whole.stdout)["first_problem"]["code"] == "damaged_record"
+    code, report = _verify_after(cli, earlier["head_hash"])
+    assert code == 0, report["problems"]
+    assert report["after"]["checked"] == len(LATER) and not report["after"]["whole_chain"]
+
+
+def test_after_is_a_hash_and_is_not_combined_with_anchors(cli) -> None:
+    seed(cli)
+    head = _verified(cli)["head_hash"]
+    assert cli("verify", "--after", "tx-8").exit_code == 2
+    assert cli("verify", "--after", head, "--anchor", head).exit_code == 2
+
+
+def test_after_in_memory_matches_a_whole_verify() -> None:
+    from coinpurse import Ledger
+
+    ledger = Ledger.memory()
+    ledger.buy("alice", 700)
+    ledger.gift("alice", "mia", "rose", 5)
+    head = ledger.verify().head_hash
+    ledger.gift("alice", "mia", "coral")
+    ledger.buy("bob", 70)
+    report = ledger.verify(after=head)
+    assert report.ok and report.after is not None and report.after.checked == 2
+    assert report.head_hash == ledger.verify().head_hash
+    assert isinstance(ledger._memory, MemoryBook)
+    assert verify_book(ledger._memory, after=head).to_dict() == report.to_dict()
