@@ -206,3 +206,21 @@ def test_the_warm_up_of_a_slow_case_predicts_the_next_size(monkeypatch: pytest.M
     run.measure([small, big], 2, lambda _: None, limits=run.Limits(case_seconds=1.0, rss_kb=6 * 1024 * 1024))
     assert len(small.seconds) == 1 and small.first_seconds > 0  # the warm-up, then one counted run
     assert big.skipped.endswith("over the 1 s limit") and not big.seconds
+
+
+def test_the_verify_floor_of_the_last_n_takes_a_short_history_whole(tmp_path: Path) -> None:
+    sys.path.insert(0, str(ROOT / "benchmarks"))
+    try:
+        import build
+    finally:
+        sys.path.remove(str(ROOT / "benchmarks"))
+    book = build.build_book(20)
+    for store in ("json", "sqlite"):
+        ledger = tmp_path / f"l.{store}"
+        build.save(book, ledger)
+        done = subprocess.run(
+            [sys.executable, str(ROOT / "benchmarks" / "floors" / "verify_floor.py"), str(ledger), "--last", "100"],
+            capture_output=True, text=True, timeout=60,
+        )  # fmt: skip
+        assert done.returncode == 0, done.stderr
+        assert done.stdout.split() == ["20", book.history().transactions[-1].hash]

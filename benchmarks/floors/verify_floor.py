@@ -37,16 +37,18 @@ def stored(ledger: Path, last: int | None) -> tuple[str, Iterator[tuple[dict[str
                 after, previous = row
         return previous, ((loads(body), digest) for body, digest in sqlite_bodies(ledger, after))
 
+    previous, texts = GENESIS, None
+    if last is not None:
+        before = json_last_lines(ledger, last + 1)
+        texts = before
+        if len(before) > last:  # the one before the last N gives the hash they chain from
+            previous, texts = loads(before[0])["hash"], before[1:]
+
     def lines() -> Iterator[tuple[dict[str, object], str]]:
-        for text in json_last_lines(ledger, last + 1)[1:] if last is not None else json_lines(ledger):
+        for text in json_lines(ledger) if texts is None else texts:
             content = loads(text)
             yield content, content.pop("hash")
 
-    previous = GENESIS
-    if last is not None:
-        before = json_last_lines(ledger, last + 1)
-        if len(before) > last:
-            previous = loads(before[0])["hash"]
     return previous, lines()
 
 
