@@ -17,6 +17,7 @@ import os
 import random
 import tempfile
 import time
+from collections.abc import Iterator
 from pathlib import Path
 
 PACKAGES = (70, 350, 700, 1400, 3500, 7000, 17500)
@@ -24,18 +25,24 @@ GIFTS = (("Rose", 1), ("Finger Heart", 5), ("Doughnut", 30), ("Hand Hearts", 100
 
 
 def generate(count: int, seed: int = 20260301) -> list[dict[str, object]]:
+    return list(iter_ops(count, seed))
+
+
+def iter_ops(count: int, seed: int = 20260301) -> Iterator[dict[str, object]]:
+    """The ops of ``generate``, one at a time (a million ops held at once take about a gigabyte)."""
     rng = random.Random(seed)
     viewers = [f"viewer{n}" for n in range(200)]
     creators = [f"creator{n}" for n in range(20)]
     coins = dict.fromkeys(viewers, 0)
     diamonds = dict.fromkeys(creators, 0)
     paid = dict.fromkeys(creators, 0)  # diamonds redeemed today (the clock is fixed)
-    ops: list[dict[str, object]] = []
-    while len(ops) < count:
+    made = 0
+    while made < count:
+        made += 1
         roll = rng.random()
         creator = rng.choice(creators)
         if roll < 0.02 and diamonds[creator] >= 20000 and paid[creator] + 20000 <= 200000:
-            ops.append({"kind": "redeem", "account": creator, "diamonds": 20000})
+            yield {"kind": "redeem", "account": creator, "diamonds": 20000, "id": f"op-{made}"}
             diamonds[creator] -= 20000
             paid[creator] += 20000
             continue
@@ -44,15 +51,21 @@ def generate(count: int, seed: int = 20260301) -> list[dict[str, object]]:
         count_of = rng.randint(1, 5)
         if roll < 0.35 or coins[viewer] < price * count_of:
             package = rng.choice(PACKAGES)
-            ops.append({"kind": "buy", "account": viewer, "coins": package, "channel": rng.choice(("app", "web"))})
+            yield {"kind": "buy", "account": viewer, "coins": package, "channel": rng.choice(("app", "web")), "id": f"op-{made}"}
             coins[viewer] += package
             continue
-        ops.append({"kind": "gift", "sender": viewer, "recipient": creator, "gift": name, "count": count_of, "stream": "bench"})
+        yield {"kind": "gift", "sender": viewer, "recipient": creator, "gift": name, "count": count_of, "stream": "bench", "id": f"op-{made}"}
         coins[viewer] -= price * count_of
         diamonds[creator] += price * count_of
-    for number, op in enumerate(ops, start=1):
-        op["id"] = f"op-{number}"
-    return ops
+
+
+def write_ops_json(count: int, path: Path, seed: int = 20260301) -> None:
+    """``{"ops": [...]}`` of ``iter_ops``, written as made: the text ``json.dumps({"ops": generate(count)})`` gives."""
+    with path.open("w") as out:
+        out.write('{"ops": [')
+        for number, op in enumerate(iter_ops(count, seed)):
+            out.write(", " + json.dumps(op) if number else json.dumps(op))
+        out.write("]}")
 
 
 def write_scenario(ops: list[dict[str, object]], path: Path) -> None:

@@ -74,6 +74,26 @@ def write_journal(ledger: Ledger, path: Path) -> None:
         out.writelines(journal_lines(ledger.history().transactions))
 
 
+def journal_from_sqlite(ledger: Path, path: Path) -> None:
+    """The journal ``journal_lines`` writes, from a saved SQLite ledger's bodies, one at a time (little memory at any size)."""
+    import json
+    import sqlite3
+
+    connection = sqlite3.connect(f"file:{ledger}?mode=ro", uri=True)
+    try:
+        with path.open("w") as out:
+            for (body,) in connection.execute("SELECT body FROM transactions ORDER BY seq"):
+                tx = json.loads(body)
+                out.write(f"{tx['at'][:10]} ({tx['id']}) {tx['kind']}\n")
+                for posting in tx["postings"]:
+                    account = posting["account"]
+                    name = account if is_platform_account(account) else f"users:{account}"
+                    out.write(f"    {name}  {posting['amount']} {posting['commodity']}\n")
+                out.write("\n")
+    finally:
+        connection.close()
+
+
 def a_user(ledger: Ledger) -> str:
     """A creator with diamonds, for balance queries."""
     creators = [row for row in ledger.balances().accounts if row.account.startswith("creator")]

@@ -1,30 +1,31 @@
-"""The scan floor of ``export`` from SQLite: read every stored body, oldest first, and parse it.
+"""Floor of `export`: every stored body read and parsed, as a stream (the scan every format needs).
 
-    python benchmarks/floors/export_floor.py LEDGER.sqlite
+    python benchmarks/floors/export_floor.py LEDGER
 
-Nothing is checked, built or written: this is the least any export of the whole
-history can do, the time the streaming export is measured against (within 2x).
-Prints the transactions read.
+JSON: the history's lines read and parsed one by one. SQLite: the bodies by
+seq. Nothing is formatted or written. Standard library only.
 """
 
 from __future__ import annotations
 
 import json
-import sqlite3
 import sys
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+
+from _stored import json_lines, sqlite_bodies
 
 
-def main(path: str) -> int:
-    db = sqlite3.connect(f"file:{path}?mode=ro", uri=True)
+def main() -> None:
+    ledger = Path(sys.argv[1])
     loads = json.loads
-    count = 0
-    for (body,) in db.execute("SELECT body FROM transactions ORDER BY seq"):
-        loads(body)
-        count += 1
-    db.close()
-    print(count)
-    return 0
+    texts = (body for body, _ in sqlite_bodies(ledger)) if ledger.suffix == ".sqlite" else json_lines(ledger)
+    postings = 0
+    for text in texts:
+        postings += len(loads(text)["postings"])
+    print(postings)
 
 
 if __name__ == "__main__":
-    sys.exit(main(sys.argv[1]))
+    main()
