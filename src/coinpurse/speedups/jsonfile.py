@@ -93,7 +93,10 @@ def line_count(data: bytes, span: tuple[int, int]) -> int | None:
     start, end = span
     if not (data.startswith(_ID_OPENER.encode(), start) and data[end - 1 : end] == b"}"):
         return None
-    return data.count(SEPARATOR, start, end) + 1
+    separators = data.count(SEPARATOR, start, end)
+    if data.count(b"\n", start, end) != separators:
+        return None  # a line that does not open with its id: the separators would join it to the one before
+    return separators + 1
 
 
 def plain_id(tx_id: str) -> bool:

@@ -203,7 +203,10 @@ class LinedBook(MemoryBook):
     def record(self, position: int) -> Transaction:
         if self.records[position] is None:
             line = self.line(position)
-            data = JSON_DECODER.decode(line)
+            try:
+                data = JSON_DECODER.decode(line)
+            except (ValueError, RecursionError):  # ValueError: not UTF-8 or JSON, a float
+                raise DamagedRecord(f"transaction {position + 1} can't be read as JSON") from None
             if "\\u" in line and _ESCAPED_SURROGATE.search(line) and not _encodable(data):
                 raise DamagedRecord(f"transaction {position + 1} holds a lone surrogate escape (\\ud800-\\udfff)")
             self.records[position] = transaction_from_dict(data, f"transaction {position + 1}")
