@@ -54,3 +54,24 @@ def test_a_line_that_is_not_json_is_refused_cleanly_by_a_write(json_cli) -> None
     assert result.exit_code == 3
     assert "Traceback" not in result.output and len(result.stderr.strip().splitlines()) == 1
     assert json_cli.ledger.read_bytes() == before
+
+
+OPENINGS = {
+    "an id key before the id": '{"id": "tx-99", "id": "custom", ',
+    "an id key spaced otherwise": '{"id": "tx-99", "id":"custom", ',
+    "the id escaped": '{"id": "\\u0063ustom", ',
+}
+
+
+@pytest.mark.parametrize("opening", OPENINGS.values(), ids=OPENINGS.keys())
+def test_a_retry_finds_its_transaction_however_the_line_spells_its_id(json_cli, opening) -> None:
+    seed(json_cli)
+    gift = ("gift", "alice", "mia", "rose", "--id", "custom")
+    assert json_cli(*gift).exit_code == 0
+    assert json_cli("buy", "bob", "700").exit_code == 0
+    _relay_line(json_cli.ledger, 8, lambda tx: json.dumps(tx).replace('{"id": "custom", ', opening, 1))
+    assert json_cli("verify").exit_code == 0  # the same transaction, parsed: the chain holds
+    retry = json_cli(*gift)
+    assert retry.exit_code == 0, retry.output
+    report = json_cli.json("verify")
+    assert report["ok"] and report["transactions"] == 10  # the retry was a replay

@@ -288,7 +288,7 @@ def read_lined_book(path: Path, data: bytes) -> tuple[MemoryBook, int] | None:
     if not isinstance(head, dict) or head.get("schema") != SCHEMA_VERSION:
         return None
     count = jsonfile.line_count(data, span)
-    if count is None:
+    if count is None or not jsonfile.ids_as_written(data, span, count):
         return None
     history = jsonfile.history_digest(data, span)
     if head.get(HISTORY_CHECKSUM) != history.hexdigest():
