@@ -515,7 +515,7 @@ class LazyHistoryBook(MemoryBook):
                 if found is not None:
                     found[2].append(line)
                     continue
-                ids.add(jsonfile.line_id(line))
+                ids.add(_stored_id(line))
                 if line.endswith(ending):
                     found = (position, previous, [line])
                 previous = line[-66:-2]
@@ -614,6 +614,14 @@ def _file_lines(fd: int, chunk: int = 1 << 20) -> Iterator[bytes]:
         yield from lines
     if partial:
         yield partial
+
+
+def _stored_id(line: str) -> str:
+    """A line's id as the full parse reads it: the one it opens with, unless another ``"id"`` or an escape
+    in the line could make the parse's another (then the line is parsed)."""
+    if line.count('"id"') == 1 and "\\u" not in line:
+        return jsonfile.line_id(line)
+    return str(_parsed_line(line)["id"])
 
 
 def _parsed_line(line: str) -> Any:
