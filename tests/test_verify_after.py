@@ -192,3 +192,44 @@ def test_an_id_used_again_after_the_hash_is_caught_however_the_line_before_spell
     code, report = _verify_after(cli, earlier["head_hash"])
     assert code == 3, report
     assert "duplicate_id" in [p["code"] for p in report["problems"]]
+
+
+def _schema_2_after_a_hash(tmp_path):  # type: ignore[no-untyped-def]
+    """A SQLite ledger verified at 'custom', two transactions later, then in schema 2's layout (plain id column)."""
+    from pathlib import Path
+
+    from conftest import Cli
+    from ledger_tools import as_sqlite_schema_2
+
+    cli = Cli(Path(tmp_path) / "ledger.sqlite")
+    _run(cli, [("buy", "alice", "700"), ("buy", "bob", "17500"), ("gift", "alice", "mia", "rose", "--id", "custom")])
+    earlier = _verified(cli)
+    _run(cli, [("gift", "bob", "mia", "rose", "--id", "later"), ("buy", "carol", "70")])
+    as_sqlite_schema_2(cli.ledger)
+    return cli, earlier["head_hash"]
+
+
+def test_after_checks_a_schema_2_sqlite_ledger(tmp_path) -> None:
+    cli, tx_hash = _schema_2_after_a_hash(tmp_path)
+    assert cli("verify").exit_code == 0
+    code, report = _verify_after(cli, tx_hash)
+    assert code == 0, report["problems"]
+    assert report["after"]["checked"] == 2
+
+
+def test_an_id_used_again_after_the_hash_is_caught_on_schema_2_whatever_its_id_column_says(tmp_path) -> None:
+    from coinpurse.core.model import chain_hash
+
+    cli, tx_hash = _schema_2_after_a_hash(tmp_path)
+    with closing(sqlite3.connect(cli.ledger)) as db, db:
+        db.execute("UPDATE transactions SET id = 'zzz' WHERE seq = 3")  # a plain column, before the hash
+        previous = tx_hash
+        for seq, body in db.execute("SELECT seq, body FROM transactions WHERE seq > 3 ORDER BY seq").fetchall():
+            tx = json.loads(body)
+            tx["id"] = "custom" if tx["id"] == "later" else tx["id"]
+            previous = chain_hash(previous, tx)
+            db.execute("UPDATE transactions SET body = ?, hash = ?, id = ? WHERE seq = ?", (json.dumps(tx), previous, tx["id"], seq))
+    assert cli("verify").exit_code == 3
+    code, report = _verify_after(cli, tx_hash)
+    assert code == 3
+    assert "duplicate_id" in [p["code"] for p in report["problems"]], report["problems"]
