@@ -75,3 +75,19 @@ def test_a_retry_finds_its_transaction_however_the_line_spells_its_id(json_cli, 
     assert retry.exit_code == 0, retry.output
     report = json_cli.json("verify")
     assert report["ok"] and report["transactions"] == 10  # the retry was a replay
+
+
+@pytest.mark.xfail(
+    strict=True,
+    reason="the JSON reader takes a key given twice as its last value, and a write keeps an unchanged account's "
+    "line as read: other JSON readers may take the first value; refusing duplicate keys needs an object_pairs_hook "
+    "on every read (or a check of each kept line), not yet done",
+)
+def test_an_account_line_giving_a_key_twice_does_not_outlive_a_write_unnoticed(json_cli) -> None:
+    seed(json_cli)
+    text = json_cli.ledger.read_text()
+    line = next(line for line in text.splitlines() if line.startswith('    "alice": {"coins": '))
+    json_cli.ledger.write_text(text.replace(line, line.replace('{"coins": ', '{"coins": 99999, "coins": ', 1), 1))
+    written = json_cli("buy", "bob", "700")
+    kept = '"coins": 99999' in json_cli.ledger.read_text()
+    assert written.exit_code == 3 or not kept or json_cli("verify").exit_code == 3
