@@ -158,3 +158,78 @@ def test_after_in_memory_matches_a_whole_verify() -> None:
     assert report.head_hash == ledger.verify().head_hash
     assert isinstance(ledger._memory, MemoryBook)
     assert verify_book(ledger._memory, after=head).to_dict() == report.to_dict()
+
+
+@pytest.mark.parametrize("opening", ['{"id": "tx-99", "id": "custom", ', '{"id": "\\u0063ustom", '])
+def test_an_id_used_again_after_the_hash_is_caught_however_the_line_before_spells_it(json_cli, opening) -> None:
+    """The ids before the hash are the parse's, not what a line opens with: a duplicate after it is still one."""
+    import hashlib
+    import re
+
+    from coinpurse.core.model import chain_hash
+
+    cli = json_cli
+    seed(cli)
+    _run(cli, [("gift", "alice", "mia", "rose", "--id", "custom")])
+    earlier = _verified(cli)
+    _run(cli, [("gift", "bob", "mia", "rose", "--id", "later"), ("buy", "carol", "70")])
+    text = cli.ledger.read_text()
+    head, rest = text.split('\n  "transactions": [\n', 1)
+    lines = rest[: -len("\n  ]\n}\n")].split(",\n")
+    lines[8] = lines[8].replace('{"id": "custom", ', opening, 1)  # before the hash: the same transaction
+    previous = json.loads(lines[8])["hash"]
+    for index in (9, 10):  # after it: "later" renamed "custom", and the suffix rechained as a forger would
+        tx = json.loads(lines[index])
+        tx["id"] = "custom" if tx["id"] == "later" else tx["id"]
+        tx["hash"] = previous = chain_hash(previous, {k: v for k, v in tx.items() if k != "hash"})
+        lines[index] = "    " + json.dumps(tx, ensure_ascii=False)
+    history = ",\n".join(lines)
+    digest = hashlib.sha256(history.encode()).hexdigest()
+    head = re.sub(r'"history_sha256": "[0-9a-f]{64}"', f'"history_sha256": "{digest}"', head)
+    cli.ledger.write_text(head + '\n  "transactions": [\n' + history + "\n  ]\n}\n")
+    whole = cli("verify", "--json")
+    assert whole.exit_code == 3 and "duplicate_id" in [p["code"] for p in json.loads(whole.stdout)["problems"]]
+    code, report = _verify_after(cli, earlier["head_hash"])
+    assert code == 3, report
+    assert "duplicate_id" in [p["code"] for p in report["problems"]]
+
+
+def _schema_2_after_a_hash(tmp_path):  # type: ignore[no-untyped-def]
+    """A SQLite ledger verified at 'custom', two transactions later, then in schema 2's layout (plain id column)."""
+    from pathlib import Path
+
+    from conftest import Cli
+    from ledger_tools import as_sqlite_schema_2
+
+    cli = Cli(Path(tmp_path) / "ledger.sqlite")
+    _run(cli, [("buy", "alice", "700"), ("buy", "bob", "17500"), ("gift", "alice", "mia", "rose", "--id", "custom")])
+    earlier = _verified(cli)
+    _run(cli, [("gift", "bob", "mia", "rose", "--id", "later"), ("buy", "carol", "70")])
+    as_sqlite_schema_2(cli.ledger)
+    return cli, earlier["head_hash"]
+
+
+def test_after_checks_a_schema_2_sqlite_ledger(tmp_path) -> None:
+    cli, tx_hash = _schema_2_after_a_hash(tmp_path)
+    assert cli("verify").exit_code == 0
+    code, report = _verify_after(cli, tx_hash)
+    assert code == 0, report["problems"]
+    assert report["after"]["checked"] == 2
+
+
+def test_an_id_used_again_after_the_hash_is_caught_on_schema_2_whatever_its_id_column_says(tmp_path) -> None:
+    from coinpurse.core.model import chain_hash
+
+    cli, tx_hash = _schema_2_after_a_hash(tmp_path)
+    with closing(sqlite3.connect(cli.ledger)) as db, db:
+        db.execute("UPDATE transactions SET id = 'zzz' WHERE seq = 3")  # a plain column, before the hash
+        previous = tx_hash
+        for seq, body in db.execute("SELECT seq, body FROM transactions WHERE seq > 3 ORDER BY seq").fetchall():
+            tx = json.loads(body)
+            tx["id"] = "custom" if tx["id"] == "later" else tx["id"]
+            previous = chain_hash(previous, tx)
+            db.execute("UPDATE transactions SET body = ?, hash = ?, id = ? WHERE seq = ?", (json.dumps(tx), previous, tx["id"], seq))
+    assert cli("verify").exit_code == 3
+    code, report = _verify_after(cli, tx_hash)
+    assert code == 3
+    assert "duplicate_id" in [p["code"] for p in report["problems"]], report["problems"]

@@ -34,6 +34,7 @@ from typing import Any
 from coinpurse.core.model import Amount, BalanceAfter, DamagedRecord, Posting, Transaction, posting_from_dict
 from coinpurse.core.money import COIN, DIAMOND
 from coinpurse.core.names import is_platform_account
+from coinpurse.core.patterns import ID_FORMAT, TIME_FORMAT
 from coinpurse.core.safetext import _FORMULA_STARTS, csv_text, journal_text, json_text
 from coinpurse.core.sentences import summary
 from coinpurse.speedups.indentjson import indented_json
@@ -83,6 +84,11 @@ class StoredView:
             if data.get(key).__class__ is not str:
                 raise DamagedRecord(f"{what}: {key} is missing or not text")
         self.id, self.kind, self.at = data["id"], data["kind"], data["at"]
+        if not (ID_FORMAT.fullmatch(self.id) and TIME_FORMAT.fullmatch(self.at)):  # both are written as they are
+            bad = f"id {self.id!r} is not a valid id" if not ID_FORMAT.fullmatch(self.id) else (
+                f"time {self.at!r} is not a UTC time such as 2026-03-01T12:00:00Z"
+            )
+            raise DamagedRecord(f"{what} ({self.id!r}): {bad}")
         postings = data.get("postings")
         if postings.__class__ is not list:
             raise DamagedRecord(f"{what}: postings is missing or not a list")

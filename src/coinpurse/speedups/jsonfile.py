@@ -85,15 +85,27 @@ SEPARATOR = b'},\n' + _ID_OPENER.encode()
 _SEPARATORS = re.compile(re.escape(SEPARATOR))
 _SEPARATED_IDS = re.compile(re.escape(SEPARATOR) + rb'([^"]*)"')
 _PLAIN_ID = re.compile(r'[ !#-\[\]-~]+')  # printable ASCII but for " and \, written as it is
+_ID_KEY = b'"id"'  # the key, however spaced; or a value "id" (then the full read, to be sure)
 _TAIL_WALK = 1024  # lines walked back from the end before every line's start is found in one pass
 
 
 def line_count(data: bytes, span: tuple[int, int]) -> int | None:
-    """How many lines the history in ``span`` holds; None if it does not open and close as written."""
+    """How many lines the history in ``span`` holds; None if it does not open and close as written,
+    or a line does not open with its id."""
     start, end = span
     if not (data.startswith(_ID_OPENER.encode(), start) and data[end - 1 : end] == b"}"):
         return None
-    return data.count(SEPARATOR, start, end) + 1
+    separators = data.count(SEPARATOR, start, end)
+    if data.count(b"\n", start, end) != separators:
+        return None  # a line that does not open with its id: the separators would join it to the one before
+    return separators + 1
+
+
+def ids_as_written(data: bytes, span: tuple[int, int], count: int) -> bool:
+    """Whether each of the ``count`` lines' id is the one it opens with, as a byte search finds it: no other
+    ``"id"`` in the lines (a key given twice is the parse's last), and no escape (which could spell an id)."""
+    start, end = span
+    return data.count(_ID_KEY, start, end) == count and data.find(b"\\u", start, end) < 0
 
 
 def plain_id(tx_id: str) -> bool:

@@ -203,7 +203,10 @@ class LinedBook(MemoryBook):
     def record(self, position: int) -> Transaction:
         if self.records[position] is None:
             line = self.line(position)
-            data = JSON_DECODER.decode(line)
+            try:
+                data = JSON_DECODER.decode(line)
+            except (ValueError, RecursionError):  # ValueError: not UTF-8 or JSON, a float
+                raise DamagedRecord(f"transaction {position + 1} can't be read as JSON") from None
             if "\\u" in line and _ESCAPED_SURROGATE.search(line) and not _encodable(data):
                 raise DamagedRecord(f"transaction {position + 1} holds a lone surrogate escape (\\ud800-\\udfff)")
             self.records[position] = transaction_from_dict(data, f"transaction {position + 1}")
@@ -285,7 +288,7 @@ def read_lined_book(path: Path, data: bytes) -> tuple[MemoryBook, int] | None:
     if not isinstance(head, dict) or head.get("schema") != SCHEMA_VERSION:
         return None
     count = jsonfile.line_count(data, span)
-    if count is None:
+    if count is None or not jsonfile.ids_as_written(data, span, count):
         return None
     history = jsonfile.history_digest(data, span)
     if head.get(HISTORY_CHECKSUM) != history.hexdigest():
@@ -512,7 +515,7 @@ class LazyHistoryBook(MemoryBook):
                 if found is not None:
                     found[2].append(line)
                     continue
-                ids.add(jsonfile.line_id(line))
+                ids.add(_stored_id(line))
                 if line.endswith(ending):
                     found = (position, previous, [line])
                 previous = line[-66:-2]
@@ -611,6 +614,14 @@ def _file_lines(fd: int, chunk: int = 1 << 20) -> Iterator[bytes]:
         yield from lines
     if partial:
         yield partial
+
+
+def _stored_id(line: str) -> str:
+    """A line's id as the full parse reads it: the one it opens with, unless another ``"id"`` or an escape
+    in the line could make the parse's another (then the line is parsed)."""
+    if line.count('"id"') == 1 and "\\u" not in line:
+        return jsonfile.line_id(line)
+    return str(_parsed_line(line)["id"])
 
 
 def _parsed_line(line: str) -> Any:

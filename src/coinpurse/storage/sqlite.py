@@ -277,6 +277,10 @@ class SqliteBook(Book):
         return self._transaction(*rows[0])
 
     def stored_account_tree(self) -> AccountTree:
+        if self.version < 3:  # schema 2 keeps no tree beside the accounts: made from them, as a file's is
+            from coinpurse.core.chain import state_digest
+
+            return AccountTree.of({name: state_digest(state, seen_again=False) for name, state in self.iter_accounts()})
         digests = [EMPTY_BUCKET] * BUCKETS
         for bucket, digest in self._rows("SELECT bucket, digest FROM bucket_digests"):
             if not (isinstance(bucket, int) and 0 <= bucket < BUCKETS):
@@ -352,7 +356,11 @@ class SqliteBook(Book):
     # The UNIQUE index on the id column, which SQLite keeps in step with the table
     # (its integrity check says otherwise) and which verify holds against each body's
     # id: no two stored transactions have one id unless verify reports that column.
-    ids_unique_in_store = True
+    # Schema 2's id column is a plain one, which may say another id than the body
+    # before the transactions ``verify --after`` reads: there the ids are the bodies'.
+    @property
+    def ids_unique_in_store(self) -> bool:  # type: ignore[override]
+        return self.version >= 3
     _derived: DerivedCheck | None = None
 
     def verify_records(self, start: int = 0) -> Iterator[tuple[int, Any, Any]]:
