@@ -91,6 +91,11 @@ def csv_text(text: str) -> str:
     return f"'{cell}" if text.startswith(_FORMULA_STARTS) else cell
 
 
+def file_name_text(name: str) -> str:
+    """A file name as text any output can hold: bytes that were not UTF-8 (lone surrogates in Python) shown as U+FFFD."""
+    return name.encode("utf-8", "surrogateescape").decode("utf-8", "replace")
+
+
 def journal_text(text: str) -> str:
     """Text on a journal line: escaped, with no comment or payee|note mark and no run of spaces.
 

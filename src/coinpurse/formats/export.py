@@ -35,7 +35,7 @@ from coinpurse.core.model import Amount, BalanceAfter, DamagedRecord, Posting, T
 from coinpurse.core.money import COIN, DIAMOND
 from coinpurse.core.names import is_platform_account
 from coinpurse.core.patterns import ID_FORMAT, TIME_FORMAT
-from coinpurse.core.safetext import _FORMULA_STARTS, csv_text, journal_text, json_text
+from coinpurse.core.safetext import _FORMULA_STARTS, csv_text, file_name_text, journal_text, json_text
 from coinpurse.core.sentences import summary
 from coinpurse.speedups.indentjson import indented_json
 
@@ -221,7 +221,7 @@ def _journal_pieces(transactions: Iterable[Transaction | StoredView], source: st
     commodities = [COIN, DIAMOND] if currency is None else [COIN, DIAMOND, currency]
     declared = set(declared_accounts) | {commodity_name[c] for c in commodities}
     lines = [
-        f"; coinpurse journal export{' of ' + journal_text(source) if source else ''}",
+        f"; coinpurse journal export{' of ' + journal_text(file_name_text(source)) if source else ''}",
         "; users' holdings are positive; the platform carries the opposite side",
         "; each user's coins and diamonds after a transaction, as coinpurse recorded them, are balance assertions (= ...)",
         "",
