@@ -149,6 +149,16 @@ def created_meanwhile(target: Path) -> LedgerUnusable:
     )
 
 
+def open_temp(temp: Path, target: Path) -> int:
+    """Create ``temp`` to write, never over an existing file, with ``target``'s permissions (0600 for a new one)."""
+    mode = 0o600
+    try:
+        mode = os.stat(target).st_mode & 0o777
+    except FileNotFoundError:
+        pass
+    return os.open(temp, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_CLOEXEC, mode)
+
+
 def write_atomic(
     target: Path, data: bytes | Sequence[bytes | memoryview], *, output: bool = False, new: bool = False
 ) -> None:
@@ -161,12 +171,7 @@ def write_atomic(
     """
     temp = temp_path(target)
     try:
-        mode = 0o600
-        try:
-            mode = os.stat(target).st_mode & 0o777
-        except FileNotFoundError:
-            pass
-        fd = os.open(temp, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_CLOEXEC, mode)
+        fd = open_temp(temp, target)
         try:
             for piece in [data] if isinstance(data, bytes) else data:
                 view = memoryview(piece)

@@ -117,18 +117,13 @@ def write_output(target: Path, chunks: Iterable[str]) -> int:
     (exit 2); any error midway, even an interrupt or a damaged record found while
     the chunks are made, removes the temp file and leaves ``target`` as it was.
     """
-    from coinpurse.storage.atomic import flush_placed, temp_path
+    from coinpurse.storage.atomic import flush_placed, open_temp, temp_path
 
     temp = temp_path(target)
     size = 0
     try:
         with _failing_as_bad_output(target):
-            mode = 0o600
-            try:
-                mode = os.stat(target).st_mode & 0o777
-            except FileNotFoundError:
-                pass
-            fd = os.open(temp, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_CLOEXEC, mode)
+            fd = open_temp(temp, target)
         try:
             for chunk in chunks:
                 view = memoryview(chunk.encode())

@@ -226,13 +226,17 @@ class SqliteBook(Book):
         """The connection, for a query of what is stored (a write's book saves what it holds first)."""
         return self.db
 
+    def _query(self, sql: str, parameters: tuple[Any, ...]) -> list[Any]:
+        """A query of rows that what a write holds unsaved cannot change (a write's book saves nothing first)."""
+        return self.db.execute(sql, parameters).fetchall()
+
     def account(self, name: str) -> AccountState:
         guard = self.guard
         if guard is not None and name not in guard.trusted:
             guard.check(name)
         state = self._states.get(name)
-        if state is None:
-            rows = self._rows("SELECT * FROM accounts WHERE name = ?", (name,))
+        if state is None:  # a write keeps every account it changed in _states, so the stored row is the one wanted
+            rows = self._query("SELECT * FROM accounts WHERE name = ?", (name,))
             state = _account_from_row(rows[0]) if rows else AccountState()
             self._states[name] = state
         return state
@@ -469,24 +473,9 @@ class SqliteWriteBook(SqliteBook):
         self._changed_digests: dict[str, str] = {}
         super().__init__(connection, path)
 
-    def _query(self, sql: str, parameters: tuple[Any, ...]) -> list[Any]:
-        """A query of rows the unsaved changes cannot affect (no save first)."""
-        return self.db.execute(sql, parameters).fetchall()
-
     def _reader(self) -> sqlite3.Connection:
         self.save()  # any other query sees everything this write made
         return self.db
-
-    def account(self, name: str) -> AccountState:
-        guard = self.guard
-        if guard is not None and name not in guard.trusted:
-            guard.check(name)
-        state = self._states.get(name)
-        if state is None:
-            rows = self._query("SELECT * FROM accounts WHERE name = ?", (name,))
-            state = _account_from_row(rows[0]) if rows else AccountState()
-            self._states[name] = state
-        return state
 
     def stored_account(self, name: str) -> AccountState | None:
         if name in self._changed_accounts:
