@@ -266,7 +266,11 @@ class SqliteBook(Book):
         return transaction_from_dict(data, f"transaction {seq}")
 
     def find(self, tx_id: str) -> Transaction | None:
-        rows = self._rows("SELECT seq, body, hash FROM transactions WHERE id = ?", (tx_id,))
+        return self._find_stored(tx_id)
+
+    def _find_stored(self, tx_id: str) -> Transaction | None:
+        """The stored transaction with that id, by the id index (what a write holds unsaved is not looked at)."""
+        rows = self._query("SELECT seq, body, hash FROM transactions WHERE id = ?", (tx_id,))
         if not rows:
             return None
         tx = self._transaction(*rows[0])
@@ -493,13 +497,7 @@ class SqliteWriteBook(SqliteBook):
             return new
         if tx_id not in self._made_ids and self._stored_before == 0:
             return None  # a new ledger holds only what this write made
-        rows = self._query("SELECT seq, body, hash FROM transactions WHERE id = ?", (tx_id,))
-        if not rows:
-            return None
-        tx = self._transaction(*rows[0])
-        if tx.id != tx_id:  # only a damaged index can say so; never answer a retry with another transaction
-            raise DamagedRecord(f"the id index gives transaction {rows[0][0]} for {tx_id!r}, but its id is {tx.id!r}")
-        return tx
+        return self._find_stored(tx_id)  # the unsaved ones are in _new_ids
 
     def head(self) -> Head:
         if self._head is None:
