@@ -122,3 +122,43 @@ def test_a_replayed_id_is_no_write_and_is_not_refused(cli, monkeypatch: pytest.M
     cli.json("buy", "alice", "700", "--id", "first")
     monkeypatch.setenv("COINPURSE_NOW", TODAY)
     assert cli.json("buy", "alice", "700", "--id", "first")["replayed"] is True
+
+
+# ----- the one parser of the times a user names (--at, --since, --until, --month) -----
+
+
+@pytest.mark.parametrize(
+    ("text", "end_of_day", "stored"),
+    [
+        ("2026-03-01", False, "2026-03-01T00:00:00Z"),
+        ("2026-03-01", True, "2026-03-01T23:59:59Z"),
+        ("2026-03-01T12:30:00Z", True, "2026-03-01T12:30:00Z"),
+        ("2026-03-01T12:30:00", False, "2026-03-01T12:30:00Z"),  # no zone: UTC
+        ("2026-03-01T12:30:00+02:00", False, "2026-03-01T10:30:00Z"),
+        ("today", False, "2026-03-01T00:00:00Z"),
+        ("Yesterday", True, "2026-02-28T23:59:59Z"),
+    ],
+)
+def test_a_named_time_is_a_stored_utc_time(monkeypatch: pytest.MonkeyPatch, text: str, end_of_day: bool, stored: str) -> None:
+    monkeypatch.setenv("COINPURSE_NOW", "2026-03-01T12:00:00Z")
+    assert clock.moment(text, end_of_day=end_of_day, what="--since") == stored
+
+
+@pytest.mark.parametrize("text", ["2026-02-30", "last week", "2026-3-1", "", "0999-01-01"])
+def test_a_time_that_is_not_one_is_bad_input_naming_the_option(text: str) -> None:
+    from coinpurse.errors import BadInput
+
+    with pytest.raises(BadInput) as error:
+        clock.moment(text, end_of_day=False, what="--until")
+    assert "--until" in error.value.message or "outside the years" in error.value.message
+    assert error.value.code == "bad_time"
+
+
+def test_a_month_spans_its_first_to_its_last_second() -> None:
+    assert clock.month_span("2026-02") == ("2026-02-01T00:00:00Z", "2026-02-28T23:59:59Z")
+    assert clock.month_span("2024-12") == ("2024-12-01T00:00:00Z", "2024-12-31T23:59:59Z")
+    from coinpurse.errors import BadInput
+
+    for bad in ("2026-13", "2026", "March"):
+        with pytest.raises(BadInput):
+            clock.month_span(bad)

@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 import os
-from datetime import UTC, datetime
+import re
+from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
 
 from coinpurse.core.settings import seconds_setting
@@ -90,3 +91,56 @@ def _stored(text: str) -> datetime:
 def _span(seconds: Decimal) -> str:
     days = seconds // 86400
     return f"{days:,} days" if days >= 2 else f"{seconds:,} s"
+
+
+# ----- times a user names: --at, --since, --until, --month ---------------------------
+
+_DATE = re.compile(r"\d{4}-\d{2}-\d{2}")
+_MONTH = re.compile(r"(\d{4})-(\d{2})")
+
+
+def moment(text: str, *, end_of_day: bool, what: str, environ: dict[str, str] | None = None) -> str:
+    """A time a user names, as a stored time (UTC, to the second); bounds are inclusive.
+
+    ``text`` is an ISO time (a zone-less one is UTC), a date, ``today`` or
+    ``yesterday`` (which follow COINPURSE_NOW). A day stands for its first second,
+    or its last with ``end_of_day`` (``--until`` and ``--at``), so
+    ``--since 2026-03-01 --until 2026-03-01`` is that whole day.
+    """
+    word = text.strip().lower()
+    if word in ("today", "yesterday"):
+        day = _stored(now(environ)).date()
+        if word == "yesterday":
+            day -= timedelta(days=1)
+        return _day_edge(day, end_of_day)
+    if _DATE.fullmatch(text.strip()):
+        try:
+            return _day_edge(date.fromisoformat(text.strip()), end_of_day)
+        except ValueError:
+            raise BadInput(f"{what} is not a real date: {text!r}", code="bad_time") from None
+    try:
+        return format_time(parse_time(text, what))
+    except BadInput as error:
+        raise BadInput(
+            f"{what} takes a date (2026-03-01), an ISO time (2026-03-01T12:00:00Z), today or yesterday; got {text!r}"
+            if "ISO 8601" in error.message
+            else error.message,
+            code="bad_time",
+        ) from None
+
+
+def month_span(text: str, what: str = "--month") -> tuple[str, str]:
+    """The first and last second of a month named YYYY-MM, as stored times."""
+    found = _MONTH.fullmatch(text.strip())
+    if found is None or not 1 <= int(found[2]) <= 12 or not FIRST_YEAR <= int(found[1]) <= LAST_YEAR:
+        raise BadInput(f"{what} takes a month such as 2026-03; got {text!r}", code="bad_time")
+    year, month = int(found[1]), int(found[2])
+    first = date(year, month, 1)
+    last = (date(year + 1, 1, 1) if month == 12 else date(year, month + 1, 1)) - timedelta(days=1)
+    return _day_edge(first, False), _day_edge(last, True)
+
+
+def _day_edge(day: date, end_of_day: bool) -> str:
+    if not FIRST_YEAR <= day.year <= LAST_YEAR:
+        raise BadInput(f"{day.isoformat()} is outside the years {FIRST_YEAR} to {LAST_YEAR}", code="bad_time")
+    return f"{day.year:04d}-{day:%m-%d}T" + ("23:59:59Z" if end_of_day else "00:00:00Z")

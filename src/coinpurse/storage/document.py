@@ -16,7 +16,7 @@ from coinpurse.core.patterns import ACCOUNT_NAME, HASH_FORMAT, is_currency_code
 from coinpurse.core.rates import Rates, default_rates, rates_from_dict
 from coinpurse.errors import BadInput
 
-SCHEMA_VERSION = 3
+SCHEMA_VERSION = 4
 DEFAULT_CURRENCY = "USD"
 TOP_KEYS = ("schema", "currency", "rates", "accounts", "transactions")
 HISTORY_CHECKSUM = "history_sha256"  # JSON only: see storage.files
@@ -47,8 +47,22 @@ def _migrate_2_to_3(document: dict[str, Any]) -> dict[str, Any]:
     return {**document, "schema": 3}
 
 
+def _migrate_3_to_4(document: dict[str, Any]) -> dict[str, Any]:
+    """Version 4 admits the kinds that take money back (refunds, reversals, held payouts) and the
+    ones that come with them; a version-3 ledger holds none, so its content stays as it is.
+
+    The bump is what makes a coinpurse that knows only version 3 refuse such a file
+    instead of misreading a kind it has no rule for.
+    """
+    return {**document, "schema": 4}
+
+
 # schema version -> the step that lifts a document to the next version
-MIGRATIONS: dict[int, Callable[[dict[str, Any]], dict[str, Any]]] = {1: _migrate_1_to_2, 2: _migrate_2_to_3}
+MIGRATIONS: dict[int, Callable[[dict[str, Any]], dict[str, Any]]] = {
+    1: _migrate_1_to_2,
+    2: _migrate_2_to_3,
+    3: _migrate_3_to_4,
+}
 
 
 def newer_schema(version: int) -> DamagedRecord:

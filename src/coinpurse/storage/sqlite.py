@@ -107,8 +107,10 @@ CREATE TABLE transactions (
 CREATE UNIQUE INDEX transactions_by_id ON transactions (id);
 """
 SCHEMA_2 = _META_AND_ACCOUNTS + TRANSACTIONS_2 + _POSTINGS  # read as it is; the first write moves it to SCHEMA
-SCHEMA = _META_AND_ACCOUNTS + _TRANSACTIONS + _POSTINGS + _ACCOUNT_TREE
-LAYOUTS = {2: SCHEMA_2, SCHEMA_VERSION: SCHEMA}  # the exact layout of each schema version's file
+SCHEMA_3 = _META_AND_ACCOUNTS + _TRANSACTIONS + _POSTINGS + _ACCOUNT_TREE
+# Schema 4 admits the kinds that take money back; its tables are schema 3's.
+SCHEMA = SCHEMA_3
+LAYOUTS = {2: SCHEMA_2, 3: SCHEMA_3, SCHEMA_VERSION: SCHEMA}  # the exact layout of each schema version's file
 
 
 def _account_row(name: str, state: AccountState) -> tuple[Any, ...]:
@@ -890,9 +892,9 @@ def writing(path: Path, new_book: Book, *, dry_run: bool = False) -> Iterator[Bo
     """Yield the book inside one SQLite transaction; commit only if the block ends well and changed it.
 
     The caller holds ``<ledger>.lock``. A missing ledger is built in a temp file,
-    renamed into place only once the first change is committed. A schema-2 ledger
-    is moved to the current layout inside the same transaction, and kept as it was
-    in ``<ledger>.v2.bak`` when that change is committed.
+    renamed into place only once the first change is committed. A ledger of an older
+    schema is moved to the current one inside the same transaction, and kept as it
+    was in ``<ledger>.v<N>.bak`` when that change is committed.
     """
     if not path.exists():
         with _new_ledger(path, new_book, dry_run=dry_run) as book:
@@ -944,33 +946,15 @@ def _settle(connection: sqlite3.Connection) -> None:
         pass  # a reader of a rollback-journal file holds it: the next write tries again
 
 
-# ----- schema 2 to 3 ----------------------------------------------------------------
+# ----- older schemas to the current one -----------------------------------------
 
 
 def _migrate(connection: sqlite3.Connection, path: Path, version: int) -> None:
-    """Rebuild the derived columns and the postings index from the stored bodies, in the caller's transaction.
-
-    Nothing of the old columns or index survives, so a hand-edited id can't
-    hide a transaction from the id lookup after the move.
-    """
+    """Lift the file one schema at a time to the current one, in the caller's transaction."""
     try:
-        connection.execute("ALTER TABLE transactions RENAME TO transactions_2")
-        for statement in _statements(_TRANSACTIONS):
-            connection.execute(statement)
-        connection.execute("INSERT INTO transactions (seq, body, hash) SELECT seq, body, hash FROM transactions_2 ORDER BY seq")
-        connection.execute("DROP TABLE transactions_2")
-        connection.execute("DELETE FROM postings")
-        batch: list[tuple[str, int]] = []
-        for seq, body in connection.execute("SELECT seq, body FROM transactions ORDER BY seq"):
-            batch.extend((name, seq) for name in sorted(touched_accounts(_loads(body, f"transaction {seq}"))))
-            if len(batch) >= 10_000:
-                connection.executemany(_INSERT_POSTINGS, batch)
-                batch = []
-        connection.executemany(_INSERT_POSTINGS, batch)
-        for statement in _statements(_ACCOUNT_TREE):
-            connection.execute(statement)
-        accounts = {row[0]: _account_from_row(row) for row in connection.execute("SELECT * FROM accounts")}
-        _save_tree(connection, accounts)  # the write's checks then hold these against the chain
+        if version == 2:
+            _migrate_2_to_3(connection)
+        # 3 to 4 adds kinds, not tables: only the version changes
         connection.execute("UPDATE meta SET value = ? WHERE key = 'schema'", (str(SCHEMA_VERSION),))
     except (sqlite3.IntegrityError, sqlite3.OperationalError, DamagedRecord) as error:
         raise LedgerUnusable(
@@ -978,6 +962,31 @@ def _migrate(connection: sqlite3.Connection, path: Path, version: int) -> None:
             "nothing was written; coinpurse verify names the damage",
             code="ledger_damaged",
         ) from None
+
+
+def _migrate_2_to_3(connection: sqlite3.Connection) -> None:
+    """Rebuild the derived columns and the postings index from the stored bodies.
+
+    Nothing of the old columns or index survives, so a hand-edited id can't
+    hide a transaction from the id lookup after the move.
+    """
+    connection.execute("ALTER TABLE transactions RENAME TO transactions_2")
+    for statement in _statements(_TRANSACTIONS):
+        connection.execute(statement)
+    connection.execute("INSERT INTO transactions (seq, body, hash) SELECT seq, body, hash FROM transactions_2 ORDER BY seq")
+    connection.execute("DROP TABLE transactions_2")
+    connection.execute("DELETE FROM postings")
+    batch: list[tuple[str, int]] = []
+    for seq, body in connection.execute("SELECT seq, body FROM transactions ORDER BY seq"):
+        batch.extend((name, seq) for name in sorted(touched_accounts(_loads(body, f"transaction {seq}"))))
+        if len(batch) >= 10_000:
+            connection.executemany(_INSERT_POSTINGS, batch)
+            batch = []
+    connection.executemany(_INSERT_POSTINGS, batch)
+    for statement in _statements(_ACCOUNT_TREE):
+        connection.execute(statement)
+    accounts = {row[0]: _account_from_row(row) for row in connection.execute("SELECT * FROM accounts")}
+    _save_tree(connection, accounts)  # the write's checks then hold these against the chain
 
 
 def _statements(script: str) -> list[str]:
