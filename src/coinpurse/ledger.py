@@ -48,6 +48,7 @@ if TYPE_CHECKING:
     from coinpurse.core.scenario import Op, OpFailed, Progress
     from coinpurse.core.verify import VerifyReport
     from coinpurse.reports import ApplyReport, DemoResult, ExportResult, InitResult, RatesChangeResult, RatesExport
+    from coinpurse.results import BalancesAt
 
 EXPORT_FORMATS_BY_SUFFIX = ("csv", "json")  # any other output suffix (or none) exports a journal
 MEMORY = Path(":memory:")  # what a ledger held in memory is called in results
@@ -364,12 +365,43 @@ class Ledger:
         with self._reading() as book:
             return _stored_balances(book)
 
+    def balances_at(self, at: str, account: str | None = None) -> BalancesAt:
+        """Users' coins and diamonds right after the last transaction at or before ``at`` (a stored time,
+        see core.clock.moment): each account's is what its last transaction by then recorded."""
+        from coinpurse.core.model import BalanceAfter
+        from coinpurse.results import BalancesAt
+
+        with self._reading() as book:
+            name = None if account is None else _known_account(book, account)
+            within = book.count_until(at)
+            as_of = book.transaction_at(within) if within else None
+            if name is not None:
+                found = book.balance_within(name, within) if within else None
+                return BalancesAt(at, as_of, [found or BalanceAfter(name, 0, 0)], name)
+            rows = []
+            if within:
+                for user in book.user_accounts():
+                    found = book.balance_within(user, within)
+                    if found is not None:
+                        rows.append(found)
+            return BalancesAt(at, as_of, rows)
+
     def rates(self) -> RatesView:
         with self._reading() as book:
             return RatesView(book.rates, book.currency, book.platform_accounts())
 
-    def history(self, account: str | None = None, kind: str | None = None, limit: int | None = None) -> History:
-        """Transactions oldest first, optionally one account's or one kind's; with ``limit`` the newest that many."""
+    def history(
+        self,
+        account: str | None = None,
+        kind: str | None = None,
+        limit: int | None = None,
+        since: str | None = None,
+        until: str | None = None,
+    ) -> History:
+        """Transactions oldest first, optionally one account's or one kind's; with ``limit`` the newest that many.
+
+        ``since`` and ``until`` are stored times (see core.clock.moment), inclusive bounds.
+        """
         if limit is not None and limit < 1:
             raise BadInput(f"--limit must be a positive whole number, not {limit}")
         if kind is not None:
@@ -380,9 +412,13 @@ class Ledger:
             raise BadInput(f"unknown kind {kind!r}: the kinds are {', '.join(RECORDS)}", code="unknown_kind")
         with self._reading() as book:
             name = None if account is None else _known_account(book, account)
-            return History(book.transactions(name, kind, limit), book.currency)
+            if since is None and until is None:
+                return History(book.transactions(name, kind, limit), book.currency)
+            low, high = _span_within(book, since, until)
+            found = book.transactions_within(low, high, name, kind, limit) if low <= high else []
+            return History(found, book.currency)
 
-    def gifters(self, account: str, limit: int | None = 10) -> Gifters:
+    def gifters(self, account: str, limit: int | None = 10, since: str | None = None, until: str | None = None) -> Gifters:
         """Who sent ``account`` the most diamonds, most first; ties by name.
 
         Diamond value is at the payout rate each gift recorded, so a rates change
@@ -396,7 +432,12 @@ class Ledger:
         totals: dict[str, list[Any]] = {}
         with self._reading() as book:
             name = _known_account(book, account)
-            for tx in book.transactions(name, "gift"):
+            if since is None and until is None:
+                gifts = book.transactions(name, "gift")
+            else:
+                low, high = _span_within(book, since, until)
+                gifts = book.transactions_within(low, high, name, "gift") if low <= high else []
+            for tx in gifts:
                 gift = tx.payload
                 if not isinstance(gift, GiftRecord) or gift.request.recipient != name:
                     continue
@@ -685,6 +726,13 @@ def _recorded(book: Book, request: rq.Request, moment: str) -> OperationResult:
 
     outcome = execute(book, request, moment)
     return OperationResult(outcome.transaction, book.currency, outcome.replayed)
+
+
+def _span_within(book: Book, since: str | None, until: str | None) -> tuple[int, int]:
+    """The positions (from 1, inclusive) of the transactions stamped from ``since`` to ``until``."""
+    low = 1 if since is None else book.count_until(since, inclusive=False) + 1
+    high = book.head().length if until is None else book.count_until(until)
+    return low, high
 
 
 def _known_account(book: Book, raw: str) -> str:

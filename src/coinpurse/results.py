@@ -220,3 +220,34 @@ class LedgerInfo(NamedTuple):
             "locked": self.locked,
             "lock_holder": self.lock_holder,
         }
+
+
+class BalancesAt(NamedTuple):
+    """Users' coins and diamonds as they were right after the last transaction at or before ``at``.
+
+    ``accounts`` holds ``BalanceAfter`` rows (the balances each transaction records);
+    ``as_of`` is the last transaction included, None before the first. ``account``
+    is the one asked for, or None for every account that existed by then.
+    """
+
+    at: str
+    as_of: Transaction | None
+    accounts: Sequence[Any]  # BalanceAfter
+    account: str | None = None
+
+    def totals(self) -> dict[str, Any]:
+        return {"coins": sum(a.coins for a in self.accounts), "diamonds": sum(a.diamonds for a in self.accounts)}
+
+    def _as_of(self) -> dict[str, Any] | None:
+        return None if self.as_of is None else {"id": self.as_of.id, "at": self.as_of.at}
+
+    def to_dict(self) -> dict[str, Any]:
+        if self.account is not None:
+            one = self.accounts[0]
+            return {"account": one.account, "coins": one.coins, "diamonds": one.diamonds, "at": self.at, "as_of": self._as_of()}
+        return {
+            "accounts": [{"account": a.account, "coins": a.coins, "diamonds": a.diamonds} for a in self.accounts],
+            "totals": self.totals(),
+            "at": self.at,
+            "as_of": self._as_of(),
+        }

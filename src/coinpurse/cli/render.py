@@ -255,3 +255,28 @@ def show_gifters(ranking: Gifters) -> None:
             value,
         )
     out.print(table)
+
+
+def show_balances_at(then: Any) -> None:
+    """``balance --at``: coins and diamonds as they were, the moment (and the last transaction by then) in the title."""
+    out = console()
+    as_of = "before the first transaction" if then.as_of is None else f"after {then.as_of.id} at {then.as_of.at}"
+    if then.account is None and not then.accounts:
+        out.print(f"No accounts yet at {then.at}.", soft_wrap=True)
+        return
+    out.print(Text(f"As at {then.at} ({as_of}):"), soft_wrap=True)
+    table = Table(box=box.SIMPLE_HEAVY, show_edge=False, show_footer=then.account is None)
+    if then.account is not None:
+        one = then.accounts[0]
+        table.add_column("account")
+        table.add_column(one.account, justify="right")
+        table.add_row("coins", _n(one.coins))
+        table.add_row("diamonds", _n(one.diamonds))
+    else:
+        totals = then.totals()
+        table.add_column("account", footer="total")
+        table.add_column("coins", justify="right", footer=_n(totals["coins"]))
+        table.add_column("diamonds", justify="right", footer=_n(totals["diamonds"]))
+        for row in then.accounts:
+            table.add_row(row.account, _n(row.coins), _n(row.diamonds))
+    out.print(table)

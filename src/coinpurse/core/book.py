@@ -13,7 +13,7 @@ from itertools import islice
 from typing import TYPE_CHECKING, Any, NamedTuple
 
 from coinpurse.core.chain import HISTORY_TRUSTED
-from coinpurse.core.model import GENESIS_HASH, AccountState, DamagedRecord, Transaction, transaction_from_dict
+from coinpurse.core.model import GENESIS_HASH, AccountState, BalanceAfter, DamagedRecord, Transaction, transaction_from_dict
 from coinpurse.core.names import is_platform_account
 from coinpurse.core.rates import Rates
 
@@ -132,6 +132,45 @@ class Book(ABC):
     def account_tree_problems(self) -> Iterator[tuple[str, str, int | None]]:
         """The same, for the tree of account digests a store keeps beside the accounts (see core.chain)."""
         return iter(())
+
+    # The past: times never go backwards along the history, so a moment is a position found by halving.
+
+    def time_at(self, position: int) -> str:
+        """The stored time of the transaction at ``position`` (from 1)."""
+        return self.transaction_at(position).at
+
+    def count_until(self, moment: str, *, inclusive: bool = True) -> int:
+        """How many transactions are stamped at or before ``moment`` (before it, without ``inclusive``)."""
+        low, high = 0, self.head().length
+        while low < high:
+            middle = (low + high + 1) // 2
+            stamped = self.time_at(middle)
+            if stamped < moment or (inclusive and stamped == moment):
+                low = middle
+            else:
+                high = middle - 1
+        return low
+
+    def balance_within(self, name: str, within: int) -> BalanceAfter | None:
+        """The account's coins and diamonds after the last of the first ``within`` transactions that gives them."""
+        for position in range(within, 0, -1):
+            found = self.transaction_at(position).balance_after(name)
+            if found is not None:
+                return found
+        return None
+
+    def transactions_within(
+        self, low: int, high: int, account: str | None = None, kind: str | None = None, limit: int | None = None
+    ) -> list[Transaction]:
+        """As ``transactions``, of the transactions at positions ``low`` to ``high`` (inclusive) only."""
+        found = []
+        for position in range(high, low - 1, -1):
+            if limit is not None and len(found) >= limit:
+                break
+            tx = self.transaction_at(position)
+            if (kind is None or tx.kind == kind) and (account is None or _touches(tx, account)):
+                found.append(tx)
+        return found[::-1]
 
     # What ``verify`` reads: one pass over the history, in constant memory where the store allows.
 

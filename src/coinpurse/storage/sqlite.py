@@ -47,7 +47,7 @@ from typing import Any
 from coinpurse.core.book import Book, Head
 from coinpurse.core.book import touched_accounts as accounts_touched
 from coinpurse.core.chain import BUCKETS, EMPTY_BUCKET, VERIFY_HINT, AccountTree, bucket_of, is_digest
-from coinpurse.core.model import AccountState, DamagedRecord, Transaction, account_from_dict, transaction_from_dict
+from coinpurse.core.model import AccountState, BalanceAfter, DamagedRecord, Transaction, account_from_dict, transaction_from_dict
 from coinpurse.core.money import decimal_str
 from coinpurse.core.names import is_platform_account
 from coinpurse.core.rates import Rates, rates_from_dict
@@ -349,6 +349,47 @@ class SqliteBook(Book):
         if limit is None:
             rows = self._rows(sql + " ORDER BY t.seq", parameters)
         else:  # SQLite's integers are 64-bit: a larger limit asks for every row
+            rows = self._rows(sql + " ORDER BY t.seq DESC LIMIT ?", [*parameters, min(limit, _LARGEST_INTEGER)])[::-1]
+        return [self._transaction(*row) for row in rows]
+
+    # The past, by the seq order of times (they never go backwards along seq): each step one indexed lookup.
+
+    def time_at(self, position: int) -> str:
+        rows = self._rows("SELECT at FROM transactions WHERE seq = ?", (position,))
+        if not rows or not isinstance(rows[0][0], str):
+            raise DamagedRecord(f"transaction {position} is missing")
+        return rows[0][0]
+
+    def balance_within(self, name: str, within: int) -> BalanceAfter | None:
+        # The postings index lists the transactions that give the account a balance after, newest first.
+        rows = self._reader().execute(
+            "SELECT seq FROM postings WHERE account = ? AND seq <= ? ORDER BY seq DESC", (name, within)
+        )
+        for (seq,) in rows:
+            found = self.transaction_at(seq).balance_after(name)
+            if found is not None:
+                return found
+        return None
+
+    def transactions_within(
+        self, low: int, high: int, account: str | None = None, kind: str | None = None, limit: int | None = None
+    ) -> list[Transaction]:
+        where, parameters = [], []
+        if account is not None:
+            table = "postings p JOIN transactions t ON t.seq = p.seq"
+            where.append("p.account = ? AND p.seq BETWEEN ? AND ?")
+            parameters += [account, low, high]
+        else:
+            table = "transactions t"
+            where.append("t.seq BETWEEN ? AND ?")
+            parameters += [low, high]
+        if kind is not None:
+            where.append("t.kind = ?")
+            parameters.append(kind)
+        sql = f"SELECT t.seq, t.body, t.hash FROM {table} WHERE " + " AND ".join(where)
+        if limit is None:
+            rows = self._rows(sql + " ORDER BY t.seq", parameters)
+        else:
             rows = self._rows(sql + " ORDER BY t.seq DESC LIMIT ?", [*parameters, min(limit, _LARGEST_INTEGER)])[::-1]
         return [self._transaction(*row) for row in rows]
 

@@ -13,6 +13,10 @@ def balance(
     ctx: typer.Context,
     account: Annotated[str | None, typer.Argument(metavar="ACCOUNT", help="An account; without one, every account.", show_default=False)] = None,
     as_json: JsonOption = False,
+    at: Annotated[
+        str | None,
+        typer.Option("--at", metavar="TIME", help="As it was then: a date (its end, UTC), an ISO time, today or yesterday."),
+    ] = None,
 ) -> None:
     """Show coins, diamonds and what the diamonds are worth in cash.
 
@@ -21,10 +25,22 @@ def balance(
     Examples:
       coinpurse balance mia
       coinpurse balance --json
+      coinpurse balance mia --at 2026-03-01      # as at the end of that day
     """
     from coinpurse.ledger import Ledger
 
     path = ledger_path(ctx)
+    if at is not None:
+        from coinpurse.core.clock import moment
+
+        then = Ledger(path).balances_at(moment(at, end_of_day=True, what="--at"), account)
+        if as_json:
+            emit_json(then.to_dict())
+            return
+        from coinpurse.cli.render import show_balances_at
+
+        show_balances_at(then)
+        return
     if account is None:
         every = Ledger(path).balances()
         if as_json:

@@ -14,6 +14,14 @@ def gifters(
     account: Annotated[str, typer.Argument(metavar="ACCOUNT", help="The creator whose gifters to rank.", show_default=False)],
     limit: Annotated[int, typer.Option("--limit", metavar="N", help="How many to show.", min=1)] = 10,
     as_json: JsonOption = False,
+    since: Annotated[
+        str | None,
+        typer.Option("--since", metavar="TIME", help="Only from then on: a date (its start, UTC), an ISO time, today or yesterday."),
+    ] = None,
+    until: Annotated[
+        str | None,
+        typer.Option("--until", metavar="TIME", help="Only up to then: a date (its end, UTC), an ISO time, today or yesterday."),
+    ] = None,
 ) -> None:
     """Rank who sent an account the most diamonds, with what their gifts are worth.
 
@@ -22,10 +30,15 @@ def gifters(
     Examples:
       coinpurse gifters mia
       coinpurse gifters mia --limit 3 --json
+      coinpurse gifters mia --since 2026-03-01
     """
+    from coinpurse.core.clock import moment
+
+    first = None if since is None else moment(since, end_of_day=False, what="--since")
+    last = None if until is None else moment(until, end_of_day=True, what="--until")
     from coinpurse.ledger import Ledger
 
-    ranking = Ledger(ledger_path(ctx)).gifters(account, limit)
+    ranking = Ledger(ledger_path(ctx)).gifters(account, limit, first, last)
     if as_json:
         emit_json(ranking.to_dict())
         return

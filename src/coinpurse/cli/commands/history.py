@@ -18,6 +18,14 @@ def history(
         bool, typer.Option("--all", help="Every transaction, also on a terminal (which shows the newest 20 without it).")
     ] = False,
     as_json: JsonOption = False,
+    since: Annotated[
+        str | None,
+        typer.Option("--since", metavar="TIME", help="Only from then on: a date (its start, UTC), an ISO time, today or yesterday."),
+    ] = None,
+    until: Annotated[
+        str | None,
+        typer.Option("--until", metavar="TIME", help="Only up to then: a date (its end, UTC), an ISO time, today or yesterday."),
+    ] = None,
 ) -> None:
     """List transactions, newest last, with what each one moved.
 
@@ -28,7 +36,12 @@ def history(
       coinpurse history mia --limit 5
       coinpurse history --kind rates             # every rates change
       coinpurse history --all | grep gift
+      coinpurse history mia --since 2026-03-01 --until 2026-03-31
     """
+    from coinpurse.core.clock import moment
+
+    first = None if since is None else moment(since, end_of_day=False, what="--since")
+    last = None if until is None else moment(until, end_of_day=True, what="--until")
     from coinpurse.cli.output import for_a_terminal
     from coinpurse.ledger import Ledger
 
@@ -37,7 +50,7 @@ def history(
         from coinpurse.cli.render import HISTORY_SHOWN
 
         shown = HISTORY_SHOWN
-    found = Ledger(ledger_path(ctx)).history(account, kind, limit if shown is None else shown + 1)
+    found = Ledger(ledger_path(ctx)).history(account, kind, limit if shown is None else shown + 1, first, last)
     if as_json:
         emit_json(found.to_dict())
         return
