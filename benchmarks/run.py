@@ -129,6 +129,7 @@ COMMANDS: tuple[tuple[str, tuple[str, ...], tuple[str, ...] | None], ...] = (
     ("export csv", ("export", "--format", "csv"), ("export_floor.py", "{ledger}")),
     ("export journal", ("export", "--format", "journal"), ("export_floor.py", "{ledger}")),
     ("export json", ("export", "--format", "json"), ("export_floor.py", "{ledger}")),
+    ("balance ACCOUNT --at", ("balance", "{creator}", "--at", "{middle}", "--json"), None),
 )
 # What each floor measures, for the report.
 FLOOR_NOTES = {
@@ -399,6 +400,13 @@ def user_names(path: Path) -> dict[str, str]:
     return {"creator": creators[0][1], "sender": viewers[0][1]}
 
 
+def middle_time(size: int) -> str:
+    """A time about halfway through a built history of ``size`` (build.py steps its clock 1-90 s, 45.5 s on average)."""
+    import build
+
+    return time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(build.START + size * 455 // 20))
+
+
 def hash_before_last(path: Path, count: int) -> str:
     """The hash of the transaction before the last ``count`` (the first one's, in a shorter history)."""
     if path.suffix == ".sqlite":
@@ -467,6 +475,7 @@ def prepare(plan: Plan, cp: list[str], log: Callable[[str], None], reuse: bool) 
         for store in stores:
             ledger = plan.ledger(size, store)
             fill = {**user_names(ledger), "after": hash_before_last(ledger, AFTER_NEW) if "{after}" in needed else ""}
+            fill["middle"] = middle_time(size)
             for case in plan.cases:
                 if case.size == size and case.store == store:
                     case.command = [word.format(**fill) if word.startswith("{") and word.endswith("}") else word for word in case.command]
