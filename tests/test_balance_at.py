@@ -283,3 +283,13 @@ def test_property_at_each_time_the_running_balances(
     for stamp, _ in seen:
         last = [table for other, table in seen if other <= stamp][-1]
         assert _at_table(cli, stamp) == last
+
+
+def test_the_json_shapes_are_documented(replayed: Any) -> None:
+    from test_json_contract import conforms
+
+    cli, _ = replayed
+    conforms(_at(cli, "2026-03-02", "mia"), "balance ACCOUNT --at")
+    conforms(_at(cli, "2026-02-01", "mia"), "balance ACCOUNT --at")
+    conforms(_at(cli, "2026-03-02"), "balance --at")
+    conforms(_at(cli, "2026-02-01"), "balance --at")
