@@ -13,7 +13,14 @@ from itertools import islice
 from typing import TYPE_CHECKING, Any, NamedTuple
 
 from coinpurse.core.chain import HISTORY_TRUSTED
-from coinpurse.core.model import GENESIS_HASH, AccountState, BalanceAfter, DamagedRecord, Transaction, transaction_from_dict
+from coinpurse.core.model import (
+    GENESIS_HASH,
+    AccountState,
+    BalanceAfter,
+    DamagedRecord,
+    Transaction,
+    transaction_from_dict,
+)
 from coinpurse.core.names import is_platform_account
 from coinpurse.core.rates import Rates
 
@@ -163,7 +170,7 @@ class Book(ABC):
         self, low: int, high: int, account: str | None = None, kind: str | None = None, limit: int | None = None
     ) -> list[Transaction]:
         """As ``transactions``, of the transactions at positions ``low`` to ``high`` (inclusive) only."""
-        found = []
+        found: list[Transaction] = []
         for position in range(high, low - 1, -1):
             if limit is not None and len(found) >= limit:
                 break

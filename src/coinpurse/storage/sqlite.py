@@ -47,7 +47,14 @@ from typing import Any
 from coinpurse.core.book import Book, Head
 from coinpurse.core.book import touched_accounts as accounts_touched
 from coinpurse.core.chain import BUCKETS, EMPTY_BUCKET, VERIFY_HINT, AccountTree, bucket_of, is_digest
-from coinpurse.core.model import AccountState, BalanceAfter, DamagedRecord, Transaction, account_from_dict, transaction_from_dict
+from coinpurse.core.model import (
+    AccountState,
+    BalanceAfter,
+    DamagedRecord,
+    Transaction,
+    account_from_dict,
+    transaction_from_dict,
+)
 from coinpurse.core.money import decimal_str
 from coinpurse.core.names import is_platform_account
 from coinpurse.core.rates import Rates, rates_from_dict
