@@ -394,10 +394,11 @@ class SqliteBook(Book):
             where.append("t.kind = ?")
             parameters.append(kind)
         sql = f"SELECT t.seq, t.body, t.hash FROM {table} WHERE " + " AND ".join(where)
+        order = "p.seq" if account is not None else "t.seq"  # the index's own order: no sort of the span
         if limit is None:
-            rows = self._rows(sql + " ORDER BY t.seq", parameters)
+            rows = self._rows(f"{sql} ORDER BY {order}", parameters)
         else:
-            rows = self._rows(sql + " ORDER BY t.seq DESC LIMIT ?", [*parameters, min(limit, _LARGEST_INTEGER)])[::-1]
+            rows = self._rows(f"{sql} ORDER BY {order} DESC LIMIT ?", [*parameters, min(limit, _LARGEST_INTEGER)])[::-1]
         return [self._transaction(*row) for row in rows]
 
     def next_auto_id(self) -> str:
