@@ -295,3 +295,10 @@ def test_the_json_shapes_are_documented(replayed: Any) -> None:
     conforms(_at(cli, "2026-02-01", "mia"), "balance ACCOUNT --at")
     conforms(_at(cli, "2026-03-02"), "balance --at")
     conforms(_at(cli, "2026-02-01"), "balance --at")
+
+
+def test_gifters_in_a_window_without_gifts_says_so_not_that_there_were_never_any(cli) -> None:  # type: ignore[no-untyped-def]
+    assert cli("buy", "alice", "700").exit_code == 0
+    assert cli("gift", "alice", "mia", "rose").exit_code == 0
+    shown = cli("gifters", "mia", "--until", "2000-01-01").stdout.strip()
+    assert shown == "No one sent mia a gift in that time."

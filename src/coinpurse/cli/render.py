@@ -234,10 +234,10 @@ def show_history(history: History, more: bool = False) -> None:
         out.print(f"The newest {shown} are shown; see more with --limit N, or all with --all.")
 
 
-def show_gifters(ranking: Gifters) -> None:
+def show_gifters(ranking: Gifters, *, window: bool = False) -> None:
     out = console()
     if not ranking.gifters:
-        out.print(f"No one has sent {ranking.account} a gift yet.")
+        out.print(f"No one sent {ranking.account} a gift in that time." if window else f"No one has sent {ranking.account} a gift yet.")
         return
     table = Table(title=f"Top gifters of @{ranking.account}", box=box.SIMPLE_HEAVY, show_edge=False, title_justify="left")
     worth_header = f"worth ({ranking.currency})"

@@ -44,7 +44,7 @@ def gifters(
         return
     from coinpurse.cli.render import show_gifters
 
-    show_gifters(ranking)
+    show_gifters(ranking, window=first is not None or last is not None)
 
 
 def register(app: typer.Typer) -> None:
