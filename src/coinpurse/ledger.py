@@ -37,6 +37,7 @@ from coinpurse.results import (
     LedgerInfo,
     OperationResult,
     RatesView,
+    ReversalResult,
 )
 from coinpurse.speedups.collector import CollectorPaused
 
@@ -161,6 +162,22 @@ class Ledger:
         from coinpurse.core import requests as rq
 
         return self._record(rq.Redeem.make(account, diamonds, all, id, new_account), now)
+
+    def reverse(
+        self, tx_id: str, reason: str, id: str | None = None, now: str | None = None, *, dry_run: bool = False
+    ) -> ReversalResult:
+        """Undo a gift, as an operator's correction: the coins back into the sender's lots, the diamonds back.
+
+        Only gifts are reversed (a buy is refunded; a redeem is final). ``dry_run`` shows the
+        receipt and writes nothing.
+        """
+        from coinpurse.core import clock
+        from coinpurse.core import requests as rq
+        from coinpurse.results import ReversalResult
+
+        request = rq.Reverse.make(tx_id, reason, id)
+        with self._writing(dry_run=dry_run) as book:
+            return ReversalResult(_recorded(book, request, now or clock.now()), dry_run)
 
     def _record(self, request: rq.Request, now: str | None) -> OperationResult:
         from coinpurse.core import clock  # the rules load only for writes, so reads start faster

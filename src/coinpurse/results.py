@@ -220,3 +220,15 @@ class LedgerInfo(NamedTuple):
             "locked": self.locked,
             "lock_holder": self.lock_holder,
         }
+
+
+class ReversalResult(NamedTuple):
+    """A reversal recorded, replayed, or (``dry_run``) only shown: the receipt as it would be written."""
+
+    operation: OperationResult
+    dry_run: bool = False
+
+    def to_dict(self) -> dict[str, Any]:
+        data = self.operation.to_dict()
+        data["dry_run"] = self.dry_run
+        return data
