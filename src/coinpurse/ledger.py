@@ -397,7 +397,8 @@ class Ledger:
             raise BadInput(f"unknown kind {kind!r}: the kinds are {', '.join(RECORDS)}", code="unknown_kind")
         with self._reading() as book:
             name = None if account is None else _known_account(book, account)
-            return History(book.transactions(name, kind, limit), book.currency)
+            found = book.transactions(name, kind, limit)
+            return History(found, book.currency, _reversals_of(book, found))
 
     def gifters(self, account: str, limit: int | None = 10) -> Gifters:
         """Who sent ``account`` the most diamonds, most first; ties by name.
@@ -702,6 +703,18 @@ def _recorded(book: Book, request: rq.Request, moment: str) -> OperationResult:
 
     outcome = execute(book, request, moment)
     return OperationResult(outcome.transaction, book.currency, outcome.replayed)
+
+
+def _reversals_of(book: Book, found: Sequence[Any]) -> dict[str, str]:
+    """Which of the gifts ``found`` were reversed, and by which reversal (reversals are few: read by kind)."""
+    if not any(tx.kind == "gift" for tx in found):
+        return {}
+    links: dict[str, str] = {}
+    for reversal in book.transactions(kind="reversal"):
+        original = reversal.details.get("original")
+        if isinstance(original, str):
+            links.setdefault(original, reversal.id)
+    return links
 
 
 def _known_account(book: Book, raw: str) -> str:

@@ -137,9 +137,19 @@ class RatesView(NamedTuple):
 class History(NamedTuple):
     transactions: Sequence[Transaction]
     currency: str
+    reversed_by: Mapping[str, str] = {}  # a reversed gift's id -> its reversal's id
 
     def to_dict(self) -> dict[str, Any]:
-        return {"transactions": [tx.output() for tx in self.transactions]}
+        if not self.reversed_by:
+            return {"transactions": [tx.output() for tx in self.transactions]}
+        shown = []
+        for tx in self.transactions:
+            data = tx.output()
+            reversal = self.reversed_by.get(tx.id) if tx.kind == "gift" else None
+            if reversal is not None:
+                data["reversed_by"] = reversal
+            shown.append(data)
+        return {"transactions": shown}
 
 
 
