@@ -12,7 +12,7 @@ from rich.text import Text
 from coinpurse.cli.output import console
 from coinpurse.core.model import Transaction
 from coinpurse.core.money import money_str, percent_str
-from coinpurse.results import AccountBalance, Balances, Gifters, History, OperationResult, RatesView
+from coinpurse.results import AccountBalance, Balances, Gifters, History, OperationResult, RatesView, ReversalResult
 
 
 def _n(value: int) -> str:
@@ -262,3 +262,10 @@ def show_gifters(ranking: Gifters) -> None:
             value,
         )
     out.print(table)
+
+
+def show_reversal(result: ReversalResult) -> None:
+    """A reversal's receipt; a dry run says that nothing was written."""
+    show_receipt(result.operation)
+    if result.dry_run:
+        console().print("Dry run: nothing was written.")

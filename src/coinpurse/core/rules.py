@@ -258,9 +258,9 @@ def plan_redeem(book: Book, req: rq.Redeem, tx_id: str, at: str) -> Plan:
     return Plan(RedeemRecord(req, payout, details), postings, states)
 
 
-_NOT_REVERSED = {
-    "buy": "a buy is not reversed: refund it with 'coinpurse refund'",
-    "redeem": "a redeem is not reversed: a payout made is final; record a correction as a new transaction",
+_NOT_REVERSED = {  # what to do instead, for a kind that is not reversed
+    "buy": "refund a buy with 'coinpurse refund'",
+    "redeem": "a payout made is final; a redeem is not reversed",
     "reversal": "a reversal can't be reversed; send the gift again if it was meant",
 }
 
@@ -303,8 +303,8 @@ def plan_reversal(book: Book, req: rq.Reverse, tx_id: str, at: str) -> Plan:
     if original is None:
         raise BadInput(f"no transaction {req.original!r} in this ledger; 'coinpurse history' lists them", code="unknown_transaction")
     if original.kind != "gift" or not isinstance(original.payload, GiftRecord):
-        why = _NOT_REVERSED.get(original.kind, f"a {original.kind} is not reversed; only gifts are")
-        raise BadInput(f"{req.original} is a {original.kind}: {why}", code="not_reversible")
+        instead = _NOT_REVERSED.get(original.kind, f"a {original.kind} is not reversed")
+        raise BadInput(f"{req.original} is a {original.kind}, and only gifts are reversed: {instead}", code="not_reversible")
     if req.lookup is None:  # verify's replay checks this itself, against the history before it
         done = reversal_of(book, req.original)
         if done is not None:

@@ -32,12 +32,9 @@ def reverse(
     if as_json:
         emit_json(result.to_dict())
         return
-    from coinpurse.cli.render import show_receipt
-    from coinpurse.cli.output import console
+    from coinpurse.cli.render import show_reversal
 
-    show_receipt(result.operation)
-    if dry_run:
-        console().print("Dry run: nothing was written.")
+    show_reversal(result)
 
 
 def register(app: typer.Typer) -> None:
