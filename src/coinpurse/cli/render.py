@@ -202,8 +202,8 @@ def history_line(tx: Transaction) -> str:
     if isinstance(record, RedeemRecord):
         return f"{record.request.account}: {_plural(record.details.diamonds, 'diamond')} paid out"
     if isinstance(record, ReversalRecord):
-        d = record.details
-        return f"reverses {d.original}: {_plural(d.coins, 'coin')} back to {d.sender} ({d.reason})"
+        undone = record.details
+        return f"reverses {undone.original}: {_plural(undone.coins, 'coin')} back to {undone.sender} ({undone.reason})"
     if isinstance(record, RatesRecord):
         changes = record.details.changes
         if not changes:

@@ -38,7 +38,15 @@ from typing import Any, NamedTuple
 from coinpurse.core import requests as rq
 from coinpurse.core.book import Book, MemoryBook, record_transaction
 from coinpurse.core.chain import AccountTree, account_digest, is_checkpoint, rates_digest, state_digest
-from coinpurse.core.kinds import RULED_RECORDS, BuyRecord, GiftRecord, RatesRecord, RedeemRecord, ReversalRecord, payout_to_dict
+from coinpurse.core.kinds import (
+    RULED_RECORDS,
+    BuyRecord,
+    GiftRecord,
+    RatesRecord,
+    RedeemRecord,
+    ReversalRecord,
+    payout_to_dict,
+)
 from coinpurse.core.model import (
     GENESIS_HASH,
     AccountState,
