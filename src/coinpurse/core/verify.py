@@ -338,6 +338,13 @@ class ReversalHistory:
 
     @classmethod
     def of(cls, book: Book) -> ReversalHistory | None:
+        try:
+            return cls._read(book)
+        except (DamagedRecord, CoinpurseError, KeyError, TypeError, ValueError, AttributeError):
+            return None  # the walk names what is damaged; a reversal then finds no gift, and says so
+
+    @classmethod
+    def _read(cls, book: Book) -> ReversalHistory | None:
         reversals = book.transactions(kind="reversal")
         if not reversals:
             return None
