@@ -5,6 +5,10 @@ from __future__ import annotations
 import json
 from decimal import Decimal
 
+from conftest import examples
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
 from coinpurse import Ledger
 
 ECONOMY = (
@@ -163,3 +167,32 @@ def test_verify_replays_a_reversal_and_catches_a_tampered_one(json_cli) -> None:
     assert result.exit_code != 0
     problems = json.loads(result.stdout)["problems"]
     assert any(p["transaction"] == "tx-4" and p["code"] == "details_mismatch" for p in problems), problems
+
+
+@settings(max_examples=examples(60), deadline=None)
+@given(
+    buys=st.lists(st.integers(min_value=30, max_value=3000), min_size=1, max_size=5),
+    before=st.integers(min_value=0, max_value=100),
+    share=st.integers(min_value=1, max_value=100),
+)
+def test_a_reversed_gift_leaves_the_lots_as_they_were_before_it(buys, before, share) -> None:
+    ledger = Ledger.memory()
+    now = "2026-03-01T12:00:00Z"
+    for coins in buys:
+        ledger.buy("alice", coins, now=now)
+    total = sum(buys)
+    drawn_before = total * before // 200  # an earlier gift, kept: the reversed one starts inside a lot
+    if drawn_before:
+        ledger.gift("alice", "mia", "rose", count=drawn_before, now=now)
+    left = total - drawn_before
+    with ledger.batch(dry_run=True) as batch:
+        untouched = batch.state("alice")
+    gift = ledger.gift("alice", "noah", "rose", count=max(1, left * share // 100), now=now)
+    ledger.reverse(gift.transaction.id, "test", now=now)
+    with ledger.batch(dry_run=True) as batch:
+        restored = batch.state("alice")
+    assert restored.coins == untouched.coins
+    assert [(lot.source, lot.coins, lot.cost) for lot in restored.lots] == [
+        (lot.source, lot.coins, lot.cost) for lot in untouched.lots
+    ]
+    assert ledger.verify().ok
