@@ -5,11 +5,11 @@ from __future__ import annotations
 import json
 from decimal import Decimal
 
-from conftest import examples
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from coinpurse import Ledger
+from conftest import examples
 
 ECONOMY = (
     ("buy", "alice", "700"),  # tx-1: 700 coins for 9.99
