@@ -42,6 +42,7 @@ COMMAND_LINES: dict[str, tuple[str, ...]] = {
     "convert": ("convert", "a.json", "b.toml"),
     "info": ("info",),
 }
+COMMAND_LINES["reverse"] = ("reverse", "tx-4", "--reason", "wrong creator")
 
 ERRORS = [
     Refused("alice has 0 coins; Rose costs 1", code="insufficient_coins"),

@@ -319,3 +319,19 @@ def test_export_and_convert_report_progress(cli, tmp_path) -> None:
     calls.clear()
     Ledger.open(cli.ledger).convert(tmp_path / "copy.json", on_progress=lambda done, total: calls.append((done, total)))
     assert calls == [(9, 9)]
+
+
+def test_a_ledger_with_a_reversal_is_balanced_by_the_real_tools_exactly_as_coinpurse(json_cli, tmp_path) -> None:
+    if not TOOLS:
+        pytest.skip("neither hledger nor ledger is installed (Debian packages hledger, ledger; .ci/run installs them)")
+    build_economy(json_cli)
+    assert json_cli("gift", "bob", "mia", "rose", "-n", "70").exit_code == 0  # tx-10
+    result = json_cli("reverse", "tx-10", "--reason", "sent by mistake")
+    assert result.exit_code == 0, result.stderr
+    journal = tmp_path / "economy.journal"
+    assert json_cli("export", "-o", str(journal)).exit_code == 0
+    assert "; kind: reversal" in journal.read_text()
+    for tool in TOOLS:
+        assert tool_balances(tool, journal) == coinpurse_balances(json_cli.ledger), tool
+    for name, run in strict_checks(journal).items():
+        assert run.returncode == 0 and not run.stderr, (name, run.stderr)

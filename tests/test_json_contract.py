@@ -238,3 +238,10 @@ def test_info_matches_the_doc(economy, tmp_path) -> None:
     conforms(run_json(economy, "info"), "info")
     missing = economy.runner.invoke(app, ["--ledger", str(tmp_path / "none.sqlite"), "info", "--json"])
     conforms(json.loads(missing.stdout), "info")
+
+
+def test_reverse_matches_the_doc(economy) -> None:
+    shown = run_json(economy, "reverse", "tx-5", "--reason", "wrong creator", "--dry-run")
+    conforms(shown, "reverse")
+    assert shown["dry_run"] is True and shown["lots_restored"]
+    conforms(run_json(economy, "reverse", "tx-5", "--reason", "wrong creator"), "reverse")

@@ -37,6 +37,7 @@ from coinpurse.results import (
     LedgerInfo,
     OperationResult,
     RatesView,
+    ReversalResult,
 )
 from coinpurse.speedups.collector import CollectorPaused
 
@@ -162,6 +163,22 @@ class Ledger:
         from coinpurse.core import requests as rq
 
         return self._record(rq.Redeem.make(account, diamonds, all, id, new_account), now)
+
+    def reverse(
+        self, tx_id: str, reason: str, id: str | None = None, now: str | None = None, *, dry_run: bool = False
+    ) -> ReversalResult:
+        """Undo a gift, as an operator's correction: the coins back into the sender's lots, the diamonds back.
+
+        Only gifts are reversed (a buy is refunded; a redeem is final). ``dry_run`` shows the
+        receipt and writes nothing.
+        """
+        from coinpurse.core import clock
+        from coinpurse.core import requests as rq
+        from coinpurse.results import ReversalResult
+
+        request = rq.Reverse.make(tx_id, reason, id)
+        with self._writing(dry_run=dry_run) as book:
+            return ReversalResult(_recorded(book, request, now or clock.now()), dry_run)
 
     def _record(self, request: rq.Request, now: str | None) -> OperationResult:
         from coinpurse.core import clock  # the rules load only for writes, so reads start faster
@@ -413,10 +430,11 @@ class Ledger:
         with self._reading() as book:
             name = None if account is None else _known_account(book, account)
             if since is None and until is None:
-                return History(book.transactions(name, kind, limit), book.currency)
-            low, high = _span_within(book, since, until)
-            found = book.transactions_within(low, high, name, kind, limit) if low <= high else []
-            return History(found, book.currency)
+                found = book.transactions(name, kind, limit)
+            else:
+                low, high = _span_within(book, since, until)
+                found = book.transactions_within(low, high, name, kind, limit) if low <= high else []
+            return History(found, book.currency, _reversals_of(book, found))
 
     def gifters(self, account: str, limit: int | None = 10, since: str | None = None, until: str | None = None) -> Gifters:
         """Who sent ``account`` the most diamonds, most first; ties by name.
@@ -733,6 +751,18 @@ def _span_within(book: Book, since: str | None, until: str | None) -> tuple[int,
     low = 1 if since is None else book.count_until(since, inclusive=False) + 1
     high = book.head().length if until is None else book.count_until(until)
     return low, high
+
+
+def _reversals_of(book: Book, found: Sequence[Any]) -> dict[str, str]:
+    """Which of the gifts ``found`` were reversed, and by which reversal (reversals are few: read by kind)."""
+    if not any(tx.kind == "gift" for tx in found):
+        return {}
+    links: dict[str, str] = {}
+    for reversal in book.transactions(kind="reversal"):
+        original = reversal.details.get("original")
+        if isinstance(original, str):
+            links.setdefault(original, reversal.id)
+    return links
 
 
 def _known_account(book: Book, raw: str) -> str:

@@ -137,9 +137,19 @@ class RatesView(NamedTuple):
 class History(NamedTuple):
     transactions: Sequence[Transaction]
     currency: str
+    reversed_by: Mapping[str, str] = {}  # a reversed gift's id -> its reversal's id
 
     def to_dict(self) -> dict[str, Any]:
-        return {"transactions": [tx.output() for tx in self.transactions]}
+        if not self.reversed_by:
+            return {"transactions": [tx.output() for tx in self.transactions]}
+        shown = []
+        for tx in self.transactions:
+            data = tx.output()
+            reversal = self.reversed_by.get(tx.id) if tx.kind == "gift" else None
+            if reversal is not None:
+                data["reversed_by"] = reversal
+            shown.append(data)
+        return {"transactions": shown}
 
 
 
@@ -251,3 +261,15 @@ class BalancesAt(NamedTuple):
             "at": self.at,
             "as_of": self._as_of(),
         }
+
+
+class ReversalResult(NamedTuple):
+    """A reversal recorded, replayed, or (``dry_run``) only shown: the receipt as it would be written."""
+
+    operation: OperationResult
+    dry_run: bool = False
+
+    def to_dict(self) -> dict[str, Any]:
+        data = self.operation.to_dict()
+        data["dry_run"] = self.dry_run
+        return data

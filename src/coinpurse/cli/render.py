@@ -12,7 +12,7 @@ from rich.text import Text
 from coinpurse.cli.output import console
 from coinpurse.core.model import Transaction
 from coinpurse.core.money import money_str, percent_str
-from coinpurse.results import AccountBalance, Balances, Gifters, History, OperationResult, RatesView
+from coinpurse.results import AccountBalance, Balances, Gifters, History, OperationResult, RatesView, ReversalResult
 
 
 def _n(value: int) -> str:
@@ -190,7 +190,7 @@ def history_amount(tx: Transaction) -> str:
 
 def history_line(tx: Transaction) -> str:
     """A transaction in the few words a history row has room for (its receipt says the rest)."""
-    from coinpurse.core.kinds import BuyRecord, GiftRecord, RatesRecord, RedeemRecord
+    from coinpurse.core.kinds import BuyRecord, GiftRecord, RatesRecord, RedeemRecord, ReversalRecord
 
     record = tx.payload
     if isinstance(record, BuyRecord):
@@ -201,6 +201,9 @@ def history_line(tx: Transaction) -> str:
         return f"{record.request.sender} → {record.request.recipient}: {gift}"
     if isinstance(record, RedeemRecord):
         return f"{record.request.account}: {_plural(record.details.diamonds, 'diamond')} paid out"
+    if isinstance(record, ReversalRecord):
+        undone = record.details
+        return f"reverses {undone.original}: {_plural(undone.coins, 'coin')} back to {undone.sender} ({undone.reason})"
     if isinstance(record, RatesRecord):
         changes = record.details.changes
         if not changes:
@@ -227,7 +230,11 @@ def show_history(history: History, more: bool = False) -> None:
     _money_column(table, header.rjust(len(amounts[0])))
     table.add_column("what", overflow="fold")
     for tx, amount in zip(history.transactions, amounts, strict=True):
-        table.add_row(tx.id, tx.at.replace("T", " ")[:16], tx.kind, amount, history_line(tx))
+        line = history_line(tx)
+        reversal = history.reversed_by.get(tx.id) if tx.kind == "gift" else None
+        if reversal is not None:
+            line += f" [reversed by {reversal}]"
+        table.add_row(tx.id, tx.at.replace("T", " ")[:16], tx.kind, amount, line)
     out.print(table)
     if more:
         shown = len(history.transactions)
@@ -280,3 +287,10 @@ def show_balances_at(then: Any) -> None:
         for row in then.accounts:
             table.add_row(row.account, _n(row.coins), _n(row.diamonds))
     out.print(table)
+
+
+def show_reversal(result: ReversalResult) -> None:
+    """A reversal's receipt; a dry run says that nothing was written."""
+    show_receipt(result.operation)
+    if result.dry_run:
+        console().print("Dry run: nothing was written.")

@@ -499,9 +499,77 @@ def _redeem_request(request: dict[str, Any]) -> rq.Redeem:
 
 
 
-Record = BuyRecord | GiftRecord | RedeemRecord | RatesRecord | OtherRecord
-RULED_RECORDS = (BuyRecord, GiftRecord, RedeemRecord)  # the kinds a rule makes from a request
+# ----- reversal ----------------------------------------------------------------
+
+
+class ReversalDetails(NamedTuple):
+    original: str  # the id of the gift reversed
+    reason: str
+    sender: str  # who gets the coins back
+    recipient: str  # who gives the diamonds back
+    coins: int
+    diamonds: int
+    lots: tuple[Lot, ...]  # the lots restored to the sender, as the gift drew them
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "original": self.original, "reason": self.reason, "sender": self.sender, "recipient": self.recipient,
+            "coins": self.coins, "diamonds": self.diamonds,
+            "lots": [[source, coins, decimal_str(cost)] for source, coins, cost in self.lots],
+        }  # fmt: skip
+
+    @classmethod
+    def from_dict(cls, data: Any) -> ReversalDetails:
+        data = _table(data)
+        return cls(
+            _text(data["original"]), _text(data["reason"]), _text(data["sender"]), _text(data["recipient"]),
+            _count(data["coins"]), _count(data["diamonds"]), _lots(data["lots"]),
+        )  # fmt: skip
+
+
+def _no_rates(data: Any) -> dict[str, Any]:
+    return _table(data)
+
+
+def _reverse_request(request: dict[str, Any]) -> rq.Reverse:
+    return rq.Reverse(_text(request["original"]), _text(request["reason"]))
+
+
+class ReversalRecord(NamedTuple):
+    """A gift undone: the coins back into the sender's lots, the diamonds back from the recipient."""
+
+    request: rq.Reverse
+    rates: dict[str, Any]  # none used: always {}
+    details: ReversalDetails
+
+    @property
+    def kind(self) -> str:
+        return "reversal"
+
+    def to_dicts(self) -> tuple[dict[str, Any], dict[str, Any], dict[str, Any]]:
+        return self.request.key(), {}, self.details.to_dict()
+
+    @classmethod
+    def from_dicts(cls, request: Any, rates: Any, details: Any) -> ReversalRecord:
+        return cls(*_read_parts(request, rates, details, _reverse_request, _no_rates, ReversalDetails.from_dict))
+
+    def unposted(self) -> tuple[Decimal, ...]:
+        return ()
+
+    def facts(self, balance_of: BalanceOf, currency: str) -> dict[str, Any]:
+        d = self.details
+        return {
+            "original": d.original, "reason": d.reason, "sender": balance_of(d.sender),
+            "recipient": balance_of(d.recipient), "coins": d.coins, "diamonds": d.diamonds,
+            "lots_restored": [{"source": source, "coins": coins, "cost": decimal_str(cost)} for source, coins, cost in d.lots],
+            "currency": currency,
+        }  # fmt: skip
+
+
+Record = BuyRecord | GiftRecord | RedeemRecord | RatesRecord | OtherRecord | ReversalRecord
+RULED_RECORDS = (BuyRecord, GiftRecord, RedeemRecord, ReversalRecord)  # the kinds a rule makes from a request
 RECORDS: dict[str, Any] = {"buy": BuyRecord, "gift": GiftRecord, "redeem": RedeemRecord, "rates": RatesRecord}
+RECORDS["reversal"] = ReversalRecord
 
 
 def record_from_dicts(kind: str, request: Any, rates: Any, details: Any) -> Record:

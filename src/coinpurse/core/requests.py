@@ -6,7 +6,7 @@ retry with the same id can be told apart from a different request.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 from coinpurse.core.money import parse_count, shown
@@ -128,4 +128,28 @@ def _flag(value: object, what: str) -> bool:
     return value
 
 
-Request = Buy | Gift | Redeem
+@dataclass(frozen=True)
+class Reverse:
+    """An operator's correction: undo a gift (the only kind reversed for now), with the reason why."""
+
+    original: str  # the id of the transaction reversed
+    reason: str
+    id: str | None = None
+    # How the rule finds the original (the book's own look-up when None); verify's replay gives its own.
+    lookup: Any = field(default=None, compare=False, repr=False)
+    kind = "reversal"
+
+    @classmethod
+    def make(cls, original: object, reason: object, id: object = None) -> Reverse:
+        if not isinstance(original, str) or not original.strip():
+            raise BadInput("give the id of the transaction to reverse")
+        check_no_control(reason, "reason")
+        if not isinstance(reason, str) or not reason.strip() or len(reason.strip()) > 200:
+            raise BadInput("--reason must say why, in 1 to 200 characters", code="missing_reason")
+        return cls(original.strip(), reason.strip(), None if id is None else check_tx_id(id))
+
+    def key(self) -> dict[str, Any]:
+        return {"original": self.original, "reason": self.reason}
+
+
+Request = Buy | Gift | Redeem | Reverse

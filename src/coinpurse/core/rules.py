@@ -25,6 +25,8 @@ from coinpurse.core.kinds import (
     Record,
     RedeemDetails,
     RedeemRecord,
+    ReversalDetails,
+    ReversalRecord,
 )
 from coinpurse.core.model import AccountState, Lot, Posting, Transaction, is_balanced
 from coinpurse.core.money import (
@@ -256,8 +258,79 @@ def plan_redeem(book: Book, req: rq.Redeem, tx_id: str, at: str) -> Plan:
     return Plan(RedeemRecord(req, payout, details), postings, states)
 
 
+_NOT_REVERSED = {  # what to do instead, for a kind that is not reversed
+    "buy": "refund a buy with 'coinpurse refund'",
+    "redeem": "a payout made is final; a redeem is not reversed",
+    "reversal": "a reversal can't be reversed; send the gift again if it was meant",
+}
+
+
+def reversal_of(book: Book, original: str) -> Transaction | None:
+    """The reversal that names ``original``, if one was recorded (reversals are few: read by kind, not the history)."""
+    for tx in book.transactions(kind="reversal"):
+        if tx.details.get("original") == original:
+            return tx
+    return None
+
+
+def restore_lots(lots: tuple[Lot, ...], restored: tuple[Lot, ...], order: Callable[[str], int]) -> tuple[Lot, ...]:
+    """``lots`` with the ``restored`` ones back in first-in-first-out place (``draw_lots`` undone).
+
+    A restored lot merges with what is left of the same lot; otherwise it goes before the
+    first held lot that came later (``order`` of a lot's source: its buy's place among the
+    account's buys). Coins that came with no lot go last.
+    """
+    held = list(lots)
+    for lot in restored:
+        index = next((i for i, h in enumerate(held) if h.source == lot.source), None)
+        if index is not None:
+            same = held[index]
+            held[index] = Lot(lot.source, same.coins + lot.coins, tidy(same.cost + lot.cost))
+            continue
+        if lot.source == "":
+            held.append(lot)
+            continue
+        place = order(lot.source)
+        at = next((i for i, h in enumerate(held) if h.source == "" or order(h.source) > place), len(held))
+        held.insert(at, lot)
+    return tuple(held)
+
+
+@exact_arithmetic
+def plan_reversal(book: Book, req: rq.Reverse, tx_id: str, at: str) -> Plan:
+    history = req.lookup or book  # verify's replay gives the history it walks
+    original = history.find(req.original)
+    if original is None:
+        raise BadInput(f"no transaction {req.original!r} in this ledger; 'coinpurse history' lists them", code="unknown_transaction")
+    if original.kind != "gift" or not isinstance(original.payload, GiftRecord):
+        instead = _NOT_REVERSED.get(original.kind, f"a {original.kind} is not reversed")
+        raise BadInput(f"{req.original} is a {original.kind}, and only gifts are reversed: {instead}", code="not_reversible")
+    if req.lookup is None:  # verify's replay checks this itself, against the history before it
+        done = reversal_of(book, req.original)
+        if done is not None:
+            raise Refused(f"{req.original} was already reversed by {done.id} at {done.at}", code="already_reversed")
+    gift: GiftRecord = original.payload
+    sender, recipient, d = gift.request.sender, gift.request.recipient, gift.details
+    holds = book.account(recipient).diamonds
+    if holds < d.diamonds:
+        raise Refused(
+            f"{recipient} holds {holds} diamonds, fewer than the {d.diamonds} the gift {req.original} gave; "
+            "it can't be reversed",
+            code="insufficient_diamonds",
+        )
+    postings = tuple(Posting(account, commodity, -amount) for account, commodity, amount in original.postings)
+    states = posted_states(book, postings)
+    places = {buy.id: place for place, buy in enumerate(history.transactions(account=sender, kind="buy"))}
+    last = len(places)
+    lots = restore_lots(states[sender].lots, d.lots, lambda source: places.get(source, last))
+    states[sender] = _with_lots(states[sender], lots)
+    details = ReversalDetails(req.original, req.reason, sender, recipient, d.coins, d.diamonds, d.lots)
+    return Plan(ReversalRecord(rq.Reverse(req.original, req.reason), {}, details), postings, states)
+
+
 Rule = Callable[[Book, Any, str, str], Plan]  # (book, request, transaction id, time) -> plan
 RULES: dict[str, Rule] = {"buy": plan_buy, "gift": plan_gift, "redeem": plan_redeem}
+RULES["reversal"] = plan_reversal
 
 
 def plan(book: Book, request: rq.Request, tx_id: str, at: str) -> Plan:

@@ -12,7 +12,7 @@ from decimal import Decimal
 from types import MappingProxyType
 from typing import Any
 
-from coinpurse.core.kinds import BuyRecord, GiftRecord, OtherRecord, RatesRecord, Record, RedeemRecord
+from coinpurse.core.kinds import BuyRecord, GiftRecord, OtherRecord, RatesRecord, Record, RedeemRecord, ReversalRecord
 from coinpurse.core.money import decimal_str, money_str
 
 
@@ -103,12 +103,25 @@ def _other_summary(record: OtherRecord) -> str:
     return record.kind
 
 
+def _reversal_receipt(record: ReversalRecord) -> str:
+    d = record.details
+    return (
+        f"reversed {d.original}: {plural(d.coins, 'coin')} back to {d.sender} into {plural(len(d.lots), 'lot')}, "
+        f"{plural(d.diamonds, 'diamond')} back from {d.recipient} (reason: {d.reason})"
+    )
+
+
+def _reversal_summary(record: ReversalRecord) -> str:
+    return f"reversal of {record.details.original}: {record.details.reason}"
+
+
 _SENTENCES: dict[type, tuple[Callable[[Any], str], Callable[[Any], str]]] = {
     BuyRecord: (_buy_receipt, _buy_summary),
     GiftRecord: (_gift_receipt, _gift_summary),
     RedeemRecord: (_redeem_receipt, _redeem_summary),
     RatesRecord: (_rates_receipt, _rates_summary),
     OtherRecord: (_other_receipt, _other_summary),
+    ReversalRecord: (_reversal_receipt, _reversal_summary),
 }
 
 

@@ -38,7 +38,15 @@ from typing import Any, NamedTuple
 from coinpurse.core import requests as rq
 from coinpurse.core.book import Book, MemoryBook, record_transaction
 from coinpurse.core.chain import AccountTree, account_digest, is_checkpoint, rates_digest, state_digest
-from coinpurse.core.kinds import RULED_RECORDS, BuyRecord, GiftRecord, RatesRecord, RedeemRecord, payout_to_dict
+from coinpurse.core.kinds import (
+    RULED_RECORDS,
+    BuyRecord,
+    GiftRecord,
+    RatesRecord,
+    RedeemRecord,
+    ReversalRecord,
+    payout_to_dict,
+)
 from coinpurse.core.model import (
     GENESIS_HASH,
     AccountState,
@@ -194,6 +202,8 @@ class Replay:
     start: int = 0  # how many transactions before the walk's first were trusted (verify --after)
     # What the rules made of the transaction being checked (a Plan, or why they made none), made once for it.
     _planned: tuple[Transaction, Plan | Exception] | None = None
+    find: ReversalHistory | None = None  # what a reversal's replay reads of the history (its gift, the sender's buys)
+    reversed_gifts: set[str] = field(default_factory=set)  # the gifts a reversal walked so far undid
 
     def report(
         self,
@@ -319,6 +329,60 @@ REPLAYERS: dict[str, Replayer] = {
 }
 
 
+class ReversalHistory:
+    """What the reversals in a history need of it, read before the walk (reading a file while it streams can't be done):
+    the gifts they undo, by id, and every buy of their senders, oldest first."""
+
+    def __init__(self, gifts: dict[str, Transaction], buys: dict[str, list[Transaction]]) -> None:
+        self.gifts, self.buys = gifts, buys
+
+    @classmethod
+    def of(cls, book: Book) -> ReversalHistory | None:
+        try:
+            return cls._read(book)
+        except (DamagedRecord, CoinpurseError, KeyError, TypeError, ValueError, AttributeError):
+            return None  # the walk names what is damaged; a reversal then finds no gift, and says so
+
+    @classmethod
+    def _read(cls, book: Book) -> ReversalHistory | None:
+        reversals = book.transactions(kind="reversal")
+        if not reversals:
+            return None
+        gifts: dict[str, Transaction] = {}
+        buys: dict[str, list[Transaction]] = {}
+        for reversal in reversals:
+            original = reversal.request.get("original")
+            gift = book.find(original) if isinstance(original, str) else None
+            if gift is not None and isinstance(gift.payload, GiftRecord):
+                gifts[gift.id] = gift
+                sender = gift.payload.request.sender
+                if sender not in buys:
+                    buys[sender] = book.transactions(account=sender, kind="buy")
+        return cls(gifts, buys)
+
+    def find(self, tx_id: str) -> Transaction | None:
+        return self.gifts.get(tx_id)
+
+    def transactions(self, account: str | None = None, kind: str | None = None) -> list[Transaction]:
+        return self.buys.get(account or "", []) if kind == "buy" else []
+
+
+def _reversal_request(record: ReversalRecord) -> rq.Reverse:
+    r = record.request
+    return rq.Reverse.make(r.original, r.reason)
+
+
+def _reversal_recorded_rates(record: ReversalRecord, payout: Payout) -> Rates:
+    return Rates((), (), Decimal(1), payout)  # a reversal uses no rates
+
+
+def _reversal_rates_problem(record: ReversalRecord, rates: Rates, at: str) -> str | None:
+    return None
+
+
+REPLAYERS["reversal"] = Replayer(_reversal_request, _reversal_recorded_rates, _reversal_rates_problem)
+
+
 def _plan(replay: Replay, tx: Transaction) -> Plan | Exception:
     record = tx.payload
     rule, replayer = RULES.get(tx.kind), REPLAYERS.get(tx.kind)
@@ -326,7 +390,10 @@ def _plan(replay: Replay, tx: Transaction) -> Plan | Exception:
         return ValueError(f"no rule makes a {tx.kind!r}")
     try:
         rates = replayer.recorded_rates(record, replay.rates.payout if replay.rates is not None else _FILLER_PAYOUT)
-        return rule(replay.book(rates), replayer.request(record), tx.id, tx.at)
+        request = replayer.request(record)
+        if isinstance(request, rq.Reverse):  # the rule finds the gift it undoes in the stored history
+            request = replace(request, lookup=replay.find or ReversalHistory({}, {}))
+        return rule(replay.book(rates), request, tx.id, tx.at)
     except (CoinpurseError, KeyError, TypeError, ValueError, ArithmeticError, AttributeError) as error:
         return error
 
@@ -407,6 +474,20 @@ KIND_CHECKS: dict[str, KindCheck] = {
     "redeem": check_by_rules,
     RATES_KIND: check_rates_change,
 }
+
+
+def check_reversal(replay: Replay, tx: Transaction) -> Found:
+    """A reversal is what the rules make of it (the gift's postings negated, its lots restored), once per gift."""
+    problems = check_by_rules(replay, tx)
+    original = tx.request.get("original")
+    if isinstance(original, str):
+        if original in replay.reversed_gifts:
+            problems.append(("reversed_twice", f"it reverses {original}, which an earlier reversal already reversed"))
+        replay.reversed_gifts.add(original)
+    return problems
+
+
+KIND_CHECKS["reversal"] = check_reversal
 
 
 # ----- the checks of one transaction -------------------------------------------------
@@ -721,6 +802,7 @@ def verify_book(
     first = book.first_of_kind(RATES_KIND)
     while True:
         replay = Replay(book.currency, _rates_before(book.rates, None if first is None else first[1]))
+        replay.find = ReversalHistory.of(book)
         walk = Walk(None if book.ids_unique_in_store else set())
         try:
             return _finish(replay, walk, book, stored, anchors, first, on_progress, total, LEDGER_CHECKS)
@@ -1050,7 +1132,7 @@ def _replay_at(book: Book, tx: Transaction, position: int, stored: StoredAccount
         except DamagedRecord:
             return None
         if root == state.root:
-            return Replay(book.currency, rates, held, states_recorded=True, tree=tree, start=position)
+            return Replay(book.currency, rates, held, states_recorded=True, tree=tree, start=position, find=ReversalHistory.of(book))
     return None
 
 
@@ -1088,6 +1170,8 @@ def _states_before(book: Book, position: int, stored: StoredAccounts) -> dict[st
             entry[3] = _undrawn(list(record.details.lots), entry[3])
         elif isinstance(record, RedeemRecord):
             touch(record.request.account)[4] = True
+        elif isinstance(record, ReversalRecord):
+            return None  # not undone here: the whole chain is checked instead
     states = {}
     for name, (coins, diamonds, cash, lots, redeemed, have) in moved.items():
         day, paid = have.payout_day, have.paid_that_day

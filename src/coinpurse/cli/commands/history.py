@@ -12,7 +12,7 @@ from coinpurse.cli.output import emit_json
 def history(
     ctx: typer.Context,
     account: Annotated[str | None, typer.Argument(metavar="ACCOUNT", help="Only transactions that touch this account.", show_default=False)] = None,
-    kind: Annotated[str | None, typer.Option("--kind", metavar="KIND", help="Only this kind: buy, gift, redeem or rates.")] = None,
+    kind: Annotated[str | None, typer.Option("--kind", metavar="KIND", help="Only this kind: buy, gift, redeem, rates or reversal.")] = None,
     limit: Annotated[int | None, typer.Option("--limit", metavar="N", help="Only the newest N.", min=1)] = None,
     show_all: Annotated[
         bool, typer.Option("--all", help="Every transaction, also on a terminal (which shows the newest 20 without it).")
@@ -29,7 +29,7 @@ def history(
 ) -> None:
     """List transactions, newest last, with what each one moved.
 
-    KIND is buy, gift, redeem or rates. On a terminal the newest 20 are shown
+    KIND is buy, gift, redeem, rates or reversal. On a terminal the newest 20 are shown
     unless --limit or --all says otherwise.
 
     Examples:
