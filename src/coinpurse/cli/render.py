@@ -256,3 +256,10 @@ def show_gifters(ranking: Gifters) -> None:
             value,
         )
     out.print(table)
+
+
+def show_refund(result: OperationResult, dry_run: bool) -> None:
+    """A refund's receipt; a dry run says nothing was written."""
+    show_receipt(result)
+    if dry_run:
+        console().print("Dry run: nothing was written.")

@@ -35,12 +35,9 @@ def refund(
     if as_json:
         emit_json({**result.to_dict(), "dry_run": dry_run})
         return
-    from coinpurse.cli.output import console
-    from coinpurse.cli.render import show_receipt
+    from coinpurse.cli.render import show_refund
 
-    show_receipt(result)
-    if dry_run:
-        console().print("Dry run: nothing was written.")
+    show_refund(result, dry_run)
 
 
 def register(app: typer.Typer) -> None:
