@@ -238,3 +238,8 @@ def test_info_matches_the_doc(economy, tmp_path) -> None:
     conforms(run_json(economy, "info"), "info")
     missing = economy.runner.invoke(app, ["--ledger", str(tmp_path / "none.sqlite"), "info", "--json"])
     conforms(json.loads(missing.stdout), "info")
+
+
+def test_refund_matches_the_doc(economy) -> None:
+    conforms(run_json(economy, "refund", "tx-3", "--clawback", "--dry-run"), "refund")
+    conforms(run_json(economy, "refund", "tx-3", "--clawback"), "refund")
