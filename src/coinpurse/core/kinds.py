@@ -621,5 +621,5 @@ def _refund_request(request: dict[str, Any]) -> rq.Refund:
 
 
 Record = Record | RefundRecord  # type: ignore[misc]
-RULED_RECORDS = (*RULED_RECORDS, RefundRecord)
+RULED_RECORDS = (*RULED_RECORDS, RefundRecord)  # type: ignore[assignment]
 RECORDS["refund"] = RefundRecord

@@ -399,7 +399,7 @@ def plan_refund(book: Book, req: Any, tx_id: str, at: str) -> Plan:
     details = RefundDetails(
         lineage.account, lineage.coins, lineage.price, unspent, unspent_cost, tuple(clawbacks), platform_returned
     )
-    return Plan(RefundRecord(req, {}, details), postings, states)
+    return Plan(RefundRecord(req, {}, details), postings, states)  # type: ignore[arg-type]
 
 
 RULES["refund"] = plan_refund
