@@ -7,9 +7,12 @@ from collections import defaultdict
 from decimal import Decimal
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from cli_checks import expect_error, flat, snapshot
 from conftest import Cli
+from coinpurse import Ledger
 from ledger_tools import load, rechain, save
 
 
@@ -163,3 +166,38 @@ def test_exports_include_the_refund(spent: Cli, tmp_path) -> None:
     out = tmp_path / "out.json"
     assert spent("export", "-o", str(out)).exit_code == 0
     assert any(tx["kind"] == "refund" for tx in json.loads(out.read_text())["transactions"])
+
+
+@settings(max_examples=40, deadline=None)
+@given(
+    sizes=st.lists(st.integers(min_value=1, max_value=300), min_size=1, max_size=6),
+    creators=st.lists(st.sampled_from(["mia", "zoe", "kai"]), min_size=6, max_size=6),
+    rate=st.sampled_from(["0.5", "0.3", "1", "0.7"]),
+)
+def test_any_clawback_balances_and_verifies(sizes: list[int], creators: list[str], rate: str) -> None:
+    ledger = Ledger.memory()
+    now = "2026-03-01T12:00:00Z"
+    ledger.rates_set({"conversion.diamonds_per_coin": rate}, now=now)
+    buy_id = ledger.buy("bob", 700, now=now).transaction.id  # the lot to refund: gifts draw from it first
+    ledger.buy("bob", 1400, now=now)
+    for size, creator in zip(sizes, creators, strict=False):
+        ledger.gift("bob", creator, "rose", size, now=now)
+    before = {name: ledger.balance(name).state.diamonds for name in set(creators[: len(sizes)])}
+    refund = ledger.refund(buy_id, clawback=True, now=now).to_dict()
+    spent = min(sum(sizes), 700)
+    assert refund["spent"] == spent and refund["coins_removed"] == 700 - spent
+    assert sum(c["coins"] for c in refund["clawbacks"]) == spent
+    for tx in ledger.history().transactions:
+        totals: dict[str, Decimal] = defaultdict(Decimal)
+        for p in tx.postings:
+            totals[p.commodity] += Decimal(p.amount)
+        assert not any(totals.values())
+    taken = defaultdict(int)
+    for c in refund["clawbacks"]:
+        taken[c["creator"]] += c["diamonds"]
+        whole, part = c["remainder"].split("/")
+        assert 0 <= int(whole) < int(part)
+    for name, diamonds in before.items():
+        assert ledger.balance(name).state.diamonds == diamonds - taken[name]
+    assert ledger.balance("bob").state.coins == 2100 - sum(sizes) - (700 - spent)
+    assert ledger.verify().ok
