@@ -11,8 +11,8 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from cli_checks import expect_error, flat, snapshot
-from conftest import Cli
 from coinpurse import Ledger
+from conftest import Cli
 from ledger_tools import load, rechain, save
 
 
