@@ -41,6 +41,7 @@ COMMAND_LINES: dict[str, tuple[str, ...]] = {
     "demo": ("demo",),
     "convert": ("convert", "a.json", "b.toml"),
     "info": ("info",),
+    "refund": ("refund", "tx-1"),
 }
 COMMAND_LINES["reverse"] = ("reverse", "tx-4", "--reason", "wrong creator")
 

@@ -333,5 +333,19 @@ def test_a_ledger_with_a_reversal_is_balanced_by_the_real_tools_exactly_as_coinp
     assert "; kind: reversal" in journal.read_text()
     for tool in TOOLS:
         assert tool_balances(tool, journal) == coinpurse_balances(json_cli.ledger), tool
+def test_the_tools_balance_a_ledger_with_a_refund_with_clawback_as_coinpurse(json_cli, tmp_path) -> None:
+    if not TOOLS:
+        pytest.skip("neither hledger nor ledger is installed (Debian packages hledger, ledger; .ci/run installs them)")
+    build_economy(json_cli)
+    for args in (("refund", "tx-2", "--clawback"), ("refund", "tx-3", "--clawback")):  # mia already redeemed: she owes
+        result = json_cli(*args)
+        assert result.exit_code == 0, (args, result.stderr)
+    journal = tmp_path / "refunded.journal"
+    assert json_cli("export", "-o", str(journal)).exit_code == 0
+    assert "refunded buy tx-2 with clawback" in journal.read_text()
+    expected = coinpurse_balances(json_cli.ledger)
+    assert expected[("users:mia", "DIAMOND")] < 0
+    for tool in TOOLS:
+        assert tool_balances(tool, journal) == expected, tool
     for name, run in strict_checks(journal).items():
         assert run.returncode == 0 and not run.stderr, (name, run.stderr)

@@ -103,10 +103,10 @@ def test_an_unknown_kind_is_bad_input(economy: Cli) -> None:
         economy,
         "history",
         "--kind",
-        "refund",
+        "airdrop",
         exit_code=2,
         code="unknown_kind",
-        says="unknown kind 'refund': the kinds are buy, gift, redeem, rates",
+        says="unknown kind 'airdrop': the kinds are buy, gift, redeem, rates, refund",
     )
 
 

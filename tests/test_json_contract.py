@@ -245,3 +245,6 @@ def test_reverse_matches_the_doc(economy) -> None:
     conforms(shown, "reverse")
     assert shown["dry_run"] is True and shown["lots_restored"]
     conforms(run_json(economy, "reverse", "tx-5", "--reason", "wrong creator"), "reverse")
+def test_refund_matches_the_doc(economy) -> None:
+    conforms(run_json(economy, "refund", "tx-3", "--clawback", "--dry-run"), "refund")
+    conforms(run_json(economy, "refund", "tx-3", "--clawback"), "refund")

@@ -652,6 +652,25 @@ class Ledger:
         return self.convert(target)
 
 
+    def refund(
+        self, buy_id: str, clawback: bool = False, id: str | None = None, now: str | None = None, *, dry_run: bool = False
+    ) -> OperationResult:
+        """The app store gave a coin purchase back: its cash to the viewer, its lot's coins removed.
+
+        Coins of it already spent refuse the refund unless ``clawback``, which takes back the
+        diamonds they became from each creator (a creator who redeemed them is left owing).
+        ``dry_run`` makes the whole receipt and writes nothing.
+        """
+        from coinpurse.core import clock
+        from coinpurse.core import requests as rq
+
+        request = rq.Refund.make(buy_id, clawback, id)
+        moment = now or clock.now()
+        with self._writing(dry_run=dry_run) as book:
+            if request.id is None or book.find(request.id) is None:  # a retry replays in execute
+                request = rq.Refund(request.buy, request.clawback, request.id, _refund_lineage(book, request.buy))
+            return _recorded(book, request, moment)  # type: ignore[arg-type]
+
 class Batch:
     """Operations on one locked, loaded ledger, inside ``Ledger.batch()``; each returns what the Ledger method does."""
 
@@ -878,3 +897,37 @@ class _Counted:
             self.count, self.postings = count, postings
         if report is not None and count % every:
             report(count, max(total, count))
+
+
+def _refund_lineage(book: Book, buy_id: str) -> Any:
+    """What the buy was and which gifts spent its lot's coins; refuses a buy refunded before."""
+    from coinpurse.core import requests as rq
+    from coinpurse.core.kinds import BuyRecord, GiftRecord
+
+    buy = book.find(buy_id)
+    if buy is None:
+        raise BadInput(f"no transaction {buy_id!r} in this ledger", code="unknown_transaction")
+    record = buy.payload
+    if buy.kind != "buy" or not isinstance(record, BuyRecord):
+        raise BadInput(f"{buy_id!r} is a {buy.kind}, not a buy; only a buy can be refunded", code="not_a_buy")
+    account = record.request.account
+    gifts: list[rq.Drawn] = []
+    seen = False
+    for tx in book.iter_transactions():
+        if not seen:
+            seen = tx.id == buy_id
+            continue
+        if tx.kind == "refund" and tx.request.get("buy") == buy_id:
+            raise Refused(f"buy {buy_id} was already refunded by {tx.id} at {tx.at}", code="already_refunded")
+        gift = tx.payload
+        if tx.kind != "gift" or not isinstance(gift, GiftRecord) or gift.request.sender != account:
+            continue
+        coins = sum(lot.coins for lot in gift.details.lots if lot.source == buy_id)
+        if coins:
+            gifts.append(
+                rq.Drawn(
+                    tx.id, gift.request.recipient, coins, gift.details.coins, gift.details.diamonds,
+                    gift.rates.cash_per_diamond,
+                )
+            )
+    return rq.Lineage(account, record.request.coins, record.details.price, tuple(gifts))

@@ -32,6 +32,7 @@ from coinpurse.cli.commands import (
     redeem,
     verify,
 )
+from coinpurse.cli.commands import refund as refund_command
 from coinpurse.cli.commands import reverse as reverse_command
 from coinpurse.cli.common import RunState, record_json_options, record_ledger_option
 from coinpurse.cli.groups import SuggestingGroup
@@ -175,6 +176,7 @@ def main_options(
 for module in (buy, gift, balance, redeem, rates, history, gifters, verify, apply, init, export, demo, convert, info):
     module.register(app)
 reverse_command.register(app)
+refund_command.register(app)
 
 
 def main() -> None:

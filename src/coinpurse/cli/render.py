@@ -88,7 +88,7 @@ def show_balance(balance: AccountBalance) -> None:
     table = Table(box=box.SIMPLE_HEAVY, show_edge=False)
     rows = [
         ("coins", _n(balance.state.coins)),
-        ("diamonds", _n(balance.state.diamonds)),
+        ("diamonds (owed: clawed back by a refund)" if balance.state.diamonds < 0 else "diamonds", _n(balance.state.diamonds)),
         (f"diamonds are worth ({balance.currency})", _cash(balance.diamond_value)),
     ]
     if balance.state.coins:
@@ -116,7 +116,8 @@ def show_balances(balances: Balances) -> None:
     table.add_column("diamonds", justify="right", footer=_n(totals["diamonds"]))
     _money_column(table, worth_header.rjust(len(worth[0])), footer=worth[-1])
     for account, value in zip(balances.accounts, worth, strict=False):
-        table.add_row(account.account, _n(account.state.coins), _n(account.state.diamonds), value)
+        owed = " (owed)" if account.state.diamonds < 0 else ""
+        table.add_row(account.account + owed, _n(account.state.coins), _n(account.state.diamonds), value)
     out.print(table)
 
 
@@ -293,4 +294,11 @@ def show_reversal(result: ReversalResult) -> None:
     """A reversal's receipt; a dry run says that nothing was written."""
     show_receipt(result.operation)
     if result.dry_run:
+        console().print("Dry run: nothing was written.")
+
+
+def show_refund(result: OperationResult, dry_run: bool) -> None:
+    """A refund's receipt; a dry run says nothing was written."""
+    show_receipt(result)
+    if dry_run:
         console().print("Dry run: nothing was written.")

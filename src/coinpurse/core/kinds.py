@@ -582,3 +582,112 @@ def record_from_dicts(kind: str, request: Any, rates: Any, details: Any) -> Reco
         return OtherRecord(kind, frozen(request), frozen(rates), frozen(details))
     record: Record = record_type.from_dicts(request, rates, details)
     return record
+
+
+# ----- refund --------------------------------------------------------------------
+
+
+class Clawback(NamedTuple):
+    """What one gift gives back of the diamonds the refunded coins became."""
+
+    gift: str  # the gift's transaction id
+    creator: str
+    coins: int  # coins of the gift that came from the refunded lot
+    gift_coins: int
+    gift_diamonds: int
+    cash_per_diamond: Decimal  # the payout rate the gift recorded
+    diamonds: int  # taken back: gift_diamonds × coins ÷ gift_coins, rounded down
+    remainder: int  # the rest of that product (a fraction remainder/gift_coins of a diamond, left with the creator)
+
+    @property
+    def value(self) -> Decimal:
+        return self.diamonds * self.cash_per_diamond
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "gift": self.gift, "creator": self.creator, "coins": self.coins, "gift_coins": self.gift_coins,
+            "gift_diamonds": self.gift_diamonds, "cash_per_diamond": decimal_str(self.cash_per_diamond),
+            "diamonds": self.diamonds, "remainder": self.remainder,
+        }  # fmt: skip
+
+    @classmethod
+    def from_dict(cls, data: Any) -> Clawback:
+        data = _table(data)
+        return cls(
+            _text(data["gift"]), _text(data["creator"]), _count(data["coins"]), _count(data["gift_coins"]),
+            _count(data["gift_diamonds"]), _money(data["cash_per_diamond"]), _count(data["diamonds"]),
+            _count(data["remainder"]),
+        )  # fmt: skip
+
+
+class RefundDetails(NamedTuple):
+    account: str  # the viewer who bought
+    coins: int  # the lot's coins
+    price: Decimal  # the cash given back
+    unspent: int  # coins of the lot still held, removed from the viewer
+    unspent_cost: Decimal
+    clawbacks: tuple[Clawback, ...]
+    platform_returned: Decimal  # of the spent coins' cost, what the platform had kept (the rest was diamonds)
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "account": self.account, "coins": self.coins, "price": decimal_str(self.price), "unspent": self.unspent,
+            "unspent_cost": decimal_str(self.unspent_cost), "clawbacks": [c.to_dict() for c in self.clawbacks],
+            "platform_returned": money_str(self.platform_returned),
+        }  # fmt: skip
+
+    @classmethod
+    def from_dict(cls, data: Any) -> RefundDetails:
+        data = _table(data)
+        clawbacks = data["clawbacks"]
+        if clawbacks.__class__ is not list:
+            raise TypeError("clawbacks")
+        return cls(
+            _text(data["account"]), _count(data["coins"]), _money(data["price"]), _count(data["unspent"]),
+            _money(data["unspent_cost"]), tuple(Clawback.from_dict(c) for c in clawbacks),
+            _money(data["platform_returned"]),
+        )  # fmt: skip
+
+
+class RefundRecord(NamedTuple):
+    request: rq.Refund
+    rates: dict[str, Any]  # a refund uses no rates; stored empty
+    details: RefundDetails
+
+    @property
+    def kind(self) -> str:
+        return "refund"
+
+    def to_dicts(self) -> tuple[dict[str, Any], dict[str, Any], dict[str, Any]]:
+        return self.request.key(), {}, self.details.to_dict()
+
+    @classmethod
+    def from_dicts(cls, request: Any, rates: Any, details: Any) -> RefundRecord:
+        return cls(*_read_parts(request, rates, details, _refund_request, _table, RefundDetails.from_dict))
+
+    def unposted(self) -> tuple[Decimal, ...]:
+        return ()
+
+    def facts(self, balance_of: BalanceOf, currency: str) -> dict[str, Any]:
+        r, d = self.request, self.details
+        creators = sorted({c.creator for c in d.clawbacks})
+        return {
+            "buy": r.buy, "clawback": r.clawback, "account": d.account, "coins": d.coins, "cash_back": decimal_str(d.price),
+            "currency": currency, "coins_removed": d.unspent, "spent": d.coins - d.unspent,
+            "clawbacks": [
+                {"gift": c.gift, "creator": c.creator, "coins": c.coins, "diamonds": c.diamonds,
+                 "remainder": f"{c.remainder}/{c.gift_coins}", "diamond_value": money_str(c.value)}
+                for c in d.clawbacks
+            ],
+            "platform_returned": money_str(d.platform_returned),
+            "balance": balance_of(d.account), "creators": [balance_of(name) for name in creators],
+        }  # fmt: skip
+
+
+def _refund_request(request: dict[str, Any]) -> rq.Refund:
+    return rq.Refund(_text(request["buy"]), _flag(request["clawback"]))
+
+
+Record = Record | RefundRecord  # type: ignore[misc]
+RULED_RECORDS = (*RULED_RECORDS, RefundRecord)  # type: ignore[assignment]
+RECORDS["refund"] = RefundRecord

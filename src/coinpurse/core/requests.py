@@ -7,6 +7,7 @@ retry with the same id can be told apart from a different request.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from decimal import Decimal
 from typing import Any
 
 from coinpurse.core.money import parse_count, shown
@@ -152,4 +153,47 @@ class Reverse:
         return {"original": self.original, "reason": self.reason}
 
 
-Request = Buy | Gift | Redeem | Reverse
+# ----- refund ------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Drawn:
+    """A gift that drew coins of the refunded buy's lot: what the lineage of those coins says."""
+
+    gift: str  # the gift's transaction id
+    creator: str  # its recipient
+    coins: int  # coins of the gift that came from the lot
+    gift_coins: int  # all the gift's coins
+    gift_diamonds: int  # all the diamonds it made
+    cash_per_diamond: Decimal  # the payout rate it recorded
+
+
+@dataclass(frozen=True)
+class Lineage:
+    """What the refunded buy was, and which gifts spent its coins, oldest first."""
+
+    account: str
+    coins: int
+    price: Decimal
+    gifts: tuple[Drawn, ...] = ()
+
+
+@dataclass(frozen=True)
+class Refund:
+    buy: str
+    clawback: bool = False
+    id: str | None = None
+    lineage: Lineage | None = None  # found in the history before the rule runs (not part of key())
+    kind = "refund"
+
+    @classmethod
+    def make(cls, buy: object, clawback: object = False, id: object = None) -> Refund:
+        if not isinstance(buy, str) or not buy.strip():
+            raise BadInput(f"give the id of the buy to refund, not {shown(buy)}", code="unknown_transaction")
+        return cls(buy.strip(), _flag(clawback, "clawback"), None if id is None else check_tx_id(id))
+
+    def key(self) -> dict[str, Any]:
+        return {"buy": self.buy, "clawback": self.clawback}
+
+
+Request = Buy | Gift | Redeem | Reverse | Refund

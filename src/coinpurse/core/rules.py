@@ -211,6 +211,12 @@ def plan_redeem(book: Book, req: rq.Redeem, tx_id: str, at: str) -> Plan:
     day = at[:10]  # the daily maximum is per UTC day
     payout = book.rates.payout
     account = book.account(req.account)
+    if account.diamonds < 0:  # a refund's clawback left a debt
+        raise Refused(
+            f"{req.account} owes {-account.diamonds:,} diamonds clawed back by a refund; "
+            "nothing can be redeemed until later gifts repay them",
+            code="insufficient_diamonds",
+        )
     asked = account.diamonds if req.all else int(req.diamonds or 0)
     if asked == 0 or asked > account.diamonds:
         raise Refused(
@@ -398,3 +404,75 @@ def execute(book: Book, request: rq.Request, now: str, planner: Planner | None =
     book.append(tx, made.states, made.new_rates)
     book.trust(made.states)
     return Outcome(tx)
+
+
+# ----- refund ------------------------------------------------------------------
+
+
+def _spent_text(gifts: tuple[Any, ...]) -> str:
+    return "; ".join(f"{g.coins:,} in gift {g.gift} to {g.creator}" for g in gifts)
+
+
+@exact_arithmetic
+def plan_refund(book: Book, req: Any, tx_id: str, at: str) -> Plan:
+    """The store gave a coin purchase back: its cash back to the viewer, its lot's coins removed,
+    and with ``clawback`` the diamonds its spent coins became taken back from each creator."""
+    from coinpurse.core.kinds import Clawback, RefundDetails, RefundRecord
+
+    lineage = req.lineage
+    if lineage is None:
+        raise BadInput(f"no lineage was found for buy {req.buy!r}", code="unknown_transaction")
+    viewer = book.account(lineage.account)
+    lot = next((lot for lot in viewer.lots if lot.source == req.buy), None)
+    unspent = lot.coins if lot is not None else 0
+    unspent_cost = lot.cost if lot is not None else ZERO
+    spent = lineage.coins - unspent
+    drawn = sum(g.coins for g in lineage.gifts)
+    if drawn != spent:
+        raise Refused(
+            f"buy {req.buy}'s lot has {unspent} of its {lineage.coins} coins left, but gifts drew {drawn}",
+            code="lineage_mismatch",
+        )
+    if spent and not req.clawback:
+        raise Refused(
+            f"{spent:,} of the {lineage.coins:,} coins of buy {req.buy} were already spent "
+            f"({_spent_text(lineage.gifts)}); refund with --clawback to take those diamonds back",
+            code="coins_spent",
+        )
+    clawbacks = []
+    for g in lineage.gifts:
+        diamonds, remainder = divmod(g.gift_diamonds * g.coins, g.gift_coins)
+        clawbacks.append(
+            Clawback(g.gift, g.creator, g.coins, g.gift_coins, g.gift_diamonds, g.cash_per_diamond, diamonds, remainder)
+        )
+    currency = book.currency
+    postings_list = [
+        Posting(lineage.account, currency, lineage.price),
+        Posting(REVENUE, currency, -lineage.price),
+    ]
+    if unspent:
+        postings_list += [Posting(lineage.account, COIN, -unspent), Posting(COIN_ISSUE, COIN, unspent)]
+    by_creator: dict[str, int] = {}
+    for c in clawbacks:
+        if c.diamonds:
+            by_creator[c.creator] = by_creator.get(c.creator, 0) + c.diamonds
+    for creator, diamonds in by_creator.items():
+        postings_list.append(Posting(creator, DIAMOND, -diamonds))
+    if by_creator:
+        postings_list.append(Posting(DIAMOND_ISSUE, DIAMOND, sum(by_creator.values())))
+    postings = tuple(postings_list)
+    states = posted_states(book, postings)
+    states[lineage.account] = _with_lots(
+        states[lineage.account], tuple(lot for lot in viewer.lots if lot.source != req.buy)
+    )
+    clawed_value = ZERO
+    for c in clawbacks:
+        clawed_value += c.value
+    platform_returned = tidy(lineage.price - unspent_cost - clawed_value)
+    details = RefundDetails(
+        lineage.account, lineage.coins, lineage.price, unspent, unspent_cost, tuple(clawbacks), platform_returned
+    )
+    return Plan(RefundRecord(req, {}, details), postings, states)  # type: ignore[arg-type]
+
+
+RULES["refund"] = plan_refund

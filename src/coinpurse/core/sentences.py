@@ -133,3 +133,39 @@ def receipt(record: Record) -> str:
 def summary(record: Record) -> str:
     """A transaction in a few words, for a journal's description."""
     return _SENTENCES[type(record)][1](record)
+
+
+# ----- refund --------------------------------------------------------------------
+
+
+def _refund_receipt(record: Any) -> str:
+    r, d = record.request, record.details
+    parts = [f"buy {r.buy} refunded: {cash_text(d.price)} back to {d.account}"]
+    if d.unspent:
+        parts.append(f"{plural(d.unspent, 'unspent coin')} (cost {cash_text(d.unspent_cost)}) removed from {d.account}")
+    for c in d.clawbacks:
+        line = (
+            f"{plural(c.diamonds, 'diamond')} (worth {cash_text(c.value)}) clawed back from {c.creator} "
+            f"for {plural(c.coins, 'coin')} of gift {c.gift}"
+        )
+        if c.remainder:
+            line += f" ({c.remainder}/{c.gift_coins} of a diamond under one stays with {c.creator})"
+        parts.append(line)
+    if d.clawbacks:
+        parts.append(f"the platform gives back the {cash_text(d.platform_returned)} it had kept of the spent coins")
+    return "; ".join(parts)
+
+
+def _refund_summary(record: Any) -> str:
+    r = record.request
+    how = " with clawback" if r.clawback else ""
+    return f"{record.details.account} refunded buy {r.buy}{how}"
+
+
+def _register_refund() -> None:
+    from coinpurse.core.kinds import RefundRecord
+
+    _SENTENCES[RefundRecord] = (_refund_receipt, _refund_summary)
+
+
+_register_refund()

@@ -488,6 +488,28 @@ def check_reversal(replay: Replay, tx: Transaction) -> Found:
 
 
 KIND_CHECKS["reversal"] = check_reversal
+# ----- refund: its lineage is what it recorded; the rules check it against the rebuilt lots -----
+
+
+def _refund_request(record: Any) -> rq.Refund:
+    d = record.details
+    gifts = tuple(
+        rq.Drawn(c.gift, c.creator, c.coins, c.gift_coins, c.gift_diamonds, c.cash_per_diamond) for c in d.clawbacks
+    )
+    made = rq.Refund.make(record.request.buy, record.request.clawback)
+    return rq.Refund(made.buy, made.clawback, None, rq.Lineage(d.account, d.coins, d.price, gifts))
+
+
+def _refund_recorded_rates(record: Any, payout: Payout) -> Rates:
+    return Rates((), (), Decimal(1), payout)
+
+
+def _refund_rates_problem(record: Any, rates: Rates, at: str) -> str | None:
+    return None
+
+
+REPLAYERS["refund"] = Replayer(_refund_request, _refund_recorded_rates, _refund_rates_problem)
+KIND_CHECKS["refund"] = check_by_rules
 
 
 # ----- the checks of one transaction -------------------------------------------------
