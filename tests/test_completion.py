@@ -70,7 +70,7 @@ def test_options_list_their_choices(economy: Cli) -> None:
     line = f"coinpurse --ledger {economy.ledger}"
     assert bash(f"{line} buy alice 70 --channel ") == ["app", "web"]
     assert bash(f"{line} history --kind ") == list(RECORDS) == list(completion.KINDS)
-    assert bash(f"{line} history --kind r") == ["redeem", "rates", "refund", "reversal"]
+    assert bash(f"{line} history --kind r") == ["redeem", "rates", "reversal", "refund"]
     assert bash(f"{line} export --format ") == ["csv", "journal", "json"]
 
 

@@ -106,7 +106,7 @@ def test_an_unknown_kind_is_bad_input(economy: Cli) -> None:
         "airdrop",
         exit_code=2,
         code="unknown_kind",
-        says="unknown kind 'airdrop': the kinds are buy, gift, redeem, rates, refund",
+        says="unknown kind 'airdrop': the kinds are buy, gift, redeem, rates, reversal, refund",
     )
 
 

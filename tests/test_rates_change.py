@@ -219,7 +219,7 @@ def test_history_kind_is_checked(cli) -> None:
     cli("buy", "alice", "700")
     result = cli("history", "--kind", "airdrop")
     assert result.exit_code == 2
-    assert "unknown kind 'airdrop': the kinds are buy, gift, redeem, rates, refund" in result.stderr
+    assert "unknown kind 'airdrop': the kinds are buy, gift, redeem, rates, reversal, refund" in result.stderr
 
 
 def test_a_scenario_rates_op_that_changes_nothing_is_unchanged(json_cli, tmp_path) -> None:

@@ -669,7 +669,7 @@ class Ledger:
         with self._writing(dry_run=dry_run) as book:
             if request.id is None or book.find(request.id) is None:  # a retry replays in execute
                 request = rq.Refund(request.buy, request.clawback, request.id, _refund_lineage(book, request.buy))
-            return _recorded(book, request, moment)  # type: ignore[arg-type]
+            return _recorded(book, request, moment)
 
 class Batch:
     """Operations on one locked, loaded ledger, inside ``Ledger.batch()``; each returns what the Ledger method does."""
