@@ -346,7 +346,7 @@ class Ledger:
         with CollectorPaused(), self._writing(dry_run=dry_run, all_or_nothing=True) as book:
             log = OpLog(book.currency, details)
             try:
-                for result in run(book, ops, moment, on_progress, total=total):
+                for result in run(book, ops, moment, on_progress, total=total, prepare=_with_lineage):
                     log.add(result)
             except OpFailed as failed:
                 raise named(failed, "nothing was applied: ") from None
@@ -366,7 +366,7 @@ class Ledger:
 
         moment = now or clock.now()
         with CollectorPaused(), self._writing(dry_run=dry_run, all_or_nothing=True) as book:
-            batch = Batch(book, moment)
+            batch = Batch(book, moment, dry_run)
             try:
                 yield batch
             finally:
@@ -667,16 +667,15 @@ class Ledger:
         request = rq.Refund.make(buy_id, clawback, id)
         moment = now or clock.now()
         with self._writing(dry_run=dry_run) as book:
-            if request.id is None or book.find(request.id) is None:  # a retry replays in execute
-                request = rq.Refund(request.buy, request.clawback, request.id, _refund_lineage(book, request.buy))
-            return _recorded(book, request, moment)
+            return _recorded(book, _with_lineage(book, request), moment)
 
 class Batch:
     """Operations on one locked, loaded ledger, inside ``Ledger.batch()``; each returns what the Ledger method does."""
 
-    def __init__(self, book: Book, now: str) -> None:
+    def __init__(self, book: Book, now: str, dry_run: bool = False) -> None:
         self._open: Book | None = book
         self.now = now
+        self.dry_run = dry_run
 
     @property
     def _book(self) -> Book:
@@ -743,6 +742,22 @@ class Batch:
 
         change = RatesChange.replace_all(read_rates_file(Path(file)), "import", id)
         return RatesChangeResult(change_rates(self._book, change, now or self.now))
+
+    def refund(
+        self, buy_id: str, clawback: bool = False, id: str | None = None, now: str | None = None
+    ) -> OperationResult:
+        """As ``Ledger.refund``; the buy and the gifts that spent its coins may be earlier in this batch."""
+        from coinpurse.core import requests as rq
+
+        book = self._book
+        return _recorded(book, _with_lineage(book, rq.Refund.make(buy_id, clawback, id)), now or self.now)
+
+    def reverse(self, tx_id: str, reason: str, id: str | None = None, now: str | None = None) -> ReversalResult:
+        """As ``Ledger.reverse``; the gift may be earlier in this batch."""
+        from coinpurse.core import requests as rq
+        from coinpurse.results import ReversalResult
+
+        return ReversalResult(_recorded(self._book, rq.Reverse.make(tx_id, reason, id), now or self.now), self.dry_run)
 
     def balance(self, account: str) -> AccountBalance:
         """As the batch has left it so far."""
@@ -837,7 +852,7 @@ def _request_types() -> tuple[type, ...]:
     from coinpurse.core import requests as rq
     from coinpurse.core.rates_edit import RatesChange
 
-    return (rq.Buy, rq.Gift, rq.Redeem, RatesChange)
+    return (rq.Buy, rq.Gift, rq.Redeem, RatesChange, rq.Refund, rq.Reverse)
 
 
 def _check_each(items: Iterable[object]) -> int:
@@ -869,6 +884,8 @@ def _kind(item: object) -> str:
     from coinpurse.core.scenario import FIELDS
 
     kind = item.get("kind") if isinstance(item, Mapping) else getattr(item, "kind", None)
+    if kind == "reversal" and not isinstance(item, Mapping):
+        kind = "reverse"  # a Reverse request's kind is its transaction's; its op is named as the command
     return kind if isinstance(kind, str) and kind in FIELDS else "op"
 
 
@@ -931,3 +948,13 @@ def _refund_lineage(book: Book, buy_id: str) -> Any:
                 )
             )
     return rq.Lineage(account, record.request.coins, record.details.price, tuple(gifts))
+
+
+def _with_lineage(book: Book, request: Any) -> Any:
+    """A refund with its lineage found in ``book`` as it stands (a retry of a recorded id replays in execute
+    and needs none); any other request as it is."""
+    from coinpurse.core import requests as rq
+
+    if not isinstance(request, rq.Refund) or (request.id is not None and book.find(request.id) is not None):
+        return request
+    return rq.Refund(request.buy, request.clawback, request.id, _refund_lineage(book, request.buy))

@@ -25,9 +25,11 @@ FIELDS: dict[str, tuple[tuple[str, ...], tuple[str, ...]]] = {
     "gift": (("sender", "recipient", "gift"), ("count", "stream", "id", "new_account")),
     "redeem": (("account",), ("diamonds", "all", "id", "new_account")),
     "rates": ((), ("set", "remove", "id")),
+    "refund": (("buy",), ("clawback", "id")),
+    "reverse": (("original", "reason"), ("id",)),
 }
 
-Op = rq.Buy | rq.Gift | rq.Redeem | RatesChange
+Op = rq.Buy | rq.Gift | rq.Redeem | RatesChange | rq.Refund | rq.Reverse
 
 _ALLOWED = {kind: frozenset((*required, *optional)) for kind, (required, optional) in FIELDS.items()}
 
@@ -65,6 +67,10 @@ def parse_op(raw: object) -> Op:
         return rq.Gift.make(**fields)
     if kind == "redeem":
         return rq.Redeem.make(**fields)
+    if kind == "refund":
+        return rq.Refund.make(**fields)
+    if kind == "reverse":
+        return rq.Reverse.make(**fields)
     sets = fields.get("set", {})
     if not isinstance(sets, Mapping):
         raise BadInput("rates: 'set' must be a table of rate keys and values", code="invalid_op")
@@ -114,7 +120,13 @@ class OpResult(NamedTuple):  # a NamedTuple: one per op of a bulk apply, and che
     source: str = ""
 
 
-def run_one(book: Book, op: Op, now: str) -> OpResult:
+# Fills in what an op needs from the book as it stands when the op runs (a refund's lineage).
+Prepare = Callable[[Book, Op], Op]
+
+
+def run_one(book: Book, op: Op, now: str, prepare: Prepare | None = None) -> OpResult:
+    if prepare is not None:
+        op = prepare(book, op)
     if not isinstance(op, RatesChange):
         outcome = execute(book, op, now)
         return OpResult(op.kind, outcome.transaction, outcome.replayed)
@@ -148,7 +160,13 @@ Progress = Callable[[int, int], None]
 
 
 def run(
-    book: Book, ops: Iterable[Op], now: str, on_progress: Progress | None = None, every: int = 500, total: int = 0
+    book: Book,
+    ops: Iterable[Op],
+    now: str,
+    on_progress: Progress | None = None,
+    every: int = 500,
+    total: int = 0,
+    prepare: Prepare | None = None,
 ) -> Iterator[OpResult]:
     """Apply the ops in order to ``book``, yielding what each did; OpFailed names the first that fails.
 
@@ -157,7 +175,7 @@ def run(
     """
     for index, op in enumerate(ops, start=1):
         try:
-            result = run_one(book, op, now)
+            result = run_one(book, op, now, prepare)
         except CoinpurseError as error:
             raise OpFailed(index, error) from None
         yield result
