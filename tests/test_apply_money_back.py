@@ -206,3 +206,12 @@ def test_a_batch_refunds_and_reverses_what_it_recorded_itself(cli: Cli, tmp_path
         assert commands(*args).exit_code == 0
     assert history(cli) == history(commands)
     assert cli("verify").exit_code == 0
+
+
+def test_a_dry_run_reports_the_refund_and_reversal_and_writes_nothing(cli: Cli, tmp_path: Path) -> None:
+    cli("buy", "zoe", "70")
+    before = snapshot(cli.ledger)
+    report = cli.json("apply", str(scenario(tmp_path, OPS)), "--dry-run")
+    assert (report["dry_run"], report["written"], report["recorded"]) == (True, False, 8)
+    assert report["ops"][-1]["result"]["spent"] == 45002
+    assert snapshot(cli.ledger) == before
