@@ -201,3 +201,25 @@ def test_any_clawback_balances_and_verifies(sizes: list[int], creators: list[str
         assert ledger.balance(name).state.diamonds == diamonds - taken[name]
     assert ledger.balance("bob").state.coins == 2100 - sum(sizes) - (700 - spent)
     assert ledger.verify().ok
+
+
+def test_a_reversed_gift_no_longer_counts_as_spending_the_refunded_coins(cli) -> None:  # type: ignore[no-untyped-def]
+    assert cli("buy", "alice", "700").exit_code == 0
+    assert cli("gift", "alice", "mia", "rose", "-n", "7").exit_code == 0
+    assert cli("reverse", "tx-2", "--reason", "wrong recipient").exit_code == 0
+    refunded = cli.json("refund", "tx-1")  # every coin is back in the lot: nothing to claw back
+    assert refunded["coins_removed"] == 700 and refunded["clawbacks"] == []
+    assert cli.json("balance", "alice")["coins"] == 0
+    assert cli.json("verify")["ok"] is True
+
+
+def test_a_gift_paid_by_a_refunded_buy_can_not_be_reversed(cli) -> None:  # type: ignore[no-untyped-def]
+    assert cli("buy", "alice", "700").exit_code == 0
+    assert cli("gift", "alice", "mia", "rose", "-n", "7").exit_code == 0
+    assert cli("refund", "tx-1", "--clawback").exit_code == 0
+    before = cli.ledger.read_bytes()
+    result = cli("reverse", "tx-2", "--reason", "too late", "--json")
+    assert result.exit_code == 1
+    error = json.loads(result.stderr)["error"]
+    assert error["code"] == "lot_refunded" and "tx-3" in error["message"]
+    assert cli.ledger.read_bytes() == before

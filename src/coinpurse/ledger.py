@@ -929,6 +929,7 @@ def _refund_lineage(book: Book, buy_id: str) -> Any:
         raise BadInput(f"{buy_id!r} is a {buy.kind}, not a buy; only a buy can be refunded", code="not_a_buy")
     account = record.request.account
     gifts: list[rq.Drawn] = []
+    reversed_gifts: set[str] = set()  # a reversed gift put its coins back in the lot: they are unspent again
     seen = False
     for tx in book.iter_transactions():
         if not seen:
@@ -936,6 +937,8 @@ def _refund_lineage(book: Book, buy_id: str) -> Any:
             continue
         if tx.kind == "refund" and tx.request.get("buy") == buy_id:
             raise Refused(f"buy {buy_id} was already refunded by {tx.id} at {tx.at}", code="already_refunded")
+        if tx.kind == "reversal":
+            reversed_gifts.add(str(tx.request.get("original")))
         gift = tx.payload
         if tx.kind != "gift" or not isinstance(gift, GiftRecord) or gift.request.sender != account:
             continue
@@ -947,7 +950,8 @@ def _refund_lineage(book: Book, buy_id: str) -> Any:
                     gift.rates.cash_per_diamond,
                 )
             )
-    return rq.Lineage(account, record.request.coins, record.details.price, tuple(gifts))
+    spent = tuple(drawn for drawn in gifts if drawn.gift not in reversed_gifts)
+    return rq.Lineage(account, record.request.coins, record.details.price, spent)
 
 
 def _with_lineage(book: Book, request: Any) -> Any:

@@ -317,6 +317,14 @@ def plan_reversal(book: Book, req: rq.Reverse, tx_id: str, at: str) -> Plan:
             raise Refused(f"{req.original} was already reversed by {done.id} at {done.at}", code="already_reversed")
     gift: GiftRecord = original.payload
     sender, recipient, d = gift.request.sender, gift.request.recipient, gift.details
+    sources = {lot.source for lot in d.lots}
+    for refund in history.transactions(kind="refund"):  # refunds are few (SQLite indexes the rare kinds)
+        if refund.request.get("buy") in sources:
+            raise Refused(
+                f"the coins of {req.original} came from buy {refund.request.get('buy')}, refunded by {refund.id} "
+                f"at {refund.at}; their lot is gone, so the gift can't be reversed",
+                code="lot_refunded",
+            )
     holds = book.account(recipient).diamonds
     if holds < d.diamonds:
         raise Refused(
