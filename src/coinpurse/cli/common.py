@@ -30,6 +30,23 @@ class RunState:
 # Eager, so it is read before any other parameter of the command can fail to parse.
 # record_json_options attaches the callback that records it.
 JsonOption = Annotated[bool, typer.Option("--json", help="Print the result as JSON on stdout.", is_eager=True)]
+SinceOption = Annotated[
+    str | None,
+    typer.Option("--since", metavar="TIME", help="Only from then on: a date (its start, UTC), an ISO time, today or yesterday."),
+]
+UntilOption = Annotated[
+    str | None,
+    typer.Option("--until", metavar="TIME", help="Only up to then: a date (its end, UTC), an ISO time, today or yesterday."),
+]
+
+
+def time_window(since: str | None, until: str | None) -> tuple[str | None, str | None]:
+    """``--since`` and ``--until`` as stored times: a date is its first second as a start, its last as an end."""
+    from coinpurse.core.clock import moment
+
+    first = None if since is None else moment(since, end_of_day=False, what="--since")
+    last = None if until is None else moment(until, end_of_day=True, what="--until")
+    return first, last
 # The format of an input file read from stdin (or of one whose name has another suffix); else sniffed.
 InputFormatOption = Annotated[
     str | None,

@@ -4,7 +4,7 @@ from typing import Annotated
 
 import typer
 
-from coinpurse.cli.common import JsonOption, ledger_path
+from coinpurse.cli.common import JsonOption, SinceOption, UntilOption, ledger_path, time_window
 from coinpurse.cli.groups import Command
 from coinpurse.cli.output import emit_json
 
@@ -14,14 +14,8 @@ def gifters(
     account: Annotated[str, typer.Argument(metavar="ACCOUNT", help="The creator whose gifters to rank.", show_default=False)],
     limit: Annotated[int, typer.Option("--limit", metavar="N", help="How many to show.", min=1)] = 10,
     as_json: JsonOption = False,
-    since: Annotated[
-        str | None,
-        typer.Option("--since", metavar="TIME", help="Only from then on: a date (its start, UTC), an ISO time, today or yesterday."),
-    ] = None,
-    until: Annotated[
-        str | None,
-        typer.Option("--until", metavar="TIME", help="Only up to then: a date (its end, UTC), an ISO time, today or yesterday."),
-    ] = None,
+    since: SinceOption = None,
+    until: UntilOption = None,
 ) -> None:
     """Rank who sent an account the most diamonds, with what their gifts are worth.
 
@@ -32,10 +26,7 @@ def gifters(
       coinpurse gifters mia --limit 3 --json
       coinpurse gifters mia --since 2026-03-01
     """
-    from coinpurse.core.clock import moment
-
-    first = None if since is None else moment(since, end_of_day=False, what="--since")
-    last = None if until is None else moment(until, end_of_day=True, what="--until")
+    first, last = time_window(since, until)
     from coinpurse.ledger import Ledger
 
     ranking = Ledger(ledger_path(ctx)).gifters(account, limit, first, last)

@@ -4,7 +4,7 @@ from typing import Annotated
 
 import typer
 
-from coinpurse.cli.common import JsonOption, ledger_path
+from coinpurse.cli.common import JsonOption, SinceOption, UntilOption, ledger_path, time_window
 from coinpurse.cli.groups import Command
 from coinpurse.cli.output import emit_json
 
@@ -18,14 +18,8 @@ def history(
         bool, typer.Option("--all", help="Every transaction, also on a terminal (which shows the newest 20 without it).")
     ] = False,
     as_json: JsonOption = False,
-    since: Annotated[
-        str | None,
-        typer.Option("--since", metavar="TIME", help="Only from then on: a date (its start, UTC), an ISO time, today or yesterday."),
-    ] = None,
-    until: Annotated[
-        str | None,
-        typer.Option("--until", metavar="TIME", help="Only up to then: a date (its end, UTC), an ISO time, today or yesterday."),
-    ] = None,
+    since: SinceOption = None,
+    until: UntilOption = None,
 ) -> None:
     """List transactions, newest last, with what each one moved.
 
@@ -38,10 +32,7 @@ def history(
       coinpurse history --all | grep gift
       coinpurse history mia --since 2026-03-01 --until 2026-03-31
     """
-    from coinpurse.core.clock import moment
-
-    first = None if since is None else moment(since, end_of_day=False, what="--since")
-    last = None if until is None else moment(until, end_of_day=True, what="--until")
+    first, last = time_window(since, until)
     from coinpurse.cli.output import for_a_terminal
     from coinpurse.ledger import Ledger
 
