@@ -931,7 +931,9 @@ def _refund_lineage(book: Book, buy_id: str) -> Any:
     gifts: list[rq.Drawn] = []
     reversed_gifts: set[str] = set()  # a reversed gift put its coins back in the lot: they are unspent again
     seen = False
-    for tx in book.iter_transactions():
+    # The buyer's own transactions are enough: every gift of those coins, a refund of the buy and a
+    # reversal of such a gift all post to the buyer (on SQLite, one search of the postings index).
+    for tx in book.transactions(account=account):
         if not seen:
             seen = tx.id == buy_id
             continue
