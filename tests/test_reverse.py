@@ -196,3 +196,11 @@ def test_a_reversed_gift_leaves_the_lots_as_they_were_before_it(buys, before, sh
         (lot.source, lot.coins, lot.cost) for lot in untouched.lots
     ]
     assert ledger.verify().ok
+
+
+def test_a_reversal_row_in_history_shows_what_the_coins_given_back_had_cost(cli) -> None:  # type: ignore[no-untyped-def]
+    assert cli("buy", "alice", "700").exit_code == 0
+    assert cli("gift", "alice", "mia", "rose", "-n", "70").exit_code == 0
+    assert cli("reverse", "tx-2", "--reason", "wrong recipient").exit_code == 0
+    rows = {line.split()[0]: line for line in cli("history").stdout.splitlines() if line.strip().startswith("tx-")}
+    assert "$0.999" in rows["tx-2"] and "$0.999" in rows["tx-3"]

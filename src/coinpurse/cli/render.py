@@ -186,6 +186,9 @@ def history_amount(tx: Transaction) -> str:
         value = getattr(details, field, None)
         if isinstance(value, Decimal):
             return _cash(value)
+    lots = getattr(details, "lots", None) if tx.kind == "reversal" else None
+    if lots:  # what the coins given back had cost, as the gift's row shows it
+        return _cash(sum((lot.cost for lot in lots), Decimal(0)))
     return ""
 
 
