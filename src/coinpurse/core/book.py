@@ -160,11 +160,16 @@ class Book(ABC):
 
     def balance_within(self, name: str, within: int) -> BalanceAfter | None:
         """The account's coins and diamonds after the last of the first ``within`` transactions that gives them."""
-        for position in range(within, 0, -1):
+        for position in self.positions_touching(name, within):
             found = self.transaction_at(position).balance_after(name)
             if found is not None:
                 return found
         return None
+
+    def positions_touching(self, name: str, within: int) -> Iterable[int]:
+        """Newest first, the positions up to ``within`` that may give the account a balance after (a store
+        with an index of the accounts each transaction touches names only those)."""
+        return range(within, 0, -1)
 
     def transactions_within(
         self, low: int, high: int, account: str | None = None, kind: str | None = None, limit: int | None = None

@@ -49,7 +49,6 @@ from coinpurse.core.book import touched_accounts as accounts_touched
 from coinpurse.core.chain import BUCKETS, EMPTY_BUCKET, VERIFY_HINT, AccountTree, bucket_of, is_digest
 from coinpurse.core.model import (
     AccountState,
-    BalanceAfter,
     DamagedRecord,
     Transaction,
     account_from_dict,
@@ -376,16 +375,12 @@ class SqliteBook(Book):
             raise DamagedRecord(f"transaction {position} is missing")
         return rows[0][0]
 
-    def balance_within(self, name: str, within: int) -> BalanceAfter | None:
+    def positions_touching(self, name: str, within: int) -> Iterator[int]:
         # The postings index lists the transactions that give the account a balance after, newest first.
         rows = self._reader().execute(
             "SELECT seq FROM postings WHERE account = ? AND seq <= ? ORDER BY seq DESC", (name, within)
         )
-        for (seq,) in rows:
-            found = self.transaction_at(seq).balance_after(name)
-            if found is not None:
-                return found
-        return None
+        return (seq for (seq,) in rows)
 
     def transactions_within(
         self, low: int, high: int, account: str | None = None, kind: str | None = None, limit: int | None = None
