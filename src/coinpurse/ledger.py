@@ -346,7 +346,7 @@ class Ledger:
         with CollectorPaused(), self._writing(dry_run=dry_run, all_or_nothing=True) as book:
             log = OpLog(book.currency, details)
             try:
-                for result in run(book, ops, moment, on_progress, total=total, prepare=_with_lineage):
+                for result in run(book, ops, moment, on_progress, total=total):
                     log.add(result)
             except OpFailed as failed:
                 raise named(failed, "nothing was applied: ") from None
@@ -667,7 +667,7 @@ class Ledger:
         request = rq.Refund.make(buy_id, clawback, id)
         moment = now or clock.now()
         with self._writing(dry_run=dry_run) as book:
-            return _recorded(book, _with_lineage(book, request), moment)
+            return _recorded(book, request, moment)
 
 class Batch:
     """Operations on one locked, loaded ledger, inside ``Ledger.batch()``; each returns what the Ledger method does."""
@@ -750,7 +750,7 @@ class Batch:
         from coinpurse.core import requests as rq
 
         book = self._book
-        return _recorded(book, _with_lineage(book, rq.Refund.make(buy_id, clawback, id)), now or self.now)
+        return _recorded(book, rq.Refund.make(buy_id, clawback, id), now or self.now)
 
     def reverse(self, tx_id: str, reason: str, id: str | None = None, now: str | None = None) -> ReversalResult:
         """As ``Ledger.reverse``; the gift may be earlier in this batch."""
@@ -914,53 +914,3 @@ class _Counted:
             self.count, self.postings = count, postings
         if report is not None and count % every:
             report(count, max(total, count))
-
-
-def _refund_lineage(book: Book, buy_id: str) -> Any:
-    """What the buy was and which gifts spent its lot's coins; refuses a buy refunded before."""
-    from coinpurse.core import requests as rq
-    from coinpurse.core.kinds import BuyRecord, GiftRecord
-
-    buy = book.find(buy_id)
-    if buy is None:
-        raise BadInput(f"no transaction {buy_id!r} in this ledger", code="unknown_transaction")
-    record = buy.payload
-    if buy.kind != "buy" or not isinstance(record, BuyRecord):
-        raise BadInput(f"{buy_id!r} is a {buy.kind}, not a buy; only a buy can be refunded", code="not_a_buy")
-    account = record.request.account
-    gifts: list[rq.Drawn] = []
-    reversed_gifts: set[str] = set()  # a reversed gift put its coins back in the lot: they are unspent again
-    seen = False
-    # The buyer's own transactions are enough: every gift of those coins, a refund of the buy and a
-    # reversal of such a gift all post to the buyer (on SQLite, one search of the postings index).
-    for tx in book.transactions(account=account):
-        if not seen:
-            seen = tx.id == buy_id
-            continue
-        if tx.kind == "refund" and tx.request.get("buy") == buy_id:
-            raise Refused(f"buy {buy_id} was already refunded by {tx.id} at {tx.at}", code="already_refunded")
-        if tx.kind == "reversal":
-            reversed_gifts.add(str(tx.request.get("original")))
-        gift = tx.payload
-        if tx.kind != "gift" or not isinstance(gift, GiftRecord) or gift.request.sender != account:
-            continue
-        coins = sum(lot.coins for lot in gift.details.lots if lot.source == buy_id)
-        if coins:
-            gifts.append(
-                rq.Drawn(
-                    tx.id, gift.request.recipient, coins, gift.details.coins, gift.details.diamonds,
-                    gift.rates.cash_per_diamond,
-                )
-            )
-    spent = tuple(drawn for drawn in gifts if drawn.gift not in reversed_gifts)
-    return rq.Lineage(account, record.request.coins, record.details.price, spent)
-
-
-def _with_lineage(book: Book, request: Any) -> Any:
-    """A refund with its lineage found in ``book`` as it stands (a retry of a recorded id replays in execute
-    and needs none); any other request as it is."""
-    from coinpurse.core import requests as rq
-
-    if not isinstance(request, rq.Refund) or (request.id is not None and book.find(request.id) is not None):
-        return request
-    return rq.Refund(request.buy, request.clawback, request.id, _refund_lineage(book, request.buy))

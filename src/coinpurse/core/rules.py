@@ -421,15 +421,53 @@ def _spent_text(gifts: tuple[Any, ...]) -> str:
     return "; ".join(f"{g.coins:,} in gift {g.gift} to {g.creator}" for g in gifts)
 
 
+def refund_lineage(book: Book, buy_id: str) -> rq.Lineage:
+    """What the buy was and which gifts spent its lot's coins; refuses a buy refunded before."""
+    buy = book.find(buy_id)
+    if buy is None:
+        raise BadInput(f"no transaction {buy_id!r} in this ledger", code="unknown_transaction")
+    record = buy.payload
+    if buy.kind != "buy" or not isinstance(record, BuyRecord):
+        raise BadInput(f"{buy_id!r} is a {buy.kind}, not a buy; only a buy can be refunded", code="not_a_buy")
+    account = record.request.account
+    gifts: list[rq.Drawn] = []
+    reversed_gifts: set[str] = set()  # a reversed gift put its coins back in the lot: they are unspent again
+    seen = False
+    # The buyer's own transactions are enough: every gift of those coins, a refund of the buy and a
+    # reversal of such a gift all post to the buyer (on SQLite, one search of the postings index).
+    for tx in book.transactions(account=account):
+        if not seen:
+            seen = tx.id == buy_id
+            continue
+        if tx.kind == "refund" and tx.request.get("buy") == buy_id:
+            raise Refused(f"buy {buy_id} was already refunded by {tx.id} at {tx.at}", code="already_refunded")
+        if tx.kind == "reversal":
+            reversed_gifts.add(str(tx.request.get("original")))
+        gift = tx.payload
+        if tx.kind != "gift" or not isinstance(gift, GiftRecord) or gift.request.sender != account:
+            continue
+        coins = sum(lot.coins for lot in gift.details.lots if lot.source == buy_id)
+        if coins:
+            gifts.append(
+                rq.Drawn(
+                    tx.id, gift.request.recipient, coins, gift.details.coins, gift.details.diamonds,
+                    gift.rates.cash_per_diamond,
+                )
+            )
+    spent = tuple(drawn for drawn in gifts if drawn.gift not in reversed_gifts)
+    return rq.Lineage(account, record.request.coins, record.details.price, spent)
+
+
 @exact_arithmetic
 def plan_refund(book: Book, req: Any, tx_id: str, at: str) -> Plan:
     """The store gave a coin purchase back: its cash back to the viewer, its lot's coins removed,
     and with ``clawback`` the diamonds its spent coins became taken back from each creator."""
     from coinpurse.core.kinds import Clawback, RefundDetails, RefundRecord
 
-    lineage = req.lineage
+    lineage = req.lineage  # verify's replay gives the one the refund recorded
     if lineage is None:
-        raise BadInput(f"no lineage was found for buy {req.buy!r}", code="unknown_transaction")
+        lineage = refund_lineage(book, req.buy)
+        req = rq.Refund(req.buy, req.clawback, req.id, lineage)
     viewer = book.account(lineage.account)
     lot = next((lot for lot in viewer.lots if lot.source == req.buy), None)
     unspent = lot.coins if lot is not None else 0

@@ -120,13 +120,7 @@ class OpResult(NamedTuple):  # a NamedTuple: one per op of a bulk apply, and che
     source: str = ""
 
 
-# Fills in what an op needs from the book as it stands when the op runs (a refund's lineage).
-Prepare = Callable[[Book, Op], Op]
-
-
-def run_one(book: Book, op: Op, now: str, prepare: Prepare | None = None) -> OpResult:
-    if prepare is not None:
-        op = prepare(book, op)
+def run_one(book: Book, op: Op, now: str) -> OpResult:
     if not isinstance(op, RatesChange):
         outcome = execute(book, op, now)
         return OpResult(op.kind, outcome.transaction, outcome.replayed)
@@ -166,7 +160,6 @@ def run(
     on_progress: Progress | None = None,
     every: int = 500,
     total: int = 0,
-    prepare: Prepare | None = None,
 ) -> Iterator[OpResult]:
     """Apply the ops in order to ``book``, yielding what each did; OpFailed names the first that fails.
 
@@ -175,7 +168,7 @@ def run(
     """
     for index, op in enumerate(ops, start=1):
         try:
-            result = run_one(book, op, now, prepare)
+            result = run_one(book, op, now)
         except CoinpurseError as error:
             raise OpFailed(index, error) from None
         yield result
