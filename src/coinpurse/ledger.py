@@ -429,11 +429,7 @@ class Ledger:
             raise BadInput(f"unknown kind {kind!r}: the kinds are {', '.join(RECORDS)}", code="unknown_kind")
         with self._reading() as book:
             name = None if account is None else _known_account(book, account)
-            if since is None and until is None:
-                found = book.transactions(name, kind, limit)
-            else:
-                low, high = _span_within(book, since, until)
-                found = book.transactions_within(low, high, name, kind, limit) if low <= high else []
+            found = _transactions_in(book, since, until, name, kind, limit)
             return History(found, book.currency, _reversals_of(book, found))
 
     def gifters(self, account: str, limit: int | None = 10, since: str | None = None, until: str | None = None) -> Gifters:
@@ -450,11 +446,7 @@ class Ledger:
         totals: dict[str, list[Any]] = {}
         with self._reading() as book:
             name = _known_account(book, account)
-            if since is None and until is None:
-                gifts = book.transactions(name, "gift")
-            else:
-                low, high = _span_within(book, since, until)
-                gifts = book.transactions_within(low, high, name, "gift") if low <= high else []
+            gifts = _transactions_in(book, since, until, name, "gift")
             for tx in gifts:
                 gift = tx.payload
                 if not isinstance(gift, GiftRecord) or gift.request.recipient != name:
@@ -780,11 +772,15 @@ def _recorded(book: Book, request: rq.Request, moment: str) -> OperationResult:
     return OperationResult(outcome.transaction, book.currency, outcome.replayed)
 
 
-def _span_within(book: Book, since: str | None, until: str | None) -> tuple[int, int]:
-    """The positions (from 1, inclusive) of the transactions stamped from ``since`` to ``until``."""
+def _transactions_in(
+    book: Book, since: str | None, until: str | None, account: str | None, kind: str | None, limit: int | None = None
+) -> list[Any]:
+    """As ``book.transactions``, of those stamped from ``since`` to ``until`` (inclusive) when either is given."""
+    if since is None and until is None:
+        return book.transactions(account, kind, limit)
     low = 1 if since is None else book.count_until(since, inclusive=False) + 1
     high = book.head().length if until is None else book.count_until(until)
-    return low, high
+    return book.transactions_within(low, high, account, kind, limit) if low <= high else []
 
 
 def _reversals_of(book: Book, found: Sequence[Any]) -> dict[str, str]:
