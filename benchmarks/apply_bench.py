@@ -51,10 +51,24 @@ def iter_ops(count: int, seed: int = 20260301) -> Iterator[dict[str, object]]:
         count_of = rng.randint(1, 5)
         if roll < 0.35 or coins[viewer] < price * count_of:
             package = rng.choice(PACKAGES)
-            yield {"kind": "buy", "account": viewer, "coins": package, "channel": rng.choice(("app", "web")), "id": f"op-{made}"}
+            yield {
+                "kind": "buy",
+                "account": viewer,
+                "coins": package,
+                "channel": rng.choice(("app", "web")),
+                "id": f"op-{made}",
+            }
             coins[viewer] += package
             continue
-        yield {"kind": "gift", "sender": viewer, "recipient": creator, "gift": name, "count": count_of, "stream": "bench", "id": f"op-{made}"}
+        yield {
+            "kind": "gift",
+            "sender": viewer,
+            "recipient": creator,
+            "gift": name,
+            "count": count_of,
+            "stream": "bench",
+            "id": f"op-{made}",
+        }
         coins[viewer] -= price * count_of
         diamonds[creator] += price * count_of
 

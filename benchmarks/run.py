@@ -58,7 +58,9 @@ CASE_LIMIT = 300.0  # seconds: a case predicted to take longer is skipped, and o
 SMOKE_CASE_LIMIT = 120.0
 MAX_RSS_GB = 6.0  # a case predicted to need more is skipped, and one using more is stopped
 TOOL_LIMITS = {"ledger": 1_000_000, "hledger": 100_000}  # hledger at 1M needs about 10 GB
-CASES_ENV = {"COINPURSE_NOW": "2030-01-01T00:00:00Z"}  # later than any built transaction (the 1M ledger ends in mid-2027)
+CASES_ENV = {
+    "COINPURSE_NOW": "2030-01-01T00:00:00Z"
+}  # later than any built transaction (the 1M ledger ends in mid-2027)
 LAUNCHER_KB = 11 * 1024  # about what the launcher itself holds: peak RSS is never below it
 
 # Runs one case and prints "seconds peak-RSS-KiB exit-code CPU-seconds stopped-because". A small
@@ -125,7 +127,11 @@ COMMANDS: tuple[tuple[str, tuple[str, ...], tuple[str, ...] | None], ...] = (
     ("history --limit 20", ("history", "--limit", "20", "--json"), ("tail_floor.py", "{ledger}", "20")),
     ("gifters", ("gifters", "{creator}", "--json"), ("tail_floor.py", "{ledger}", "20")),
     ("verify", ("verify", "--json"), ("verify_floor.py", "{ledger}")),
-    ("verify --after", ("verify", "--after", "{after}", "--json"), ("verify_floor.py", "{ledger}", "--last", str(AFTER_NEW))),
+    (
+        "verify --after",
+        ("verify", "--after", "{after}", "--json"),
+        ("verify_floor.py", "{ledger}", "--last", str(AFTER_NEW)),
+    ),
     ("export csv", ("export", "--format", "csv"), ("export_floor.py", "{ledger}")),
     ("export journal", ("export", "--format", "journal"), ("export_floor.py", "{ledger}")),
     ("export json", ("export", "--format", "json"), ("export_floor.py", "{ledger}")),
@@ -178,7 +184,10 @@ class Case:
     def run_once(self, limit_s: float = 3600.0, limit_kb: int = 0) -> float:
         env = {**os.environ, **self.env}
         child = subprocess.run(
-            [sys.executable, "-S", "-c", LAUNCHER, str(limit_s), str(limit_kb), *self.command], env=env, capture_output=True, text=True
+            [sys.executable, "-S", "-c", LAUNCHER, str(limit_s), str(limit_kb), *self.command],
+            env=env,
+            capture_output=True,
+            text=True,
         )
         try:
             elapsed_text, rss_text, code_text, cpu_text, stopped = child.stdout.split()
@@ -248,7 +257,9 @@ def meminfo(key: str) -> int:
 
 def has_verify_after(cp: list[str]) -> bool:
     """Whether this checkout's `verify` takes --after (it re-checks only what came after a hash)."""
-    shown = subprocess.run([*cp, "verify", "--help"], capture_output=True, text=True, env={**os.environ, "COLUMNS": "200"})
+    shown = subprocess.run(
+        [*cp, "verify", "--help"], capture_output=True, text=True, env={**os.environ, "COLUMNS": "200"}
+    )
     return "--after" in shown.stdout
 
 
@@ -290,7 +301,11 @@ def make_plan(sizes: tuple[int, ...], smoke: bool, work: Path, cp: list[str], wi
     plan.cases += [
         Case("python -c pass", [sys.executable, "-c", "pass"], group="startup"),
         Case("minimal Typer app", [sys.executable, str(minimal), "x"], group="startup"),
-        Case("balance ACCOUNT --json, small ledger", [*cp, "--ledger", str(tiny), "balance", "mia", "--json"], group="startup"),
+        Case(
+            "balance ACCOUNT --json, small ledger",
+            [*cp, "--ledger", str(tiny), "balance", "mia", "--json"],
+            group="startup",
+        ),
         Case("tab completion", cp, env=completion, group="startup"),
     ]
     for store in STORES:
@@ -303,11 +318,15 @@ def make_plan(sizes: tuple[int, ...], smoke: bool, work: Path, cp: list[str], wi
         scenario = work / f"scenario-{count}.json"
         clean = f'rm -f "{fresh}" "{fresh}-wal" "{fresh}-shm" "{fresh}.lock"; exec "$@"'
         command = ["sh", "-c", clean, "apply", *cp, "--ledger", str(fresh), "apply", str(scenario), "--json"]
-        case = Case(f"apply {count} ops, {store}", command, CASES_ENV, None, "apply", store, "apply", once=count == big_ops)
+        case = Case(
+            f"apply {count} ops, {store}", command, CASES_ENV, None, "apply", store, "apply", once=count == big_ops
+        )
         if count == ops:
             script = "apply_floor_sqlite.py" if store == "sqlite" else "apply_floor_jsonl.py"
             target = work / f"floor-apply-{count}.{'sqlite' if store == 'sqlite' else 'jsonl'}"
-            case.floor = floor_case(plan, f"floor: apply {count} ops, {store}", script, [str(target), str(count)], None, store, "apply").name
+            case.floor = floor_case(
+                plan, f"floor: apply {count} ops, {store}", script, [str(target), str(count)], None, store, "apply"
+            ).name
         plan.cases.append(case)
     for size in sizes:
         for store in STORES:
@@ -320,7 +339,9 @@ def make_plan(sizes: tuple[int, ...], smoke: bool, work: Path, cp: list[str], wi
                     plan.skipped.append((name, "`coinpurse verify --help` shows no --after in this checkout"))
                     continue
                 fill = {"ledger": str(ledger)}
-                case = Case(name, [*cp, "--ledger", str(ledger), *args], CASES_ENV, size, f"{verb} · {store}", store, verb)
+                case = Case(
+                    name, [*cp, "--ledger", str(ledger), *args], CASES_ENV, size, f"{verb} · {store}", store, verb
+                )
                 if floor is not None and not (verb == "gift" and store != "json"):  # a SQLite write rewrites nothing
                     script, *floor_args = floor
                     key = " ".join(floor_args[1:])
@@ -336,7 +357,11 @@ def make_plan(sizes: tuple[int, ...], smoke: bool, work: Path, cp: list[str], wi
                 elif shutil.which(tool) is None:
                     plan.skipped.append((name, f"{tool} is not installed"))
                 else:
-                    plan.cases.append(Case(name, [tool, "-f", str(plan.journal(size)), "bal"], {}, size, f"{tool} bal", tool, "balance"))
+                    plan.cases.append(
+                        Case(
+                            name, [tool, "-f", str(plan.journal(size)), "bal"], {}, size, f"{tool} bal", tool, "balance"
+                        )
+                    )
     return plan
 
 
@@ -355,7 +380,9 @@ def matches(name: str, patterns: list[str]) -> bool:
 def select(plan: Plan, patterns: list[str], leave_out: list[str] | None = None) -> None:
     """Keep the cases whose names match a pattern (all, without patterns) and no ``leave_out`` one, and their floors."""
     leave_out = leave_out or []
-    chosen = {c.name for c in plan.cases if (not patterns or matches(c.name, patterns)) and not matches(c.name, leave_out)}
+    chosen = {
+        c.name for c in plan.cases if (not patterns or matches(c.name, patterns)) and not matches(c.name, leave_out)
+    }
     chosen |= {case.floor for case in plan.cases if case.name in chosen and case.floor}
     plan.cases = [case for case in plan.cases if case.name in chosen]
     plan.skipped = [(name, why) for name, why in plan.skipped if not patterns or matches(name, patterns)]
@@ -442,13 +469,17 @@ def prepare(plan: Plan, cp: list[str], log: Callable[[str], None], reuse: bool) 
         if str(empty) in needed:
             for stale in (empty, Path(f"{empty}-wal"), Path(f"{empty}-shm")):
                 stale.unlink(missing_ok=True)
-            subprocess.run([*cp, "--ledger", str(empty), "buy", "alice", "17500"], check=True, capture_output=True, env=env)
+            subprocess.run(
+                [*cp, "--ledger", str(empty), "buy", "alice", "17500"], check=True, capture_output=True, env=env
+            )
     for count in sorted({plan.apply_ops, plan.big_apply_ops}):
         scenario = work / f"scenario-{count}.json"
         if str(scenario) in needed and not (reuse and scenario.exists()):
             started = time.perf_counter()
             apply_bench.write_ops_json(count, scenario)
-            log(f"wrote {scenario.name} ({scenario.stat().st_size / 1e6:.1f} MB) in {time.perf_counter() - started:.1f} s")
+            log(
+                f"wrote {scenario.name} ({scenario.stat().st_size / 1e6:.1f} MB) in {time.perf_counter() - started:.1f} s"
+            )
     for size in plan.sizes:
         stores = [store for store in STORES if str(plan.ledger(size, store)) in needed]
         tools = [case for case in plan.cases if case.size == size and case.store in TOOL_LIMITS]
@@ -462,7 +493,11 @@ def prepare(plan: Plan, cp: list[str], log: Callable[[str], None], reuse: bool) 
         else:
             # In a process of its own: a million transactions in memory take several GB, given back when it ends.
             path = os.pathsep.join([str(HERE), os.environ.get("PYTHONPATH", "")]).rstrip(os.pathsep)
-            subprocess.run([sys.executable, "-c", BUILD_ONE, str(size), ",".join(stores), str(work)], check=True, env={**os.environ, "PYTHONPATH": path})
+            subprocess.run(
+                [sys.executable, "-c", BUILD_ONE, str(size), ",".join(stores), str(work)],
+                check=True,
+                env={**os.environ, "PYTHONPATH": path},
+            )
             built[f"ledger {size}"] = time.perf_counter() - started
         journal = plan.journal(size)
         if tools and not (reuse and journal.exists()):
@@ -478,7 +513,10 @@ def prepare(plan: Plan, cp: list[str], log: Callable[[str], None], reuse: bool) 
             fill["middle"] = middle_time(size)
             for case in plan.cases:
                 if case.size == size and case.store == store:
-                    case.command = [word.format(**fill) if word.startswith("{") and word.endswith("}") else word for word in case.command]
+                    case.command = [
+                        word.format(**fill) if word.startswith("{") and word.endswith("}") else word
+                        for word in case.command
+                    ]
     return built
 
 
@@ -494,7 +532,9 @@ class Limits:
 def previous_size(cases: list[Case], case: Case) -> Case | None:
     """The same command on the same store at the next smaller size, if there is one."""
     assert case.size is not None
-    smaller = [c for c in cases if c.group == case.group and c.is_floor == case.is_floor and c.size and c.size < case.size]
+    smaller = [
+        c for c in cases if c.group == case.group and c.is_floor == case.is_floor and c.size and c.size < case.size
+    ]
     return max(smaller, key=lambda c: c.size or 0, default=None)
 
 
@@ -674,13 +714,26 @@ class Targets:
     def time_within(self, label: str, name: str, limit: float) -> None:
         case = self.get(name)
         floor = self.floor_of(case)
-        self.add(label, case, f"≤ {limit:g}× floor", lambda c: floor is not None and floor.measured and c.median <= limit * floor.median, lambda c: ms(c.median))
+        self.add(
+            label,
+            case,
+            f"≤ {limit:g}× floor",
+            lambda c: floor is not None and floor.measured and c.median <= limit * floor.median,
+            lambda c: ms(c.median),
+        )
 
     def time_under(self, label: str, name: str, seconds: float) -> None:
         self.add(label, self.get(name), f"≤ {ms(seconds)}", lambda c: c.median <= seconds, lambda c: ms(c.median))
 
     def rss_under(self, label: str, name: str, megabytes: int) -> None:
-        self.add(label, self.get(name), f"≤ {megabytes:,} MB", lambda c: c.peak_rss_kb <= megabytes * 1024, lambda c: mb(c.peak_rss_kb), memory=True)
+        self.add(
+            label,
+            self.get(name),
+            f"≤ {megabytes:,} MB",
+            lambda c: c.peak_rss_kb <= megabytes * 1024,
+            lambda c: mb(c.peak_rss_kb),
+            memory=True,
+        )
 
     def relative(self, label: str, name: str, reference: str, limit: float) -> None:
         base, case = self.get(reference), self.get(name)
@@ -689,7 +742,14 @@ class Targets:
             self.rows.append((label, shown, "–", "–", f"≤ {limit:g}× {reference} ({why_not(base)})", "–"))
             return
         goal = f"≤ {limit:g}× {reference} ({ms(base.median)})"
-        self.add(label, case, goal, lambda c: c.median <= limit * base.median, lambda c: f"{ms(c.median)} ({c.median / base.median:.2f}×)", lambda c: ms(c.median))
+        self.add(
+            label,
+            case,
+            goal,
+            lambda c: c.median <= limit * base.median,
+            lambda c: f"{ms(c.median)} ({c.median / base.median:.2f}×)",
+            lambda c: ms(c.median),
+        )
 
     def throughput(self, label: str, name: str, ops: int, per_second: int) -> None:
         def show(c: Case) -> str:
@@ -706,23 +766,37 @@ def targets(cases: list[Case], sizes: tuple[int, ...], ops: int, big_ops: int, s
     mid_json = TARGET_SIZE if TARGET_SIZE in json_sizes else max(json_sizes)
     t = Targets(cases, skipped)
     for store in STORES:
-        t.throughput(f"apply of {ops:,} ops through the CLI with --json onto {store}", f"apply {ops} ops, {store}", ops, 25_000)
+        t.throughput(
+            f"apply of {ops:,} ops through the CLI with --json onto {store}", f"apply {ops} ops, {store}", ops, 25_000
+        )
     t.rss_under(f"apply of {big_ops:,} ops onto sqlite: peak RSS", f"apply {big_ops} ops, sqlite", 1536)
     t.rss_under(f"verify at {top:,} on sqlite: peak RSS", f"verify sqlite {top}", 64)
     t.time_within(f"verify at {mid_sqlite:,} on sqlite", f"verify sqlite {mid_sqlite}", 2.5)
     t.time_within(f"verify at {mid_json:,} on json", f"verify json {mid_json}", 2.5)
-    t.time_within(f"verify --after (the last {AFTER_NEW} new) at {top:,} on sqlite", f"verify --after sqlite {top}", 2.5)
+    t.time_within(
+        f"verify --after (the last {AFTER_NEW} new) at {top:,} on sqlite", f"verify --after sqlite {top}", 2.5
+    )
     for fmt in ("csv", "journal", "json"):
         t.rss_under(f"export --format {fmt} at {top:,} from sqlite: peak RSS", f"export {fmt} sqlite {top}", 64)
         t.time_within(f"export --format {fmt} at {top:,} from sqlite", f"export {fmt} sqlite {top}", 2)
     t.time_under(f"balance (all accounts) at {top:,} on sqlite", f"balance sqlite {top}", 0.25)
     for store in STORES:
         size = top if store == "sqlite" else max(json_sizes)
-        t.relative(f"balance ACCOUNT at {size:,} on {store}: startup cost", f"balance ACCOUNT {store} {size}", "balance ACCOUNT --json, small ledger", 1.2)
+        t.relative(
+            f"balance ACCOUNT at {size:,} on {store}: startup cost",
+            f"balance ACCOUNT {store} {size}",
+            "balance ACCOUNT --json, small ledger",
+            1.2,
+        )
     t.time_under(f"history --limit 20 at {mid_json:,} on json", f"history --limit 20 json {mid_json}", 0.3)
     t.time_under(f"gifters at {mid_json:,} on json", f"gifters json {mid_json}", 0.3)
     t.time_within(f"one gift at {mid_json:,} on json", f"gift json {mid_json}", 3)
-    t.relative("startup: balance ACCOUNT --json, small ledger", "balance ACCOUNT --json, small ledger", "minimal Typer app", 1.2)
+    t.relative(
+        "startup: balance ACCOUNT --json, small ledger",
+        "balance ACCOUNT --json, small ledger",
+        "minimal Typer app",
+        1.2,
+    )
     t.relative(f"one gift at {top:,} on sqlite", f"gift sqlite {top}", "gift, empty sqlite", 1.1)
     return [row for row in t.rows if " at 0 " not in row[0]]  # a store with no size in this run
 
@@ -807,9 +881,15 @@ def tool_rows(cases: list[Case]) -> list[str]:
         mine = {store: find(cases, f"balance {store} {case.size}") for store in STORES}
         shown = {store: ms(c.median) if c and c.measured else "–" for store, c in mine.items()}
         sqlite_case = mine["sqlite"]
-        times = f"{case.median / sqlite_case.median:.1f}×" if case.measured and sqlite_case and sqlite_case.measured else "–"
+        times = (
+            f"{case.median / sqlite_case.median:.1f}×"
+            if case.measured and sqlite_case and sqlite_case.measured
+            else "–"
+        )
         median = ms(case.median) if case.measured else why_not(case)
-        lines.append(f"| {case.size:,} | {case.store} bal | {median} | {mb(case.peak_rss_kb)} | {shown['sqlite']} | {shown['json']} | {times} |")
+        lines.append(
+            f"| {case.size:,} | {case.store} bal | {median} | {mb(case.peak_rss_kb)} | {shown['sqlite']} | {shown['json']} | {times} |"
+        )
     return lines
 
 
@@ -818,7 +898,9 @@ def key_rows(cases: list[Case], sizes: tuple[int, ...], ops: int, big_ops: int) 
     json_size = max([s for s in sizes if s <= STORE_LIMITS["json"]], default=0)
     sqlite_sizes = [s for s in sizes if s <= STORE_LIMITS["sqlite"]]
     middle = TARGET_SIZE if TARGET_SIZE in sqlite_sizes else max(sqlite_sizes, default=0)
-    columns = [("json", json_size), ("sqlite", middle)] + ([("sqlite", max(sqlite_sizes))] if max(sqlite_sizes, default=0) > middle else [])
+    columns = [("json", json_size), ("sqlite", middle)] + (
+        [("sqlite", max(sqlite_sizes))] if max(sqlite_sizes, default=0) > middle else []
+    )
 
     def cell(case: Case | None) -> str:
         if case is None:
@@ -832,9 +914,14 @@ def key_rows(cases: list[Case], sizes: tuple[int, ...], ops: int, big_ops: int) 
     head = " | ".join(f"{store} {size:,}" for store, size in columns)
     lines = [f"| command | {head} |", "| --- |" + " ---: |" * len(columns)]
     for verb, _, _ in COMMANDS:
-        lines.append(f"| `{verb}` | " + " | ".join(cell(find(cases, f"{verb} {store} {size}")) for store, size in columns) + " |")
+        lines.append(
+            f"| `{verb}` | " + " | ".join(cell(find(cases, f"{verb} {store} {size}")) for store, size in columns) + " |"
+        )
     applied = [cell(find(cases, f"apply {ops} ops, {store}")) for store in STORES]
-    lines.append(f"| `apply` of {ops:,} ops onto a new ledger | {applied[0]} | {applied[1]} |" + (f" {big_ops:,} ops: {cell(find(cases, f'apply {big_ops} ops, sqlite'))} |" if len(columns) > 2 else ""))
+    lines.append(
+        f"| `apply` of {ops:,} ops onto a new ledger | {applied[0]} | {applied[1]} |"
+        + (f" {big_ops:,} ops: {cell(find(cases, f'apply {big_ops} ops, sqlite'))} |" if len(columns) > 2 else "")
+    )
     return lines
 
 
@@ -857,7 +944,8 @@ def report(
         f"A case over {SLOW_SECONDS:g} s in the warm-up runs once more only, and one over {VERY_SLOW_SECONDS:g} s "
         "(or apply of the big scenario) counts its warm-up run as its one run. CPU is the median user + system time, "
         "steadier than wall time when other work shares the machine. " + plan_note(limits),
-        f"- Command: `{command}`" + (f" ({seconds / 60:.0f} min, building included)" if seconds else "")
+        f"- Command: `{command}`"
+        + (f" ({seconds / 60:.0f} min, building included)" if seconds else "")
         + ". Ledgers: benchmarks/build.py (fixed seed); "
         "scenarios: benchmarks/apply_bench.py (fixed seed).",
         "",
@@ -866,14 +954,20 @@ def report(
         "| target | measured | floor | × floor | goal | met |",
         "| --- | ---: | ---: | ---: | --- | :---: |",
     ]
-    lines += [f"| {' | '.join(row)} |" for row in targets(cases, plan.sizes, plan.apply_ops, plan.big_apply_ops, dict(plan.skipped))]
+    lines += [
+        f"| {' | '.join(row)} |"
+        for row in targets(cases, plan.sizes, plan.apply_ops, plan.big_apply_ops, dict(plan.skipped))
+    ]
     lines += ["", "Notes:", ""] + [f"- {note}" for note in NOTES]
     lines += ["", "## Key figures", "", "Median (× its floor, peak RSS); the README quotes this table.", ""]
     lines += key_rows(cases, plan.sizes, plan.apply_ops, plan.big_apply_ops)
     lines += ["", "## Every command at every size", "", *case_rows(cases)]
     lines += ["", "## Startup, apply and the rest", "", *other_rows(cases)]
     lines += ["", "## ledger-cli and hledger on the same data", ""]
-    lines += ["`bal` over a journal of the same transactions (benchmarks/build.py's `journal_lines`), beside `coinpurse balance` of all accounts.", ""]
+    lines += [
+        "`bal` over a journal of the same transactions (benchmarks/build.py's `journal_lines`), beside `coinpurse balance` of all accounts.",
+        "",
+    ]
     lines += tool_rows(cases)
     skipped = [(name, why) for name, why in plan.skipped] + [(c.name, c.skipped) for c in cases if c.skipped]
     if skipped:
@@ -901,10 +995,17 @@ def plot(cases: list[Case], target: Path) -> None:
     for verb, _, _ in COMMANDS:
         lines: list[svgplot.Line] = []
         for store in STORES:
-            members = [c for c in cases if c.verb == verb and c.store == store and c.size and not c.is_floor and c.measured]
+            members = [
+                c for c in cases if c.verb == verb and c.store == store and c.size and not c.is_floor and c.measured
+            ]
             lines.append((store, [(float(c.size or 0), c.median * 1000) for c in members]))
             floors = [find(cases, c.floor) for c in members if c.floor]
-            lines.append((f"{store} floor", [(float(f.size or 0), f.median * 1000) for f in floors if f is not None and f.measured]))
+            lines.append(
+                (
+                    f"{store} floor",
+                    [(float(f.size or 0), f.median * 1000) for f in floors if f is not None and f.measured],
+                )
+            )
         if verb == "balance":
             for tool, label in (("ledger", "ledger-cli bal"), ("hledger", "hledger bal")):
                 members = [c for c in cases if c.store == tool and c.measured and c.size]
@@ -925,7 +1026,9 @@ def results_json(cases: list[Case], builds: dict[str, float], plan: Plan, run: d
     builds_text = {key: str(round(value, 1)) for key, value in builds.items()}
     not_run = [{"case": name, "why": why} for name, why in plan.skipped]
     sizes = {"sizes": list(plan.sizes), "apply_ops": plan.apply_ops, "big_apply_ops": plan.big_apply_ops}
-    return json.dumps({"run": {**run, **sizes}, "cases": rows, "not_run": not_run, "builds": builds_text}, indent=1) + "\n"
+    return (
+        json.dumps({"run": {**run, **sizes}, "cases": rows, "not_run": not_run, "builds": builds_text}, indent=1) + "\n"
+    )
 
 
 def from_results(path: Path) -> tuple[list[Case], Plan, dict[str, object]]:
@@ -1017,7 +1120,18 @@ def prepare_tree(label: str, tree: Path, size: int, ops: int, work: Path, log) -
         [*cp, "--ledger", str(tiny), "balance", "mia", "--json"],
         [*cp, "--ledger", str(folder / f"ledger-{size}.sqlite"), *gift],
         [*cp, "--ledger", str(folder / f"ledger-{size}.json"), *gift],
-        ["sh", "-c", f'rm -f "{fresh}"; exec "$@"', "apply", *cp, "--ledger", str(fresh), "apply", str(folder / "scenario.json"), "--json"],
+        [
+            "sh",
+            "-c",
+            f'rm -f "{fresh}"; exec "$@"',
+            "apply",
+            *cp,
+            "--ledger",
+            str(fresh),
+            "apply",
+            str(folder / "scenario.json"),
+            "--json",
+        ],
     ]
     return [Case(f"{name} [{label}]", command, env, group=name) for name, command in zip(names, commands, strict=True)]
 
@@ -1057,7 +1171,10 @@ def compare_report(rows: list[dict[str, str]], trees: dict[str, Path], runs: int
         "| case | before | after | after ÷ before | CPU after ÷ before | within 5% |",
         "| --- | ---: | ---: | ---: | ---: | :---: |",
     ]
-    lines += [f"| {r['case']} | {r['before']} | {r['after']} | {r['ratio']} | {r['cpu ratio']} | {r['within 5%']} |" for r in rows]
+    lines += [
+        f"| {r['case']} | {r['before']} | {r['after']} | {r['ratio']} | {r['cpu ratio']} | {r['within 5%']} |"
+        for r in rows
+    ]
     return "\n".join(lines) + "\n"
 
 
@@ -1081,10 +1198,19 @@ def compare(options: argparse.Namespace, log) -> int:
         options.out.mkdir(parents=True, exist_ok=True)
         (options.out / "COMPARE.md").write_text(text)
         measured = [
-            {"case": c.name, "median_s": str(round(c.median, 6)), "cpu_median_s": str(round(c.cpu_median, 6)), "runs": len(c.seconds), "failed": c.failed}
+            {
+                "case": c.name,
+                "median_s": str(round(c.median, 6)),
+                "cpu_median_s": str(round(c.cpu_median, 6)),
+                "runs": len(c.seconds),
+                "failed": c.failed,
+            }
             for c in cases
         ]
-        (options.out / "compare.json").write_text(json.dumps({"trees": {k: str(v) for k, v in trees.items()}, "rows": rows, "cases": measured}, indent=2) + "\n")
+        (options.out / "compare.json").write_text(
+            json.dumps({"trees": {k: str(v) for k, v in trees.items()}, "rows": rows, "cases": measured}, indent=2)
+            + "\n"
+        )
         log(f"wrote {options.out / 'COMPARE.md'}")
     failures = [case for case in cases if case.failed]
     for case in failures:
@@ -1092,28 +1218,44 @@ def compare(options: argparse.Namespace, log) -> int:
     return 1 if failures else 0
 
 
-
-
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--smoke", action="store_true", help="tiny sizes and one round: checks the suite works, claims nothing")
+    parser.add_argument(
+        "--smoke", action="store_true", help="tiny sizes and one round: checks the suite works, claims nothing"
+    )
     parser.add_argument(
         "--sizes", type=lambda text: tuple(int(s) for s in text.split(",")),
         help="comma-separated history sizes (default 1000,10000,100000,1000000; JSON is measured up to 100,000)",
     )  # fmt: skip
-    parser.add_argument("--runs", type=int, help="interleaved rounds per case (default 5; 1 with --smoke; --compare: 7)")
+    parser.add_argument(
+        "--runs", type=int, help="interleaved rounds per case (default 5; 1 with --smoke; --compare: 7)"
+    )
     parser.add_argument(
         "--only", action="append", metavar="PATTERN",
         help="only the cases whose names match (a glob such as 'verify*sqlite*', or a part of the name; repeatable), with their floors",
     )  # fmt: skip
-    parser.add_argument("--skip", action="append", metavar="PATTERN", help="leave out the cases whose names match (as --only)")
-    parser.add_argument("--out", type=Path, help="folder for RESULTS.md, results.json and latency.svg (default: benchmarks/)")
-    parser.add_argument("--work", type=Path, help="folder for the built ledgers (default: a temp folder, removed after)")
     parser.add_argument(
-        "--reuse", action="store_true", help="with --work: measure the ledgers a previous run left there instead of building them"
+        "--skip", action="append", metavar="PATTERN", help="leave out the cases whose names match (as --only)"
     )
-    parser.add_argument("--case-limit", type=float, help=f"seconds a case may take (default {CASE_LIMIT:g}; {SMOKE_CASE_LIMIT:g} with --smoke)")
-    parser.add_argument("--max-rss-gb", type=float, default=MAX_RSS_GB, help=f"memory a case may take (default {MAX_RSS_GB:g} GB)")
+    parser.add_argument(
+        "--out", type=Path, help="folder for RESULTS.md, results.json and latency.svg (default: benchmarks/)"
+    )
+    parser.add_argument(
+        "--work", type=Path, help="folder for the built ledgers (default: a temp folder, removed after)"
+    )
+    parser.add_argument(
+        "--reuse",
+        action="store_true",
+        help="with --work: measure the ledgers a previous run left there instead of building them",
+    )
+    parser.add_argument(
+        "--case-limit",
+        type=float,
+        help=f"seconds a case may take (default {CASE_LIMIT:g}; {SMOKE_CASE_LIMIT:g} with --smoke)",
+    )
+    parser.add_argument(
+        "--max-rss-gb", type=float, default=MAX_RSS_GB, help=f"memory a case may take (default {MAX_RSS_GB:g} GB)"
+    )
     parser.add_argument(
         "--compare",
         type=Path,
@@ -1138,17 +1280,34 @@ def main(argv: list[str] | None = None) -> int:
         out = options.out or HERE
         out.mkdir(parents=True, exist_ok=True)
         cases, plan, run = from_results(options.from_results)
-        limits = Limits(float(str(run.get("case_limit", CASE_LIMIT))), int(float(str(run.get("max_rss_gb", MAX_RSS_GB))) * 1024 * 1024))
-        argv_used = [str(word) for word in run.get("argv", [])] if isinstance(run.get("argv"), list) else ["(not recorded)"]
+        limits = Limits(
+            float(str(run.get("case_limit", CASE_LIMIT))),
+            int(float(str(run.get("max_rss_gb", MAX_RSS_GB))) * 1024 * 1024),
+        )
+        argv_used = (
+            [str(word) for word in run.get("argv", [])] if isinstance(run.get("argv"), list) else ["(not recorded)"]
+        )
         runs_used = int(str(run.get("runs", max((len(c.seconds) for c in cases), default=1))))
         plot(cases, out / "latency.svg")
-        text = report(cases, plan, runs_used, bool(run.get("smoke")), limits, "latency.svg", argv_used, float(str(run.get("seconds", 0))), str(run.get("load", "")))
+        text = report(
+            cases,
+            plan,
+            runs_used,
+            bool(run.get("smoke")),
+            limits,
+            "latency.svg",
+            argv_used,
+            float(str(run.get("seconds", 0))),
+            str(run.get("load", "")),
+        )
         (out / "RESULTS.md").write_text(text)
         log(f"wrote {out / 'RESULTS.md'} and {out / 'latency.svg'} from {options.from_results}")
         return 0
     sizes = tuple(sorted(options.sizes or (SMOKE_SIZES if options.smoke else FULL_SIZES)))
     runs = options.runs or (1 if options.smoke else 5)
-    limits = Limits(options.case_limit or (SMOKE_CASE_LIMIT if options.smoke else CASE_LIMIT), int(options.max_rss_gb * 1024 * 1024))
+    limits = Limits(
+        options.case_limit or (SMOKE_CASE_LIMIT if options.smoke else CASE_LIMIT), int(options.max_rss_gb * 1024 * 1024)
+    )
     out = options.out or HERE
     out.mkdir(parents=True, exist_ok=True)
     # An installed wheel has its bytecode compiled; an editable checkout may not.
@@ -1175,7 +1334,9 @@ def main(argv: list[str] | None = None) -> int:
     plot_name = "latency.svg"
     plot(plan.cases, out / plot_name)
     load = f"{load_at_start} at the start, {os.getloadavg()[0]:.1f} at the end (the 1-minute load average; {os.cpu_count()} CPUs)"
-    text = report(plan.cases, plan, runs, options.smoke, limits, plot_name, arguments, time.perf_counter() - started, load)
+    text = report(
+        plan.cases, plan, runs, options.smoke, limits, plot_name, arguments, time.perf_counter() - started, load
+    )
     (out / "RESULTS.md").write_text(text)
     run = {
         "argv": arguments, "runs": runs, "smoke": options.smoke, "seconds": round(time.perf_counter() - started, 1),

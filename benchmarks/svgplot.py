@@ -66,12 +66,18 @@ def panel_svg(
     for exponent in range(xl, xh + 1):
         x = sx(10.0**exponent)
         out.append(f'<line x1="{x:.1f}" y1="{top}" x2="{x:.1f}" y2="{top + inner_h}" class="grid"/>')
-        out.append(f'<text x="{x:.1f}" y="{top + inner_h + 14}" class="tick" text-anchor="middle">{size_label(10.0**exponent)}</text>')
+        out.append(
+            f'<text x="{x:.1f}" y="{top + inner_h + 14}" class="tick" text-anchor="middle">{size_label(10.0**exponent)}</text>'
+        )
     for exponent in range(yl, yh + 1):
         y = sy(10.0**exponent)
         out.append(f'<line x1="{left}" y1="{y:.1f}" x2="{left + inner_w}" y2="{y:.1f}" class="grid"/>')
-        out.append(f'<text x="{left - 4}" y="{y + 4:.1f}" class="tick" text-anchor="end">{ms_label(10.0**exponent)}</text>')
-    out.append(f'<text x="{left + inner_w / 2}" y="{y0 + HEIGHT - 4}" class="tick" text-anchor="middle">transactions in the ledger</text>')
+        out.append(
+            f'<text x="{left - 4}" y="{y + 4:.1f}" class="tick" text-anchor="end">{ms_label(10.0**exponent)}</text>'
+        )
+    out.append(
+        f'<text x="{left + inner_w / 2}" y="{y0 + HEIGHT - 4}" class="tick" text-anchor="middle">transactions in the ledger</text>'
+    )
     for label, line in lines:
         kept = sorted(point for point in line if point[0] > 0 and point[1] > 0)
         if not kept:
@@ -79,7 +85,9 @@ def panel_svg(
         colour, dashed = legend.get(label, ("#444444", False))
         dash = ' stroke-dasharray="5 3"' if dashed else ""
         path = " ".join(f"{sx(x):.1f},{sy(y):.1f}" for x, y in kept)
-        out.append(f'<polyline points="{path}" fill="none" stroke="{colour}" stroke-width="{1.2 if dashed else 2}"{dash}/>')
+        out.append(
+            f'<polyline points="{path}" fill="none" stroke="{colour}" stroke-width="{1.2 if dashed else 2}"{dash}/>'
+        )
         out += [f'<circle cx="{sx(x):.1f}" cy="{sy(y):.1f}" r="2.5" fill="{colour}"/>' for x, y in kept]
     return out
 
@@ -106,6 +114,8 @@ def write_panels(path: Path, panels: Sequence[Panel], legend: dict[str, Style], 
     sizes = [x for _, lines in panels for _, line in lines for x, y in line if x > 0 and y > 0]
     x_decades = decades(sizes) if sizes else (0, 1)  # one size axis for every panel, to compare them
     for number, (title, lines) in enumerate(panels):
-        out += panel_svg((number % COLUMNS) * WIDTH, head + (number // COLUMNS) * HEIGHT, title, lines, legend, x_decades)
+        out += panel_svg(
+            (number % COLUMNS) * WIDTH, head + (number // COLUMNS) * HEIGHT, title, lines, legend, x_decades
+        )
     out.append("</svg>")
     path.write_text("\n".join(out) + "\n")

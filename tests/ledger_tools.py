@@ -66,7 +66,9 @@ def as_sqlite_schema_2(path: Path) -> None:
     from coinpurse.storage.sqlite import TRANSACTIONS_2
 
     with closing(sqlite3.connect(path)) as db, db:
-        if str(db.execute("SELECT value FROM meta WHERE key = 'schema'").fetchone()[0]) == "2" and "GENERATED" not in str(
+        if str(
+            db.execute("SELECT value FROM meta WHERE key = 'schema'").fetchone()[0]
+        ) == "2" and "GENERATED" not in str(
             db.execute("SELECT sql FROM sqlite_master WHERE name = 'transactions'").fetchone()[0]
         ):
             return
@@ -87,7 +89,9 @@ def _tree_rows_of(path: Path, document: dict[str, Any]) -> tuple[list[Any], list
     for a file that holds none, the one coinpurse would make of the document's accounts."""
     with closing(sqlite3.connect(path)) as db:
         try:
-            return db.execute("SELECT * FROM account_digests").fetchall(), db.execute("SELECT * FROM bucket_digests").fetchall()
+            return db.execute("SELECT * FROM account_digests").fetchall(), db.execute(
+                "SELECT * FROM bucket_digests"
+            ).fetchall()
         except sqlite3.OperationalError:
             pass  # schema 2, or not a ledger yet
     from coinpurse.core.model import account_from_dict

@@ -90,7 +90,9 @@ def test_a_refusal_leaves_a_new_ledger_uncreated(cli, tmp_path) -> None:
 def test_bad_input_in_any_op_is_exit_2_and_nothing_is_written(json_cli, tmp_path, op, code, says) -> None:
     json_cli("buy", "alice", "700")
     before = json_cli.ledger.read_bytes()
-    scenario = write(tmp_path / "s.json", '{"ops": [\n  {"kind": "buy", "account": "bob", "coins": 70},\n  ' + op + "\n]}\n")
+    scenario = write(
+        tmp_path / "s.json", '{"ops": [\n  {"kind": "buy", "account": "bob", "coins": 70},\n  ' + op + "\n]}\n"
+    )
     result = json_cli("apply", str(scenario), "--json")
     assert result.exit_code == 2, result.stderr
     error = json.loads(result.stderr)["error"]
@@ -147,7 +149,9 @@ def test_dry_run_checks_and_reports_but_writes_nothing(cli) -> None:
 
 
 def test_dry_run_still_reports_the_failing_op(json_cli, tmp_path) -> None:
-    scenario = write(tmp_path / "s.json", '{"ops": [{"kind": "gift", "sender": "a1", "recipient": "b1", "gift": "Rose"}]}')
+    scenario = write(
+        tmp_path / "s.json", '{"ops": [{"kind": "gift", "sender": "a1", "recipient": "b1", "gift": "Rose"}]}'
+    )
     result = json_cli("apply", str(scenario), "--dry-run")
     assert result.exit_code == 1
     assert "op 1 (gift)" in result.stderr
@@ -183,7 +187,11 @@ def test_inline_toml_ops_have_no_line_but_still_name_the_op(json_cli, tmp_path) 
 # The whole file applies, or none of it: compared with the same ops run one by one.
 
 _op = st.one_of(
-    st.builds(lambda a, c: {"kind": "buy", "account": a, "coins": c}, st.sampled_from(["ann", "ben"]), st.sampled_from([70, 350, 5, 40])),
+    st.builds(
+        lambda a, c: {"kind": "buy", "account": a, "coins": c},
+        st.sampled_from(["ann", "ben"]),
+        st.sampled_from([70, 350, 5, 40]),
+    ),
     st.builds(
         lambda s, r, g, n: {"kind": "gift", "sender": s, "recipient": r, "gift": g, "count": n},
         st.sampled_from(["ann", "ben"]),

@@ -74,7 +74,9 @@ def test_a_sqlite_batch_onto_a_ledger_with_history_stores_what_one_write_per_op_
     assert _tables(tmp_path / "batch.sqlite") == _tables(tmp_path / "plain.sqlite")
 
 
-def test_reads_inside_a_sqlite_batch_see_what_it_has_not_saved_yet(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_reads_inside_a_sqlite_batch_see_what_it_has_not_saved_yet(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     monkeypatch.setattr(sqlite_store.SqliteWriteBook, "_SAVE_EVERY", 2)
     ledger = Ledger.open(tmp_path / "ledger.sqlite")
     with ledger.batch() as batch:
@@ -93,7 +95,9 @@ def test_reads_inside_a_sqlite_batch_see_what_it_has_not_saved_yet(tmp_path: Pat
     assert ledger.verify().ok
 
 
-def test_a_refused_op_after_saved_pieces_leaves_the_sqlite_file_as_it_was(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_a_refused_op_after_saved_pieces_leaves_the_sqlite_file_as_it_was(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     path = tmp_path / "ledger.sqlite"
     _one_by_one(path, OPS[:2])
     before = path.read_bytes()
@@ -105,7 +109,9 @@ def test_a_refused_op_after_saved_pieces_leaves_the_sqlite_file_as_it_was(tmp_pa
     assert not Path(f"{path}-wal").exists()
 
 
-def test_the_report_kept_and_printed_in_blocks_is_the_plain_json(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_the_report_kept_and_printed_in_blocks_is_the_plain_json(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     from coinpurse import reports
 
     ops = [{"kind": "buy", "account": f"viewer{n % 7}", "coins": 70, "id": f"op-{n}"} for n in range(40)]
@@ -131,7 +137,12 @@ lot_values = st.builds(
     st.sampled_from([Decimal("0.071"), Decimal("1"), Decimal("1.00"), Decimal("0"), Decimal("12.5")]),
 )
 lot_changes = st.lists(
-    st.tuples(st.sampled_from(["buy", "draw", "part", "other"]), st.sampled_from(["ann", "bob"]), st.integers(0, 4), lot_values),
+    st.tuples(
+        st.sampled_from(["buy", "draw", "part", "other"]),
+        st.sampled_from(["ann", "bob"]),
+        st.integers(0, 4),
+        lot_values,
+    ),
     max_size=40,
 )
 

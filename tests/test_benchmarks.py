@@ -30,7 +30,13 @@ def test_smoke_run_builds_measures_and_reports(tmp_path: Path) -> None:
     assert "| target | measured | floor | × floor | goal | met |" in results
     assert "| one gift at 200 on sqlite |" in results and "| verify at 200 on json |" in results
     cases = {case["case"]: case for case in json.loads((out / "results.json").read_text())["cases"]}
-    assert {"balance json 200", "gift sqlite 200", "export csv sqlite 200", "tab completion", "minimal Typer app"} <= set(cases)
+    assert {
+        "balance json 200",
+        "gift sqlite 200",
+        "export csv sqlite 200",
+        "tab completion",
+        "minimal Typer app",
+    } <= set(cases)
     assert {"floor: verify_floor sqlite 200", "floor: apply 200 ops, sqlite", "apply 400 ops, sqlite"} <= set(cases)
     assert cases["verify json 200"]["floor"] == "floor: verify_floor json 200"
     assert all(case["runs"] == 1 and not case["failed"] and not case["stopped"] for case in cases.values())
@@ -41,7 +47,14 @@ def test_smoke_run_builds_measures_and_reports(tmp_path: Path) -> None:
     assert len(plot.findall(".//{http://www.w3.org/2000/svg}polyline")) >= 20  # two stores and their floors per command
     # The report is written again from results.json alone, the same, without measuring anything.
     again = subprocess.run(
-        [sys.executable, str(ROOT / "benchmarks" / "run.py"), "--from-results", str(out / "results.json"), "--out", str(tmp_path / "again")],
+        [
+            sys.executable,
+            str(ROOT / "benchmarks" / "run.py"),
+            "--from-results",
+            str(out / "results.json"),
+            "--out",
+            str(tmp_path / "again"),
+        ],
         capture_output=True,
         text=True,
         timeout=120,
@@ -81,7 +94,9 @@ def test_only_keeps_the_matching_cases_and_their_floors(tmp_path: Path) -> None:
 
 def test_a_case_the_smaller_size_says_is_too_slow_or_too_big_is_skipped() -> None:
     run = _run_module()
-    small = run.Case("export json sqlite 1000", [], size=1_000, group="export json · sqlite", first_seconds=2.0, peak_rss_kb=40_000)
+    small = run.Case(
+        "export json sqlite 1000", [], size=1_000, group="export json · sqlite", first_seconds=2.0, peak_rss_kb=40_000
+    )
     big = run.Case("export json sqlite 100000", [], size=100_000, group="export json · sqlite")
     limits = run.Limits(case_seconds=300.0, rss_kb=6 * 1024 * 1024)
     assert run.predicted_skip([small, big], big, limits) == ""  # about 200 s and 2.8 GB
@@ -107,7 +122,9 @@ def test_floors_do_the_real_work_on_a_built_ledger(tmp_path: Path) -> None:
     counted: set[str] = set()  # the accounts each store's balance floor read
 
     def floor(script: str, *args: object) -> subprocess.CompletedProcess[str]:
-        return subprocess.run([sys.executable, str(floors / script), *map(str, args)], capture_output=True, text=True, timeout=60)
+        return subprocess.run(
+            [sys.executable, str(floors / script), *map(str, args)], capture_output=True, text=True, timeout=60
+        )
 
     for store in ("json", "sqlite"):
         ledger = tmp_path / f"l.{store}"
@@ -122,12 +139,18 @@ def test_floors_do_the_real_work_on_a_built_ledger(tmp_path: Path) -> None:
     assert len(counted) == 1 and int(counted.pop()) >= len(book.balances().accounts)
     text = (tmp_path / "l.json").read_text()
     before = len(text)
-    assert floor("rewrite_floor.py", tmp_path / "l.json").returncode == 0 and len((tmp_path / "l.json").read_text()) == before
+    assert (
+        floor("rewrite_floor.py", tmp_path / "l.json").returncode == 0
+        and len((tmp_path / "l.json").read_text()) == before
+    )
     # The verify floor hashes what is stored: a changed amount breaks the chain there.
     (tmp_path / "l.json").write_text(text.replace('"amount": 700', '"amount": 701', 1))
     broken = floor("verify_floor.py", tmp_path / "l.json")
     assert broken.returncode != 0 and "the hash differs" in broken.stderr
-    for script, target in (("apply_floor_sqlite.py", tmp_path / "a.sqlite"), ("apply_floor_jsonl.py", tmp_path / "a.jsonl")):
+    for script, target in (
+        ("apply_floor_sqlite.py", tmp_path / "a.sqlite"),
+        ("apply_floor_jsonl.py", tmp_path / "a.jsonl"),
+    ):
         assert floor(script, target, 50).returncode == 0
     assert len((tmp_path / "a.jsonl").read_text().splitlines()) == 50
     connection = sqlite3.connect(tmp_path / "a.sqlite")
@@ -142,8 +165,14 @@ def test_the_plot_is_an_svg_with_a_line_per_store_on_log_axes(tmp_path: Path) ->
         import svgplot
     finally:
         sys.path.remove(str(ROOT / "benchmarks"))
-    lines = [("json", [(1e3, 60.0), (1e4, 90.0), (1e5, 900.0)]), ("sqlite", [(1e3, 60.0), (1e6, 70.0)]), ("json floor", [])]
-    svgplot.write_panels(tmp_path / "p.svg", [("gift", lines), ("verify", [])], {"json": ("#00f", False), "sqlite": ("#f00", False)}, "t")
+    lines = [
+        ("json", [(1e3, 60.0), (1e4, 90.0), (1e5, 900.0)]),
+        ("sqlite", [(1e3, 60.0), (1e6, 70.0)]),
+        ("json floor", []),
+    ]
+    svgplot.write_panels(
+        tmp_path / "p.svg", [("gift", lines), ("verify", [])], {"json": ("#00f", False), "sqlite": ("#f00", False)}, "t"
+    )
     root = ElementTree.parse(tmp_path / "p.svg").getroot()
     svg = "{http://www.w3.org/2000/svg}"
     assert len(root.findall(f".//{svg}polyline")) == 2
@@ -169,7 +198,17 @@ def test_built_ledgers_are_reproducible_and_complete() -> None:
 def test_compare_runs_both_trees_interleaved_and_reports_ratios(tmp_path: Path) -> None:
     out, work = tmp_path / "out", tmp_path / "work"
     done = subprocess.run(
-        [sys.executable, str(ROOT / "benchmarks" / "run.py"), "--compare", str(ROOT), "--smoke", "--out", str(out), "--work", str(work)],
+        [
+            sys.executable,
+            str(ROOT / "benchmarks" / "run.py"),
+            "--compare",
+            str(ROOT),
+            "--smoke",
+            "--out",
+            str(out),
+            "--work",
+            str(work),
+        ],
         capture_output=True,
         text=True,
         timeout=300,
@@ -186,12 +225,17 @@ def test_compare_runs_both_trees_interleaved_and_reports_ratios(tmp_path: Path) 
     assert names[:2] == ["balance --json, small ledger [before]", "balance --json, small ledger [after]"]  # interleaved
     assert all(case["runs"] == 1 and not case["failed"] for case in report["cases"])
     # Each tree built its own ledgers with its own build.py.
-    assert (work / "before" / "ledger-200.sqlite").stat().st_size > 0 and (work / "after" / "ledger-200.json").stat().st_size > 0
+    assert (work / "before" / "ledger-200.sqlite").stat().st_size > 0 and (
+        work / "after" / "ledger-200.json"
+    ).stat().st_size > 0
 
 
 def test_compare_refuses_a_folder_that_is_not_a_checkout(tmp_path: Path) -> None:
     done = subprocess.run(
-        [sys.executable, str(ROOT / "benchmarks" / "run.py"), "--compare", str(tmp_path)], capture_output=True, text=True, timeout=60
+        [sys.executable, str(ROOT / "benchmarks" / "run.py"), "--compare", str(tmp_path)],
+        capture_output=True,
+        text=True,
+        timeout=60,
     )
     assert done.returncode != 0 and "not a coinpurse checkout" in done.stderr
 

@@ -153,7 +153,9 @@ def test_the_clock_comes_from_coinpurse_now(cli: Cli, monkeypatch: pytest.Monkey
     assert cli.json("buy", "alice", "70")["at"] == "2026-03-02T06:30:00Z"
 
 
-def test_a_clock_a_little_behind_the_ledger_takes_the_last_transactions_time(cli: Cli, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_a_clock_a_little_behind_the_ledger_takes_the_last_transactions_time(
+    cli: Cli, monkeypatch: pytest.MonkeyPatch
+) -> None:
     monkeypatch.setenv("COINPURSE_NOW", "2026-03-05T10:00:00Z")
     cli.json("buy", "alice", "70")
     monkeypatch.setenv("COINPURSE_NOW", "2026-03-05T09:56:00Z")  # within the 300 s tolerance

@@ -56,7 +56,10 @@ def test_the_ledger_after_the_command_wins_over_the_one_before(tmp_path: Path) -
 
 def test_json_anywhere_makes_errors_json(tmp_path: Path) -> None:
     ledger = str(tmp_path / "d.json")
-    for args in (("--json", "redeem", "mia", "10", "--ledger", ledger), ("redeem", "mia", "10", "--ledger", ledger, "--json")):
+    for args in (
+        ("--json", "redeem", "mia", "10", "--ledger", ledger),
+        ("redeem", "mia", "10", "--ledger", ledger, "--json"),
+    ):
         result = run(*args)
         assert result.exit_code == 1
         assert result.stdout == ""
@@ -81,8 +84,20 @@ def test_an_option_after_double_dash_is_an_argument(tmp_path: Path) -> None:
 def test_quiet_prints_nothing_on_success(tmp_path: Path, where: str, as_json: bool) -> None:
     ledger = tmp_path / "d.json"
     tail = ["--json"] if as_json else []
-    for command in (["buy", "alice", "700"], ["gift", "alice", "mia", "rose"], ["balance"], ["history"], ["rates"], ["verify"], ["info"]):
-        args = ["-q", "--ledger", str(ledger), *command, *tail] if where == "before" else [*command, *tail, "--quiet", "--ledger", str(ledger)]
+    for command in (
+        ["buy", "alice", "700"],
+        ["gift", "alice", "mia", "rose"],
+        ["balance"],
+        ["history"],
+        ["rates"],
+        ["verify"],
+        ["info"],
+    ):
+        args = (
+            ["-q", "--ledger", str(ledger), *command, *tail]
+            if where == "before"
+            else [*command, *tail, "--quiet", "--ledger", str(ledger)]
+        )
         result = run(*args)
         assert result.exit_code == 0, (command, result.stderr)
         assert result.stdout == "" and result.stderr == "", command
@@ -179,7 +194,9 @@ def test_info_on_a_json_ledger_out_of_the_writers_layout_reads_it_whole(tmp_path
 
 
 @pytest.mark.parametrize("chunk", [7, 64, 1 << 20])
-def test_info_counts_a_json_history_read_in_chunks_of_any_size(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, chunk: int) -> None:
+def test_info_counts_a_json_history_read_in_chunks_of_any_size(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, chunk: int
+) -> None:
     from coinpurse import Ledger
     from coinpurse.storage import info as facts
 

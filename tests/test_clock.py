@@ -94,7 +94,12 @@ def test_a_bad_tolerance_is_bad_input_before_anything_is_read(cli, monkeypatch: 
 
 @pytest.mark.parametrize(
     "args",
-    [("rates", "set", "payout.minimum", "50.00"), ("demo", "--force"), ("gift", "alice", "mia", "Rose"), ("redeem", "alice", "1")],
+    [
+        ("rates", "set", "payout.minimum", "50.00"),
+        ("demo", "--force"),
+        ("gift", "alice", "mia", "Rose"),
+        ("redeem", "alice", "1"),
+    ],
 )
 def test_every_write_refuses_a_clock_far_behind(cli, monkeypatch: pytest.MonkeyPatch, args: tuple[str, ...]) -> None:
     monkeypatch.setenv("COINPURSE_NOW", FUTURE_TYPO)
@@ -139,7 +144,9 @@ def test_a_replayed_id_is_no_write_and_is_not_refused(cli, monkeypatch: pytest.M
         ("Yesterday", True, "2026-02-28T23:59:59Z"),
     ],
 )
-def test_a_named_time_is_a_stored_utc_time(monkeypatch: pytest.MonkeyPatch, text: str, end_of_day: bool, stored: str) -> None:
+def test_a_named_time_is_a_stored_utc_time(
+    monkeypatch: pytest.MonkeyPatch, text: str, end_of_day: bool, stored: str
+) -> None:
     monkeypatch.setenv("COINPURSE_NOW", "2026-03-01T12:00:00Z")
     assert clock.moment(text, end_of_day=end_of_day, what="--since") == stored
 

@@ -39,7 +39,10 @@ def zsh(line: str) -> str:
 @pytest.fixture
 def economy(cli: Cli) -> Cli:
     return cli.made_by(
-        ("buy", "alice", "700"), ("buy", "bob", "70"), ("gift", "alice", "mia", "rose"), ("rates", "set", "gift.Comet.coins", "250")
+        ("buy", "alice", "700"),
+        ("buy", "bob", "70"),
+        ("gift", "alice", "mia", "rose"),
+        ("rates", "set", "gift.Comet.coins", "250"),
     )
 
 
@@ -48,7 +51,11 @@ def test_a_gift_lists_the_catalog_with_names_in_quotes_where_they_have_spaces(ec
     assert offered[:5] == ["Rose", "TikTok", "GG", '"Ice Cream Cone"', '"Heart Me"']
     assert "Comet" in offered  # the ledger's own catalog
     assert bash(f"coinpurse --ledger {economy.ledger} gift alice mia fing") == ['"Finger Heart"']
-    assert bash(f"coinpurse --ledger {economy.ledger} gift alice mia hart") == ['"Heart Me"', '"Finger Heart"', '"Hand Hearts"']
+    assert bash(f"coinpurse --ledger {economy.ledger} gift alice mia hart") == [
+        '"Heart Me"',
+        '"Finger Heart"',
+        '"Hand Hearts"',
+    ]
     assert '"Ice Cream Cone"' in zsh(f"coinpurse --ledger {economy.ledger} gift alice mia ic")  # zsh quotes it itself
 
 
@@ -79,7 +86,11 @@ def test_rates_set_completes_keys_and_the_value_in_force(economy: Cli) -> None:
     assert bash(f"{line} gift.R") == ["gift.Rose.coins", "gift.Rosa.coins", '"gift.Rosa Nebula.coins"']
     assert bash(f"{line} payout.m") == ["payout.minimum"]
     assert bash(f"{line} gift.Comet.coins ") == ["250"]
-    assert bash(f"{line} gift.Comet.coins 300 channel.web.c") == ["channel.web.coin_price", "channel.web.custom_min", "channel.web.custom_max"]
+    assert bash(f"{line} gift.Comet.coins 300 channel.web.c") == [
+        "channel.web.coin_price",
+        "channel.web.custom_min",
+        "channel.web.custom_max",
+    ]
     assert bash(f"{line} --remove gift.Co") == ["gift.Confetti", "gift.Corgi", "gift.Coral", "gift.Comet"]
     assert bash(f"{line} --remove channel.w")[:2] == ["channel.web", "channel.web.package.70"]
 
@@ -118,7 +129,9 @@ def test_the_installed_script_completes_without_loading_rich(tmp_path: Path) -> 
     assert done.returncode == 0 and done.stderr == "", done.stderr
     assert done.stdout.splitlines() == ["zoe"]
     env["COMP_WORDS"], env["COMP_CWORD"] = f"coinpurse --ledger {ledger} gift zoe mia ", "6"
-    traced = subprocess.run([sys.executable, "-X", "importtime", "-m", "coinpurse"], env=env, capture_output=True, text=True, timeout=60)
+    traced = subprocess.run(
+        [sys.executable, "-X", "importtime", "-m", "coinpurse"], env=env, capture_output=True, text=True, timeout=60
+    )
     assert traced.returncode == 0 and traced.stdout.splitlines()[:2] == ["Rose", "TikTok"]
     loaded = {line.split("|")[-1].strip() for line in traced.stderr.splitlines() if "|" in line}
     assert "rich" not in loaded and "coinpurse.core.rules" not in loaded

@@ -87,7 +87,9 @@ def test_convert_refuses_an_existing_target_and_leaves_it(busy_json: Path, tmp_p
     ("source", "target", "code", "exit_code"),
     [("missing.json", "out.sqlite", "no_ledger", 2), ("start.json", "out.csv", "unknown_suffix", 2)],
 )
-def test_convert_bad_input(busy_json: Path, tmp_path: Path, source: str, target: str, code: str, exit_code: int) -> None:
+def test_convert_bad_input(
+    busy_json: Path, tmp_path: Path, source: str, target: str, code: str, exit_code: int
+) -> None:
     result = Cli(busy_json)("convert", str(tmp_path / source), str(tmp_path / target), "--json")
     assert result.exit_code == exit_code
     assert json.loads(result.stderr)["error"]["code"] == code
@@ -110,7 +112,9 @@ def test_convert_refuses_to_copy_a_damaged_record(tmp_path: Path) -> None:
 def test_convert_refuses_to_copy_a_broken_hash_chain(busy_json: Path, tmp_path: Path, target: str) -> None:
     """A copy gets a fresh history checksum, so it must not carry over a history whose hashes no longer hold."""
     text = busy_json.read_text()
-    edited = text.replace('"amount": "-249.99"', '"amount": "-24.99"', 1).replace('"amount": "249.99"', '"amount": "24.99"', 1)
+    edited = text.replace('"amount": "-249.99"', '"amount": "-24.99"', 1).replace(
+        '"amount": "249.99"', '"amount": "24.99"', 1
+    )
     assert edited != text
     busy_json.write_text(edited)
     result = Cli(busy_json)("convert", str(busy_json), str(tmp_path / target), "--json")

@@ -42,7 +42,10 @@ def test_demo_refuses_a_ledger_with_accounts(cli) -> None:
     before = cli.ledger.read_bytes()
     result = cli("demo")
     assert result.exit_code == 1
-    assert result.stderr == f"coinpurse: error: {cli.ledger} already has accounts; the demo only fills an empty ledger (use --force to add it anyway)\n"
+    assert (
+        result.stderr
+        == f"coinpurse: error: {cli.ledger} already has accounts; the demo only fills an empty ledger (use --force to add it anyway)\n"
+    )
     assert result.stdout == ""
     assert cli.ledger.read_bytes() == before
 

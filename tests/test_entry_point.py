@@ -161,7 +161,9 @@ main()
 @pytest.mark.parametrize("as_json", [False, True])
 def test_ctrl_c_in_a_real_process_is_exit_130_and_one_line(as_json: bool) -> None:
     args = ["balance", *(["--json"] if as_json else [])]
-    done = subprocess.run([sys.executable, "-c", SIGINT_IN_A_COMMAND, *args], capture_output=True, text=True, timeout=60)
+    done = subprocess.run(
+        [sys.executable, "-c", SIGINT_IN_A_COMMAND, *args], capture_output=True, text=True, timeout=60
+    )
     assert done.returncode == 130, done.stderr
     assert done.stdout == "" and done.stderr.count("\n") == 1 and "Traceback" not in done.stderr
     if as_json:
@@ -222,7 +224,9 @@ def test_an_argument_json_after_the_end_of_options_does_not_make_the_error_json(
     ids=lambda value: " ".join(value) if isinstance(value, tuple) else ("json" if value else "human"),
 )
 def test_a_usage_error_takes_json_mode_from_the_parsed_option(
-    json_cli, args: tuple[str, ...], as_json: bool  # type: ignore[no-untyped-def]
+    json_cli,
+    args: tuple[str, ...],
+    as_json: bool,  # type: ignore[no-untyped-def]
 ) -> None:
     result = json_cli(*args)
     assert result.exit_code == ExitCode.BAD_INPUT, result.output
@@ -244,7 +248,9 @@ def test_a_usage_error_takes_json_mode_from_the_parsed_option(
         (None, ["buy", "x"], False),
     ],
 )
-def test_the_fallback_is_used_only_when_the_option_was_not_read(parsed: bool | None, args: list[str], expected: bool) -> None:
+def test_the_fallback_is_used_only_when_the_option_was_not_read(
+    parsed: bool | None, args: list[str], expected: bool
+) -> None:
     assert json_mode(parsed, args) is expected
 
 
@@ -261,8 +267,12 @@ def test_a_command_neither_catches_errors_nor_draws(path: Path) -> None:
     used |= {node.attr for node in ast.walk(tree) if isinstance(node, ast.Attribute)}
     used |= {alias.name for node in ast.walk(tree) if isinstance(node, ast.ImportFrom) for alias in node.names}
     assert not used & NOT_IN_COMMANDS, used & NOT_IN_COMMANDS
-    assert not [node for node in ast.walk(tree) if isinstance(node, ast.Try) and node.handlers], "a command catches nothing"
+    assert not [node for node in ast.walk(tree) if isinstance(node, ast.Try) and node.handlers], (
+        "a command catches nothing"
+    )
     renderers = {
-        node.module for node in ast.walk(tree) if isinstance(node, ast.ImportFrom) and (node.module or "").startswith("coinpurse.cli.render")
+        node.module
+        for node in ast.walk(tree)
+        if isinstance(node, ast.ImportFrom) and (node.module or "").startswith("coinpurse.cli.render")
     }
     assert renderers <= {"coinpurse.cli.render", "coinpurse.cli.render_summaries"}

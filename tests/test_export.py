@@ -152,7 +152,11 @@ def test_the_last_assertion_of_each_user_is_their_balance(json_cli) -> None:
             account, _, commodity, _, balance, again = line.split()
             assert commodity == again
             last[(account, commodity)] = int(balance)
-    expected = {key: int(amount) for key, amount in coinpurse_balances(json_cli.ledger).items() if key[0].startswith("users:") and key[1] != "USD"}
+    expected = {
+        key: int(amount)
+        for key, amount in coinpurse_balances(json_cli.ledger).items()
+        if key[0].startswith("users:") and key[1] != "USD"
+    }
     assert {key: amount for key, amount in last.items() if amount} == expected
 
 
@@ -186,7 +190,14 @@ def test_csv_has_a_row_per_posting(cli) -> None:
     rows = list(csv.DictReader(io.StringIO(cli("export", "--format", "csv").stdout)))
     history = cli.json("history")["transactions"]
     assert len(rows) == sum(len(tx["postings"]) for tx in history)
-    assert rows[0] == {"id": "tx-1", "at": "2026-03-01T12:00:00Z", "kind": "buy", "account": "alice", "commodity": "COIN", "amount": "700"}
+    assert rows[0] == {
+        "id": "tx-1",
+        "at": "2026-03-01T12:00:00Z",
+        "kind": "buy",
+        "account": "alice",
+        "commodity": "COIN",
+        "amount": "700",
+    }
     usd = sum(Decimal(r["amount"]) for r in rows if r["commodity"] == "USD")
     assert usd == 0
 
@@ -244,7 +255,9 @@ def test_an_export_that_cannot_be_written_is_bad_input_naming_the_file(cli, tmp_
     for args in (("export", "-o", str(target)), ("rates", "export", str(target.with_suffix(".toml")))):
         result = cli(*args)
         assert result.exit_code == 2
-        assert result.stderr.splitlines() == [f"coinpurse: error: can't write {target.with_suffix(target.suffix if args[0] == 'export' else '.toml')}: No such file or directory"]
+        assert result.stderr.splitlines() == [
+            f"coinpurse: error: can't write {target.with_suffix(target.suffix if args[0] == 'export' else '.toml')}: No such file or directory"
+        ]
         assert cli.ledger.read_bytes() == before
 
 
@@ -314,7 +327,9 @@ def test_a_record_found_damaged_midway_leaves_the_output_file_as_it_was(tmp_path
 def test_export_and_convert_report_progress(cli, tmp_path) -> None:
     build_economy(cli)
     calls: list[tuple[int, int]] = []
-    Ledger.open(cli.ledger).export("journal", stream=Writes(), on_progress=lambda done, total: calls.append((done, total)))
+    Ledger.open(cli.ledger).export(
+        "journal", stream=Writes(), on_progress=lambda done, total: calls.append((done, total))
+    )
     assert calls == [(9, 9)]
     calls.clear()
     Ledger.open(cli.ledger).convert(tmp_path / "copy.json", on_progress=lambda done, total: calls.append((done, total)))
@@ -333,6 +348,8 @@ def test_a_ledger_with_a_reversal_is_balanced_by_the_real_tools_exactly_as_coinp
     assert "; kind: reversal" in journal.read_text()
     for tool in TOOLS:
         assert tool_balances(tool, journal) == coinpurse_balances(json_cli.ledger), tool
+
+
 def test_the_tools_balance_a_ledger_with_a_refund_with_clawback_as_coinpurse(json_cli, tmp_path) -> None:
     if not TOOLS:
         pytest.skip("neither hledger nor ledger is installed (Debian packages hledger, ledger; .ci/run installs them)")

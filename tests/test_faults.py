@@ -25,7 +25,9 @@ WORKER = str(Path(__file__).with_name("fault_worker.py"))
 
 
 def _start(*args: str) -> subprocess.Popen[str]:
-    process = subprocess.Popen([sys.executable, WORKER, *args], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    process = subprocess.Popen(
+        [sys.executable, WORKER, *args], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True
+    )
     assert process.stdout is not None
     assert process.stdout.readline() == "ready\n", process.stderr.read() if process.stderr else ""
     return process
@@ -113,7 +115,9 @@ def test_kill_9_at_random_moments_loses_nothing_acknowledged(json_ledger: Path) 
     api.buy(json_ledger, "after", 70)  # the next writer cleans what killed writers left
     assert _temps(json_ledger) == []
     assert api.verify(json_ledger).ok
-    print(f"kill -9: {kills} kills, {len(acknowledged)} acknowledged writes kept, temp files left by {strays_seen} rounds")
+    print(
+        f"kill -9: {kills} kills, {len(acknowledged)} acknowledged writes kept, temp files left by {strays_seen} rounds"
+    )
 
 
 def test_racing_processes_with_the_same_id_apply_it_once(json_ledger: Path) -> None:

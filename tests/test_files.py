@@ -69,7 +69,9 @@ def _fail_temp_writes(monkeypatch: pytest.MonkeyPatch, name: str, error: OSError
         ("replace", PermissionError(errno.EPERM, os.strerror(errno.EPERM)), "Operation not permitted"),
     ],
 )
-@pytest.mark.parametrize("ledger", ["json", "toml"], indirect=True)  # SQLite writes through its own C code and journal, out of reach of these injections
+@pytest.mark.parametrize(
+    "ledger", ["json", "toml"], indirect=True
+)  # SQLite writes through its own C code and journal, out of reach of these injections
 def test_a_write_failing_midway_leaves_the_old_file(cli, monkeypatch, call: str, error: OSError, shown: str) -> None:
     cli("buy", "alice", "700")
     before = cli.ledger.read_bytes()

@@ -37,7 +37,9 @@ from ledger_tools import FUZZ_COUNTS
 
 EXAMPLES = int(os.environ.get("COINPURSE_FUZZ_EXAMPLES", "250"))  # raise it for a longer hunt
 fuzz_settings = settings(
-    max_examples=EXAMPLES, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow]
+    max_examples=EXAMPLES,
+    deadline=None,
+    suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
 )
 EXIT_CODES = {0, 1, 2, 3}
 SEED = [
@@ -117,7 +119,9 @@ arguments = st.lists(st.one_of(words, weird_text, numbers), max_size=8)
 
 @fuzz_settings
 @given(command=commands, rest=arguments, fmt=st.sampled_from(["json", "toml"]))
-def test_random_command_lines_never_crash(seeded: dict[str, bytes], tmp_path: Path, command: str, rest: list[str], fmt: str) -> None:
+def test_random_command_lines_never_crash(
+    seeded: dict[str, bytes], tmp_path: Path, command: str, rest: list[str], fmt: str
+) -> None:
     FUZZ_COUNTS["command lines"] = FUZZ_COUNTS.get("command lines", 0) + 1
     ledger = tmp_path / f"fuzz.{fmt}"
     ledger.write_bytes(seeded[fmt])
@@ -360,7 +364,9 @@ CONTROLLED_COMMANDS = [
 def test_control_characters_in_any_argument_are_refused(
     seeded: dict[str, bytes], tmp_path: Path, fmt: str, command: list[str], which: int, control: str, where: float
 ) -> None:
-    FUZZ_COUNTS["command lines with control characters"] = FUZZ_COUNTS.get("command lines with control characters", 0) + 1
+    FUZZ_COUNTS["command lines with control characters"] = (
+        FUZZ_COUNTS.get("command lines with control characters", 0) + 1
+    )
     ledger = tmp_path / f"input.{fmt}"
     ledger.write_bytes(seeded[fmt])
     args = list(command)

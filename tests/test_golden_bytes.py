@@ -76,7 +76,9 @@ def _written(tmp_path: Path, suffix: str) -> bytes:
 
 @pytest.mark.parametrize("suffix", ["json", "toml", "sqlite"])
 def test_the_same_commands_write_the_same_bytes(tmp_path: Path, suffix: str) -> None:
-    golden = GOLDEN / ("ledger-json.json" if suffix == "sqlite" else f"ledger-{suffix}.{suffix}")  # SQLite through convert
+    golden = GOLDEN / (
+        "ledger-json.json" if suffix == "sqlite" else f"ledger-{suffix}.{suffix}"
+    )  # SQLite through convert
     written = _written(tmp_path, suffix)
     if os.environ.get("COINPURSE_REGENERATE_GOLDEN"):
         golden.write_bytes(written)

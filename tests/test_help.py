@@ -83,7 +83,11 @@ def test_placeholders_are_upper_case_words(name: str) -> None:
     assert "{" not in usage and "}" not in usage, usage
     for param in command.params:
         if param.param_type_name == "argument":
-            assert param.metavar and param.metavar.strip("[].").replace(" ", "").isupper(), (name, param.name, param.metavar)
+            assert param.metavar and param.metavar.strip("[].").replace(" ", "").isupper(), (
+                name,
+                param.name,
+                param.metavar,
+            )
         elif not param.is_flag and param.name != "format":
             assert param.metavar and param.metavar.isupper(), (name, param.name, param.metavar)
 

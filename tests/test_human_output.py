@@ -67,18 +67,29 @@ def test_amounts_align_on_the_decimal_point() -> None:
 
 
 def test_piped_output_is_not_wrapped_and_has_no_trailing_spaces(demo: Path) -> None:
-    for args in (("balance",), ("balance", "mia"), ("history",), ("gifters", "mia"), ("rates",), ("buy", "alice", "700")):
+    for args in (
+        ("balance",),
+        ("balance", "mia"),
+        ("history",),
+        ("gifters", "mia"),
+        ("rates",),
+        ("buy", "alice", "700"),
+    ):
         result = run(demo, *args, env={"COLUMNS": ""})
         assert result.exit_code == 0
         lines = result.stdout.split("\n")
         assert all(line == line.rstrip() for line in lines), args
-    receipt = run(demo, "gift", "alice", "mia", "rose", "-n", "5", "--stream", "a-stream-name-that-is-long", env={"COLUMNS": ""})
+    receipt = run(
+        demo, "gift", "alice", "mia", "rose", "-n", "5", "--stream", "a-stream-name-that-is-long", env={"COLUMNS": ""}
+    )
     sentence = [line for line in receipt.stdout.split("\n") if line.startswith("5 × Rose")]
     assert len(sentence) == 1 and len(sentence[0]) > 80 and sentence[0].endswith("[stream: a-stream-name-that-is-long]")
 
 
 def test_columns_still_sets_a_width_for_a_pipe(demo: Path) -> None:
-    receipt = run(demo, "gift", "alice", "mia", "rose", "-n", "5", "--stream", "a-stream-name-that-is-long", env={"COLUMNS": "60"})
+    receipt = run(
+        demo, "gift", "alice", "mia", "rose", "-n", "5", "--stream", "a-stream-name-that-is-long", env={"COLUMNS": "60"}
+    )
     assert max(len(line) for line in receipt.stdout.split("\n")) <= 60
 
 
@@ -122,7 +133,11 @@ def test_a_pipe_gets_the_whole_history_and_a_terminal_the_newest_20(demo: Path) 
 def test_a_terminal_120_wide_draws_history_on_one_line_a_row(demo: Path) -> None:
     shown = on_a_terminal(demo, "history", columns=120)
     rows = [line for line in shown.split("\n") if line.lstrip().startswith("demo-")]
-    assert len(rows) == 20 and "--all" not in shown and all("→" in row or "coins" in row or "paid out" in row for row in rows)
+    assert (
+        len(rows) == 20
+        and "--all" not in shown
+        and all("→" in row or "coins" in row or "paid out" in row for row in rows)
+    )
 
 
 def test_the_width_is_read_at_each_run_not_kept_from_the_first(demo: Path) -> None:

@@ -156,7 +156,9 @@ def test_reading_commands_match_the_doc(economy) -> None:
 
 
 def test_rates_commands_match_the_doc(economy, tmp_path) -> None:
-    changed = run_json(economy, "rates", "set", "gift.Comet.coins", "9", "--remove", "gift.Lion", "payout.minimum", "5.00")
+    changed = run_json(
+        economy, "rates", "set", "gift.Comet.coins", "9", "--remove", "gift.Lion", "payout.minimum", "5.00"
+    )
     assert len(changed["changes"]) == 3
     conforms(changed, "rates set")
     conforms(run_json(economy, "rates", "set", "payout.minimum", "5.00"), "rates set")  # unchanged: nulls
@@ -245,6 +247,8 @@ def test_reverse_matches_the_doc(economy) -> None:
     conforms(shown, "reverse")
     assert shown["dry_run"] is True and shown["lots_restored"]
     conforms(run_json(economy, "reverse", "tx-5", "--reason", "wrong creator"), "reverse")
+
+
 def test_refund_matches_the_doc(economy) -> None:
     conforms(run_json(economy, "refund", "tx-3", "--clawback", "--dry-run"), "refund")
     conforms(run_json(economy, "refund", "tx-3", "--clawback"), "refund")

@@ -44,7 +44,9 @@ def test_history_read_from_the_lines_is_what_the_full_parse_gives(json_cli: Cli,
                 assert isinstance(book, LazyHistoryBook)
                 found = book.transactions(account, kind, limit)
                 assert book._loaded is None  # from the lines, not the full parse
-                assert [tx.to_dict() for tx in found] == [tx.to_dict() for tx in full.transactions(account, kind, limit)]
+                assert [tx.to_dict() for tx in found] == [
+                    tx.to_dict() for tx in full.transactions(account, kind, limit)
+                ]
 
 
 def test_a_name_spelt_with_an_escape_is_still_found(json_cli: Cli, json_ledger_with_history: Path) -> None:
@@ -68,7 +70,9 @@ def test_history_reads_only_the_lines_it_needs(json_cli: Cli, json_ledger_with_h
         assert json.loads(result.stderr)["error"]["code"] == "ledger_damaged"
 
 
-def test_damage_in_the_history_is_reported_by_anything_that_reads_it(json_cli: Cli, json_ledger_with_history: Path) -> None:
+def test_damage_in_the_history_is_reported_by_anything_that_reads_it(
+    json_cli: Cli, json_ledger_with_history: Path
+) -> None:
     ledger = json_ledger_with_history
     ledger.write_text(ledger.read_text().replace('"kind": "gift"', '"kind": 1.5', 1))
     before = ledger.read_bytes()
@@ -89,7 +93,9 @@ def test_a_truncated_file_gets_the_full_parse_and_its_error(json_cli: Cli, json_
 
 
 @pytest.mark.parametrize("indent", [None, 4])
-def test_hand_edited_layouts_are_read_in_full(json_cli: Cli, json_ledger_with_history: Path, indent: int | None) -> None:
+def test_hand_edited_layouts_are_read_in_full(
+    json_cli: Cli, json_ledger_with_history: Path, indent: int | None
+) -> None:
     ledger = json_ledger_with_history
     ledger.write_text(json.dumps(json.loads(ledger.read_text()), indent=indent))
     assert not isinstance(read_book(ledger), LazyHistoryBook)

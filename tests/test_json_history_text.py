@@ -73,7 +73,9 @@ def test_a_line_damaged_in_shape_is_reported_when_a_write_looks_it_up(
     assert ledger.read_bytes() == before
 
 
-def test_many_lookups_of_stored_ids_find_each_the_first_line_with_it(json_cli: Cli, json_ledger: Path, tmp_path: Path) -> None:
+def test_many_lookups_of_stored_ids_find_each_the_first_line_with_it(
+    json_cli: Cli, json_ledger: Path, tmp_path: Path
+) -> None:
     ops = [{"kind": "buy", "account": f"user{n:02d}", "coins": 70, "id": f"b-{n}"} for n in range(40)]
     scenario = tmp_path / "ops.json"
     scenario.write_text(json.dumps({"ops": ops}))

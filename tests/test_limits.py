@@ -58,7 +58,9 @@ def _fingerprint(path: Path) -> tuple[int, int, bytes, bytes]:
 @pytest.mark.faults
 @pytest.mark.parametrize("suffix", ["json", "toml"])
 @pytest.mark.parametrize("command", [("balance",), ("history",), ("buy", "alice", "700"), ("verify",)])
-def test_a_ledger_of_one_huge_line_is_refused_unread_in_little_memory(tmp_path: Path, suffix: str, command: tuple[str, ...]) -> None:
+def test_a_ledger_of_one_huge_line_is_refused_unread_in_little_memory(
+    tmp_path: Path, suffix: str, command: tuple[str, ...]
+) -> None:
     ledger = tmp_path / f"ledger.{suffix}"
     # One line of 600 MB that ends the way coinpurse's JSON layout ends, so the head reader is tried too.
     _sparse(ledger, BIG, b'{"schema": 2, "currency": "USD", "rates": "', b'"\n  ]\n}\n')
@@ -87,7 +89,9 @@ def test_a_bad_limit_is_bad_input(cli, tmp_path: Path, monkeypatch: pytest.Monke
     scenario = tmp_path / "ops.json"
     scenario.write_text('{"ops": []}')
     monkeypatch.setenv("COINPURSE_MAX_FILE_MB", value)
-    expect_error(cli, "apply", str(scenario), exit_code=2, code="bad_input", says="COINPURSE_MAX_FILE_MB must be a whole number")
+    expect_error(
+        cli, "apply", str(scenario), exit_code=2, code="bad_input", says="COINPURSE_MAX_FILE_MB must be a whole number"
+    )
 
 
 # ----- input files too big -------------------------------------------------------
@@ -97,7 +101,9 @@ def test_a_bad_limit_is_bad_input(cli, tmp_path: Path, monkeypatch: pytest.Monke
 @pytest.mark.parametrize("suffix", ["json", "toml"])
 def test_a_scenario_over_the_limit_is_refused_unread_in_little_memory(tmp_path: Path, suffix: str) -> None:
     scenario = tmp_path / f"ops.{suffix}"
-    _sparse(scenario, 300 * 10**6, b'{"ops": [' if suffix == "json" else b"ops = [", b"]}\n" if suffix == "json" else b"]\n")
+    _sparse(
+        scenario, 300 * 10**6, b'{"ops": [' if suffix == "json" else b"ops = [", b"]}\n" if suffix == "json" else b"]\n"
+    )
     ledger = tmp_path / "ledger.json"
     result = _limited(ledger, "apply", str(scenario), address_space=200 * 2**20)
     assert result.returncode == 2, result.stderr
@@ -162,7 +168,10 @@ def test_a_ledger_that_is_not_a_regular_file_is_refused_unread(
         assert result.returncode == 2 and "is a link to /dev/zero" in result.stderr
         return
     assert result.returncode == 3, result.stderr
-    assert result.stderr == f"coinpurse: error: {ledger}: is not a regular file (a FIFO, a socket or a device), not a ledger file\n"
+    assert (
+        result.stderr
+        == f"coinpurse: error: {ledger}: is not a regular file (a FIFO, a socket or a device), not a ledger file\n"
+    )
 
 
 # ----- deep nesting ---------------------------------------------------------------
@@ -179,7 +188,9 @@ def _nest_in_the_rates(ledger: Path, depth: int) -> None:
     if ledger.suffix == ".sqlite":
         with closing(sqlite3.connect(ledger)) as db, db:
             (rates,) = db.execute("SELECT value FROM meta WHERE key = 'rates'").fetchone()
-            db.execute("UPDATE meta SET value = ? WHERE key = 'rates'", ('{"deep": ' + _nested(depth) + ", " + rates[1:],))
+            db.execute(
+                "UPDATE meta SET value = ? WHERE key = 'rates'", ('{"deep": ' + _nested(depth) + ", " + rates[1:],)
+            )
         return
     text = ledger.read_text()
     if ledger.suffix == ".json":
@@ -276,18 +287,27 @@ def test_the_streamed_json_report_is_the_report(tmp_path: Path, ops: list[dict[s
     report = Ledger(tmp_path / "ledger.json").apply(scenario, now="2026-03-01T12:00:00Z")
     data = report.to_dict()
     assert "".join(report.json_chunks(indented=True)) == json.dumps(data, ensure_ascii=False, indent=2) + "\n"
-    assert "".join(report.json_chunks(indented=False)) == json.dumps(data, ensure_ascii=False, separators=(",", ":")) + "\n"
+    assert (
+        "".join(report.json_chunks(indented=False))
+        == json.dumps(data, ensure_ascii=False, separators=(",", ":")) + "\n"
+    )
     assert [op["status"] for op in data["ops"]] == ["recorded", "replayed", "replayed"][: len(ops) * 3]
 
 
 @pytest.mark.parametrize(
     ("text", "outcome"),
     [
-        ('{"ops": [{"kind": "buy", "account": "bob", "coins": 1}], "ops": [{"kind": "buy", "account": "alice", "coins": 70}]}', 1),
+        (
+            '{"ops": [{"kind": "buy", "account": "bob", "coins": 1}], "ops": [{"kind": "buy", "account": "alice", "coins": 70}]}',
+            1,
+        ),
         ('{"ops": [{"kind": "buy", "account": "alice", "coins": 70}], "extra": 1}', "unknown top-level key 'extra'"),
         ('{"ops": [{"kind": "buy", "account": "alice", "coins": 70},]}', "not valid JSON"),
         ('{"ops": [{"kind": "buy", "account": "alice", "coins": 70.0}]}', "70.0 is a float"),
-        ('  {"ops" :[ {"kind": "buy", "account": "alice", "coins": 70} ,\n{"kind": "buy", "account": "bob", "coins": 70}\n] }\n', 2),
+        (
+            '  {"ops" :[ {"kind": "buy", "account": "alice", "coins": 70} ,\n{"kind": "buy", "account": "bob", "coins": 70}\n] }\n',
+            2,
+        ),
     ],
 )
 def test_a_json_scenario_reads_as_a_full_parse_would(cli, tmp_path: Path, text: str, outcome: int | str) -> None:
@@ -318,11 +338,15 @@ main()
 """
 
 
-@pytest.mark.parametrize(("error", "says"), [("MemoryError", "ran out of memory"), ("RecursionError", "nested too deep")])
+@pytest.mark.parametrize(
+    ("error", "says"), [("MemoryError", "ran out of memory"), ("RecursionError", "nested too deep")]
+)
 @pytest.mark.parametrize("as_json", [False, True])
 def test_the_entry_point_reports_memory_and_stack_exhaustion_as_exit_3(error: str, says: str, as_json: bool) -> None:
     script = FAILING_APP.format(error=error)
-    done = subprocess.run([sys.executable, "-c", script, *(["--json"] if as_json else [])], capture_output=True, text=True, timeout=60)
+    done = subprocess.run(
+        [sys.executable, "-c", script, *(["--json"] if as_json else [])], capture_output=True, text=True, timeout=60
+    )
     assert done.returncode == 3, done.stderr
     assert "Traceback" not in done.stderr and done.stderr.count("\n") == 1 and done.stdout == ""
     message = json.loads(done.stderr)["error"]["message"] if as_json else done.stderr

@@ -112,8 +112,10 @@ def test_a_lock_sweeper_never_lets_two_writers_run_at_once(ledger: Path) -> None
 
     ids = _history_ids(ledger)
     kept = len(set(acknowledged) & set(ids))
-    print(f"{ledger.suffix}: {WRITERS} writers x {GIFTS_EACH} gifts, lock file deleted {sweeper.deletions} times: "
-          f"{len(acknowledged)} acknowledged, {kept} kept, {len(failures)} failed")
+    print(
+        f"{ledger.suffix}: {WRITERS} writers x {GIFTS_EACH} gifts, lock file deleted {sweeper.deletions} times: "
+        f"{len(acknowledged)} acknowledged, {kept} kept, {len(failures)} failed"
+    )
     assert sweeper.deletions > 0
     assert kept == len(acknowledged), "an acknowledged write was lost"
     assert failures == []
@@ -161,8 +163,10 @@ def test_a_lock_file_that_is_a_hard_link_or_a_fifo_is_refused(ledger: Path) -> N
         plant()
         result = _coinpurse(ledger, "buy", "bob", "70")
         assert result.returncode == 3
-        assert result.stderr == f"coinpurse: error: the lock file {lock_file} {says}; nothing was written: " \
+        assert (
+            result.stderr == f"coinpurse: error: the lock file {lock_file} {says}; nothing was written: "
             "remove it and coinpurse makes a new one\n"
+        )
         assert victim.read_text() == "someone else's data\n"
         assert ledger.read_bytes() == before
     lock_file.unlink()
@@ -209,8 +213,10 @@ def test_writers_through_a_symlink_and_the_real_path_share_one_ledger_and_one_lo
     assert _history_ids(link) == ids
     report = api.verify(real)
     assert report.ok, report.summary()
-    print(f"{ledger.suffix}: {WRITERS} writers x {GIFTS_EACH} gifts through a link and the real path: "
-          f"{len(set(acknowledged) & set(ids))} of {len(acknowledged)} kept")
+    print(
+        f"{ledger.suffix}: {WRITERS} writers x {GIFTS_EACH} gifts through a link and the real path: "
+        f"{len(set(acknowledged) & set(ids))} of {len(acknowledged)} kept"
+    )
 
 
 def test_a_linked_folder_is_followed_as_well(ledger: Path) -> None:
@@ -232,8 +238,10 @@ def test_a_link_to_a_ledger_of_another_format_is_refused(tmp_path: Path) -> None
     link.symlink_to("real.toml")
     result = _coinpurse(link, "buy", "bob", "70")
     assert result.returncode == 2
-    assert result.stderr == f"coinpurse: error: {link} is a link to {tmp_path / 'real.toml'}, " \
+    assert (
+        result.stderr == f"coinpurse: error: {link} is a link to {tmp_path / 'real.toml'}, "
         "which is not a .json ledger; use the real path\n"
+    )
     assert (tmp_path / "real.toml").read_bytes() == before and link.is_symlink()
 
 

@@ -26,7 +26,12 @@ FIELDS = {
 def _ops() -> list[dict[str, object]]:
     ops: list[dict[str, object]] = []
     for kind, fields in FIELDS.items():
-        for field in [*fields, "id", *(("channel",) if kind == "buy" else ()), *(("all", "new_account") if kind == "redeem" else ())]:
+        for field in [
+            *fields,
+            "id",
+            *(("channel",) if kind == "buy" else ()),
+            *(("all", "new_account") if kind == "redeem" else ()),
+        ]:
             for bad in BAD_VALUES:
                 ops.append({"kind": kind, **fields, field: bad})
     for bad in BAD_VALUES:

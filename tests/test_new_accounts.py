@@ -33,13 +33,17 @@ def test_a_gift_to_a_new_name_one_typo_from_an_account_is_refused(economy: Cli, 
 
 
 def test_the_sender_is_checked_too(economy: Cli) -> None:
-    expect_error(economy, "gift", "alcie", "mia", "rose", exit_code=2, code="new_account_close", says="did you mean alice?")
+    expect_error(
+        economy, "gift", "alcie", "mia", "rose", exit_code=2, code="new_account_close", says="did you mean alice?"
+    )
 
 
 def test_a_redeem_of_a_new_name_one_typo_away_is_refused(economy: Cli) -> None:
     expect_error(economy, "redeem", "noha", "10", exit_code=2, code="new_account_close", says="did you mean noah?")
     # Meant: then the rules speak (a new account has no diamonds).
-    expect_error(economy, "redeem", "noha", "10", "--new-account", exit_code=1, code="insufficient_diamonds", says="noha has 0")
+    expect_error(
+        economy, "redeem", "noha", "10", "--new-account", exit_code=1, code="insufficient_diamonds", says="noha has 0"
+    )
 
 
 def test_new_account_says_it_is_meant_and_a_retry_with_the_same_id_replays(economy: Cli) -> None:
@@ -72,14 +76,29 @@ def test_buy_creates_viewers_freely(economy: Cli) -> None:
 def test_a_scenario_op_takes_new_account(economy: Cli, tmp_path: Path) -> None:
     scenario = tmp_path / "s.json"
     scenario.write_text(json.dumps({"ops": [{"kind": "gift", "sender": "alice", "recipient": "mai", "gift": "Rose"}]}))
-    expect_error(economy, "apply", str(scenario), exit_code=2, code="new_account_close", says="op 1 (gift): nothing was applied: mai would be a new account")
+    expect_error(
+        economy,
+        "apply",
+        str(scenario),
+        exit_code=2,
+        code="new_account_close",
+        says="op 1 (gift): nothing was applied: mai would be a new account",
+    )
     scenario.write_text(
-        json.dumps({"ops": [{"kind": "gift", "sender": "alice", "recipient": "mai", "gift": "Rose", "new_account": True}]})
+        json.dumps(
+            {"ops": [{"kind": "gift", "sender": "alice", "recipient": "mai", "gift": "Rose", "new_account": True}]}
+        )
     )
     assert economy(("apply"), str(scenario)).exit_code == 0
     assert economy.json("balance", "mai")["diamonds"] == 1
-    scenario.write_text(json.dumps({"ops": [{"kind": "gift", "sender": "alice", "recipient": "x1", "gift": "Rose", "new_account": "yes"}]}))
-    expect_error(economy, "apply", str(scenario), exit_code=2, code="invalid_op", says="new_account must be true or false")
+    scenario.write_text(
+        json.dumps(
+            {"ops": [{"kind": "gift", "sender": "alice", "recipient": "x1", "gift": "Rose", "new_account": "yes"}]}
+        )
+    )
+    expect_error(
+        economy, "apply", str(scenario), exit_code=2, code="invalid_op", says="new_account must be true or false"
+    )
 
 
 def test_the_library_has_the_same_rule() -> None:
@@ -111,14 +130,34 @@ def test_neighbours_are_exactly_the_names_one_edit_away_in_more_than_digits(name
 
 def test_the_index_finds_what_trying_neighbours_finds(monkeypatch: pytest.MonkeyPatch) -> None:
     names = ["mia", "mai", "noah", "creator1", "creator2", "alice", "bob", "bobb", "x.y", "xy.", "viewer10"]
-    probes = ["mia", "ma", "mix", "naoh", "creator3", "creatr1", "alcie", "bo", "bobbb", "x.yz", "yx.", "viewer1", "vewer10", "qq"]
+    probes = [
+        "mia",
+        "ma",
+        "mix",
+        "naoh",
+        "creator3",
+        "creatr1",
+        "alcie",
+        "bo",
+        "bobbb",
+        "x.yz",
+        "yx.",
+        "viewer1",
+        "vewer10",
+        "qq",
+    ]
     book = MemoryBook("USD", default_rates(), dict.fromkeys(names), [])  # type: ignore[arg-type]
     tried = {probe: near_accounts(book, probe) for probe in probes if not book.has_account(probe)}
     monkeypatch.setattr(new_accounts, "TRIES_BEFORE_INDEX", 0)
     indexed_book = MemoryBook("USD", default_rates(), dict.fromkeys(names), [])  # type: ignore[arg-type]
     indexed = {probe: near_accounts(indexed_book, probe) for probe in tried}
     assert indexed == tried
-    assert tried["ma"] == ["mai", "mia"] and tried["creator3"] == [] and tried["viewer1"] == [] and tried["vewer10"] == ["viewer10"]
+    assert (
+        tried["ma"] == ["mai", "mia"]
+        and tried["creator3"] == []
+        and tried["viewer1"] == []
+        and tried["vewer10"] == ["viewer10"]
+    )
 
 
 def test_the_index_learns_accounts_created_after_it_was_built(monkeypatch: pytest.MonkeyPatch) -> None:

@@ -37,7 +37,12 @@ def test_a_dry_run_on_a_missing_ledger_leaves_no_file(ledger: Path, scenario: Pa
 
 @pytest.mark.parametrize(
     "args",
-    [("redeem", "mia", "10"), ("gift", "alice", "mia", "rose"), ("rates", "set", "gift.Rose.coins", "-1"), ("demo", "--bogus")],
+    [
+        ("redeem", "mia", "10"),
+        ("gift", "alice", "mia", "rose"),
+        ("rates", "set", "gift.Rose.coins", "-1"),
+        ("demo", "--bogus"),
+    ],
 )
 def test_a_refused_write_on_a_missing_ledger_leaves_no_file(ledger: Path, args: tuple[str, ...]) -> None:
     result = run(ledger, *args)
@@ -58,7 +63,19 @@ def test_a_lock_file_made_by_someone_else_is_left_alone(ledger: Path, scenario: 
     assert lock_path(ledger).exists() and not ledger.exists()
 
 
-@pytest.mark.parametrize("args", [("balance",), ("balance", "mia"), ("history",), ("history", "mia"), ("gifters", "mia"), ("rates",), ("export",), ("info",)])
+@pytest.mark.parametrize(
+    "args",
+    [
+        ("balance",),
+        ("balance", "mia"),
+        ("history",),
+        ("history", "mia"),
+        ("gifters", "mia"),
+        ("rates",),
+        ("export",),
+        ("info",),
+    ],
+)
 def test_every_read_of_a_missing_ledger_is_an_empty_economy(ledger: Path, args: tuple[str, ...]) -> None:
     result = run(ledger, *args)
     assert result.exit_code == 0, result.stderr

@@ -40,7 +40,10 @@ def test_an_id_is_accepted_exactly_when_it_has_the_id_pattern(raw: str) -> None:
         assert ID_FORMAT.fullmatch(raw)
 
 
-@pytest.mark.parametrize(("value", "valid"), [("USD", True), ("EURO", True), ("usd", False), ("US", False), ("ABCDEFGHI", False), ("U5D", False), (840, False)])
+@pytest.mark.parametrize(
+    ("value", "valid"),
+    [("USD", True), ("EURO", True), ("usd", False), ("US", False), ("ABCDEFGHI", False), ("U5D", False), (840, False)],
+)
 def test_a_currency_code_is_three_to_eight_capital_letters(value: object, valid: bool) -> None:
     assert is_currency_code(value) is valid
 

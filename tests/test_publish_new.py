@@ -28,7 +28,9 @@ def test_a_file_that_has_the_name_is_never_replaced(tmp_path: Path) -> None:
     assert target.read_bytes() == b"theirs" and not temp.exists()
 
 
-def test_a_folder_that_will_not_flush_is_reported_with_the_file_in_place(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_a_folder_that_will_not_flush_is_reported_with_the_file_in_place(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     target = tmp_path / "ledger.json"
     temp = atomic.temp_path(target)
     temp.write_bytes(b"new")

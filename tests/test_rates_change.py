@@ -139,10 +139,22 @@ def _exported(tmp_path: Path) -> str:
 @pytest.mark.parametrize(
     ("edit", "says", "named"),
     [
-        (lambda t: t.replace('name = "Corgi"\ncoins = 299', 'name = "Corgi"\ncoins = -299'), "rates.gifts[14].coins must be", "coins = -299"),
+        (
+            lambda t: t.replace('name = "Corgi"\ncoins = 299', 'name = "Corgi"\ncoins = -299'),
+            "rates.gifts[14].coins must be",
+            "coins = -299",
+        ),
         (lambda t: t.replace('name = "Corgi"', 'name = "rose"'), "duplicate gift 'rose'", "[[gifts]]"),
-        (lambda t: t.replace('coins = 350\nprice = "4.99"\n', "coins = 350\n", 1), "missing key 'price'", "[[channels.app.packages]]"),
-        (lambda t: t.replace('fee_percent = "0"', 'fee_percent = "0"\nbonus = "1"'), "unknown key 'bonus'", 'bonus = "1"'),
+        (
+            lambda t: t.replace('coins = 350\nprice = "4.99"\n', "coins = 350\n", 1),
+            "missing key 'price'",
+            "[[channels.app.packages]]",
+        ),
+        (
+            lambda t: t.replace('fee_percent = "0"', 'fee_percent = "0"\nbonus = "1"'),
+            "unknown key 'bonus'",
+            'bonus = "1"',
+        ),
         (lambda t: t.replace('price = "0.99"', 'price = "-0.99"', 1), "must be positive", 'price = "-0.99"'),
     ],
 )
@@ -198,7 +210,7 @@ def test_init_with_a_rates_file(cli, tmp_path) -> None:
 
 def test_init_with_invalid_rates_creates_nothing(cli, tmp_path) -> None:
     target = tmp_path / "rates.toml"
-    target.write_text(rates_to_toml(default_rates()).replace('minimum = "100.00"', 'minimum = 100.5'))
+    target.write_text(rates_to_toml(default_rates()).replace('minimum = "100.00"', "minimum = 100.5"))
     result = cli("init", "--rates", str(target))
     assert result.exit_code == 2
     assert "float" in result.stderr

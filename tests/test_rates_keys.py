@@ -34,10 +34,22 @@ def seeded(cli: Cli) -> Cli:
     ("args", "says"),
     [
         (("gift.Rose.coins", "1", "gift.Rose.coins", "2"), "gift.Rose.coins is set twice in one change"),
-        (("gift.Rose.coins", "1", "gift.ROSE.coins", "2"), "gift.Rose.coins and gift.ROSE.coins are the same rate, set twice"),
-        (("channel.web.package.700", "1.00", "channel.web.package.0700", "2.00"), "channel.web.package.700 and channel.web.package.0700"),
-        (("gift.Rose.coins", "3", "--remove", "gift.rose"), "gift.Rose.coins is set and gift.rose removed in one change"),
-        (("channel.web.coin_price", "0.02", "--remove", "channel.web"), "channel.web.coin_price is set and channel.web removed"),
+        (
+            ("gift.Rose.coins", "1", "gift.ROSE.coins", "2"),
+            "gift.Rose.coins and gift.ROSE.coins are the same rate, set twice",
+        ),
+        (
+            ("channel.web.package.700", "1.00", "channel.web.package.0700", "2.00"),
+            "channel.web.package.700 and channel.web.package.0700",
+        ),
+        (
+            ("gift.Rose.coins", "3", "--remove", "gift.rose"),
+            "gift.Rose.coins is set and gift.rose removed in one change",
+        ),
+        (
+            ("channel.web.coin_price", "0.02", "--remove", "channel.web"),
+            "channel.web.coin_price is set and channel.web removed",
+        ),
         (("--remove", "gift.Lion", "--remove", "gift.Lion"), "gift.Lion is removed twice in one change"),
     ],
 )
@@ -75,12 +87,22 @@ def test_the_library_refuses_pairs_with_a_key_twice_and_takes_a_mapping() -> Non
     ledger = Ledger.memory()
     with pytest.raises(BadInput, match="set twice"):
         ledger.rates_set([("gift.Rose.coins", "2"), ("gift.Rose.coins", "3")])
-    assert ledger.rates_set([("gift.Rose.coins", "2"), ("gift.Lion.coins", "3")]).to_dict()["changes"][0]["key"] == "gift.Rose.coins"
+    assert (
+        ledger.rates_set([("gift.Rose.coins", "2"), ("gift.Lion.coins", "3")]).to_dict()["changes"][0]["key"]
+        == "gift.Rose.coins"
+    )
     assert ledger.rates_set({"gift.Rose.coins": "4"}).to_dict()["changes"][0]["to"] == 4
 
 
 def test_a_scenario_rates_op_with_a_list_value_says_so_without_python_text(seeded: Cli, tmp_path) -> None:  # type: ignore[no-untyped-def]
     scenario = tmp_path / "s.json"
     scenario.write_text('{"ops": [{"kind": "rates", "set": {"gift.Rose.coins": [1, 2]}}]}')
-    error = expect_error(seeded, "apply", str(scenario), exit_code=2, code="invalid_rates", says="gift.Rose.coins: the value must be a whole number or a decimal string, not a list")
+    error = expect_error(
+        seeded,
+        "apply",
+        str(scenario),
+        exit_code=2,
+        code="invalid_rates",
+        says="gift.Rose.coins: the value must be a whole number or a decimal string, not a list",
+    )
     assert "[1" not in error["message"]

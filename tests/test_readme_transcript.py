@@ -36,10 +36,14 @@ def session(commands: list[str], folder: Path) -> str:
     shim.write_text(f'#!/bin/sh\nexec "{sys.executable}" -m coinpurse "$@"\n')
     shim.chmod(0o755)
     env = {k: v for k, v in os.environ.items() if not k.startswith("COINPURSE_") and k not in ("LINES",)}
-    env.update(PATH=f"{bin_folder}{os.pathsep}{env.get('PATH', '')}", HOME=str(folder / "home"), COLUMNS=WIDTH, NO_COLOR="1")
+    env.update(
+        PATH=f"{bin_folder}{os.pathsep}{env.get('PATH', '')}", HOME=str(folder / "home"), COLUMNS=WIDTH, NO_COLOR="1"
+    )
     env.pop("XDG_DATA_HOME", None)
     marks = [f"@@transcript-{i}@@" for i in range(len(commands))]
-    script = "exec 2>&1\n" + "".join(f"echo '{mark}'\n{command}\n" for mark, command in zip(marks, commands, strict=True))
+    script = "exec 2>&1\n" + "".join(
+        f"echo '{mark}'\n{command}\n" for mark, command in zip(marks, commands, strict=True)
+    )
     done = subprocess.run(["bash", "-c", script], cwd=folder, env=env, capture_output=True, text=True, timeout=300)
     output = done.stdout
     shown = []
@@ -55,7 +59,9 @@ def test_the_readme_has_a_transcript() -> None:
 
 
 @pytest.mark.slow
-@pytest.mark.skipif(shutil.which("bash") is None or shutil.which("jq") is None, reason="the transcript uses bash and jq")
+@pytest.mark.skipif(
+    shutil.which("bash") is None or shutil.which("jq") is None, reason="the transcript uses bash and jq"
+)
 def test_the_readme_transcripts_are_what_coinpurse_prints(tmp_path: Path) -> None:
     text = README.read_text()
     blocks = BLOCK.findall(text)
@@ -67,6 +73,8 @@ def test_the_readme_transcripts_are_what_coinpurse_prints(tmp_path: Path) -> Non
         if regenerate:
             text = text.replace(f"{MARKER}\n```console\n{block}```\n", f"{MARKER}\n```console\n{real}```\n", 1)
         else:
-            assert real == block, f"README transcript {number + 1} is out of date: run COINPURSE_REGENERATE_README=1 pytest {__file__}"
+            assert real == block, (
+                f"README transcript {number + 1} is out of date: run COINPURSE_REGENERATE_README=1 pytest {__file__}"
+            )
     if regenerate:
         README.write_text(text)

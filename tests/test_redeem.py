@@ -217,7 +217,12 @@ def test_all_together_with_an_amount_is_bad_input(small_creator: Cli) -> None:
 
 def test_neither_an_amount_nor_all_is_bad_input(small_creator: Cli) -> None:
     expect_error(
-        small_creator, "redeem", "mia", exit_code=2, code="bad_input", says="give a number of diamonds to redeem, or all (--all)"
+        small_creator,
+        "redeem",
+        "mia",
+        exit_code=2,
+        code="bad_input",
+        says="give a number of diamonds to redeem, or all (--all)",
     )
 
 

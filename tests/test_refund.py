@@ -70,7 +70,9 @@ def test_clawback_across_two_creators_leaves_the_one_paid_out_owing(spent: Cli) 
     shown = flat(spent("balance", "mia").stdout)
     assert "owed" in shown and "-40,000" in shown
     assert "mia (owed)" in flat(spent("balance").stdout)
-    expect_error(spent, "redeem", "mia", "--all", exit_code=1, code="insufficient_diamonds", says="mia owes 40,000 diamonds")
+    expect_error(
+        spent, "redeem", "mia", "--all", exit_code=1, code="insufficient_diamonds", says="mia owes 40,000 diamonds"
+    )
     # Later gifts repay the debt first.
     spent.json("buy", "ann", "2500000")
     spent.json("gift", "ann", "mia", "TikTok Universe")
@@ -109,7 +111,9 @@ def test_a_rounding_remainder_is_booked_and_shown(cli: Cli) -> None:
 
 def test_a_purchase_is_refunded_at_most_once(spent: Cli) -> None:
     spent.json("refund", "tx-1", "--clawback", "--id", "rf-1")
-    expect_error(spent, "refund", "tx-1", "--clawback", exit_code=1, code="already_refunded", says="already refunded by rf-1")
+    expect_error(
+        spent, "refund", "tx-1", "--clawback", exit_code=1, code="already_refunded", says="already refunded by rf-1"
+    )
 
 
 def test_a_retry_with_the_same_id_replays(spent: Cli) -> None:
@@ -120,7 +124,10 @@ def test_a_retry_with_the_same_id_replays(spent: Cli) -> None:
     assert snapshot(spent.ledger) == before
 
 
-@pytest.mark.parametrize(("buy_id", "code", "says"), [("tx-99", "unknown_transaction", "no transaction 'tx-99'"), ("tx-2", "not_a_buy", "'tx-2' is a gift")])
+@pytest.mark.parametrize(
+    ("buy_id", "code", "says"),
+    [("tx-99", "unknown_transaction", "no transaction 'tx-99'"), ("tx-2", "not_a_buy", "'tx-2' is a gift")],
+)
 def test_an_unknown_id_or_one_not_a_buy_is_bad_input(spent: Cli, buy_id: str, code: str, says: str) -> None:
     expect_error(spent, "refund", buy_id, "--clawback", exit_code=2, code=code, says=says)
 

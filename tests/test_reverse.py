@@ -67,7 +67,11 @@ def test_lots_restored_out_of_order_go_back_in_buy_order(cli) -> None:
     assert cli("buy", "alice", "70").exit_code == 0  # tx-5
     assert cli("reverse", "tx-3", "--reason", "a").exit_code == 0  # tx-1 and part of tx-2 come back
     assert cli("reverse", "tx-4", "--reason", "b").exit_code == 0  # the rest of tx-2: merged into it
-    assert lots(cli) == [("tx-1", 700, Decimal("9.99")), ("tx-2", 1400, Decimal("19.99")), ("tx-5", 70, Decimal("0.99"))]
+    assert lots(cli) == [
+        ("tx-1", 700, Decimal("9.99")),
+        ("tx-2", 1400, Decimal("19.99")),
+        ("tx-5", 70, Decimal("0.99")),
+    ]
     assert cli("verify").exit_code == 0
 
 
@@ -135,7 +139,10 @@ def test_history_links_the_gift_and_its_reversal_both_ways(cli) -> None:
     assert "reversed_by" not in found["tx-4"]
     reversal = found["tx-5"]
     assert reversal["kind"] == "reversal" and reversal["request"] == {"original": "tx-3", "reason": "wrong creator"}
-    assert reversal["details"]["original"] == "tx-3" and reversal["details"]["lots"] == [["tx-1", 700, "9.99"], ["tx-2", 100, "1.428"]]
+    assert reversal["details"]["original"] == "tx-3" and reversal["details"]["lots"] == [
+        ["tx-1", 700, "9.99"],
+        ["tx-2", 100, "1.428"],
+    ]
     gifts = cli.json("history", "--kind", "gift")["transactions"]
     assert gifts[0]["reversed_by"] == "tx-5"
     table = cli("history", "--all").stdout

@@ -75,7 +75,11 @@ def test_gift_draws_the_senders_lots_and_values_the_diamonds() -> None:
     assert plan.states["mia"].diamonds == 5
     request, _, details = record.to_dicts()
     assert request == {"sender": "alice", "recipient": "mia", "gift": "finger heart", "count": 2, "stream": "live"}
-    assert details["paid"] == "0.141" and details["diamond_value"] == "0.025" and details["lots"] == [["tx-1", 10, "0.141"]]
+    assert (
+        details["paid"] == "0.141"
+        and details["diamond_value"] == "0.025"
+        and details["lots"] == [["tx-1", 10, "0.141"]]
+    )
 
 
 def test_gift_refusals() -> None:
@@ -97,9 +101,20 @@ def test_redeem_pays_the_cents_less_the_fee_and_keeps_the_payout_day() -> None:
     record = plan.payload
     assert isinstance(record, RedeemRecord)
     d = record.details
-    assert (d.diamonds, d.cash, d.fee, d.net, d.kept_diamonds) == (1000, Decimal("5.00"), Decimal("0.10"), Decimal("4.90"), 1)
+    assert (d.diamonds, d.cash, d.fee, d.net, d.kept_diamonds) == (
+        1000,
+        Decimal("5.00"),
+        Decimal("0.10"),
+        Decimal("4.90"),
+        1,
+    )
     assert plan.states["mia"].payout_day == "2026-03-01" and plan.states["mia"].paid_that_day == Decimal("5.00")
-    assert record.to_dicts()[1] == {"cash_per_diamond": "0.005", "minimum": "1.00", "daily_maximum": "10.00", "fee_percent": "2"}
+    assert record.to_dicts()[1] == {
+        "cash_per_diamond": "0.005",
+        "minimum": "1.00",
+        "daily_maximum": "10.00",
+        "fee_percent": "2",
+    }
     paid = AccountState(diamonds=5000, payout_day="2026-03-01", paid_that_day=Decimal("8.00"))
     with pytest.raises(Refused) as refused:
         plan_redeem(_book(mia=paid), rq.Redeem.make("mia", "1000"), "tx-4", NOW)

@@ -34,7 +34,11 @@ sys.stderr.write("rich loaded\\n" if "rich" in sys.modules else "rich not loaded
 def test_json_paths_never_import_rich(tmp_path: Path) -> None:
     script = SCRIPT.format(example=str(EXAMPLE))
     done = subprocess.run(
-        [sys.executable, "-c", script, str(tmp_path / "ledger.json")], capture_output=True, text=True, timeout=60, check=False
+        [sys.executable, "-c", script, str(tmp_path / "ledger.json")],
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
     )
     assert done.returncode == 0, done.stderr
     assert done.stderr.endswith("rich not loaded\n")

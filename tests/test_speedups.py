@@ -196,7 +196,11 @@ def test_a_history_in_another_layout_stops_the_reading_of_its_lines() -> None:
     assert len(list(jsonfile.newest_lines(lambda offset, size: good[offset : offset + size], (0, len(good))))) == 2
     for history in cases:
         with pytest.raises(jsonfile.OtherLayout):
-            list(jsonfile.newest_lines(lambda offset, size, bytes_=history: bytes_[offset : offset + size], (0, len(history))))
+            list(
+                jsonfile.newest_lines(
+                    lambda offset, size, bytes_=history: bytes_[offset : offset + size], (0, len(history))
+                )
+            )
     with pytest.raises(jsonfile.OtherLayout):
         jsonfile.line_kind(b'    {"id": "a", "at": "x", "kind": "buy"}')
 
@@ -214,7 +218,9 @@ def test_a_cut_or_reformatted_ledger_is_left_to_the_full_parse(data: bytes, cut:
 
 
 @pytest.mark.parametrize(
-    "layout", [{}, {"separators": (",", ":")}, {"separators": (", ", ": ")}, {"indent": 2}], ids=["default", "compact", "line", "indented"]
+    "layout",
+    [{}, {"separators": (",", ":")}, {"separators": (", ", ": ")}, {"indent": 2}],
+    ids=["default", "compact", "line", "indented"],
 )
 @settings(max_examples=examples(150), deadline=None)
 @given(value=json_values)

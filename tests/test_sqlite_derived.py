@@ -142,7 +142,11 @@ def test_a_schema_2_ledger_whose_bodies_share_an_id_is_refused_on_its_first_writ
 
 EDITS = {
     "kind column (schema 2)": (True, ["UPDATE transactions SET kind = 'redeem' WHERE seq = 2"], "column_mismatch"),
-    "at column (schema 2)": (True, ["UPDATE transactions SET at = '2020-01-01T00:00:00Z' WHERE seq = 2"], "column_mismatch"),
+    "at column (schema 2)": (
+        True,
+        ["UPDATE transactions SET at = '2020-01-01T00:00:00Z' WHERE seq = 2"],
+        "column_mismatch",
+    ),
     "id column (schema 2)": (True, ["UPDATE transactions SET id = 'other' WHERE seq = 2"], "column_mismatch"),
     "postings row deleted": (False, ["DELETE FROM postings WHERE account = 'mia'"], "postings_index_missing"),
     "postings row added": (False, ["INSERT INTO postings VALUES ('bob', 1)"], "postings_index_extra"),
@@ -205,7 +209,9 @@ def test_an_account_rolled_back_to_an_older_recorded_state_is_refused_by_the_nex
     _sql(
         ledger,
         "DELETE FROM accounts WHERE name = 'alice'",
-        "INSERT INTO accounts VALUES (" + ", ".join(repr(value) if value is not None else "NULL" for value in row) + ")",
+        "INSERT INTO accounts VALUES ("
+        + ", ".join(repr(value) if value is not None else "NULL" for value in row)
+        + ")",
         "DELETE FROM postings WHERE account = 'alice' AND seq = 2",
     )
     before = ledger.read_bytes()

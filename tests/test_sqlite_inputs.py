@@ -48,7 +48,12 @@ def test_a_sqlite_ledger_whose_name_is_not_utf8_reads_verifies_and_converts(tmp_
     copy = tmp_path / "copy.json"
     assert run(ledger, "convert", os.fsdecode(ledger), str(copy)).returncode == 0
     assert run(copy, "verify").returncode == 0
-    assert sorted(os.listdir(os.fsencode(tmp_path))) == [b"caf\xe9.sqlite", b"caf\xe9.sqlite.lock", b"copy.json", b"copy.json.lock"]
+    assert sorted(os.listdir(os.fsencode(tmp_path))) == [
+        b"caf\xe9.sqlite",
+        b"caf\xe9.sqlite.lock",
+        b"copy.json",
+        b"copy.json.lock",
+    ]
 
 
 @pytest.mark.parametrize("companion", ["-wal", "-shm", "-journal"])

@@ -67,7 +67,10 @@ def test_rates_round_trip_through_a_pipe_and_init_reads_stdin(tmp_path: Path) ->
     started = run(new, "init", "--rates", "-", "--json", input=exported.stdout)
     assert started.exit_code == 0, started.stderr
     assert json.loads(started.stdout)["rates_file"] == "<stdin>"
-    assert {g["name"]: g["coins"] for g in run(new, "rates", "--json").stdout and json.loads(run(new, "rates", "--json").stdout)["gifts"]}["Rose"] == 4
+    assert {
+        g["name"]: g["coins"]
+        for g in run(new, "rates", "--json").stdout and json.loads(run(new, "rates", "--json").stdout)["gifts"]
+    }["Rose"] == 4
     bad = run(ledger, "rates", "import", "-", input='{"channels": 1}')
     assert bad.exit_code == 2 and "<stdin>" in bad.stderr
 

@@ -92,7 +92,9 @@ def test_sqlite_keeps_the_history_in_indexed_tables(tmp_path: Path) -> None:
             "-9.99",
         )
         assert dict(db.execute("SELECT key, value FROM meta").fetchall())["schema"] == "4"
-        plan = " ".join(str(row) for row in db.execute("EXPLAIN QUERY PLAN SELECT seq FROM transactions WHERE id = 'x'"))
+        plan = " ".join(
+            str(row) for row in db.execute("EXPLAIN QUERY PLAN SELECT seq FROM transactions WHERE id = 'x'")
+        )
         assert "USING INDEX" in plan or "USING COVERING INDEX" in plan
 
 
@@ -142,7 +144,12 @@ _lot_parts = st.one_of(
 
 
 @settings(max_examples=examples(200), deadline=None)
-@given(lots=st.lists(st.one_of(st.lists(_lot_parts, min_size=2, max_size=4), st.tuples(st.text(), st.integers(), st.text())), max_size=5))
+@given(
+    lots=st.lists(
+        st.one_of(st.lists(_lot_parts, min_size=2, max_size=4), st.tuples(st.text(), st.integers(), st.text())),
+        max_size=5,
+    )
+)
 def test_lots_read_in_a_few_steps_are_those_checked_one_by_one(lots: list[Any]) -> None:
     from coinpurse.core import model
 

@@ -46,7 +46,11 @@ def funded(cli: Cli) -> Cli:
 
 @pytest.mark.parametrize(
     ("typed", "says"),
-    [("lino", "(did you mean Lion?)"), ("icecream", '(did you mean "Ice Cream Cone"?)'), ("hart", '"Heart Me", "Finger Heart" or "Hand Hearts"')],
+    [
+        ("lino", "(did you mean Lion?)"),
+        ("icecream", '(did you mean "Ice Cream Cone"?)'),
+        ("hart", '"Heart Me", "Finger Heart" or "Hand Hearts"'),
+    ],
 )
 def test_an_unknown_gift_is_answered_with_the_gifts_it_may_mean(funded: Cli, typed: str, says: str) -> None:
     expect_error(funded, "gift", "alice", "mia", typed, exit_code=2, code="unknown_gift", says=says)
@@ -65,5 +69,7 @@ def test_an_unknown_account_is_answered_too(funded: Cli) -> None:
         (("rates", "exprot", "x.toml"), "did you mean export?"),
     ],
 )
-def test_an_unknown_command_is_answered_with_the_commands_it_may_mean(funded: Cli, args: tuple[str, ...], says: str) -> None:
+def test_an_unknown_command_is_answered_with_the_commands_it_may_mean(
+    funded: Cli, args: tuple[str, ...], says: str
+) -> None:
     expect_usage_error(funded, *args, says=says)

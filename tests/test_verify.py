@@ -151,7 +151,8 @@ def test_human_failure_names_first_bad_transaction(cli) -> None:
             (lambda d: d["accounts"].pop("platform:payouts", None), "account_missing"),
         ]
         for ledger in ("json", "toml", "sqlite")
-        if (code, ledger) != ("duplicate_id", "sqlite")  # a SQLite ledger's UNIQUE index refuses a second row with the same id
+        if (code, ledger)
+        != ("duplicate_id", "sqlite")  # a SQLite ledger's UNIQUE index refuses a second row with the same id
     ],
     indirect=["ledger"],
 )
@@ -186,8 +187,17 @@ def test_unknown_kind_is_reported_not_crashed_on_and_hook_checks_it(json_cli, mo
     seed(json_cli)
     document = load(json_cli.ledger)
     tx = document["transactions"][-1]
-    extra = {**tx, "id": "note-1", "kind": "note", "postings": [], "details": {}, "after": {}, "request": {}, "rates": {},
-             "state": {**tx["state"], "accounts": {}}}  # it changes no account
+    extra = {
+        **tx,
+        "id": "note-1",
+        "kind": "note",
+        "postings": [],
+        "details": {},
+        "after": {},
+        "request": {},
+        "rates": {},
+        "state": {**tx["state"], "accounts": {}},
+    }  # it changes no account
     document["transactions"].append(extra)
     _rehash(document)
     save(json_cli.ledger, document)
@@ -233,9 +243,7 @@ def test_a_rates_change_must_list_what_it_changed(json_cli) -> None:
 def test_works_over_the_book_interface(cli) -> None:
     seed(cli)
     book = read_book(cli.ledger)
-    copy = MemoryBook(
-        book.currency, book.rates, book.all_accounts(), [tx.to_dict() for tx in book.iter_transactions()]
-    )
+    copy = MemoryBook(book.currency, book.rates, book.all_accounts(), [tx.to_dict() for tx in book.iter_transactions()])
     report = verify_book(copy)
     assert report.ok and report.transactions == 8
     assert report.head_hash == api.verify(cli.ledger).head_hash

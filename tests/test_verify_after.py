@@ -60,7 +60,10 @@ def test_after_checks_only_what_came_after_and_says_what_it_trusted(cli) -> None
     }  # fmt: skip
     human = cli("verify", "--after", earlier["head_hash"])
     assert human.exit_code == 0
-    assert f"trusted up to 'tx-8' (#8, hash {earlier['head_hash'][:12]}…), checked the {len(LATER)} after it" in human.stdout
+    assert (
+        f"trusted up to 'tx-8' (#8, hash {earlier['head_hash'][:12]}…), checked the {len(LATER)} after it"
+        in human.stdout
+    )
 
 
 def test_after_the_head_itself_checks_nothing_and_passes(cli) -> None:
@@ -228,7 +231,10 @@ def test_an_id_used_again_after_the_hash_is_caught_on_schema_2_whatever_its_id_c
             tx = json.loads(body)
             tx["id"] = "custom" if tx["id"] == "later" else tx["id"]
             previous = chain_hash(previous, tx)
-            db.execute("UPDATE transactions SET body = ?, hash = ?, id = ? WHERE seq = ?", (json.dumps(tx), previous, tx["id"], seq))
+            db.execute(
+                "UPDATE transactions SET body = ?, hash = ?, id = ? WHERE seq = ?",
+                (json.dumps(tx), previous, tx["id"], seq),
+            )
     assert cli("verify").exit_code == 3
     code, report = _verify_after(cli, tx_hash)
     assert code == 3

@@ -50,7 +50,12 @@ def template(encode: Callable[[object], str]) -> Callable[[int], str]:
     The floor is the cost of putting a transaction's bytes down, not of building
     and encoding them, which is coinpurse's work.
     """
-    marks = {"op-1": "op-%(seq)d", "viewer00001": "%(viewer)s", "creator0001": "%(creator)s", "0" * 31 + "1": "%(digest)s"}
+    marks = {
+        "op-1": "op-%(seq)d",
+        "viewer00001": "%(viewer)s",
+        "creator0001": "%(creator)s",
+        "0" * 31 + "1": "%(digest)s",
+    }
     text = encode(body(1)).replace("%", "%%")
     for seen, mark in marks.items():
         text = text.replace(seen, mark)
@@ -60,7 +65,12 @@ def template(encode: Callable[[object], str]) -> Callable[[int], str]:
     text = text.replace('"coins": 1, "diamonds": 0', '"coins": %(coins)d, "diamonds": 0')
 
     def fill(seq: int) -> str:
-        values = {"seq": seq, "viewer": f"viewer{seq % 200:05d}", "creator": f"creator{seq % 20:04d}", "digest": f"{seq:032x}"}
+        values = {
+            "seq": seq,
+            "viewer": f"viewer{seq % 200:05d}",
+            "creator": f"creator{seq % 20:04d}",
+            "digest": f"{seq:032x}",
+        }
         return text % {**values, "count": 1 + seq % 5, "coins": seq % 700}
 
     return fill

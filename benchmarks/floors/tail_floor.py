@@ -23,7 +23,9 @@ def main() -> None:
     count = int(sys.argv[2]) if len(sys.argv) > 2 else 20
     if ledger.suffix == ".sqlite":
         connection = connect(ledger)
-        texts = [body for (body,) in connection.execute("SELECT body FROM transactions ORDER BY seq DESC LIMIT ?", (count,))]
+        texts = [
+            body for (body,) in connection.execute("SELECT body FROM transactions ORDER BY seq DESC LIMIT ?", (count,))
+        ]
         connection.close()
     else:
         texts = json_last_lines(ledger, count)

@@ -31,7 +31,9 @@ def stored(ledger: Path, last: int | None) -> tuple[str, Iterator[tuple[dict[str
         after, previous = 0, GENESIS
         if last is not None:
             connection = connect(ledger)
-            row = connection.execute("SELECT seq, hash FROM transactions ORDER BY seq DESC LIMIT 1 OFFSET ?", (last,)).fetchone()
+            row = connection.execute(
+                "SELECT seq, hash FROM transactions ORDER BY seq DESC LIMIT 1 OFFSET ?", (last,)
+            ).fetchone()
             connection.close()
             if row is not None:
                 after, previous = row

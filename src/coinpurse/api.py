@@ -47,7 +47,9 @@ __all__ = [
 ]
 
 
-def buy(path: Path, account: str, coins: object, channel: str = "app", id: str | None = None, now: str | None = None) -> OperationResult:
+def buy(
+    path: Path, account: str, coins: object, channel: str = "app", id: str | None = None, now: str | None = None
+) -> OperationResult:
     from coinpurse.ledger import Ledger
 
     return Ledger(path).buy(account, coins, channel, id, now)

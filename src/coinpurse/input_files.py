@@ -146,11 +146,13 @@ def read_input(
         line = line_of(text, error.literal)
         where = f"{file}:{line}" if line is not None else str(file)
         raise BadInput(
-            f"{where}: {error.literal} is a float; write cash as a string such as \"0.99\" and counts as whole numbers",
+            f'{where}: {error.literal} is a float; write cash as a string such as "0.99" and counts as whole numbers',
             code="invalid_file",
         ) from None
     except (ValueError, RecursionError):  # an integer of thousands of digits, or absurd nesting
-        raise BadInput(f"{file}: not a usable {what} file: a number is too long or it nests too deep", code="invalid_file") from None
+        raise BadInput(
+            f"{file}: not a usable {what} file: a number is too long or it nests too deep", code="invalid_file"
+        ) from None
     except MemoryError:
         raise BadInput(f"{file}: too big to parse in memory", code="file_too_big") from None
     except BadInput as error:
@@ -245,4 +247,3 @@ def op_kind(raw_ops: Iterable[Any], index: int) -> str:
     raw = next(itertools.islice(raw_ops, index - 1, None), None)
     kind = raw.get("kind") if isinstance(raw, Mapping) else None
     return kind if isinstance(kind, str) and kind in FIELDS else "op"
-

@@ -231,7 +231,9 @@ class Ledger:
         rates = read_rates_file(rates_path) if rates_path is not None else default_rates()
         with self._writing() as book:
             if self.path.exists() if self._memory is None else book.head().length:
-                raise Refused(f"{self.path}: the ledger already exists; init only starts new ones", code="ledger_exists")
+                raise Refused(
+                    f"{self.path}: the ledger already exists; init only starts new ones", code="ledger_exists"
+                )
             outcome = change_rates(book, RatesChange.replace_all(rates, "init"), now or clock.now())
         return InitResult(self.path, rates_path, RatesChangeResult(outcome))
 
@@ -284,7 +286,13 @@ class Ledger:
         return self._apply_ops(ops, dry_run, now, on_progress, details)
 
     def _apply_file(
-        self, file: Path, dry_run: bool, now: str | None, on_progress: Progress | None, details: bool, format: str | None
+        self,
+        file: Path,
+        dry_run: bool,
+        now: str | None,
+        on_progress: Progress | None,
+        details: bool,
+        format: str | None,
     ) -> ApplyReport:
         from coinpurse.core.scenario import OpFailed, check_ops, parse_ops, scenario_ops
         from coinpurse.input_files import located, op_kind, op_line, read_input
@@ -432,7 +440,9 @@ class Ledger:
             found = _transactions_in(book, since, until, name, kind, limit)
             return History(found, book.currency, _reversals_of(book, found))
 
-    def gifters(self, account: str, limit: int | None = 10, since: str | None = None, until: str | None = None) -> Gifters:
+    def gifters(
+        self, account: str, limit: int | None = 10, since: str | None = None, until: str | None = None
+    ) -> Gifters:
         """Who sent ``account`` the most diamonds, most first; ties by name.
 
         Diamond value is at the payout rate each gift recorded, so a rates change
@@ -458,7 +468,9 @@ class Ledger:
                 row[3] += gift.details.diamonds
                 row[4] += gift.details.diamond_value
             currency = book.currency
-        ranked = sorted((Gifter(sender, *row) for sender, row in totals.items()), key=lambda g: (-g.diamonds, g.account))
+        ranked = sorted(
+            (Gifter(sender, *row) for sender, row in totals.items()), key=lambda g: (-g.diamonds, g.account)
+        )
         return Gifters(name, ranked[:limit] if limit is not None else ranked, currency)
 
     def info(self, source: str = "given") -> LedgerInfo:
@@ -507,11 +519,15 @@ class Ledger:
         wanted = tuple(anchor.strip().lower() for anchor in anchors)
         for anchor in wanted:
             if not HASH_FORMAT.fullmatch(anchor):
-                raise BadInput(f"--anchor {anchor[:80]!r} is not a transaction hash (64 hex digits)", code="invalid_anchor")
+                raise BadInput(
+                    f"--anchor {anchor[:80]!r} is not a transaction hash (64 hex digits)", code="invalid_anchor"
+                )
         trusted = None if after is None else after.strip().lower()
         if trusted is not None:
             if not HASH_FORMAT.fullmatch(trusted):
-                raise BadInput(f"--after {trusted[:80]!r} is not a transaction hash (64 hex digits)", code="invalid_after")
+                raise BadInput(
+                    f"--after {trusted[:80]!r} is not a transaction hash (64 hex digits)", code="invalid_after"
+                )
             if wanted:
                 raise BadInput(
                     "--after and --anchor can't be used together: --anchor checks the whole chain, --after trusts part of it",
@@ -546,7 +562,9 @@ class Ledger:
         target = None if output is None or is_stdout(output) else Path(output)  # "-" is stdout, as no output is
         chosen = export_format_of(target) if format is None else format
         if chosen not in formats.FORMATS:
-            raise BadInput(f"unknown export format {chosen!r}; the formats are {', '.join(formats.FORMATS)}", code="unknown_format")
+            raise BadInput(
+                f"unknown export format {chosen!r}; the formats are {', '.join(formats.FORMATS)}", code="unknown_format"
+            )
         if target is not None and self._memory is None:
             from coinpurse.storage.outputs import refuse_ledger_files
 
@@ -603,7 +621,8 @@ class Ledger:
         suffix = target.suffix.lower()
         if suffix not in (".toml", ".json"):
             raise BadInput(
-                f"{target}: rates are exported as .toml (commented) or .json, not {suffix or '(no suffix)'!r}", code="unknown_suffix"
+                f"{target}: rates are exported as .toml (commented) or .json, not {suffix or '(no suffix)'!r}",
+                code="unknown_suffix",
             )
         with self._reading() as book:
             rates = book.rates
@@ -643,9 +662,14 @@ class Ledger:
         """Write this ledger (one built in memory, say) as a new file at ``target``; the same as ``convert``."""
         return self.convert(target)
 
-
     def refund(
-        self, buy_id: str, clawback: bool = False, id: str | None = None, now: str | None = None, *, dry_run: bool = False
+        self,
+        buy_id: str,
+        clawback: bool = False,
+        id: str | None = None,
+        now: str | None = None,
+        *,
+        dry_run: bool = False,
     ) -> OperationResult:
         """The app store gave a coin purchase back: its cash to the viewer, its lot's coins removed.
 
@@ -660,6 +684,7 @@ class Ledger:
         moment = now or clock.now()
         with self._writing(dry_run=dry_run) as book:
             return _recorded(book, request, moment)
+
 
 class Batch:
     """Operations on one locked, loaded ledger, inside ``Ledger.batch()``; each returns what the Ledger method does."""
@@ -824,7 +849,11 @@ def _stored_balances(book: Book) -> Balances:
     rates, currency = book.rates, book.currency
     states = book.all_accounts()
     return Balances(
-        [AccountBalance(name, state, rates, currency) for name, state in states.items() if not is_platform_account(name)],
+        [
+            AccountBalance(name, state, rates, currency)
+            for name, state in states.items()
+            if not is_platform_account(name)
+        ],
         currency,
     )
 

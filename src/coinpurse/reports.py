@@ -200,7 +200,6 @@ class RatesExport:
         return {"file": str(self.file), "bytes": len(self.text.encode())}
 
 
-
 @dataclass(frozen=True)
 class InitResult:
     ledger: Path
@@ -213,7 +212,6 @@ class InitResult:
             "rates_file": None if self.rates_file is None else str(self.rates_file),
             "rates": self.change.to_dict(),
         }
-
 
 
 @dataclass(frozen=True)
@@ -231,7 +229,6 @@ class DemoResult:
             "kinds": self.report.by_kind(),
             "balances": self.balances.to_dict(),
         }
-
 
 
 @dataclass(frozen=True)

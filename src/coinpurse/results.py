@@ -40,7 +40,6 @@ class OperationResult(NamedTuple):
         return base
 
 
-
 class AccountBalance(NamedTuple):
     account: str
     state: AccountState
@@ -81,7 +80,6 @@ class Balances(NamedTuple):
 
     def to_dict(self) -> dict[str, Any]:
         return {"accounts": [a.to_dict() for a in self.accounts], "totals": self.totals(), "currency": self.currency}
-
 
 
 class RatesView(NamedTuple):
@@ -128,10 +126,10 @@ class RatesView(NamedTuple):
                 "fee_percent": decimal_str(payout.fee_percent),
             },
             "platform": {
-                name: {"coins": s.coins, "diamonds": s.diamonds, "cash": decimal_str(s.cash)} for name, s in self.platform.items()
+                name: {"coins": s.coins, "diamonds": s.diamonds, "cash": decimal_str(s.cash)}
+                for name, s in self.platform.items()
             },
         }
-
 
 
 class History(NamedTuple):
@@ -150,7 +148,6 @@ class History(NamedTuple):
                 data["reversed_by"] = reversal
             shown.append(data)
         return {"transactions": shown}
-
 
 
 class Gifter(NamedTuple):
@@ -181,7 +178,6 @@ class Gifters(NamedTuple):
         return {"account": self.account, "gifters": [g.to_dict() for g in self.gifters], "currency": self.currency}
 
 
-
 class Conversion(NamedTuple):
     source: Path
     target: Path
@@ -196,7 +192,6 @@ class Conversion(NamedTuple):
             "transactions": self.transactions,
             "accounts": self.accounts,
         }
-
 
 
 class LedgerInfo(NamedTuple):
@@ -254,7 +249,13 @@ class BalancesAt(NamedTuple):
     def to_dict(self) -> dict[str, Any]:
         if self.account is not None:
             one = self.accounts[0]
-            return {"account": one.account, "coins": one.coins, "diamonds": one.diamonds, "at": self.at, "as_of": self._as_of()}
+            return {
+                "account": one.account,
+                "coins": one.coins,
+                "diamonds": one.diamonds,
+                "at": self.at,
+                "as_of": self._as_of(),
+            }
         return {
             "accounts": [{"account": a.account, "coins": a.coins, "diamonds": a.diamonds} for a in self.accounts],
             "totals": self.totals(),

@@ -32,11 +32,15 @@ class RunState:
 JsonOption = Annotated[bool, typer.Option("--json", help="Print the result as JSON on stdout.", is_eager=True)]
 SinceOption = Annotated[
     str | None,
-    typer.Option("--since", metavar="TIME", help="Only from then on: a date (its start, UTC), an ISO time, today or yesterday."),
+    typer.Option(
+        "--since", metavar="TIME", help="Only from then on: a date (its start, UTC), an ISO time, today or yesterday."
+    ),
 ]
 UntilOption = Annotated[
     str | None,
-    typer.Option("--until", metavar="TIME", help="Only up to then: a date (its end, UTC), an ISO time, today or yesterday."),
+    typer.Option(
+        "--until", metavar="TIME", help="Only up to then: a date (its end, UTC), an ISO time, today or yesterday."
+    ),
 ]
 
 
@@ -47,6 +51,8 @@ def time_window(since: str | None, until: str | None) -> tuple[str | None, str |
     first = None if since is None else moment(since, end_of_day=False, what="--since")
     last = None if until is None else moment(until, end_of_day=True, what="--until")
     return first, last
+
+
 # The format of an input file read from stdin (or of one whose name has another suffix); else sniffed.
 InputFormatOption = Annotated[
     str | None,
@@ -59,7 +65,9 @@ InputFormatOption = Annotated[
 ]
 IdOption = Annotated[
     str | None,
-    typer.Option("--id", metavar="ID", help="Your id for this transaction; a retry with the same id and request is a no-op."),
+    typer.Option(
+        "--id", metavar="ID", help="Your id for this transaction; a retry with the same id and request is a no-op."
+    ),
 ]
 
 
@@ -90,7 +98,9 @@ def _record_quiet(ctx: Context, param: Parameter, value: bool) -> None:
         set_quiet(True)
 
 
-LEDGER_HELP = "Ledger file (.json, .toml or .sqlite). Default: $COINPURSE_LEDGER, else ledger.json in the user data folder."
+LEDGER_HELP = (
+    "Ledger file (.json, .toml or .sqlite). Default: $COINPURSE_LEDGER, else ledger.json in the user data folder."
+)
 QUIET_HELP = "Print nothing on stdout when the command succeeds; errors still go to stderr."
 
 
@@ -102,7 +112,9 @@ def _global_options(command: Command) -> list[Parameter]:
     options: list[Parameter] = []
     if "ledger" not in names:
         options.append(
-            TyperOption(param_decls=["--ledger"], metavar="PATH", expose_value=False, callback=_record_ledger, help=LEDGER_HELP)
+            TyperOption(
+                param_decls=["--ledger"], metavar="PATH", expose_value=False, callback=_record_ledger, help=LEDGER_HELP
+            )
         )
     if "as_json" not in names:
         options.append(
@@ -113,7 +125,9 @@ def _global_options(command: Command) -> list[Parameter]:
         )  # fmt: skip
     if "quiet" not in names:
         options.append(
-            TyperOption(param_decls=["--quiet", "-q"], is_flag=True, expose_value=False, callback=_record_quiet, help=QUIET_HELP)
+            TyperOption(
+                param_decls=["--quiet", "-q"], is_flag=True, expose_value=False, callback=_record_quiet, help=QUIET_HELP
+            )
         )
     return options
 

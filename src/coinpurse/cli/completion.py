@@ -103,7 +103,9 @@ def _accounts(ctx: Any, incomplete: str) -> list[str]:
                 (prefix, upper, MOST),
             ).fetchall()
             return [name for (name,) in rows]
-        names = (name for name in getattr(book, "accounts", {}) if name.startswith(prefix) and not is_platform_account(name))
+        names = (
+            name for name in getattr(book, "accounts", {}) if name.startswith(prefix) and not is_platform_account(name)
+        )
         return sorted(names)[:MOST]
 
 

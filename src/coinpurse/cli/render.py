@@ -76,9 +76,7 @@ def show_receipt(result: OperationResult) -> None:
         table.add_row(posting.account, posting.commodity, Text(amount, style=style))
     out.print(table)
     out.print(receipt_line(tx))
-    balances = ", ".join(
-        f"{b.account}: {_plural(b.coins, 'coin')}, {_plural(b.diamonds, 'diamond')}" for b in tx.after
-    )
+    balances = ", ".join(f"{b.account}: {_plural(b.coins, 'coin')}, {_plural(b.diamonds, 'diamond')}" for b in tx.after)
     out.print(f"Now {balances}.  [{tx.at}]")
 
 
@@ -88,7 +86,10 @@ def show_balance(balance: AccountBalance) -> None:
     table = Table(box=box.SIMPLE_HEAVY, show_edge=False)
     rows = [
         ("coins", _n(balance.state.coins)),
-        ("diamonds (owed: clawed back by a refund)" if balance.state.diamonds < 0 else "diamonds", _n(balance.state.diamonds)),
+        (
+            "diamonds (owed: clawed back by a refund)" if balance.state.diamonds < 0 else "diamonds",
+            _n(balance.state.diamonds),
+        ),
         (f"diamonds are worth ({balance.currency})", _cash(balance.diamond_value)),
     ]
     if balance.state.coins:
@@ -110,7 +111,9 @@ def show_balances(balances: Balances) -> None:
     table = Table(box=box.SIMPLE_HEAVY, show_edge=False, show_footer=True)
     totals = balances.totals()
     worth_header = f"worth ({balances.currency})"
-    worth = aligned([*(_cash(a.diamond_value) for a in balances.accounts), _cash(totals["diamond_value"])], worth_header)
+    worth = aligned(
+        [*(_cash(a.diamond_value) for a in balances.accounts), _cash(totals["diamond_value"])], worth_header
+    )
     table.add_column("account", footer="total")
     table.add_column("coins", justify="right", footer=_n(totals["coins"]))
     table.add_column("diamonds", justify="right", footer=_n(totals["diamonds"]))
@@ -161,7 +164,9 @@ def show_rates(view: RatesView) -> None:
         gifts.add_row(*row)
     out.print(gifts)
     payout = data["payout"]
-    rules = Table(title="Conversion and payouts", box=box.SIMPLE_HEAVY, show_edge=False, show_header=False, title_justify="left")
+    rules = Table(
+        title="Conversion and payouts", box=box.SIMPLE_HEAVY, show_edge=False, show_header=False, title_justify="left"
+    )
     rules.add_column("rule")
     rules.add_column("value", justify="right")
     rules.add_row("diamonds per coin of gift value", data["conversion"]["diamonds_per_coin"])
@@ -225,7 +230,9 @@ def show_history(history: History, more: bool = False) -> None:
     if not history.transactions:
         out.print("No transactions.")
         return
-    table = Table(box=box.SIMPLE_HEAVY, show_edge=False)  # a row fits 80 columns: the time to the minute (--json has it to the second)
+    table = Table(
+        box=box.SIMPLE_HEAVY, show_edge=False
+    )  # a row fits 80 columns: the time to the minute (--json has it to the second)
     header = "amount"
     amounts = aligned([history_amount(tx) for tx in history.transactions], header)
     table.add_column("id", no_wrap=True)
@@ -248,9 +255,15 @@ def show_history(history: History, more: bool = False) -> None:
 def show_gifters(ranking: Gifters, *, window: bool = False) -> None:
     out = console()
     if not ranking.gifters:
-        out.print(f"No one sent {ranking.account} a gift in that time." if window else f"No one has sent {ranking.account} a gift yet.")
+        out.print(
+            f"No one sent {ranking.account} a gift in that time."
+            if window
+            else f"No one has sent {ranking.account} a gift yet."
+        )
         return
-    table = Table(title=f"Top gifters of @{ranking.account}", box=box.SIMPLE_HEAVY, show_edge=False, title_justify="left")
+    table = Table(
+        title=f"Top gifters of @{ranking.account}", box=box.SIMPLE_HEAVY, show_edge=False, title_justify="left"
+    )
     worth_header = f"worth ({ranking.currency})"
     worth = aligned([_cash(gifter.diamond_value) for gifter in ranking.gifters], worth_header)
     for column in ("#", "gifter", "gifts", "coins", "diamonds"):

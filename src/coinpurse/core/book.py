@@ -403,7 +403,9 @@ class MemoryBook(Book):
         """Read from the stored records without parsing them (a damaged one among them is not looked at)."""
         found: set[str] = set()
         for record in self.records[:position]:
-            tx_id = record.id if isinstance(record, Transaction) else record.get("id") if isinstance(record, dict) else None
+            tx_id = (
+                record.id if isinstance(record, Transaction) else record.get("id") if isinstance(record, dict) else None
+            )
             if isinstance(tx_id, str):
                 found.add(tx_id)
         return found

@@ -218,12 +218,23 @@ def rates_digest(rates: Rates, currency: str = _IMPLIED_CURRENCY) -> str:
     payout = rates.payout
     values = [
         sorted(
-            [c.name, _number(c.coin_price), c.custom_min, c.custom_max, sorted([p.coins, _number(p.price)] for p in c.packages)]
+            [
+                c.name,
+                _number(c.coin_price),
+                c.custom_min,
+                c.custom_max,
+                sorted([p.coins, _number(p.price)] for p in c.packages),
+            ]
             for c in rates.channels
         ),
         sorted([g.name.casefold(), g.name, g.coins] for g in rates.gifts),
         _number(rates.diamonds_per_coin),
-        [_number(payout.cash_per_diamond), _number(payout.minimum), _number(payout.daily_maximum), _number(payout.fee_percent)],
+        [
+            _number(payout.cash_per_diamond),
+            _number(payout.minimum),
+            _number(payout.daily_maximum),
+            _number(payout.fee_percent),
+        ],
     ]
     if currency != _IMPLIED_CURRENCY:
         values.append(currency)
@@ -293,7 +304,9 @@ class AccountTree:
     def __init__(self, digests: list[str], read_bucket: Callable[[int], dict[str, str]]) -> None:
         self._start([bytes.fromhex(digest) for digest in digests], read_bucket, {})
 
-    def _start(self, buckets: list[bytes], read_bucket: Callable[[int], dict[str, str]], entries: dict[int, dict[str, str]]) -> None:
+    def _start(
+        self, buckets: list[bytes], read_bucket: Callable[[int], dict[str, str]], entries: dict[int, dict[str, str]]
+    ) -> None:
         self._buckets = buckets  # BUCKETS of them: the store's, until one changes
         self._read_bucket = read_bucket
         self._entries = entries
@@ -453,9 +466,13 @@ class HeadGuard:
             self.trusted.add(name)  # a new account
             return
         if recorded is None:
-            raise DamagedRecord(f"account {name!r} is stored, but no transaction in the history recorded it; {VERIFY_HINT}")
+            raise DamagedRecord(
+                f"account {name!r} is stored, but no transaction in the history recorded it; {VERIFY_HINT}"
+            )
         if stored is None:
-            raise DamagedRecord(f"account {name!r} is missing from the stored accounts, but the history recorded it; {VERIFY_HINT}")
+            raise DamagedRecord(
+                f"account {name!r} is missing from the stored accounts, but the history recorded it; {VERIFY_HINT}"
+            )
         if state_digest(stored) != recorded:
             raise DamagedRecord(
                 f"the stored state of account {name!r} is not the one the history last recorded: "
@@ -506,7 +523,9 @@ def _name_a_changed_account(book: Book) -> None:
     for name, stored in book.all_accounts().items():
         position = book.last_state_record(name, length)
         if position is None:
-            raise DamagedRecord(f"account {name!r} is stored, but no transaction in the history recorded it; {VERIFY_HINT}")
+            raise DamagedRecord(
+                f"account {name!r} is stored, but no transaction in the history recorded it; {VERIFY_HINT}"
+            )
         tx = _linked(book, position, f"the last to record account {name!r}")
         if tx.state is None or tx.state.accounts.get(name) != state_digest(stored):
             raise DamagedRecord(

@@ -71,7 +71,9 @@ def not_before(moment: str, last: str) -> str:
     try:
         behind = Decimal(int((_stored(last) - _stored(moment)).total_seconds()))
     except ValueError:  # the shape of stored times is checked on reading, not the calendar
-        raise LedgerUnusable(f"the ledger's last transaction has an impossible time {last!r}", code="ledger_damaged") from None
+        raise LedgerUnusable(
+            f"the ledger's last transaction has an impossible time {last!r}", code="ledger_damaged"
+        ) from None
     allowed = tolerance()
     if behind <= allowed:
         return last

@@ -467,6 +467,7 @@ class OtherRecord(NamedTuple):
     def facts(self, balance_of: BalanceOf, currency: str) -> dict[str, Any]:
         return {}
 
+
 def _read_parts(
     request: Any, rates: Any, details: Any,
     read_request: Callable[[Any], Any], read_rates: Callable[[Any], Any], read_details: Callable[[Any], Any],
@@ -495,8 +496,9 @@ def _gift_request(request: dict[str, Any]) -> rq.Gift:
 
 
 def _redeem_request(request: dict[str, Any]) -> rq.Redeem:
-    return rq.Redeem(_text(request["account"]), _optional(request, "diamonds", _count), bool(_optional(request, "all", _flag)))
-
+    return rq.Redeem(
+        _text(request["account"]), _optional(request, "diamonds", _count), bool(_optional(request, "all", _flag))
+    )
 
 
 # ----- reversal ----------------------------------------------------------------

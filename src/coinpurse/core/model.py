@@ -125,7 +125,9 @@ class Transaction:
     @property
     def after(self) -> tuple[BalanceAfter, ...]:
         """Users' balances right after it, in name order as stored."""
-        return tuple(BalanceAfter(name, entry["coins"], entry["diamonds"]) for name, entry in self._stored["after"].items())
+        return tuple(
+            BalanceAfter(name, entry["coins"], entry["diamonds"]) for name, entry in self._stored["after"].items()
+        )
 
     def balance_after(self, name: str) -> BalanceAfter | None:
         entry = self._stored["after"].get(name)
@@ -183,7 +185,8 @@ class Transaction:
             "request": request,
             "rates": rates,
             "postings": [
-                {"account": a, "commodity": c, "amount": m if isinstance(m, int) else decimal_str(m)} for a, c, m in postings
+                {"account": a, "commodity": c, "amount": m if isinstance(m, int) else decimal_str(m)}
+                for a, c, m in postings
             ],
             "details": details,
             "after": after,

@@ -65,7 +65,7 @@ def shown(value: object) -> str:
 def parse_decimal(text: object, what: str, *, places: int | None = None) -> Decimal:
     """Parse a decimal from a string, refusing floats, NaN, infinities and extra places."""
     if isinstance(text, (bool, float)):
-        raise BadInput(f"{what} must be a decimal string such as \"0.99\", not {text!r}")
+        raise BadInput(f'{what} must be a decimal string such as "0.99", not {text!r}')
     if isinstance(text, int):
         value = Decimal(text)
     elif isinstance(text, str):
@@ -132,7 +132,9 @@ def round_down(value: Decimal, step: Decimal = CENT) -> Decimal:
 
 def tidy(value: Decimal, places: int = 2) -> Decimal:
     """The same amount with the currency's places, and more digits only where exactness needs them."""
-    step = CENT if places == 2 else Decimal(1).scaleb(-places)  # the usual step made once: this runs several times per op
+    step = (
+        CENT if places == 2 else Decimal(1).scaleb(-places)
+    )  # the usual step made once: this runs several times per op
     rounded = value.quantize(step)
     if value == rounded:
         return rounded

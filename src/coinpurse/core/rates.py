@@ -182,7 +182,12 @@ def _rates_from_dict(data: object, where: str) -> Rates:
         gift_table = _table(raw, g_at, {"name", "coins"})
         gift_name = gift_table["name"]
         check_no_control(gift_name, f"{g_at}.name")
-        if not isinstance(gift_name, str) or not gift_name.strip() or not gift_name.isprintable() or len(gift_name) > 40:
+        if (
+            not isinstance(gift_name, str)
+            or not gift_name.strip()
+            or not gift_name.isprintable()
+            or len(gift_name) > 40
+        ):
             raise BadInput(f"{g_at}.name must be printable text of 1 to 40 characters")
         gift_name = tidy_gift_name(gift_name)
         key = gift_key(gift_name)

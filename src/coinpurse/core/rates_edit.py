@@ -112,7 +112,9 @@ def changes_a_value(changes: list[dict[str, Any]]) -> bool:
 def _value(raw: object, key: str) -> object:
     """A value from a command line or a file: text, a whole number, never a float or bool."""
     if isinstance(raw, bool) or not isinstance(raw, (str, int)):
-        raise BadInput(f"{key}: the value must be a whole number or a decimal string, not {shown(raw)}", code="invalid_rates")
+        raise BadInput(
+            f"{key}: the value must be a whole number or a decimal string, not {shown(raw)}", code="invalid_rates"
+        )
     return raw.strip() if isinstance(raw, str) else raw
 
 
@@ -145,7 +147,9 @@ def edit(data: dict[str, Any], key: str, value: object = None, *, remove: bool =
     key = key.strip()
 
     def unknown() -> BadInput:  # made only when raised: its hint matches the key against every key
-        return _bad_key(key, " (only gifts, packages and channels can be removed)" if remove else "", data, remove=remove)
+        return _bad_key(
+            key, " (only gifts, packages and channels can be removed)" if remove else "", data, remove=remove
+        )
 
     head, _, rest = key.partition(".")
     if head == "gift" and rest:
@@ -155,7 +159,10 @@ def edit(data: dict[str, Any], key: str, value: object = None, *, remove: bool =
         gift = _find_gift(data, name)
         if remove:
             if gift is None:
-                raise BadInput(f"{key}: no gift {name!r} to remove{did_you_mean(name, [g['name'] for g in data['gifts']])}", code="invalid_rates")
+                raise BadInput(
+                    f"{key}: no gift {name!r} to remove{did_you_mean(name, [g['name'] for g in data['gifts']])}",
+                    code="invalid_rates",
+                )
             data["gifts"].remove(gift)
         elif gift is None:
             data["gifts"].append({"name": name, "coins": _value(value, key)})
@@ -255,7 +262,13 @@ def _target(key: str) -> tuple[Any, ...]:
     if parts[0] == "gift" and len(parts) > 1:
         name = ".".join(parts[1:]).removesuffix(".coins")
         return ("gift", gift_key(name))
-    if parts[0] == "channel" and len(parts) == 4 and parts[2] == "package" and parts[3].isdecimal() and len(parts[3]) <= 20:
+    if (
+        parts[0] == "channel"
+        and len(parts) == 4
+        and parts[2] == "package"
+        and parts[3].isdecimal()
+        and len(parts[3]) <= 20
+    ):
         return ("channel", parts[1], "package", int(parts[3]))
     return tuple(parts)
 
@@ -300,7 +313,10 @@ class RatesChange:
 
     @classmethod
     def make(
-        cls, sets: Mapping[str, object] | Iterable[tuple[str, object]] | None = None, removes: object = (), id: object = None
+        cls,
+        sets: Mapping[str, object] | Iterable[tuple[str, object]] | None = None,
+        removes: object = (),
+        id: object = None,
     ) -> RatesChange:
         """A change from keys and values (a mapping, or pairs in order, where a key given twice is refused) and keys to remove."""
         if isinstance(removes, str) or not isinstance(removes, (list, tuple)):

@@ -66,7 +66,9 @@ class Gift:
         check_no_control(stream, "stream")
         if not isinstance(gift, str) or not gift.strip():
             raise BadInput(f"gift must be a gift's name, not {shown(gift)}", code="unknown_gift")
-        if stream is not None and (not isinstance(stream, str) or not stream.strip() or not stream.isprintable() or len(stream) > 80):
+        if stream is not None and (
+            not isinstance(stream, str) or not stream.strip() or not stream.isprintable() or len(stream) > 80
+        ):
             raise BadInput("stream must be printable text of 1 to 80 characters")
         return cls(
             normalize_handle(sender),
@@ -101,7 +103,12 @@ class Redeem:
 
     @classmethod
     def make(
-        cls, account: object, diamonds: object = None, all: object = False, id: object = None, new_account: object = False
+        cls,
+        account: object,
+        diamonds: object = None,
+        all: object = False,
+        id: object = None,
+        new_account: object = False,
     ) -> Redeem:
         if not isinstance(all, bool):
             raise BadInput(f"all must be true or false, not {shown(all)}")

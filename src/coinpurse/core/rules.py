@@ -307,10 +307,15 @@ def plan_reversal(book: Book, req: rq.Reverse, tx_id: str, at: str) -> Plan:
     history = req.lookup or book  # verify's replay gives the history it walks
     original = history.find(req.original)
     if original is None:
-        raise BadInput(f"no transaction {req.original!r} in this ledger; 'coinpurse history' lists them", code="unknown_transaction")
+        raise BadInput(
+            f"no transaction {req.original!r} in this ledger; 'coinpurse history' lists them",
+            code="unknown_transaction",
+        )
     if original.kind != "gift" or not isinstance(original.payload, GiftRecord):
         instead = _NOT_REVERSED.get(original.kind, f"a {original.kind} is not reversed")
-        raise BadInput(f"{req.original} is a {original.kind}, and only gifts are reversed: {instead}", code="not_reversible")
+        raise BadInput(
+            f"{req.original} is a {original.kind}, and only gifts are reversed: {instead}", code="not_reversible"
+        )
     if req.lookup is None:  # verify's replay checks this itself, against the history before it
         done = reversal_of(book, req.original)
         if done is not None:
@@ -450,7 +455,11 @@ def refund_lineage(book: Book, buy_id: str) -> rq.Lineage:
         if coins:
             gifts.append(
                 rq.Drawn(
-                    tx.id, gift.request.recipient, coins, gift.details.coins, gift.details.diamonds,
+                    tx.id,
+                    gift.request.recipient,
+                    coins,
+                    gift.details.coins,
+                    gift.details.diamonds,
                     gift.rates.cash_per_diamond,
                 )
             )

@@ -9,7 +9,9 @@ from decimal import Decimal, InvalidOperation
 from coinpurse.errors import BadInput
 
 
-def seconds_setting(variable: str, default: Decimal, maximum: Decimal, environ: Mapping[str, str] | None = None) -> Decimal:
+def seconds_setting(
+    variable: str, default: Decimal, maximum: Decimal, environ: Mapping[str, str] | None = None
+) -> Decimal:
     """A number of seconds from 0 to ``maximum`` in ``variable``, or ``default`` when it is unset or empty."""
     raw = (os.environ if environ is None else environ).get(variable, "")
     if not raw:

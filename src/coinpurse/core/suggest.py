@@ -82,7 +82,9 @@ def _rank(word: str, name: str) -> int | None:
     parts = [folded(part) for part in name.replace(".", " ").replace("_", " ").split()]
     if len(word) >= 3 and any(_near(word, part) or part.startswith(word) for part in parts):
         return 3
-    if len(word) >= 4 and any(_near(word, start[: len(word) + step]) for start in (whole, *parts) for step in (-1, 0, 1)):
+    if len(word) >= 4 and any(
+        _near(word, start[: len(word) + step]) for start in (whole, *parts) for step in (-1, 0, 1)
+    ):
         return 4
     if len(word) >= 6 and edit_distance(word, whole, 2) <= 2:
         return 5

@@ -424,7 +424,9 @@ def check_by_rules(replay: Replay, tx: Transaction) -> Found:
     else:
         stored_after, after = tx.to_dict()["after"], balances_after(plan.states)
         if stored_after != after:
-            problems.append(("after_mismatch", f"its balances-after ({_words(stored_after)}) are not ({_words(after)})"))
+            problems.append(
+                ("after_mismatch", f"its balances-after ({_words(stored_after)}) are not ({_words(after)})")
+            )
     return problems
 
 
@@ -735,7 +737,9 @@ def check_stored_accounts(replay: Replay, book: Book, stored: StoredAccounts) ->
     pending = next(rebuilt_names, None)
 
     def missing(name: str) -> None:
-        problems.append(Problem("account_missing", "the history moves money through it, but it is not stored", account=name))
+        problems.append(
+            Problem("account_missing", "the history moves money through it, but it is not stored", account=name)
+        )
 
     for name, have in stored.in_order():  # in name order, as are the rebuilt ones: one merge of the two
         while pending is not None and pending < name:
@@ -1154,7 +1158,15 @@ def _replay_at(book: Book, tx: Transaction, position: int, stored: StoredAccount
         except DamagedRecord:
             return None
         if root == state.root:
-            return Replay(book.currency, rates, held, states_recorded=True, tree=tree, start=position, find=ReversalHistory.of(book))
+            return Replay(
+                book.currency,
+                rates,
+                held,
+                states_recorded=True,
+                tree=tree,
+                start=position,
+                find=ReversalHistory.of(book),
+            )
     return None
 
 

@@ -23,7 +23,9 @@ class CollectorPaused:
         self._was_enabled = gc.isenabled()
         gc.disable()
 
-    def __exit__(self, kind: type[BaseException] | None, error: BaseException | None, trace: TracebackType | None) -> None:
+    def __exit__(
+        self, kind: type[BaseException] | None, error: BaseException | None, trace: TracebackType | None
+    ) -> None:
         if self._was_enabled:
             gc.freeze()
             gc.enable()

@@ -56,7 +56,7 @@ def history_digest(data: bytes, span: tuple[int, int]) -> Any:
 
 
 _ACCOUNTS_OPENER = b'\n  "accounts": {\n'
-_ACCOUNTS_CLOSER = b'\n  },\n'
+_ACCOUNTS_CLOSER = b"\n  },\n"
 
 
 def account_lines(head: bytes) -> dict[str, str] | None:
@@ -81,10 +81,10 @@ def account_lines(head: bytes) -> dict[str, str] | None:
 # separators ``},\n    {"id": "``, where the writer ends one transaction and opens the next
 # with its id. So they are counted, and an id found, by one search of the bytes in C.
 
-SEPARATOR = b'},\n' + _ID_OPENER.encode()
+SEPARATOR = b"},\n" + _ID_OPENER.encode()
 _SEPARATORS = re.compile(re.escape(SEPARATOR))
 _SEPARATED_IDS = re.compile(re.escape(SEPARATOR) + rb'([^"]*)"')
-_PLAIN_ID = re.compile(r'[ !#-\[\]-~]+')  # printable ASCII but for " and \, written as it is
+_PLAIN_ID = re.compile(r"[ !#-\[\]-~]+")  # printable ASCII but for " and \, written as it is
 _ID_KEY = b'"id"'  # the key, however spaced; or a value "id" (then the full read, to be sure)
 _TAIL_WALK = 1024  # lines walked back from the end before every line's start is found in one pass
 

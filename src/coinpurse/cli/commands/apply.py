@@ -15,7 +15,9 @@ def apply(
     file: Annotated[
         Path,
         typer.Argument(
-            metavar="FILE", help='A scenario: .toml with [[ops]] tables, or .json with {"ops": [...]}.', show_default=False
+            metavar="FILE",
+            help='A scenario: .toml with [[ops]] tables, or .json with {"ops": [...]}.',
+            show_default=False,
         ),
     ],
     dry_run: Annotated[bool, typer.Option("--dry-run", help="Check every op and report, but write nothing.")] = False,
@@ -39,7 +41,9 @@ def apply(
 
         progress = progress_bar(f"applying {'stdin' if str(file) == '-' else file.name}")
     try:
-        report = Ledger(ledger_path(ctx)).apply(file, dry_run=dry_run, on_progress=progress, details=as_json, format=format)
+        report = Ledger(ledger_path(ctx)).apply(
+            file, dry_run=dry_run, on_progress=progress, details=as_json, format=format
+        )
     finally:
         if progress is not None:
             progress.close()

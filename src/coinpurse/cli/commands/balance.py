@@ -11,11 +11,16 @@ from coinpurse.cli.output import emit_json
 
 def balance(
     ctx: typer.Context,
-    account: Annotated[str | None, typer.Argument(metavar="ACCOUNT", help="An account; without one, every account.", show_default=False)] = None,
+    account: Annotated[
+        str | None,
+        typer.Argument(metavar="ACCOUNT", help="An account; without one, every account.", show_default=False),
+    ] = None,
     as_json: JsonOption = False,
     at: Annotated[
         str | None,
-        typer.Option("--at", metavar="TIME", help="As it was then: a date (its end, UTC), an ISO time, today or yesterday."),
+        typer.Option(
+            "--at", metavar="TIME", help="As it was then: a date (its end, UTC), an ISO time, today or yesterday."
+        ),
     ] = None,
 ) -> None:
     """Show coins, diamonds and what the diamonds are worth in cash.

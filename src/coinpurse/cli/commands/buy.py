@@ -11,9 +11,16 @@ from coinpurse.cli.output import emit_json
 
 def buy(
     ctx: typer.Context,
-    account: Annotated[str, typer.Argument(metavar="ACCOUNT", help="Who buys, e.g. alice or @alice.", show_default=False)],
-    coins: Annotated[str, typer.Argument(metavar="COINS", help="How many coins: a package size, or a custom amount.", show_default=False)],
-    channel: Annotated[str, typer.Option("--channel", metavar="CHANNEL", help="Where they buy: app or web (web is cheaper).")] = "app",
+    account: Annotated[
+        str, typer.Argument(metavar="ACCOUNT", help="Who buys, e.g. alice or @alice.", show_default=False)
+    ],
+    coins: Annotated[
+        str,
+        typer.Argument(metavar="COINS", help="How many coins: a package size, or a custom amount.", show_default=False),
+    ],
+    channel: Annotated[
+        str, typer.Option("--channel", metavar="CHANNEL", help="Where they buy: app or web (web is cheaper).")
+    ] = "app",
     tx_id: IdOption = None,
     as_json: JsonOption = False,
 ) -> None:

@@ -22,12 +22,16 @@ def export(
     format: Annotated[
         Format | None,
         typer.Option(
-            "--format", "-f",
+            "--format",
+            "-f",
             help="csv (a row per posting), journal (hledger, ledger-cli) or json. Default: from -o's suffix, else journal.",
             show_default=False,
         ),
     ] = None,
-    output: Annotated[Path | None, typer.Option("--output", "-o", metavar="FILE", help="Write to FILE instead of stdout.", show_default=False)] = None,
+    output: Annotated[
+        Path | None,
+        typer.Option("--output", "-o", metavar="FILE", help="Write to FILE instead of stdout.", show_default=False),
+    ] = None,
     as_json: JsonOption = False,
 ) -> None:
     """Export every transaction for other tools; balances per account and commodity match coinpurse's.

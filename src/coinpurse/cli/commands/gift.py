@@ -14,7 +14,10 @@ def gift(
     sender: Annotated[str, typer.Argument(metavar="SENDER", help="Who sends and pays coins.", show_default=False)],
     recipient: Annotated[str, typer.Argument(metavar="RECIPIENT", help="Who receives diamonds.", show_default=False)],
     gift_name: Annotated[
-        str, typer.Argument(metavar="GIFT", help='A gift from the catalog, e.g. rose or "Finger Heart".', show_default=False)
+        str,
+        typer.Argument(
+            metavar="GIFT", help='A gift from the catalog, e.g. rose or "Finger Heart".', show_default=False
+        ),
     ],
     count: Annotated[str, typer.Option("-n", "--count", metavar="N", help="How many of the gift.")] = "1",
     stream: Annotated[
@@ -22,7 +25,8 @@ def gift(
     ] = None,
     tx_id: IdOption = None,
     new_account: Annotated[
-        bool, typer.Option("--new-account", help="SENDER or RECIPIENT is meant to be new, even one typo from an account.")
+        bool,
+        typer.Option("--new-account", help="SENDER or RECIPIENT is meant to be new, even one typo from an account."),
     ] = False,
     as_json: JsonOption = False,
 ) -> None:

@@ -11,7 +11,9 @@ from coinpurse.cli.output import emit_json
 
 def gifters(
     ctx: typer.Context,
-    account: Annotated[str, typer.Argument(metavar="ACCOUNT", help="The creator whose gifters to rank.", show_default=False)],
+    account: Annotated[
+        str, typer.Argument(metavar="ACCOUNT", help="The creator whose gifters to rank.", show_default=False)
+    ],
     limit: Annotated[int, typer.Option("--limit", metavar="N", help="How many to show.", min=1)] = 10,
     as_json: JsonOption = False,
     since: SinceOption = None,

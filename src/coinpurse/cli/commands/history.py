@@ -11,11 +11,17 @@ from coinpurse.cli.output import emit_json
 
 def history(
     ctx: typer.Context,
-    account: Annotated[str | None, typer.Argument(metavar="ACCOUNT", help="Only transactions that touch this account.", show_default=False)] = None,
-    kind: Annotated[str | None, typer.Option("--kind", metavar="KIND", help="Only this kind: buy, gift, redeem, rates or reversal.")] = None,
+    account: Annotated[
+        str | None,
+        typer.Argument(metavar="ACCOUNT", help="Only transactions that touch this account.", show_default=False),
+    ] = None,
+    kind: Annotated[
+        str | None, typer.Option("--kind", metavar="KIND", help="Only this kind: buy, gift, redeem, rates or reversal.")
+    ] = None,
     limit: Annotated[int | None, typer.Option("--limit", metavar="N", help="Only the newest N.", min=1)] = None,
     show_all: Annotated[
-        bool, typer.Option("--all", help="Every transaction, also on a terminal (which shows the newest 20 without it).")
+        bool,
+        typer.Option("--all", help="Every transaction, also on a terminal (which shows the newest 20 without it)."),
     ] = False,
     as_json: JsonOption = False,
     since: SinceOption = None,
@@ -36,7 +42,9 @@ def history(
     from coinpurse.cli.output import for_a_terminal
     from coinpurse.ledger import Ledger
 
-    shown: int | None = None  # on a terminal, the newest HISTORY_SHOWN unless asked for more; a pipe or --json gets them all
+    shown: int | None = (
+        None  # on a terminal, the newest HISTORY_SHOWN unless asked for more; a pipe or --json gets them all
+    )
     if limit is None and not show_all and not as_json and for_a_terminal():
         from coinpurse.cli.render import HISTORY_SHOWN
 

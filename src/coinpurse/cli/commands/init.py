@@ -13,9 +13,13 @@ from coinpurse.cli.output import emit_json
 def init(
     ctx: typer.Context,
     rates_file: Annotated[
-        Path | None, typer.Option(
-            "--rates", metavar="FILE", help="Rates to start with (.toml as `rates export` writes, or .json).", show_default=False
-        )
+        Path | None,
+        typer.Option(
+            "--rates",
+            metavar="FILE",
+            help="Rates to start with (.toml as `rates export` writes, or .json).",
+            show_default=False,
+        ),
     ] = None,
     as_json: JsonOption = False,
 ) -> None:

@@ -55,7 +55,12 @@ def rates_set(
     ] = None,
     remove: Annotated[
         list[str] | None,
-        typer.Option("--remove", metavar="KEY", help="Remove a gift, package or channel, e.g. gift.Rose (repeatable).", show_default=False),
+        typer.Option(
+            "--remove",
+            metavar="KEY",
+            help="Remove a gift, package or channel, e.g. gift.Rose (repeatable).",
+            show_default=False,
+        ),
     ] = None,
     tx_id: IdOption = None,
     as_json: JsonOption = False,
@@ -93,7 +98,14 @@ def rates_set(
 @rates_app.command("import", cls=Command)
 def rates_import(
     ctx: typer.Context,
-    file: Annotated[Path, typer.Argument(metavar="FILE", help="A rates file (.toml as `rates export` writes, or .json); - for stdin.", show_default=False)],
+    file: Annotated[
+        Path,
+        typer.Argument(
+            metavar="FILE",
+            help="A rates file (.toml as `rates export` writes, or .json); - for stdin.",
+            show_default=False,
+        ),
+    ],
     tx_id: IdOption = None,
     format: InputFormatOption = None,
     as_json: JsonOption = False,
@@ -120,8 +132,17 @@ def rates_import(
 @rates_app.command("export", cls=Command)
 def rates_export(
     ctx: typer.Context,
-    file: Annotated[Path | None, typer.Argument(metavar="FILE", help="Where to write the rates (.toml, commented, or .json); - or none for stdout.", show_default=False)] = None,
-    output: Annotated[Path | None, typer.Option("--output", "-o", metavar="FILE", help="The same as FILE.", show_default=False)] = None,
+    file: Annotated[
+        Path | None,
+        typer.Argument(
+            metavar="FILE",
+            help="Where to write the rates (.toml, commented, or .json); - or none for stdout.",
+            show_default=False,
+        ),
+    ] = None,
+    output: Annotated[
+        Path | None, typer.Option("--output", "-o", metavar="FILE", help="The same as FILE.", show_default=False)
+    ] = None,
     as_json: JsonOption = False,
 ) -> None:
     """Write the rates in force as a commented TOML file (or JSON) to edit and import.

@@ -12,7 +12,9 @@ from coinpurse.cli.output import emit_json
 def redeem(
     ctx: typer.Context,
     account: Annotated[str, typer.Argument(metavar="ACCOUNT", help="Whose diamonds.", show_default=False)],
-    diamonds: Annotated[str | None, typer.Argument(metavar="DIAMONDS", help="How many diamonds to redeem.", show_default=False)] = None,
+    diamonds: Annotated[
+        str | None, typer.Argument(metavar="DIAMONDS", help="How many diamonds to redeem.", show_default=False)
+    ] = None,
     redeem_all: Annotated[bool, typer.Option("--all", help="Redeem every diamond the account holds.")] = False,
     tx_id: IdOption = None,
     new_account: Annotated[

@@ -12,7 +12,9 @@ from coinpurse.cli.output import emit_json
 def reverse(
     ctx: typer.Context,
     original: Annotated[str, typer.Argument(metavar="TX_ID", help="The gift to reverse.", show_default=False)],
-    reason: Annotated[str, typer.Option("--reason", metavar="TEXT", help="Why it is reversed (recorded).", show_default=False)],
+    reason: Annotated[
+        str, typer.Option("--reason", metavar="TEXT", help="Why it is reversed (recorded).", show_default=False)
+    ],
     dry_run: Annotated[bool, typer.Option("--dry-run", help="Show the receipt, but write nothing.")] = False,
     tx_id: IdOption = None,
     as_json: JsonOption = False,
