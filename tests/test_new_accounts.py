@@ -194,3 +194,19 @@ def test_a_book_too_big_to_index_goes_on_trying_neighbours(monkeypatch: pytest.M
     book = MemoryBook("USD", default_rates(), dict.fromkeys(names), [])  # type: ignore[arg-type]
     assert near_accounts(book, "mai") == ["mia"] and near_accounts(book, "bbo") == ["bob"]
     assert new_accounts._index_of(book).names is None
+
+
+def test_an_account_made_earlier_in_the_same_scenario_counts(cli: Cli, tmp_path: Path) -> None:
+    # The accounts a write holds unsaved are accounts too (SQLite answers them without saving first).
+    scenario = tmp_path / "s.json"
+    ops = [
+        {"kind": "buy", "account": "alice", "coins": 70},
+        {"kind": "gift", "sender": "alice", "recipient": "mia", "gift": "Rose", "new_account": True},
+        {"kind": "gift", "sender": "alice", "recipient": "mia", "gift": "Rose"},
+        {"kind": "gift", "sender": "alice", "recipient": "mai", "gift": "Rose"},
+    ]
+    scenario.write_text(json.dumps({"ops": ops}))
+    expect_error(cli, "apply", str(scenario), exit_code=2, code="new_account_close", says="op 4 (gift): nothing was applied: mai would be a new account")
+    scenario.write_text(json.dumps({"ops": ops[:3]}))
+    assert cli("apply", str(scenario)).exit_code == 0
+    assert cli.json("balance", "mia")["diamonds"] == 2

@@ -559,6 +559,12 @@ class SqliteWriteBook(SqliteBook):
         rows = self._query("SELECT * FROM accounts WHERE name = ?", (name,))
         return _account_from_row(rows[0]) if rows else None
 
+    def has_account(self, name: str) -> bool:
+        # Asked for every account of every op: what this write holds unsaved answers without saving it first.
+        if name in self._changed_accounts:
+            return True
+        return bool(self._query("SELECT 1 FROM accounts WHERE name = ?", (name,)))
+
     def _bucket_entries(self, bucket: int) -> dict[str, str]:
         # A bucket is read once, before this write changes it (the tree keeps it from then on).
         return dict(self._query("SELECT name, digest FROM account_digests WHERE bucket = ?", (bucket,)))
