@@ -206,7 +206,14 @@ def test_an_account_made_earlier_in_the_same_scenario_counts(cli: Cli, tmp_path:
         {"kind": "gift", "sender": "alice", "recipient": "mai", "gift": "Rose"},
     ]
     scenario.write_text(json.dumps({"ops": ops}))
-    expect_error(cli, "apply", str(scenario), exit_code=2, code="new_account_close", says="op 4 (gift): nothing was applied: mai would be a new account")
+    expect_error(
+        cli,
+        "apply",
+        str(scenario),
+        exit_code=2,
+        code="new_account_close",
+        says="op 4 (gift): nothing was applied: mai would be a new account",
+    )
     scenario.write_text(json.dumps({"ops": ops[:3]}))
     assert cli("apply", str(scenario)).exit_code == 0
     assert cli.json("balance", "mia")["diamonds"] == 2

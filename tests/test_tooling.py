@@ -1,4 +1,4 @@
-"""The strict tooling the project holds itself to: ruff on everything, mypy strict on the package."""
+"""The strict tooling the project holds itself to: ruff (lint and format) on everything, mypy strict on the package."""
 
 from __future__ import annotations
 
@@ -15,6 +15,12 @@ def _run(*args: str) -> subprocess.CompletedProcess[str]:
 
 def test_ruff_finds_nothing() -> None:
     done = _run("ruff", "check", "src", "tests", "scripts", "benchmarks")
+    assert done.returncode == 0, done.stdout + done.stderr
+
+
+def test_the_code_is_in_ruff_format() -> None:
+    # One layout everywhere, so a change's diff is only what it changes.
+    done = _run("ruff", "format", "--check", "src", "tests", "scripts", "benchmarks")
     assert done.returncode == 0, done.stdout + done.stderr
 
 
