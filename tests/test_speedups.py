@@ -228,3 +228,12 @@ def test_output_json_is_what_json_dumps_gives_with_controls_escaped(layout: dict
     from coinpurse.core.safetext import json_dumps, json_text
 
     assert json_dumps(value, **layout) == json_text(json.dumps(value, ensure_ascii=False, **layout))
+
+
+@given(
+    data=st.lists(st.sampled_from([b"\\", b"u", b"a", b'"', b"\\u"]), max_size=30).map(b"".join),
+    start=st.integers(0, 40),
+    end=st.one_of(st.none(), st.integers(0, 40)),
+)
+def test_holds_escape_answers_as_a_search_for_the_pair(data: bytes, start: int, end: int | None) -> None:
+    assert jsonfile.holds_escape(data, start, end) == (data.find(b"\\u", start, end) >= 0)
