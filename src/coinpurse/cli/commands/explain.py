@@ -32,7 +32,7 @@ def explain(
     if as_json:
         emit_json(result.to_dict())
         return
-    from coinpurse.cli.render_explain import show_explanation
+    from coinpurse.cli.render import show_explanation
 
     show_explanation(result)
 
