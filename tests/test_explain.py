@@ -262,6 +262,33 @@ def test_sqlite_reads_the_transaction_and_what_it_names(
     assert Cli(long_sqlite).json("explain", tx_id)["adds_up"]
 
 
+# ----- on JSON, a byte search of the history's lines, parsing only the lines found -------------
+
+
+def test_json_explains_without_parsing_the_history(json_economy: Cli, monkeypatch: pytest.MonkeyPatch) -> None:
+    from coinpurse.storage import files
+
+    expected = {tx_id: _explained(json_economy, tx_id) for tx_id, _ in KIND_ROWS.values()}
+
+    def whole(self: Any) -> bytes:
+        raise AssertionError("the whole file was read")
+
+    monkeypatch.setattr(files.LazyHistoryBook, "_whole_file", whole)
+    for tx_id, data in expected.items():
+        assert _explained(json_economy, tx_id) == data
+    expect_error(
+        json_economy, "explain", "tx-99", exit_code=2, code="unknown_transaction", says="no transaction 'tx-99'"
+    )
+
+
+def test_json_finds_an_id_however_its_line_spells_it(json_economy: Cli) -> None:
+    expected = _explained(json_economy, "tx-3")
+    text = json_economy.ledger.read_text()
+    assert text.count('{"id": "tx-3", ') == 1
+    json_economy.ledger.write_text(text.replace('{"id": "tx-3", ', '{"id": "tx\\u002d3", '))  # the same id to a parser
+    assert _explained(json_economy, "tx-3") == expected
+
+
 # ----- a property: for random economies, every transaction's explanation adds up -------
 
 _NAMES = ("ann", "ben", "cy")
