@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import os
 from decimal import Decimal
 from pathlib import Path
 from typing import Any
@@ -328,7 +327,6 @@ def test_property_every_explanation_adds_up(ops: list[tuple[Any, ...]]) -> None:
     from coinpurse import Ledger
     from coinpurse.errors import CoinpurseError
 
-    os.environ.setdefault("COINPURSE_NOW", "2026-03-01T12:00:00Z")
     ledger = Ledger.memory()
     ledger.rates_set({"payout.minimum": "0.01"})
     made: dict[str, list[str]] = {"buy": [], "buyer": [], "gift": [], "recipient": []}

@@ -414,6 +414,21 @@ def explain_refund(tx: Transaction, find: Find) -> Told:
             )
         )
         clawed += c.value
+    creators: dict[str, list[Any]] = {}
+    for c in d.clawbacks:
+        creators.setdefault(c.creator, []).append(c)
+    for creator, theirs in creators.items():
+        if len(theirs) > 1:  # a creator clawed back from in several gifts: their total
+            steps.append(
+                Step(
+                    f"clawed back from {creator} in all",
+                    (
+                        Figure("diamonds", sum(c.diamonds for c in theirs), DIAMONDS),
+                        Figure("worth", tidy(sum((c.value for c in theirs), ZERO)), CASH),
+                    ),
+                    tuple(c.gift for c in theirs),
+                )
+            )
     if d.clawbacks:
         steps.append(
             Step(
@@ -447,11 +462,15 @@ def explain_refund(tx: Transaction, find: Find) -> Told:
                 (c.diamonds * c.gift_coins, c.remainder),
             )
         )
-    by_creator: dict[str, int] = {}
-    for c in d.clawbacks:
-        by_creator[c.creator] = by_creator.get(c.creator, 0) + c.diamonds
-    for creator, diamonds in by_creator.items():
-        checks.append(Check(f"diamonds posted out of {creator}", DIAMONDS, diamonds, (-posted(tx, creator, DIAMOND),)))
+    for creator, theirs in creators.items():
+        checks.append(
+            Check(
+                f"diamonds posted out of {creator} = the clawbacks from them",
+                DIAMONDS,
+                -posted(tx, creator, DIAMOND),
+                tuple(c.diamonds for c in theirs),
+            )
+        )
     if buy is not None:
         checks.append(Check(f"cash back = buy {r.buy}'s price", CASH, d.price, (buy.details.price,)))
         checks.append(Check(f"the lot's coins = buy {r.buy}'s coins", COINS, d.coins, (buy.request.coins,)))
