@@ -137,6 +137,26 @@ def test_a_refund_shows_cash_back_coins_removed_and_each_clawback(economy: Cli) 
     assert sum(map(Decimal, first["parts"])) == Decimal(first["total"]) == Decimal("9.99")
 
 
+def test_a_refund_totals_a_creators_clawbacks_over_several_gifts() -> None:
+    from coinpurse import Ledger
+
+    ledger = Ledger.memory()
+    ledger.buy("bob", 700)
+    ledger.gift("bob", "mia", "Rosa", 3)
+    ledger.gift("bob", "zoe", "Rose", 7)
+    ledger.gift("bob", "mia", "Doughnut")
+    refund = ledger.refund("tx-1", clawback=True).transaction.id
+    explained = ledger.explain(refund)
+    assert explained.to_json() == explained.to_dict()
+    data = explained.to_dict()
+    assert data["adds_up"]
+    total = next(step for step in data["steps"] if step["label"] == "clawed back from mia in all")
+    assert total["draws_on"] == ["tx-2", "tx-4"]
+    assert {f["name"]: f["amount"] for f in total["figures"]} == {"diamonds": 60, "worth": "0.30"}
+    posted = next(check for check in data["checks"] if check["label"].startswith("diamonds posted out of mia"))
+    assert (posted["total"], posted["parts"]) == (60, [30, 30])
+
+
 def test_a_reversal_shows_the_lots_the_coins_go_back_into(economy: Cli) -> None:
     data = _explained(economy, "tx-13")
     lot = next(step for step in data["steps"] if step["label"] == "coins back into the lot of buy tx-1")
