@@ -546,7 +546,7 @@ def explain_postings(tx: Transaction, find: Find) -> Told:
     steps = [
         Step(
             f"{account} {'receives' if amount > 0 else 'gives'} {commodity}",
-            (Figure(commodity.lower(), amount, _unit_of(commodity)),),
+            (Figure(_unit_of(commodity), amount, _unit_of(commodity)),),
         )
         for account, commodity, amount in tx.postings
     ]
