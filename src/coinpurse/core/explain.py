@@ -17,20 +17,22 @@ a kind without one is explained by its postings.
 from __future__ import annotations
 
 from collections.abc import Callable
-from decimal import ROUND_FLOOR, ROUND_HALF_UP, ROUND_UP, Decimal
+from decimal import ROUND_FLOOR, ROUND_HALF_UP, ROUND_UP, Decimal, localcontext
 from typing import Any, NamedTuple
 
 from coinpurse.core.kinds import (
     BuyRecord,
     GiftRecord,
+    OtherRecord,
     RatesRecord,
     RedeemRecord,
     RefundRecord,
     ReversalRecord,
 )
 from coinpurse.core.model import Amount, Transaction
-from coinpurse.core.money import CENT, COIN, DIAMOND, ZERO, exact_arithmetic, money_str, round_half_up, tidy
+from coinpurse.core.money import CENT, COIN, DIAMOND, EXACT_CONTEXT, ZERO, exact_arithmetic, round_half_up, tidy
 from coinpurse.core.names import PAYOUTS, REVENUE, ROUNDING
+from coinpurse.core.sentences import cash_text, plural, receipt
 
 # Units of a figure. Cash is in the ledger's currency; a rate is cash (or diamonds) per unit.
 COINS = "coins"
@@ -69,7 +71,8 @@ class Check(NamedTuple):
 
     @property
     def holds(self) -> bool:
-        return bool(self.total == sum(self.parts, ZERO if self.unit not in (COINS, DIAMONDS) else 0))
+        with localcontext(EXACT_CONTEXT):  # asked for anywhere: a sum of large amounts must not round
+            return bool(self.total == sum(self.parts, ZERO if self.unit not in (COINS, DIAMONDS) else 0))
 
 
 class Explanation(NamedTuple):
@@ -125,14 +128,6 @@ def _unit_of(commodity: str) -> str:
     return COINS if commodity == COIN else DIAMONDS if commodity == DIAMOND else CASH
 
 
-def _plural(count: int, word: str) -> str:
-    return f"{count:,} {word}{'' if count == 1 else 's'}"
-
-
-def _cash(amount: Decimal) -> str:
-    return f"{'-' if amount < 0 else ''}${money_str(abs(amount))}"
-
-
 def _buy_of(find: Find, tx_id: str) -> BuyRecord | None:
     found = find(tx_id) if tx_id else None
     return found.payload if found is not None and isinstance(found.payload, BuyRecord) else None
@@ -178,7 +173,7 @@ def explain_buy(tx: Transaction, find: Find) -> Told:
         steps.append(
             Step(
                 "rounded half up to the cent",
-                (Figure("coins × per coin", tidy(exact, 8), CASH), Figure("rounding", tidy(d.price - exact, 8), CASH)),
+                (Figure("coins × per coin", exact, CASH), Figure("rounding", d.price - exact, CASH)),
             )
         )
         checks.append(
@@ -210,7 +205,7 @@ def explain_gift(tx: Transaction, find: Find) -> Told:
     what = f"{d.count} × {d.gift}" if d.count > 1 else d.gift
     steps = [
         Step(
-            f"{r.sender} sends {r.recipient} {what} ({_plural(rates.gift.coins, 'coin')} each)",
+            f"{r.sender} sends {r.recipient} {what} ({plural(rates.gift.coins, 'coin')} each)",
             (Figure("coins", d.coins, COINS),),
         )
     ]
@@ -225,7 +220,7 @@ def explain_gift(tx: Transaction, find: Find) -> Told:
             label = f"coins of purchase {lot.source}"
         else:
             label = (
-                f"coins of buy {lot.source} ({buy.request.coins:,} coins for {_cash(buy.details.price)} "
+                f"coins of buy {lot.source} ({buy.request.coins:,} coins for {cash_text(buy.details.price)} "
                 f"on {buy.request.channel})"
             )
         steps.append(
@@ -263,9 +258,7 @@ def explain_gift(tx: Transaction, find: Find) -> Told:
         )
     )
     checks = [
-        Check(
-            f"coins = {d.count} × {_plural(rates.gift.coins, 'coin')}", COINS, d.coins, (d.count * rates.gift.coins,)
-        ),
+        Check(f"coins = {d.count} × {plural(rates.gift.coins, 'coin')}", COINS, d.coins, (d.count * rates.gift.coins,)),
         Check("coins = the lots' coins", COINS, d.coins, tuple(lot.coins for lot in d.lots)),
         Check("what the coins cost = the lots' costs", CASH, d.paid, tuple(lot.cost for lot in d.lots)),
         Check(
@@ -577,9 +570,6 @@ def _balance_checks(tx: Transaction) -> list[Check]:
 @exact_arithmetic
 def explain(tx: Transaction, find: Find) -> Explanation:
     """The transaction's path of value; ``find`` reads the few records it names."""
-    from coinpurse.core.kinds import OtherRecord
-    from coinpurse.core.sentences import receipt
-
     explainer = EXPLAINERS.get(tx.kind, explain_postings)
     if isinstance(tx.payload, OtherRecord):
         explainer = explain_postings
