@@ -360,3 +360,4 @@ def test_property_every_explanation_adds_up(ops: list[tuple[Any, ...]]) -> None:
         failed = [check for check in explained.explanation.checks if not check.holds]
         assert not failed, (tx.kind, tx.id, failed)
         assert explained.explanation.adds_up
+        conforms(explained.to_dict(), "explain")
