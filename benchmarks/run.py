@@ -136,6 +136,7 @@ COMMANDS: tuple[tuple[str, tuple[str, ...], tuple[str, ...] | None], ...] = (
     ("export journal", ("export", "--format", "journal"), ("export_floor.py", "{ledger}")),
     ("export json", ("export", "--format", "json"), ("export_floor.py", "{ledger}")),
     ("balance ACCOUNT --at", ("balance", "{creator}", "--at", "{middle}", "--json"), None),
+    ("explain", ("explain", "{middle_id}", "--json"), None),
 )
 # What each floor measures, for the report.
 FLOOR_NOTES = {
@@ -511,6 +512,7 @@ def prepare(plan: Plan, cp: list[str], log: Callable[[str], None], reuse: bool) 
             ledger = plan.ledger(size, store)
             fill = {**user_names(ledger), "after": hash_before_last(ledger, AFTER_NEW) if "{after}" in needed else ""}
             fill["middle"] = middle_time(size)
+            fill["middle_id"] = f"tx-{max(1, size // 2)}"  # build.py numbers its transactions tx-1, tx-2 ...
             for case in plan.cases:
                 if case.size == size and case.store == store:
                     case.command = [

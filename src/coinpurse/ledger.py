@@ -49,7 +49,7 @@ if TYPE_CHECKING:
     from coinpurse.core.scenario import Op, OpFailed, Progress
     from coinpurse.core.verify import VerifyReport
     from coinpurse.reports import ApplyReport, DemoResult, ExportResult, InitResult, RatesChangeResult, RatesExport
-    from coinpurse.results import BalancesAt
+    from coinpurse.results import BalancesAt, Explained
 
 EXPORT_FORMATS_BY_SUFFIX = ("csv", "json")  # any other output suffix (or none) exports a journal
 MEMORY = Path(":memory:")  # what a ledger held in memory is called in results
@@ -684,6 +684,23 @@ class Ledger:
         moment = now or clock.now()
         with self._writing(dry_run=dry_run) as book:
             return _recorded(book, request, moment)
+
+    def explain(self, tx_id: str) -> Explained:
+        """One transaction's path of value, step by step, with checks that its figures add up.
+
+        Reads the transaction by its id and the few records it names (the buys whose lots a
+        gift drew, the buy a refund gives back, the gift a reversal undoes), never the history.
+        An id not in the ledger is ``unknown_transaction`` (exit 2).
+        """
+        from coinpurse.core.explain import explain
+        from coinpurse.core.names import unknown_transaction
+        from coinpurse.results import Explained
+
+        with self._reading() as book:
+            tx = book.find(tx_id)
+            if tx is None:
+                raise unknown_transaction(tx_id)
+            return Explained(explain(tx, book.find), book.currency)
 
 
 class Batch:

@@ -274,3 +274,57 @@ class ReversalResult(NamedTuple):
         data = self.operation.to_dict()
         data["dry_run"] = self.dry_run
         return data
+
+
+class Explained(NamedTuple):
+    """``explain TX_ID``: one transaction's path of value, step by step, and the checks that its figures add up."""
+
+    explanation: Any  # core.explain.Explanation
+    currency: str
+
+    def to_dict(self) -> dict[str, Any]:
+        from coinpurse.core.explain import PERCENT_ROUNDING
+
+        e = self.explanation
+        return {
+            "id": e.id,
+            "kind": e.kind,
+            "at": e.at,
+            "currency": self.currency,
+            "summary": e.summary,
+            "steps": [
+                {
+                    "label": step.label,
+                    "figures": [
+                        {"name": f.name, "amount": _figure_value(f.amount, f.unit), "unit": f.unit}
+                        for f in step.figures
+                    ],
+                    "draws_on": list(step.draws_on),
+                }
+                for step in e.steps
+            ],
+            "checks": [
+                {
+                    "label": check.label,
+                    "unit": check.unit,
+                    "total": _figure_value(check.total, check.unit),
+                    "parts": [_figure_value(part, check.unit) for part in check.parts],
+                    "holds": check.holds,
+                }
+                for check in e.checks
+            ],
+            "adds_up": e.adds_up,
+            "notes": list(e.notes),
+            "percent_rounding": PERCENT_ROUNDING,
+        }
+
+    def to_json(self) -> dict[str, Any]:
+        """The same as ``to_dict``: the documented JSON shape (docs/json.md), money as strings."""
+        return self.to_dict()
+
+
+def _figure_value(amount: Any, unit: str) -> int | str:
+    """Coins and diamonds stay integers; cash is money text, a rate or percentage its own digits."""
+    if isinstance(amount, int):
+        return amount
+    return money_str(amount) if unit == "cash" else decimal_str(amount)

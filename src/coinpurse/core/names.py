@@ -71,3 +71,10 @@ def tidy_gift_name(name: str) -> str:
 def gift_key(name: str) -> str:
     """How gift names compare, in the catalog and in a request: tidied and case-folded ('finger heart')."""
     return tidy_gift_name(name).casefold()
+
+
+def unknown_transaction(tx_id: str) -> BadInput:
+    """The error for an id no transaction in the ledger has (exit 2), as ``reverse`` and ``explain`` say it."""
+    return BadInput(
+        f"no transaction {tx_id!r} in this ledger; 'coinpurse history' lists them", code="unknown_transaction"
+    )

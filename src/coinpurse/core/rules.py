@@ -307,10 +307,9 @@ def plan_reversal(book: Book, req: rq.Reverse, tx_id: str, at: str) -> Plan:
     history = req.lookup or book  # verify's replay gives the history it walks
     original = history.find(req.original)
     if original is None:
-        raise BadInput(
-            f"no transaction {req.original!r} in this ledger; 'coinpurse history' lists them",
-            code="unknown_transaction",
-        )
+        from coinpurse.core.names import unknown_transaction
+
+        raise unknown_transaction(req.original)
     if original.kind != "gift" or not isinstance(original.payload, GiftRecord):
         instead = _NOT_REVERSED.get(original.kind, f"a {original.kind} is not reversed")
         raise BadInput(

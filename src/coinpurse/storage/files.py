@@ -407,6 +407,23 @@ class LazyHistoryBook(MemoryBook):
         found.reverse()
         return found
 
+    def find(self, tx_id: str) -> Transaction | None:
+        """Found by a byte search of the history's lines for its id, newest first, parsing only the lines that
+        hold it (``explain`` reads one transaction of a long history); else, as any book, from the full parse."""
+        if self._loaded is None and jsonfile.plain_id(tx_id):
+            needle = b'"id": "' + tx_id.encode() + b'"'  # any spelling of the id key a line may hold
+            self._check_open()
+            try:
+                for line in jsonfile.newest_lines(self._read, self._span, needle):
+                    tx = transaction_from_dict(JSON_DECODER.decode(line.decode("utf-8")))
+                    if tx.id == tx_id:  # as the full parse reads the line (a key given twice: its last)
+                        return tx
+            except (jsonfile.OtherLayout, ValueError, DamagedRecord, RecursionError):
+                return super().find(tx_id)  # an escape, a line not as written, damage: the full parse says
+            self._check_open()
+            return None
+        return super().find(tx_id)
+
     def _read(self, offset: int, size: int) -> bytes:
         try:
             return os.pread(self._fd, size, offset)

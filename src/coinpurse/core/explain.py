@@ -1,0 +1,578 @@
+"""The path of value of one transaction, step by step, with checks that its figures add up.
+
+``explain(tx, find)`` reads the transaction and only the few records it names
+(the buys whose lots a gift drew, the buy a refund gives back, the gift a
+reversal undoes), through ``find`` (a book's look-up by id), never the history.
+
+An explanation is a list of ``Step``s (a label, its figures, the ids it draws
+on) and of ``Check``s, each a total that must equal the sum of its parts: the
+lots' costs and what the coins cost, what the viewer paid and the creator's
+value plus the platform's take, the postings and the details. Every
+explanation also checks that its postings balance per commodity.
+
+A new kind is one entry in ``EXPLAINERS`` (and a row in tests/test_explain.py);
+a kind without one is explained by its postings.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from decimal import ROUND_FLOOR, ROUND_HALF_UP, ROUND_UP, Decimal, localcontext
+from typing import Any, NamedTuple
+
+from coinpurse.core.kinds import (
+    BuyRecord,
+    GiftRecord,
+    OtherRecord,
+    RatesRecord,
+    RedeemRecord,
+    RefundRecord,
+    ReversalRecord,
+)
+from coinpurse.core.model import Amount, Transaction
+from coinpurse.core.money import CENT, COIN, DIAMOND, EXACT_CONTEXT, ZERO, exact_arithmetic, round_half_up, tidy
+from coinpurse.core.names import PAYOUTS, REVENUE, ROUNDING
+from coinpurse.core.sentences import cash_text, plural, receipt
+
+# Units of a figure. Cash is in the ledger's currency; a rate is cash (or diamonds) per unit.
+COINS = "coins"
+DIAMONDS = "diamonds"
+CASH = "cash"
+PERCENT = "percent"  # a share worked out here, to PERCENT_PLACES
+RATE_PERCENT = "rate percent"  # a percentage the rates set, with its own digits (a fee)
+CASH_PER_COIN = "cash per coin"
+CASH_PER_DIAMOND = "cash per diamond"
+DIAMONDS_PER_COIN = "diamonds per coin"
+
+PERCENT_PLACES = 2
+PERCENT_ROUNDING = f"half up, to {PERCENT_PLACES} places"  # how every percentage shown is rounded
+_PERCENT_STEP = Decimal(1).scaleb(-PERCENT_PLACES)
+
+
+class Figure(NamedTuple):
+    name: str
+    amount: Amount
+    unit: str  # COINS, DIAMONDS, CASH, PERCENT or a rate
+
+
+class Step(NamedTuple):
+    label: str
+    figures: tuple[Figure, ...] = ()
+    draws_on: tuple[str, ...] = ()  # ids of the transactions it draws on
+
+
+class Check(NamedTuple):
+    """``total`` must be exactly the sum of ``parts`` (one part: the two are equal)."""
+
+    label: str
+    unit: str
+    total: Amount
+    parts: tuple[Amount, ...]
+
+    @property
+    def holds(self) -> bool:
+        with localcontext(EXACT_CONTEXT):  # asked for anywhere: a sum of large amounts must not round
+            return bool(self.total == sum(self.parts, ZERO if self.unit not in (COINS, DIAMONDS) else 0))
+
+
+class Explanation(NamedTuple):
+    id: str
+    kind: str
+    at: str
+    summary: str  # the receipt sentence
+    steps: tuple[Step, ...]
+    checks: tuple[Check, ...]
+    notes: tuple[str, ...] = ()
+
+    @property
+    def adds_up(self) -> bool:
+        return all(check.holds for check in self.checks)
+
+
+Find = Callable[[str], Transaction | None]  # a transaction by id, or None
+
+
+class Told(NamedTuple):
+    """What a kind's explainer makes: its steps, checks and notes (the postings checks are added for every kind)."""
+
+    steps: list[Step]
+    checks: list[Check]
+    notes: list[str]
+
+
+Explainer = Callable[[Transaction, Find], Told]
+
+
+def percent(part: Decimal, whole: Decimal) -> Decimal | None:
+    """``part`` in % of ``whole``, rounded as PERCENT_ROUNDING says; None of nothing."""
+    if not whole:
+        return None
+    return (part * 100 / whole).quantize(_PERCENT_STEP, rounding=ROUND_HALF_UP)
+
+
+def _percent_figures(name: str, part: Decimal, whole: Decimal) -> tuple[Figure, ...]:
+    share = percent(part, whole)
+    return () if share is None else (Figure(name, share, PERCENT),)
+
+
+def posted(tx: Transaction, account: str, commodity: str) -> Amount:
+    """What the transaction's postings move to ``account`` in ``commodity`` (negative: out of it)."""
+    total: Amount = 0 if commodity in (COIN, DIAMOND) else ZERO
+    for name, kind, amount in tx.postings:
+        if name == account and kind == commodity:
+            total += amount
+    return total
+
+
+def _unit_of(commodity: str) -> str:
+    return COINS if commodity == COIN else DIAMONDS if commodity == DIAMOND else CASH
+
+
+def _buy_of(find: Find, tx_id: str) -> BuyRecord | None:
+    found = find(tx_id) if tx_id else None
+    return found.payload if found is not None and isinstance(found.payload, BuyRecord) else None
+
+
+def _currency(tx: Transaction) -> str:
+    """The currency the cash postings are in (a transaction without cash: none needed)."""
+    return next((kind for _, kind, _ in tx.postings if kind not in (COIN, DIAMOND)), "")
+
+
+# ----- buy ------------------------------------------------------------------------
+
+
+def explain_buy(tx: Transaction, find: Find) -> Told:
+    record = tx.payload
+    assert isinstance(record, BuyRecord)
+    r, rates, d = record.request, record.rates, record.details
+    currency = _currency(tx)
+    steps = [Step(f"{r.account} pays", (Figure("cash", d.price, CASH),))]
+    checks = [
+        Check(f"{r.account}'s cash posted = the price", CASH, d.price, (-posted(tx, r.account, currency),)),
+        Check("platform:revenue takes in the price", CASH, d.price, (posted(tx, REVENUE, currency),)),
+        Check(f"coins posted to {r.account} = coins bought", COINS, r.coins, (posted(tx, r.account, COIN),)),
+    ]
+    if rates.package is not None:
+        package = rates.package
+        steps.append(
+            Step(
+                f"on {rates.channel}, the package of {package.coins:,} coins",
+                (Figure("coins", package.coins, COINS), Figure("price", package.price, CASH)),
+            )
+        )
+        checks.append(Check("price = the package's price", CASH, d.price, (package.price,)))
+        checks.append(Check("coins = the package's coins", COINS, r.coins, (package.coins,)))
+    elif rates.coin_price is not None:
+        exact = r.coins * rates.coin_price
+        steps.append(
+            Step(
+                f"on {rates.channel}, a custom amount at the per-coin price",
+                (Figure("coins", r.coins, COINS), Figure("per coin", rates.coin_price, CASH_PER_COIN)),
+            )
+        )
+        steps.append(
+            Step(
+                "rounded half up to the cent",
+                (Figure("coins × per coin", exact, CASH), Figure("rounding", d.price - exact, CASH)),
+            )
+        )
+        checks.append(
+            Check("price = coins × per coin, rounded to the cent", CASH, d.price, (round_half_up(exact, CENT),))
+        )
+    steps.append(
+        Step(
+            f"{r.account} holds a new lot of coins at that cost",
+            (Figure("coins", r.coins, COINS), Figure("cost", d.price, CASH)),
+            (tx.id,),
+        )
+    )
+    steps.append(Step("platform:revenue takes in the price", (Figure("cash", d.price, CASH),)))
+    notes = [
+        f"The rates this buy recorded name no app-store fee for channel {rates.channel}: the whole price is "
+        "booked to platform:revenue, and what a store kept of it is not in the ledger.",
+        "The creator's share is paid out of this revenue when the coins are gifted and the diamonds redeemed.",
+    ]
+    return Told(steps, checks, notes)
+
+
+# ----- gift -----------------------------------------------------------------------
+
+
+def explain_gift(tx: Transaction, find: Find) -> Told:
+    record = tx.payload
+    assert isinstance(record, GiftRecord)
+    r, rates, d = record.request, record.rates, record.details
+    what = f"{d.count} × {d.gift}" if d.count > 1 else d.gift
+    steps = [
+        Step(
+            f"{r.sender} sends {r.recipient} {what} ({plural(rates.gift.coins, 'coin')} each)",
+            (Figure("coins", d.coins, COINS),),
+        )
+    ]
+    buys: dict[str, BuyRecord | None] = {}
+    for lot in d.lots:
+        if lot.source not in buys:
+            buys[lot.source] = _buy_of(find, lot.source)
+        buy = buys[lot.source]
+        if not lot.source:
+            label = "coins that came with no purchase"
+        elif buy is None:
+            label = f"coins of purchase {lot.source}"
+        else:
+            label = (
+                f"coins of buy {lot.source} ({buy.request.coins:,} coins for {cash_text(buy.details.price)} "
+                f"on {buy.request.channel})"
+            )
+        steps.append(
+            Step(
+                label,
+                (Figure("coins", lot.coins, COINS), Figure("cost", lot.cost, CASH)),
+                (lot.source,) if lot.source else (),
+            )
+        )
+    steps.append(Step(f"what those coins cost {r.sender}", (Figure("cash", d.paid, CASH),)))
+    exact_diamonds = d.coins * rates.diamonds_per_coin
+    steps.append(
+        Step(
+            f"{r.recipient} receives diamonds, rounded down to whole ones",
+            (
+                Figure("diamonds", d.diamonds, DIAMONDS),
+                Figure("diamonds per coin", rates.diamonds_per_coin, DIAMONDS_PER_COIN),
+            ),
+        )
+    )
+    steps.append(
+        Step(
+            "the diamonds' cash value at the payout rate",
+            (
+                Figure("cash", d.diamond_value, CASH),
+                Figure("per diamond", rates.cash_per_diamond, CASH_PER_DIAMOND),
+                *_percent_figures("of what was paid", d.diamond_value, d.paid),
+            ),
+        )
+    )
+    steps.append(
+        Step(
+            "the platform's take",
+            (Figure("cash", d.platform_kept, CASH), *_percent_figures("of what was paid", d.platform_kept, d.paid)),
+        )
+    )
+    checks = [
+        Check(f"coins = {d.count} × {plural(rates.gift.coins, 'coin')}", COINS, d.coins, (d.count * rates.gift.coins,)),
+        Check("coins = the lots' coins", COINS, d.coins, tuple(lot.coins for lot in d.lots)),
+        Check("what the coins cost = the lots' costs", CASH, d.paid, tuple(lot.cost for lot in d.lots)),
+        Check(
+            "diamonds = coins × diamonds per coin, rounded down",
+            DIAMONDS,
+            d.diamonds,
+            (int(exact_diamonds.to_integral_value(rounding=ROUND_FLOOR)),),
+        ),
+        Check(
+            "diamonds' value = diamonds × cash per diamond",
+            CASH,
+            d.diamond_value,
+            (d.diamonds * rates.cash_per_diamond,),
+        ),
+        Check(
+            f"what {r.sender} paid = diamonds' value + platform's take",
+            CASH,
+            d.paid,
+            (d.diamond_value, d.platform_kept),
+        ),
+        Check(f"coins posted out of {r.sender}", COINS, d.coins, (-posted(tx, r.sender, COIN),)),
+        Check(f"diamonds posted to {r.recipient}", DIAMONDS, d.diamonds, (posted(tx, r.recipient, DIAMOND),)),
+    ]
+    notes = [
+        "No cash moves in a gift: the viewer's cash was booked to platform:revenue when the coins were bought, "
+        "and the creator's value is paid out of it when the diamonds are redeemed.",
+    ]
+    if d.stream is not None:
+        notes.append(f"Sent on stream {d.stream}.")
+    return Told(steps, checks, notes)
+
+
+# ----- redeem ---------------------------------------------------------------------
+
+
+def explain_redeem(tx: Transaction, find: Find) -> Told:
+    record = tx.payload
+    assert isinstance(record, RedeemRecord)
+    r, payout, d = record.request, record.rates, record.details
+    currency = _currency(tx)
+    used_value = d.diamonds * payout.cash_per_diamond
+    after = tx.balance_after(r.account)
+    left = after.diamonds if after is not None else 0
+    asked = d.diamonds + left if r.all else int(r.diamonds or 0)
+    steps = [
+        Step(
+            f"{r.account} asks to redeem {'all their' if r.all else f'{asked:,}'} diamonds",
+            (Figure("diamonds", asked, DIAMONDS),),
+        ),
+        Step(
+            "diamonds used: only those the cents need",
+            (
+                Figure("diamonds", d.diamonds, DIAMONDS),
+                Figure("per diamond", payout.cash_per_diamond, CASH_PER_DIAMOND),
+                Figure("worth", tidy(used_value), CASH),
+            ),
+        ),
+        Step("cash: their worth rounded down to the cent", (Figure("cash", d.cash, CASH),)),
+        Step("rounding under a cent, to platform:rounding", (Figure("cash", d.rounding, CASH),)),
+        Step(
+            "fee, rounded up to the cent, to platform:revenue",
+            (Figure("fee percent", payout.fee_percent, RATE_PERCENT), Figure("cash", d.fee, CASH)),
+        ),
+        Step(
+            f"paid out to {r.account}",
+            (Figure("cash", d.net, CASH), *_percent_figures("of the diamonds' worth", d.net, used_value)),
+        ),
+        Step(
+            "the platform's take: fee and rounding",
+            (
+                Figure("cash", d.fee + d.rounding, CASH),
+                *_percent_figures("of the diamonds' worth", d.fee + d.rounding, used_value),
+            ),
+        ),
+        Step(
+            f"stays in {r.account}'s balance",
+            (Figure("kept (worth under a cent)", d.kept_diamonds, DIAMONDS), Figure("diamonds after", left, DIAMONDS)),
+        ),
+    ]
+    fee = (d.cash * payout.fee_percent / 100).quantize(CENT, rounding=ROUND_UP)
+    checks = [
+        Check("diamonds asked = used + kept", DIAMONDS, asked, (d.diamonds, d.kept_diamonds)),
+        Check("diamonds × cash per diamond = cash + rounding", CASH, used_value, (d.cash, d.rounding)),
+        Check("cash = paid out + fee", CASH, d.cash, (d.net, d.fee)),
+        Check("fee = cash × fee percent, rounded up to the cent", CASH, d.fee, (fee,)),
+        Check(f"diamonds posted out of {r.account}", DIAMONDS, d.diamonds, (-posted(tx, r.account, DIAMOND),)),
+        Check(
+            "platform:payouts pays = paid out + fee + rounding (as posted)",
+            CASH,
+            -posted(tx, PAYOUTS, currency),
+            (posted(tx, r.account, currency), posted(tx, REVENUE, currency), posted(tx, ROUNDING, currency)),
+        ),
+    ]
+    return Told(steps, checks, [])
+
+
+# ----- rates ----------------------------------------------------------------------
+
+
+def explain_rates(tx: Transaction, find: Find) -> Told:
+    record = tx.payload
+    assert isinstance(record, RatesRecord)
+    d = record.details
+    why = f" ({d.reason})" if d.reason is not None else ""
+    steps = [Step(f"rates changed by {d.source}{why}: {len(d.changes):,} key{'' if len(d.changes) == 1 else 's'}")]
+    for change in d.changes:
+        before = "(none)" if change.before is None else str(change.before)
+        after = "(removed)" if change.after is None else str(change.after)
+        steps.append(Step(f"{change.key}: {before} → {after}"))
+    notes = ["A rates change moves no money: each later transaction records the rates it used."]
+    return Told(steps, [], notes)
+
+
+# ----- refund ---------------------------------------------------------------------
+
+
+def explain_refund(tx: Transaction, find: Find) -> Told:
+    record = tx.payload
+    assert isinstance(record, RefundRecord)
+    r, d = record.request, record.details
+    currency = _currency(tx)
+    buy = _buy_of(find, r.buy)
+    bought = f" ({buy.request.coins:,} coins on {buy.request.channel})" if buy is not None else ""
+    spent = d.coins - d.unspent
+    steps = [
+        Step(f"cash back to {d.account} for buy {r.buy}{bought}", (Figure("cash", d.price, CASH),), (r.buy,)),
+        Step("out of platform:revenue", (Figure("cash", d.price, CASH),)),
+        Step(
+            f"the lot's unspent coins removed from {d.account}",
+            (Figure("coins", d.unspent, COINS), Figure("cost", d.unspent_cost, CASH)),
+            (r.buy,),
+        ),
+    ]
+    clawed = ZERO
+    for c in d.clawbacks:
+        left = f"; {c.remainder}/{c.gift_coins} of a diamond stays with {c.creator}" if c.remainder else ""
+        steps.append(
+            Step(
+                f"clawed back from {c.creator}: gift {c.gift}'s diamonds for the {c.coins:,} coins of this lot{left}",
+                (
+                    Figure("coins", c.coins, COINS),
+                    Figure("diamonds", c.diamonds, DIAMONDS),
+                    Figure("worth", tidy(c.value), CASH),
+                ),
+                (c.gift,),
+            )
+        )
+        clawed += c.value
+    creators: dict[str, list[Any]] = {}
+    for c in d.clawbacks:
+        creators.setdefault(c.creator, []).append(c)
+    for creator, theirs in creators.items():
+        if len(theirs) > 1:  # a creator clawed back from in several gifts: their total
+            steps.append(
+                Step(
+                    f"clawed back from {creator} in all",
+                    (
+                        Figure("diamonds", sum(c.diamonds for c in theirs), DIAMONDS),
+                        Figure("worth", tidy(sum((c.value for c in theirs), ZERO)), CASH),
+                    ),
+                    tuple(c.gift for c in theirs),
+                )
+            )
+    if d.clawbacks:
+        steps.append(
+            Step(
+                "the platform gives back what it had kept of the spent coins",
+                (
+                    Figure("cash", d.platform_returned, CASH),
+                    *_percent_figures("of the cash back", d.platform_returned, d.price),
+                ),
+            )
+        )
+    checks = [
+        Check(
+            "cash back = unspent coins' cost + clawed-back diamonds' worth + platform's share returned",
+            CASH,
+            d.price,
+            (d.unspent_cost, clawed, d.platform_returned),
+        ),
+        Check(
+            "the lot's coins = unspent + spent in gifts", COINS, d.coins, (d.unspent, *(c.coins for c in d.clawbacks))
+        ),
+        Check(f"cash posted to {d.account}", CASH, d.price, (posted(tx, d.account, currency),)),
+        Check("cash posted out of platform:revenue", CASH, d.price, (-posted(tx, REVENUE, currency),)),
+        Check(f"coins posted out of {d.account}", COINS, d.unspent, (-posted(tx, d.account, COIN),)),
+    ]
+    for c in d.clawbacks:
+        checks.append(
+            Check(
+                f"gift {c.gift}: its diamonds × {c.coins:,} coins = clawed back × its {c.gift_coins:,} coins + remainder",
+                DIAMONDS,
+                c.gift_diamonds * c.coins,
+                (c.diamonds * c.gift_coins, c.remainder),
+            )
+        )
+    for creator, theirs in creators.items():
+        checks.append(
+            Check(
+                f"diamonds posted out of {creator} = the clawbacks from them",
+                DIAMONDS,
+                -posted(tx, creator, DIAMOND),
+                tuple(c.diamonds for c in theirs),
+            )
+        )
+    if buy is not None:
+        checks.append(Check(f"cash back = buy {r.buy}'s price", CASH, d.price, (buy.details.price,)))
+        checks.append(Check(f"the lot's coins = buy {r.buy}'s coins", COINS, d.coins, (buy.request.coins,)))
+    notes = []
+    if spent and not d.clawbacks:
+        notes.append(f"{spent:,} coins of the lot had been spent, and nothing was clawed back.")
+    return Told(steps, checks, notes)
+
+
+# ----- reversal -------------------------------------------------------------------
+
+
+def explain_reversal(tx: Transaction, find: Find) -> Told:
+    record = tx.payload
+    assert isinstance(record, ReversalRecord)
+    d = record.details
+    original = find(d.original)
+    gift = original.payload if original is not None and isinstance(original.payload, GiftRecord) else None
+    cost = sum((lot.cost for lot in d.lots), ZERO)
+    steps = [Step(f"reverses gift {d.original} (reason: {d.reason})", (), (d.original,))]
+    for lot in d.lots:
+        label = (
+            f"coins back into the lot of buy {lot.source}" if lot.source else "coins back that came with no purchase"
+        )
+        steps.append(
+            Step(
+                label,
+                (Figure("coins", lot.coins, COINS), Figure("cost", lot.cost, CASH)),
+                (lot.source,) if lot.source else (),
+            )
+        )
+    steps.append(
+        Step(
+            f"coins back to {d.sender}, at what they cost",
+            (Figure("coins", d.coins, COINS), Figure("cost", cost, CASH)),
+        )
+    )
+    worth = () if gift is None else (Figure("worth", gift.details.diamond_value, CASH),)
+    steps.append(Step(f"diamonds taken back from {d.recipient}", (Figure("diamonds", d.diamonds, DIAMONDS), *worth)))
+    if gift is not None:
+        steps.append(
+            Step("the platform's take of the gift, undone", (Figure("cash", gift.details.platform_kept, CASH),))
+        )
+    checks = [
+        Check("coins = the lots' coins", COINS, d.coins, tuple(lot.coins for lot in d.lots)),
+        Check(f"coins posted to {d.sender}", COINS, d.coins, (posted(tx, d.sender, COIN),)),
+        Check(f"diamonds posted out of {d.recipient}", DIAMONDS, d.diamonds, (-posted(tx, d.recipient, DIAMOND),)),
+    ]
+    if original is not None and gift is not None:
+        g = gift.details
+        checks += [
+            Check(
+                f"the lots' cost = what gift {d.original}'s coins cost", CASH, g.paid, tuple(lot.cost for lot in d.lots)
+            ),
+            Check(f"coins = gift {d.original}'s coins", COINS, d.coins, (g.coins,)),
+            Check(f"diamonds = gift {d.original}'s diamonds", DIAMONDS, d.diamonds, (g.diamonds,)),
+            Check(
+                f"gift {d.original}'s coins cost = its diamonds' worth + the platform's take",
+                CASH,
+                g.paid,
+                (g.diamond_value, g.platform_kept),
+            ),
+        ]
+    notes = ["No cash moves in a reversal: the coins keep the cost they had, and the diamonds were not paid out."]
+    return Told(steps, checks, notes)
+
+
+# ----- any other kind -------------------------------------------------------------
+
+
+def explain_postings(tx: Transaction, find: Find) -> Told:
+    """A kind with no explainer of its own: what its postings move, as stored."""
+    steps = [
+        Step(
+            f"{account} {'receives' if amount > 0 else 'gives'} {commodity}",
+            (Figure(_unit_of(commodity), amount, _unit_of(commodity)),),
+        )
+        for account, commodity, amount in tx.postings
+    ]
+    return Told(steps, [], [f"coinpurse explains a {tx.kind} by its postings only."])
+
+
+EXPLAINERS: dict[str, Explainer] = {
+    "buy": explain_buy,
+    "gift": explain_gift,
+    "redeem": explain_redeem,
+    "rates": explain_rates,
+    "refund": explain_refund,
+    "reversal": explain_reversal,
+}
+
+
+def _balance_checks(tx: Transaction) -> list[Check]:
+    by_commodity: dict[str, list[Any]] = {}
+    for _, commodity, amount in tx.postings:
+        by_commodity.setdefault(commodity, []).append(amount)
+    zero: dict[str, Amount] = {COIN: 0, DIAMOND: 0}
+    return [
+        Check(f"postings in {commodity} balance", _unit_of(commodity), zero.get(commodity, ZERO), tuple(amounts))
+        for commodity, amounts in by_commodity.items()
+    ]
+
+
+@exact_arithmetic
+def explain(tx: Transaction, find: Find) -> Explanation:
+    """The transaction's path of value; ``find`` reads the few records it names."""
+    explainer = EXPLAINERS.get(tx.kind, explain_postings)
+    if isinstance(tx.payload, OtherRecord):
+        explainer = explain_postings
+    told = explainer(tx, find)
+    checks = (*told.checks, *_balance_checks(tx))
+    return Explanation(tx.id, tx.kind, tx.at, receipt(tx.payload), tuple(told.steps), checks, tuple(told.notes))
