@@ -184,6 +184,13 @@ class Book(ABC):
                 found.append(tx)
         return found[::-1]
 
+    def transactions_from(self, since: str | None = None) -> Iterator[Transaction]:
+        """The transactions stamped at or after ``since`` (all without it), oldest first, read one at a time
+        where the store allows, and kept by no one: a report's pass over them holds only its totals."""
+        low = 1 if since is None else self.count_until(since, inclusive=False) + 1
+        for position in range(low, self.head().length + 1):
+            yield self.transaction_at(position)
+
     # What ``verify`` reads: one pass over the history, in constant memory where the store allows.
 
     def iter_accounts(self) -> Iterator[tuple[str, AccountState]]:
@@ -387,6 +394,21 @@ class MemoryBook(Book):
             else:
                 tx = self.record(index)
                 yield index + 1, tx, tx.hash
+
+    def transactions_from(self, since: str | None = None) -> Iterator[Transaction]:
+        """Each stored record parsed as it is reached and not kept parsed (the raw record stays as it was)."""
+        low = 0 if since is None else self.count_until(since, inclusive=False)
+        for index in range(low, len(self.records)):
+            yield self.transaction_from_record(index)
+
+    def transaction_from_record(self, index: int) -> Transaction:
+        """The transaction at ``index`` (from 0), parsed from its record if need be, the record left as it is."""
+        raw = self.records[index]
+        if isinstance(raw, Transaction):
+            return raw
+        if isinstance(raw, dict):
+            return transaction_from_dict(raw, f"transaction {index + 1}")
+        return self.record(index)  # a store that keeps records its own way parses them its own way
 
     def account_redeems(self, name: str, within: int) -> Iterator[Transaction]:
         for index in range(within - 1, -1, -1):

@@ -484,6 +484,27 @@ class LazyHistoryBook(MemoryBook):
         except _NotInLayout:
             yield from MemoryBook.verify_records(self, done)  # the full parse: refuses the file as before, or reads it
 
+    def transactions_from(self, since: str | None = None) -> Iterator[Transaction]:
+        """The lines streamed from the open file, each parsed when its time is in the span (read from its
+        opening ``"at": "…"`` first, which coinpurse writes right after the id and kind); none are kept."""
+        done = 0  # the transactions passed or yielded
+        try:
+            for position, line in self._lines():
+                if since is not None:
+                    start = line.find(_AT_OPENING, 12)
+                    if start > 0 and line[start + len(_AT_OPENING) : start + len(_AT_OPENING) + 20] < since:
+                        done = position
+                        continue
+                tx = transaction_from_dict(_parsed_line(line), f"transaction {position}")
+                if since is None or tx.at >= since:
+                    yield tx
+                done = position
+        except _NotInLayout:  # the full parse from there: refuses the file as before, or reads it
+            records = self.records
+            low = 0 if since is None else self.count_until(since, inclusive=False)
+            for index in range(max(low, done), len(records)):
+                yield self.transaction_from_record(index)
+
     def history_count(self) -> int:
         try:
             return sum(1 for _ in self._lines())
@@ -595,6 +616,9 @@ class LazyHistoryBook(MemoryBook):
     def ids_within(self, position: int) -> Container[str]:
         scan = self._scanned(position)
         return scan[4] if scan is not None else super().ids_within(position)
+
+
+_AT_OPENING = '", "at": "'  # how a stored line spells its time, after its id and kind
 
 
 class _NotInLayout(Exception):
