@@ -683,7 +683,7 @@ class Ledger:
                 return channel if isinstance(channel, str) else None
 
             made = build_report(
-                book.transactions_from(since), book.iter_accounts(), since=since, until=until, by=period,
+                book.records_from(since), book.iter_accounts(), since=since, until=until, by=period,
                 currency=book.currency, cash_per_diamond=book.rates.payout.cash_per_diamond, channel_of=channel_of,
                 pending=pending_payouts(book, until),
             )  # fmt: skip

@@ -184,12 +184,15 @@ class Book(ABC):
                 found.append(tx)
         return found[::-1]
 
-    def transactions_from(self, since: str | None = None) -> Iterator[Transaction]:
-        """The transactions stamped at or after ``since`` (all without it), oldest first, read one at a time
-        where the store allows, and kept by no one: a report's pass over them holds only its totals."""
+    def records_from(self, since: str | None = None) -> Iterator[tuple[int, Any]]:
+        """(position, record) of each transaction stamped at or after ``since`` (all without it), oldest first,
+        read one at a time where the store allows and kept by no one: a report's pass holds only its totals.
+
+        A record is its stored form (a dict, unchecked: the reader checks the parts it reads) or a ``Transaction``.
+        """
         low = 1 if since is None else self.count_until(since, inclusive=False) + 1
         for position in range(low, self.head().length + 1):
-            yield self.transaction_at(position)
+            yield position, self.transaction_at(position)
 
     # What ``verify`` reads: one pass over the history, in constant memory where the store allows.
 
@@ -395,20 +398,13 @@ class MemoryBook(Book):
                 tx = self.record(index)
                 yield index + 1, tx, tx.hash
 
-    def transactions_from(self, since: str | None = None) -> Iterator[Transaction]:
-        """Each stored record parsed as it is reached and not kept parsed (the raw record stays as it was)."""
+    def records_from(self, since: str | None = None) -> Iterator[tuple[int, Any]]:
+        """The records as held: dicts as read (none parsed for the pass, nor kept parsed), or transactions."""
+        records = self.records
         low = 0 if since is None else self.count_until(since, inclusive=False)
-        for index in range(low, len(self.records)):
-            yield self.transaction_from_record(index)
-
-    def transaction_from_record(self, index: int) -> Transaction:
-        """The transaction at ``index`` (from 0), parsed from its record if need be, the record left as it is."""
-        raw = self.records[index]
-        if isinstance(raw, Transaction):
-            return raw
-        if isinstance(raw, dict):
-            return transaction_from_dict(raw, f"transaction {index + 1}")
-        return self.record(index)  # a store that keeps records its own way parses them its own way
+        for index in range(low, len(records)):
+            raw = records[index]
+            yield index + 1, raw if isinstance(raw, (dict, Transaction)) else self.record(index)
 
     def account_redeems(self, name: str, within: int) -> Iterator[Transaction]:
         for index in range(within - 1, -1, -1):

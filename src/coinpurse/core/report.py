@@ -28,14 +28,24 @@ from datetime import date, timedelta
 from decimal import ROUND_HALF_UP, Decimal
 from typing import TYPE_CHECKING, Any, NamedTuple
 
-from coinpurse.core.kinds import BuyRecord, GiftRecord, RedeemRecord, RefundRecord, ReversalRecord
-from coinpurse.core.money import COIN, DIAMOND, ZERO, exact_arithmetic, tidy
+from coinpurse.core.kinds import (
+    BuyRecord,
+    GiftRecord,
+    RedeemRecord,
+    RefundRecord,
+    ReversalRecord,
+    WrongPart,
+    record_from_dicts,
+)
+from coinpurse.core.model import DamagedRecord, Transaction
+from coinpurse.core.money import ZERO, exact_arithmetic, tidy
 from coinpurse.core.names import is_platform_account
+from coinpurse.core.patterns import TIME_FORMAT
 from coinpurse.errors import BadInput
 
 if TYPE_CHECKING:
     from coinpurse.core.book import Book
-    from coinpurse.core.model import AccountState, Transaction
+    from coinpurse.core.model import AccountState
 
 PERIODS = ("day", "week", "month")  # what --by takes
 PERCENT_PLACES = Decimal("0.01")  # percentages are rounded half up to this
@@ -224,24 +234,53 @@ class _Rollback:
         self.coin_cost = ZERO
         self.diamonds: dict[str, int] = {}  # by account: whether one held or owed diamonds depends on each one's
 
-    def add(self, tx: Transaction) -> None:
-        for account, commodity, amount in tx.postings:
-            if is_platform_account(account):
-                continue
-            if commodity == COIN:
-                self.coins += int(amount)
-            elif commodity == DIAMOND:
-                self.diamonds[account] = self.diamonds.get(account, 0) + int(amount)
-        record = tx.payload
+    def add(self, record: Any) -> None:
+        """Take a transaction's changes to users' coins, their cost and diamonds (as its postings make them)."""
+        diamonds = self.diamonds
         if isinstance(record, BuyRecord):
+            self.coins += record.request.coins
             self.coin_cost += record.details.price
         elif isinstance(record, GiftRecord):
-            self.coin_cost -= record.details.paid
+            d = record.details
+            self.coins -= d.coins
+            self.coin_cost -= d.paid
+            diamonds[record.request.recipient] = diamonds.get(record.request.recipient, 0) + d.diamonds
+        elif isinstance(record, RedeemRecord):
+            diamonds[record.request.account] = diamonds.get(record.request.account, 0) - record.details.diamonds
         elif isinstance(record, ReversalRecord):
-            for lot in record.details.lots:
+            v = record.details
+            self.coins += v.coins
+            for lot in v.lots:
                 self.coin_cost += lot.cost
+            diamonds[v.recipient] = diamonds.get(v.recipient, 0) - v.diamonds
         elif isinstance(record, RefundRecord):
-            self.coin_cost -= record.details.unspent_cost
+            f = record.details
+            self.coins -= f.unspent
+            self.coin_cost -= f.unspent_cost
+            for claw in f.clawbacks:
+                diamonds[claw.creator] = diamonds.get(claw.creator, 0) - claw.diamonds
+
+
+_READ_KINDS = frozenset(("buy", "gift", "redeem", "refund", "reversal"))  # the kinds that move what the report counts
+
+
+def read_record(position: int, record: Any) -> tuple[str, Any]:
+    """A stored record's time and typed payload (``core.kinds``), checking only those; None for a kind the
+    report does not count (rates changes, kinds this version does not know). ``DamagedRecord`` if unreadable."""
+    if isinstance(record, Transaction):
+        return record.at, record.payload if record.kind in _READ_KINDS else None
+    what = f"transaction {position}"
+    if record.__class__ is not dict:
+        raise DamagedRecord(f"{what} is not a table")
+    at, kind = record.get("at"), record.get("kind")
+    if at.__class__ is not str or not TIME_FORMAT.fullmatch(at):
+        raise DamagedRecord(f"{what}: its time {at!r} is not a stored time")
+    if kind not in _READ_KINDS:
+        return at, None
+    try:
+        return at, record_from_dicts(kind, record.get("request"), record.get("rates"), record.get("details"))
+    except WrongPart as wrong:
+        raise DamagedRecord(f"{what} ({record.get('id')!r}): {wrong.part} is not what a {kind} records") from None
 
 
 ChannelOf = Callable[[str], "str | None"]  # (buy id) -> the channel of that buy, or None when it can't be found
@@ -250,7 +289,7 @@ UNKNOWN_CHANNEL = "(unknown)"  # a refund's buy that can't be found (not in this
 
 @exact_arithmetic
 def build_report(
-    transactions: Iterable[Transaction],
+    records: Iterable[tuple[int, Any]],
     accounts: Iterable[tuple[str, AccountState]],
     *,
     since: str | None,
@@ -261,8 +300,8 @@ def build_report(
     channel_of: ChannelOf,
     pending: PendingPayouts,
 ) -> PlatformReport:
-    """The report of the ``transactions`` from ``since`` on (oldest first; later ones than ``until``
-    only roll the liabilities back), with ``accounts`` the users' states after the last of them."""
+    """The report of the stored ``records`` from ``since`` on (``Book.records_from``: oldest first; those
+    after ``until`` only roll the liabilities back), with ``accounts`` the states after the last of them."""
     total = _Tally()
     periods: dict[str, _Tally] = {}
     channels: dict[str, list[Any]] = {}  # name -> [buys, coins, cash, refunds, refunded]
@@ -278,10 +317,12 @@ def build_report(
             found = creators[name] = _Creator()
         return found
 
-    for tx in transactions:
-        at = tx.at
+    for position, stored in records:
+        at, record = read_record(position, stored)
+        if record is None:
+            continue
         if until is not None and at > until:
-            rollback.add(tx)
+            rollback.add(record)
             continue
         if at[:10] != seen_day:
             seen_day = at[:10]
@@ -289,7 +330,6 @@ def build_report(
             if name != seen_period:
                 seen_period = name
                 tally = periods.get(name) or periods.setdefault(name, _Tally())
-        record = tx.payload
         if isinstance(record, GiftRecord):
             d = record.details
             for t in (total, tally):

@@ -484,9 +484,9 @@ class LazyHistoryBook(MemoryBook):
         except _NotInLayout:
             yield from MemoryBook.verify_records(self, done)  # the full parse: refuses the file as before, or reads it
 
-    def transactions_from(self, since: str | None = None) -> Iterator[Transaction]:
-        """The lines streamed from the open file, each parsed when its time is in the span (read from its
-        opening ``"at": "…"`` first, which coinpurse writes right after the id and kind); none are kept."""
+    def records_from(self, since: str | None = None) -> Iterator[tuple[int, Any]]:
+        """The lines streamed from the open file, none kept; one before ``since`` is passed by its opening
+        ``"at": "…"`` (written right after the id and kind) without being parsed."""
         done = 0  # the transactions passed or yielded
         try:
             for position, line in self._lines():
@@ -495,15 +495,16 @@ class LazyHistoryBook(MemoryBook):
                     if start > 0 and line[start + len(_AT_OPENING) : start + len(_AT_OPENING) + 20] < since:
                         done = position
                         continue
-                tx = transaction_from_dict(_parsed_line(line), f"transaction {position}")
-                if since is None or tx.at >= since:
-                    yield tx
+                data = _parsed_line(line)
+                at = data.get("at")
+                if since is None or not isinstance(at, str) or at >= since:  # a time not text: the reader says so
+                    yield position, data
                 done = position
         except _NotInLayout:  # the full parse from there: refuses the file as before, or reads it
-            records = self.records
             low = 0 if since is None else self.count_until(since, inclusive=False)
-            for index in range(max(low, done), len(records)):
-                yield self.transaction_from_record(index)
+            for position, record in MemoryBook.records_from(self, None):
+                if position > max(low, done):
+                    yield position, record
 
     def history_count(self) -> int:
         try:

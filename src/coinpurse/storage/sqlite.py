@@ -405,13 +405,11 @@ class SqliteBook(Book):
             rows = self._rows(f"{sql} ORDER BY {order} DESC LIMIT ?", [*parameters, min(limit, _LARGEST_INTEGER)])[::-1]
         return [self._transaction(*row) for row in rows]
 
-    def transactions_from(self, since: str | None = None) -> Iterator[Transaction]:
+    def records_from(self, since: str | None = None) -> Iterator[tuple[int, Any]]:
         # One seq range read by a cursor, found by halving over seq (each step one indexed lookup).
         low = 1 if since is None else self.count_until(since, inclusive=False) + 1
-        for row in self._reader().execute(
-            "SELECT seq, body, hash FROM transactions WHERE seq >= ? ORDER BY seq", (low,)
-        ):
-            yield self._transaction(*row)
+        for seq, body in self._reader().execute("SELECT seq, body FROM transactions WHERE seq >= ? ORDER BY seq", (low,)):
+            yield seq, _loads(body, f"transaction {seq}")
 
     def next_auto_id(self) -> str:
         number = self.head().length + 1
