@@ -14,7 +14,9 @@ def report(
     by: Annotated[
         str,
         typer.Option(
-            "--by", metavar="day|week|month", help="The period of each row of the series: a UTC day, ISO week or month."
+            "--by",
+            metavar="PERIOD",
+            help="The period of each row of the series: day, week (ISO, Monday first) or month, in UTC.",
         ),
     ] = "month",
     as_json: JsonOption = False,
