@@ -282,3 +282,32 @@ def test_many_creators_show_the_top_ten_and_say_so(json_cli, monkeypatch: pytest
     shown = json_cli("report").stdout
     assert "the top 10 of 12" in shown
     assert "creator11" in shown and "creator01" not in shown and "creator00" not in shown
+
+
+def test_a_json_ledger_in_another_layout_gives_the_same_report(json_cli, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The lines are streamed where the file is in coinpurse's layout; another one is read in full, to the same figures."""
+    _run(json_cli, monkeypatch)
+    expected = {by: json_cli.json("report", "--by", by, "--since", "2026-11-30T12:00:00Z") for by in ("day", "week")}
+    document = json.loads(json_cli.ledger.read_text())
+    json_cli.ledger.write_text(json.dumps(document, indent=1))
+    for by, made in expected.items():
+        assert json_cli.json("report", "--by", by, "--since", "2026-11-30T12:00:00Z") == made
+
+
+def test_a_damaged_record_in_the_window_is_an_unusable_ledger(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    import sqlite3
+
+    from conftest import Cli
+
+    cli = Cli(tmp_path / "ledger.sqlite")
+    _run(cli, monkeypatch, ECONOMY[:4])
+    with sqlite3.connect(cli.ledger) as db:
+        db.execute("UPDATE transactions SET body = json_set(body, '$.details.diamonds', 'x') WHERE seq = 3")
+    db.close()
+    result = cli("report", "--json")
+    assert result.exit_code == 3
+    error = json.loads(result.stderr)["error"]
+    assert (
+        error["code"] == "ledger_damaged"
+        and "transaction 3 ('g-rose'): details is not what a gift records" in error["message"]
+    )
