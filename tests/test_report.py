@@ -3,16 +3,21 @@
 from __future__ import annotations
 
 import json
+from datetime import datetime, timedelta
 from decimal import Decimal
 from pathlib import Path
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 from typer.testing import CliRunner
 
 from cli_checks import expect_error
 from coinpurse import Ledger
 from coinpurse.cli import app
 from coinpurse.core.report import period_of, periods_between
+from coinpurse.errors import CoinpurseError
+from conftest import examples
 
 # (time, command): across a Sunday night into Monday (ISO weeks 48 and 49 of 2026) and into December.
 ECONOMY: tuple[tuple[str, tuple[str, ...]], ...] = (
@@ -311,3 +316,65 @@ def test_a_damaged_record_in_the_window_is_an_unusable_ledger(tmp_path: Path, mo
         error["code"] == "ledger_damaged"
         and "transaction 3 ('g-rose'): details is not what a gift records" in error["message"]
     )
+
+
+# ----- invariants over random economies (in memory: the pass is the same on every store) ---------------
+
+_OPS = st.lists(
+    st.tuples(
+        st.sampled_from(("buy", "buy", "gift", "gift", "gift", "redeem", "refund", "reverse")),
+        st.sampled_from(("alice", "bob")),  # viewers
+        st.sampled_from(("mia", "noah")),  # creators
+        st.sampled_from((70, 700, 3500, 17500)),
+        st.integers(min_value=0, max_value=3 * 86400),  # seconds after the op before
+        st.booleans(),  # the web channel; a refund's clawback
+    ),
+    min_size=4,
+    max_size=30,
+)
+
+
+@settings(max_examples=examples(60), deadline=None)
+@given(_OPS)
+def test_any_economy_adds_up_and_owes_what_the_balances_hold(ops) -> None:
+    ledger = Ledger.memory()
+    ledger.rates_set({"payout.minimum": "0.01"}, now="2026-12-27T00:00:00Z")  # small payouts too, so redeems happen
+    moment = datetime(2026, 12, 27, 12, 0, 0)  # a Sunday, near a month's, a year's and an ISO week's edges
+    buys: list[str] = []
+    gifts: list[str] = []
+    owed_then: dict[str, dict] = {}
+    for kind, viewer, creator, coins, step, flag in ops:
+        moment += timedelta(seconds=step)
+        now = moment.strftime("%Y-%m-%dT%H:%M:%SZ")
+        try:
+            if kind == "buy":
+                buys.append(ledger.buy(viewer, coins, "web" if flag else "app", now=now).transaction.id)
+            elif kind == "gift":
+                gifts.append(ledger.gift(viewer, creator, "Rose", count=coins // 70, now=now).transaction.id)
+            elif kind == "redeem":
+                ledger.redeem(creator, all=True, now=now)
+            elif kind == "refund" and buys:
+                ledger.refund(buys[coins % len(buys)], clawback=flag, now=now)
+            elif kind == "reverse" and gifts:
+                ledger.reverse(gifts[coins % len(gifts)], "test", now=now)
+        except CoinpurseError:
+            continue
+        owed_then[now] = ledger.report().to_dict()["liabilities"]
+    for by in ("day", "week", "month"):
+        made = ledger.report(by=by).to_dict()
+        totals = made["totals"]
+        assert Decimal(totals["cash_in"]) == Decimal(totals["kept"]) + Decimal(totals["paid_out"]) + Decimal(
+            totals["refunded"]
+        )
+        for key in FIGURES:
+            assert _sum(made["periods"], key) == (Decimal(totals[key]) if isinstance(totals[key], str) else totals[key])
+        assert _sum(made["creators"], "diamonds") == totals["diamonds_net"]
+        assert _sum(made["channels"], "refunded") == Decimal(totals["refunded"])
+    owed = ledger.report().to_dict()["liabilities"]
+    balances = ledger.balances().to_dict()["accounts"]
+    assert owed["coins"] == sum(a["coins"] for a in balances)
+    assert Decimal(owed["coin_cost"]) == sum((Decimal(a["coin_cost"]) for a in balances), Decimal(0))
+    assert owed["diamonds"] == sum(max(a["diamonds"], 0) for a in balances)
+    assert owed["diamonds_owed"] == sum(max(-a["diamonds"], 0) for a in balances)
+    for at, then in owed_then.items():
+        assert {**ledger.report(until=at).to_dict()["liabilities"], "as_of": None} == then, at
