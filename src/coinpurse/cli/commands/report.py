@@ -23,12 +23,14 @@ def report(
     since: SinceOption = None,
     until: UntilOption = None,
 ) -> None:
-    """Show the platform's figures: viewer cash in by channel, diamonds issued, payouts, what it kept, what it owes.
+    """Show what the platform took in, paid out and kept, and what it owes.
 
-    Kept is viewer cash in minus cash paid out to creators minus refunds, also as a
-    percentage of cash in. What it owes is as at the window's end (--until, else now):
-    unspent coins at what they cost, unredeemed diamonds at the payout rate in force.
-    Weeks are ISO weeks (Monday first, UTC), named like 2026-W09.
+    Viewer cash in by channel, refunds, diamonds issued, payouts and, per
+    creator, diamonds and cash paid out. Kept is cash in minus paid out minus
+    refunded, also as a percentage of cash in. What it owes is as at the
+    window's end (--until, else now): unspent coins at what they cost and
+    unredeemed diamonds at the payout rate in force. Weeks are ISO weeks
+    (Monday first, UTC), named like 2026-W09.
 
     Examples:
       coinpurse report
