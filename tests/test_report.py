@@ -378,3 +378,15 @@ def test_any_economy_adds_up_and_owes_what_the_balances_hold(ops) -> None:
     assert owed["diamonds_owed"] == sum(max(-a["diamonds"], 0) for a in balances)
     for at, then in owed_then.items():
         assert {**ledger.report(until=at).to_dict()["liabilities"], "as_of": None} == then, at
+
+
+def test_bars_scale_to_the_longest_to_an_eighth_of_a_cell() -> None:
+    from coinpurse.cli.render_report import bar, split_bar
+
+    assert bar(200, 200, 10) == "█" * 10
+    assert bar(100, 200, 10) == "█" * 5
+    assert bar(Decimal("1.5"), 10, 10) == "█▌"
+    assert bar(1, 10**6, 10) == "▏"  # something is never drawn as nothing
+    assert bar(0, 10, 10) == bar(5, 0, 10) == ""
+    assert split_bar(Decimal(75), Decimal(100), Decimal(100), 8) == "██████░░"
+    assert split_bar(Decimal(-5), Decimal(50), Decimal(100), 8) == "░░░░"  # kept less than nothing: all given back
