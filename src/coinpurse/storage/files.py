@@ -486,11 +486,12 @@ class LazyHistoryBook(MemoryBook):
 
     def records_from(self, since: str | None = None) -> Iterator[tuple[int, Any]]:
         """The lines streamed from the open file, none kept; one before ``since`` is passed by its opening
-        ``"at": "…"`` (written right after the id and kind) without being parsed."""
+        ``"at": "…"`` (written right after the id and kind) without being parsed, where that is its only
+        ``"at"`` and it holds no escape (so no other spelling of the key can say another time)."""
         done = 0  # the transactions passed or yielded
         try:
             for position, line in self._lines():
-                if since is not None:
+                if since is not None and line.count('"at"') == 1 and "\\u" not in line:
                     start = line.find(_AT_OPENING, 12)
                     if start > 0 and line[start + len(_AT_OPENING) : start + len(_AT_OPENING) + 20] < since:
                         done = position
