@@ -137,6 +137,7 @@ COMMANDS: tuple[tuple[str, tuple[str, ...], tuple[str, ...] | None], ...] = (
     ("export json", ("export", "--format", "json"), ("export_floor.py", "{ledger}")),
     ("balance ACCOUNT --at", ("balance", "{creator}", "--at", "{middle}", "--json"), None),
     ("explain", ("explain", "{middle_id}", "--json"), None),
+    ("report", ("report", "--by", "week", "--json"), ("export_floor.py", "{ledger}")),
 )
 # What each floor measures, for the report.
 FLOOR_NOTES = {

@@ -144,3 +144,11 @@ def test_the_completion_files_are_the_ones_the_package_installs() -> None:
     data_files = tomllib.loads((ROOT / "pyproject.toml").read_text())["tool"]["setuptools"]["data-files"]
     installed = sorted(Path(name).name for names in data_files.values() for name in names)
     assert shipped == installed == ["_coinpurse", "coinpurse.bash", "coinpurse.fish"]
+
+
+def test_report_by_completes_its_periods(economy: Cli) -> None:
+    from coinpurse.core.report import PERIODS
+
+    line = f"coinpurse --ledger {economy.ledger}"
+    assert bash(f"{line} report --by ") == list(PERIODS) == list(completion.PERIODS)
+    assert bash(f"{line} report --by w") == ["week"]

@@ -45,6 +45,7 @@ COMMAND_LINES: dict[str, tuple[str, ...]] = {
 }
 COMMAND_LINES["reverse"] = ("reverse", "tx-4", "--reason", "wrong creator")
 COMMAND_LINES["explain"] = ("explain", "tx-1")
+COMMAND_LINES["report"] = ("report", "--by", "week")
 
 ERRORS = [
     Refused("alice has 0 coins; Rose costs 1", code="insufficient_coins"),
@@ -276,4 +277,4 @@ def test_a_command_neither_catches_errors_nor_draws(path: Path) -> None:
         for node in ast.walk(tree)
         if isinstance(node, ast.ImportFrom) and (node.module or "").startswith("coinpurse.cli.render")
     }
-    assert renderers <= {"coinpurse.cli.render", "coinpurse.cli.render_summaries"}
+    assert renderers <= {"coinpurse.cli.render", "coinpurse.cli.render_summaries", "coinpurse.cli.render_report"}

@@ -252,3 +252,12 @@ def test_reverse_matches_the_doc(economy) -> None:
 def test_refund_matches_the_doc(economy) -> None:
     conforms(run_json(economy, "refund", "tx-3", "--clawback", "--dry-run"), "refund")
     conforms(run_json(economy, "refund", "tx-3", "--clawback"), "refund")
+
+
+def test_report_matches_the_doc(economy) -> None:
+    assert economy("redeem", "mia", "20000").exit_code == 0
+    assert economy("refund", "tx-3", "--clawback").exit_code == 0
+    made = run_json(economy, "report", "--by", "week")
+    assert made["periods"] and made["channels"] and made["creators"]
+    conforms(made, "report")
+    conforms(run_json(economy, "report", "--since", "2026-03-01", "--until", "2026-03-01", "--by", "day"), "report")

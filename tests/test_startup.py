@@ -59,3 +59,9 @@ def test_tab_completion_loads_no_library_at_all() -> None:
     modules, stdout = loaded_modules(env=env)
     assert stdout.split() == ["buy", "balance"]
     assert not {"rich", "coinpurse.api", "coinpurse.storage", "decimal"} & modules
+
+
+def test_report_as_json_loads_no_renderer_nor_the_rules(small_ledger: Path) -> None:
+    modules, stdout = loaded_modules("--ledger", str(small_ledger), "report", "--json")
+    assert json.loads(stdout)["totals"]["buys"] == 1
+    assert not {"rich", "coinpurse.core.rules", "coinpurse.cli.render_report", "hashlib"} & modules

@@ -50,6 +50,7 @@ if TYPE_CHECKING:
     from coinpurse.core.verify import VerifyReport
     from coinpurse.reports import ApplyReport, DemoResult, ExportResult, InitResult, RatesChangeResult, RatesExport
     from coinpurse.results import BalancesAt, Explained
+    from coinpurse.results import Report as PlatformReportResult
 
 EXPORT_FORMATS_BY_SUFFIX = ("csv", "json")  # any other output suffix (or none) exports a journal
 MEMORY = Path(":memory:")  # what a ledger held in memory is called in results
@@ -701,6 +702,33 @@ class Ledger:
             if tx is None:
                 raise unknown_transaction(tx_id)
             return Explained(explain(tx, book.find), book.currency)
+
+    def report(self, since: str | None = None, until: str | None = None, by: str = "month") -> PlatformReportResult:
+        """The platform's figures from ``since`` to ``until`` (stored times, inclusive; see core.clock.moment),
+        in total and per ``by`` (day, week or month), per channel and per creator, with what it owes at the end.
+
+        One pass over the transactions from ``since`` on (those after ``until`` only take the
+        liabilities back to then); the liabilities come from the accounts' states. See core.report.
+        """
+        from coinpurse.core.report import build_report, check_period, pending_payouts
+        from coinpurse.results import Report
+
+        period = check_period(by)
+        if since is not None and until is not None and since > until:
+            raise BadInput(f"--since {since} is after --until {until}: the window is empty", code="bad_time")
+        with self._reading() as book:
+
+            def channel_of(buy_id: str) -> str | None:  # refunds are few: each finds its buy by id
+                buy = book.find(buy_id)
+                channel = None if buy is None else buy.rates.get("channel")
+                return channel if isinstance(channel, str) else None
+
+            made = build_report(
+                book.records_from(since), book.iter_accounts(), since=since, until=until, by=period,
+                currency=book.currency, cash_per_diamond=book.rates.payout.cash_per_diamond, channel_of=channel_of,
+                pending=pending_payouts(book, until),
+            )  # fmt: skip
+        return Report(made)
 
 
 class Batch:

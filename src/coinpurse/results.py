@@ -328,3 +328,75 @@ def _figure_value(amount: Any, unit: str) -> int | str:
     if isinstance(amount, int):
         return amount
     return money_str(amount) if unit == "cash" else decimal_str(amount)
+
+
+def _figures_dict(figures: Any) -> dict[str, Any]:
+    """A span's figures (core.report.Figures) as JSON: counts as integers, money and percentages as strings."""
+    kept_percent = figures.kept_percent
+    return {
+        "buys": figures.buys,
+        "coins_sold": figures.coins_sold,
+        "cash_in": money_str(figures.cash_in),
+        "refunds": figures.refunds,
+        "refunded": money_str(figures.refunded),
+        "gifts": figures.gifts,
+        "diamonds_issued": figures.diamonds_issued,
+        "diamonds_reversed": figures.diamonds_reversed,
+        "diamonds_clawed_back": figures.diamonds_clawed_back,
+        "diamonds_net": figures.diamonds_net,
+        "payouts": figures.payouts,
+        "diamonds_redeemed": figures.diamonds_redeemed,
+        "payout_cash": money_str(figures.payout_cash),
+        "payout_fees": money_str(figures.payout_fees),
+        "paid_out": money_str(figures.paid_out),
+        "kept": money_str(figures.kept),
+        "kept_percent": None if kept_percent is None else decimal_str(kept_percent),
+    }
+
+
+class Report(NamedTuple):
+    """``coinpurse report``: the platform's figures over a window, by period, channel and creator, and what it owes."""
+
+    report: Any  # core.report.PlatformReport (imported only when a report is made)
+
+    def to_dict(self) -> dict[str, Any]:
+        from coinpurse.core.report import ROUNDING
+
+        r = self.report
+        owed = r.liabilities
+        return {
+            "since": r.since,
+            "until": r.until,
+            "by": r.by,
+            "currency": r.currency,
+            "percent_rounding": ROUNDING,
+            "totals": _figures_dict(r.totals),
+            "periods": [{"period": period.name, **_figures_dict(period.figures)} for period in r.periods],
+            "channels": [
+                {
+                    "channel": c.channel, "buys": c.buys, "coins_sold": c.coins_sold, "cash_in": money_str(c.cash_in),
+                    "refunds": c.refunds, "refunded": money_str(c.refunded),
+                }
+                for c in r.channels
+            ],
+            "creators": [
+                {
+                    "account": c.account, "gifts": c.gifts, "diamonds_received": c.diamonds_received,
+                    "diamonds_taken_back": c.diamonds_taken_back, "diamonds": c.diamonds, "payouts": c.payouts,
+                    "diamonds_redeemed": c.diamonds_redeemed, "paid_out": money_str(c.paid_out),
+                    "share_of_viewer_cash": None if c.share_of_viewer_cash is None else decimal_str(c.share_of_viewer_cash),
+                }
+                for c in r.creators
+            ],
+            "liabilities": {
+                "as_of": r.until,
+                "coins": owed.coins,
+                "coin_cost": money_str(owed.coin_cost),
+                "diamonds": owed.diamonds,
+                "diamonds_owed": owed.diamonds_owed,
+                "cash_per_diamond": decimal_str(owed.cash_per_diamond),
+                "diamond_value": money_str(owed.diamond_value),
+                "pending_payouts": {"payouts": owed.pending.payouts, "cash": money_str(owed.pending.cash)},
+                "total": money_str(owed.total),
+            },
+        }  # fmt: skip

@@ -34,6 +34,7 @@ from coinpurse.cli.commands import (
 )
 from coinpurse.cli.commands import explain as explain_command
 from coinpurse.cli.commands import refund as refund_command
+from coinpurse.cli.commands import report as report_command
 from coinpurse.cli.commands import reverse as reverse_command
 from coinpurse.cli.common import RunState, record_json_options, record_ledger_option
 from coinpurse.cli.groups import SuggestingGroup
@@ -179,6 +180,7 @@ for module in (buy, gift, balance, redeem, rates, history, gifters, verify, appl
 reverse_command.register(app)
 refund_command.register(app)
 explain_command.register(app)
+report_command.register(app)
 
 
 def main() -> None:

@@ -194,6 +194,15 @@ COMPLETERS: dict[str, Callable[[Any, Any, str], list[str]]] = {
     "remove": removable_keys,
 }
 
+PERIODS = ("day", "week", "month")  # core.report.PERIODS (a test keeps them in step)
+
+
+def periods(ctx: Any, param: Any, incomplete: str) -> list[str]:
+    return _quietly(lambda: _matching(incomplete, list(PERIODS)))
+
+
+COMPLETERS["by"] = periods  # report --by
+
 
 def attach(command: Any) -> None:
     """Set the completer of every parameter named in COMPLETERS, in ``command`` and the commands under it."""

@@ -184,6 +184,16 @@ class Book(ABC):
                 found.append(tx)
         return found[::-1]
 
+    def records_from(self, since: str | None = None) -> Iterator[tuple[int, Any]]:
+        """(position, record) of each transaction stamped at or after ``since`` (all without it), oldest first,
+        read one at a time where the store allows and kept by no one: a report's pass holds only its totals.
+
+        A record is its stored form (a dict, unchecked: the reader checks the parts it reads) or a ``Transaction``.
+        """
+        low = 1 if since is None else self.count_until(since, inclusive=False) + 1
+        for position in range(low, self.head().length + 1):
+            yield position, self.transaction_at(position)
+
     # What ``verify`` reads: one pass over the history, in constant memory where the store allows.
 
     def iter_accounts(self) -> Iterator[tuple[str, AccountState]]:
@@ -387,6 +397,14 @@ class MemoryBook(Book):
             else:
                 tx = self.record(index)
                 yield index + 1, tx, tx.hash
+
+    def records_from(self, since: str | None = None) -> Iterator[tuple[int, Any]]:
+        """The records as held: dicts as read (none parsed for the pass, nor kept parsed), or transactions."""
+        records = self.records
+        low = 0 if since is None else self.count_until(since, inclusive=False)
+        for index in range(low, len(records)):
+            raw = records[index]
+            yield index + 1, raw if isinstance(raw, (dict, Transaction)) else self.record(index)
 
     def account_redeems(self, name: str, within: int) -> Iterator[Transaction]:
         for index in range(within - 1, -1, -1):

@@ -515,6 +515,29 @@ class LazyHistoryBook(MemoryBook):
         except _NotInLayout:
             yield from MemoryBook.verify_records(self, done)  # the full parse: refuses the file as before, or reads it
 
+    def records_from(self, since: str | None = None) -> Iterator[tuple[int, Any]]:
+        """The lines streamed from the open file, none kept; one before ``since`` is passed by its opening
+        ``"at": "…"`` (written right after the id and kind) without being parsed, where that is its only
+        ``"at"`` and it holds no escape (so no other spelling of the key can say another time)."""
+        done = 0  # the transactions passed or yielded
+        try:
+            for position, line in self._lines():
+                if since is not None and line.count('"at"') == 1 and "\\u" not in line:
+                    start = line.find(_AT_OPENING, 12)
+                    if start > 0 and line[start + len(_AT_OPENING) : start + len(_AT_OPENING) + 20] < since:
+                        done = position
+                        continue
+                data = _parsed_line(line)
+                at = data.get("at")
+                if since is None or not isinstance(at, str) or at >= since:  # a time not text: the reader says so
+                    yield position, data
+                done = position
+        except _NotInLayout:  # the full parse from there: refuses the file as before, or reads it
+            low = 0 if since is None else self.count_until(since, inclusive=False)
+            for position, record in MemoryBook.records_from(self, None):
+                if position > max(low, done):
+                    yield position, record
+
     def history_count(self) -> int:
         try:
             return sum(1 for _ in self._lines())
@@ -626,6 +649,9 @@ class LazyHistoryBook(MemoryBook):
     def ids_within(self, position: int) -> Container[str]:
         scan = self._scanned(position)
         return scan[4] if scan is not None else super().ids_within(position)
+
+
+_AT_OPENING = '", "at": "'  # how a stored line spells its time, after its id and kind
 
 
 class _NotInLayout(Exception):

@@ -417,6 +417,14 @@ class SqliteBook(Book):
             rows = self._rows(f"{sql} ORDER BY {order} DESC LIMIT ?", [*parameters, min(limit, _LARGEST_INTEGER)])[::-1]
         return [self._transaction(*row) for row in rows]
 
+    def records_from(self, since: str | None = None) -> Iterator[tuple[int, Any]]:
+        # One seq range read by a cursor, found by halving over seq (each step one indexed lookup).
+        low = 1 if since is None else self.count_until(since, inclusive=False) + 1
+        for seq, body in self._reader().execute(
+            "SELECT seq, body FROM transactions WHERE seq >= ? ORDER BY seq", (low,)
+        ):
+            yield seq, _loads(body, f"transaction {seq}")
+
     def next_auto_id(self) -> str:
         number = self.head().length + 1
         while self._rows("SELECT 1 FROM transactions WHERE id = ?", (f"tx-{number}",)):

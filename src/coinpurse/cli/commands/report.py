@@ -1,0 +1,53 @@
+"""``coinpurse report``: what the platform took in, paid out and kept over a window, and what it owes."""
+
+from typing import Annotated
+
+import typer
+
+from coinpurse.cli.common import JsonOption, SinceOption, UntilOption, ledger_path, time_window
+from coinpurse.cli.groups import Command
+from coinpurse.cli.output import emit_json
+
+
+def report(
+    ctx: typer.Context,
+    by: Annotated[
+        str,
+        typer.Option(
+            "--by",
+            metavar="PERIOD",
+            help="The period of each row of the series: day, week (ISO, Monday first) or month, in UTC.",
+        ),
+    ] = "month",
+    as_json: JsonOption = False,
+    since: SinceOption = None,
+    until: UntilOption = None,
+) -> None:
+    """Show what the platform took in, paid out and kept, and what it owes.
+
+    Viewer cash in by channel, refunds, diamonds issued, payouts and, per
+    creator, diamonds and cash paid out. Kept is cash in minus paid out minus
+    refunded, also as a percentage of cash in. What it owes is as at the
+    window's end (--until, else now): unspent coins at what they cost and
+    unredeemed diamonds at the payout rate in force. Weeks are ISO weeks
+    (Monday first, UTC), named like 2026-W09.
+
+    Examples:
+      coinpurse report
+      coinpurse report --by week --since 2026-03-01 --until 2026-03-31
+      coinpurse report --by day --since yesterday --json
+    """
+    first, last = time_window(since, until)
+    from coinpurse.ledger import Ledger
+
+    made = Ledger(ledger_path(ctx)).report(first, last, by)
+    if as_json:
+        emit_json(made.to_dict())
+        return
+    from coinpurse.cli.render_report import show_report
+
+    show_report(made)
+
+
+def register(app: typer.Typer) -> None:
+    app.command("report", cls=Command)(report)

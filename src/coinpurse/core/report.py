@@ -1,0 +1,443 @@
+"""The platform report: what a span of history took in, paid out and kept, and what is owed at its end.
+
+One pass over the transactions of the span (oldest first) adds each into the
+totals of the whole span, of its period (a UTC day, ISO week or month), of its
+channel and of its creator; nothing else of the history is kept. What is owed
+(the liabilities) comes from the accounts' stored states, as they are after the
+last transaction, rolled back through the transactions after the span when it
+ends earlier.
+
+The figures, where each comes from:
+
+- cash in: what viewers paid for coins (``buy``), by channel;
+- refunded: the cash a ``refund`` gave back; it also claws back diamonds;
+- diamonds issued: those ``gift`` created, less those a ``reversal`` or a refund's
+  clawback took back (each given on its own too);
+- paid out: the cash creators received for diamonds (``redeem``: its net, after
+  the fee, which the platform keeps);
+- kept: cash in - paid out - refunded, and that as a percentage of cash in.
+
+Every amount is an exact ``Decimal``; percentages are rounded half up to two
+places (``PERCENT_PLACES``), and are ``None`` when there is no cash in to divide.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable, Iterator
+from datetime import date, timedelta
+from decimal import ROUND_HALF_UP, Decimal
+from typing import TYPE_CHECKING, Any, NamedTuple
+
+from coinpurse.core.kinds import (
+    BuyRecord,
+    GiftRecord,
+    RedeemRecord,
+    RefundRecord,
+    ReversalRecord,
+    WrongPart,
+    record_from_dicts,
+)
+from coinpurse.core.model import DamagedRecord, Transaction
+from coinpurse.core.money import ZERO, exact_arithmetic, tidy
+from coinpurse.core.names import is_platform_account
+from coinpurse.core.patterns import TIME_FORMAT
+from coinpurse.errors import BadInput
+
+if TYPE_CHECKING:
+    from coinpurse.core.book import Book
+    from coinpurse.core.model import AccountState
+
+PERIODS = ("day", "week", "month")  # what --by takes
+PERCENT_PLACES = Decimal("0.01")  # percentages are rounded half up to this
+ROUNDING = "half up, to 0.01 percent"  # said in the JSON, so a reader knows how
+
+
+def check_period(by: str) -> str:
+    """``--by`` as a period name, or bad input (exit 2) naming the choices."""
+    period = by.strip().casefold()
+    if period not in PERIODS:
+        raise BadInput(f"--by takes day, week or month, not {by!r}", code="bad_period")
+    return period
+
+
+def period_of(at: str, by: str) -> str:
+    """The period a stored time falls in: ``2026-11-30`` (day), ``2026-W49`` (ISO week, Monday first), ``2026-11``."""
+    if by == "day":
+        return at[:10]
+    if by == "month":
+        return at[:7]
+    year, week, _ = date.fromisoformat(at[:10]).isocalendar()
+    return f"{year:04d}-W{week:02d}"
+
+
+def _first_day(name: str, by: str) -> date:
+    if by == "day":
+        return date.fromisoformat(name)
+    if by == "month":
+        return date(int(name[:4]), int(name[5:7]), 1)
+    return date.fromisocalendar(int(name[:4]), int(name[6:]), 1)
+
+
+def periods_between(first: str, last: str, by: str) -> Iterator[str]:
+    """Every period from ``first`` to ``last`` (inclusive), so a quiet period shows as one with nothing in it."""
+    day = _first_day(first, by)
+    end = _first_day(last, by)
+    while day <= end:
+        yield period_of(day.isoformat(), by)
+        if by == "day":
+            day += timedelta(days=1)
+        elif by == "week":
+            day += timedelta(days=7)
+        else:
+            day = date(day.year + day.month // 12, day.month % 12 + 1, 1)
+
+
+def percent(part: Decimal, whole: Decimal) -> Decimal | None:
+    """``part`` as a percentage of ``whole``, rounded as ``ROUNDING`` says; None when ``whole`` is zero."""
+    if not whole:
+        return None
+    return (part * 100 / whole).quantize(PERCENT_PLACES, rounding=ROUND_HALF_UP)
+
+
+# ----- what the report holds: immutable, made once the pass is done -----------------------
+
+
+class Figures(NamedTuple):
+    """The platform's money over a span (the whole window, or one period of it)."""
+
+    buys: int = 0
+    coins_sold: int = 0
+    cash_in: Decimal = ZERO  # what viewers paid
+    refunds: int = 0
+    refunded: Decimal = ZERO  # the cash refunds gave back
+    gifts: int = 0
+    diamonds_issued: int = 0  # by gifts
+    diamonds_reversed: int = 0  # given back by reversals of gifts
+    diamonds_clawed_back: int = 0  # taken back by refunds
+    payouts: int = 0
+    diamonds_redeemed: int = 0
+    payout_cash: Decimal = ZERO  # the diamonds' cash before the fee
+    payout_fees: Decimal = ZERO  # kept by the platform
+    paid_out: Decimal = ZERO  # what creators received: payout_cash - payout_fees
+
+    @property
+    def diamonds_net(self) -> int:
+        return self.diamonds_issued - self.diamonds_reversed - self.diamonds_clawed_back
+
+    @property
+    def kept(self) -> Decimal:
+        return self.cash_in - self.paid_out - self.refunded
+
+    @property
+    def kept_percent(self) -> Decimal | None:
+        return percent(self.kept, self.cash_in)
+
+
+class Period(NamedTuple):
+    name: str  # 2026-11-30, 2026-W49 or 2026-11
+    figures: Figures
+
+
+class ChannelFigures(NamedTuple):
+    """Coins sold and cash taken on one sales channel (app, web ...), and what refunds of its buys gave back."""
+
+    channel: str
+    buys: int
+    coins_sold: int
+    cash_in: Decimal
+    refunds: int
+    refunded: Decimal
+
+
+class CreatorFigures(NamedTuple):
+    """What one creator earned over the window: diamonds (net of those taken back) and cash paid out."""
+
+    account: str
+    gifts: int  # gifts received
+    diamonds_received: int
+    diamonds_taken_back: int  # by reversals and refunds' clawbacks
+    payouts: int
+    diamonds_redeemed: int
+    paid_out: Decimal
+    share_of_viewer_cash: Decimal | None  # paid_out as a percentage of the window's cash in
+
+    @property
+    def diamonds(self) -> int:
+        return self.diamonds_received - self.diamonds_taken_back
+
+
+class PendingPayouts(NamedTuple):
+    """Payouts asked for but held, not yet paid: none until held payouts are recorded (see ``pending_payouts``)."""
+
+    payouts: int = 0
+    cash: Decimal = ZERO
+
+
+class Liabilities(NamedTuple):
+    """What the platform owes at the window's end."""
+
+    coins: int  # unspent, held by users
+    coin_cost: Decimal  # what those coins cost, first in first out (the lots they are in)
+    diamonds: int  # unredeemed, held by users (those who hold some)
+    diamonds_owed: int  # diamonds users owe back after a refund's clawback (not netted against the above)
+    cash_per_diamond: Decimal  # the payout rate in force now
+    diamond_value: Decimal  # diamonds × cash_per_diamond
+    pending: PendingPayouts
+
+    @property
+    def total(self) -> Decimal:
+        return self.coin_cost + self.diamond_value + self.pending.cash
+
+
+class PlatformReport(NamedTuple):
+    since: str | None
+    until: str | None
+    by: str
+    currency: str
+    totals: Figures
+    periods: tuple[Period, ...]  # every period from the first with a transaction to the last, oldest first
+    channels: tuple[ChannelFigures, ...]  # by name
+    creators: tuple[CreatorFigures, ...]  # most diamonds first, then most paid out, then by name
+    liabilities: Liabilities  # as at ``until``; without it, after the last transaction
+
+
+# ----- the pass ---------------------------------------------------------------------------
+
+
+class _Tally:
+    """Running totals of one span (mutable while the pass adds to them), frozen into ``Figures``."""
+
+    __slots__ = Figures._fields
+
+    def __init__(self) -> None:
+        self.buys = self.coins_sold = self.refunds = self.gifts = self.payouts = 0
+        self.diamonds_issued = self.diamonds_reversed = self.diamonds_clawed_back = self.diamonds_redeemed = 0
+        self.cash_in = self.refunded = self.payout_cash = self.payout_fees = self.paid_out = ZERO
+
+    def frozen(self) -> Figures:
+        return Figures(*(getattr(self, name) for name in Figures._fields))
+
+
+class _Creator:
+    __slots__ = ("diamonds_received", "diamonds_redeemed", "diamonds_taken_back", "gifts", "paid_out", "payouts")
+
+    def __init__(self) -> None:
+        self.gifts = self.diamonds_received = self.diamonds_taken_back = self.payouts = self.diamonds_redeemed = 0
+        self.paid_out = ZERO
+
+
+class _Rollback:
+    """What the transactions after the window changed, to take back off the accounts' states now."""
+
+    def __init__(self) -> None:
+        self.coins = 0
+        self.coin_cost = ZERO
+        self.diamonds: dict[str, int] = {}  # by account: whether one held or owed diamonds depends on each one's
+
+    def add(self, record: Any) -> None:
+        """Take a transaction's changes to users' coins, their cost and diamonds (as its postings make them)."""
+        diamonds = self.diamonds
+        if isinstance(record, BuyRecord):
+            self.coins += record.request.coins
+            self.coin_cost += record.details.price
+        elif isinstance(record, GiftRecord):
+            d = record.details
+            self.coins -= d.coins
+            self.coin_cost -= d.paid
+            diamonds[record.request.recipient] = diamonds.get(record.request.recipient, 0) + d.diamonds
+        elif isinstance(record, RedeemRecord):
+            diamonds[record.request.account] = diamonds.get(record.request.account, 0) - record.details.diamonds
+        elif isinstance(record, ReversalRecord):
+            v = record.details
+            self.coins += v.coins
+            for lot in v.lots:
+                self.coin_cost += lot.cost
+            diamonds[v.recipient] = diamonds.get(v.recipient, 0) - v.diamonds
+        elif isinstance(record, RefundRecord):
+            f = record.details
+            self.coins -= f.unspent
+            self.coin_cost -= f.unspent_cost
+            for claw in f.clawbacks:
+                diamonds[claw.creator] = diamonds.get(claw.creator, 0) - claw.diamonds
+
+
+_READ_KINDS = frozenset(("buy", "gift", "redeem", "refund", "reversal"))  # the kinds that move what the report counts
+
+
+def read_record(position: int, record: Any) -> tuple[str, Any]:
+    """A stored record's time and typed payload (``core.kinds``), checking only those; None for a kind the
+    report does not count (rates changes, kinds this version does not know). ``DamagedRecord`` if unreadable."""
+    if isinstance(record, Transaction):
+        return record.at, record.payload if record.kind in _READ_KINDS else None
+    what = f"transaction {position}"
+    if record.__class__ is not dict:
+        raise DamagedRecord(f"{what} is not a table")
+    at, kind = record.get("at"), record.get("kind")
+    if at.__class__ is not str or not TIME_FORMAT.fullmatch(at):
+        raise DamagedRecord(f"{what}: its time {at!r} is not a stored time")
+    if kind not in _READ_KINDS:
+        return at, None
+    try:
+        return at, record_from_dicts(kind, record.get("request"), record.get("rates"), record.get("details"))
+    except WrongPart as wrong:
+        raise DamagedRecord(f"{what} ({record.get('id')!r}): {wrong.part} is not what a {kind} records") from None
+
+
+ChannelOf = Callable[[str], "str | None"]  # (buy id) -> the channel of that buy, or None when it can't be found
+UNKNOWN_CHANNEL = "(unknown)"  # a refund's buy that can't be found (not in this ledger)
+
+
+@exact_arithmetic
+def build_report(
+    records: Iterable[tuple[int, Any]],
+    accounts: Iterable[tuple[str, AccountState]],
+    *,
+    since: str | None,
+    until: str | None,
+    by: str,
+    currency: str,
+    cash_per_diamond: Decimal,
+    channel_of: ChannelOf,
+    pending: PendingPayouts,
+) -> PlatformReport:
+    """The report of the stored ``records`` from ``since`` on (``Book.records_from``: oldest first; those
+    after ``until`` only roll the liabilities back), with ``accounts`` the states after the last of them."""
+    total = _Tally()
+    periods: dict[str, _Tally] = {}
+    channels: dict[str, list[Any]] = {}  # name -> [buys, coins, cash, refunds, refunded]
+    creators: dict[str, _Creator] = {}
+    rollback = _Rollback()
+    refunded_buys: list[tuple[str, Decimal]] = []  # refunds are few; each one's channel is its buy's
+    seen_day, seen_period = "", ""  # the period of the last day met: most transactions share their neighbour's
+    tally = total
+
+    def creator(name: str) -> _Creator:
+        found = creators.get(name)
+        if found is None:
+            found = creators[name] = _Creator()
+        return found
+
+    for position, stored in records:
+        at, record = read_record(position, stored)
+        if record is None:
+            continue
+        if until is not None and at > until:
+            rollback.add(record)
+            continue
+        if at[:10] != seen_day:
+            seen_day = at[:10]
+            name = period_of(at, by)
+            if name != seen_period:
+                seen_period = name
+                tally = periods.get(name) or periods.setdefault(name, _Tally())
+        if isinstance(record, GiftRecord):
+            d = record.details
+            for t in (total, tally):
+                t.gifts += 1
+                t.diamonds_issued += d.diamonds
+            c = creator(record.request.recipient)
+            c.gifts += 1
+            c.diamonds_received += d.diamonds
+        elif isinstance(record, BuyRecord):
+            price, coins = record.details.price, record.request.coins
+            for t in (total, tally):
+                t.buys += 1
+                t.coins_sold += coins
+                t.cash_in += price
+            row = channels.get(record.rates.channel)
+            if row is None:
+                row = channels[record.rates.channel] = [0, 0, ZERO, 0, ZERO]
+            row[0] += 1
+            row[1] += coins
+            row[2] += price
+        elif isinstance(record, RedeemRecord):
+            r = record.details
+            for t in (total, tally):
+                t.payouts += 1
+                t.diamonds_redeemed += r.diamonds
+                t.payout_cash += r.cash
+                t.payout_fees += r.fee
+                t.paid_out += r.net
+            c = creator(record.request.account)
+            c.payouts += 1
+            c.diamonds_redeemed += r.diamonds
+            c.paid_out += r.net
+        elif isinstance(record, RefundRecord):
+            f = record.details
+            clawed = 0
+            for claw in f.clawbacks:
+                clawed += claw.diamonds
+                if claw.diamonds:
+                    creator(claw.creator).diamonds_taken_back += claw.diamonds
+            for t in (total, tally):
+                t.refunds += 1
+                t.refunded += f.price
+                t.diamonds_clawed_back += clawed
+            refunded_buys.append((record.request.buy, f.price))
+        elif isinstance(record, ReversalRecord):
+            v = record.details
+            for t in (total, tally):
+                t.diamonds_reversed += v.diamonds
+            creator(v.recipient).diamonds_taken_back += v.diamonds
+    for buy, price in refunded_buys:  # after the pass: a store may read its whole history to find a buy
+        channel = channel_of(buy) or UNKNOWN_CHANNEL
+        row = channels.get(channel)
+        if row is None:
+            row = channels[channel] = [0, 0, ZERO, 0, ZERO]
+        row[3] += 1
+        row[4] += price
+    totals = total.frozen()
+    filled: tuple[Period, ...] = ()
+    if periods:
+        names = list(periods)  # met in time order
+        empty = Figures()
+        filled = tuple(
+            Period(name, periods[name].frozen() if name in periods else empty)
+            for name in periods_between(names[0], names[-1], by)
+        )
+    cash_in = totals.cash_in
+    creator_rows = sorted(
+        (
+            CreatorFigures(
+                name, c.gifts, c.diamonds_received, c.diamonds_taken_back, c.payouts, c.diamonds_redeemed,
+                tidy(c.paid_out), percent(c.paid_out, cash_in),
+            )
+            for name, c in creators.items()
+        ),
+        key=lambda row: (-row.diamonds, -row.paid_out, row.account),
+    )  # fmt: skip
+    channel_rows = tuple(ChannelFigures(name, *row) for name, row in sorted(channels.items()))
+    liabilities = _liabilities(accounts, rollback, cash_per_diamond, pending)
+    return PlatformReport(since, until, by, currency, totals, filled, channel_rows, tuple(creator_rows), liabilities)
+
+
+def _liabilities(
+    accounts: Iterable[tuple[str, AccountState]],
+    rollback: _Rollback,
+    cash_per_diamond: Decimal,
+    pending: PendingPayouts,
+) -> Liabilities:
+    coins, cost, held, owed = -rollback.coins, -rollback.coin_cost, 0, 0
+    later = rollback.diamonds
+    for name, state in accounts:
+        if is_platform_account(name):
+            continue
+        coins += state.coins
+        for lot in state.lots:
+            cost += lot.cost
+        diamonds = state.diamonds - later.get(name, 0) if later else state.diamonds
+        if diamonds > 0:
+            held += diamonds
+        else:
+            owed -= diamonds
+    return Liabilities(coins, tidy(cost), held, owed, cash_per_diamond, tidy(held * cash_per_diamond), pending)
+
+
+def pending_payouts(book: Book, at: str | None) -> PendingPayouts:
+    """Payouts held and not yet paid at ``at``: the one place that reads them.
+
+    Held payouts (the ``payout-*`` kinds) are not part of the ledger yet, so there
+    are none; when they are, this sums those still held at ``at`` from the accounts'
+    states, and the report, its JSON and its table show them with the rest.
+    """
+    return PendingPayouts()

@@ -1,0 +1,392 @@
+"""report: the platform's cash in, refunds, payouts and what it kept over a window, and what it owes."""
+
+from __future__ import annotations
+
+import json
+from datetime import datetime, timedelta
+from decimal import Decimal
+from pathlib import Path
+
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+from typer.testing import CliRunner
+
+from cli_checks import expect_error
+from coinpurse import Ledger
+from coinpurse.cli import app
+from coinpurse.core.report import period_of, periods_between
+from coinpurse.errors import CoinpurseError
+from conftest import examples
+
+# (time, command): across a Sunday night into Monday (ISO weeks 48 and 49 of 2026) and into December.
+ECONOMY: tuple[tuple[str, tuple[str, ...]], ...] = (
+    ("2026-11-29T23:59:59Z", ("buy", "alice", "700", "--id", "b-alice")),  # Sunday: W48, November
+    ("2026-11-30T00:00:00Z", ("buy", "bob", "17500", "--id", "b-bob")),  # Monday: W49
+    ("2026-11-30T12:00:00Z", ("gift", "alice", "mia", "rose", "-n", "5", "--id", "g-rose")),
+    ("2026-12-01T00:00:00Z", ("buy", "bob", "3500", "--channel", "web")),  # Tuesday: W49, December
+    ("2026-12-01T00:00:01Z", ("gift", "bob", "mia", "interstellar", "-n", "2")),
+    ("2026-12-01T10:00:00Z", ("redeem", "mia", "20000")),
+    ("2026-12-02T09:00:00Z", ("buy", "carol", "700", "--id", "b-carol")),
+    ("2026-12-02T09:30:00Z", ("gift", "carol", "noah", "rose", "-n", "100")),
+    ("2026-12-03T08:00:00Z", ("refund", "b-carol", "--clawback")),
+    ("2026-12-03T09:00:00Z", ("reverse", "g-rose", "--reason", "wrong creator")),
+)
+FIGURES = (
+    "buys", "coins_sold", "cash_in", "refunds", "refunded", "gifts", "diamonds_issued", "diamonds_reversed",
+    "diamonds_clawed_back", "diamonds_net", "payouts", "diamonds_redeemed", "payout_cash", "payout_fees", "paid_out", "kept",
+)  # fmt: skip
+
+
+def _run(cli, monkeypatch: pytest.MonkeyPatch, steps=ECONOMY) -> None:
+    for at, args in steps:
+        monkeypatch.setenv("COINPURSE_NOW", at)
+        result = cli(*args)
+        assert result.exit_code == 0, (args, result.stderr or result.output)
+
+
+@pytest.fixture
+def economy(cli, monkeypatch: pytest.MonkeyPatch):
+    _run(cli, monkeypatch)
+    monkeypatch.setenv("COINPURSE_NOW", "2026-12-05T12:00:00Z")
+    return cli
+
+
+def _sum(rows: list[dict], key: str) -> Decimal | int:
+    values = [row[key] for row in rows]
+    if values and isinstance(values[0], str):
+        return sum((Decimal(value) for value in values), Decimal(0))
+    return sum(values)
+
+
+def test_the_figures_on_every_store(economy) -> None:
+    made = economy.json("report")
+    totals = made["totals"]
+    assert (totals["buys"], totals["coins_sold"], totals["cash_in"]) == (4, 22400, "307.46")
+    assert (totals["refunds"], totals["refunded"]) == (1, "9.99")
+    assert (totals["gifts"], totals["diamonds_issued"]) == (3, 20105)
+    assert (totals["diamonds_reversed"], totals["diamonds_clawed_back"], totals["diamonds_net"]) == (5, 100, 20000)
+    assert (totals["payouts"], totals["diamonds_redeemed"], totals["payout_cash"], totals["paid_out"]) == (
+        1,
+        20000,
+        "100.00",
+        "100.00",
+    )
+    assert (totals["kept"], totals["kept_percent"]) == ("197.47", "64.23")  # 197.47 / 307.46 = 64.2262...%
+    assert made["channels"] == [
+        {"channel": "app", "buys": 3, "coins_sold": 18900, "cash_in": "269.97", "refunds": 1, "refunded": "9.99"},
+        {"channel": "web", "buys": 1, "coins_sold": 3500, "cash_in": "37.49", "refunds": 0, "refunded": "0.00"},
+    ]
+    assert [(c["account"], c["diamonds"], c["paid_out"], c["share_of_viewer_cash"]) for c in made["creators"]] == [
+        ("mia", 20000, "100.00", "32.52"),  # 20,005 received, 5 given back by the reversal
+        ("noah", 0, "0.00", "0.00"),  # 100 received, all clawed back
+    ]
+    owed = made["liabilities"]
+    balances = economy.json("balance")
+    coin_cost = sum((Decimal(a["coin_cost"]) for a in balances["accounts"]), Decimal(0))
+    assert owed["coins"] == balances["totals"]["coins"] == 1700  # alice's 700 again after the reversal, bob's 1,000
+    assert Decimal(owed["coin_cost"]) == coin_cost
+    assert (owed["diamonds"], owed["diamonds_owed"], owed["diamond_value"]) == (0, 0, "0.00")
+    assert owed["pending_payouts"] == {"payouts": 0, "cash": "0.00"}
+    assert owed["as_of"] is None and Decimal(owed["total"]) == coin_cost
+
+
+def test_the_numbers_add_up(economy) -> None:
+    for by in ("day", "week", "month"):
+        made = economy.json("report", "--by", by)
+        totals, periods = made["totals"], made["periods"]
+        assert Decimal(totals["cash_in"]) == Decimal(totals["kept"]) + Decimal(totals["paid_out"]) + Decimal(
+            totals["refunded"]
+        )
+        assert Decimal(totals["payout_cash"]) == Decimal(totals["paid_out"]) + Decimal(totals["payout_fees"])
+        for key in FIGURES:
+            assert _sum(periods, key) == (Decimal(totals[key]) if isinstance(totals[key], str) else totals[key]), (
+                by,
+                key,
+            )
+        for period in periods:
+            assert Decimal(period["cash_in"]) == Decimal(period["kept"]) + Decimal(period["paid_out"]) + Decimal(
+                period["refunded"]
+            )
+        assert _sum(made["channels"], "cash_in") == Decimal(totals["cash_in"])
+        assert _sum(made["channels"], "refunded") == Decimal(totals["refunded"])
+        assert _sum(made["creators"], "paid_out") == Decimal(totals["paid_out"])
+        assert _sum(made["creators"], "diamonds") == totals["diamonds_net"]
+
+
+def test_periods_bucket_days_iso_weeks_and_months_at_their_edges(economy) -> None:
+    by_day = economy.json("report", "--by", "day")["periods"]
+    assert [p["period"] for p in by_day] == ["2026-11-29", "2026-11-30", "2026-12-01", "2026-12-02", "2026-12-03"]
+    assert by_day[0]["cash_in"] == "9.99"  # the last second of Sunday
+    by_week = economy.json("report", "--by", "week")["periods"]
+    assert [(p["period"], p["buys"]) for p in by_week] == [("2026-W48", 1), ("2026-W49", 3)]
+    by_month = economy.json("report", "--by", "month")["periods"]
+    assert [(p["period"], p["buys"], p["cash_in"]) for p in by_month] == [
+        ("2026-11", 2, "259.98"),
+        ("2026-12", 2, "47.48"),
+    ]
+    assert economy.json("report")["by"] == "month"
+
+
+def test_quiet_periods_show_as_zeros_and_names_cross_years() -> None:
+    assert list(periods_between("2026-12-30", "2027-01-02", "day")) == [
+        "2026-12-30",
+        "2026-12-31",
+        "2027-01-01",
+        "2027-01-02",
+    ]
+    assert list(periods_between("2026-W52", "2027-W01", "week")) == ["2026-W52", "2026-W53", "2027-W01"]
+    assert list(periods_between("2026-11", "2027-02", "month")) == ["2026-11", "2026-12", "2027-01", "2027-02"]
+    assert period_of("2027-01-01T00:00:00Z", "week") == "2026-W53"  # a Friday: ISO week 53 of 2026
+    assert period_of("2026-12-28T00:00:00Z", "week") == "2026-W53"
+
+
+def test_a_quiet_day_inside_the_window_is_a_row_of_zeros(cli, monkeypatch: pytest.MonkeyPatch) -> None:
+    _run(
+        cli,
+        monkeypatch,
+        (("2026-03-01T10:00:00Z", ("buy", "alice", "700")), ("2026-03-03T10:00:00Z", ("buy", "bob", "700"))),
+    )
+    periods = cli.json("report", "--by", "day")["periods"]
+    assert [(p["period"], p["buys"], p["kept_percent"]) for p in periods] == [
+        ("2026-03-01", 1, "100.00"), ("2026-03-02", 0, None), ("2026-03-03", 1, "100.00"),
+    ]  # fmt: skip
+
+
+def test_a_window_counts_only_its_transactions(economy) -> None:
+    made = economy.json("report", "--since", "2026-11-30", "--until", "2026-11-30", "--by", "day")
+    assert (made["since"], made["until"]) == ("2026-11-30T00:00:00Z", "2026-11-30T23:59:59Z")
+    assert [p["period"] for p in made["periods"]] == ["2026-11-30"]
+    totals = made["totals"]
+    assert (totals["buys"], totals["cash_in"], totals["gifts"], totals["payouts"], totals["refunds"]) == (
+        1,
+        "249.99",
+        1,
+        0,
+        0,
+    )
+    later = economy.json("report", "--since", "2026-12-02T09:30:00Z")
+    assert (later["totals"]["buys"], later["totals"]["gifts"], later["totals"]["refunds"]) == (0, 1, 1)
+    assert later["totals"]["kept_percent"] is None  # no cash in to divide
+    assert later["creators"][0]["share_of_viewer_cash"] is None
+
+
+def test_liabilities_at_a_past_until_are_as_they_were_then(cli, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Rolled back from the accounts' states through the later transactions: the same as the report made then."""
+    then: dict[str, dict] = {}
+    for at, args in ECONOMY:
+        _run(cli, monkeypatch, ((at, args),))
+        then[at] = cli.json("report")["liabilities"]
+    for at, owed in then.items():
+        past = cli.json("report", "--until", at)["liabilities"]
+        assert {**past, "as_of": None} == owed, at
+        assert past["as_of"] == at
+    assert then["2026-12-02T09:30:00Z"]["diamonds"] == 105  # mia's 5 and noah's 100, before the clawback
+
+
+def test_liabilities_count_diamonds_owed_after_a_clawback_apart(cli, monkeypatch: pytest.MonkeyPatch) -> None:
+    _run(
+        cli, monkeypatch,
+        (
+            ("2026-03-01T10:00:00Z", ("buy", "bob", "17500", "--id", "b1")),
+            ("2026-03-01T10:00:01Z", ("buy", "bob", "3500", "--channel", "web")),
+            ("2026-03-01T10:01:00Z", ("gift", "bob", "mia", "interstellar", "-n", "2")),
+            ("2026-03-01T10:02:00Z", ("redeem", "mia", "20000")),
+            ("2026-03-01T10:03:00Z", ("refund", "b1", "--clawback")),
+        ),
+    )  # fmt: skip
+    owed = cli.json("report")["liabilities"]
+    assert (owed["diamonds_owed"], owed["diamonds"]) == (17500, 0)  # the refunded lot's share of the gift
+    assert owed["diamond_value"] == "0.00"
+    totals = cli.json("report")["totals"]
+    assert Decimal(totals["kept"]) < 0  # the cash went back and the payout was made
+
+
+def test_json_shape_money_as_strings(economy) -> None:
+    made = economy.json("report", "--by", "week")
+    assert set(made) == {
+        "since",
+        "until",
+        "by",
+        "currency",
+        "percent_rounding",
+        "totals",
+        "periods",
+        "channels",
+        "creators",
+        "liabilities",
+    }
+    assert made["percent_rounding"] == "half up, to 0.01 percent"
+    for period in made["periods"]:
+        assert set(period) == {"period", *FIGURES, "kept_percent"}
+        assert all(
+            isinstance(period[key], str)
+            for key in ("cash_in", "refunded", "paid_out", "kept", "payout_cash", "payout_fees")
+        )
+    assert isinstance(made["liabilities"]["coin_cost"], str)
+
+
+def test_the_library_gives_the_same_report(economy) -> None:
+    made = Ledger(economy.ledger).report(by="week").to_dict()
+    assert made == economy.json("report", "--by", "week")
+
+
+def test_an_empty_ledger_reports_nothing_and_owes_nothing(cli) -> None:
+    assert cli("init").exit_code == 0
+    made = cli.json("report")
+    assert made["periods"] == [] and made["creators"] == [] and made["channels"] == []
+    assert made["totals"]["cash_in"] == "0.00" and made["liabilities"]["total"] == "0.00"
+    shown = cli("report")
+    assert shown.exit_code == 0 and "No transactions in that time." in shown.stdout
+
+
+@pytest.mark.parametrize(
+    ("args", "code", "says"),
+    [
+        (("--by", "year"), "bad_period", "--by takes day, week or month, not 'year'"),
+        (("--by", ""), "bad_period", "--by takes day, week or month"),
+        (("--since", "last tuesday"), "bad_time", "--since takes a date"),
+        (("--until", "2026-02-30"), "bad_time", "--until is not a real date"),
+        (("--since", "2026-12-02", "--until", "2026-12-01"), "bad_time", "is after --until"),
+    ],
+)
+def test_bad_periods_and_times_are_bad_input(json_cli, args: tuple[str, ...], code: str, says: str) -> None:
+    assert json_cli("buy", "alice", "700").exit_code == 0
+    expect_error(json_cli, "report", *args, exit_code=2, code=code, says=says)
+
+
+def test_by_takes_any_case(json_cli) -> None:
+    assert json_cli("buy", "alice", "700").exit_code == 0
+    assert json_cli.json("report", "--by", "WEEK")["by"] == "week"
+
+
+def test_the_terminal_view_draws_bars_within_80_columns(economy) -> None:
+    result = CliRunner().invoke(app, ["--ledger", str(economy.ledger), "report", "--by", "day"], env={"COLUMNS": "80"})
+    assert result.exit_code == 0, result.stderr
+    lines = result.stdout.splitlines()
+    assert max(len(line) for line in lines) <= 80, [line for line in lines if len(line) > 80]
+    text = result.stdout
+    for heading in ("Viewer cash in by period", "Sales by channel", "Creators' earnings", "What the platform owes now"):
+        assert heading in text
+    assert "█" in text and "░" in text  # the period of the payout kept part of its cash in
+    assert "64.23% of cash in" in text
+    kept = next(line for line in lines if line.strip().startswith("platform kept"))
+    assert "$197.47" in kept
+
+
+def test_many_creators_show_the_top_ten_and_say_so(json_cli, monkeypatch: pytest.MonkeyPatch) -> None:
+    ops = [{"kind": "buy", "account": "viewer", "coins": 17500}]
+    ops += [
+        {"kind": "gift", "sender": "viewer", "recipient": f"creator{n:02d}", "gift": "rose", "count": n + 1}
+        for n in range(12)
+    ]
+    scenario = Path(json_cli.ledger).with_name("ops.json")
+    scenario.write_text(json.dumps({"ops": ops}))
+    assert json_cli("apply", str(scenario)).exit_code == 0
+    assert len(json_cli.json("report")["creators"]) == 12
+    shown = json_cli("report").stdout
+    assert "the top 10 of 12" in shown
+    assert "creator11" in shown and "creator01" not in shown and "creator00" not in shown
+
+
+def test_a_json_ledger_in_another_layout_gives_the_same_report(json_cli, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The lines are streamed where the file is in coinpurse's layout; another one is read in full, to the same figures."""
+    _run(json_cli, monkeypatch)
+    expected = {by: json_cli.json("report", "--by", by, "--since", "2026-11-30T12:00:00Z") for by in ("day", "week")}
+    document = json.loads(json_cli.ledger.read_text())
+    json_cli.ledger.write_text(json.dumps(document, indent=1))
+    for by, made in expected.items():
+        assert json_cli.json("report", "--by", by, "--since", "2026-11-30T12:00:00Z") == made
+
+
+def test_a_damaged_record_in_the_window_is_an_unusable_ledger(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    import sqlite3
+
+    from conftest import Cli
+
+    cli = Cli(tmp_path / "ledger.sqlite")
+    _run(cli, monkeypatch, ECONOMY[:4])
+    with sqlite3.connect(cli.ledger) as db:
+        db.execute("UPDATE transactions SET body = json_set(body, '$.details.diamonds', 'x') WHERE seq = 3")
+    db.close()
+    result = cli("report", "--json")
+    assert result.exit_code == 3
+    error = json.loads(result.stderr)["error"]
+    assert (
+        error["code"] == "ledger_damaged"
+        and "transaction 3 ('g-rose'): details is not what a gift records" in error["message"]
+    )
+
+
+# ----- invariants over random economies (in memory: the pass is the same on every store) ---------------
+
+_OPS = st.lists(
+    st.tuples(
+        st.sampled_from(("buy", "buy", "gift", "gift", "gift", "redeem", "refund", "reverse")),
+        st.sampled_from(("alice", "bob")),  # viewers
+        st.sampled_from(("mia", "noah")),  # creators
+        st.sampled_from((70, 700, 3500, 17500)),
+        st.integers(min_value=0, max_value=3 * 86400),  # seconds after the op before
+        st.booleans(),  # the web channel; a refund's clawback
+    ),
+    min_size=4,
+    max_size=30,
+)
+
+
+@settings(max_examples=examples(60), deadline=None)
+@given(_OPS)
+def test_any_economy_adds_up_and_owes_what_the_balances_hold(ops) -> None:
+    ledger = Ledger.memory()
+    ledger.rates_set({"payout.minimum": "0.01"}, now="2026-12-27T00:00:00Z")  # small payouts too, so redeems happen
+    moment = datetime(2026, 12, 27, 12, 0, 0)  # a Sunday, near a month's, a year's and an ISO week's edges
+    buys: list[str] = []
+    gifts: list[str] = []
+    owed_then: dict[str, dict] = {}
+    for kind, viewer, creator, coins, step, flag in ops:
+        moment += timedelta(seconds=step)
+        now = moment.strftime("%Y-%m-%dT%H:%M:%SZ")
+        try:
+            if kind == "buy":
+                buys.append(ledger.buy(viewer, coins, "web" if flag else "app", now=now).transaction.id)
+            elif kind == "gift":
+                gifts.append(ledger.gift(viewer, creator, "Rose", count=coins // 70, now=now).transaction.id)
+            elif kind == "redeem":
+                ledger.redeem(creator, all=True, now=now)
+            elif kind == "refund" and buys:
+                ledger.refund(buys[coins % len(buys)], clawback=flag, now=now)
+            elif kind == "reverse" and gifts:
+                ledger.reverse(gifts[coins % len(gifts)], "test", now=now)
+        except CoinpurseError:
+            continue
+        owed_then[now] = ledger.report().to_dict()["liabilities"]
+    for by in ("day", "week", "month"):
+        made = ledger.report(by=by).to_dict()
+        totals = made["totals"]
+        assert Decimal(totals["cash_in"]) == Decimal(totals["kept"]) + Decimal(totals["paid_out"]) + Decimal(
+            totals["refunded"]
+        )
+        for key in FIGURES:
+            assert _sum(made["periods"], key) == (Decimal(totals[key]) if isinstance(totals[key], str) else totals[key])
+        assert _sum(made["creators"], "diamonds") == totals["diamonds_net"]
+        assert _sum(made["channels"], "refunded") == Decimal(totals["refunded"])
+    owed = ledger.report().to_dict()["liabilities"]
+    balances = ledger.balances().to_dict()["accounts"]
+    assert owed["coins"] == sum(a["coins"] for a in balances)
+    assert Decimal(owed["coin_cost"]) == sum((Decimal(a["coin_cost"]) for a in balances), Decimal(0))
+    assert owed["diamonds"] == sum(max(a["diamonds"], 0) for a in balances)
+    assert owed["diamonds_owed"] == sum(max(-a["diamonds"], 0) for a in balances)
+    for at, then in owed_then.items():
+        assert {**ledger.report(until=at).to_dict()["liabilities"], "as_of": None} == then, at
+
+
+def test_bars_scale_to_the_longest_to_an_eighth_of_a_cell() -> None:
+    from coinpurse.cli.render_report import bar, split_bar
+
+    assert bar(200, 200, 10) == "█" * 10
+    assert bar(100, 200, 10) == "█" * 5
+    assert bar(Decimal("1.5"), 10, 10) == "█▌"
+    assert bar(1, 10**6, 10) == "▏"  # something is never drawn as nothing
+    assert bar(0, 10, 10) == bar(5, 0, 10) == ""
+    assert split_bar(Decimal(75), Decimal(100), Decimal(100), 8) == "██████░░"
+    assert split_bar(Decimal(-5), Decimal(50), Decimal(100), 8) == "░░░░"  # kept less than nothing: all given back
