@@ -89,7 +89,7 @@ def _head(ctx: Any) -> Iterator[Book | None]:
 
 
 def _accounts(ctx: Any, incomplete: str) -> list[str]:
-    from coinpurse.core.names import is_platform_account
+    from coinpurse.core.names import is_user_account
 
     prefix = incomplete.strip().removeprefix("@").lower()
     with _head(ctx) as book:
@@ -103,7 +103,7 @@ def _accounts(ctx: Any, incomplete: str) -> list[str]:
                 (prefix, upper, MOST),
             ).fetchall()
             return [name for (name,) in rows]
-        names = (name for name in getattr(book, "accounts", {}) if name.startswith(prefix) and not is_platform_account(name))
+        names = (name for name in getattr(book, "accounts", {}) if name.startswith(prefix) and is_user_account(name))
         return sorted(names)[:MOST]
 
 
