@@ -219,8 +219,8 @@ class SponsorBonus(NamedTuple):
 
     def to_dict(self) -> dict[str, Any]:
         return {
-            "sponsor": self.sponsor, "bonus_diamonds": self.diamonds, "bonus_cash": decimal_str(self.cash),
-            "bonus_paid": self.paid, "sponsor_budget": decimal_str(self.budget),
+            "sponsor": self.sponsor, "bonus_diamonds": self.diamonds, "bonus_cash": money_str(self.cash),
+            "bonus_paid": self.paid, "sponsor_budget": money_str(self.budget),
         }  # fmt: skip
 
     @classmethod
@@ -235,8 +235,8 @@ class SponsorBonus(NamedTuple):
     def facts(self) -> dict[str, Any]:
         left = self.budget - self.cash if self.paid else self.budget
         return {
-            "sponsor": self.sponsor, "diamonds": self.diamonds, "cash": decimal_str(self.cash), "paid": self.paid,
-            "budget_left": decimal_str(left),
+            "sponsor": self.sponsor, "diamonds": self.diamonds, "cash": money_str(self.cash), "paid": self.paid,
+            "budget_left": money_str(left),
         }  # fmt: skip
 
 
@@ -783,7 +783,7 @@ class SponsorDetails(NamedTuple):
     budget: Decimal  # what the budget holds after it
 
     def to_dict(self) -> dict[str, Any]:
-        return {"sponsor": self.sponsor, "cash": money_str(self.cash), "budget": decimal_str(self.budget)}
+        return {"sponsor": self.sponsor, "cash": money_str(self.cash), "budget": money_str(self.budget)}
 
     @classmethod
     def from_dict(cls, data: Any) -> SponsorDetails:
@@ -825,7 +825,7 @@ class SponsorFundRecord(NamedTuple):
         return {
             "sponsor": d.sponsor,
             "cash": money_str(d.cash),
-            "budget_left": decimal_str(d.budget),
+            "budget_left": money_str(d.budget),
             "currency": currency,
         }
 
