@@ -590,7 +590,7 @@ class BonusBack(NamedTuple):
         return cls(_text(data["sponsor"]), _count(data["bonus_diamonds"]), _money(data["bonus_cash"]))
 
     def facts(self) -> dict[str, Any]:
-        return {"sponsor": self.sponsor, "diamonds": self.diamonds, "cash": decimal_str(self.cash)}
+        return {"sponsor": self.sponsor, "diamonds": self.diamonds, "cash": money_str(self.cash)}
 
 
 def _no_rates(data: Any) -> dict[str, Any]:
@@ -757,7 +757,7 @@ class RefundRecord(NamedTuple):
                 {"gift": c.gift, "creator": c.creator, "coins": c.coins, "diamonds": c.diamonds,
                  "remainder": f"{c.remainder}/{c.gift_coins}", "diamond_value": money_str(c.value),
                  "bonus_returned": None if c.sponsor is None else
-                 {"sponsor": c.sponsor, "diamonds": c.bonus_back, "cash": decimal_str(c.bonus_cash)}}
+                 {"sponsor": c.sponsor, "diamonds": c.bonus_back, "cash": money_str(c.bonus_cash)}}
                 for c in d.clawbacks
             ],
             "platform_returned": money_str(d.platform_returned),
