@@ -79,7 +79,7 @@ def show_receipt(result: OperationResult) -> None:
     balances = ", ".join(
         f"{b.account}: {_plural(b.coins, 'coin')}, {_plural(b.diamonds, 'diamond')}" for b in tx.after
     )
-    out.print(f"Now {balances}.  [{tx.at}]")
+    out.print(f"Now {balances}.  [{tx.at}]" if balances else f"[{tx.at}]")  # a sponsor's cash moves no one's coins
 
 
 def show_balance(balance: AccountBalance) -> None:
