@@ -10,7 +10,7 @@ from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import Any
 
-from coinpurse.core.money import money_str, parse_count, parse_decimal, shown
+from coinpurse.core.money import CENT, money_str, parse_count, parse_decimal, shown
 from coinpurse.core.names import check_tx_id, gift_key, normalize_handle, normalize_sponsor, tidy_gift_name
 from coinpurse.core.safetext import check_no_control
 from coinpurse.errors import BadInput
@@ -205,7 +205,7 @@ def _cash(value: object) -> Decimal:
     amount = parse_decimal(value, "cash", places=2)
     if amount <= 0:
         raise BadInput(f"cash must be a positive amount such as 100.00, not {shown(value)}", code="invalid_cash")
-    return amount
+    return amount.quantize(CENT)  # 100 is 100.00, in the postings as in the request
 
 
 @dataclass(frozen=True)
