@@ -10,7 +10,8 @@ from coinpurse.cli.output import emit_json
 
 sponsor_app = typer.Typer(
     name="sponsor",  # its help is the callback's docstring
-    no_args_is_help=True,
+    invoke_without_command=True,
+    no_args_is_help=False,
     cls=SuggestingGroup,
 )
 
@@ -22,8 +23,10 @@ DryRunOption = Annotated[bool, typer.Option("--dry-run", help="Show the receipt;
 
 
 @sponsor_app.callback()
-def sponsor() -> None:
+def sponsor(ctx: typer.Context, as_json: JsonOption = False) -> None:
     """Sponsors' budgets: cash a brand pays in, which pays its gifts' bonus diamonds to creators.
+
+    Without a subcommand, list them (as sponsor list does).
 
     A catalog gift names its sponsor and bonus with the rates keys
     gift.NAME.sponsor and gift.NAME.bonus_diamonds. Each such gift sent pays
@@ -36,6 +39,8 @@ def sponsor() -> None:
       coinpurse sponsor list
       coinpurse sponsor withdraw acme 50.00
     """
+    if ctx.invoked_subcommand is None:
+        _list(ctx, as_json)
 
 
 @sponsor_app.command("fund", cls=Command)
@@ -88,6 +93,10 @@ def sponsor_list(ctx: typer.Context, as_json: JsonOption = False) -> None:
       coinpurse sponsor list
       coinpurse sponsor list --json
     """
+    _list(ctx, as_json)
+
+
+def _list(ctx: typer.Context, as_json: bool) -> None:
     from coinpurse.ledger import Ledger
 
     sponsors = Ledger(ledger_path(ctx)).sponsors()
