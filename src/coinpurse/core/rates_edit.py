@@ -54,7 +54,8 @@ def _settable_keys(data: dict[str, Any]) -> list[str]:
         keys.extend(f"channel.{name}.package.{package['coins']}" for package in channel["packages"])
     keys.append("conversion.diamonds_per_coin")
     keys.extend(f"payout.{field}" for field in _PAYOUT_FIELDS)
-    keys.extend(f"gift.{gift['name']}.{field}" for gift in data["gifts"] for field in _GIFT_FIELDS[1:])
+    # A sponsor's keys of the gifts that have one (any gift takes them: these are hints and completions).
+    keys.extend(f"gift.{gift['name']}.{field}" for gift in data["gifts"] if "sponsor" in gift for field in _GIFT_FIELDS[1:])
     return keys
 
 

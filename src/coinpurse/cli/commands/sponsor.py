@@ -54,6 +54,9 @@ def sponsor_fund(
 ) -> None:
     """Pay cash into a sponsor's budget; a new name starts a new sponsor.
 
+    The budget, the account sponsor:NAME, pays the bonus diamonds of the
+    gifts that name the sponsor in the catalog.
+
     Examples:
       coinpurse sponsor fund acme 250.00
       coinpurse sponsor fund acme 100 --id acme-march
@@ -75,6 +78,9 @@ def sponsor_withdraw(
 ) -> None:
     """Take unused budget back out to the sponsor; refused beyond what its budget has left.
 
+    A sponsor never funded is bad input (exit 2); more than the budget has
+    left is refused (exit 1) and changes nothing.
+
     Examples:
       coinpurse sponsor withdraw acme 50.00
       coinpurse sponsor withdraw acme 10 --dry-run
@@ -88,6 +94,9 @@ def sponsor_withdraw(
 @sponsor_app.command("list", cls=Command)
 def sponsor_list(ctx: typer.Context, as_json: JsonOption = False) -> None:
     """Each sponsor's budget: funded, spent on bonuses (on which gifts, for how many creators), withdrawn, left.
+
+    What refunds and reversals gave back is shown as returned; a bonus a
+    budget could not cover moved nothing and is not counted.
 
     Examples:
       coinpurse sponsor list
@@ -103,7 +112,7 @@ def _list(ctx: typer.Context, as_json: bool) -> None:
     if as_json:
         emit_json(sponsors.to_dict())
         return
-    from coinpurse.cli.render_sponsors import show_sponsors
+    from coinpurse.cli.render_summaries import show_sponsors
 
     show_sponsors(sponsors)
 
