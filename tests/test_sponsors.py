@@ -49,7 +49,13 @@ def test_a_sponsored_gift_pays_the_creator_its_bonus_from_the_budget(sponsored: 
         ("mia", "DIAMOND", 300),
     ]
     row = budget(sponsored)
-    assert (row["funded"], row["spent"], row["withdrawn"], row["returned"], row["left"]) == ("2.00", "1.50", "0.00", "0.00", "0.50")
+    assert (row["funded"], row["spent"], row["withdrawn"], row["returned"], row["left"]) == (
+        "2.00",
+        "1.50",
+        "0.00",
+        "0.00",
+        "0.50",
+    )
     assert (row["gifts"], row["bonus_diamonds"], row["creators"]) == (1, 300, ["mia"])
     assert row["on"] == [{"gift": "Rose", "gifts": 1, "diamonds": 300, "cash": "1.50"}]
     assert sponsored("verify").exit_code == 0
@@ -66,7 +72,9 @@ def test_a_budget_short_of_the_bonus_pays_none_of_it_and_the_gift_goes_through(s
     assert data["recipient"]["diamonds"] == 5 and data["sender"]["coins"] == 695
     assert all(account != "sponsor:acme" for account, _, _ in postings(sponsored, data["id"]))
     result = sponsored("gift", "alice", "mia", "rose", "-n", "5")
-    assert "no sponsor bonus: acme's budget of $2.00 can't cover the 500 diamonds ($2.50), so none was paid" in flat(result.stdout)
+    assert "no sponsor bonus: acme's budget of $2.00 can't cover the 500 diamonds ($2.50), so none was paid" in flat(
+        result.stdout
+    )
     assert budget(sponsored)["left"] == "2.00" and budget(sponsored)["gifts"] == 0
     assert sponsored("verify").exit_code == 0
 
@@ -89,15 +97,34 @@ def test_a_gift_no_sponsor_pays_on_is_recorded_as_before(sponsored: Cli) -> None
 
 def test_fund_and_withdraw_move_cash_between_the_outside_and_the_budget(sponsored: Cli) -> None:
     data = sponsored.json("sponsor", "fund", "ACME", "1")
-    assert (data["kind"], data["sponsor"], data["cash"], data["budget_left"]) == ("sponsor-fund", "acme", "1.00", "3.00")
-    assert postings(sponsored, data["id"]) == [("platform:sponsor-deposits", "USD", "-1.00"), ("sponsor:acme", "USD", "1.00")]
+    assert (data["kind"], data["sponsor"], data["cash"], data["budget_left"]) == (
+        "sponsor-fund",
+        "acme",
+        "1.00",
+        "3.00",
+    )
+    assert postings(sponsored, data["id"]) == [
+        ("platform:sponsor-deposits", "USD", "-1.00"),
+        ("sponsor:acme", "USD", "1.00"),
+    ]
     data = sponsored.json("sponsor", "withdraw", "acme", "2.5")
     assert (data["kind"], data["cash"], data["budget_left"]) == ("sponsor-withdraw", "2.50", "0.50")
-    assert postings(sponsored, data["id"]) == [("sponsor:acme", "USD", "-2.50"), ("platform:sponsor-deposits", "USD", "2.50")]
+    assert postings(sponsored, data["id"]) == [
+        ("sponsor:acme", "USD", "-2.50"),
+        ("platform:sponsor-deposits", "USD", "2.50"),
+    ]
     row = budget(sponsored)
     assert (row["funded"], row["withdrawn"], row["left"]) == ("3.00", "2.50", "0.50")
     assert sponsored.json("balance")["accounts"] == [
-        {"account": "alice", "coins": 700, "diamonds": 0, "diamond_value": "0.00", "coin_cost": "9.99", "net_cash": "-9.99", "currency": "USD"}
+        {
+            "account": "alice",
+            "coins": 700,
+            "diamonds": 0,
+            "diamond_value": "0.00",
+            "coin_cost": "9.99",
+            "net_cash": "-9.99",
+            "currency": "USD",
+        }
     ]  # a sponsor is not a user
     assert sponsored("verify").exit_code == 0
 
@@ -109,7 +136,9 @@ def test_withdrawing_more_than_the_unused_budget_is_refused(sponsored: Cli) -> N
         says="sponsor acme has $0.50 of unused budget; can't withdraw $0.51",
     )  # fmt: skip
     assert sponsored("sponsor", "withdraw", "acme", "0.50").exit_code == 0
-    expect_error(sponsored, "sponsor", "withdraw", "acme", "0.01", exit_code=1, code="insufficient_budget", says="has $0.00")
+    expect_error(
+        sponsored, "sponsor", "withdraw", "acme", "0.01", exit_code=1, code="insufficient_budget", says="has $0.00"
+    )
 
 
 @pytest.mark.parametrize(
@@ -139,8 +168,14 @@ def test_bad_input_exits_2_and_changes_nothing(sponsored: Cli, args: tuple[str, 
     [
         (("gift.Rose.bonus_diamonds", "5"), "gift.Rose.bonus_diamonds needs a sponsor to pay it (gift.Rose.sponsor)"),
         (("gift.Rose.sponsor", "Not!Valid"), "gift.Rose.sponsor: invalid sponsor name"),
-        (("gift.Rose.sponsor", "acme", "gift.Rose.bonus_diamonds", "-- -1"), "gift.Rose.bonus_diamonds must be at least 0"),
-        (("gift.Rose.sponsor", "acme", "gift.Rose.bonus_diamonds", "1.5"), "gift.Rose.bonus_diamonds must be a whole number"),
+        (
+            ("gift.Rose.sponsor", "acme", "gift.Rose.bonus_diamonds", "-- -1"),
+            "gift.Rose.bonus_diamonds must be at least 0",
+        ),
+        (
+            ("gift.Rose.sponsor", "acme", "gift.Rose.bonus_diamonds", "1.5"),
+            "gift.Rose.bonus_diamonds must be a whole number",
+        ),
         (("gift.Nope.sponsor", "acme"), "no gift 'Nope'"),
     ],
 )
@@ -175,7 +210,10 @@ def test_a_refund_with_clawback_gives_the_bonus_back_to_the_sponsor(sponsored: C
          "bonus_returned": {"sponsor": "acme", "diamonds": 300, "cash": "1.50"}},
     ]  # fmt: skip
     assert data["creators"] == [{"account": "mia", "coins": 0, "diamonds": 0}]
-    assert postings(sponsored, data["id"])[-2:] == [("sponsor:acme", "USD", "1.50"), ("platform:payouts", "USD", "-1.50")]
+    assert postings(sponsored, data["id"])[-2:] == [
+        ("sponsor:acme", "USD", "1.50"),
+        ("platform:payouts", "USD", "-1.50"),
+    ]
     row = budget(sponsored)
     assert (row["spent"], row["returned"], row["left"]) == ("1.50", "1.50", "2.00")
     receipt = flat(sponsored("history", "--kind", "refund").stdout)
@@ -195,7 +233,11 @@ def test_a_partial_clawback_gives_back_the_bonus_in_proportion(cli: Cli) -> None
     data = cli.json("refund", "tx-4", "--clawback")
     (clawback,) = data["clawbacks"]
     assert (clawback["coins"], clawback["diamonds"]) == (10, 10)
-    assert clawback["bonus_returned"] == {"sponsor": "acme", "diamonds": 3, "cash": "0.015"}  # 14 × 10 ÷ 40, rounded down
+    assert clawback["bonus_returned"] == {
+        "sponsor": "acme",
+        "diamonds": 3,
+        "cash": "0.015",
+    }  # 14 × 10 ÷ 40, rounded down
     assert cli.json("balance", "mia")["diamonds"] == 40 + 14 - 10 - 3
     assert budget(cli)["left"] == "9.945"
     assert cli("verify").exit_code == 0
@@ -274,7 +316,18 @@ def test_an_id_replays_and_a_different_request_under_it_is_refused(sponsored: Cl
     before = snapshot(sponsored.ledger)
     again = sponsored.json("sponsor", "fund", "acme", "5.00", "--id", "acme-2")
     assert again["replayed"] is True and again["id"] == first["id"] and snapshot(sponsored.ledger) == before
-    expect_error(sponsored, "sponsor", "fund", "acme", "6", "--id", "acme-2", exit_code=1, code="id_conflict", says="already used")
+    expect_error(
+        sponsored,
+        "sponsor",
+        "fund",
+        "acme",
+        "6",
+        "--id",
+        "acme-2",
+        exit_code=1,
+        code="id_conflict",
+        says="already used",
+    )
     assert sponsored.json("sponsor", "withdraw", "acme", "1", "--id", "w-1")["replayed"] is False
     assert sponsored.json("sponsor", "withdraw", "acme", "1", "--id", "w-1")["replayed"] is True
 
@@ -355,7 +408,10 @@ def test_apply_ops_and_a_batch_equal_the_same_commands(cli: Cli, tmp_path: Path)
 
 
 def test_a_refused_withdraw_in_a_scenario_applies_nothing(cli: Cli, tmp_path: Path) -> None:
-    ops = [{"kind": "sponsor-fund", "sponsor": "acme", "cash": "1"}, {"kind": "sponsor-withdraw", "sponsor": "acme", "cash": "2"}]
+    ops = [
+        {"kind": "sponsor-fund", "sponsor": "acme", "cash": "1"},
+        {"kind": "sponsor-withdraw", "sponsor": "acme", "cash": "2"},
+    ]
     result = cli("apply", str(scenario(tmp_path, ops)), "--json")
     assert result.exit_code == 1
     error = json.loads(result.stderr)["error"]

@@ -16,9 +16,14 @@ sponsor_app = typer.Typer(
 )
 
 SponsorArgument = Annotated[
-    str, typer.Argument(metavar="NAME", help="The sponsor's name (its budget is the account sponsor:NAME).", show_default=False)
+    str,
+    typer.Argument(
+        metavar="NAME", help="The sponsor's name (its budget is the account sponsor:NAME).", show_default=False
+    ),
 ]
-CashArgument = Annotated[str, typer.Argument(metavar="CASH", help="An amount in cash, e.g. 250.00.", show_default=False)]
+CashArgument = Annotated[
+    str, typer.Argument(metavar="CASH", help="An amount in cash, e.g. 250.00.", show_default=False)
+]
 DryRunOption = Annotated[bool, typer.Option("--dry-run", help="Show the receipt; write nothing.")]
 
 
