@@ -460,3 +460,14 @@ def test_the_real_tools_balance_a_ledger_with_sponsored_gifts_as_coinpurse(json_
         assert tool_balances(tool, journal) == expected, tool
     for name, run in strict_checks(journal).items():
         assert run.returncode == 0, (name, run.stderr)
+
+
+def test_history_and_balance_read_a_sponsors_budget_by_its_account(sponsored: Cli) -> None:
+    assert sponsored("gift", "alice", "mia", "rose", "-n", "3").exit_code == 0
+    kinds = [tx["kind"] for tx in sponsored.json("history", "sponsor:acme")["transactions"]]
+    assert kinds == ["sponsor-fund", "gift"]
+    assert sponsored.json("balance", "sponsor:acme")["net_cash"] == "0.50"
+    expect_error(
+        sponsored, "history", "sponsor:zed", exit_code=2, code="unknown_sponsor", says="no sponsor 'sponsor:zed'"
+    )
+    assert "Rose: sponsor acme pays the creator 100 bonus diamonds each" in sponsored("rates").stdout

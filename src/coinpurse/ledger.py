@@ -876,7 +876,13 @@ def _sponsor_budgets(book: Book) -> list[Any]:
 
 
 def _known_account(book: Book, raw: str) -> str:
-    from coinpurse.core.names import did_you_mean, normalize_handle
+    from coinpurse.core.names import SPONSOR_PREFIX, did_you_mean, normalize_handle, normalize_sponsor, sponsor_account
+
+    if isinstance(raw, str) and raw.strip().lower().startswith(SPONSOR_PREFIX):  # a sponsor's budget: sponsor:NAME
+        account = sponsor_account(normalize_sponsor(raw))
+        if not book.has_account(account):
+            raise BadInput(f"no sponsor {account!r} in this ledger; 'coinpurse sponsor list' lists them", code="unknown_sponsor")
+        return account
 
     name = normalize_handle(raw)
     if not book.has_account(name) and book.user_accounts():  # an empty economy (no ledger yet) knows every name
