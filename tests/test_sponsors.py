@@ -8,6 +8,8 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from cli_checks import expect_error, flat, snapshot
 from coinpurse import Ledger
@@ -471,3 +473,50 @@ def test_history_and_balance_read_a_sponsors_budget_by_its_account(sponsored: Cl
         sponsored, "history", "sponsor:zed", exit_code=2, code="unknown_sponsor", says="no sponsor 'sponsor:zed'"
     )
     assert "Rose: sponsor acme pays the creator 100 bonus diamonds each" in sponsored("rates").stdout
+
+
+def test_verify_rebuilds_the_rates_before_a_first_change_that_adds_a_sponsored_gift(cli: Cli) -> None:
+    args = ("rates", "set", "gift.Comet.coins", "5", "gift.Comet.sponsor", "acme", "gift.Comet.bonus_diamonds", "9")
+    for line in (args, ("sponsor", "fund", "acme", "1"), ("buy", "alice", "70"), ("gift", "alice", "mia", "comet")):
+        assert cli(*line).exit_code == 0, line
+    assert cli.json("balance", "mia")["diamonds"] == 14
+    assert cli.json("verify")["ok"] is True
+    assert cli("rates", "set", "--remove", "gift.Comet").exit_code == 0
+    assert cli.json("verify")["ok"] is True
+
+
+@settings(max_examples=25, deadline=None)
+@given(
+    steps=st.lists(
+        st.one_of(
+            st.tuples(st.just("fund"), st.integers(min_value=1, max_value=300)),
+            st.tuples(st.just("withdraw"), st.integers(min_value=1, max_value=300)),
+            st.tuples(st.just("gift"), st.integers(min_value=1, max_value=4)),
+            st.tuples(st.just("reverse"), st.integers(min_value=0, max_value=5)),
+        ),
+        max_size=12,
+    )
+)
+def test_any_run_of_budgets_and_bonuses_adds_up_and_verifies(steps: list[tuple[str, int]]) -> None:
+    from coinpurse.errors import CoinpurseError
+
+    ledger = Ledger.memory()
+    ledger.rates_set({"gift.Rose.sponsor": "acme", "gift.Rose.bonus_diamonds": 30})  # $0.15 a Rose
+    ledger.buy("alice", 700)
+    gifts: list[str] = []
+    for step, amount in steps:
+        try:
+            if step == "fund":
+                ledger.sponsor_fund("acme", Decimal(amount) / 100)
+            elif step == "withdraw":
+                ledger.sponsor_withdraw("acme", Decimal(amount) / 100)
+            elif step == "gift":
+                gifts.append(ledger.gift("alice", "mia", "Rose", amount).transaction.id)
+            elif gifts:
+                ledger.reverse(gifts[amount % len(gifts)], "test")
+        except CoinpurseError as error:
+            assert error.exit_code in (1, 2), error
+    for row in ledger.sponsors().budgets:
+        assert row.left >= 0
+        assert row.funded - row.withdrawn - row.spent + row.returned == row.left
+    assert ledger.verify().ok
