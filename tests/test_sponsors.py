@@ -520,3 +520,10 @@ def test_any_run_of_budgets_and_bonuses_adds_up_and_verifies(steps: list[tuple[s
         assert row.left >= 0
         assert row.funded - row.withdrawn - row.spent + row.returned == row.left
     assert ledger.verify().ok
+
+
+def test_tab_completion_offers_no_sponsor_as_an_account(sponsored: Cli) -> None:
+    from test_completion import bash
+
+    assert sponsored("gift", "alice", "sam", "rose").exit_code == 0
+    assert bash(f"coinpurse --ledger {sponsored.ledger} gift alice s") == ["sam"]

@@ -99,7 +99,7 @@ def _accounts(ctx: Any, incomplete: str) -> list[str]:
         if db is not None:  # SQLite: the names from the prefix on, by the accounts table's index
             upper = prefix[:-1] + chr(ord(prefix[-1]) + 1) if prefix else "\U0010ffff"
             rows = db.execute(
-                "SELECT name FROM accounts WHERE name >= ? AND name < ? AND name NOT LIKE 'platform:%' ORDER BY name LIMIT ?",
+                "SELECT name FROM accounts WHERE name >= ? AND name < ? AND name NOT LIKE 'platform:%' AND name NOT LIKE 'sponsor:%' ORDER BY name LIMIT ?",
                 (prefix, upper, MOST),
             ).fetchall()
             return [name for (name,) in rows]
