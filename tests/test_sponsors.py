@@ -527,3 +527,15 @@ def test_tab_completion_offers_no_sponsor_as_an_account(sponsored: Cli) -> None:
 
     assert sponsored("gift", "alice", "sam", "rose").exit_code == 0
     assert bash(f"coinpurse --ledger {sponsored.ledger} gift alice s") == ["sam"]
+
+
+def test_rates_export_and_import_keep_a_sponsorship(sponsored: Cli, tmp_path: Path) -> None:
+    target = tmp_path / "rates.toml"
+    assert sponsored("rates", "export", str(target)).exit_code == 0
+    text = target.read_text()
+    assert 'name = "Rose"\ncoins = 1\nsponsor = "acme"\nbonus_diamonds = 100\n' in text
+    target.write_text(text.replace("bonus_diamonds = 100", "bonus_diamonds = 40"))
+    changed = sponsored.json("rates", "import", str(target))
+    assert [(c["key"], c["from"], c["to"]) for c in changed["changes"]] == [("gift.Rose.bonus_diamonds", 100, 40)]
+    assert sponsored.json("gift", "alice", "mia", "rose")["bonus"]["diamonds"] == 40
+    assert sponsored("verify").exit_code == 0
