@@ -38,7 +38,6 @@ from coinpurse.core.money import (
     MAX_UNITS,
     MILL,
     ZERO,
-    decimal_str,
     exact_arithmetic,
     money_str,
     round_down,
@@ -616,7 +615,7 @@ def plan_sponsor_withdraw(book: Book, req: rq.SponsorWithdraw, tx_id: str, at: s
     left = book.account(account).cash
     if req.cash > left:
         raise Refused(
-            f"sponsor {req.sponsor} has ${decimal_str(tidy(left))} of unused budget; can't withdraw ${money_str(req.cash)}",
+            f"sponsor {req.sponsor} has ${money_str(left)} of unused budget; can't withdraw ${money_str(req.cash)}",
             code="insufficient_budget",
         )
     postings = (Posting(account, book.currency, -req.cash), Posting(SPONSOR_DEPOSITS, book.currency, req.cash))

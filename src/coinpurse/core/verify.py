@@ -1269,8 +1269,8 @@ def check_touched_accounts(replay: Replay, book: Book, stored: StoredAccounts) -
 
 
 def _sponsor_request(record: Any) -> Any:
-    made = type(record.request).make(record.request.sponsor, record.request.cash)
-    return made
+    """A fund's or withdraw's request in normal form (its own type's checks: a valid name, positive cents)."""
+    return type(record.request).make(record.request.sponsor, record.request.cash)
 
 
 def _sponsor_recorded_rates(record: Any, payout: Payout) -> Rates:
