@@ -46,6 +46,10 @@ COMMAND_LINES: dict[str, tuple[str, ...]] = {
 COMMAND_LINES["reverse"] = ("reverse", "tx-4", "--reason", "wrong creator")
 COMMAND_LINES["explain"] = ("explain", "tx-1")
 COMMAND_LINES["report"] = ("report", "--by", "week")
+COMMAND_LINES["sponsor"] = ("sponsor",)
+COMMAND_LINES["sponsor fund"] = ("sponsor", "fund", "acme", "250.00")
+COMMAND_LINES["sponsor withdraw"] = ("sponsor", "withdraw", "acme", "50.00")
+COMMAND_LINES["sponsor list"] = ("sponsor", "list")
 
 ERRORS = [
     Refused("alice has 0 coins; Rose costs 1", code="insufficient_coins"),

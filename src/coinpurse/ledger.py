@@ -38,6 +38,7 @@ from coinpurse.results import (
     OperationResult,
     RatesView,
     ReversalResult,
+    Sponsors,
 )
 from coinpurse.speedups.collector import CollectorPaused
 
@@ -730,6 +731,40 @@ class Ledger:
             )  # fmt: skip
         return Report(made)
 
+    def sponsor_fund(
+        self, sponsor: str, cash: object, id: str | None = None, now: str | None = None, *, dry_run: bool = False
+    ) -> OperationResult:
+        """A sponsor pays ``cash`` into its budget (the account ``sponsor:NAME``), which pays its gifts' bonuses.
+
+        ``dry_run`` makes the receipt and writes nothing.
+        """
+        from coinpurse.core import clock
+        from coinpurse.core import requests as rq
+
+        request = rq.SponsorFund.make(sponsor, cash, id)
+        moment = now or clock.now()
+        with self._writing(dry_run=dry_run) as book:
+            return _recorded(book, request, moment)
+
+    def sponsor_withdraw(
+        self, sponsor: str, cash: object, id: str | None = None, now: str | None = None, *, dry_run: bool = False
+    ) -> OperationResult:
+        """A sponsor takes ``cash`` of its unused budget back; refused beyond what the budget holds."""
+        from coinpurse.core import clock
+        from coinpurse.core import requests as rq
+
+        request = rq.SponsorWithdraw.make(sponsor, cash, id)
+        moment = now or clock.now()
+        with self._writing(dry_run=dry_run) as book:
+            return _recorded(book, request, moment)
+
+    def sponsors(self) -> Sponsors:
+        """Each sponsor's budget: funded, spent on bonuses (and on which gifts, for which creators), withdrawn, left."""
+        from coinpurse.results import Sponsors
+
+        with self._reading() as book:
+            return Sponsors(_sponsor_budgets(book), book.currency)
+
 
 class Batch:
     """Operations on one locked, loaded ledger, inside ``Ledger.batch()``; each returns what the Ledger method does."""
@@ -821,6 +856,22 @@ class Batch:
 
         return ReversalResult(_recorded(self._book, rq.Reverse.make(tx_id, reason, id), now or self.now), self.dry_run)
 
+    def sponsor_fund(
+        self, sponsor: str, cash: object, id: str | None = None, now: str | None = None
+    ) -> OperationResult:
+        """As ``Ledger.sponsor_fund``."""
+        from coinpurse.core import requests as rq
+
+        return _recorded(self._book, rq.SponsorFund.make(sponsor, cash, id), now or self.now)
+
+    def sponsor_withdraw(
+        self, sponsor: str, cash: object, id: str | None = None, now: str | None = None
+    ) -> OperationResult:
+        """As ``Ledger.sponsor_withdraw``; the budget may be funded earlier in this batch."""
+        from coinpurse.core import requests as rq
+
+        return _recorded(self._book, rq.SponsorWithdraw.make(sponsor, cash, id), now or self.now)
+
     def balance(self, account: str) -> AccountBalance:
         """As the batch has left it so far."""
         return _balance(self._book, account)
@@ -865,8 +916,46 @@ def _reversals_of(book: Book, found: Sequence[Any]) -> dict[str, str]:
     return links
 
 
+def _sponsor_budgets(book: Book) -> list[Any]:
+    """Each sponsor's budget from the transactions that move it (a bonus not paid moves nothing, so is not counted)."""
+    from coinpurse.core.kinds import GiftRecord, RefundRecord, ReversalRecord, SponsorFundRecord, SponsorWithdrawRecord
+    from coinpurse.core.names import SPONSOR_PREFIX
+    from coinpurse.results import SponsorBudget
+
+    budgets = []
+    for account, state in book.all_accounts().items():
+        if not account.startswith(SPONSOR_PREFIX):
+            continue
+        name = account[len(SPONSOR_PREFIX) :]
+        budget = SponsorBudget(name, state.cash)
+        for tx in book.transactions(account=account):
+            record = tx.payload
+            if isinstance(record, SponsorWithdrawRecord):
+                budget.withdrawn += record.details.cash
+            elif isinstance(record, SponsorFundRecord):
+                budget.funded += record.details.cash
+            elif isinstance(record, GiftRecord) and record.details.bonus is not None and record.details.bonus.paid:
+                budget.paid(record.details.gift, record.request.recipient, record.details.bonus)
+            elif isinstance(record, ReversalRecord) and record.details.bonus is not None:
+                budget.returned += record.details.bonus.cash
+            elif isinstance(record, RefundRecord):
+                for clawback in record.details.clawbacks:
+                    if clawback.sponsor == name:
+                        budget.returned += clawback.bonus_cash
+        budgets.append(budget)
+    return budgets
+
+
 def _known_account(book: Book, raw: str) -> str:
-    from coinpurse.core.names import did_you_mean, normalize_handle
+    from coinpurse.core.names import SPONSOR_PREFIX, did_you_mean, normalize_handle, normalize_sponsor, sponsor_account
+
+    if isinstance(raw, str) and raw.strip().lower().startswith(SPONSOR_PREFIX):  # a sponsor's budget: sponsor:NAME
+        account = sponsor_account(normalize_sponsor(raw))
+        if not book.has_account(account):
+            raise BadInput(
+                f"no sponsor {account!r} in this ledger; 'coinpurse sponsor list' lists them", code="unknown_sponsor"
+            )
+        return account
 
     name = normalize_handle(raw)
     if not book.has_account(name) and book.user_accounts():  # an empty economy (no ledger yet) knows every name
@@ -889,16 +978,12 @@ def _balances(book: Book) -> Balances:
 
 def _stored_balances(book: Book) -> Balances:
     """Every user's balance as stored, read at once (one query on SQLite); a read has no write's checks to make."""
-    from coinpurse.core.names import is_platform_account
+    from coinpurse.core.names import is_user_account
 
     rates, currency = book.rates, book.currency
     states = book.all_accounts()
     return Balances(
-        [
-            AccountBalance(name, state, rates, currency)
-            for name, state in states.items()
-            if not is_platform_account(name)
-        ],
+        [AccountBalance(name, state, rates, currency) for name, state in states.items() if is_user_account(name)],
         currency,
     )
 
@@ -922,7 +1007,7 @@ def _request_types() -> tuple[type, ...]:
     from coinpurse.core import requests as rq
     from coinpurse.core.rates_edit import RatesChange
 
-    return (rq.Buy, rq.Gift, rq.Redeem, RatesChange, rq.Refund, rq.Reverse)
+    return (rq.Buy, rq.Gift, rq.Redeem, RatesChange, rq.Refund, rq.Reverse, rq.SponsorFund)  # a withdraw is one by type
 
 
 def _check_each(items: Iterable[object]) -> int:

@@ -117,7 +117,7 @@ class RatesView(NamedTuple):
                 }
                 for channel in rates.channels
             ],
-            "gifts": [{"name": g.name, "coins": g.coins} for g in rates.gifts],
+            "gifts": [g.to_dict() for g in rates.gifts],
             "conversion": {"diamonds_per_coin": decimal_str(rates.diamonds_per_coin)},
             "payout": {
                 "cash_per_diamond": decimal_str(payout.cash_per_diamond),
@@ -400,3 +400,57 @@ class Report(NamedTuple):
                 "total": money_str(owed.total),
             },
         }  # fmt: skip
+
+
+# ----- sponsors ----------------------------------------------------------------
+
+
+class SponsorGifts:
+    """What a sponsor's bonuses went to, for one catalog gift."""
+
+    __slots__ = ("cash", "diamonds", "gift", "gifts")
+
+    def __init__(self, gift: str) -> None:
+        self.gift, self.gifts, self.diamonds, self.cash = gift, 0, 0, ZERO
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"gift": self.gift, "gifts": self.gifts, "diamonds": self.diamonds, "cash": money_str(self.cash)}
+
+
+class SponsorBudget:
+    """One sponsor's budget, added up from the transactions that move it."""
+
+    def __init__(self, sponsor: str, left: Decimal) -> None:
+        self.sponsor, self.left = sponsor, left
+        self.funded = self.withdrawn = self.spent = self.returned = ZERO
+        self.gifts = self.diamonds = 0
+        self.creators: set[str] = set()
+        self.on: dict[str, SponsorGifts] = {}
+
+    def paid(self, gift: str, creator: str, bonus: Any) -> None:
+        self.spent += bonus.cash
+        self.gifts += 1
+        self.diamonds += bonus.diamonds
+        self.creators.add(creator)
+        on = self.on.get(gift)
+        if on is None:
+            on = self.on[gift] = SponsorGifts(gift)
+        on.gifts += 1
+        on.diamonds += bonus.diamonds
+        on.cash += bonus.cash
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "sponsor": self.sponsor, "account": f"sponsor:{self.sponsor}", "funded": money_str(self.funded),
+            "spent": money_str(self.spent), "returned": money_str(self.returned), "withdrawn": money_str(self.withdrawn),
+            "left": money_str(self.left), "gifts": self.gifts, "bonus_diamonds": self.diamonds,
+            "creators": sorted(self.creators), "on": [on.to_dict() for on in sorted(self.on.values(), key=lambda o: o.gift)],
+        }  # fmt: skip
+
+
+class Sponsors(NamedTuple):
+    budgets: Sequence[SponsorBudget]
+    currency: str
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"sponsors": [b.to_dict() for b in self.budgets], "currency": self.currency}

@@ -36,6 +36,7 @@ from coinpurse.cli.commands import explain as explain_command
 from coinpurse.cli.commands import refund as refund_command
 from coinpurse.cli.commands import report as report_command
 from coinpurse.cli.commands import reverse as reverse_command
+from coinpurse.cli.commands import sponsor as sponsor_command
 from coinpurse.cli.common import RunState, record_json_options, record_ledger_option
 from coinpurse.cli.groups import SuggestingGroup
 from coinpurse.cli.output import report_error
@@ -181,6 +182,7 @@ reverse_command.register(app)
 refund_command.register(app)
 explain_command.register(app)
 report_command.register(app)
+sponsor_command.register(app)
 
 
 def main() -> None:

@@ -26,7 +26,16 @@ if TYPE_CHECKING:
 BUDGET_MS = 500  # the most a TAB spends reading the ledger, in milliseconds
 MOST = 200  # the most names offered at once
 TOML_MOST_BYTES = 4_000_000  # a TOML ledger is parsed whole: only a small one is read for a TAB
-KINDS = ("buy", "gift", "redeem", "rates", "reversal", "refund")  # core.kinds.RECORDS (a test keeps them in step)
+KINDS = (
+    "buy",
+    "gift",
+    "redeem",
+    "rates",
+    "reversal",
+    "refund",
+    "sponsor-fund",
+    "sponsor-withdraw",
+)  # core.kinds.RECORDS (a test keeps them in step)
 COMPLETE_VARIABLE = "_COINPURSE_COMPLETE"
 
 
@@ -89,7 +98,7 @@ def _head(ctx: Any) -> Iterator[Book | None]:
 
 
 def _accounts(ctx: Any, incomplete: str) -> list[str]:
-    from coinpurse.core.names import is_platform_account
+    from coinpurse.core.names import is_user_account
 
     prefix = incomplete.strip().removeprefix("@").lower()
     with _head(ctx) as book:
@@ -99,13 +108,11 @@ def _accounts(ctx: Any, incomplete: str) -> list[str]:
         if db is not None:  # SQLite: the names from the prefix on, by the accounts table's index
             upper = prefix[:-1] + chr(ord(prefix[-1]) + 1) if prefix else "\U0010ffff"
             rows = db.execute(
-                "SELECT name FROM accounts WHERE name >= ? AND name < ? AND name NOT LIKE 'platform:%' ORDER BY name LIMIT ?",
+                "SELECT name FROM accounts WHERE name >= ? AND name < ? AND name NOT LIKE 'platform:%' AND name NOT LIKE 'sponsor:%' ORDER BY name LIMIT ?",
                 (prefix, upper, MOST),
             ).fetchall()
             return [name for (name,) in rows]
-        names = (
-            name for name in getattr(book, "accounts", {}) if name.startswith(prefix) and not is_platform_account(name)
-        )
+        names = (name for name in getattr(book, "accounts", {}) if name.startswith(prefix) and is_user_account(name))
         return sorted(names)[:MOST]
 
 

@@ -77,7 +77,7 @@ def show_receipt(result: OperationResult) -> None:
     out.print(table)
     out.print(receipt_line(tx))
     balances = ", ".join(f"{b.account}: {_plural(b.coins, 'coin')}, {_plural(b.diamonds, 'diamond')}" for b in tx.after)
-    out.print(f"Now {balances}.  [{tx.at}]")
+    out.print(f"Now {balances}.  [{tx.at}]" if balances else f"[{tx.at}]")  # a sponsor's cash moves no one's coins
 
 
 def show_balance(balance: AccountBalance) -> None:
@@ -163,6 +163,11 @@ def show_rates(view: RatesView) -> None:
         row += [right[i]["name"], _n(right[i]["coins"])] if i < len(right) else ["", ""]
         gifts.add_row(*row)
     out.print(gifts)
+    sponsored = [g for g in data["gifts"] if "sponsor" in g]
+    for g in sponsored:  # a sponsor's budget pays a bonus on each one sent
+        out.print(
+            f"  {g['name']}: sponsor {g['sponsor']} pays the creator {_n(g['bonus_diamonds'])} bonus diamonds each"
+        )
     payout = data["payout"]
     rules = Table(
         title="Conversion and payouts", box=box.SIMPLE_HEAVY, show_edge=False, show_header=False, title_justify="left"

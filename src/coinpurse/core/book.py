@@ -21,7 +21,7 @@ from coinpurse.core.model import (
     Transaction,
     transaction_from_dict,
 )
-from coinpurse.core.names import is_platform_account
+from coinpurse.core.names import is_platform_account, is_user_account
 from coinpurse.core.rates import Rates
 
 if TYPE_CHECKING:
@@ -352,7 +352,7 @@ class MemoryBook(Book):
         return None if state is None else state.accounts
 
     def user_accounts(self) -> list[str]:
-        return sorted(name for name in self.accounts if not is_platform_account(name))
+        return sorted(name for name in self.accounts if is_user_account(name))
 
     def stored_account_tree(self) -> AccountTree:
         from coinpurse.core.chain import AccountTree, state_digest

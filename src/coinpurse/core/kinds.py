@@ -186,7 +186,7 @@ class GiftRates(NamedTuple):
 
     def to_dict(self) -> dict[str, Any]:
         return {
-            "gift": {"name": self.gift.name, "coins": self.gift.coins},
+            "gift": self.gift.to_dict(),  # a sponsored gift records its sponsor and bonus with it
             "diamonds_per_coin": decimal_str(self.diamonds_per_coin),
             "cash_per_diamond": decimal_str(self.cash_per_diamond),
         }
@@ -195,11 +195,49 @@ class GiftRates(NamedTuple):
     def from_dict(cls, data: Any) -> GiftRates:
         data = _table(data)
         gift = _table(data["gift"])
+        sponsor = _optional(gift, "sponsor", _text)
+        bonus = _count(gift["bonus_diamonds"]) if sponsor is not None else 0
         return cls(
-            Gift(_text(gift["name"]), _count(gift["coins"])),
+            Gift(_text(gift["name"]), _count(gift["coins"]), sponsor, bonus),
             _money(data["diamonds_per_coin"]),
             _money(data["cash_per_diamond"]),
         )
+
+
+class SponsorBonus(NamedTuple):
+    """What a sponsored gift recorded of its bonus: paid whole from the sponsor's budget, or not at all."""
+
+    sponsor: str
+    diamonds: int  # the bonus diamonds the catalog names
+    cash: Decimal  # their worth at the payout rate the gift recorded: what the budget pays
+    paid: bool  # False: the budget could not cover it, and the gift went through without it
+    budget: Decimal  # what the sponsor's budget held before the gift
+
+    @property
+    def paid_diamonds(self) -> int:
+        return self.diamonds if self.paid else 0
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "sponsor": self.sponsor, "bonus_diamonds": self.diamonds, "bonus_cash": money_str(self.cash),
+            "bonus_paid": self.paid, "sponsor_budget": money_str(self.budget),
+        }  # fmt: skip
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> SponsorBonus | None:
+        if "sponsor" not in data:
+            return None
+        return cls(
+            _text(data["sponsor"]), _count(data["bonus_diamonds"]), _money(data["bonus_cash"]),
+            _flag(data["bonus_paid"]), _money(data["sponsor_budget"]),
+        )  # fmt: skip
+
+    def facts(self) -> dict[str, Any]:
+        left = self.budget - self.cash if self.paid else self.budget
+        return {
+            "sponsor": self.sponsor, "diamonds": self.diamonds, "cash": money_str(self.cash), "paid": self.paid,
+            "budget_left": money_str(left),
+        }  # fmt: skip
 
 
 class GiftDetails(NamedTuple):
@@ -212,6 +250,7 @@ class GiftDetails(NamedTuple):
     platform_kept: Decimal
     lots: tuple[Lot, ...]  # drawn first in, first out
     stream: str | None = None
+    bonus: SponsorBonus | None = None  # a sponsored gift's bonus (recorded only when the catalog names one)
 
     def to_dict(self) -> dict[str, Any]:
         data: dict[str, Any] = {
@@ -226,6 +265,8 @@ class GiftDetails(NamedTuple):
         }
         if self.stream is not None:
             data["stream"] = self.stream
+        if self.bonus is not None:
+            data.update(self.bonus.to_dict())
         return data
 
     @classmethod
@@ -234,7 +275,7 @@ class GiftDetails(NamedTuple):
         return cls(
             _text(data["gift"]), _count(data["count"]), _count(data["coins"]), _count(data["diamonds"]),
             _money(data["paid"]), _money(data["diamond_value"]), _money(data["platform_kept"]), _lots(data["lots"]),
-            _optional(data, "stream", _text),
+            _optional(data, "stream", _text), SponsorBonus.from_dict(data),
         )  # fmt: skip
 
 
@@ -263,6 +304,7 @@ class GiftRecord(NamedTuple):
             "sender": balance_of(r.sender), "recipient": balance_of(r.recipient), "gift": d.gift, "count": d.count,
             "coins": d.coins, "diamonds": d.diamonds, "paid": money_str(d.paid), "diamond_value": money_str(d.diamond_value),
             "platform_kept": money_str(d.platform_kept), "currency": currency, "stream": d.stream,
+            "bonus": None if d.bonus is None else d.bonus.facts(),
         }  # fmt: skip
 
 
@@ -512,21 +554,45 @@ class ReversalDetails(NamedTuple):
     coins: int
     diamonds: int
     lots: tuple[Lot, ...]  # the lots restored to the sender, as the gift drew them
+    bonus: BonusBack | None = None  # a sponsored gift's bonus, back from the creator to the sponsor's budget
 
     def to_dict(self) -> dict[str, Any]:
-        return {
+        data = {
             "original": self.original, "reason": self.reason, "sender": self.sender, "recipient": self.recipient,
             "coins": self.coins, "diamonds": self.diamonds,
             "lots": [[source, coins, decimal_str(cost)] for source, coins, cost in self.lots],
         }  # fmt: skip
+        if self.bonus is not None:
+            data.update(self.bonus.to_dict())
+        return data
 
     @classmethod
     def from_dict(cls, data: Any) -> ReversalDetails:
         data = _table(data)
         return cls(
             _text(data["original"]), _text(data["reason"]), _text(data["sender"]), _text(data["recipient"]),
-            _count(data["coins"]), _count(data["diamonds"]), _lots(data["lots"]),
+            _count(data["coins"]), _count(data["diamonds"]), _lots(data["lots"]), BonusBack.from_dict(data),
         )  # fmt: skip
+
+
+class BonusBack(NamedTuple):
+    """A sponsored gift's bonus given back: its diamonds from the creator, their cash to the sponsor's budget."""
+
+    sponsor: str
+    diamonds: int
+    cash: Decimal
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"sponsor": self.sponsor, "bonus_diamonds": self.diamonds, "bonus_cash": decimal_str(self.cash)}
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> BonusBack | None:
+        if "sponsor" not in data:
+            return None
+        return cls(_text(data["sponsor"]), _count(data["bonus_diamonds"]), _money(data["bonus_cash"]))
+
+    def facts(self) -> dict[str, Any]:
+        return {"sponsor": self.sponsor, "diamonds": self.diamonds, "cash": money_str(self.cash)}
 
 
 def _no_rates(data: Any) -> dict[str, Any]:
@@ -564,7 +630,7 @@ class ReversalRecord(NamedTuple):
             "original": d.original, "reason": d.reason, "sender": balance_of(d.sender),
             "recipient": balance_of(d.recipient), "coins": d.coins, "diamonds": d.diamonds,
             "lots_restored": [{"source": source, "coins": coins, "cost": decimal_str(cost)} for source, coins, cost in d.lots],
-            "currency": currency,
+            "currency": currency, "bonus_returned": None if d.bonus is None else d.bonus.facts(),
         }  # fmt: skip
 
 
@@ -600,25 +666,38 @@ class Clawback(NamedTuple):
     cash_per_diamond: Decimal  # the payout rate the gift recorded
     diamonds: int  # taken back: gift_diamonds × coins ÷ gift_coins, rounded down
     remainder: int  # the rest of that product (a fraction remainder/gift_coins of a diamond, left with the creator)
+    sponsor: str | None = None  # the sponsor that paid the gift a bonus, which gets its share of it back
+    gift_bonus: int = 0  # the bonus diamonds the gift paid
+    bonus_back: int = 0  # of those, taken back as the diamonds are: gift_bonus × coins ÷ gift_coins, rounded down
 
     @property
     def value(self) -> Decimal:
         return self.diamonds * self.cash_per_diamond
 
+    @property
+    def bonus_cash(self) -> Decimal:
+        """What the sponsor's budget gets back: the returned bonus diamonds at the gift's payout rate."""
+        return self.bonus_back * self.cash_per_diamond
+
     def to_dict(self) -> dict[str, Any]:
-        return {
+        data = {
             "gift": self.gift, "creator": self.creator, "coins": self.coins, "gift_coins": self.gift_coins,
             "gift_diamonds": self.gift_diamonds, "cash_per_diamond": decimal_str(self.cash_per_diamond),
             "diamonds": self.diamonds, "remainder": self.remainder,
         }  # fmt: skip
+        if self.sponsor is not None:
+            data.update(sponsor=self.sponsor, gift_bonus=self.gift_bonus, bonus_back=self.bonus_back)
+        return data
 
     @classmethod
     def from_dict(cls, data: Any) -> Clawback:
         data = _table(data)
+        sponsor = _optional(data, "sponsor", _text)
+        bonus = (_count(data["gift_bonus"]), _count(data["bonus_back"])) if sponsor is not None else (0, 0)
         return cls(
             _text(data["gift"]), _text(data["creator"]), _count(data["coins"]), _count(data["gift_coins"]),
             _count(data["gift_diamonds"]), _money(data["cash_per_diamond"]), _count(data["diamonds"]),
-            _count(data["remainder"]),
+            _count(data["remainder"]), sponsor, *bonus,
         )  # fmt: skip
 
 
@@ -678,7 +757,9 @@ class RefundRecord(NamedTuple):
             "currency": currency, "coins_removed": d.unspent, "spent": d.coins - d.unspent,
             "clawbacks": [
                 {"gift": c.gift, "creator": c.creator, "coins": c.coins, "diamonds": c.diamonds,
-                 "remainder": f"{c.remainder}/{c.gift_coins}", "diamond_value": money_str(c.value)}
+                 "remainder": f"{c.remainder}/{c.gift_coins}", "diamond_value": money_str(c.value),
+                 "bonus_returned": None if c.sponsor is None else
+                 {"sponsor": c.sponsor, "diamonds": c.bonus_back, "cash": money_str(c.bonus_cash)}}
                 for c in d.clawbacks
             ],
             "platform_returned": money_str(d.platform_returned),
@@ -693,3 +774,79 @@ def _refund_request(request: dict[str, Any]) -> rq.Refund:
 Record = Record | RefundRecord  # type: ignore[misc]
 RULED_RECORDS = (*RULED_RECORDS, RefundRecord)  # type: ignore[assignment]
 RECORDS["refund"] = RefundRecord
+
+
+# ----- sponsors: cash into and out of a sponsor's budget ------------------------------
+
+
+class SponsorDetails(NamedTuple):
+    sponsor: str  # the sponsor's name; its budget is the account sponsor:NAME
+    cash: Decimal  # paid in (a fund) or taken out (a withdraw)
+    budget: Decimal  # what the budget holds after it
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"sponsor": self.sponsor, "cash": money_str(self.cash), "budget": money_str(self.budget)}
+
+    @classmethod
+    def from_dict(cls, data: Any) -> SponsorDetails:
+        data = _table(data)
+        return cls(_text(data["sponsor"]), _money(data["cash"]), _money(data["budget"]))
+
+
+def _sponsor_fund_request(request: dict[str, Any]) -> rq.SponsorFund:
+    return rq.SponsorFund(_text(request["sponsor"]), _money(request["cash"]))
+
+
+def _sponsor_withdraw_request(request: dict[str, Any]) -> rq.SponsorWithdraw:
+    return rq.SponsorWithdraw(_text(request["sponsor"]), _money(request["cash"]))
+
+
+class SponsorFundRecord(NamedTuple):
+    """A sponsor's cash paid into its budget, from outside the ledger (as a buy's cash comes in)."""
+
+    request: rq.SponsorFund
+    rates: dict[str, Any]  # none used: always {}
+    details: SponsorDetails
+
+    @property
+    def kind(self) -> str:
+        return "sponsor-fund"
+
+    def to_dicts(self) -> tuple[dict[str, Any], dict[str, Any], dict[str, Any]]:
+        return self.request.key(), {}, self.details.to_dict()
+
+    @classmethod
+    def from_dicts(cls, request: Any, rates: Any, details: Any) -> SponsorFundRecord:
+        return cls(*_read_parts(request, rates, details, _sponsor_fund_request, _no_rates, SponsorDetails.from_dict))
+
+    def unposted(self) -> tuple[Decimal, ...]:
+        return ()
+
+    def facts(self, balance_of: BalanceOf, currency: str) -> dict[str, Any]:
+        d = self.details
+        return {
+            "sponsor": d.sponsor,
+            "cash": money_str(d.cash),
+            "budget_left": money_str(d.budget),
+            "currency": currency,
+        }
+
+
+class SponsorWithdrawRecord(SponsorFundRecord):
+    """Unused budget taken back out to the sponsor: never more than the budget holds."""
+
+    @property
+    def kind(self) -> str:
+        return "sponsor-withdraw"
+
+    @classmethod
+    def from_dicts(cls, request: Any, rates: Any, details: Any) -> SponsorWithdrawRecord:
+        return cls(
+            *_read_parts(request, rates, details, _sponsor_withdraw_request, _no_rates, SponsorDetails.from_dict)
+        )
+
+
+Record = Record | SponsorFundRecord  # type: ignore[misc]
+RULED_RECORDS = (*RULED_RECORDS, SponsorFundRecord)  # type: ignore[assignment]  # a withdraw is one by type
+RECORDS["sponsor-fund"] = SponsorFundRecord
+RECORDS["sponsor-withdraw"] = SponsorWithdrawRecord

@@ -16,6 +16,7 @@ DIAMOND_ISSUE = "platform:diamond-issue"
 REVENUE = "platform:revenue"
 PAYOUTS = "platform:payouts"
 ROUNDING = "platform:rounding"
+SPONSOR_DEPOSITS = "platform:sponsor-deposits"  # the opposite side of the cash sponsors paid in and took back
 
 
 def normalize_handle(raw: object) -> str:
@@ -36,6 +37,38 @@ def normalize_handle(raw: object) -> str:
 
 def is_platform_account(name: str) -> bool:
     return name.startswith("platform:")
+
+
+SPONSOR_PREFIX = "sponsor:"  # a sponsor's budget: cash a brand funded, paying gifts' bonus diamonds
+
+
+def sponsor_account(name: str) -> str:
+    """The account of the sponsor ``name`` (a checked handle): ``sponsor:acme``."""
+    return SPONSOR_PREFIX + name
+
+
+def is_sponsor_account(name: str) -> bool:
+    return name.startswith(SPONSOR_PREFIX)
+
+
+def is_user_account(name: str) -> bool:
+    """A viewer's or creator's account: neither the platform's nor a sponsor's budget."""
+    return not (name.startswith("platform:") or name.startswith(SPONSOR_PREFIX))
+
+
+def normalize_sponsor(raw: object) -> str:
+    """A sponsor's name, checked as a handle is ('@' dropped, lowercased); ``sponsor:acme`` is taken as ``acme``."""
+    if isinstance(raw, str) and raw.strip().lower().startswith(SPONSOR_PREFIX):
+        raw = raw.strip()[len(SPONSOR_PREFIX) :]
+    if not isinstance(raw, str):
+        from coinpurse.core.money import shown
+
+        raise BadInput(f"a sponsor's name must be text, not {shown(raw)}", code="invalid_name")
+    check_no_control(raw, "sponsor name")
+    name = raw.strip().removeprefix("@").lower()
+    if not HANDLE.fullmatch(name):
+        raise BadInput(f"invalid sponsor name {raw!r}: a sponsor's name is {HANDLE_RULE}", code="invalid_name")
+    return name
 
 
 def check_tx_id(raw: object) -> str:

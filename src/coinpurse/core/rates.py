@@ -22,7 +22,7 @@ from coinpurse.core.money import (
     parse_rate,
     round_half_up,
 )
-from coinpurse.core.names import gift_key, tidy_gift_name
+from coinpurse.core.names import gift_key, normalize_sponsor, tidy_gift_name
 from coinpurse.core.safetext import check_no_control
 from coinpurse.errors import BadInput
 
@@ -55,6 +55,16 @@ class Channel(NamedTuple):
 class Gift(NamedTuple):
     name: str
     coins: int
+    sponsor: str | None = None  # the sponsor whose budget pays a bonus for each one sent
+    bonus_diamonds: int = 0  # the bonus, in diamonds to the creator, paid at the payout rate
+
+    def to_dict(self) -> dict[str, Any]:
+        """As rates store it: the sponsor's keys only for a sponsored gift, so other gifts read as they always did."""
+        data: dict[str, Any] = {"name": self.name, "coins": self.coins}
+        if self.sponsor is not None:
+            data["sponsor"] = self.sponsor
+            data["bonus_diamonds"] = self.bonus_diamonds
+        return data
 
 
 class Payout(NamedTuple):
@@ -100,7 +110,7 @@ class Rates:
                 }
                 for c in self.channels
             },
-            "gifts": [{"name": g.name, "coins": g.coins} for g in self.gifts],
+            "gifts": [g.to_dict() for g in self.gifts],
             "conversion": {"diamonds_per_coin": decimal_str(self.diamonds_per_coin)},
             "payout": {
                 "cash_per_diamond": decimal_str(self.payout.cash_per_diamond),
@@ -179,7 +189,7 @@ def _rates_from_dict(data: object, where: str) -> Rates:
     seen: set[str] = set()
     for i, raw in enumerate(gifts_data):
         g_at = f"{where}.gifts[{i}]"
-        gift_table = _table(raw, g_at, {"name", "coins"})
+        gift_table = _table(raw, g_at, {"name", "coins", "sponsor", "bonus_diamonds"}, {"name", "coins"})
         gift_name = gift_table["name"]
         check_no_control(gift_name, f"{g_at}.name")
         if (
@@ -194,7 +204,9 @@ def _rates_from_dict(data: object, where: str) -> Rates:
         if key in seen:
             raise BadInput(f"{g_at}: duplicate gift {gift_name!r}")
         seen.add(key)
-        gifts.append(Gift(gift_name, parse_count(gift_table["coins"], f"{g_at}.coins")))
+        gifts.append(
+            Gift(gift_name, parse_count(gift_table["coins"], f"{g_at}.coins"), *_sponsorship(gift_table, g_at))
+        )
 
     conversion = _table(top["conversion"], f"{where}.conversion", {"diamonds_per_coin"})
     diamonds_per_coin = parse_rate(conversion["diamonds_per_coin"], f"{where}.conversion.diamonds_per_coin")
@@ -213,6 +225,24 @@ def _rates_from_dict(data: object, where: str) -> Rates:
     if not 0 <= payout.fee_percent < 100:
         raise BadInput(f"{p_where}.fee_percent must be from 0 to under 100")
     return Rates(tuple(channels), tuple(gifts), diamonds_per_coin, payout)
+
+
+def _sponsorship(gift: Mapping[str, Any], where: str) -> tuple[str | None, int]:
+    """A catalog gift's sponsor and bonus diamonds: (None, 0) for a gift no sponsor pays a bonus on."""
+    sponsor = gift.get("sponsor")
+    bonus = gift.get("bonus_diamonds")
+    if sponsor is None:
+        if bonus is not None:
+            raise BadInput(f"{where}.bonus_diamonds needs a sponsor to pay it ({where}.sponsor)")
+        return None, 0
+    check_no_control(sponsor, f"{where}.sponsor")
+    if not isinstance(sponsor, str):
+        raise BadInput(f"{where}.sponsor must be a sponsor's name")
+    try:
+        name = normalize_sponsor(sponsor)
+    except BadInput as error:
+        raise BadInput(f"{where}.sponsor: {error.message}") from None
+    return name, 0 if bonus is None else parse_count(bonus, f"{where}.bonus_diamonds", minimum=0)
 
 
 _APP_PACKAGES = (

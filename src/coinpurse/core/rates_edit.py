@@ -32,7 +32,10 @@ KEY_FORMS = (
     "payout.minimum",
     "payout.daily_maximum",
     "payout.fee_percent",
+    "gift.NAME.sponsor",
+    "gift.NAME.bonus_diamonds",
 )
+_GIFT_FIELDS = ("coins", "sponsor", "bonus_diamonds")  # a sponsor's budget pays the bonus diamonds for each one sent
 _CHANNEL_FIELDS = ("coin_price", "custom_min", "custom_max")
 _PAYOUT_FIELDS = ("cash_per_diamond", "minimum", "daily_maximum", "fee_percent")
 
@@ -51,6 +54,10 @@ def _settable_keys(data: dict[str, Any]) -> list[str]:
         keys.extend(f"channel.{name}.package.{package['coins']}" for package in channel["packages"])
     keys.append("conversion.diamonds_per_coin")
     keys.extend(f"payout.{field}" for field in _PAYOUT_FIELDS)
+    # A sponsor's keys of the gifts that have one (any gift takes them: these are hints and completions).
+    keys.extend(
+        f"gift.{gift['name']}.{field}" for gift in data["gifts"] if "sponsor" in gift for field in _GIFT_FIELDS[1:]
+    )
     return keys
 
 
@@ -59,6 +66,7 @@ def _removable_keys(data: dict[str, Any]) -> list[str]:
     for name, channel in data["channels"].items():
         keys.append(f"channel.{name}")
         keys.extend(f"channel.{name}.package.{package['coins']}" for package in channel["packages"])
+    keys.extend(f"gift.{gift['name']}.sponsor" for gift in data["gifts"] if "sponsor" in gift)
     return keys
 
 
@@ -80,6 +88,9 @@ def flatten(rates: Rates) -> dict[str, Any]:
             flat[f"{prefix}.package.{package.coins}"] = decimal_str(package.price)
     for gift in rates.gifts:
         flat[f"gift.{gift.name}.coins"] = gift.coins
+        if gift.sponsor is not None:
+            flat[f"gift.{gift.name}.sponsor"] = gift.sponsor
+            flat[f"gift.{gift.name}.bonus_diamonds"] = gift.bonus_diamonds
     flat["conversion.diamonds_per_coin"] = decimal_str(rates.diamonds_per_coin)
     payout = rates.payout
     for name in _PAYOUT_FIELDS:
@@ -118,6 +129,14 @@ def _value(raw: object, key: str) -> object:
     return raw.strip() if isinstance(raw, str) else raw
 
 
+def _gift_field(rest: str) -> tuple[str, str | None]:
+    """A gift key's gift name and field: ``Rose.sponsor`` is (Rose, sponsor); a bare name has no field."""
+    for field in _GIFT_FIELDS:
+        if rest.endswith("." + field):
+            return rest[: -len(field) - 1], field
+    return rest, None
+
+
 def _find_gift(data: dict[str, Any], name: str) -> dict[str, Any] | None:
     wanted = gift_key(name)
     for gift in data["gifts"]:
@@ -153,9 +172,9 @@ def edit(data: dict[str, Any], key: str, value: object = None, *, remove: bool =
 
     head, _, rest = key.partition(".")
     if head == "gift" and rest:
-        name = rest.removesuffix(".coins")
-        if not remove and not rest.endswith(".coins"):
-            raise _bad_key(key, " (set a gift's price with gift.NAME.coins)", data)
+        name, field = _gift_field(rest)
+        if not remove and field is None:
+            raise _bad_key(key, " (set a gift's price with gift.NAME.coins, its sponsor with gift.NAME.sponsor)", data)
         gift = _find_gift(data, name)
         if remove:
             if gift is None:
@@ -163,11 +182,18 @@ def edit(data: dict[str, Any], key: str, value: object = None, *, remove: bool =
                     f"{key}: no gift {name!r} to remove{did_you_mean(name, [g['name'] for g in data['gifts']])}",
                     code="invalid_rates",
                 )
-            data["gifts"].remove(gift)
+            if field in (None, "coins"):
+                data["gifts"].remove(gift)
+                return
+            gift.pop(field, None)  # a sponsorship already gone is no change
+            if field == "sponsor":
+                gift.pop("bonus_diamonds", None)  # a bonus no sponsor pays goes with it
         elif gift is None:
+            if field != "coins":
+                raise BadInput(f"{key}: no gift {name!r}; add it with gift.{name}.coins first", code="invalid_rates")
             data["gifts"].append({"name": name, "coins": _value(value, key)})
         else:
-            gift["coins"] = _value(value, key)
+            gift[str(field)] = _value(value, key)
         return
     if head == "channel" and rest:
         parts = rest.split(".")
@@ -220,7 +246,7 @@ def edited(rates: Rates, sets: Mapping[str, object] | Iterable[tuple[str, object
 
 # Where rates_from_dict says a problem is, in the dict form: rates.gifts[3].coins, rates.channels.web.packages[2].price ...
 _PATH = re.compile(
-    r"\brates\.(?:gifts\[(?P<gift>\d+)\](?:\.(?:coins|name))?"
+    r"\brates\.(?:gifts\[(?P<gift>\d+)\](?:\.(?P<gfield>coins|name|sponsor|bonus_diamonds))?"
     r"|channels\.(?P<pchannel>[a-z][a-z0-9_-]*)\.packages\[(?P<package>\d+)\](?:\.(?:coins|price))?"
     r"|channels\.(?P<channel>[a-z][a-z0-9_-]*)(?:\.(?P<field>coin_price|custom_min|custom_max))?"
     r"|(?P<other>conversion\.diamonds_per_coin|payout\.(?:cash_per_diamond|minimum|daily_maximum|fee_percent)))"
@@ -237,8 +263,9 @@ def _keys_for_paths(message: str, data: dict[str, Any], typed: list[str]) -> str
         found = match.groupdict()
         if found["gift"] is not None:
             name = data["gifts"][int(found["gift"])]["name"]
-            target: tuple[Any, ...] = _target(f"gift.{name}.coins")
-            default = f"gift.{name}.coins"
+            field = found["gfield"] if found["gfield"] in _GIFT_FIELDS[1:] else "coins"
+            default = f"gift.{name}.{field}"
+            target: tuple[Any, ...] = _target(default)
         elif found["package"] is not None:
             channel = found["pchannel"]
             coins = data["channels"][channel]["packages"][int(found["package"])]["coins"]
@@ -260,8 +287,8 @@ def _target(key: str) -> tuple[Any, ...]:
     """What a rate key addresses, however it is written: gift names by gift_key, package sizes as numbers."""
     parts = key.strip().split(".")
     if parts[0] == "gift" and len(parts) > 1:
-        name = ".".join(parts[1:]).removesuffix(".coins")
-        return ("gift", gift_key(name))
+        name, field = _gift_field(".".join(parts[1:]))
+        return ("gift", gift_key(name)) if field in (None, "coins") else ("gift", gift_key(name), field)
     if (
         parts[0] == "channel"
         and len(parts) == 4

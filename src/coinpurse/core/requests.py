@@ -10,8 +10,8 @@ from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import Any
 
-from coinpurse.core.money import parse_count, shown
-from coinpurse.core.names import check_tx_id, gift_key, normalize_handle, tidy_gift_name
+from coinpurse.core.money import CENT, money_str, parse_count, parse_decimal, shown
+from coinpurse.core.names import check_tx_id, gift_key, normalize_handle, normalize_sponsor, tidy_gift_name
 from coinpurse.core.safetext import check_no_control
 from coinpurse.errors import BadInput
 
@@ -173,6 +173,8 @@ class Drawn:
     gift_coins: int  # all the gift's coins
     gift_diamonds: int  # all the diamonds it made
     cash_per_diamond: Decimal  # the payout rate it recorded
+    sponsor: str | None = None  # the sponsor that paid the gift a bonus (None: no bonus was paid)
+    bonus_diamonds: int = 0  # the bonus it paid the creator
 
 
 @dataclass(frozen=True)
@@ -203,4 +205,42 @@ class Refund:
         return {"buy": self.buy, "clawback": self.clawback}
 
 
-Request = Buy | Gift | Redeem | Reverse | Refund
+# ----- sponsors ------------------------------------------------------------------
+
+
+def _cash(value: object) -> Decimal:
+    amount = parse_decimal(value, "cash", places=2)
+    if amount <= 0:
+        raise BadInput(f"cash must be a positive amount such as 100.00, not {shown(value)}", code="invalid_cash")
+    return amount.quantize(CENT)  # 100 is 100.00, in the postings as in the request
+
+
+@dataclass(frozen=True)
+class SponsorFund:
+    """A sponsor pays cash into its budget (``sponsor:NAME``), which pays its gifts' bonuses."""
+
+    sponsor: str
+    cash: Decimal
+    id: str | None = None
+    kind = "sponsor-fund"
+
+    @classmethod
+    def make(cls, sponsor: object, cash: object, id: object = None) -> SponsorFund:
+        return cls(normalize_sponsor(sponsor), _cash(cash), None if id is None else check_tx_id(id))
+
+    def key(self) -> dict[str, Any]:
+        return {"sponsor": self.sponsor, "cash": money_str(self.cash)}  # 100 and 100.00 are one request
+
+
+@dataclass(frozen=True)
+class SponsorWithdraw(SponsorFund):
+    """A sponsor takes unused budget back out: never more than its budget has left."""
+
+    kind = "sponsor-withdraw"
+
+    @classmethod
+    def make(cls, sponsor: object, cash: object, id: object = None) -> SponsorWithdraw:
+        return cls(normalize_sponsor(sponsor), _cash(cash), None if id is None else check_tx_id(id))
+
+
+Request = Buy | Gift | Redeem | Reverse | Refund | SponsorFund | SponsorWithdraw

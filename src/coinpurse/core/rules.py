@@ -8,7 +8,7 @@ appends it, so a refusal changes nothing.
 from __future__ import annotations
 
 from collections.abc import Callable
-from decimal import ROUND_CEILING, ROUND_FLOOR, ROUND_UP
+from decimal import ROUND_CEILING, ROUND_FLOOR, ROUND_UP, Decimal
 from typing import Any, NamedTuple
 
 from coinpurse.core import clock
@@ -16,6 +16,7 @@ from coinpurse.core import requests as rq
 from coinpurse.core.book import Book
 from coinpurse.core.chain import recorded_state
 from coinpurse.core.kinds import (
+    BonusBack,
     BuyDetails,
     BuyRates,
     BuyRecord,
@@ -27,6 +28,7 @@ from coinpurse.core.kinds import (
     RedeemRecord,
     ReversalDetails,
     ReversalRecord,
+    SponsorBonus,
 )
 from coinpurse.core.model import AccountState, Lot, Posting, Transaction, is_balanced
 from coinpurse.core.money import (
@@ -42,7 +44,17 @@ from coinpurse.core.money import (
     round_half_up,
     tidy,
 )
-from coinpurse.core.names import COIN_ISSUE, DIAMOND_ISSUE, PAYOUTS, REVENUE, ROUNDING, did_you_mean
+from coinpurse.core.names import (
+    COIN_ISSUE,
+    DIAMOND_ISSUE,
+    PAYOUTS,
+    REVENUE,
+    ROUNDING,
+    SPONSOR_DEPOSITS,
+    did_you_mean,
+    is_user_account,
+    sponsor_account,
+)
 from coinpurse.core.new_accounts import check_new_accounts
 from coinpurse.core.rates import Rates
 from coinpurse.errors import BadInput, Refused
@@ -77,7 +89,7 @@ def balances_after(states: dict[str, AccountState]) -> dict[str, Any]:
     return {
         name: {"coins": states[name].coins, "diamonds": states[name].diamonds}
         for name in names
-        if not name.startswith("platform:")
+        if is_user_account(name)
     }
 
 
@@ -193,17 +205,41 @@ def plan_gift(book: Book, req: rq.Gift, tx_id: str, at: str) -> Plan:
     for lot in drawn:  # a loop, not sum() over a generator: this runs for every gift of a bulk apply
         paid += lot.cost
     value = tidy(diamonds * rates.payout.cash_per_diamond)
-    postings = (
+    postings: tuple[Posting, ...] = (
         Posting(req.sender, COIN, -coins),
         Posting(COIN_ISSUE, COIN, coins),
         Posting(DIAMOND_ISSUE, DIAMOND, -diamonds),
         Posting(req.recipient, DIAMOND, diamonds),
     )
+    bonus = None
+    if gift.sponsor is not None and gift.bonus_diamonds:  # a gift no sponsor pays on is recorded as it always was
+        bonus = _sponsor_bonus(book, gift.sponsor, gift.bonus_diamonds * req.count, rates.payout.cash_per_diamond)
+        if bonus.paid:
+            postings += _bonus_postings(book.currency, bonus, req.recipient)
     states = posted_states(book, postings)
     states[req.sender] = _with_lots(states[req.sender], remaining_lots)
-    details = GiftDetails(gift.name, req.count, coins, diamonds, paid, value, paid - value, tuple(drawn), req.stream)
+    details = GiftDetails(
+        gift.name, req.count, coins, diamonds, paid, value, paid - value, tuple(drawn), req.stream, bonus
+    )
     rates_used = GiftRates(gift, rates.diamonds_per_coin, rates.payout.cash_per_diamond)
     return Plan(GiftRecord(req, rates_used, details), postings, states)
+
+
+def _sponsor_bonus(book: Book, sponsor: str, diamonds: int, cash_per_diamond: Decimal) -> SponsorBonus:
+    """The bonus a sponsored gift pays, whole, when the sponsor's budget covers it; otherwise none of it."""
+    cash = tidy(diamonds * cash_per_diamond)
+    budget = book.account(sponsor_account(sponsor)).cash
+    return SponsorBonus(sponsor, diamonds, cash, budget >= cash, budget)
+
+
+def _bonus_postings(currency: str, bonus: SponsorBonus, creator: str) -> tuple[Posting, ...]:
+    """The sponsor's cash to the platform's payout liability, and the bonus diamonds issued to the creator."""
+    return (
+        Posting(sponsor_account(bonus.sponsor), currency, -bonus.cash),
+        Posting(PAYOUTS, currency, bonus.cash),
+        Posting(DIAMOND_ISSUE, DIAMOND, -bonus.diamonds),
+        Posting(creator, DIAMOND, bonus.diamonds),
+    )
 
 
 @exact_arithmetic
@@ -330,9 +366,11 @@ def plan_reversal(book: Book, req: rq.Reverse, tx_id: str, at: str) -> Plan:
                 code="lot_refunded",
             )
     holds = book.account(recipient).diamonds
-    if holds < d.diamonds:
+    bonus = d.bonus if d.bonus is not None and d.bonus.paid else None
+    gave = d.diamonds + (bonus.diamonds if bonus is not None else 0)  # a paid bonus comes back too
+    if holds < gave:
         raise Refused(
-            f"{recipient} holds {holds} diamonds, fewer than the {d.diamonds} the gift {req.original} gave; "
+            f"{recipient} holds {holds} diamonds, fewer than the {gave} the gift {req.original} gave; "
             "it can't be reversed",
             code="insufficient_diamonds",
         )
@@ -342,7 +380,8 @@ def plan_reversal(book: Book, req: rq.Reverse, tx_id: str, at: str) -> Plan:
     last = len(places)
     lots = restore_lots(states[sender].lots, d.lots, lambda source: places.get(source, last))
     states[sender] = _with_lots(states[sender], lots)
-    details = ReversalDetails(req.original, req.reason, sender, recipient, d.coins, d.diamonds, d.lots)
+    back = None if bonus is None else BonusBack(bonus.sponsor, bonus.diamonds, bonus.cash)  # negated with the postings
+    details = ReversalDetails(req.original, req.reason, sender, recipient, d.coins, d.diamonds, d.lots, back)
     return Plan(ReversalRecord(rq.Reverse(req.original, req.reason), {}, details), postings, states)
 
 
@@ -452,6 +491,8 @@ def refund_lineage(book: Book, buy_id: str) -> rq.Lineage:
             continue
         coins = sum(lot.coins for lot in gift.details.lots if lot.source == buy_id)
         if coins:
+            bonus = gift.details.bonus
+            sponsor, bonus_diamonds = (bonus.sponsor, bonus.diamonds) if bonus is not None and bonus.paid else (None, 0)
             gifts.append(
                 rq.Drawn(
                     tx.id,
@@ -460,6 +501,8 @@ def refund_lineage(book: Book, buy_id: str) -> rq.Lineage:
                     gift.details.coins,
                     gift.details.diamonds,
                     gift.rates.cash_per_diamond,
+                    sponsor,
+                    bonus_diamonds,
                 )
             )
     spent = tuple(drawn for drawn in gifts if drawn.gift not in reversed_gifts)
@@ -496,8 +539,21 @@ def plan_refund(book: Book, req: Any, tx_id: str, at: str) -> Plan:
     clawbacks = []
     for g in lineage.gifts:
         diamonds, remainder = divmod(g.gift_diamonds * g.coins, g.gift_coins)
+        bonus_back = g.bonus_diamonds * g.coins // g.gift_coins  # a sponsored gift's bonus, in the same proportion
         clawbacks.append(
-            Clawback(g.gift, g.creator, g.coins, g.gift_coins, g.gift_diamonds, g.cash_per_diamond, diamonds, remainder)
+            Clawback(
+                g.gift,
+                g.creator,
+                g.coins,
+                g.gift_coins,
+                g.gift_diamonds,
+                g.cash_per_diamond,
+                diamonds,
+                remainder,
+                g.sponsor,
+                g.bonus_diamonds,
+                bonus_back,
+            )
         )
     currency = book.currency
     postings_list = [
@@ -507,13 +563,20 @@ def plan_refund(book: Book, req: Any, tx_id: str, at: str) -> Plan:
     if unspent:
         postings_list += [Posting(lineage.account, COIN, -unspent), Posting(COIN_ISSUE, COIN, unspent)]
     by_creator: dict[str, int] = {}
+    by_sponsor: dict[str, Any] = {}  # the bonus cash each sponsor's budget gets back
     for c in clawbacks:
-        if c.diamonds:
-            by_creator[c.creator] = by_creator.get(c.creator, 0) + c.diamonds
+        if c.diamonds or c.bonus_back:
+            by_creator[c.creator] = by_creator.get(c.creator, 0) + c.diamonds + c.bonus_back
+        if c.sponsor is not None and c.bonus_back:
+            by_sponsor[c.sponsor] = by_sponsor.get(c.sponsor, ZERO) + c.bonus_cash
     for creator, diamonds in by_creator.items():
         postings_list.append(Posting(creator, DIAMOND, -diamonds))
     if by_creator:
         postings_list.append(Posting(DIAMOND_ISSUE, DIAMOND, sum(by_creator.values())))
+    for sponsor, cash in by_sponsor.items():
+        postings_list.append(Posting(sponsor_account(sponsor), currency, tidy(cash)))
+    if by_sponsor:
+        postings_list.append(Posting(PAYOUTS, currency, -tidy(sum(by_sponsor.values(), ZERO))))
     postings = tuple(postings_list)
     states = posted_states(book, postings)
     states[lineage.account] = _with_lots(
@@ -530,3 +593,44 @@ def plan_refund(book: Book, req: Any, tx_id: str, at: str) -> Plan:
 
 
 RULES["refund"] = plan_refund
+
+
+# ----- sponsors ----------------------------------------------------------------
+
+
+@exact_arithmetic
+def plan_sponsor_fund(book: Book, req: rq.SponsorFund, tx_id: str, at: str) -> Plan:
+    """A sponsor's cash in from outside the ledger: to its budget, the platform carrying the opposite side."""
+    from coinpurse.core.kinds import SponsorDetails, SponsorFundRecord
+
+    account = sponsor_account(req.sponsor)
+    postings = (Posting(SPONSOR_DEPOSITS, book.currency, -req.cash), Posting(account, book.currency, req.cash))
+    states = posted_states(book, postings)
+    details = SponsorDetails(req.sponsor, req.cash, states[account].cash)
+    return Plan(SponsorFundRecord(rq.SponsorFund(req.sponsor, req.cash), {}, details), postings, states)  # type: ignore[arg-type]
+
+
+@exact_arithmetic
+def plan_sponsor_withdraw(book: Book, req: rq.SponsorWithdraw, tx_id: str, at: str) -> Plan:
+    """Unused budget back out to the sponsor: refused beyond what the budget holds."""
+    from coinpurse.core.kinds import SponsorDetails, SponsorWithdrawRecord
+
+    account = sponsor_account(req.sponsor)
+    if not book.has_account(account):
+        raise BadInput(
+            f"no sponsor {req.sponsor!r} in this ledger; 'coinpurse sponsor list' lists them", code="unknown_sponsor"
+        )
+    left = book.account(account).cash
+    if req.cash > left:
+        raise Refused(
+            f"sponsor {req.sponsor} has ${money_str(left)} of unused budget; can't withdraw ${money_str(req.cash)}",
+            code="insufficient_budget",
+        )
+    postings = (Posting(account, book.currency, -req.cash), Posting(SPONSOR_DEPOSITS, book.currency, req.cash))
+    states = posted_states(book, postings)
+    details = SponsorDetails(req.sponsor, req.cash, states[account].cash)
+    return Plan(SponsorWithdrawRecord(rq.SponsorWithdraw(req.sponsor, req.cash), {}, details), postings, states)  # type: ignore[arg-type]
+
+
+RULES["sponsor-fund"] = plan_sponsor_fund
+RULES["sponsor-withdraw"] = plan_sponsor_withdraw

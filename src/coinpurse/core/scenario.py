@@ -27,9 +27,11 @@ FIELDS: dict[str, tuple[tuple[str, ...], tuple[str, ...]]] = {
     "rates": ((), ("set", "remove", "id")),
     "refund": (("buy",), ("clawback", "id")),
     "reverse": (("original", "reason"), ("id",)),
+    "sponsor-fund": (("sponsor", "cash"), ("id",)),
+    "sponsor-withdraw": (("sponsor", "cash"), ("id",)),
 }
 
-Op = rq.Buy | rq.Gift | rq.Redeem | RatesChange | rq.Refund | rq.Reverse
+Op = rq.Buy | rq.Gift | rq.Redeem | RatesChange | rq.Refund | rq.Reverse | rq.SponsorFund | rq.SponsorWithdraw
 
 _ALLOWED = {kind: frozenset((*required, *optional)) for kind, (required, optional) in FIELDS.items()}
 
@@ -71,6 +73,10 @@ def parse_op(raw: object) -> Op:
         return rq.Refund.make(**fields)
     if kind == "reverse":
         return rq.Reverse.make(**fields)
+    if kind == "sponsor-fund":
+        return rq.SponsorFund.make(**fields)
+    if kind == "sponsor-withdraw":
+        return rq.SponsorWithdraw.make(**fields)
     sets = fields.get("set", {})
     if not isinstance(sets, Mapping):
         raise BadInput("rates: 'set' must be a table of rate keys and values", code="invalid_op")

@@ -55,9 +55,23 @@ def _gift_receipt(record: GiftRecord) -> str:
         f"to {r.recipient} (worth {cash_text(d.diamond_value)}); the platform kept "
         f"{cash_text(d.platform_kept)} of the {cash_text(d.paid)} {r.sender} paid"
     )
+    if d.bonus is not None:
+        line += "; " + _bonus_text(d.bonus, r.recipient)
     if d.stream is not None:
         line += f" [stream: {d.stream}]"
     return line
+
+
+def _bonus_text(bonus: Any, creator: str) -> str:
+    if bonus.paid:
+        return (
+            f"sponsor {bonus.sponsor} paid {creator} a bonus of {plural(bonus.diamonds, 'diamond')} "
+            f"({cash_text(bonus.cash)} of its budget; {cash_text(bonus.budget - bonus.cash)} left)"
+        )
+    return (
+        f"no sponsor bonus: {bonus.sponsor}'s budget of {cash_text(bonus.budget)} can't cover the "
+        f"{plural(bonus.diamonds, 'diamond')} ({cash_text(bonus.cash)}), so none was paid"
+    )
 
 
 def _gift_summary(record: GiftRecord) -> str:
@@ -105,9 +119,17 @@ def _other_summary(record: OtherRecord) -> str:
 
 def _reversal_receipt(record: ReversalRecord) -> str:
     d = record.details
+    bonus = (
+        ""
+        if d.bonus is None
+        else (
+            f", and the bonus of {plural(d.bonus.diamonds, 'diamond')} back to sponsor {d.bonus.sponsor} "
+            f"({cash_text(d.bonus.cash)} to its budget)"
+        )
+    )
     return (
         f"reversed {d.original}: {plural(d.coins, 'coin')} back to {d.sender} into {plural(len(d.lots), 'lot')}, "
-        f"{plural(d.diamonds, 'diamond')} back from {d.recipient} (reason: {d.reason})"
+        f"{plural(d.diamonds, 'diamond')} back from {d.recipient}{bonus} (reason: {d.reason})"
     )
 
 
@@ -150,6 +172,11 @@ def _refund_receipt(record: Any) -> str:
         )
         if c.remainder:
             line += f" ({c.remainder}/{c.gift_coins} of a diamond under one stays with {c.creator})"
+        if c.sponsor is not None and c.bonus_back:
+            line += (
+                f", with {plural(c.bonus_back, 'bonus diamond')} back to sponsor {c.sponsor} "
+                f"({cash_text(c.bonus_cash)} to its budget)"
+            )
         parts.append(line)
     if d.clawbacks:
         parts.append(f"the platform gives back the {cash_text(d.platform_returned)} it had kept of the spent coins")
@@ -169,3 +196,36 @@ def _register_refund() -> None:
 
 
 _register_refund()
+
+
+# ----- sponsors --------------------------------------------------------------------
+
+
+def _sponsor_fund_receipt(record: Any) -> str:
+    d = record.details
+    return (
+        f"sponsor {d.sponsor} paid {cash_text(d.cash)} into its budget; {cash_text(d.budget)} left to pay gift bonuses"
+    )
+
+
+def _sponsor_withdraw_receipt(record: Any) -> str:
+    d = record.details
+    return f"sponsor {d.sponsor} took {cash_text(d.cash)} of unused budget back; {cash_text(d.budget)} left"
+
+
+def _sponsor_fund_summary(record: Any) -> str:
+    return f"sponsor {record.details.sponsor} funds its budget with {cash_text(record.details.cash)}"
+
+
+def _sponsor_withdraw_summary(record: Any) -> str:
+    return f"sponsor {record.details.sponsor} withdraws {cash_text(record.details.cash)} of its budget"
+
+
+def _register_sponsors() -> None:
+    from coinpurse.core.kinds import SponsorFundRecord, SponsorWithdrawRecord
+
+    _SENTENCES[SponsorFundRecord] = (_sponsor_fund_receipt, _sponsor_fund_summary)
+    _SENTENCES[SponsorWithdrawRecord] = (_sponsor_withdraw_receipt, _sponsor_withdraw_summary)
+
+
+_register_sponsors()

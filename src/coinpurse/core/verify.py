@@ -295,6 +295,13 @@ def _gift_rates_problem(record: GiftRecord, rates: Rates, at: str) -> str | None
     found = rates.find_gift(used.gift.name)
     if found is None or found.coins != used.gift.coins:
         return f"gift {used.gift.name!r} at {used.gift.coins} coins was not in the catalog at {at}"
+    if (found.sponsor, found.bonus_diamonds) != (used.gift.sponsor, used.gift.bonus_diamonds):
+        recorded = (
+            "no sponsor"
+            if used.gift.sponsor is None
+            else f"sponsor {used.gift.sponsor} with {used.gift.bonus_diamonds} bonus diamonds"
+        )
+        return f"gift {used.gift.name!r} had not {recorded} in the catalog at {at}"
     in_force = (decimal_str(rates.diamonds_per_coin), decimal_str(rates.payout.cash_per_diamond))
     if (decimal_str(used.diamonds_per_coin), decimal_str(used.cash_per_diamond)) != in_force:
         return f"its conversion rates were not those in force at {at}"
@@ -496,7 +503,8 @@ KIND_CHECKS["reversal"] = check_reversal
 def _refund_request(record: Any) -> rq.Refund:
     d = record.details
     gifts = tuple(
-        rq.Drawn(c.gift, c.creator, c.coins, c.gift_coins, c.gift_diamonds, c.cash_per_diamond) for c in d.clawbacks
+        rq.Drawn(c.gift, c.creator, c.coins, c.gift_coins, c.gift_diamonds, c.cash_per_diamond, c.sponsor, c.gift_bonus)
+        for c in d.clawbacks
     )
     made = rq.Refund.make(record.request.buy, record.request.clawback)
     return rq.Refund(made.buy, made.clawback, None, rq.Lineage(d.account, d.coins, d.price, gifts))
@@ -701,10 +709,26 @@ def _rates_before(rates: Rates, first_change: Transaction | None) -> Rates | Non
     try:
         sets = {c.key: c.before for c in record.details.changes if c.before is not None}
         added = [c.key for c in record.details.changes if c.before is None]
-        removes = tuple(key.removesuffix(".coins") if key.startswith("gift.") else key for key in added)
+        removes = _removes_of(added)
         return edited(record.rates, sets, removes)  # type: ignore[arg-type]
     except (CoinpurseError, KeyError, TypeError, AttributeError):
         return None
+
+
+def _removes_of(added: list[str]) -> tuple[str, ...]:
+    """The removals that undo added keys: a gift added (its coins) goes whole, with its sponsor's keys."""
+    gifts = {key.removesuffix(".coins") for key in added if key.startswith("gift.") and key.endswith(".coins")}
+    removes = []
+    for key in added:
+        if key.startswith("gift.") and key.endswith(".coins"):
+            removes.append(key.removesuffix(".coins"))
+        elif key.startswith("gift.") and key.rsplit(".", 1)[0] in gifts:
+            continue  # goes with its gift
+        elif key.endswith(".bonus_diamonds") and key.removesuffix(".bonus_diamonds") + ".sponsor" in added:
+            continue  # goes with its sponsor
+        else:
+            removes.append(key)
+    return tuple(removes)
 
 
 # ----- the walk -------------------------------------------------------------------
@@ -1251,3 +1275,25 @@ def check_touched_accounts(replay: Replay, book: Book, stored: StoredAccounts) -
         elif have != replay.accounts[name]:
             problems.extend(_differences(name, have, replay.accounts[name]))
     return problems
+
+
+# ----- sponsors: cash into and out of a budget, replayed by the rules -----------------
+
+
+def _sponsor_request(record: Any) -> Any:
+    """A fund's or withdraw's request in normal form (its own type's checks: a valid name, positive cents)."""
+    return type(record.request).make(record.request.sponsor, record.request.cash)
+
+
+def _sponsor_recorded_rates(record: Any, payout: Payout) -> Rates:
+    return Rates((), (), Decimal(1), payout)  # a sponsor's cash uses no rates
+
+
+def _sponsor_rates_problem(record: Any, rates: Rates, at: str) -> str | None:
+    return None
+
+
+REPLAYERS["sponsor-fund"] = Replayer(_sponsor_request, _sponsor_recorded_rates, _sponsor_rates_problem)
+REPLAYERS["sponsor-withdraw"] = Replayer(_sponsor_request, _sponsor_recorded_rates, _sponsor_rates_problem)
+KIND_CHECKS["sponsor-fund"] = check_by_rules
+KIND_CHECKS["sponsor-withdraw"] = check_by_rules

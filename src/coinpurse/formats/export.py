@@ -33,7 +33,7 @@ from typing import Any
 
 from coinpurse.core.model import Amount, BalanceAfter, DamagedRecord, Posting, Transaction, posting_from_dict
 from coinpurse.core.money import COIN, DIAMOND
-from coinpurse.core.names import is_platform_account
+from coinpurse.core.names import is_user_account
 from coinpurse.core.patterns import ID_FORMAT, TIME_FORMAT
 from coinpurse.core.safetext import _FORMULA_STARTS, csv_text, file_name_text, journal_text, json_text
 from coinpurse.core.sentences import summary
@@ -47,7 +47,7 @@ _ASSERTED = (COIN, DIAMOND)  # users' balances after each transaction are stored
 
 
 def journal_account(name: str) -> str:
-    return journal_text(name if is_platform_account(name) else f"users:{name}")
+    return journal_text(f"users:{name}" if is_user_account(name) else name)  # platform:... and sponsor:... as they are
 
 
 _PLAIN_COMMODITY = re.compile(r"[A-Za-z]+")
@@ -283,7 +283,7 @@ def _assertions(tx: Transaction | StoredView) -> dict[tuple[str, str], tuple[int
     """For each user's last COIN and DIAMOND posting in ``tx``: its position and the balance recorded after ``tx``."""
     found: dict[tuple[str, str], tuple[int, int]] = {}
     for i, (account, commodity, _) in enumerate(tx.postings):
-        if commodity in _ASSERTED and not is_platform_account(account):
+        if commodity in _ASSERTED and is_user_account(account):
             after = tx.balance_after(account)
             if after is not None:
                 found[account, commodity] = (i, after.coins if commodity == COIN else after.diamonds)

@@ -60,4 +60,6 @@ def rates_to_toml(rates: Rates, source: str = "") -> str:
     lines += ["", "# The gift catalog: each gift's NAME (unique, any case) and its price in COINS."]
     for gift in rates.gifts:
         lines += ["", "[[gifts]]", f"name = {_string(gift.name)}", f"coins = {gift.coins}"]
+        if gift.sponsor is not None:  # a sponsor's budget pays the creator this bonus for each one sent
+            lines += [f"sponsor = {_string(gift.sponsor)}", f"bonus_diamonds = {gift.bonus_diamonds}"]
     return "\n".join(lines) + "\n"

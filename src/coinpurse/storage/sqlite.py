@@ -55,7 +55,7 @@ from coinpurse.core.model import (
     transaction_from_dict,
 )
 from coinpurse.core.money import decimal_str
-from coinpurse.core.names import is_platform_account
+from coinpurse.core.names import is_user_account
 from coinpurse.core.rates import Rates, rates_from_dict
 from coinpurse.errors import BadInput, LedgerUnusable
 from coinpurse.formats.textdata import JSON_DECODER, loads_json
@@ -270,9 +270,7 @@ class SqliteBook(Book):
         return bool(self._rows("SELECT 1 FROM accounts WHERE name = ?", (name,)))
 
     def user_accounts(self) -> list[str]:
-        return [
-            name for (name,) in self._rows("SELECT name FROM accounts ORDER BY name") if not is_platform_account(name)
-        ]
+        return [name for (name,) in self._rows("SELECT name FROM accounts ORDER BY name") if is_user_account(name)]
 
     def platform_accounts(self) -> dict[str, AccountState]:
         rows = self._rows("SELECT * FROM accounts WHERE name >= 'platform:' AND name < 'platform;' ORDER BY name")
