@@ -30,6 +30,15 @@ ECONOMY: tuple[tuple[str, ...], ...] = (
     ("refund", "tx-9", "--clawback"),  # tx-11
     ("gift", "alice", "ivy", "rose", "-n", "5"),  # tx-12
     ("reverse", "tx-12", "--reason", "sent by mistake"),  # tx-13
+    ("rates", "set", "gift.Rose.sponsor", "acme", "gift.Rose.bonus_diamonds", "100"),  # tx-14: $0.50 a Rose
+    ("sponsor", "fund", "acme", "2.00"),  # tx-15
+    ("gift", "alice", "mia", "rose"),  # tx-16: its bonus paid
+    ("sponsor", "withdraw", "acme", "0.50"),  # tx-17
+    ("gift", "alice", "noah", "rose", "-n", "5"),  # tx-18: a bonus of $2.50 the $1.00 left can't cover
+    ("reverse", "tx-16", "--reason", "test gift"),  # tx-19: the bonus back to acme
+    ("buy", "carl", "700"),  # tx-20
+    ("gift", "carl", "zoe", "rose", "-n", "2"),  # tx-21: its bonus paid
+    ("refund", "tx-20", "--clawback"),  # tx-22: the bonus back with the diamonds
 )
 
 # One row per kind (a new kind adds its explainer to core.explain.EXPLAINERS and a row here):
@@ -41,7 +50,10 @@ KIND_ROWS: dict[str, tuple[str, set[str]]] = {
     "rates": ("tx-7", set()),
     "refund": ("tx-11", {"tx-9", "tx-10"}),
     "reversal": ("tx-13", {"tx-12", "tx-1"}),
+    "sponsor-fund": ("tx-15", set()),
+    "sponsor-withdraw": ("tx-17", set()),
 }
+SPONSORED = ("tx-16", "tx-18", "tx-19", "tx-21", "tx-22")  # gifts with a bonus paid or not, and the bonus back
 CUSTOM_BUY = "tx-2"
 
 
@@ -361,3 +373,13 @@ def test_property_every_explanation_adds_up(ops: list[tuple[Any, ...]]) -> None:
         assert not failed, (tx.kind, tx.id, failed)
         assert explained.explanation.adds_up
         conforms(explained.to_dict(), "explain")
+
+
+@pytest.mark.parametrize("tx_id", SPONSORED)
+def test_sponsored_gifts_and_their_bonuses_back_add_up(economy: Cli, tx_id: str) -> None:
+    data = _explained(economy, tx_id)
+    assert data["adds_up"], [c for c in data["checks"] if not c["holds"]]
+    labels = " ".join(step["label"] for step in data["steps"])
+    assert "sponsor acme" in labels
+    if tx_id == "tx-18":
+        assert "no bonus from sponsor acme" in labels

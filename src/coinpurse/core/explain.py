@@ -28,10 +28,12 @@ from coinpurse.core.kinds import (
     RedeemRecord,
     RefundRecord,
     ReversalRecord,
+    SponsorFundRecord,
+    SponsorWithdrawRecord,
 )
 from coinpurse.core.model import Amount, Transaction
 from coinpurse.core.money import CENT, COIN, DIAMOND, EXACT_CONTEXT, ZERO, exact_arithmetic, round_half_up, tidy
-from coinpurse.core.names import PAYOUTS, REVENUE, ROUNDING
+from coinpurse.core.names import PAYOUTS, REVENUE, ROUNDING, SPONSOR_DEPOSITS, sponsor_account
 from coinpurse.core.sentences import cash_text, plural, receipt
 
 # Units of a figure. Cash is in the ledger's currency; a rate is cash (or diamonds) per unit.
@@ -280,11 +282,39 @@ def explain_gift(tx: Transaction, find: Find) -> Told:
             (d.diamond_value, d.platform_kept),
         ),
         Check(f"coins posted out of {r.sender}", COINS, d.coins, (-posted(tx, r.sender, COIN),)),
-        Check(f"diamonds posted to {r.recipient}", DIAMONDS, d.diamonds, (posted(tx, r.recipient, DIAMOND),)),
     ]
+    bonus = d.bonus
+    if bonus is None:
+        checks.append(
+            Check(f"diamonds posted to {r.recipient}", DIAMONDS, d.diamonds, (posted(tx, r.recipient, DIAMOND),))
+        )
+    else:
+        budget = sponsor_account(bonus.sponsor)
+        steps.append(_bonus_step(bonus.sponsor, r.recipient, bonus.diamonds, bonus.cash, bonus.paid, bonus.budget))
+        checks += [
+            Check(
+                "the bonus's worth = its diamonds × cash per diamond",
+                CASH,
+                bonus.cash,
+                (bonus.diamonds * rates.cash_per_diamond,),
+            ),
+            Check(
+                f"diamonds posted to {r.recipient} = the gift's + the bonus paid",
+                DIAMONDS,
+                posted(tx, r.recipient, DIAMOND),
+                (d.diamonds, bonus.paid_diamonds),
+            ),
+            Check(
+                f"cash posted out of {budget} = the bonus paid",
+                CASH,
+                -posted(tx, budget, _currency(tx)) if bonus.paid else ZERO,
+                (bonus.cash if bonus.paid else ZERO,),
+            ),
+        ]
     notes = [
-        "No cash moves in a gift: the viewer's cash was booked to platform:revenue when the coins were bought, "
-        "and the creator's value is paid out of it when the diamonds are redeemed.",
+        "No viewer cash moves in a gift: it was booked to platform:revenue when the coins were bought, "
+        "and the creator's value is paid out of it when the diamonds are redeemed."
+        + (" The sponsor's bonus moves cash from its budget to platform:payouts." if bonus and bonus.paid else ""),
     ]
     if d.stream is not None:
         notes.append(f"Sent on stream {d.stream}.")
@@ -456,12 +486,29 @@ def explain_refund(tx: Transaction, find: Find) -> Told:
             )
         )
     for creator, theirs in creators.items():
+        bonuses = tuple(c.bonus_back for c in theirs if c.sponsor is not None)
         checks.append(
             Check(
-                f"diamonds posted out of {creator} = the clawbacks from them",
+                f"diamonds posted out of {creator} = the clawbacks from them"
+                + (" and the bonuses back" if bonuses else ""),
                 DIAMONDS,
                 -posted(tx, creator, DIAMOND),
-                tuple(c.diamonds for c in theirs),
+                (*(c.diamonds for c in theirs), *bonuses),
+            )
+        )
+    sponsors: dict[str, list[Any]] = {}
+    for c in d.clawbacks:
+        if c.sponsor is not None:
+            sponsors.setdefault(c.sponsor, []).append(c)
+            steps.append(_bonus_back_step(c.sponsor, c.creator, c.bonus_back, c.bonus_cash, c.gift))
+    for sponsor, theirs in sponsors.items():
+        budget = sponsor_account(sponsor)
+        checks.append(
+            Check(
+                f"cash posted to {budget} = the bonuses' worth back",
+                CASH,
+                posted(tx, budget, currency),
+                tuple(c.bonus_cash for c in theirs),
             )
         )
     if buy is not None:
@@ -507,11 +554,24 @@ def explain_reversal(tx: Transaction, find: Find) -> Told:
         steps.append(
             Step("the platform's take of the gift, undone", (Figure("cash", gift.details.platform_kept, CASH),))
         )
+    back = d.bonus
+    if back is not None:
+        steps.append(_bonus_back_step(back.sponsor, d.recipient, back.diamonds, back.cash))
     checks = [
         Check("coins = the lots' coins", COINS, d.coins, tuple(lot.coins for lot in d.lots)),
         Check(f"coins posted to {d.sender}", COINS, d.coins, (posted(tx, d.sender, COIN),)),
-        Check(f"diamonds posted out of {d.recipient}", DIAMONDS, d.diamonds, (-posted(tx, d.recipient, DIAMOND),)),
+        Check(
+            f"diamonds posted out of {d.recipient}" + ("" if back is None else " = the gift's + its bonus"),
+            DIAMONDS,
+            -posted(tx, d.recipient, DIAMOND),
+            (d.diamonds,) if back is None else (d.diamonds, back.diamonds),
+        ),
     ]
+    if back is not None:
+        budget = sponsor_account(back.sponsor)
+        checks.append(
+            Check(f"cash posted to {budget} = the bonus's worth", CASH, posted(tx, budget, _currency(tx)), (back.cash,))
+        )
     if original is not None and gift is not None:
         g = gift.details
         checks += [
@@ -528,6 +588,56 @@ def explain_reversal(tx: Transaction, find: Find) -> Told:
             ),
         ]
     notes = ["No cash moves in a reversal: the coins keep the cost they had, and the diamonds were not paid out."]
+    return Told(steps, checks, notes)
+
+
+# ----- sponsors -------------------------------------------------------------------
+
+
+def _bonus_step(sponsor: str, creator: str, diamonds: int, cash: Decimal, paid: bool, budget: Decimal) -> Step:
+    if paid:
+        label = f"sponsor {sponsor} pays {creator} a bonus from its budget, at the payout rate"
+        return Step(label, (Figure("diamonds", diamonds, DIAMONDS), Figure("cash", cash, CASH)))
+    label = f"no bonus from sponsor {sponsor}: its budget can't cover it whole"
+    return Step(label, (Figure("bonus", cash, CASH), Figure("budget", budget, CASH)))
+
+
+def _bonus_back_step(sponsor: str, creator: str, diamonds: int, cash: Decimal, gift: str = "") -> Step:
+    of_gift = f" of gift {gift}" if gift else ""
+    label = f"the sponsor bonus{of_gift} back: diamonds from {creator}, their worth to sponsor {sponsor}'s budget"
+    return Step(label, (Figure("diamonds", diamonds, DIAMONDS), Figure("cash", cash, CASH)))
+
+
+def explain_sponsor_cash(tx: Transaction, find: Find) -> Told:
+    record = tx.payload
+    assert isinstance(record, SponsorFundRecord)
+    d = record.details
+    budget = sponsor_account(d.sponsor)
+    into = not isinstance(record, SponsorWithdrawRecord)
+    sign = 1 if into else -1
+    before = d.budget - sign * d.cash
+    steps = [
+        Step(f"{budget}'s budget before", (Figure("cash", before, CASH),)),
+        Step(
+            f"sponsor {d.sponsor} pays cash into its budget"
+            if into
+            else f"sponsor {d.sponsor} takes unused budget back",
+            (Figure("cash", d.cash, CASH),),
+        ),
+        Step(f"{budget}'s budget after", (Figure("cash", d.budget, CASH),)),
+    ]
+    currency = _currency(tx)
+    checks = [
+        Check("budget after = before ± the cash", CASH, d.budget, (before, sign * d.cash)),
+        Check(f"cash posted to {budget}", CASH, sign * d.cash, (posted(tx, budget, currency),)),
+        Check(
+            f"cash posted out of {SPONSOR_DEPOSITS}", CASH, sign * d.cash, (-posted(tx, SPONSOR_DEPOSITS, currency),)
+        ),
+    ]
+    notes = [
+        "A sponsor's budget pays the bonus diamonds of the gifts it sponsors, at the payout rate; "
+        "what it has not spent can be taken back."
+    ]
     return Told(steps, checks, notes)
 
 
@@ -553,6 +663,8 @@ EXPLAINERS: dict[str, Explainer] = {
     "rates": explain_rates,
     "refund": explain_refund,
     "reversal": explain_reversal,
+    "sponsor-fund": explain_sponsor_cash,
+    "sponsor-withdraw": explain_sponsor_cash,
 }
 
 
