@@ -34,6 +34,7 @@ from coinpurse.cli.commands import (
 )
 from coinpurse.cli.commands import refund as refund_command
 from coinpurse.cli.commands import reverse as reverse_command
+from coinpurse.cli.commands import statement as statement_command
 from coinpurse.cli.common import RunState, record_json_options, record_ledger_option
 from coinpurse.cli.groups import SuggestingGroup
 from coinpurse.cli.output import report_error
@@ -177,6 +178,7 @@ for module in (buy, gift, balance, redeem, rates, history, gifters, verify, appl
     module.register(app)
 reverse_command.register(app)
 refund_command.register(app)
+statement_command.register(app)
 
 
 def main() -> None:
