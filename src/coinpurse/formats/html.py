@@ -159,6 +159,7 @@ p{margin:6px 0}
 .anchor{margin-top:10px;padding:8px 10px;background:var(--card);border-radius:6px;font-size:.85em}
 .anchor code{display:block;margin-top:2px;font:12px/1.4 ui-monospace,SFMono-Regular,Menlo,Consolas,monospace;word-break:break-all}
 .note{color:var(--soft);font-size:.9em}
+.nowrap{white-space:nowrap}
 .cards{display:grid;grid-template-columns:repeat(auto-fill,minmax(150px,1fr));gap:8px}
 .card{background:var(--card);border-radius:6px;padding:8px 10px}
 .card .label{color:var(--soft);font-size:.8em}
@@ -179,7 +180,7 @@ tfoot td{font-weight:600;border-top:2px solid var(--line)}
 .track{fill:var(--track)}
 .bar{fill:var(--accent)}
 footer{margin-top:28px;padding-top:10px;border-top:1px solid var(--line);color:var(--soft);font-size:.85em}
-footer code{font-family:ui-monospace,SFMono-Regular,Menlo,Consolas,monospace;word-break:break-all}
+footer p{overflow-wrap:anywhere}
 @media print{body{padding:0}.scroll{overflow:visible}}
 """
 
@@ -205,7 +206,8 @@ def page(
         shown_anchor = '<div class="anchor">No transaction in the ledger by the end of the period.</div>\n'
     else:
         shown_anchor = (
-            f'<div class="anchor">{html_text(anchor.label)}: {html_text(anchor.id)} at {html_text(anchor.at)}'
+            f'<div class="anchor">{html_text(anchor.label)}: <span class="nowrap">{html_text(anchor.id)}</span> '
+            f'at <span class="nowrap">{html_text(anchor.at)}</span>'
             f'<code data-figure="anchor.hash">{html_text(anchor.hash)}</code></div>\n'
         )
     shown_footer = "".join(f"<p>{html_text(line)}</p>\n" for line in footer)

@@ -29,7 +29,7 @@ def period_text(statement: Statement) -> str:
     if since is None and until is None:
         return "the whole history"
     if since is not None and until is not None and month_span(since[:7]) == (since, until):
-        return f"{_MONTHS[int(since[5:7]) - 1]} {since[:4]} ({since[:10]} to {until[:10]})"
+        return f"{_MONTHS[int(since[5:7]) - 1]} {since[:4]}, {since[:10]} to {until[:10]}"
     start = None if since is None else since[:10] if since.endswith("T00:00:00Z") else since
     end = None if until is None else until[:10] if until.endswith("T23:59:59Z") else until
     if start is None:
@@ -134,9 +134,11 @@ def _gifts(rows: Sequence[GiftTotal], title: str, what: str, key: str, currency:
         ]
         for index, row in enumerate(rows)
     ]
-    note = f"Worth: the diamonds at the payout rate each gift recorded; paid: what the viewers' coins cost them ({currency})."
+    note = None
+    if key == "by_gift":  # said once, above the first of the three tables
+        note = f"Worth: the diamonds at the payout rate each gift recorded; paid: what the viewers' coins cost them ({currency})."
     if of is not None and of > len(rows):
-        note = f"The top {len(rows)} of {of} gifters. " + note
+        note = f"The top {len(rows)} of {of} gifters."
     return html.section(title, chart, html.table(headers, body), note=note)
 
 
