@@ -44,6 +44,7 @@ COMMAND_LINES: dict[str, tuple[str, ...]] = {
     "refund": ("refund", "tx-1"),
 }
 COMMAND_LINES["reverse"] = ("reverse", "tx-4", "--reason", "wrong creator")
+COMMAND_LINES["statement"] = ("statement", "mia", "--month", "2026-03")
 
 ERRORS = [
     Refused("alice has 0 coins; Rose costs 1", code="insufficient_coins"),

@@ -1,16 +1,13 @@
 """``coinpurse statement``: a creator's month (or any span), on the terminal, as JSON, or as one HTML page."""
 
 from pathlib import Path
-from typing import TYPE_CHECKING, Annotated
+from typing import Annotated
 
 import typer
 
 from coinpurse.cli.common import JsonOption, SinceOption, UntilOption, ledger_path, time_window
 from coinpurse.cli.groups import Command
 from coinpurse.cli.output import emit_json
-
-if TYPE_CHECKING:
-    from coinpurse.core.statement import Statement
 
 
 def statement(
@@ -58,21 +55,32 @@ def statement(
     if html is not None and is_stdout(html) and as_json:
         raise BadInput("--json and --html - would both write to stdout: give --html a FILE", code="usage")
     path = ledger_path(ctx)
+    if html is not None and not is_stdout(html):
+        from coinpurse.storage.outputs import refuse_ledger_files
+
+        refuse_ledger_files(html, path)  # before anything is read
     made = Ledger(path).statement(account, first, last, top)
     if html is not None:
-        _write_page(made, html, path)
+        from coinpurse.formats.statement_html import statement_page
+
+        page = statement_page(made)
         if is_stdout(html):
+            from coinpurse.cli.render_summaries import show_page
+
+            show_page(page)
             return
+        from coinpurse.storage.outputs import write_output
+
+        write_output(html, [page])
     if as_json:
         emit_json(made.to_dict())
         return
     if html is not None:  # as export -o: a line naming the file, with the hash the page shows
-        from coinpurse.cli.output import say
+        from coinpurse.cli.render_summaries import show_statement_written
 
-        anchor = "" if made.anchor is None else f"; last transaction {made.anchor.id}, hash {made.anchor.hash}"
-        say(f"Wrote the statement of {made.account} to {html}{anchor}")
+        show_statement_written(made, html)
         return
-    from coinpurse.cli.render_statement import show_statement
+    from coinpurse.cli.render import show_statement
 
     show_statement(made)
 
@@ -88,20 +96,6 @@ def _period(month: str | None, since: str | None, until: str | None) -> tuple[st
     from coinpurse.core.clock import month_span
 
     return month_span(month)
-
-
-def _write_page(made: "Statement", target: Path, ledger: Path) -> None:
-    import sys
-
-    from coinpurse.formats.statement_html import statement_page
-    from coinpurse.storage.outputs import is_stdout, refuse_ledger_files, write_output
-
-    page = statement_page(made)
-    if is_stdout(target):
-        sys.stdout.write(page)
-        return
-    refuse_ledger_files(target, ledger)
-    write_output(target, [page])
 
 
 def register(app: typer.Typer) -> None:
