@@ -90,13 +90,20 @@ def test_march_on_every_store(economy: Cli) -> None:
     moved = gifts["diamonds"] - taken["diamonds"] - made["payouts"]["totals"]["paid"]["diamonds"]
     assert made["closing"]["diamonds"] - made["opening"]["diamonds"] == moved
 
-    # The share: the gifts' recorded worth over what their coins cost the viewers, as history has them.
+    # The share: the gifts' recorded worth over what their coins cost the viewers, as history has them, less
+    # the refunded (tx-10, all of its coins from the refunded buy) and the reversed (tx-12).
     gift_rows = economy.json("history", "mia", "--kind", "gift", *_window_of(made))["transactions"]
-    received = [tx["details"] for tx in gift_rows if tx["request"]["recipient"] == "mia"]
-    paid = sum((Decimal(d["paid"]) for d in received), Decimal(0))
-    worth = sum((Decimal(d["diamond_value"]) for d in received), Decimal(0))
+    kept = [
+        tx["details"] for tx in gift_rows if tx["request"]["recipient"] == "mia" and tx["id"] not in ("tx-10", "tx-12")
+    ]
+    paid = sum((Decimal(d["paid"]) for d in kept), Decimal(0))
+    worth = sum((Decimal(d["diamond_value"]) for d in kept), Decimal(0))
     assert (Decimal(made["share"]["paid"]), Decimal(made["share"]["diamond_value"])) == (paid, worth)
+    assert made["share"]["diamond_value"] == made["diamonds_earned"]["diamond_value"]
     assert Decimal(made["share"]["share"]) == (worth / paid).quantize(Decimal("0.0001"))
+    taken_paid = [Decimal(tx["details"]["paid"]) for tx in gift_rows if tx["id"] in ("tx-10", "tx-12")]
+    assert [Decimal(t["paid"]) for t in taken["items"]] == taken_paid
+    assert Decimal(made["gifts"]["paid"]) - Decimal(taken["paid"]) == paid
 
     # The same figures as the commands that read the same span.
     for edge, moment in (("opening", "2026-02-28"), ("closing", "2026-03-31")):

@@ -342,7 +342,7 @@ def show_statement(statement: Statement) -> None:
     summary.add_column("")
     summary.add_column("diamonds", justify="right")
     worth_header = f"worth ({s.currency})"
-    worth = aligned([_cash(s.gifts.diamond_value), _cash(s.taken_back_value), _cash(s.earned_value)], worth_header)
+    worth = aligned([_cash(s.gifts.diamond_value), _cash(-s.taken_back_value), _cash(s.earned_value)], worth_header)
     _money_column(summary, worth_header.rjust(len(worth[0])))
     summary.add_row("received", _n(s.gifts.diamonds), worth[0])
     summary.add_row("taken back", _n(-s.taken_back_diamonds) if s.taken_back_diamonds else "0", worth[1])
@@ -376,7 +376,7 @@ def show_statement(statement: Statement) -> None:
         out.print(
             Text(
                 f"Share of viewers' cash that reached @{s.account}: {share_text(share.ratio)} "
-                f"({_cash(share.diamond_value)} of diamonds for {_cash(share.paid)} the viewers paid)"
+                f"({_cash(share.diamond_value)} of diamonds earned for {_cash(share.paid)} the viewers paid, less what was taken back)"
             ),
         )
 

@@ -91,12 +91,14 @@ class TakenBack(NamedTuple):
     gifts: tuple[str, ...]  # the gifts whose diamonds went back
     diamonds: int
     diamond_value: Decimal  # at the payout rate those gifts recorded
+    paid: Decimal  # what the viewer had paid for the coins those diamonds came from (the gifts' lots)
     reason: str | None  # a reversal's reason; None for a refund
 
     def to_dict(self) -> dict[str, Any]:
         return {
             "id": self.id, "kind": self.kind, "at": self.at, "viewer": self.viewer, "gifts": list(self.gifts),
-            "diamonds": self.diamonds, "diamond_value": money_str(self.diamond_value), "reason": self.reason,
+            "diamonds": self.diamonds, "diamond_value": money_str(self.diamond_value), "paid": money_str(self.paid),
+            "reason": self.reason,
         }  # fmt: skip
 
 
@@ -134,7 +136,11 @@ PAYOUT_READERS: dict[str, PayoutReader] = {"redeem": _redeemed}
 
 
 class Share(NamedTuple):
-    """Of the cash viewers paid for the coins of the gifts received, how much reached the creator as diamonds."""
+    """Of the cash viewers paid for the coins of the gifts received, how much reached the creator as diamonds.
+
+    Both sides are net of what was taken back: a reversed gift's coins went back to the viewer and a
+    refund gave the cash back, so neither the diamonds nor the cash of those coins count.
+    """
 
     diamond_value: Decimal
     paid: Decimal
@@ -192,8 +198,14 @@ class Statement(NamedTuple):
         return self.gifts.diamond_value - self.taken_back_value
 
     @property
+    @exact_arithmetic
+    def taken_back_paid(self) -> Decimal:
+        return sum((row.paid for row in self.taken_back), ZERO)
+
+    @property
+    @exact_arithmetic
     def share(self) -> Share:
-        return Share(self.gifts.diamond_value, self.gifts.paid)
+        return Share(self.earned_value, self.gifts.paid - self.taken_back_paid)
 
     @exact_arithmetic
     def payout_totals(self) -> dict[str, dict[str, Any]]:
@@ -236,6 +248,7 @@ class Statement(NamedTuple):
                 "items": [row.to_dict() for row in self.taken_back],
                 "diamonds": self.taken_back_diamonds,
                 "diamond_value": money_str(self.taken_back_value),
+                "paid": money_str(self.taken_back_paid),
             },
             "diamonds_earned": {"diamonds": self.diamonds_earned, "diamond_value": money_str(self.earned_value)},
             "payouts": {"items": [row.to_dict() for row in self.payouts], "totals": self.payout_totals()},
@@ -318,24 +331,31 @@ def _taken_back(book: Book, found: Sequence[Transaction], creator: str) -> tuple
         if isinstance(record, RefundRecord):
             mine = [c for c in record.details.clawbacks if c.creator == creator]
             if mine:
+                buy = record.request.buy
+                paid = sum((_lot_cost(book, c.gift, buy) for c in mine), ZERO)
                 rows.append(TakenBack(
                     tx.id, tx.kind, tx.at, record.details.account, tuple(c.gift for c in mine),
-                    sum(c.diamonds for c in mine), sum((c.value for c in mine), ZERO), None,
+                    sum(c.diamonds for c in mine), sum((c.value for c in mine), ZERO), paid, None,
                 ))  # fmt: skip
         elif isinstance(record, ReversalRecord) and record.details.recipient == creator:
             d = record.details
-            rows.append(
-                TakenBack(
-                    tx.id, tx.kind, tx.at, d.sender, (d.original,), d.diamonds, _gift_value(book, d.original), d.reason
-                )
-            )
+            gift = _gift(book, d.original)
+            value = ZERO if gift is None else gift.details.diamond_value
+            paid = sum((lot.cost for lot in d.lots), ZERO)  # the lots restored, as the gift drew them
+            rows.append(TakenBack(tx.id, tx.kind, tx.at, d.sender, (d.original,), d.diamonds, value, paid, d.reason))
     return tuple(rows)
 
 
-def _gift_value(book: Book, gift_id: str) -> Decimal:
-    """What a reversed gift's diamonds were worth at the payout rate it recorded (reversals are few: one look-up each)."""
-    gift = book.find(gift_id)
-    return gift.payload.details.diamond_value if gift is not None and isinstance(gift.payload, GiftRecord) else ZERO
+def _gift(book: Book, gift_id: str) -> GiftRecord | None:
+    """A gift a refund or reversal names (those are few: one look-up each)."""
+    found = book.find(gift_id)
+    return found.payload if found is not None and isinstance(found.payload, GiftRecord) else None
+
+
+def _lot_cost(book: Book, gift_id: str, buy: str) -> Decimal:
+    """What the coins of a refunded buy's lot cost in a gift: the gift drew them and recorded their cost."""
+    gift = _gift(book, gift_id)
+    return ZERO if gift is None else sum((lot.cost for lot in gift.details.lots if lot.source == buy), ZERO)
 
 
 def _payouts(found: Sequence[Transaction], creator: str) -> tuple[Payout, ...]:

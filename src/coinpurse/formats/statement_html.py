@@ -150,13 +150,16 @@ def _taken_back(s: Statement) -> str:
     title = "Taken back: refunds and reversals"
     if not s.taken_back:
         return html.section(title, html.paragraph("No diamonds were taken back in this period."))
-    headers = [text("transaction"), text("viewer"), Cell("diamonds", number=True), Cell("worth", number=True)]
+    headers = [
+        text("transaction"), text("viewer"), Cell("diamonds", number=True), Cell("worth", number=True), Cell("paid", number=True),
+    ]  # fmt: skip
     rows = [
         [
             Cell(row.id, f"taken_back.items.{index}.id", sub=f"{row.kind}, {row.at[:10]}, of {', '.join(row.gifts)}"),
             text(row.viewer, f"taken_back.items.{index}.viewer"),
             number(row.diamonds, f"taken_back.items.{index}.diamonds"),
             money(row.diamond_value, f"taken_back.items.{index}.diamond_value"),
+            money(row.paid, f"taken_back.items.{index}.paid"),
         ]
         for index, row in enumerate(s.taken_back)
     ]
@@ -166,10 +169,14 @@ def _taken_back(s: Statement) -> str:
             text(""),
             number(s.taken_back_diamonds, "taken_back.diamonds"),
             money(s.taken_back_value, "taken_back.diamond_value"),
+            money(s.taken_back_paid, "taken_back.paid"),
         ]
     ]
     reasons = [f"{row.id}: {row.reason}" for row in s.taken_back if row.reason is not None]
-    note = f"Diamonds a refund clawed back or a reversal undid, worth what their gifts recorded ({s.currency})."
+    note = (
+        f"Diamonds a refund clawed back or a reversal undid, worth what their gifts recorded; paid: what the viewer "
+        f"had paid for their coins, given back ({s.currency})."
+    )
     if reasons:
         note += " Reversal reasons: " + "; ".join(reasons) + "."
     return html.section(title, html.table(headers, rows, footer), note=note)
@@ -213,8 +220,9 @@ def _share(s: Statement) -> str:
     if share.ratio is None:
         return html.section(title, html.paragraph("No gifts paid for with cash in this period."))
     explained = (
-        f"Viewers paid {html.grouped_money(share.paid)} {s.currency} for the coins of these gifts; the diamonds they "
-        f"became are worth {html.grouped_money(share.diamond_value)} {s.currency} at the payout rates the gifts recorded."
+        f"Viewers paid {html.grouped_money(share.paid)} {s.currency} for the coins of the gifts received, less those "
+        f"taken back; the diamonds the creator earned from them are worth {html.grouped_money(share.diamond_value)} "
+        f"{s.currency} at the payout rates the gifts recorded."
     )
     return html.section(
         title,
