@@ -94,10 +94,39 @@ def table(headers: Sequence[Cell], rows: Sequence[Sequence[Cell]], footer: Seque
     def row(cells: Sequence[Cell], tag: str) -> str:
         return f"<tr>{''.join(_cell(cell, tag) for cell in cells)}</tr>\n"
 
+    rows, footer = _points_aligned([*rows, *footer], len(rows))
     head = row(headers, "th")
     body = "".join(row(cells, "td") for cells in rows)
     foot = "" if not footer else f"<tfoot>\n{''.join(row(cells, 'td') for cells in footer)}</tfoot>\n"
     return f'<div class="scroll"><table>\n<thead>\n{head}</thead>\n<tbody>\n{body}</tbody>\n{foot}</table></div>\n'
+
+
+FIGURE_SPACE = "\u2007"  # as wide as a digit: pads 0.03 under 0.025 so the points line up
+
+
+def _places(text: str) -> int:
+    point = text.rfind(".")
+    return 0 if point < 0 else len(text) - point - 1
+
+
+def _points_aligned(rows: list[Sequence[Cell]], body: int) -> tuple[list[Sequence[Cell]], list[Sequence[Cell]]]:
+    """Each column's amounts padded after their last digit to the most decimal places in it (right-aligned,
+    their points then line up); whole numbers in a column of them are left as they are."""
+    most: dict[int, int] = {}
+    for cells in rows:
+        for index, cell in enumerate(cells):
+            if cell.number and "." in cell.text:
+                most[index] = max(most.get(index, 0), _places(cell.text))
+    padded: list[Sequence[Cell]] = [
+        [
+            cell._replace(text=cell.text + FIGURE_SPACE * (most[index] - _places(cell.text)))
+            if cell.number and "." in cell.text and index in most
+            else cell
+            for index, cell in enumerate(cells)
+        ]
+        for cells in rows
+    ]
+    return padded[:body], padded[body:]
 
 
 def _cell(cell: Cell, tag: str) -> str:
