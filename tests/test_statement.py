@@ -149,6 +149,34 @@ def test_since_and_until_name_any_span_and_open_ends_reach_the_history_s(economy
     assert [g["account"] for g in economy.json("statement", "mia", *MARCH, "--top", "1")["top_gifters"]] == ["bob"]
 
 
+def test_a_refund_of_an_earlier_month_s_gift_is_taken_back_in_its_own_month(economy: Cli) -> None:
+    Ledger(economy.ledger).refund("tx-3", clawback=True, now="2026-04-05T10:00:00Z")  # tx-15: bob's coins of tx-5
+    april = economy.json("statement", "mia", "--month", "2026-04")
+    [refund] = april["taken_back"]["items"]
+    assert (refund["id"], refund["kind"], refund["viewer"], refund["gifts"], refund["reason"]) == (
+        "tx-15",
+        "refund",
+        "bob",
+        ["tx-5"],
+        None,
+    )
+    assert (
+        refund["diamonds"] == 17500 and april["closing"]["diamonds"] == 11 - 17500
+    )  # owed: mia redeemed them in March
+    history = economy.json("history", "mia", "--kind", "gift", "--since", "2026-03-03", "--until", "2026-03-03")[
+        "transactions"
+    ]
+    [gift] = [tx for tx in history if tx["id"] == "tx-5"]
+    assert Decimal(refund["paid"]) == sum(
+        (Decimal(cost) for source, _, cost in gift["details"]["lots"] if source == "tx-3"), Decimal(0)
+    )
+    assert april["share"]["share"] is None  # more was given back than paid for April's one rose
+    assert Decimal(april["share"]["paid"]) == Decimal(april["gifts"]["paid"]) - Decimal(refund["paid"]) < 0
+    assert economy.json("statement", "mia", *MARCH) == economy.json(
+        "statement", "mia", "--until", "2026-03-31T23:59:59Z", "--since", "2026-03-01"
+    )
+
+
 def test_the_terminal_view_fits_80_columns(economy: Cli, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("COLUMNS", "80")
     shown = economy("statement", "mia", *MARCH)
@@ -341,7 +369,11 @@ def _chromium(*args: str) -> subprocess.CompletedProcess[str]:
 
 @pytest.mark.slow
 @pytest.mark.skipif(CHROMIUM is None, reason="chromium is not installed (.ci/run installs it where apt can)")
-def test_a_browser_shows_the_json_s_figures_on_a_phone(economy: Cli, tmp_path: Path) -> None:
+def test_a_browser_shows_the_json_s_figures_on_a_phone(tmp_path: Path) -> None:
+    """The page as Chromium renders it; its phone-sized screenshot stays in this test's temp folder
+    (pytest keeps the folders of failed tests; -o tmp_path_retention_policy=all keeps every one)."""
+    economy = Cli(tmp_path / "ledger.sqlite")  # one store: every store makes the same page
+    _economy(economy.ledger)
     target = tmp_path / "statement.html"
     _page(economy, target, *MARCH)
     dumped = _chromium("--dump-dom", target.as_uri())

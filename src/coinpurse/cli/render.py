@@ -348,6 +348,9 @@ def show_statement(statement: Statement) -> None:
     summary.add_row("taken back", _n(-s.taken_back_diamonds) if s.taken_back_diamonds else "0", worth[1])
     summary.add_row("earned", _n(s.diamonds_earned), worth[2])
     out.print(summary)
+    if not s.gifts.gifts:
+        out.print()
+        out.print("No gifts received in this period.")
     for rows, title, what in (
         (s.by_gift, "By gift", "gift"),
         (s.by_stream, "By stream", "stream"),
@@ -371,7 +374,7 @@ def show_statement(statement: Statement) -> None:
     out.print()
     share = s.share
     if share.ratio is None:
-        out.print("Share of viewers' cash: no gifts paid for with cash in this period.")
+        out.print("Share of viewers' cash: none to show, as no cash was paid for this period's gifts (less what was taken back).")
     else:
         out.print(
             Text(

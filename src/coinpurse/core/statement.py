@@ -148,7 +148,9 @@ class Share(NamedTuple):
     @property
     @exact_arithmetic
     def ratio(self) -> Decimal | None:
-        return None if not self.paid else (self.diamond_value / self.paid).quantize(SHARE_STEP, rounding=ROUND_HALF_UP)
+        if self.paid <= 0:  # nothing paid, or more given back than paid for this period's gifts (earlier gifts refunded)
+            return None
+        return (self.diamond_value / self.paid).quantize(SHARE_STEP, rounding=ROUND_HALF_UP)
 
     def to_dict(self) -> dict[str, Any]:
         ratio = self.ratio

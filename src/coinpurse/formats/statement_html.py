@@ -218,7 +218,7 @@ def _share(s: Statement) -> str:
     share = s.share
     title = "Share of viewers' cash that reached the creator"
     if share.ratio is None:
-        return html.section(title, html.paragraph("No gifts paid for with cash in this period."))
+        return html.section(title, html.paragraph("None to show: no cash was paid for this period's gifts, less what was taken back."))
     explained = (
         f"Viewers paid {html.grouped_money(share.paid)} {s.currency} for the coins of the gifts received, less those "
         f"taken back; the diamonds the creator earned from them are worth {html.grouped_money(share.diamond_value)} "
