@@ -33,7 +33,9 @@ def _ops() -> list[dict[str, Any]]:
         ("alice", "Rose", 12),
     ]
     for sender, gift, count in burst:
-        ops.append({"kind": "gift", "sender": sender, "recipient": "mia", "gift": gift, "count": count, "stream": STREAM})
+        ops.append(
+            {"kind": "gift", "sender": sender, "recipient": "mia", "gift": gift, "count": count, "stream": STREAM}
+        )
     ops += [
         {"kind": "gift", "sender": "bob", "recipient": "noah", "gift": "Sunglasses", "count": 10},
         {"kind": "gift", "sender": "dara", "recipient": "noah", "gift": "Hand Hearts", "count": 4},

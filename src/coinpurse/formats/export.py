@@ -85,14 +85,18 @@ class StoredView:
                 raise DamagedRecord(f"{what}: {key} is missing or not text")
         self.id, self.kind, self.at = data["id"], data["kind"], data["at"]
         if not (ID_FORMAT.fullmatch(self.id) and TIME_FORMAT.fullmatch(self.at)):  # both are written as they are
-            bad = f"id {self.id!r} is not a valid id" if not ID_FORMAT.fullmatch(self.id) else (
-                f"time {self.at!r} is not a UTC time such as 2026-03-01T12:00:00Z"
+            bad = (
+                f"id {self.id!r} is not a valid id"
+                if not ID_FORMAT.fullmatch(self.id)
+                else (f"time {self.at!r} is not a UTC time such as 2026-03-01T12:00:00Z")
             )
             raise DamagedRecord(f"{what} ({self.id!r}): {bad}")
         postings = data.get("postings")
         if postings.__class__ is not list:
             raise DamagedRecord(f"{what}: postings is missing or not a list")
-        self.postings: tuple[Posting, ...] = tuple(posting_from_dict(p, f"{what}.postings[{i}]") for i, p in enumerate(postings))
+        self.postings: tuple[Posting, ...] = tuple(
+            posting_from_dict(p, f"{what}.postings[{i}]") for i, p in enumerate(postings)
+        )
 
     @property
     def payload(self) -> Any:
@@ -185,7 +189,12 @@ def _csv_pieces(transactions: Iterable[Transaction | StoredView]) -> Iterator[st
     cell = _Memo(csv_text)  # accounts, commodities and kinds repeat
     for tx in transactions:
         tx_cells = (_csv_cell(tx.id), _csv_cell(tx.at), cell[tx.kind])
-        writer.writerows([(*tx_cells, cell[account], cell[commodity], amount_text(amount)) for account, commodity, amount in tx.postings])
+        writer.writerows(
+            [
+                (*tx_cells, cell[account], cell[commodity], amount_text(amount))
+                for account, commodity, amount in tx.postings
+            ]
+        )
         yield "".join(rows)
         rows.clear()
 
@@ -203,7 +212,10 @@ def describe(tx: Transaction | StoredView) -> str:
 
 
 def journal_chunks(
-    transactions: Iterable[Transaction | StoredView], source: str = "", accounts: Iterable[str] = (), currency: str | None = None
+    transactions: Iterable[Transaction | StoredView],
+    source: str = "",
+    accounts: Iterable[str] = (),
+    currency: str | None = None,
 ) -> Iterator[str]:
     """The journal: declarations of ``accounts`` (the ledger's names) and the commodities, then an entry per transaction.
 
@@ -214,7 +226,9 @@ def journal_chunks(
     return _batched(_journal_pieces(transactions, source, accounts, currency))
 
 
-def _journal_pieces(transactions: Iterable[Transaction | StoredView], source: str, accounts: Iterable[str], currency: str | None) -> Iterator[str]:
+def _journal_pieces(
+    transactions: Iterable[Transaction | StoredView], source: str, accounts: Iterable[str], currency: str | None
+) -> Iterator[str]:
     account_name = _Memo(journal_account)
     commodity_name = _Memo(journal_commodity)
     declared_accounts = sorted({account_name[name] for name in accounts})
@@ -296,7 +310,9 @@ def to_csv(transactions: Iterable[Transaction]) -> str:
     return "".join(csv_chunks(transactions))
 
 
-def to_journal(transactions: Iterable[Transaction], source: str = "", accounts: Iterable[str] = (), currency: str | None = None) -> str:
+def to_journal(
+    transactions: Iterable[Transaction], source: str = "", accounts: Iterable[str] = (), currency: str | None = None
+) -> str:
     return "".join(journal_chunks(transactions, source, accounts, currency))
 
 

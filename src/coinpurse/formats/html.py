@@ -129,13 +129,18 @@ def _points_aligned(rows: list[Sequence[Cell]], body: int) -> tuple[list[Sequenc
     return padded[:body], padded[body:]
 
 
+def _unbroken_parts(text: str) -> str:
+    """Text whose comma-separated parts (a date, an id) wrap only between them, never at a hyphen inside one."""
+    return ", ".join(f'<span class="nowrap">{html_text(part)}</span>' for part in text.split(", "))
+
+
 def _cell(cell: Cell, tag: str) -> str:
     shown = html_text(cell.text)
     if cell.sub is None:
         return f"<{tag}{_NUMBER if cell.number else ''}{_figure(cell.figure)}>{shown}</{tag}>"
     return (
         f"<{tag}{_NUMBER if cell.number else ''}><span{_figure(cell.figure)}>{shown}</span>"
-        f'<span class="sub">{html_text(cell.sub)}</span></{tag}>'
+        f'<span class="sub">{_unbroken_parts(cell.sub)}</span></{tag}>'
     )
 
 
@@ -199,7 +204,7 @@ th,td{padding:5px 4px;border-bottom:1px solid var(--line);text-align:left;vertic
 th:first-child,td:first-child{padding-left:0}
 th:last-child,td:last-child{padding-right:0}
 th{color:var(--soft);font-weight:600;white-space:nowrap}
-.sub{display:block;color:var(--soft);font-size:.85em;white-space:nowrap}
+.sub{display:block;color:var(--soft);font-size:.85em}
 .n{text-align:right;white-space:nowrap;font-variant-numeric:tabular-nums}
 tfoot td{font-weight:600;border-top:2px solid var(--line)}
 .chart{margin:8px 0 12px}
@@ -210,8 +215,15 @@ tfoot td{font-weight:600;border-top:2px solid var(--line)}
 .bar{fill:var(--accent)}
 footer{margin-top:28px;padding-top:10px;border-top:1px solid var(--line);color:var(--soft);font-size:.85em}
 footer p{overflow-wrap:anywhere}
+footer code{display:block;padding:6px 8px;background:var(--card);border-radius:4px;color:var(--ink);font:12px/1.4 ui-monospace,SFMono-Regular,Menlo,Consolas,monospace;word-break:break-all}
 @media print{body{padding:0}.scroll{overflow:visible}}
 """
+
+
+class Code(NamedTuple):
+    """A command for the reader to run, shown as code on a line of its own."""
+
+    text: str
 
 
 class PageAnchor(NamedTuple):
@@ -224,7 +236,7 @@ class PageAnchor(NamedTuple):
 
 
 def page(
-    title: str, facts: Sequence[str], anchor: PageAnchor | None, sections: Sequence[str], footer: Sequence[str]
+    title: str, facts: Sequence[str], anchor: PageAnchor | None, sections: Sequence[str], footer: Sequence[str | Code]
 ) -> str:
     """A whole page: ``title`` and ``facts`` (lines of text) in the header with ``anchor``, the sections, ``footer`` lines.
 
@@ -239,7 +251,10 @@ def page(
             f'at <span class="nowrap">{html_text(anchor.at)}</span>'
             f'<code data-figure="anchor.hash">{html_text(anchor.hash)}</code></div>\n'
         )
-    shown_footer = "".join(f"<p>{html_text(line)}</p>\n" for line in footer)
+    shown_footer = "".join(
+        f"<p><code>{html_text(line.text)}</code></p>\n" if isinstance(line, Code) else f"<p>{html_text(line)}</p>\n"
+        for line in footer
+    )
     return (
         "<!DOCTYPE html>\n"
         '<html lang="en">\n<head>\n<meta charset="utf-8">\n'

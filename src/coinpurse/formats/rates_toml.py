@@ -20,7 +20,7 @@ def rates_to_toml(rates: Rates, source: str = "") -> str:
         "# Edit and load with `coinpurse rates import FILE`, or start a ledger with",
         "# `coinpurse init --rates FILE`. Every change is recorded in the history;",
         "# transactions made earlier keep the rates they were made at.",
-        "# Cash and ratios are strings (\"9.99\") so they stay exact; counts are whole numbers.",
+        '# Cash and ratios are strings ("9.99") so they stay exact; counts are whole numbers.',
         "",
         "[conversion]",
         "# Diamonds a creator receives per coin of gift value (rounded down per gift).",
@@ -49,7 +49,9 @@ def rates_to_toml(rates: Rates, source: str = "") -> str:
         for number, package in enumerate(channel.packages):
             lines += [""]
             if number == 0:
-                lines += [f"# {channel.name} packages: COINS for PRICE in cash (2 decimal places); add or delete whole entries."]
+                lines += [
+                    f"# {channel.name} packages: COINS for PRICE in cash (2 decimal places); add or delete whole entries."
+                ]
             lines += [
                 f"[[channels.{channel.name}.packages]]",
                 f"coins = {package.coins}",

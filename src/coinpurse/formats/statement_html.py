@@ -54,12 +54,13 @@ def statement_page(statement: Statement) -> str:
     anchor = None
     if s.anchor is not None:
         anchor = html.PageAnchor("Last transaction in the period", s.anchor.id, s.anchor.at, s.anchor.hash)
-    footer = [
+    footer: list[str | html.Code] = [
         "Every figure is read from the ledger's recorded transactions; regenerating this statement from the same "
         "ledger gives the same page, byte for byte.",
     ]
     if s.anchor is not None:
-        footer.append(f"Check that the ledger still holds it: coinpurse verify --anchor {s.anchor.hash}")
+        footer += ["Check later that the ledger still holds the transaction this statement was made from:",
+                   html.Code(f"coinpurse verify --anchor {s.anchor.hash}")]  # fmt: skip
     sections = [
         _summary(s),
         _balances(s),
@@ -151,7 +152,7 @@ def _taken_back(s: Statement) -> str:
     if not s.taken_back:
         return html.section(title, html.paragraph("No diamonds were taken back in this period."))
     headers = [
-        text("transaction"), text("viewer"), Cell("diamonds", number=True), Cell("worth", number=True), Cell("paid", number=True),
+        text("id"), text("viewer"), Cell("diamonds", number=True), Cell("worth", number=True), Cell("paid", number=True),
     ]  # fmt: skip
     rows = [
         [
@@ -218,7 +219,9 @@ def _share(s: Statement) -> str:
     share = s.share
     title = "Share of viewers' cash that reached the creator"
     if share.ratio is None:
-        return html.section(title, html.paragraph("None to show: no cash was paid for this period's gifts, less what was taken back."))
+        return html.section(
+            title, html.paragraph("None to show: no cash was paid for this period's gifts, less what was taken back.")
+        )
     explained = (
         f"Viewers paid {html.grouped_money(share.paid)} {s.currency} for the coins of the gifts received, less those "
         f"taken back; the diamonds the creator earned from them are worth {html.grouped_money(share.diamond_value)} "

@@ -23,7 +23,9 @@ def refuse_float(literal: str) -> NoReturn:
     raise FloatInText(literal)
 
 
-JSON_DECODER = json.JSONDecoder(parse_float=refuse_float, parse_constant=refuse_float)  # shared: json.loads would build one per call
+JSON_DECODER = json.JSONDecoder(
+    parse_float=refuse_float, parse_constant=refuse_float
+)  # shared: json.loads would build one per call
 
 
 def loads_json(text: str | bytes) -> Any:
