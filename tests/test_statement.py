@@ -232,6 +232,32 @@ def test_reading_a_statement_changes_nothing_and_bad_input_says_why(economy: Cli
     assert json.loads(both.stderr)["error"]["code"] == "usage" and "both write to stdout" in both.stderr
 
 
+def test_another_kind_of_payout_is_one_reader(economy: Cli, monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    """Held payouts will come as kinds of their own: a reader for a kind is all the statement needs."""
+    from coinpurse.core import statement
+
+    redeemed = statement.PAYOUT_READERS["redeem"]
+
+    def held_too(tx: Any, creator: str) -> Any:
+        for paid in redeemed(tx, creator):
+            yield paid
+            yield paid._replace(status="held", net=paid.net / 2)
+
+    monkeypatch.setitem(statement.PAYOUT_READERS, "redeem", held_too)
+    made = economy.json("statement", "mia", *MARCH)
+    assert [row["status"] for row in made["payouts"]["items"]] == ["paid", "held"]
+    assert made["payouts"]["totals"]["held"] == {
+        "count": 1,
+        "diamonds": 20000,
+        "cash": "100.00",
+        "fee": "0.00",
+        "net": "50.00",
+    }
+    page = _page(economy, tmp_path / "page.html", *MARCH).decode()
+    assert _figures(page)["payouts.totals.held.net"] == ["50.00"]
+    assert "Total held: 1 payout, 20,000 diamonds, net $50.00" in flat(economy("statement", "mia", *MARCH).stdout)
+
+
 # ----- the HTML page --------------------------------------------------------------------------------
 
 

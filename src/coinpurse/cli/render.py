@@ -369,6 +369,11 @@ def show_statement(statement: Statement) -> None:
     out.print()
     if s.payouts:
         out.print(_statement_payouts(s))
+        for status, total in s.payout_totals().items():
+            out.print(
+                f"Total {status}: {_plural(total['count'], 'payout')}, {_plural(total['diamonds'], 'diamond')}, "
+                f"net {_cash(total['net'])} (fee {_cash(total['fee'])})"
+            )
     else:
         out.print("No payouts in this period.")
     out.print()
