@@ -6,7 +6,9 @@ or before ``until`` (on SQLite, through the postings index), and the creator's
 balances at those two edges (``Book.balance_within``). Every figure comes from
 what each transaction recorded (a gift's diamonds, their worth at the payout rate
 it recorded, what its coins cost the viewers), so a rates change never rewrites
-an earlier statement.
+an earlier statement. What refunds (with clawback) and reversals took back in the
+span is listed and netted out of the diamonds earned and of the share of the
+viewers' cash that reached the creator (``Share``).
 
 The statement names the last transaction of the ledger in the span (its
 ``anchor``): the same ledger and span give the same statement, and
