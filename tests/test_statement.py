@@ -13,10 +13,13 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 from cli_checks import expect_error, flat
 from coinpurse import Ledger
-from conftest import Cli
+from coinpurse.errors import BadInput, Refused
+from conftest import Cli, examples
 
 MARCH = ("--month", "2026-03")
 
@@ -175,6 +178,61 @@ def test_a_refund_of_an_earlier_month_s_gift_is_taken_back_in_its_own_month(econ
     assert economy.json("statement", "mia", *MARCH) == economy.json(
         "statement", "mia", "--until", "2026-03-31T23:59:59Z", "--since", "2026-03-01"
     )
+
+
+_OPS = st.lists(
+    st.one_of(
+        st.tuples(st.just("buy"), st.sampled_from(["alice", "bob"]), st.sampled_from([70, 700, 17500])),
+        st.tuples(
+            st.just("gift"),
+            st.sampled_from(["alice", "bob"]),
+            st.sampled_from(["rose", "finger heart", "galaxy"]),
+            st.integers(1, 5),
+            st.sampled_from([None, "live", "late"]),
+        ),
+        st.tuples(st.just("redeem")),
+        st.tuples(st.just("reverse"), st.integers(1, 40)),
+        st.tuples(st.just("refund"), st.integers(1, 40)),
+    ),
+    max_size=30,
+)
+
+
+@settings(max_examples=examples(40), deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(ops=_OPS, split=st.integers(1, 28))
+def test_statements_chain_and_their_diamonds_add_up(ops: list[tuple[Any, ...]], split: int) -> None:
+    ledger = Ledger.memory()
+    ledger.buy("mia", 70, now="2026-01-01T00:00:00Z")  # mia exists from the start
+    for day, op in enumerate(ops, start=1):
+        now = f"2026-02-{day % 28 + 1:02d}T{day % 24:02d}:00:00Z" if day < 28 else f"2026-03-{day - 27:02d}T00:00:00Z"
+        try:
+            if op[0] == "buy":
+                ledger.buy(op[1], op[2], now=now)
+            elif op[0] == "gift":
+                ledger.gift(op[1], "mia", op[2], op[3], stream=op[4], now=now)
+            elif op[0] == "redeem":
+                ledger.redeem("mia", all=True, now=now)
+            elif op[0] == "reverse":
+                ledger.reverse(f"tx-{op[1]}", "test", now=now)
+            else:
+                ledger.refund(f"tx-{op[1]}", clawback=True, now=now)
+        except (Refused, BadInput):  # refused, or an id that is no gift or buy (yet): nothing written
+            pass
+    edge = f"2026-02-{split:02d}T12:00:00Z"
+    before, after = (
+        ledger.statement("mia", until=edge),
+        ledger.statement("mia", since=edge.replace("12:00:00", "12:00:01")),
+    )
+    assert before.closing == after.opening
+    for made in (before, after, ledger.statement("mia")):
+        paid_out = sum(payout.diamonds for payout in made.payouts)
+        assert made.closing.diamonds - made.opening.diamonds == made.diamonds_earned - paid_out
+        for rows in (made.by_gift, made.by_stream, made.top_gifters):
+            assert sum(row.diamonds for row in rows) == made.gifts.diamonds
+            assert sum((row.paid for row in rows), Decimal(0)) == made.gifts.paid
+    whole = ledger.statement("mia")
+    assert whole.gifts.diamonds == before.gifts.diamonds + after.gifts.diamonds
+    assert whole.closing.diamonds == ledger.balance("mia").state.diamonds
 
 
 def test_the_terminal_view_fits_80_columns(economy: Cli, monkeypatch: pytest.MonkeyPatch) -> None:
