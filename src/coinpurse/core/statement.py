@@ -150,7 +150,7 @@ class Share(NamedTuple):
     @property
     @exact_arithmetic
     def ratio(self) -> Decimal | None:
-        if self.paid <= 0:  # nothing paid, or more given back than paid for this period's gifts (earlier gifts refunded)
+        if self.paid <= 0:  # nothing paid, or more given back than paid (earlier gifts refunded)
             return None
         return (self.diamond_value / self.paid).quantize(SHARE_STEP, rounding=ROUND_HALF_UP)
 
