@@ -50,6 +50,7 @@ COMMAND_LINES["sponsor"] = ("sponsor",)
 COMMAND_LINES["sponsor fund"] = ("sponsor", "fund", "acme", "250.00")
 COMMAND_LINES["sponsor withdraw"] = ("sponsor", "withdraw", "acme", "50.00")
 COMMAND_LINES["sponsor list"] = ("sponsor", "list")
+COMMAND_LINES["statement"] = ("statement", "mia", "--month", "2026-03")
 
 ERRORS = [
     Refused("alice has 0 coins; Rose costs 1", code="insufficient_coins"),

@@ -261,3 +261,22 @@ def test_report_matches_the_doc(economy) -> None:
     assert made["periods"] and made["channels"] and made["creators"]
     conforms(made, "report")
     conforms(run_json(economy, "report", "--since", "2026-03-01", "--until", "2026-03-01", "--by", "day"), "report")
+
+
+def test_statement_matches_the_doc(economy, monkeypatch) -> None:
+    monkeypatch.setenv("COINPURSE_NOW", "2026-03-02T12:00:00Z")  # a day after the economy: its span has an opening
+    for args in (
+        ("gift", "alice", "mia", "rose", "-n", "2"),
+        ("redeem", "mia", "20000"),
+        ("refund", "tx-2", "--clawback"),
+        ("gift", "bob", "mia", "rose", "--stream", "late"),
+        ("reverse", "tx-9", "--reason", "wrong creator"),
+    ):
+        assert economy(*args).exit_code == 0, args
+    made = run_json(economy, "statement", "mia", "--since", "2026-03-02")
+    assert made["opening"]["as_of"] and made["anchor"] and made["by_gift"] and made["by_stream"] and made["top_gifters"]
+    assert {row["kind"] for row in made["taken_back"]["items"]} == {"refund", "reversal"} and made["payouts"]["items"]
+    conforms(made, "statement")
+    empty = run_json(economy, "statement", "mia", "--until", "2026-01-01")
+    assert empty["anchor"] is None and empty["share"]["share"] is None
+    conforms(empty, "statement")

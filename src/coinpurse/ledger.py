@@ -48,6 +48,7 @@ if TYPE_CHECKING:
     from coinpurse.core.model import AccountState
     from coinpurse.core.rates_edit import RatesChange
     from coinpurse.core.scenario import Op, OpFailed, Progress
+    from coinpurse.core.statement import Statement
     from coinpurse.core.verify import VerifyReport
     from coinpurse.reports import ApplyReport, DemoResult, ExportResult, InitResult, RatesChangeResult, RatesExport
     from coinpurse.results import BalancesAt, Explained
@@ -474,6 +475,20 @@ class Ledger:
             (Gifter(sender, *row) for sender, row in totals.items()), key=lambda g: (-g.diamonds, g.account)
         )
         return Gifters(name, ranked[:limit] if limit is not None else ranked, currency)
+
+    def statement(self, account: str, since: str | None = None, until: str | None = None, top: int = 10) -> Statement:
+        """``account``'s statement from ``since`` to ``until`` (stored times, inclusive; see core.clock.moment):
+        balances at both edges, gifts received by gift, stream and gifter, diamonds taken back, payouts,
+        and the share of the viewers' cash that reached the creator (see ``coinpurse.core.statement``).
+
+        Only what the span needs is read: the account's transactions in it and its balances at its edges.
+        """
+        from coinpurse.core.statement import make_statement
+
+        if top < 1:
+            raise BadInput(f"--top must be a positive whole number, not {top}")
+        with self._reading() as book:
+            return make_statement(book, _known_account(book, account), since, until, top)
 
     def info(self, source: str = "given") -> LedgerInfo:
         """Where the ledger is and what it holds, read cheaply: its format, schema, size, counts and head hash.

@@ -37,6 +37,7 @@ from coinpurse.cli.commands import refund as refund_command
 from coinpurse.cli.commands import report as report_command
 from coinpurse.cli.commands import reverse as reverse_command
 from coinpurse.cli.commands import sponsor as sponsor_command
+from coinpurse.cli.commands import statement as statement_command
 from coinpurse.cli.common import RunState, record_json_options, record_ledger_option
 from coinpurse.cli.groups import SuggestingGroup
 from coinpurse.cli.output import report_error
@@ -183,6 +184,7 @@ refund_command.register(app)
 explain_command.register(app)
 report_command.register(app)
 sponsor_command.register(app)
+statement_command.register(app)
 
 
 def main() -> None:

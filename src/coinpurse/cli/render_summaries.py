@@ -17,6 +17,7 @@ from coinpurse.core.safetext import terminal_text
 
 if TYPE_CHECKING:
     from coinpurse.api import Conversion
+    from coinpurse.core.statement import Statement
     from coinpurse.core.verify import VerifyReport
     from coinpurse.reports import ApplyReport, DemoResult, ExportResult, InitResult, RatesChangeResult, RatesExport
     from coinpurse.results import LedgerInfo, Sponsors
@@ -209,3 +210,15 @@ def show_sponsors(sponsors: Sponsors) -> None:
             out.print(
                 f"  {row['sponsor']}: {on['gifts']:,} × {on['gift']} paid {on['diamonds']:,} bonus diamonds (${on['cash']})"
             )
+
+
+def show_page(page: str) -> None:
+    """A page asked for on stdout (``statement --html -``): the page itself, as export writes its text."""
+    sys.stdout.write(page)
+
+
+def show_statement_written(statement: Statement, target: object) -> None:
+    anchor = (
+        "" if statement.anchor is None else f"; last transaction {statement.anchor.id}, hash {statement.anchor.hash}"
+    )
+    say(f"Wrote the statement of {statement.account} to {target}{anchor}")

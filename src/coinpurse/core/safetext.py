@@ -12,7 +12,8 @@ goes escapes it with the one function for that place:
 - ``json_text`` (and ``json_dumps``, which uses it): JSON, as JSON escapes (``\\u001b``, ``\\u202e``);
 - ``csv_text``: a CSV text cell, escaped for people and never a spreadsheet formula;
 - ``journal_text``: a journal's description, metadata or account name, on one line
-  of its own that keeps the journal's syntax.
+  of its own that keeps the journal's syntax;
+- ``html_text``: HTML text or an attribute's value, escaped for people and for HTML.
 """
 
 from __future__ import annotations
@@ -103,3 +104,11 @@ def journal_text(text: str) -> str:
     note, and two spaces or a tab end an account name.
     """
     return " ".join(terminal_text(text).replace(";", ",").replace("|", "/").split())
+
+
+def html_text(text: str) -> str:
+    """Text in an HTML page (an element's text or a quoted attribute): control characters shown
+    escaped, as for people, and ``& < > " '`` as character references, so no name is markup."""
+    import html
+
+    return html.escape(terminal_text(file_name_text(text)), quote=True)
