@@ -215,6 +215,7 @@ def test_json_shape_money_as_strings(economy) -> None:
         "channels",
         "creators",
         "liabilities",
+        "sponsors",
     }
     assert made["percent_rounding"] == "half up, to 0.01 percent"
     for period in made["periods"]:
@@ -390,3 +391,34 @@ def test_bars_scale_to_the_longest_to_an_eighth_of_a_cell() -> None:
     assert bar(0, 10, 10) == bar(5, 0, 10) == ""
     assert split_bar(Decimal(75), Decimal(100), Decimal(100), 8) == "██████░░"
     assert split_bar(Decimal(-5), Decimal(50), Decimal(100), 8) == "░░░░"  # kept less than nothing: all given back
+
+
+SPONSORED = (
+    ("2026-12-01T00:00:00Z", ("rates", "set", "gift.Rose.sponsor", "acme", "gift.Rose.bonus_diamonds", "100")),
+    ("2026-12-01T00:00:01Z", ("sponsor", "fund", "acme", "5.00")),
+    ("2026-12-01T00:00:02Z", ("buy", "alice", "700", "--id", "b-alice")),
+    ("2026-12-01T00:00:03Z", ("gift", "alice", "mia", "rose", "-n", "2", "--id", "g-mia")),  # bonus 200: $1.00
+    ("2026-12-02T00:00:00Z", ("gift", "alice", "zoe", "rose", "--id", "g-zoe")),  # bonus 100: $0.50
+    ("2026-12-02T00:00:01Z", ("reverse", "g-zoe", "--reason", "test")),  # its bonus back
+    ("2026-12-03T00:00:00Z", ("sponsor", "withdraw", "acme", "1.00")),
+    ("2026-12-03T00:00:01Z", ("refund", "b-alice", "--clawback")),  # mia's gift and its bonus clawed back
+)
+
+
+def test_sponsors_show_what_their_budgets_paid_and_got_back(cli, monkeypatch: pytest.MonkeyPatch) -> None:
+    _run(cli, monkeypatch, SPONSORED)
+    data = cli.json("report", "--by", "day")
+    assert data["sponsors"] == [
+        {
+            "sponsor": "acme", "funded": "5.00", "withdrawn": "1.00", "bonuses": 2, "bonus_diamonds": 300,
+            "spent": "1.50", "returned": "1.50", "creators": 2,
+        }
+    ]  # fmt: skip
+    totals = data["totals"]
+    assert totals["diamonds_issued"] == 3 + 300  # the gifts' diamonds and the bonuses'
+    assert totals["diamonds_reversed"] == 101 and totals["diamonds_clawed_back"] == 202
+    assert {c["account"]: c["diamonds"] for c in data["creators"]} == {"mia": 0, "zoe": 0}
+    before = cli.json("report", "--until", "2026-12-02T00:00:00Z")
+    assert before["sponsors"][0]["spent"] == "1.50" and before["sponsors"][0]["returned"] == "0.00"
+    assert before["liabilities"]["diamonds"] == 303  # the bonus diamonds held then, taken back from now
+    assert "acme" in cli("report").stdout

@@ -399,6 +399,14 @@ class Report(NamedTuple):
                 "pending_payouts": {"payouts": owed.pending.payouts, "cash": money_str(owed.pending.cash)},
                 "total": money_str(owed.total),
             },
+            "sponsors": [
+                {
+                    "sponsor": b.sponsor, "funded": money_str(b.funded), "withdrawn": money_str(b.withdrawn),
+                    "bonuses": b.bonuses, "bonus_diamonds": b.bonus_diamonds, "spent": money_str(b.spent),
+                    "returned": money_str(b.returned), "creators": b.creators,
+                }
+                for b in r.sponsors
+            ],
         }  # fmt: skip
 
 

@@ -69,6 +69,7 @@ def show_report(result: Report) -> None:
         _show_periods(data["periods"])
         _show_channels(data["channels"])
         _show_creators(data["creators"])
+        _show_sponsors(data["sponsors"], data["currency"])
     _show_liabilities(data["liabilities"], data["currency"])
 
 
@@ -178,6 +179,25 @@ def _show_creators(creators: list[dict[str, Any]]) -> None:
     table.add_column("", no_wrap=True, max_width=width)
     for creator, count, paid_cell, share_cell in zip(shown, diamonds, paid, share, strict=True):
         table.add_row(creator["account"], count, paid_cell, share_cell, bar(creator["diamonds"], most, width))
+    console().print()
+    console().print(table)
+
+
+def _show_sponsors(sponsors: list[dict[str, Any]], currency: str) -> None:
+    if not sponsors:
+        return
+    table = Table(
+        title=f"Sponsors ({currency}): the bonuses their budgets paid, and what came back", box=box.SIMPLE_HEAVY, show_edge=False,
+        title_justify="left",
+    )  # fmt: skip
+    # gifts: those whose bonus the budget paid; back: bonus cash reversals and clawbacks gave back
+    for name in ("sponsor", "funded", "spent", "back", "withdrawn", "gifts", "diamonds", "creators"):
+        table.add_column(name, justify="left" if name == "sponsor" else "right", no_wrap=True)
+    for b in sponsors:
+        table.add_row(
+            b["sponsor"], _cash(b["funded"]), _cash(b["spent"]), _cash(b["returned"]), _cash(b["withdrawn"]),
+            _n(b["bonuses"]), _n(b["bonus_diamonds"]), _n(b["creators"]),
+        )  # fmt: skip
     console().print()
     console().print(table)
 

@@ -34,6 +34,8 @@ from coinpurse.core.kinds import (
     RedeemRecord,
     RefundRecord,
     ReversalRecord,
+    SponsorFundRecord,
+    SponsorWithdrawRecord,
     WrongPart,
     record_from_dicts,
 )
@@ -166,6 +168,19 @@ class CreatorFigures(NamedTuple):
         return self.diamonds_received - self.diamonds_taken_back
 
 
+class SponsorFigures(NamedTuple):
+    """What one sponsor's budget took in and paid over the window, and what its bonuses bought."""
+
+    sponsor: str
+    funded: Decimal
+    withdrawn: Decimal
+    bonuses: int  # gifts whose bonus the budget paid
+    bonus_diamonds: int
+    spent: Decimal  # the bonuses' cash, at the payout rate each gift recorded
+    returned: Decimal  # bonus cash back from reversals and refunds' clawbacks
+    creators: int  # creators its bonuses reached
+
+
 class PendingPayouts(NamedTuple):
     """Payouts asked for but held, not yet paid: none until held payouts are recorded (see ``pending_payouts``)."""
 
@@ -199,6 +214,7 @@ class PlatformReport(NamedTuple):
     channels: tuple[ChannelFigures, ...]  # by name
     creators: tuple[CreatorFigures, ...]  # most diamonds first, then most paid out, then by name
     liabilities: Liabilities  # as at ``until``; without it, after the last transaction
+    sponsors: tuple[SponsorFigures, ...] = ()  # by name: the sponsors whose budget moved in the window
 
 
 # ----- the pass ---------------------------------------------------------------------------
@@ -244,7 +260,8 @@ class _Rollback:
             d = record.details
             self.coins -= d.coins
             self.coin_cost -= d.paid
-            diamonds[record.request.recipient] = diamonds.get(record.request.recipient, 0) + d.diamonds
+            bonus = d.diamonds + (d.bonus.paid_diamonds if d.bonus is not None else 0)
+            diamonds[record.request.recipient] = diamonds.get(record.request.recipient, 0) + bonus
         elif isinstance(record, RedeemRecord):
             diamonds[record.request.account] = diamonds.get(record.request.account, 0) - record.details.diamonds
         elif isinstance(record, ReversalRecord):
@@ -252,16 +269,19 @@ class _Rollback:
             self.coins += v.coins
             for lot in v.lots:
                 self.coin_cost += lot.cost
-            diamonds[v.recipient] = diamonds.get(v.recipient, 0) - v.diamonds
+            back = v.diamonds + (v.bonus.diamonds if v.bonus is not None else 0)
+            diamonds[v.recipient] = diamonds.get(v.recipient, 0) - back
         elif isinstance(record, RefundRecord):
             f = record.details
             self.coins -= f.unspent
             self.coin_cost -= f.unspent_cost
             for claw in f.clawbacks:
-                diamonds[claw.creator] = diamonds.get(claw.creator, 0) - claw.diamonds
+                diamonds[claw.creator] = diamonds.get(claw.creator, 0) - claw.diamonds - claw.bonus_back
 
 
-_READ_KINDS = frozenset(("buy", "gift", "redeem", "refund", "reversal"))  # the kinds that move what the report counts
+_READ_KINDS = frozenset(
+    ("buy", "gift", "redeem", "refund", "reversal", "sponsor-fund", "sponsor-withdraw")
+)  # the kinds that move what the report counts
 
 
 def read_record(position: int, record: Any) -> tuple[str, Any]:
@@ -306,6 +326,7 @@ def build_report(
     periods: dict[str, _Tally] = {}
     channels: dict[str, list[Any]] = {}  # name -> [buys, coins, cash, refunds, refunded]
     creators: dict[str, _Creator] = {}
+    sponsors: dict[str, list[Any]] = {}  # name -> [funded, withdrawn, bonuses, diamonds, spent, returned, creators]
     rollback = _Rollback()
     refunded_buys: list[tuple[str, Decimal]] = []  # refunds are few; each one's channel is its buy's
     seen_day, seen_period = "", ""  # the period of the last day met: most transactions share their neighbour's
@@ -315,6 +336,12 @@ def build_report(
         found = creators.get(name)
         if found is None:
             found = creators[name] = _Creator()
+        return found
+
+    def sponsor(name: str) -> list[Any]:
+        found = sponsors.get(name)
+        if found is None:
+            found = sponsors[name] = [ZERO, ZERO, 0, 0, ZERO, ZERO, set()]
         return found
 
     for position, stored in records:
@@ -338,6 +365,16 @@ def build_report(
             c = creator(record.request.recipient)
             c.gifts += 1
             c.diamonds_received += d.diamonds
+            if d.bonus is not None and d.bonus.paid:  # the sponsor's bonus diamonds are issued with the gift's
+                b = d.bonus
+                for t in (total, tally):
+                    t.diamonds_issued += b.diamonds
+                c.diamonds_received += b.diamonds
+                budget = sponsor(b.sponsor)
+                budget[2] += 1
+                budget[3] += b.diamonds
+                budget[4] += b.cash
+                budget[6].add(record.request.recipient)
         elif isinstance(record, BuyRecord):
             price, coins = record.details.price, record.request.coins
             for t in (total, tally):
@@ -366,9 +403,11 @@ def build_report(
             f = record.details
             clawed = 0
             for claw in f.clawbacks:
-                clawed += claw.diamonds
-                if claw.diamonds:
-                    creator(claw.creator).diamonds_taken_back += claw.diamonds
+                clawed += claw.diamonds + claw.bonus_back
+                if claw.diamonds or claw.bonus_back:
+                    creator(claw.creator).diamonds_taken_back += claw.diamonds + claw.bonus_back
+                if claw.sponsor is not None:
+                    sponsor(claw.sponsor)[5] += claw.bonus_cash
             for t in (total, tally):
                 t.refunds += 1
                 t.refunded += f.price
@@ -376,9 +415,16 @@ def build_report(
             refunded_buys.append((record.request.buy, f.price))
         elif isinstance(record, ReversalRecord):
             v = record.details
+            back = v.diamonds + (v.bonus.diamonds if v.bonus is not None else 0)
             for t in (total, tally):
-                t.diamonds_reversed += v.diamonds
-            creator(v.recipient).diamonds_taken_back += v.diamonds
+                t.diamonds_reversed += back
+            creator(v.recipient).diamonds_taken_back += back
+            if v.bonus is not None:
+                sponsor(v.bonus.sponsor)[5] += v.bonus.cash
+        elif isinstance(record, SponsorWithdrawRecord):  # before its base class, a fund
+            sponsor(record.details.sponsor)[1] += record.details.cash
+        elif isinstance(record, SponsorFundRecord):
+            sponsor(record.details.sponsor)[0] += record.details.cash
     for buy, price in refunded_buys:  # after the pass: a store may read its whole history to find a buy
         channel = channel_of(buy) or UNKNOWN_CHANNEL
         row = channels.get(channel)
@@ -408,7 +454,13 @@ def build_report(
     )  # fmt: skip
     channel_rows = tuple(ChannelFigures(name, *row) for name, row in sorted(channels.items()))
     liabilities = _liabilities(accounts, rollback, cash_per_diamond, pending)
-    return PlatformReport(since, until, by, currency, totals, filled, channel_rows, tuple(creator_rows), liabilities)
+    sponsor_rows = tuple(
+        SponsorFigures(name, tidy(row[0]), tidy(row[1]), row[2], row[3], tidy(row[4]), tidy(row[5]), len(row[6]))
+        for name, row in sorted(sponsors.items())
+    )
+    return PlatformReport(
+        since, until, by, currency, totals, filled, channel_rows, tuple(creator_rows), liabilities, sponsor_rows
+    )
 
 
 def _liabilities(
