@@ -32,6 +32,7 @@ from coinpurse.cli.commands import (
     redeem,
     verify,
 )
+from coinpurse.cli.commands import payout as payout_command
 from coinpurse.cli.commands import refund as refund_command
 from coinpurse.cli.commands import reverse as reverse_command
 from coinpurse.cli.common import RunState, record_json_options, record_ledger_option
@@ -177,6 +178,7 @@ for module in (buy, gift, balance, redeem, rates, history, gifters, verify, appl
     module.register(app)
 reverse_command.register(app)
 refund_command.register(app)
+payout_command.register(app)
 
 
 def main() -> None:

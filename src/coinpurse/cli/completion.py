@@ -26,7 +26,7 @@ if TYPE_CHECKING:
 BUDGET_MS = 500  # the most a TAB spends reading the ledger, in milliseconds
 MOST = 200  # the most names offered at once
 TOML_MOST_BYTES = 4_000_000  # a TOML ledger is parsed whole: only a small one is read for a TAB
-KINDS = ("buy", "gift", "redeem", "rates", "reversal", "refund")  # core.kinds.RECORDS (a test keeps them in step)
+KINDS = ("buy", "gift", "redeem", "rates", "reversal", "refund", "payout-hold", "payout-approve", "payout-reject", "payout-expire", "payout-return")  # core.kinds.RECORDS (a test keeps them in step)
 COMPLETE_VARIABLE = "_COINPURSE_COMPLETE"
 
 

@@ -16,6 +16,12 @@ DIAMOND_ISSUE = "platform:diamond-issue"
 REVENUE = "platform:revenue"
 PAYOUTS = "platform:payouts"
 ROUNDING = "platform:rounding"
+PENDING_PREFIX = "platform:payouts-pending:"  # + a creator's handle: the diamonds of their held payouts
+
+
+def pending_account(creator: str) -> str:
+    """Where a creator's held diamonds wait: beside their own account, so a clawback never takes them."""
+    return PENDING_PREFIX + creator
 
 
 def normalize_handle(raw: object) -> str:

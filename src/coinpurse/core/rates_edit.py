@@ -32,6 +32,7 @@ KEY_FORMS = (
     "payout.minimum",
     "payout.daily_maximum",
     "payout.fee_percent",
+    "payout.review_days",
 )
 _CHANNEL_FIELDS = ("coin_price", "custom_min", "custom_max")
 _PAYOUT_FIELDS = ("cash_per_diamond", "minimum", "daily_maximum", "fee_percent")
@@ -51,6 +52,7 @@ def _settable_keys(data: dict[str, Any]) -> list[str]:
         keys.extend(f"channel.{name}.package.{package['coins']}" for package in channel["packages"])
     keys.append("conversion.diamonds_per_coin")
     keys.extend(f"payout.{field}" for field in _PAYOUT_FIELDS)
+    keys.append("payout.review_days")
     return keys
 
 
@@ -59,6 +61,8 @@ def _removable_keys(data: dict[str, Any]) -> list[str]:
     for name, channel in data["channels"].items():
         keys.append(f"channel.{name}")
         keys.extend(f"channel.{name}.package.{package['coins']}" for package in channel["packages"])
+    if "review_days" in data["payout"]:
+        keys.append("payout.review_days")
     return keys
 
 
@@ -84,6 +88,8 @@ def flatten(rates: Rates) -> dict[str, Any]:
     payout = rates.payout
     for name in _PAYOUT_FIELDS:
         flat[f"payout.{name}"] = decimal_str(getattr(payout, name))
+    if rates.review_days is not None:  # unset, it is the platform's figure: removing the key goes back to it
+        flat["payout.review_days"] = rates.review_days
     return flat
 
 
@@ -188,7 +194,12 @@ def edit(data: dict[str, Any], key: str, value: object = None, *, remove: bool =
     if head == "conversion" and rest == "diamonds_per_coin" and not remove:
         data["conversion"]["diamonds_per_coin"] = _value(value, key)
         return
-    if head == "payout" and rest in _PAYOUT_FIELDS and not remove:
+    if head == "payout" and rest == "review_days" and remove:
+        if "review_days" not in data["payout"]:
+            raise BadInput(f"{key}: it is not set (the platform's figure is in force)", code="invalid_rates")
+        del data["payout"]["review_days"]
+        return
+    if head == "payout" and rest in (*_PAYOUT_FIELDS, "review_days") and not remove:
         data["payout"][rest] = _value(value, key)
         return
     raise unknown()
@@ -216,7 +227,7 @@ _PATH = re.compile(
     r"\brates\.(?:gifts\[(?P<gift>\d+)\](?:\.(?:coins|name))?"
     r"|channels\.(?P<pchannel>[a-z][a-z0-9_-]*)\.packages\[(?P<package>\d+)\](?:\.(?:coins|price))?"
     r"|channels\.(?P<channel>[a-z][a-z0-9_-]*)(?:\.(?P<field>coin_price|custom_min|custom_max))?"
-    r"|(?P<other>conversion\.diamonds_per_coin|payout\.(?:cash_per_diamond|minimum|daily_maximum|fee_percent)))"
+    r"|(?P<other>conversion\.diamonds_per_coin|payout\.(?:cash_per_diamond|minimum|daily_maximum|fee_percent|review_days)))"
 )
 
 
