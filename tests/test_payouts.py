@@ -408,3 +408,65 @@ def test_the_library_and_batches_hold_and_settle(tmp_path, store: str) -> None: 
         batch.payout_reject(again, "no")
     assert [p.status.state for p in ledger.payouts().payouts] == ["returned", "rejected"]
     assert ledger.verify().ok
+
+
+# ----- apply scenarios -----------------------------------------------------------------
+
+PAYOUT_OPS = [
+    {"kind": "buy", "account": "bob", "coins": 2500000, "id": "b-1"},
+    {"kind": "gift", "sender": "bob", "recipient": "mia", "gift": "TikTok Universe", "count": 2, "id": "g-1"},
+    {"kind": "redeem", "account": "mia", "diamonds": 20000, "hold": True, "id": "h-1"},
+    {"kind": "redeem", "account": "mia", "diamonds": 20000, "hold": True, "id": "h-2"},
+    {"kind": "payout-approve", "hold": "h-1", "id": "a-1"},
+    {"kind": "payout-reject", "hold": "h-2", "reason": "duplicate", "id": "j-1"},
+    {"kind": "payout-return", "hold": "h-1", "reason": "bank sent it back", "id": "t-1"},
+]
+PAYOUT_COMMANDS = [
+    ("buy", "bob", "2500000", "--id", "b-1"),
+    ("gift", "bob", "mia", "TikTok Universe", "-n", "2", "--id", "g-1"),
+    ("redeem", "mia", "20000", "--hold", "--id", "h-1"),
+    ("redeem", "mia", "20000", "--hold", "--id", "h-2"),
+    ("payout", "approve", "h-1", "--id", "a-1"),
+    ("payout", "reject", "h-2", "--reason", "duplicate", "--id", "j-1"),
+    ("payout", "return", "h-1", "--reason", "bank sent it back", "--id", "t-1"),
+]
+
+
+def _scenario(tmp_path, ops) -> str:  # type: ignore[no-untyped-def]
+    path = tmp_path / "scenario.json"
+    path.write_text(json.dumps({"ops": ops}))
+    return str(path)
+
+
+def test_a_scenario_of_holds_and_settlements_equals_the_same_commands(cli: Cli, tmp_path) -> None:  # type: ignore[no-untyped-def]
+    report = cli.json("apply", _scenario(tmp_path, PAYOUT_OPS))
+    assert (report["recorded"], report["written"]) == (7, True)
+    assert [op["kind"] for op in report["ops"]][2:] == [
+        "payout-hold",
+        "payout-hold",
+        "payout-approve",
+        "payout-reject",
+        "payout-return",
+    ]
+    folder = tmp_path / "commands"
+    folder.mkdir()
+    commands = Cli(folder / cli.ledger.name)
+    for args in PAYOUT_COMMANDS:
+        result = commands(*args)
+        assert result.exit_code == 0, (args, result.stderr)
+    strip = lambda c: [{k: v for k, v in tx.items() if k != "at"} for tx in c.json("history")["transactions"]]  # noqa: E731
+    assert strip(cli) == strip(commands)
+    before = snapshot(cli.ledger)
+    again = cli.json("apply", _scenario(tmp_path, PAYOUT_OPS))
+    assert again["recorded"] == 0 and snapshot(cli.ledger) == before
+    assert cli.json("verify")["ok"] is True
+
+
+def test_a_refused_settlement_in_a_scenario_applies_nothing(cli: Cli, tmp_path) -> None:  # type: ignore[no-untyped-def]
+    ops = [*PAYOUT_OPS[:5], {"kind": "payout-approve", "hold": "h-1"}]
+    result = cli("apply", _scenario(tmp_path, ops), "--json")
+    assert result.exit_code == 1
+    assert "op 6" in result.stderr and "already approved by a-1" in result.stderr
+    assert not cli.ledger.exists()
+    bad = cli("apply", _scenario(tmp_path, [*PAYOUT_OPS[:2], {"kind": "payout-approve", "hold": "g-1"}]), "--json")
+    assert bad.exit_code == 2 and "not a held payout" in bad.stderr

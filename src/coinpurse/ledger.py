@@ -979,7 +979,7 @@ def _request_types() -> tuple[type, ...]:
     from coinpurse.core import requests as rq
     from coinpurse.core.rates_edit import RatesChange
 
-    return (rq.Buy, rq.Gift, rq.Redeem, RatesChange, rq.Refund, rq.Reverse)
+    return (rq.Buy, rq.Gift, rq.Redeem, RatesChange, rq.Refund, rq.Reverse, rq.Hold, rq.ApprovePayout, rq.RejectPayout, rq.ReturnPayout)
 
 
 def _check_each(items: Iterable[object]) -> int:
@@ -1013,6 +1013,8 @@ def _kind(item: object) -> str:
     kind = item.get("kind") if isinstance(item, Mapping) else getattr(item, "kind", None)
     if kind == "reversal" and not isinstance(item, Mapping):
         kind = "reverse"  # a Reverse request's kind is its transaction's; its op is named as the command
+    if kind == "payout-hold" and not isinstance(item, Mapping):
+        kind = "redeem"  # a hold is a redeem op with hold = true
     return kind if isinstance(kind, str) and kind in FIELDS else "op"
 
 
