@@ -225,7 +225,25 @@ def history_line(tx: Transaction) -> str:
         more = f" (+{len(changes) - 1} more)" if len(changes) > 1 else ""
         before, after = ("none" if v is None else v for v in (first.before, first.after))
         return f"{record.details.source}: {first.key} {before} → {after}{more}"
-    return receipt_line(tx)
+    return _payout_line(tx) or receipt_line(tx)
+
+
+def _payout_line(tx: Transaction) -> str | None:
+    """A held payout's row: the hold, or what became of it (its id names the hold)."""
+    d = getattr(tx.payload, "details", None)
+    if tx.kind == "payout-hold":
+        return f"{tx.payload.request.account}: {_plural(d.diamonds, 'diamond')} held for review until {d.expires}"  # type: ignore[union-attr]
+    hold, account, reason = getattr(d, "hold", None), getattr(d, "account", None), getattr(d, "reason", None)
+    if hold is None:
+        return None
+    why = f" ({reason})" if reason else ""
+    said = {
+        "payout-approve": f"pays {hold} to {account}",
+        "payout-reject": f"rejects {hold}: {_plural(d.diamonds, 'diamond')} back to {account}{why}",  # type: ignore[union-attr]
+        "payout-expire": f"releases {hold}, expired at {getattr(d, 'expires', '')}",
+        "payout-return": f"{hold} returned by the bank: back from {account}{why}",
+    }
+    return said.get(tx.kind)
 
 
 def show_history(history: History, more: bool = False) -> None:

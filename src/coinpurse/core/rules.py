@@ -441,8 +441,8 @@ def execute(book: Book, request: rq.Request, now: str, planner: Planner | None =
     release_due(book, named, at, release)
     tx_id = request.id or book.next_auto_id()
     made = RULES[request.kind](book, request, tx_id, at)
-    others = [name for name in made.states if name not in named]  # found by the rules (a refund's creators)
-    if release_due(book, others, at, release):
+    others = [name for name in made.states if name not in named and not name.startswith("platform:")]
+    if others and release_due(book, others, at, release):  # users the rules found (a refund's creators)
         tx_id = request.id or book.next_auto_id()
         made = RULES[request.kind](book, request, tx_id, at)
     return Outcome(_seal(book, made, tx_id, at))
