@@ -470,3 +470,41 @@ def test_a_refused_settlement_in_a_scenario_applies_nothing(cli: Cli, tmp_path) 
     assert not cli.ledger.exists()
     bad = cli("apply", _scenario(tmp_path, [*PAYOUT_OPS[:2], {"kind": "payout-approve", "hold": "g-1"}]), "--json")
     assert bad.exit_code == 2 and "not a held payout" in bad.stderr
+
+
+def test_history_and_verify_after_read_a_ledger_with_payouts(creator: Cli) -> None:
+    head = creator.json("verify")["head_hash"]
+    hold = creator.json("redeem", "mia", "20000", "--hold")["id"]
+    creator.json("payout", "approve", hold)
+    shown = creator("history").stdout
+    assert "held for review until 2026-03-16T12:00:00Z" in shown and f"pays {hold} to mia" in shown
+    kinds = [tx["kind"] for tx in creator.json("history", "--kind", "payout-approve")["transactions"]]
+    assert kinds == ["payout-approve"]
+    after = creator.json("verify", "--after", head)
+    assert after["ok"] is True
+
+
+def test_verify_finds_a_settlement_of_no_hold_and_a_daily_maximum_passed_by_holds(creator: Cli) -> None:
+    hold = creator.json("redeem", "mia", "20000", "--hold")["id"]
+    approval = creator.json("payout", "approve", hold)["id"]
+    creator.json("redeem", "mia", "20000", "--hold")
+
+    def of_no_hold(transactions: list[dict]) -> None:  # type: ignore[type-arg]
+        for tx in transactions:
+            if tx["id"] == approval:
+                tx["request"]["hold"] = tx["details"]["hold"] = "tx-1"
+
+    assert "unknown_payout" in _tampered(creator, of_no_hold)
+
+
+def test_verify_replays_the_daily_maximum_with_holds_in_it(creator: Cli) -> None:
+    assert creator("rates", "set", "payout.daily_maximum", "150.00").exit_code == 0
+    creator.json("redeem", "mia", "20000", "--hold")
+    creator.json("redeem", "mia", "10000")  # $50: exactly what is left of the day
+
+    def redeem_more(transactions: list[dict]) -> None:  # type: ignore[type-arg]
+        last = transactions[-1]
+        assert last["kind"] == "redeem"
+        last["request"]["diamonds"] = 20000
+
+    assert "rules_refuse" in _tampered(creator, redeem_more)
