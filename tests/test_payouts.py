@@ -498,7 +498,7 @@ def test_verify_finds_a_settlement_of_no_hold_and_a_daily_maximum_passed_by_hold
 
 
 def test_verify_replays_the_daily_maximum_with_holds_in_it(creator: Cli) -> None:
-    assert creator("rates", "set", "payout.daily_maximum", "150.00").exit_code == 0
+    assert creator("rates", "set", "payout.daily_maximum", "150.00", "payout.minimum", "10.00").exit_code == 0
     creator.json("redeem", "mia", "20000", "--hold")
     creator.json("redeem", "mia", "10000")  # $50: exactly what is left of the day
 
