@@ -508,3 +508,22 @@ def test_verify_replays_the_daily_maximum_with_holds_in_it(creator: Cli) -> None
         last["request"]["diamonds"] = 20000
 
     assert "rules_refuse" in _tampered(creator, redeem_more)
+
+
+def test_a_scenario_releases_one_expired_hold_and_refuses_one_not_due(cli: Cli, tmp_path, monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    cli.json("apply", _scenario(tmp_path, PAYOUT_OPS[:4]))
+    early = cli("apply", _scenario(tmp_path, [{"kind": "payout-expire", "hold": "h-1"}]), "--json")
+    assert early.exit_code == 1 and "it is not expired" in early.stderr
+    monkeypatch.setenv("COINPURSE_NOW", LATER)
+    report = cli.json("apply", _scenario(tmp_path, [{"kind": "payout-expire", "hold": "h-1", "id": "e-1"}]))
+    released = report["ops"][0]["result"]
+    assert (released["kind"], released["payout"], released["expired_at"]) == (
+        "payout-expire",
+        "h-1",
+        "2026-03-16T12:00:00Z",
+    )
+    again = cli.json("apply", _scenario(tmp_path, [{"kind": "payout-expire", "hold": "h-1", "id": "e-1"}]))
+    assert again["recorded"] == 0
+    states = {p["id"]: (p["state"], p["release_recorded"]) for p in cli.json("payout", "list")["payouts"]}
+    assert states == {"h-1": ("expired", True), "h-2": ("expired", False)}
+    assert cli.json("verify")["ok"] is True

@@ -979,7 +979,7 @@ def _request_types() -> tuple[type, ...]:
     from coinpurse.core import requests as rq
     from coinpurse.core.rates_edit import RatesChange
 
-    return (rq.Buy, rq.Gift, rq.Redeem, RatesChange, rq.Refund, rq.Reverse, rq.Hold, rq.ApprovePayout, rq.RejectPayout, rq.ReturnPayout)
+    return (rq.Buy, rq.Gift, rq.Redeem, RatesChange, rq.Refund, rq.Reverse, rq.Hold, rq.ApprovePayout, rq.RejectPayout, rq.ReturnPayout, rq.ExpirePayout)
 
 
 def _check_each(items: Iterable[object]) -> int:

@@ -317,6 +317,11 @@ class ExpirePayout:
     facts: HoldFacts | None = field(default=None, compare=False, repr=False)
     kind = "payout-expire"
 
+    @classmethod
+    def make(cls, hold: object, id: object = None) -> ExpirePayout:
+        """The release of one hold, refused unless it expired untouched and its release is not recorded yet."""
+        return cls(_hold_id(hold), None if id is None else check_tx_id(id))
+
     @property
     def reason(self) -> str | None:
         return None

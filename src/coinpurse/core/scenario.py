@@ -32,6 +32,7 @@ FIELDS["redeem"] = (("account",), ("diamonds", "all", "id", "new_account", "hold
 FIELDS["payout-approve"] = (("hold",), ("id",))
 FIELDS["payout-reject"] = (("hold", "reason"), ("id",))
 FIELDS["payout-return"] = (("hold", "reason"), ("id",))
+FIELDS["payout-expire"] = (("hold",), ("id",))
 
 Op = rq.Buy | rq.Gift | rq.Redeem | RatesChange | rq.Refund | rq.Reverse | rq.Hold | rq.Settlement
 
@@ -80,6 +81,8 @@ def parse_op(raw: object) -> Op:
         return rq.RejectPayout.make(**fields)
     if kind == "payout-return":
         return rq.ReturnPayout.make(**fields)
+    if kind == "payout-expire":
+        return rq.ExpirePayout.make(**fields)
     if kind == "refund":
         return rq.Refund.make(**fields)
     if kind == "reverse":
