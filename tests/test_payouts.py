@@ -527,3 +527,16 @@ def test_a_scenario_releases_one_expired_hold_and_refuses_one_not_due(cli: Cli, 
     states = {p["id"]: (p["state"], p["release_recorded"]) for p in cli.json("payout", "list")["payouts"]}
     assert states == {"h-1": ("expired", True), "h-2": ("expired", False)}
     assert cli.json("verify")["ok"] is True
+
+
+def test_verify_finds_a_write_that_did_not_record_a_due_release_first(
+    creator: Cli, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    creator.json("redeem", "mia", "20000", "--hold")
+    monkeypatch.setenv("COINPURSE_NOW", LATER)
+    creator.json("gift", "alice", "mia", "rose")  # records the release, then the gift
+
+    def without_the_release(transactions: list[dict]) -> None:  # type: ignore[type-arg]
+        transactions[:] = [tx for tx in transactions if tx["kind"] != "payout-expire"]
+
+    assert "release_not_recorded" in _tampered(creator, without_the_release)

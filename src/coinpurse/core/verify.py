@@ -1345,3 +1345,27 @@ def check_touched_accounts(replay: Replay, book: Book, stored: StoredAccounts) -
         elif have != replay.accounts[name]:
             problems.extend(_differences(name, have, replay.accounts[name]))
     return problems
+
+
+# ----- held payouts: a write touching a creator records the release of their expired holds first ------
+
+
+def check_releases_first(replay: Replay, tx: Transaction, walk: Walk) -> Found:
+    """A transaction that posts to a creator whose hold expired by its time comes after that hold's release."""
+    if not replay.payouts or tx.kind == "payout-expire":
+        return []
+    users = {p.account for p in tx.postings if not p.account.startswith("platform:")}
+    named = tx.request.get("hold")
+    return [
+        (
+            "release_not_recorded",
+            f"it touches {track.facts.account} after payout {track.facts.hold} expired at {track.facts.expires}, "
+            "but the release was not recorded before it",
+        )
+        for track in replay.payouts.values()
+        if track.state == "pending" and track.facts.account in users and track.facts.expires <= tx.at
+        and track.facts.hold != named
+    ]  # fmt: skip
+
+
+TRANSACTION_CHECKS = (*TRANSACTION_CHECKS, check_releases_first)
