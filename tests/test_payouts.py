@@ -540,3 +540,30 @@ def test_verify_finds_a_write_that_did_not_record_a_due_release_first(
         transactions[:] = [tx for tx in transactions if tx["kind"] != "payout-expire"]
 
     assert "release_not_recorded" in _tampered(creator, without_the_release)
+
+
+def test_on_sqlite_a_payouts_state_is_found_without_walking_the_history(tmp_path, monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    from coinpurse.storage.sqlite import SqliteBook
+
+    ledger = Ledger(tmp_path / "ledger.sqlite")
+    with ledger.batch() as batch:
+        batch.buy("alice", 2_500_000)
+        for _ in range(50):
+            batch.gift("alice", "mia", "Rose")
+        batch.gift("alice", "mia", "TikTok Universe", count=2)
+    first = ledger.redeem("mia", 20000, hold=True).transaction.id
+    second = ledger.redeem("mia", 20000, hold=True).transaction.id
+
+    def walked(*args: object, **kwargs: object) -> None:
+        raise AssertionError("the whole history was read")
+
+    monkeypatch.setattr(SqliteBook, "iter_transactions", walked)
+    ledger.payout_approve(first)
+    ledger.payout_reject(second, "checks")
+    ledger.payout_return(first, "bounced")
+    assert [p.status.state for p in ledger.payouts("mia").payouts] == ["returned", "rejected"]
+    assert [p.status.state for p in ledger.payouts().payouts] == ["returned", "rejected"]
+    assert ledger.balance("mia").pending == 0
+    later = ledger.redeem("mia", 20000, hold=True).transaction.id
+    ledger.gift("alice", "mia", "Rose", now=LATER)  # releases it first
+    assert [p.status.state for p in ledger.payouts().payouts if p.status.hold.id == later] == ["expired"]
