@@ -50,7 +50,7 @@ def read(ledger: Path, stop: Path) -> None:
     print("ready", flush=True)
     while not stop.exists() or reads < 5:
         document = json.loads(ledger.read_bytes())  # a half-written file would fail here
-        assert document["schema"] == 4 and isinstance(document["transactions"], list)
+        assert document["schema"] == 5 and isinstance(document["transactions"], list)
         if reads % 10 == 0:
             api.balances(ledger)  # and through the library, which checks the structure
         reads += 1

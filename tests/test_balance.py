@@ -29,6 +29,8 @@ def test_one_account_shows_coins_diamonds_and_their_exact_value(economy: Cli) ->
         "coin_cost": "0.00",
         "net_cash": "0.00",
         "currency": "USD",
+        "pending_diamonds": 0,
+        "total_diamonds": 5,
     }
     alice = economy.json("balance", "alice")
     assert (alice["coins"], alice["diamonds"], alice["net_cash"]) == (695, 0, "-9.99")
@@ -43,7 +45,13 @@ def test_names_drop_the_at_sign_and_are_case_insensitive(economy: Cli, written: 
 def test_every_user_sorted_by_name_with_totals_and_no_platform_accounts(economy: Cli) -> None:
     every = economy.json("balance")
     assert [a["account"] for a in every["accounts"]] == ["alice", "mia", "zoe"]
-    assert every["totals"] == {"coins": 765, "diamonds": 5, "diamond_value": "0.025"}
+    assert every["totals"] == {
+        "coins": 765,
+        "diamonds": 5,
+        "diamond_value": "0.025",
+        "pending_diamonds": 0,
+        "total_diamonds": 5,
+    }
     assert every["currency"] == "USD"
     assert every["accounts"][1] == economy.json("balance", "mia")
 
@@ -63,7 +71,13 @@ def test_the_table_lists_users_and_totals(economy: Cli) -> None:
 def test_a_missing_ledger_is_an_empty_economy_and_is_not_created(cli: Cli) -> None:
     every = cli.json("balance")
     assert every["accounts"] == []
-    assert every["totals"] == {"coins": 0, "diamonds": 0, "diamond_value": "0.00"}
+    assert every["totals"] == {
+        "coins": 0,
+        "diamonds": 0,
+        "diamond_value": "0.00",
+        "pending_diamonds": 0,
+        "total_diamonds": 0,
+    }
     result = cli("balance")
     assert result.exit_code == 0
     assert "No accounts yet" in result.stdout

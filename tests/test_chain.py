@@ -273,7 +273,7 @@ def test_an_old_ledger_reads_verifies_and_its_first_write_records_a_checkpoint(o
     assert bought.returncode == 0, bought.stderr
     assert json.loads(bought.stdout)["id"] == "tx-10"
     document = load(old_ledger)
-    assert document["schema"] == 4 or old_ledger.suffix == ".sqlite"  # the SQLite tables keep their own version
+    assert document["schema"] == 5 or old_ledger.suffix == ".sqlite"  # the SQLite tables keep their own version
     checkpoint, new = document["transactions"][8:]
     assert (checkpoint["kind"], checkpoint["details"]["source"], checkpoint["details"]["changes"]) == (
         "rates",

@@ -154,7 +154,7 @@ def test_info_counts_and_the_head_hash_agree_with_verify(tmp_path: Path, suffix:
         assert run("--ledger", ledger, "-q", *command).exit_code == 0
     info = json.loads(run("--ledger", ledger, "info", "--json").stdout)
     verified = json.loads(run("--ledger", ledger, "verify", "--json").stdout)
-    assert info["exists"] and info["schema"] == 4 and info["format"] == suffix[1:]
+    assert info["exists"] and info["schema"] == 5 and info["format"] == suffix[1:]
     assert info["transactions"] == verified["transactions"] == 3
     assert info["accounts"] == 3  # alice, bob, mia
     assert info["head_hash"] == verified["head_hash"]

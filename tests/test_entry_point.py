@@ -51,6 +51,12 @@ COMMAND_LINES["sponsor fund"] = ("sponsor", "fund", "acme", "250.00")
 COMMAND_LINES["sponsor withdraw"] = ("sponsor", "withdraw", "acme", "50.00")
 COMMAND_LINES["sponsor list"] = ("sponsor", "list")
 COMMAND_LINES["statement"] = ("statement", "mia", "--month", "2026-03")
+COMMAND_LINES["payout"] = ("payout",)
+COMMAND_LINES["payout list"] = ("payout", "list", "mia", "--state", "pending")
+COMMAND_LINES["payout approve"] = ("payout", "approve", "tx-6")
+COMMAND_LINES["payout reject"] = ("payout", "reject", "tx-6", "--reason", "failed checks")
+COMMAND_LINES["payout return"] = ("payout", "return", "tx-6", "--reason", "bank sent it back")
+COMMAND_LINES["payout expire"] = ("payout", "expire")
 
 ERRORS = [
     Refused("alice has 0 coins; Rose costs 1", code="insufficient_coins"),
@@ -73,7 +79,7 @@ def _leaf_commands() -> set[str]:
 
 
 def _with_json(line: tuple[str, ...]) -> tuple[str, ...]:
-    words = 2 if line[0] == "rates" and len(line) > 1 else 1
+    words = 2 if line[0] in ("rates", "payout") and len(line) > 1 else 1
     return (*line[:words], "--json", *line[words:])
 
 

@@ -39,7 +39,17 @@ ECONOMY: tuple[tuple[str, ...], ...] = (
     ("buy", "carl", "700"),  # tx-20
     ("gift", "carl", "zoe", "rose", "-n", "2"),  # tx-21: its bonus paid
     ("refund", "tx-20", "--clawback"),  # tx-22: the bonus back with the diamonds
+    ("buy", "bob", "17500"),  # tx-23
+    ("buy", "bob", "17500"),  # tx-24
+    ("gift", "bob", "mia", "interstellar", "-n", "3"),  # tx-25
+    ("redeem", "mia", "20003", "--hold"),  # tx-26: a diamond worth under a cent kept
+    ("payout", "approve", "tx-26"),  # tx-27
+    ("payout", "return", "tx-26", "--reason", "bank sent it back"),  # tx-28
+    ("redeem", "mia", "20000", "--hold"),  # tx-29
+    ("payout", "reject", "tx-29", "--reason", "failed checks"),  # tx-30
+    ("redeem", "mia", "20000", "--hold"),  # tx-31: expires untouched (tx-32, recorded by the fixture)
 )
+EXPIRED_AT = "2026-03-20T00:00:00Z"  # after tx-31's review days: `payout expire` then records tx-32
 
 # One row per kind (a new kind adds its explainer to core.explain.EXPLAINERS and a row here):
 # the transaction of ECONOMY explained, and the ids its steps must draw on.
@@ -52,14 +62,27 @@ KIND_ROWS: dict[str, tuple[str, set[str]]] = {
     "reversal": ("tx-13", {"tx-12", "tx-1"}),
     "sponsor-fund": ("tx-15", set()),
     "sponsor-withdraw": ("tx-17", set()),
+    "payout-hold": ("tx-26", set()),
+    "payout-approve": ("tx-27", {"tx-26"}),
+    "payout-return": ("tx-28", {"tx-26", "tx-27"}),
+    "payout-reject": ("tx-30", {"tx-29"}),
+    "payout-expire": ("tx-32", {"tx-31"}),
 }
 SPONSORED = ("tx-16", "tx-18", "tx-19", "tx-21", "tx-22")  # gifts with a bonus paid or not, and the bonus back
 CUSTOM_BUY = "tx-2"
 
 
+def _made(cli: Cli, monkeypatch: pytest.MonkeyPatch) -> Cli:
+    cli.made_by(*ECONOMY)
+    with monkeypatch.context() as later:
+        later.setenv("COINPURSE_NOW", EXPIRED_AT)
+        assert cli("payout", "expire").exit_code == 0
+    return cli
+
+
 @pytest.fixture
-def economy(cli: Cli) -> Cli:
-    return cli.made_by(*ECONOMY)
+def economy(cli: Cli, monkeypatch: pytest.MonkeyPatch) -> Cli:
+    return _made(cli, monkeypatch)
 
 
 def _explained(cli: Cli, tx_id: str) -> dict[str, Any]:
@@ -180,7 +203,8 @@ def test_an_unknown_id_is_exit_2_on_every_store(economy: Cli) -> None:
     expect_error(economy, "explain", "tx-99", exit_code=2, code="unknown_transaction", says="no transaction 'tx-99'")
 
 
-def test_unknown_id_says_what_reverse_says(economy: Cli) -> None:
+def test_unknown_id_says_what_reverse_says(economy: Cli, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("COINPURSE_NOW", EXPIRED_AT)  # a write after the economy's last transaction
     explained = economy("explain", "--json", "tx-99")
     reversed_ = economy("reverse", "--json", "tx-99", "--reason", "r")
     assert explained.exit_code == reversed_.exit_code == 2
@@ -194,7 +218,7 @@ def test_the_receipt_reads_at_80_columns(economy: Cli, kind: str, monkeypatch: p
     shown = economy("explain", tx_id)
     assert shown.exit_code == 0, shown.stderr
     lines = shown.stdout.splitlines()
-    assert lines[0] == f"{kind} {tx_id} at 2026-03-01T12:00:00Z"
+    assert lines[0] == f"{kind} {tx_id} at {EXPIRED_AT if kind == 'payout-expire' else '2026-03-01T12:00:00Z'}"
     assert all(len(line) <= 80 for line in lines), max(lines, key=len)
     if kind != "rates":
         assert "checks add up exactly." in shown.stdout
@@ -218,8 +242,8 @@ def _from_stored(data: dict[str, Any]) -> Any:
 
 
 @pytest.fixture
-def json_economy(json_cli: Cli) -> Cli:
-    return json_cli.made_by(*ECONOMY)
+def json_economy(json_cli: Cli, monkeypatch: pytest.MonkeyPatch) -> Cli:
+    return _made(json_cli, monkeypatch)
 
 
 def test_a_figure_changed_in_the_details_is_caught(json_economy: Cli) -> None:
@@ -251,9 +275,9 @@ def test_a_kind_without_an_explainer_is_explained_by_its_postings(json_economy: 
     from coinpurse.results import Explained
 
     stored = _stored(json_economy, "tx-1")
-    stored["kind"] = "payout-hold"  # a kind this version does not know
+    stored["kind"] = "future-kind"  # a kind this version does not know
     explained = explain(_from_stored(stored), lambda _: None)
-    assert explained.kind == "payout-hold" and explained.adds_up
+    assert explained.kind == "future-kind" and explained.adds_up
     assert [step.label for step in explained.steps] == [
         "alice receives COIN",
         "platform:coin-issue gives COIN",

@@ -366,3 +366,34 @@ def test_the_tools_balance_a_ledger_with_a_refund_with_clawback_as_coinpurse(jso
         assert tool_balances(tool, journal) == expected, tool
     for name, run in strict_checks(journal).items():
         assert run.returncode == 0 and not run.stderr, (name, run.stderr)
+
+
+def test_the_tools_balance_a_ledger_with_held_payouts_as_coinpurse(json_cli, tmp_path, monkeypatch) -> None:
+    if not TOOLS:
+        pytest.skip("neither hledger nor ledger is installed (Debian packages hledger, ledger; .ci/run installs them)")
+    build_economy(json_cli)
+    assert json_cli("gift", "bob", "mia", "galaxy", "-n", "5").exit_code == 0  # 5,000 diamonds: $18.50
+    holds = [json.loads(json_cli("redeem", "mia", "1000", "--hold", "--json").stdout)["id"] for _ in range(4)]
+    for args in (
+        ("payout", "approve", holds[0]),
+        ("payout", "approve", holds[1]),
+        ("payout", "return", holds[1], "--reason", "bank sent it back"),
+        ("payout", "reject", holds[2], "--reason", "checks"),
+    ):
+        result = json_cli(*args)
+        assert result.exit_code == 0, (args, result.stderr)
+    json_cli("redeem", "noah", "1000", "--hold")
+    monkeypatch.setenv("COINPURSE_NOW", "2026-04-01T00:00:00Z")
+    assert json_cli("payout", "expire").exit_code == 0  # holds[3] and noah's: released
+    assert json_cli("redeem", "mia", "1000", "--hold").exit_code == 0  # one still pending
+    journal = tmp_path / "held.journal"
+    assert json_cli("export", "-o", str(journal)).exit_code == 0
+    text = journal.read_text()
+    for kind in ("payout-hold", "payout-approve", "payout-return", "payout-reject", "payout-expire"):
+        assert f"; kind: {kind}" in text, kind
+    expected = coinpurse_balances(json_cli.ledger)
+    assert expected[("platform:payouts-pending:mia", "DIAMOND")] == 1000
+    for tool in TOOLS:
+        assert tool_balances(tool, journal) == expected, tool
+    for name, run in strict_checks(journal).items():
+        assert run.returncode == 0 and not run.stderr, (name, run.stderr)

@@ -70,7 +70,7 @@ def test_the_stored_document_has_the_documented_shape_and_no_floats(ledger: Path
     _play(Cli(ledger))
     document = _document(ledger)
     assert list(document) == ["schema", "currency", "rates", "accounts", "transactions"]
-    assert (document["schema"], document["currency"]) == (4, "USD")
+    assert (document["schema"], document["currency"]) == (5, "USD")
     assert "platform:revenue" in document["accounts"]
     stored = document["transactions"][0]
     keys = ["id", "kind", "at", "request", "rates", "postings", "details", "after", "state", "hash"]
@@ -107,7 +107,7 @@ def test_writing_what_was_read_gives_identical_bytes(ledger: Path) -> None:
     _play(Cli(ledger))
     data = ledger.read_bytes()
     book, version = read_file_book(ledger, data)
-    assert version == 4
+    assert version == 5
     assert render(ledger, book) == data
 
 

@@ -280,3 +280,26 @@ def test_statement_matches_the_doc(economy, monkeypatch) -> None:
     empty = run_json(economy, "statement", "mia", "--until", "2026-01-01")
     assert empty["anchor"] is None and empty["share"]["share"] is None
     conforms(empty, "statement")
+
+
+def test_payout_commands_match_the_doc(json_cli, monkeypatch) -> None:
+    cli = json_cli
+    for args in (("buy", "alice", "17500"), ("buy", "alice", "17500"), ("gift", "alice", "mia", "Lion")):
+        assert cli(*args).exit_code == 0
+    held = run_json(cli, "redeem", "mia", "20000", "--hold")
+    conforms(held, "redeem --hold")
+    conforms(run_json(cli, "balance", "mia"), "balance ACCOUNT")
+    conforms(run_json(cli, "balance"), "balance")
+    conforms(run_json(cli, "payout"), "payout")
+    conforms(run_json(cli, "payout", "list", "mia", "--state", "pending"), "payout list")
+    conforms(run_json(cli, "payout", "approve", held["id"]), "payout approve")
+    conforms(run_json(cli, "payout", "return", held["id"], "--reason", "bounced"), "payout return")
+    second = run_json(cli, "redeem", "mia", "20000", "--hold")
+    conforms(run_json(cli, "payout", "reject", second["id"], "--reason", "no"), "payout reject")
+    run_json(cli, "redeem", "mia", "20000", "--hold")
+    monkeypatch.setenv("COINPURSE_NOW", "2026-04-01T00:00:00Z")
+    conforms(run_json(cli, "payout", "list"), "payout list")
+    expired = run_json(cli, "payout", "expire")
+    assert len(expired["released"]) == 1
+    conforms(expired, "payout expire")
+    conforms(run_json(cli, "history"), "history")

@@ -33,9 +33,9 @@ def _valid_ledger(path: Path) -> bytes:
 
 def _newer_schema(path: Path) -> bytes:
     data = _valid_ledger(path).decode()
-    marker = '"schema": 4,' if path.suffix == ".json" else "schema = 4\n"
+    marker = '"schema": 5,' if path.suffix == ".json" else "schema = 5\n"
     assert marker in data
-    return data.replace(marker, marker.replace("4", "99"), 1).encode()
+    return data.replace(marker, marker.replace("5", "99"), 1).encode()
 
 
 def _float_amount(path: Path) -> bytes:
@@ -135,7 +135,7 @@ def test_an_existing_file_with_an_unknown_suffix_is_left_alone(tmp_path: Path) -
 def test_the_suffix_is_case_insensitive(tmp_path: Path) -> None:
     upper = Cli(tmp_path / "ledger.JSON")
     upper.json("buy", "alice", "700")
-    assert json.loads(upper.ledger.read_text())["schema"] == 4
+    assert json.loads(upper.ledger.read_text())["schema"] == 5
 
 
 # --- where the ledger is -------------------------------------------------------------
@@ -152,7 +152,7 @@ def test_coinpurse_ledger_names_the_file(tmp_path: Path, monkeypatch: pytest.Mon
     monkeypatch.setenv("COINPURSE_LEDGER", str(path))
     _run("buy", "alice", "700")
     assert path.is_file()
-    assert path.read_text().startswith("schema = 4")
+    assert path.read_text().startswith("schema = 5")
 
 
 def test_the_ledger_option_wins_over_the_variable(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:

@@ -113,6 +113,7 @@ class Wallet(RuleBasedStateMachine):
         with_id=st.booleans(),
     )
     def buy(self, user: str, coins: int, channel: str, with_id: bool) -> None:
+        self._released_first(user)
         tx_id = self._next_id(with_id)
         result = api.buy(self.ledger, user, str(coins), channel, tx_id, now=self.now).to_dict()
         self.coins[user] += coins
@@ -133,6 +134,7 @@ class Wallet(RuleBasedStateMachine):
         if sender == recipient or self.coins[sender] < cost:
             self._expect_refusal(api.gift, sender, recipient, gift, count, now=self.now)
             return
+        self._released_first(sender, recipient)
         tx_id = self._next_id(with_id)
         result = api.gift(self.ledger, sender, recipient, gift, count, None, tx_id, now=self.now).to_dict()
         self.coins[sender] -= cost
@@ -152,6 +154,7 @@ class Wallet(RuleBasedStateMachine):
         with_id=st.booleans(),
     )
     def redeem(self, user: str, diamonds: int | None, with_id: bool) -> None:
+        undo = self._released_first(user)
         redeem_all = diamonds is None
         asked = self.diamonds[user] if redeem_all else diamonds
         assert asked is not None
@@ -161,6 +164,7 @@ class Wallet(RuleBasedStateMachine):
             asked == 0 or asked > self.diamonds[user] or cash < MINIMUM or self.paid[(user, day)] + cash > DAILY_MAXIMUM
         )
         if refused:
+            undo()
             self._expect_refusal(api.redeem, user, diamonds, redeem_all, now=self.now)
             return
         tx_id = self._next_id(with_id)
@@ -259,6 +263,144 @@ class Wallet(RuleBasedStateMachine):
             assert sum(lot[1] for lot in lots) == state["coins"], name
             assert all(lot[1] > 0 and Decimal(lot[2]) >= 0 for lot in lots), (name, lots)
 
+    # --- held payouts: holds, their approval, rejection, return and expiry ----------------
+
+    @property
+    def holds(self) -> dict[str, dict[str, Any]]:
+        """Each hold asked for: its user, diamonds, cash, day, expiry and state, by id (made on first use)."""
+        if not hasattr(self, "_holds"):
+            self._holds: dict[str, dict[str, Any]] = {}
+            self.hold_ids = 0
+        return self._holds
+
+    def _free(self, hold: dict[str, Any]) -> None:
+        """The diamonds back to the creator, the cash out of its day's payouts."""
+        self.diamonds[hold["user"]] += hold["used"]
+        self.paid[(hold["user"], hold["day"])] -= hold["cash"]
+
+    def _released_first(self, *users: str) -> Any:
+        """What the next write touching these users records first: the release of their holds expired by now.
+        Returns an undo for the model, for a write that is then refused (it records nothing)."""
+        saved = (
+            defaultdict(int, self.diamonds),
+            defaultdict(Decimal, self.paid),
+            {k: dict(v) for k, v in self.holds.items()},
+        )
+        for hold in self.holds.values():
+            if hold["user"] in users and hold["state"] == "pending" and hold["expires"] <= self.now:
+                self._free(hold)
+                hold["state"] = "expired"
+                _note("hold released by a later write")
+
+        def undo() -> None:
+            self.diamonds, self.paid, self._holds = saved
+
+        return undo
+
+    def _refused(self, call: Any) -> None:
+        before = self._bytes()
+        try:
+            call()
+        except Refused:
+            pass
+        else:
+            raise AssertionError("expected a refusal")
+        assert self._bytes() == before, "a refusal changed the ledger"
+
+    @rule(
+        user=st.sampled_from(["mia", "mia", "mia", "bob", "alice"]),  # mia is the one a funded start pays
+        diamonds=st.one_of(st.none(), st.sampled_from([20_000, 20_001, 40_000, 200_001])),
+        with_id=st.booleans(),
+    )
+    def hold(self, user: str, diamonds: int | None, with_id: bool) -> None:
+        from coinpurse import Ledger
+
+        undo = self._released_first(user)
+        asked = self.diamonds[user] if diamonds is None else diamonds
+        cash, used = _redeem_outcome(asked)
+        day = self.now[:10]
+        if asked == 0 or asked > self.diamonds[user] or cash < MINIMUM or self.paid[(user, day)] + cash > DAILY_MAXIMUM:
+            undo()
+            self._refused(lambda: Ledger(self.ledger).redeem(user, diamonds, diamonds is None, now=self.now, hold=True))
+            return
+        self.holds  # noqa: B018  # made before its counter is used
+        self.hold_ids += 1
+        tx_id = f"hold-{self.hold_ids}" if with_id else None
+        result = Ledger(self.ledger).redeem(user, diamonds, diamonds is None, tx_id, now=self.now, hold=True).to_dict()
+        self.diamonds[user] -= used
+        self.paid[(user, day)] += cash
+        expires = (self.moment + timedelta(days=15)).strftime("%Y-%m-%dT%H:%M:%SZ")
+        self.holds[result["id"]] = {
+            "user": user,
+            "used": used,
+            "cash": cash,
+            "day": day,
+            "expires": expires,
+            "state": "pending",
+        }
+        _note("payout held")
+        assert (result["diamonds"], result["cash"], result["expires"]) == (used, str(cash), expires)
+        assert result["balance"]["diamonds"] == self.diamonds[user]
+        if tx_id:
+            again = (
+                Ledger(self.ledger).redeem(user, diamonds, diamonds is None, tx_id, now=self.now, hold=True).to_dict()
+            )
+            assert again == {**result, "replayed": True}
+
+    @precondition(lambda self: bool(self.holds))
+    @rule(pick=st.integers(0, 10_000), how=st.sampled_from(["approve", "reject", "return"]))
+    def settle(self, pick: int, how: str) -> None:
+        from coinpurse import Ledger
+
+        hold_id = sorted(self.holds)[pick % len(self.holds)]
+        hold = self.holds[hold_id]
+        ledger = Ledger(self.ledger)
+        calls = {
+            "approve": lambda: ledger.payout_approve(hold_id, now=self.now),
+            "reject": lambda: ledger.payout_reject(hold_id, "checks", now=self.now),
+            "return": lambda: ledger.payout_return(hold_id, "bank", now=self.now),
+        }
+        expired = hold["state"] == "pending" and hold["expires"] <= self.now
+        allowed = hold["state"] == ("paid" if how == "return" else "pending") and not expired
+        if not allowed:
+            self._refused(calls[how])
+            _note(f"{how} refused")
+            return
+        self._released_first(hold["user"])  # the user's other expired holds
+        result = calls[how]().to_dict()
+        hold["state"] = {"approve": "paid", "reject": "rejected", "return": "returned"}[how]
+        if how != "approve":
+            self._free(hold)
+        _note(f"payout {hold['state']}")
+        assert (result["payout"], result["cash"], result["state"]) == (hold_id, str(hold["cash"]), hold["state"])
+        assert result["balance"]["diamonds"] == self.diamonds[hold["user"]]
+
+    @precondition(lambda self: bool(self.holds))
+    @rule()
+    def expire_due_holds(self) -> None:
+        from coinpurse import Ledger
+
+        due = sorted(k for k, h in self.holds.items() if h["state"] == "pending" and h["expires"] <= self.now)
+        done = Ledger(self.ledger).payout_expire(now=self.now).to_dict()
+        assert sorted(r["payout"] for r in done["released"]) == due
+        for hold_id in due:
+            self._free(self.holds[hold_id])
+            self.holds[hold_id]["state"] = "expired"
+            _note("hold expired by payout expire")
+
+    @invariant()
+    def pending_accounts_hold_the_pending_diamonds(self) -> None:
+        accounts = self._document()["accounts"]
+        for user in USERS:
+            held = sum(h["used"] for h in self.holds.values() if h["user"] == user and h["state"] == "pending")
+            stored = accounts.get(f"platform:payouts-pending:{user}", {"diamonds": 0})["diamonds"]
+            assert stored == held, user
+
+    @rule(days=st.integers(1, 20))
+    def days_pass(self, days: int) -> None:
+        """Long enough for holds to expire (15 days of review)."""
+        self.moment += timedelta(days=days)
+
 
 Wallet.TestCase.settings = settings(
     max_examples=examples(25),
@@ -291,5 +433,39 @@ def test_the_model_agrees_on_a_known_sequence() -> None:
         machine.every_commodity_sums_to_zero_over_all_accounts()
         machine.balances_equal_the_model()
         machine.each_users_lots_hold_exactly_their_coins()
+    finally:
+        machine.teardown()
+
+
+def test_the_model_agrees_on_held_payouts() -> None:
+    """A fixed run through every payout rule: hold, approve, reject, return, and expiry both ways."""
+    machine = Wallet()
+    try:
+        machine.start(funded=True)  # mia: 89,997 diamonds
+        machine.hold("mia", 20_000, True)  # hold-1
+        machine.hold("mia", 40_000, False)  # tx-4
+        machine.hold("mia", 200_001, False)  # refused: more than she has
+        machine.settle(0, "approve")  # hold-1 paid
+        machine.settle(0, "approve")  # refused: already paid
+        machine.settle(0, "return")  # hold-1 returned
+        machine.settle(1, "return")  # refused: tx-4 is not paid
+        machine.settle(1, "reject")  # tx-4 rejected
+        machine.hold("mia", 20_000, False)  # tx-8
+        machine.days_pass(16)
+        machine.settle(2, "approve")  # refused: expired
+        machine.gift("bob", "mia", "Rose", 1, False)  # releases tx-8 first
+        assert machine.holds["tx-8"]["state"] == "expired"
+        machine.hold("mia", 20_000, False)
+        machine.days_pass(16)
+        machine.expire_due_holds()
+        for check in (
+            machine.every_transaction_balances_per_commodity,
+            machine.every_commodity_sums_to_zero_over_all_accounts,
+            machine.balances_equal_the_model,
+            machine.pending_accounts_hold_the_pending_diamonds,
+        ):
+            check()
+        assert {h["state"] for h in machine.holds.values()} == {"returned", "rejected", "expired"}
+        assert api.verify(machine.ledger).ok
     finally:
         machine.teardown()

@@ -25,6 +25,7 @@ def test_the_default_rates(cli: Cli) -> None:
         "minimum": "100.00",
         "daily_maximum": "1000.00",
         "fee_percent": "0",
+        "review_days": 15,
     }
     channels = {c["name"]: c for c in rates["channels"]}
     assert channels["app"]["coin_price"] == "0.0143"

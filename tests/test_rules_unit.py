@@ -136,7 +136,10 @@ def test_count_and_handle_parsing() -> None:
 
 
 def test_every_rule_is_listed_by_its_kind() -> None:
-    assert set(RULES) == {"buy", "gift", "redeem", "reversal", "refund", "sponsor-fund", "sponsor-withdraw"}
+    assert set(RULES) == {
+        "buy", "gift", "redeem", "reversal", "refund", "sponsor-fund", "sponsor-withdraw",
+        "payout-hold", "payout-approve", "payout-reject", "payout-expire", "payout-return",
+    }  # fmt: skip
 
 
 def test_a_written_transaction_reads_back_to_the_same_record() -> None:

@@ -126,6 +126,8 @@ def test_fund_and_withdraw_move_cash_between_the_outside_and_the_budget(sponsore
             "coin_cost": "9.99",
             "net_cash": "-9.99",
             "currency": "USD",
+            "pending_diamonds": 0,
+            "total_diamonds": 0,
         }
     ]  # a sponsor is not a user
     assert sponsored("verify").exit_code == 0

@@ -99,14 +99,14 @@ def test_a_schema_2_ledger_with_an_edited_id_replays_the_retry_on_its_first_writ
     assert _charges(ledger) == 1 and _schema(ledger) == "2"  # a replay writes nothing, so nothing moved yet
     bought = _coinpurse(ledger, "buy", "bob", "700", "--json")
     assert bought.returncode == 0, bought.stderr
-    assert _schema(ledger) == "4" and _charges(ledger) == 2
+    assert _schema(ledger) == "5" and _charges(ledger) == 2
     assert ledger.with_name("l.sqlite.v2.bak").exists()
     again = _coinpurse(ledger, "buy", "alice", "700", "--id", "order-1", "--json")
     assert json.loads(again.stdout)["replayed"] is True and _charges(ledger) == 2
     assert _coinpurse(ledger, "verify").returncode == 0
 
 
-def test_a_schema_2_ledger_reads_verifies_and_moves_to_schema_4_on_its_first_write(sqlite_cli: Cli) -> None:
+def test_a_schema_2_ledger_reads_verifies_and_moves_to_schema_5_on_its_first_write(sqlite_cli: Cli) -> None:
     ledger = sqlite_cli.ledger
     sqlite_cli("gift", "alice", "mia", "rose", "-n", "5")
     _as_schema_2(ledger)
@@ -119,7 +119,7 @@ def test_a_schema_2_ledger_reads_verifies_and_moves_to_schema_4_on_its_first_wri
     backup = ledger.with_name("l.sqlite.v2.bak")
     assert not backup.exists()
     assert sqlite_cli("gift", "alice", "mia", "rose").exit_code == 0
-    assert _schema(ledger) == "4" and _schema(backup) == "2"
+    assert _schema(ledger) == "5" and _schema(backup) == "2"
     readable = backup.with_name("backup.sqlite")
     readable.write_bytes(backup.read_bytes())
     assert Cli(readable).json("history")["transactions"] == sqlite_cli.json("history")["transactions"][:2]
@@ -134,7 +134,7 @@ def test_a_schema_2_ledger_whose_bodies_share_an_id_is_refused_on_its_first_writ
     before = ledger.read_bytes()
     result = sqlite_cli("buy", "carol", "700", "--json")
     assert result.exit_code == 3
-    assert "schema 2 to 4" in json.loads(result.stderr)["error"]["message"]
+    assert "schema 2 to 5" in json.loads(result.stderr)["error"]["message"]
     assert ledger.read_bytes() == before
 
 

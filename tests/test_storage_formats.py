@@ -91,7 +91,7 @@ def test_sqlite_keeps_the_history_in_indexed_tables(tmp_path: Path) -> None:
             0,
             "-9.99",
         )
-        assert dict(db.execute("SELECT key, value FROM meta").fetchall())["schema"] == "4"
+        assert dict(db.execute("SELECT key, value FROM meta").fetchall())["schema"] == "5"
         plan = " ".join(
             str(row) for row in db.execute("EXPLAIN QUERY PLAN SELECT seq FROM transactions WHERE id = 'x'")
         )

@@ -40,6 +40,9 @@ from coinpurse.results import (
     ReversalResult,
     Sponsors,
 )
+
+if TYPE_CHECKING:
+    from coinpurse.results import PayoutExpiry, PayoutList
 from coinpurse.speedups.collector import CollectorPaused
 
 if TYPE_CHECKING:
@@ -162,10 +165,11 @@ class Ledger:
         now: str | None = None,
         *,
         new_account: bool = False,
+        hold: bool = False,
     ) -> OperationResult:
-        from coinpurse.core import requests as rq
+        """``hold``: reserve the diamonds as a pending payout (approved, rejected or expired later) instead."""
 
-        return self._record(rq.Redeem.make(account, diamonds, all, id, new_account), now)
+        return self._record(_redeem_request(account, diamonds, all, id, new_account, hold), now)
 
     def reverse(
         self, tx_id: str, reason: str, id: str | None = None, now: str | None = None, *, dry_run: bool = False
@@ -385,13 +389,18 @@ class Ledger:
 
     # Reads: each one consistent snapshot of the ledger.
 
-    def balance(self, account: str) -> AccountBalance:
-        with self._reading() as book:
-            return _balance(book, account)
+    def balance(self, account: str, now: str | None = None) -> AccountBalance:
+        """Available, pending and total diamonds at ``now``: a hold expired by then counts as available."""
+        from coinpurse.core import clock
 
-    def balances(self) -> Balances:
         with self._reading() as book:
-            return _stored_balances(book)
+            return _balance(book, account, now or clock.now())
+
+    def balances(self, now: str | None = None) -> Balances:
+        from coinpurse.core import clock
+
+        with self._reading() as book:
+            return _stored_balances(book, now or clock.now())
 
     def balances_at(self, at: str, account: str | None = None) -> BalancesAt:
         """Users' coins and diamonds right after the last transaction at or before ``at`` (a stored time,
@@ -780,6 +789,56 @@ class Ledger:
         with self._reading() as book:
             return Sponsors(_sponsor_budgets(book), book.currency)
 
+    # Held payouts (redeem(..., hold=True) asks for one)
+
+    def payout_approve(
+        self, hold_id: str, id: str | None = None, now: str | None = None, *, dry_run: bool = False
+    ) -> OperationResult:
+        """Pay a pending hold exactly the cash it fixed when asked for; refused once it is settled or expired."""
+        from coinpurse.core import requests as rq
+
+        return self._settle(rq.ApprovePayout.make(hold_id, id), now, dry_run)
+
+    def payout_reject(
+        self, hold_id: str, reason: str, id: str | None = None, now: str | None = None, *, dry_run: bool = False
+    ) -> OperationResult:
+        """Refuse a pending hold: its diamonds go back to the creator, its room in its day's maximum is freed."""
+        from coinpurse.core import requests as rq
+
+        return self._settle(rq.RejectPayout.make(hold_id, reason, id), now, dry_run)
+
+    def payout_return(
+        self, hold_id: str, reason: str, id: str | None = None, now: str | None = None, *, dry_run: bool = False
+    ) -> OperationResult:
+        """A paid payout the bank sent back: its cash back to the platform, its diamonds back to the creator."""
+        from coinpurse.core import requests as rq
+
+        return self._settle(rq.ReturnPayout.make(hold_id, reason, id), now, dry_run)
+
+    def _settle(self, request: rq.Request, now: str | None, dry_run: bool) -> OperationResult:
+        from coinpurse.core import clock
+
+        moment = now or clock.now()
+        with self._writing(dry_run=dry_run) as book:
+            return _recorded(book, request, moment)
+
+    def payout_expire(
+        self, account: str | None = None, now: str | None = None, *, dry_run: bool = False
+    ) -> PayoutExpiry:
+        """Record the release of every hold (one account's, or all) that expired untouched, each its own transaction."""
+        from coinpurse.core import clock
+
+        moment = now or clock.now()
+        with self._writing(dry_run=dry_run) as book:
+            return _expire_due(book, account, moment, dry_run)
+
+    def payouts(self, account: str | None = None, state: str | None = None, now: str | None = None) -> PayoutList:
+        """Every held payout (one account's), oldest first, with its state at ``now``; reads write nothing."""
+        from coinpurse.core import clock
+
+        with self._reading() as book:
+            return _payouts(book, account, state, now or clock.now())
+
 
 class Batch:
     """Operations on one locked, loaded ledger, inside ``Ledger.batch()``; each returns what the Ledger method does."""
@@ -832,10 +891,9 @@ class Batch:
         now: str | None = None,
         *,
         new_account: bool = False,
+        hold: bool = False,
     ) -> OperationResult:
-        from coinpurse.core import requests as rq
-
-        return _recorded(self._book, rq.Redeem.make(account, diamonds, all, id, new_account), now or self.now)
+        return _recorded(self._book, _redeem_request(account, diamonds, all, id, new_account, hold), now or self.now)
 
     def rates_set(
         self, sets: RateSets, removes: Sequence[str] = (), id: str | None = None, now: str | None = None
@@ -889,7 +947,7 @@ class Batch:
 
     def balance(self, account: str) -> AccountBalance:
         """As the batch has left it so far."""
-        return _balance(self._book, account)
+        return _balance(self._book, account, self.now)
 
     def state(self, account: str) -> AccountState:
         """The account's coins, diamonds, cash and lots as the batch has left them; all zero if never seen."""
@@ -898,7 +956,34 @@ class Batch:
         return self._book.account(normalize_handle(account))
 
     def balances(self) -> Balances:
-        return _balances(self._book)
+        return _balances(self._book, self.now)
+
+    def payout_approve(self, hold_id: str, id: str | None = None, now: str | None = None) -> OperationResult:
+        """As ``Ledger.payout_approve``; the hold may be earlier in this batch."""
+        from coinpurse.core import requests as rq
+
+        return _recorded(self._book, rq.ApprovePayout.make(hold_id, id), now or self.now)
+
+    def payout_reject(
+        self, hold_id: str, reason: str, id: str | None = None, now: str | None = None
+    ) -> OperationResult:
+        from coinpurse.core import requests as rq
+
+        return _recorded(self._book, rq.RejectPayout.make(hold_id, reason, id), now or self.now)
+
+    def payout_return(
+        self, hold_id: str, reason: str, id: str | None = None, now: str | None = None
+    ) -> OperationResult:
+        from coinpurse.core import requests as rq
+
+        return _recorded(self._book, rq.ReturnPayout.make(hold_id, reason, id), now or self.now)
+
+    def payout_expire(self, account: str | None = None, now: str | None = None) -> PayoutExpiry:
+        return _expire_due(self._book, account, now or self.now, self.dry_run)
+
+    def payouts(self, account: str | None = None, state: str | None = None) -> PayoutList:
+        """As the batch has left them so far."""
+        return _payouts(self._book, account, state, self.now)
 
 
 def _recorded(book: Book, request: rq.Request, moment: str) -> OperationResult:
@@ -979,28 +1064,78 @@ def _known_account(book: Book, raw: str) -> str:
     return name
 
 
-def _balance(book: Book, account: str) -> AccountBalance:
+def _balance(book: Book, account: str, now: str) -> AccountBalance:
+    from coinpurse.core.names import pending_account
+
     name = _known_account(book, account)
-    return AccountBalance(name, book.account(name), book.rates, book.currency)
+    held = book.stored_account(pending_account(name))
+    return _with_holds(book, name, book.account(name), held.diamonds if held else 0, now)
 
 
-def _balances(book: Book) -> Balances:
-    return Balances(
-        [AccountBalance(name, book.account(name), book.rates, book.currency) for name in book.user_accounts()],
-        book.currency,
-    )
+def _with_holds(book: Book, name: str, state: AccountState, held: int, now: str) -> AccountBalance:
+    """The balance with its held diamonds split into those still pending and those of holds expired by ``now``."""
+    released = 0
+    if held > 0:
+        from coinpurse.core.payouts import every_status
+
+        released = sum(s.record.details.diamonds for s in every_status(book, now, name) if s.expired_unrecorded)
+    return AccountBalance(name, state, book.rates, book.currency, held - released, released)
 
 
-def _stored_balances(book: Book) -> Balances:
+def _balances(book: Book, now: str) -> Balances:
+    from coinpurse.core.names import pending_account
+
+    rows = []
+    for name in book.user_accounts():
+        held = book.stored_account(pending_account(name))
+        rows.append(_with_holds(book, name, book.account(name), held.diamonds if held else 0, now))
+    return Balances(rows, book.currency)
+
+
+def _stored_balances(book: Book, now: str) -> Balances:
     """Every user's balance as stored, read at once (one query on SQLite); a read has no write's checks to make."""
-    from coinpurse.core.names import is_user_account
+    from coinpurse.core.names import PENDING_PREFIX, is_user_account
 
-    rates, currency = book.rates, book.currency
     states = book.all_accounts()
-    return Balances(
-        [AccountBalance(name, state, rates, currency) for name, state in states.items() if is_user_account(name)],
-        currency,
-    )
+    rows = []
+    for name, state in states.items():
+        if is_user_account(name):
+            held = states.get(PENDING_PREFIX + name)
+            rows.append(_with_holds(book, name, state, held.diamonds if held else 0, now))
+    return Balances(rows, book.currency)
+
+
+def _payouts(book: Book, account: str | None, state: str | None, now: str) -> PayoutList:
+    from coinpurse.core.payouts import STATES, every_status
+    from coinpurse.results import PayoutList, PayoutRow
+
+    if state is not None and state not in STATES:
+        raise BadInput(f"unknown payout state {state!r}: the states are {', '.join(STATES)}", code="unknown_state")
+    name = None if account is None else _known_account(book, account)
+    rows = [PayoutRow(s, book.currency) for s in every_status(book, now, name) if state is None or s.state == state]
+    return PayoutList(rows, book.currency, name, state, now)
+
+
+def _expire_due(book: Book, account: str | None, now: str, dry_run: bool) -> PayoutExpiry:
+    from coinpurse.core import requests as rq
+    from coinpurse.core.payouts import every_status
+    from coinpurse.results import PayoutExpiry
+
+    name = None if account is None else _known_account(book, account)
+    due = [s.facts for s in every_status(book, now, name) if s.expired_unrecorded]
+    released = [_recorded(book, rq.ExpirePayout(facts.hold, None, facts), now) for facts in due]
+    return PayoutExpiry(released, dry_run)
+
+
+def _redeem_request(
+    account: str, diamonds: object, all: bool, id: str | None, new_account: bool, hold: object
+) -> rq.Redeem | rq.Hold:
+    from coinpurse.core import requests as rq
+
+    if not isinstance(hold, bool):
+        raise BadInput(f"hold must be true or false, not {type(hold).__name__}", code="invalid_op")
+    made = rq.Hold.make if hold else rq.Redeem.make
+    return made(account, diamonds, all, id, new_account)
 
 
 def export_format_of(output: Path | None) -> str:
@@ -1022,7 +1157,20 @@ def _request_types() -> tuple[type, ...]:
     from coinpurse.core import requests as rq
     from coinpurse.core.rates_edit import RatesChange
 
-    return (rq.Buy, rq.Gift, rq.Redeem, RatesChange, rq.Refund, rq.Reverse, rq.SponsorFund)  # a withdraw is one by type
+    return (
+        rq.Buy,
+        rq.Gift,
+        rq.Redeem,
+        RatesChange,
+        rq.Refund,
+        rq.Reverse,
+        rq.Hold,
+        rq.ApprovePayout,
+        rq.RejectPayout,
+        rq.ReturnPayout,
+        rq.ExpirePayout,
+        rq.SponsorFund,  # a withdraw is one by type
+    )
 
 
 def _check_each(items: Iterable[object]) -> int:
@@ -1056,6 +1204,8 @@ def _kind(item: object) -> str:
     kind = item.get("kind") if isinstance(item, Mapping) else getattr(item, "kind", None)
     if kind == "reversal" and not isinstance(item, Mapping):
         kind = "reverse"  # a Reverse request's kind is its transaction's; its op is named as the command
+    if kind == "payout-hold" and not isinstance(item, Mapping):
+        kind = "redeem"  # a hold is a redeem op with hold = true
     return kind if isinstance(kind, str) and kind in FIELDS else "op"
 
 

@@ -45,11 +45,22 @@ class AccountBalance(NamedTuple):
     state: AccountState
     rates: Rates
     currency: str
+    pending: int = 0  # diamonds held for payouts still pending review
+    released: int = 0  # diamonds of holds expired untouched whose release is not yet recorded: available
+
+    @property
+    def available(self) -> int:
+        """The diamonds the account can redeem or hold: its own, and those of its expired holds."""
+        return self.state.diamonds + self.released
+
+    @property
+    def total(self) -> int:
+        return self.available + self.pending
 
     @property
     @exact_arithmetic
     def diamond_value(self) -> Decimal:
-        return self.state.diamonds * self.rates.payout.cash_per_diamond
+        return self.available * self.rates.payout.cash_per_diamond
 
     @property
     def coin_cost(self) -> Decimal:
@@ -59,11 +70,13 @@ class AccountBalance(NamedTuple):
         return {
             "account": self.account,
             "coins": self.state.coins,
-            "diamonds": self.state.diamonds,
+            "diamonds": self.available,
             "diamond_value": money_str(self.diamond_value),
             "coin_cost": money_str(self.coin_cost),
             "net_cash": money_str(self.state.cash),
             "currency": self.currency,
+            "pending_diamonds": self.pending,
+            "total_diamonds": self.total,
         }
 
 
@@ -74,8 +87,10 @@ class Balances(NamedTuple):
     def totals(self) -> dict[str, Any]:
         return {
             "coins": sum(a.state.coins for a in self.accounts),
-            "diamonds": sum(a.state.diamonds for a in self.accounts),
+            "diamonds": sum(a.available for a in self.accounts),
             "diamond_value": money_str(sum((a.diamond_value for a in self.accounts), ZERO)),
+            "pending_diamonds": sum(a.pending for a in self.accounts),
+            "total_diamonds": sum(a.total for a in self.accounts),
         }
 
     def to_dict(self) -> dict[str, Any]:
@@ -124,6 +139,7 @@ class RatesView(NamedTuple):
                 "minimum": decimal_str(payout.minimum),
                 "daily_maximum": decimal_str(payout.daily_maximum),
                 "fee_percent": decimal_str(payout.fee_percent),
+                "review_days": rates.review_days_in_force,
             },
             "platform": {
                 name: {"coins": s.coins, "diamonds": s.diamonds, "cash": decimal_str(s.cash)}
@@ -462,3 +478,55 @@ class Sponsors(NamedTuple):
 
     def to_dict(self) -> dict[str, Any]:
         return {"sponsors": [b.to_dict() for b in self.budgets], "currency": self.currency}
+
+
+# ----- held payouts ----------------------------------------------------------------
+
+
+class PayoutRow(NamedTuple):
+    """One held payout and where it stands (see core.payouts.PayoutStatus)."""
+
+    status: Any  # core.payouts.PayoutStatus: loaded only with the payouts
+    currency: str
+
+    def to_dict(self) -> dict[str, Any]:
+        s = self.status
+        r, d = s.record.request, s.record.details
+        settled, returned = s.settled_by, s.returned_by
+        return {
+            "id": s.hold.id, "account": r.account, "state": s.state, "asked_at": s.hold.at, "day": d.day,
+            "expires": d.expires, "diamonds": d.diamonds, "cash": decimal_str(d.cash), "fee": decimal_str(d.fee),
+            "net": decimal_str(d.net), "rounding": money_str(d.rounding), "currency": self.currency,
+            "settled_by": None if settled is None else settled.id, "settled_at": None if settled is None else settled.at,
+            "returned_by": None if returned is None else returned.id,
+            "reason": _reason_of(returned or settled), "release_recorded": not s.expired_unrecorded,
+        }  # fmt: skip
+
+
+def _reason_of(tx: Transaction | None) -> str | None:
+    reason = None if tx is None else tx.details.get("reason")
+    return reason if isinstance(reason, str) else None
+
+
+class PayoutList(NamedTuple):
+    payouts: Sequence[PayoutRow]
+    currency: str
+    account: str | None = None
+    state: str | None = None
+    at: str = ""  # the moment the states are read at
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "account": self.account, "state": self.state, "at": self.at, "currency": self.currency,
+            "payouts": [row.to_dict() for row in self.payouts],
+        }  # fmt: skip
+
+
+class PayoutExpiry(NamedTuple):
+    """What ``payout expire`` recorded: one release per hold that expired untouched."""
+
+    released: Sequence[OperationResult]
+    dry_run: bool = False
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"released": [result.to_dict() for result in self.released], "dry_run": self.dry_run}

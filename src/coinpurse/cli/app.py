@@ -33,6 +33,7 @@ from coinpurse.cli.commands import (
     verify,
 )
 from coinpurse.cli.commands import explain as explain_command
+from coinpurse.cli.commands import payout as payout_command
 from coinpurse.cli.commands import refund as refund_command
 from coinpurse.cli.commands import report as report_command
 from coinpurse.cli.commands import reverse as reverse_command
@@ -185,6 +186,7 @@ explain_command.register(app)
 report_command.register(app)
 sponsor_command.register(app)
 statement_command.register(app)
+payout_command.register(app)
 
 
 def main() -> None:

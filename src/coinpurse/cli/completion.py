@@ -35,6 +35,11 @@ KINDS = (
     "refund",
     "sponsor-fund",
     "sponsor-withdraw",
+    "payout-hold",
+    "payout-approve",
+    "payout-reject",
+    "payout-expire",
+    "payout-return",
 )  # core.kinds.RECORDS (a test keeps them in step)
 COMPLETE_VARIABLE = "_COINPURSE_COMPLETE"
 

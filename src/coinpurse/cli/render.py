@@ -90,12 +90,13 @@ def show_balance(balance: AccountBalance) -> None:
     table = Table(box=box.SIMPLE_HEAVY, show_edge=False)
     rows = [
         ("coins", _n(balance.state.coins)),
-        (
-            "diamonds (owed: clawed back by a refund)" if balance.state.diamonds < 0 else "diamonds",
-            _n(balance.state.diamonds),
-        ),
+        ("diamonds (owed: clawed back by a refund)" if balance.available < 0 else "diamonds", _n(balance.available)),
         (f"diamonds are worth ({balance.currency})", _cash(balance.diamond_value)),
     ]
+    if balance.pending or balance.released:
+        rows[1] = ("diamonds available" + (" (owed)" if balance.available < 0 else ""), _n(balance.available))
+        rows.insert(2, ("diamonds pending payout", _n(balance.pending)))
+        rows.insert(3, ("diamonds in total", _n(balance.total)))
     if balance.state.coins:
         rows.append(("unspent coins cost", _cash(balance.coin_cost)))
     rows.append(("net cash (paid out − paid in)", _cash(balance.state.cash)))
@@ -121,10 +122,14 @@ def show_balances(balances: Balances) -> None:
     table.add_column("account", footer="total")
     table.add_column("coins", justify="right", footer=_n(totals["coins"]))
     table.add_column("diamonds", justify="right", footer=_n(totals["diamonds"]))
+    held = totals["pending_diamonds"] != 0
+    if held:  # only a ledger with payouts pending shows them
+        table.add_column("pending", justify="right", footer=_n(totals["pending_diamonds"]))
     _money_column(table, worth_header.rjust(len(worth[0])), footer=worth[-1])
     for account, value in zip(balances.accounts, worth, strict=False):
-        owed = " (owed)" if account.state.diamonds < 0 else ""
-        table.add_row(account.account + owed, _n(account.state.coins), _n(account.state.diamonds), value)
+        owed = " (owed)" if account.available < 0 else ""
+        pending = [_n(account.pending)] if held else []
+        table.add_row(account.account + owed, _n(account.state.coins), _n(account.available), *pending, value)
     out.print(table)
 
 
@@ -183,6 +188,7 @@ def show_rates(view: RatesView) -> None:
     rules.add_row("payout minimum", _cash(payout["minimum"]))
     rules.add_row("payout daily maximum (UTC day)", _cash(payout["daily_maximum"]))
     rules.add_row("payout fee", f"{payout['fee_percent']}%")
+    rules.add_row("held payout review (days)", str(payout["review_days"]))
     out.print(rules)
     out.print(
         "A viewer's coins become the creator's diamonds; the creator's share is what those diamonds "
@@ -230,7 +236,25 @@ def history_line(tx: Transaction) -> str:
         more = f" (+{len(changes) - 1} more)" if len(changes) > 1 else ""
         before, after = ("none" if v is None else v for v in (first.before, first.after))
         return f"{record.details.source}: {first.key} {before} → {after}{more}"
-    return receipt_line(tx)
+    return _payout_line(tx) or receipt_line(tx)
+
+
+def _payout_line(tx: Transaction) -> str | None:
+    """A held payout's row: the hold, or what became of it (its id names the hold)."""
+    d = getattr(tx.payload, "details", None)
+    if tx.kind == "payout-hold":
+        return f"{tx.payload.request.account}: {_plural(d.diamonds, 'diamond')} held for review until {d.expires}"  # type: ignore[union-attr]
+    hold, account, reason = getattr(d, "hold", None), getattr(d, "account", None), getattr(d, "reason", None)
+    if hold is None:
+        return None
+    why = f" ({reason})" if reason else ""
+    said = {
+        "payout-approve": f"pays {hold} to {account}",
+        "payout-reject": f"rejects {hold}: {_plural(d.diamonds, 'diamond')} back to {account}{why}",  # type: ignore[union-attr]
+        "payout-expire": f"releases {hold}, expired at {getattr(d, 'expires', '')}",
+        "payout-return": f"{hold} returned by the bank: back from {account}{why}",
+    }
+    return said.get(tx.kind)
 
 
 def show_history(history: History, more: bool = False) -> None:

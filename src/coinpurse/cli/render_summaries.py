@@ -222,3 +222,46 @@ def show_statement_written(statement: Statement, target: object) -> None:
         "" if statement.anchor is None else f"; last transaction {statement.anchor.id}, hash {statement.anchor.hash}"
     )
     say(f"Wrote the statement of {statement.account} to {target}{anchor}")
+
+
+# ----- held payouts ----------------------------------------------------------------
+
+
+def show_payouts(found: Any) -> None:
+    """``payout list``: a row per held payout; an expired hold whose release is not recorded yet says so."""
+    from rich import box
+    from rich.table import Table
+
+    out = console()
+    data = found.to_dict()
+    if not data["payouts"]:
+        out.print("No held payouts" + (f" in state {data['state']}" if data["state"] else "") + ".")
+        return
+    table = Table(box=box.SIMPLE_HEAVY, show_edge=False)
+    for column in ("id", "account", "asked", "diamonds", f"net ({data['currency']})", "state", "by"):
+        table.add_column(column, justify="right" if column in ("diamonds",) or column.startswith("net") else "left")
+    for row in data["payouts"]:
+        state = (
+            row["state"]
+            if row["release_recorded"]
+            else f"{row['state']} (at {row['expires']}; release not yet recorded)"
+        )
+        table.add_row(
+            terminal_text(row["id"]), row["account"], row["asked_at"], f"{row['diamonds']:,}", f"${row['net']}",
+            state, terminal_text(row["returned_by"] or row["settled_by"] or ""),
+        )  # fmt: skip
+    out.print(table)
+
+
+def show_payout_expiry(result: Any) -> None:
+    from coinpurse.core.sentences import receipt
+
+    data = result.to_dict()
+    if not data["released"]:
+        say("No held payout has expired untouched; nothing was recorded.")
+        return
+    for done in result.released:
+        tx = done.transaction
+        say(f"{terminal_text(tx.id)}: {terminal_text(receipt(tx.payload))}")
+    if result.dry_run:
+        say("Dry run: nothing was written.")

@@ -238,6 +238,8 @@ def rates_digest(rates: Rates, currency: str = _IMPLIED_CURRENCY) -> str:
     ]
     if currency != _IMPLIED_CURRENCY:
         values.append(currency)
+    if rates.review_days is not None:  # rates that never set it digest as they did before it existed
+        values.append(f"review_days {rates.review_days}")
     digest = _digest(compact_json(values))
     _RATES_SEEN = (rates, currency, digest)
     return digest

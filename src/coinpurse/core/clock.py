@@ -86,6 +86,16 @@ def not_before(moment: str, last: str) -> str:
     )
 
 
+def days_after(stamp: str, days: int) -> str:
+    """The stored time ``days`` after a stored time; the last second of year 9999 at the most."""
+    from datetime import timedelta
+
+    try:
+        return format_time(_stored(stamp).replace(tzinfo=UTC) + timedelta(days=days))
+    except OverflowError:
+        return f"{LAST_YEAR}-12-31T23:59:59Z"
+
+
 def _stored(text: str) -> datetime:
     return datetime.strptime(text, "%Y-%m-%dT%H:%M:%SZ")
 

@@ -24,16 +24,20 @@ from coinpurse.core.kinds import (
     BuyRecord,
     GiftRecord,
     OtherRecord,
+    PayoutApproveRecord,
+    PayoutHoldRecord,
+    PayoutReturnRecord,
     RatesRecord,
     RedeemRecord,
     RefundRecord,
     ReversalRecord,
+    SettleDetails,
     SponsorFundRecord,
     SponsorWithdrawRecord,
 )
 from coinpurse.core.model import Amount, Transaction
 from coinpurse.core.money import CENT, COIN, DIAMOND, EXACT_CONTEXT, ZERO, exact_arithmetic, round_half_up, tidy
-from coinpurse.core.names import PAYOUTS, REVENUE, ROUNDING, SPONSOR_DEPOSITS, sponsor_account
+from coinpurse.core.names import PAYOUTS, REVENUE, ROUNDING, SPONSOR_DEPOSITS, pending_account, sponsor_account
 from coinpurse.core.sentences import cash_text, plural, receipt
 
 # Units of a figure. Cash is in the ledger's currency; a rate is cash (or diamonds) per unit.
@@ -641,6 +645,118 @@ def explain_sponsor_cash(tx: Transaction, find: Find) -> Told:
     return Told(steps, checks, notes)
 
 
+# ----- held payouts ----------------------------------------------------------------
+
+
+def explain_hold(tx: Transaction, find: Find) -> Told:
+    record = tx.payload
+    assert isinstance(record, PayoutHoldRecord)
+    r, payout, d = record.request, record.rates.payout, record.details
+    pending = pending_account(r.account)
+    used_value = d.diamonds * payout.cash_per_diamond
+    steps = [
+        Step(
+            f"{r.account} asks to redeem {'all their' if r.all else f'{r.diamonds or 0:,}'} diamonds, held for review",
+            (Figure("diamonds", d.diamonds + d.kept_diamonds, DIAMONDS),),
+        ),
+        Step(
+            "diamonds held: only those the cents need",
+            (
+                Figure("diamonds", d.diamonds, DIAMONDS),
+                Figure("per diamond", payout.cash_per_diamond, CASH_PER_DIAMOND),
+                Figure("worth", tidy(used_value), CASH),
+            ),
+        ),
+        Step(f"they wait in {pending}, out of reach of clawbacks", (Figure("diamonds", d.diamonds, DIAMONDS),)),
+        Step("cash fixed now: their worth rounded down to the cent", (Figure("cash", d.cash, CASH),)),
+        Step("rounding under a cent, booked on approval", (Figure("cash", d.rounding, CASH),)),
+        Step(
+            "fee, rounded up to the cent, taken on approval",
+            (Figure("fee percent", payout.fee_percent, RATE_PERCENT), Figure("cash", d.fee, CASH)),
+        ),
+        Step(f"to be paid to {r.account} on approval", (Figure("cash", d.net, CASH),)),
+        Step(
+            f"counts against the daily maximum of {d.day}; expires untouched at {d.expires}",
+            (Figure("kept (worth under a cent)", d.kept_diamonds, DIAMONDS),),
+        ),
+    ]
+    fee = (d.cash * payout.fee_percent / 100).quantize(CENT, rounding=ROUND_UP)
+    checks = [
+        Check("diamonds × cash per diamond = cash + rounding", CASH, used_value, (d.cash, d.rounding)),
+        Check("cash = to be paid + fee", CASH, d.cash, (d.net, d.fee)),
+        Check("fee = cash × fee percent, rounded up to the cent", CASH, d.fee, (fee,)),
+        Check(f"diamonds posted out of {r.account}", DIAMONDS, d.diamonds, (-posted(tx, r.account, DIAMOND),)),
+        Check(f"diamonds posted to {pending}", DIAMONDS, d.diamonds, (posted(tx, pending, DIAMOND),)),
+    ]
+    if not r.all:
+        checks.insert(
+            0, Check("diamonds asked = held + kept", DIAMONDS, r.diamonds or 0, (d.diamonds, d.kept_diamonds))
+        )
+    notes = ["No cash moves until the payout is approved; approval pays exactly the cash fixed here."]
+    return Told(steps, checks, notes)
+
+
+_SETTLED = {
+    "payout-approve": "approved: the cash fixed by the hold paid out, the held diamonds redeemed",
+    "payout-reject": "rejected: the held diamonds back to the creator",
+    "payout-expire": "expired untouched: the held diamonds back to the creator",
+    "payout-return": "returned by the bank: the cash back to the platform, the diamonds back to the creator",
+}
+
+
+def explain_settlement(tx: Transaction, find: Find) -> Told:
+    """An approval, rejection, expiry or return: what the hold fixed, and where it goes now."""
+    record = tx.payload
+    d = record.details
+    assert isinstance(d, SettleDetails)
+    pending = pending_account(d.account)
+    currency = _currency(tx)
+    hold = find(d.hold)
+    held = hold.payload.details if hold is not None and isinstance(hold.payload, PayoutHoldRecord) else None
+    why = "" if d.reason is None else f" (reason: {d.reason})"
+    steps = [
+        Step(f"payout {d.hold} {_SETTLED[tx.kind]}{why}", (), (d.hold,)),
+        Step(f"the hold's diamonds, asked for on {d.day}", (Figure("diamonds", d.diamonds, DIAMONDS),)),
+        Step(
+            "the cash the hold fixed: paid out + fee",
+            (Figure("cash", d.cash, CASH), Figure("paid out", d.net, CASH), Figure("fee", d.fee, CASH)),
+        ),
+    ]
+    checks = [Check("cash = paid out + fee", CASH, d.cash, (d.net, d.fee))]
+    if held is not None:
+        checks += [
+            Check(f"diamonds = hold {d.hold}'s", DIAMONDS, d.diamonds, (held.diamonds,)),
+            Check(f"cash = hold {d.hold}'s", CASH, d.cash, (held.cash,)),
+            Check(f"paid out = hold {d.hold}'s", CASH, d.net, (held.net,)),
+        ]
+    if isinstance(record, PayoutApproveRecord):
+        checks += [
+            Check(f"diamonds posted out of {pending}", DIAMONDS, d.diamonds, (-posted(tx, pending, DIAMOND),)),
+            Check(f"cash posted to {d.account}", CASH, d.net, (posted(tx, d.account, currency),)),
+            Check(
+                "platform:payouts pays = paid out + fee + rounding (as posted)",
+                CASH,
+                -posted(tx, PAYOUTS, currency),
+                (posted(tx, d.account, currency), posted(tx, REVENUE, currency), posted(tx, ROUNDING, currency)),
+            ),
+        ]
+        notes = ["Approval pays the cash the hold fixed, whatever the rates are now."]
+    elif isinstance(record, PayoutReturnRecord):
+        steps[0] = Step(steps[0].label, (), (d.hold, *((d.approval,) if d.approval else ())))
+        checks += [
+            Check(f"diamonds posted back to {d.account}", DIAMONDS, d.diamonds, (posted(tx, d.account, DIAMOND),)),
+            Check(f"cash posted out of {d.account}", CASH, d.net, (-posted(tx, d.account, currency),)),
+        ]
+        notes = ["The approval's postings, undone: the payout's room in its day's maximum is freed."]
+    else:
+        checks += [
+            Check(f"diamonds posted out of {pending}", DIAMONDS, d.diamonds, (-posted(tx, pending, DIAMOND),)),
+            Check(f"diamonds posted back to {d.account}", DIAMONDS, d.diamonds, (posted(tx, d.account, DIAMOND),)),
+        ]
+        notes = ["No cash moves: the hold's room in its day's maximum is freed."]
+    return Told(steps, checks, notes)
+
+
 # ----- any other kind -------------------------------------------------------------
 
 
@@ -665,6 +781,11 @@ EXPLAINERS: dict[str, Explainer] = {
     "reversal": explain_reversal,
     "sponsor-fund": explain_sponsor_cash,
     "sponsor-withdraw": explain_sponsor_cash,
+    "payout-hold": explain_hold,
+    "payout-approve": explain_settlement,
+    "payout-reject": explain_settlement,
+    "payout-expire": explain_settlement,
+    "payout-return": explain_settlement,
 }
 
 

@@ -850,3 +850,257 @@ Record = Record | SponsorFundRecord  # type: ignore[misc]
 RULED_RECORDS = (*RULED_RECORDS, SponsorFundRecord)  # type: ignore[assignment]  # a withdraw is one by type
 RECORDS["sponsor-fund"] = SponsorFundRecord
 RECORDS["sponsor-withdraw"] = SponsorWithdrawRecord
+
+
+# ----- held payouts ------------------------------------------------------------------
+
+
+class HoldRates(NamedTuple):
+    """The payout rules a hold was asked under, and the review days that set when it expires."""
+
+    payout: Payout
+    review_days: int
+
+    def to_dict(self) -> dict[str, Any]:
+        return {**payout_to_dict(self.payout), "review_days": self.review_days}
+
+    @classmethod
+    def from_dict(cls, data: Any) -> HoldRates:
+        data = _table(data)
+        return cls(payout_from_dict(data), _count(data["review_days"]))
+
+
+class HoldDetails(NamedTuple):
+    """A redeem's figures, fixed when the hold is asked for; approval pays exactly these."""
+
+    diamonds: int  # held: only those the cents need
+    cash: Decimal
+    fee: Decimal
+    net: Decimal
+    rounding: Decimal
+    kept_diamonds: int  # asked for but worth less than a cent: they stay available
+    day: str  # the UTC day it counts against in the daily maximum
+    expires: str  # when it expires untouched
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "diamonds": self.diamonds, "cash": decimal_str(self.cash), "fee": decimal_str(self.fee),
+            "net": decimal_str(self.net), "rounding": money_str(self.rounding), "kept_diamonds": self.kept_diamonds,
+            "day": self.day, "expires": self.expires,
+        }  # fmt: skip
+
+    @classmethod
+    def from_dict(cls, data: Any) -> HoldDetails:
+        data = _table(data)
+        return cls(
+            _count(data["diamonds"]), _money(data["cash"]), _money(data["fee"]), _money(data["net"]),
+            _money(data["rounding"]), _count(data["kept_diamonds"]), _text(data["day"]), _text(data["expires"]),
+        )  # fmt: skip
+
+
+def _hold_request(request: dict[str, Any]) -> rq.Hold:
+    return rq.Hold(
+        _text(request["account"]), _optional(request, "diamonds", _count), bool(_optional(request, "all", _flag))
+    )
+
+
+class PayoutHoldRecord(NamedTuple):
+    request: rq.Hold
+    rates: HoldRates
+    details: HoldDetails
+
+    @property
+    def kind(self) -> str:
+        return "payout-hold"
+
+    def to_dicts(self) -> tuple[dict[str, Any], dict[str, Any], dict[str, Any]]:
+        return self.request.key(), self.rates.to_dict(), self.details.to_dict()
+
+    @classmethod
+    def from_dicts(cls, request: Any, rates: Any, details: Any) -> PayoutHoldRecord:
+        return cls(*_read_parts(request, rates, details, _hold_request, HoldRates.from_dict, HoldDetails.from_dict))
+
+    def unposted(self) -> tuple[Decimal, ...]:
+        return (self.details.cash, self.details.net)  # fixed now, posted on approval
+
+    def facts(self, balance_of: BalanceOf, currency: str) -> dict[str, Any]:
+        r, d = self.request, self.details
+        return {
+            "account": r.account, "diamonds": d.diamonds, "cash": decimal_str(d.cash), "fee": decimal_str(d.fee),
+            "net": decimal_str(d.net), "rounding": money_str(d.rounding), "kept_diamonds": d.kept_diamonds,
+            "currency": currency, "state": "pending", "day": d.day, "expires": d.expires, "balance": balance_of(r.account),
+        }  # fmt: skip
+
+
+class SettleDetails(NamedTuple):
+    """What a hold recorded, copied into its settlement (so the replay needs no look-up), and why."""
+
+    hold: str
+    account: str
+    diamonds: int
+    cash: Decimal
+    fee: Decimal
+    net: Decimal
+    rounding: Decimal
+    day: str
+    expires: str
+    reason: str | None = None  # a rejection's or a return's
+    approval: str | None = None  # a return's: the approval that paid it
+
+    def to_dict(self) -> dict[str, Any]:
+        data: dict[str, Any] = {
+            "hold": self.hold, "account": self.account, "diamonds": self.diamonds, "cash": decimal_str(self.cash),
+            "fee": decimal_str(self.fee), "net": decimal_str(self.net), "rounding": money_str(self.rounding),
+            "day": self.day, "expires": self.expires,
+        }  # fmt: skip
+        if self.reason is not None:
+            data["reason"] = self.reason
+        if self.approval is not None:
+            data["approval"] = self.approval
+        return data
+
+    @classmethod
+    def from_dict(cls, data: Any) -> SettleDetails:
+        data = _table(data)
+        return cls(
+            _text(data["hold"]), _text(data["account"]), _count(data["diamonds"]), _money(data["cash"]),
+            _money(data["fee"]), _money(data["net"]), _money(data["rounding"]), _text(data["day"]),
+            _text(data["expires"]), _optional(data, "reason", _text), _optional(data, "approval", _text),
+        )  # fmt: skip
+
+    def facts(self) -> rq.HoldFacts:
+        return rq.HoldFacts(
+            self.hold, self.account, self.diamonds, self.cash, self.fee, self.net, self.rounding, self.day,
+            self.expires, self.approval,
+        )  # fmt: skip
+
+
+def _settle_facts(record: Any, balance_of: BalanceOf, currency: str) -> dict[str, Any]:
+    d = record.details
+    return {
+        "payout": d.hold, "account": d.account, "diamonds": d.diamonds, "cash": decimal_str(d.cash),
+        "fee": decimal_str(d.fee), "net": decimal_str(d.net), "rounding": money_str(d.rounding), "currency": currency,
+        "day": d.day, "expires": d.expires, "reason": d.reason, "approval": d.approval, "balance": balance_of(d.account),
+    }  # fmt: skip
+
+
+class PayoutApproveRecord(NamedTuple):
+    """A hold paid: exactly the cash it recorded, as a redeem pays, its diamonds from pending."""
+
+    request: rq.ApprovePayout
+    rates: dict[str, Any]  # none used: the hold fixed the cash; always {}
+    details: SettleDetails
+
+    @property
+    def kind(self) -> str:
+        return "payout-approve"
+
+    def to_dicts(self) -> tuple[dict[str, Any], dict[str, Any], dict[str, Any]]:
+        return self.request.key(), {}, self.details.to_dict()
+
+    @classmethod
+    def from_dicts(cls, request: Any, rates: Any, details: Any) -> PayoutApproveRecord:
+        read = lambda r: rq.ApprovePayout(_text(r["hold"]))  # noqa: E731
+        return cls(*_read_parts(request, rates, details, read, _table, SettleDetails.from_dict))
+
+    def unposted(self) -> tuple[Decimal, ...]:
+        return ()
+
+    def facts(self, balance_of: BalanceOf, currency: str) -> dict[str, Any]:
+        return {**_settle_facts(self, balance_of, currency), "state": "paid"}
+
+
+class PayoutRejectRecord(NamedTuple):
+    """A hold refused: its diamonds back to the creator, its room in its day's maximum freed."""
+
+    request: rq.RejectPayout
+    rates: dict[str, Any]
+    details: SettleDetails
+
+    @property
+    def kind(self) -> str:
+        return "payout-reject"
+
+    def to_dicts(self) -> tuple[dict[str, Any], dict[str, Any], dict[str, Any]]:
+        return self.request.key(), {}, self.details.to_dict()
+
+    @classmethod
+    def from_dicts(cls, request: Any, rates: Any, details: Any) -> PayoutRejectRecord:
+        read = lambda r: rq.RejectPayout(_text(r["hold"]), _text(r["reason"]))  # noqa: E731
+        return cls(*_read_parts(request, rates, details, read, _table, SettleDetails.from_dict))
+
+    def unposted(self) -> tuple[Decimal, ...]:
+        return ()
+
+    def facts(self, balance_of: BalanceOf, currency: str) -> dict[str, Any]:
+        return {**_settle_facts(self, balance_of, currency), "state": "rejected"}
+
+
+class PayoutExpireRecord(NamedTuple):
+    """A hold left untouched past its review, released: as a rejection, stamped when it was recorded."""
+
+    request: rq.ExpirePayout
+    rates: dict[str, Any]
+    details: SettleDetails
+
+    @property
+    def kind(self) -> str:
+        return "payout-expire"
+
+    def to_dicts(self) -> tuple[dict[str, Any], dict[str, Any], dict[str, Any]]:
+        return self.request.key(), {}, self.details.to_dict()
+
+    @classmethod
+    def from_dicts(cls, request: Any, rates: Any, details: Any) -> PayoutExpireRecord:
+        read = lambda r: rq.ExpirePayout(_text(r["hold"]))  # noqa: E731
+        return cls(*_read_parts(request, rates, details, read, _table, SettleDetails.from_dict))
+
+    def unposted(self) -> tuple[Decimal, ...]:
+        return ()
+
+    def facts(self, balance_of: BalanceOf, currency: str) -> dict[str, Any]:
+        return {**_settle_facts(self, balance_of, currency), "state": "expired", "expired_at": self.details.expires}
+
+
+class PayoutReturnRecord(NamedTuple):
+    """A paid payout the bank sent back: the approval's postings undone, the day's room freed."""
+
+    request: rq.ReturnPayout
+    rates: dict[str, Any]
+    details: SettleDetails
+
+    @property
+    def kind(self) -> str:
+        return "payout-return"
+
+    def to_dicts(self) -> tuple[dict[str, Any], dict[str, Any], dict[str, Any]]:
+        return self.request.key(), {}, self.details.to_dict()
+
+    @classmethod
+    def from_dicts(cls, request: Any, rates: Any, details: Any) -> PayoutReturnRecord:
+        read = lambda r: rq.ReturnPayout(_text(r["hold"]), _text(r["reason"]))  # noqa: E731
+        return cls(*_read_parts(request, rates, details, read, _table, SettleDetails.from_dict))
+
+    def unposted(self) -> tuple[Decimal, ...]:
+        return ()
+
+    def facts(self, balance_of: BalanceOf, currency: str) -> dict[str, Any]:
+        return {**_settle_facts(self, balance_of, currency), "state": "returned"}
+
+
+SETTLEMENT_KINDS = ("payout-approve", "payout-reject", "payout-expire")  # each ends a pending hold
+PAYOUT_KINDS = ("payout-hold", *SETTLEMENT_KINDS, "payout-return")
+Record = Record | PayoutHoldRecord | PayoutApproveRecord | PayoutRejectRecord | PayoutExpireRecord | PayoutReturnRecord  # type: ignore[misc]
+RULED_RECORDS = (
+    *RULED_RECORDS,
+    PayoutHoldRecord,
+    PayoutApproveRecord,
+    PayoutRejectRecord,
+    PayoutExpireRecord,
+    PayoutReturnRecord,
+)  # type: ignore[assignment]
+RECORDS["payout-hold"] = PayoutHoldRecord
+RECORDS["payout-approve"] = PayoutApproveRecord
+RECORDS["payout-reject"] = PayoutRejectRecord
+RECORDS["payout-expire"] = PayoutExpireRecord
+RECORDS["payout-return"] = PayoutReturnRecord

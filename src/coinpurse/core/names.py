@@ -17,6 +17,12 @@ REVENUE = "platform:revenue"
 PAYOUTS = "platform:payouts"
 ROUNDING = "platform:rounding"
 SPONSOR_DEPOSITS = "platform:sponsor-deposits"  # the opposite side of the cash sponsors paid in and took back
+PENDING_PREFIX = "platform:payouts-pending:"  # + a creator's handle: the diamonds of their held payouts
+
+
+def pending_account(creator: str) -> str:
+    """Where a creator's held diamonds wait: beside their own account, so a clawback never takes them."""
+    return PENDING_PREFIX + creator
 
 
 def normalize_handle(raw: object) -> str:

@@ -62,7 +62,7 @@ def check_new_accounts(book: Book, request: Any) -> None:
     kind = request.kind
     if kind == "gift":
         names: tuple[str, ...] = (request.sender, request.recipient)
-    elif kind == "redeem" or kind == "buy":
+    elif kind == "redeem" or kind == "buy" or kind == "payout-hold":
         names = (request.account,)
     else:
         return

@@ -27,6 +27,8 @@ from coinpurse.core.safetext import check_no_control
 from coinpurse.errors import BadInput
 
 _CHANNEL_NAME = re.compile(r"[a-z][a-z0-9_-]{0,23}")
+REVIEW_DAYS = 15  # the platform's figure: a held payout not reviewed in 15 days expires
+MAX_REVIEW_DAYS = 3650
 
 
 # Plain values are NamedTuples: a frozen dataclass is slow to define at every start (docs/performance.md).
@@ -80,6 +82,7 @@ class Rates:
     gifts: tuple[Gift, ...]
     diamonds_per_coin: Decimal
     payout: Payout
+    review_days: int | None = None  # payout.review_days as set; None: the platform's figure (REVIEW_DAYS)
     _gift_index: Mapping[str, Gift] = field(default_factory=dict, compare=False, repr=False)
 
     def __post_init__(self) -> None:
@@ -92,6 +95,11 @@ class Rates:
         names = ", ".join(c.name for c in self.channels)
         raise BadInput(f"unknown channel {name!r}: the channels are {names}", code="unknown_channel")
 
+    @property
+    def review_days_in_force(self) -> int:
+        """How many days a held payout waits for review before it expires untouched."""
+        return REVIEW_DAYS if self.review_days is None else self.review_days
+
     def find_gift(self, name: str) -> Gift | None:
         return self._gift_index.get(gift_key(name))
 
@@ -100,6 +108,14 @@ class Rates:
         return self.diamonds_per_coin * self.payout.cash_per_diamond / channel.coin_price
 
     def to_dict(self) -> dict[str, Any]:
+        payout: dict[str, Any] = {
+            "cash_per_diamond": decimal_str(self.payout.cash_per_diamond),
+            "minimum": decimal_str(self.payout.minimum),
+            "daily_maximum": decimal_str(self.payout.daily_maximum),
+            "fee_percent": decimal_str(self.payout.fee_percent),
+        }
+        if self.review_days is not None:  # stored only once set: rates that never set it stay as they were
+            payout["review_days"] = self.review_days
         return {
             "channels": {
                 c.name: {
@@ -112,12 +128,7 @@ class Rates:
             },
             "gifts": [g.to_dict() for g in self.gifts],
             "conversion": {"diamonds_per_coin": decimal_str(self.diamonds_per_coin)},
-            "payout": {
-                "cash_per_diamond": decimal_str(self.payout.cash_per_diamond),
-                "minimum": decimal_str(self.payout.minimum),
-                "daily_maximum": decimal_str(self.payout.daily_maximum),
-                "fee_percent": decimal_str(self.payout.fee_percent),
-            },
+            "payout": payout,
         }
 
 
@@ -211,7 +222,8 @@ def _rates_from_dict(data: object, where: str) -> Rates:
     conversion = _table(top["conversion"], f"{where}.conversion", {"diamonds_per_coin"})
     diamonds_per_coin = parse_rate(conversion["diamonds_per_coin"], f"{where}.conversion.diamonds_per_coin")
     p_where = f"{where}.payout"
-    payout_table = _table(top["payout"], p_where, {"cash_per_diamond", "minimum", "daily_maximum", "fee_percent"})
+    payout_fields = {"cash_per_diamond", "minimum", "daily_maximum", "fee_percent"}
+    payout_table = _table(top["payout"], p_where, {*payout_fields, "review_days"}, payout_fields)
     payout = Payout(
         cash_per_diamond=parse_rate(payout_table["cash_per_diamond"], f"{p_where}.cash_per_diamond"),
         minimum=parse_decimal(payout_table["minimum"], f"{p_where}.minimum", places=2),
@@ -224,7 +236,12 @@ def _rates_from_dict(data: object, where: str) -> Rates:
         raise BadInput(f"{p_where}.daily_maximum must be positive and at least the minimum")
     if not 0 <= payout.fee_percent < 100:
         raise BadInput(f"{p_where}.fee_percent must be from 0 to under 100")
-    return Rates(tuple(channels), tuple(gifts), diamonds_per_coin, payout)
+    review_days = None
+    if "review_days" in payout_table:
+        review_days = parse_count(payout_table["review_days"], f"{p_where}.review_days")
+        if not 1 <= review_days <= MAX_REVIEW_DAYS:
+            raise BadInput(f"{p_where}.review_days must be from 1 to {MAX_REVIEW_DAYS} days, not {review_days}")
+    return Rates(tuple(channels), tuple(gifts), diamonds_per_coin, payout, review_days)
 
 
 def _sponsorship(gift: Mapping[str, Any], where: str) -> tuple[str | None, int]:

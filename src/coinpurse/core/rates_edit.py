@@ -34,6 +34,7 @@ KEY_FORMS = (
     "payout.fee_percent",
     "gift.NAME.sponsor",
     "gift.NAME.bonus_diamonds",
+    "payout.review_days",
 )
 _GIFT_FIELDS = ("coins", "sponsor", "bonus_diamonds")  # a sponsor's budget pays the bonus diamonds for each one sent
 _CHANNEL_FIELDS = ("coin_price", "custom_min", "custom_max")
@@ -58,6 +59,7 @@ def _settable_keys(data: dict[str, Any]) -> list[str]:
     keys.extend(
         f"gift.{gift['name']}.{field}" for gift in data["gifts"] if "sponsor" in gift for field in _GIFT_FIELDS[1:]
     )
+    keys.append("payout.review_days")
     return keys
 
 
@@ -67,6 +69,8 @@ def _removable_keys(data: dict[str, Any]) -> list[str]:
         keys.append(f"channel.{name}")
         keys.extend(f"channel.{name}.package.{package['coins']}" for package in channel["packages"])
     keys.extend(f"gift.{gift['name']}.sponsor" for gift in data["gifts"] if "sponsor" in gift)
+    if "review_days" in data["payout"]:
+        keys.append("payout.review_days")
     return keys
 
 
@@ -95,6 +99,8 @@ def flatten(rates: Rates) -> dict[str, Any]:
     payout = rates.payout
     for name in _PAYOUT_FIELDS:
         flat[f"payout.{name}"] = decimal_str(getattr(payout, name))
+    if rates.review_days is not None:  # unset, it is the platform's figure: removing the key goes back to it
+        flat["payout.review_days"] = rates.review_days
     return flat
 
 
@@ -221,7 +227,12 @@ def edit(data: dict[str, Any], key: str, value: object = None, *, remove: bool =
     if head == "conversion" and rest == "diamonds_per_coin" and not remove:
         data["conversion"]["diamonds_per_coin"] = _value(value, key)
         return
-    if head == "payout" and rest in _PAYOUT_FIELDS and not remove:
+    if head == "payout" and rest == "review_days" and remove:
+        if "review_days" not in data["payout"]:
+            raise BadInput(f"{key}: it is not set (the platform's figure is in force)", code="invalid_rates")
+        del data["payout"]["review_days"]
+        return
+    if head == "payout" and rest in (*_PAYOUT_FIELDS, "review_days") and not remove:
         data["payout"][rest] = _value(value, key)
         return
     raise unknown()
@@ -249,7 +260,7 @@ _PATH = re.compile(
     r"\brates\.(?:gifts\[(?P<gift>\d+)\](?:\.(?P<gfield>coins|name|sponsor|bonus_diamonds))?"
     r"|channels\.(?P<pchannel>[a-z][a-z0-9_-]*)\.packages\[(?P<package>\d+)\](?:\.(?:coins|price))?"
     r"|channels\.(?P<channel>[a-z][a-z0-9_-]*)(?:\.(?P<field>coin_price|custom_min|custom_max))?"
-    r"|(?P<other>conversion\.diamonds_per_coin|payout\.(?:cash_per_diamond|minimum|daily_maximum|fee_percent)))"
+    r"|(?P<other>conversion\.diamonds_per_coin|payout\.(?:cash_per_diamond|minimum|daily_maximum|fee_percent|review_days)))"
 )
 
 

@@ -243,4 +243,142 @@ class SponsorWithdraw(SponsorFund):
         return cls(normalize_sponsor(sponsor), _cash(cash), None if id is None else check_tx_id(id))
 
 
-Request = Buy | Gift | Redeem | Reverse | Refund | SponsorFund | SponsorWithdraw
+# ----- held payouts --------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Hold:
+    """``redeem --hold``: reserve diamonds as a pending payout, its cash fixed at this moment's rates."""
+
+    account: str
+    diamonds: int | None = None  # None with all=True
+    all: bool = False
+    id: str | None = None
+    new_account: bool = False  # as for Gift
+    kind = "payout-hold"
+
+    @classmethod
+    def make(
+        cls,
+        account: object,
+        diamonds: object = None,
+        all: object = False,
+        id: object = None,
+        new_account: object = False,
+    ) -> Hold:
+        made = Redeem.make(account, diamonds, all, id, new_account)  # the same checks, the same messages
+        return cls(made.account, made.diamonds, made.all, made.id, made.new_account)
+
+    def key(self) -> dict[str, Any]:
+        if self.all:
+            return {"account": self.account, "all": True}
+        return {"account": self.account, "diamonds": self.diamonds}
+
+
+@dataclass(frozen=True)
+class HoldFacts:
+    """What a hold recorded, as its settlement needs it: found in the history before the rule runs,
+    or, in verify's replay, read from what the settlement recorded."""
+
+    hold: str  # the hold's transaction id
+    account: str
+    diamonds: int
+    cash: Decimal
+    fee: Decimal
+    net: Decimal
+    rounding: Decimal
+    day: str  # the UTC day it was asked for: its room in that day's maximum
+    expires: str  # when it expires untouched
+    approval: str | None = None  # the approval that paid it (for a return)
+
+
+def _reason(reason: object) -> str:
+    check_no_control(reason, "reason")
+    if not isinstance(reason, str) or not reason.strip() or len(reason.strip()) > 200:
+        raise BadInput("--reason must say why, in 1 to 200 characters", code="missing_reason")
+    return reason.strip()
+
+
+def _hold_id(hold: object) -> str:
+    if not isinstance(hold, str) or not hold.strip():
+        raise BadInput(f"give the id of the payout (its hold), not {shown(hold)}", code="unknown_payout")
+    return hold.strip()
+
+
+@dataclass(frozen=True)
+class ApprovePayout:
+    hold: str
+    id: str | None = None
+    facts: HoldFacts | None = field(default=None, compare=False, repr=False)  # not part of key()
+    kind = "payout-approve"
+
+    @classmethod
+    def make(cls, hold: object, id: object = None) -> ApprovePayout:
+        return cls(_hold_id(hold), None if id is None else check_tx_id(id))
+
+    @property
+    def reason(self) -> str | None:
+        return None
+
+    def key(self) -> dict[str, Any]:
+        return {"hold": self.hold}
+
+
+@dataclass(frozen=True)
+class RejectPayout:
+    hold: str
+    reason: str
+    id: str | None = None
+    facts: HoldFacts | None = field(default=None, compare=False, repr=False)
+    kind = "payout-reject"
+
+    @classmethod
+    def make(cls, hold: object, reason: object, id: object = None) -> RejectPayout:
+        return cls(_hold_id(hold), _reason(reason), None if id is None else check_tx_id(id))
+
+    def key(self) -> dict[str, Any]:
+        return {"hold": self.hold, "reason": self.reason}
+
+
+@dataclass(frozen=True)
+class ReturnPayout:
+    """A paid payout the bank sent back: the cash back to the platform, the diamonds to the creator."""
+
+    hold: str
+    reason: str
+    id: str | None = None
+    facts: HoldFacts | None = field(default=None, compare=False, repr=False)
+    kind = "payout-return"
+
+    @classmethod
+    def make(cls, hold: object, reason: object, id: object = None) -> ReturnPayout:
+        return cls(_hold_id(hold), _reason(reason), None if id is None else check_tx_id(id))
+
+    def key(self) -> dict[str, Any]:
+        return {"hold": self.hold, "reason": self.reason}
+
+
+@dataclass(frozen=True)
+class ExpirePayout:
+    """The release of a hold left untouched past its review: recorded by the next write that touches its account."""
+
+    hold: str
+    id: str | None = None
+    facts: HoldFacts | None = field(default=None, compare=False, repr=False)
+    kind = "payout-expire"
+
+    @classmethod
+    def make(cls, hold: object, id: object = None) -> ExpirePayout:
+        """The release of one hold, refused unless it expired untouched and its release is not recorded yet."""
+        return cls(_hold_id(hold), None if id is None else check_tx_id(id))
+
+    @property
+    def reason(self) -> str | None:
+        return None
+
+    def key(self) -> dict[str, Any]:
+        return {"hold": self.hold}
+
+
+Settlement = ApprovePayout | RejectPayout | ReturnPayout | ExpirePayout
+Request = Buy | Gift | Redeem | Reverse | Refund | SponsorFund | SponsorWithdraw | Hold | Settlement

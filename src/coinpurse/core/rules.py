@@ -242,8 +242,22 @@ def _bonus_postings(currency: str, bonus: SponsorBonus, creator: str) -> tuple[P
     )
 
 
-@exact_arithmetic
-def plan_redeem(book: Book, req: rq.Redeem, tx_id: str, at: str) -> Plan:
+class PayoutFigures(NamedTuple):
+    """What a payout of the asked diamonds comes to at the rates in force, under the minimum and the day's maximum."""
+
+    used: int  # only the diamonds the cents need
+    used_value: Decimal
+    cash: Decimal
+    fee: Decimal
+    net: Decimal
+    rounding: Decimal
+    kept: int  # asked for but worth less than a cent
+    day: str
+    already: Decimal  # paid or held on that day before
+
+
+def payout_figures(book: Book, req: rq.Redeem | rq.Hold, at: str) -> PayoutFigures:
+    """A redeem's or a hold's figures (the same rules), or why it is refused."""
     day = at[:10]  # the daily maximum is per UTC day
     payout = book.rates.payout
     account = book.account(req.account)
@@ -281,7 +295,23 @@ def plan_redeem(book: Book, req: rq.Redeem, tx_id: str, at: str) -> Plan:
             code="over_daily_maximum",
         )
     fee = (cash * payout.fee_percent / 100).quantize(CENT, rounding=ROUND_UP)
-    net = cash - fee
+    return PayoutFigures(used, used_value, cash, fee, cash - fee, rounding, asked - used, day, already)
+
+
+@exact_arithmetic
+def plan_redeem(book: Book, req: rq.Redeem, tx_id: str, at: str) -> Plan:
+    f = payout_figures(book, req, at)
+    used, used_value, cash, fee, net, rounding, day, already = (
+        f.used,
+        f.used_value,
+        f.cash,
+        f.fee,
+        f.net,
+        f.rounding,
+        f.day,
+        f.already,
+    )
+    payout = book.rates.payout
     currency = book.currency
     postings_list = [
         Posting(req.account, DIAMOND, -used),
@@ -296,7 +326,7 @@ def plan_redeem(book: Book, req: rq.Redeem, tx_id: str, at: str) -> Plan:
     postings = tuple(postings_list)
     states = posted_states(book, postings)
     states[req.account] = states[req.account]._replace(payout_day=day, paid_that_day=already + cash)
-    details = RedeemDetails(used, cash, fee, net, rounding, asked - used)
+    details = RedeemDetails(used, cash, fee, net, rounding, f.kept)
     return Plan(RedeemRecord(req, payout, details), postings, states)
 
 
@@ -444,8 +474,33 @@ def execute(book: Book, request: rq.Request, now: str, planner: Planner | None =
     book.begin_write()  # the head must agree with the chain before anything builds on it
     head = book.head()
     at = clock.not_before(now, head.at)  # never earlier than the transaction before, nor far behind it
+    if planner is not None or request.kind == "payout-expire":
+        tx_id = request.id or book.next_auto_id()
+        made = planner(book, tx_id, at) if planner is not None else RULES[request.kind](book, request, tx_id, at)
+        return Outcome(_seal(book, made, tx_id, at))
+    # Holds of the accounts it touches that expired untouched are released first, each its own transaction.
+    from coinpurse.core.payouts import accounts_named, release_due
+
+    def release(expiry: Any) -> None:
+        expiry_id = book.next_auto_id()
+        _seal(book, plan_payout_expire(book, expiry, expiry_id, at), expiry_id, at)
+
+    named = accounts_named(book, request)
+    if hasattr(request, "hold"):  # a settlement of an expired hold is refused as expired, before any release
+        RULES[request.kind](book, request, "", at)
+    release_due(book, named, at, release)
     tx_id = request.id or book.next_auto_id()
-    made = planner(book, tx_id, at) if planner is not None else RULES[request.kind](book, request, tx_id, at)
+    made = RULES[request.kind](book, request, tx_id, at)
+    others = [name for name in made.states if name not in named and not name.startswith("platform:")]
+    if others and release_due(book, others, at, release):  # users the rules found (a refund's creators)
+        tx_id = request.id or book.next_auto_id()
+        made = RULES[request.kind](book, request, tx_id, at)
+    return Outcome(_seal(book, made, tx_id, at))
+
+
+def _seal(book: Book, made: Plan, tx_id: str, at: str) -> Transaction:
+    """Check a plan's amounts and balance, seal it onto the head, and append it."""
+    head = book.head()
     _check_limits(made)
     if not is_balanced(made.postings):  # a bug guard: never record money from nowhere
         raise AssertionError(f"unbalanced postings for {made.kind}: {made.postings}")
@@ -454,7 +509,7 @@ def execute(book: Book, request: rq.Request, now: str, planner: Planner | None =
     tx = Transaction.sealed(tx_id, at, made.payload, made.postings, after, head.hash, state)
     book.append(tx, made.states, made.new_rates)
     book.trust(made.states)
-    return Outcome(tx)
+    return tx
 
 
 # ----- refund ------------------------------------------------------------------
@@ -634,3 +689,137 @@ def plan_sponsor_withdraw(book: Book, req: rq.SponsorWithdraw, tx_id: str, at: s
 
 RULES["sponsor-fund"] = plan_sponsor_fund
 RULES["sponsor-withdraw"] = plan_sponsor_withdraw
+
+
+# ----- held payouts ----------------------------------------------------------------
+
+
+def _freed(state: AccountState, facts: rq.HoldFacts) -> AccountState:
+    """The state with the hold's room in its day's maximum given back (only that day's total is kept)."""
+    if state.payout_day != facts.day:
+        return state
+    return state._replace(paid_that_day=max(tidy(state.paid_that_day - facts.cash), ZERO))
+
+
+@exact_arithmetic
+def plan_payout_hold(book: Book, req: rq.Hold, tx_id: str, at: str) -> Plan:
+    """The diamonds a redeem would pay move to the creator's pending account; the cash is fixed now."""
+    from coinpurse.core.kinds import HoldDetails, HoldRates, PayoutHoldRecord
+    from coinpurse.core.names import pending_account
+
+    f = payout_figures(book, req, at)
+    review_days = book.rates.review_days_in_force
+    expires = clock.days_after(at, review_days)
+    pending = pending_account(req.account)
+    postings = (Posting(req.account, DIAMOND, -f.used), Posting(pending, DIAMOND, f.used))
+    states = posted_states(book, postings)
+    states[req.account] = states[req.account]._replace(payout_day=f.day, paid_that_day=f.already + f.cash)
+    details = HoldDetails(f.used, f.cash, f.fee, f.net, f.rounding, f.kept, f.day, expires)
+    return Plan(PayoutHoldRecord(req, HoldRates(book.rates.payout, review_days), details), postings, states)  # type: ignore[arg-type]
+
+
+def _settle_details(facts: rq.HoldFacts, reason: str | None = None) -> Any:
+    from coinpurse.core.kinds import SettleDetails
+
+    return SettleDetails(
+        facts.hold, facts.account, facts.diamonds, facts.cash, facts.fee, facts.net, facts.rounding, facts.day,
+        facts.expires, reason, facts.approval,
+    )  # fmt: skip
+
+
+def _approval_postings(book: Book, facts: rq.HoldFacts) -> tuple[Posting, ...]:
+    """What approval posts: a redeem's postings at the cash the hold fixed, the diamonds from pending."""
+    from coinpurse.core.names import pending_account
+
+    currency = book.currency
+    made = [
+        Posting(pending_account(facts.account), DIAMOND, -facts.diamonds),
+        Posting(DIAMOND_ISSUE, DIAMOND, facts.diamonds),
+        Posting(PAYOUTS, currency, -tidy(facts.cash + facts.rounding)),
+        Posting(facts.account, currency, facts.net),
+    ]
+    if facts.fee:
+        made.append(Posting(REVENUE, currency, facts.fee))
+    if facts.rounding:
+        made.append(Posting(ROUNDING, currency, facts.rounding))
+    return tuple(made)
+
+
+def _facts_of(book: Book, req: Any, at: str, wanted: str) -> rq.HoldFacts:
+    """The hold a settlement names, checked to be in ``wanted`` state now (verify's replay gives the recorded facts)."""
+    if req.facts is not None:
+        facts: rq.HoldFacts = req.facts
+        return facts
+    from coinpurse.core.payouts import hold_facts_for
+
+    return hold_facts_for(book, req.hold, at, wanted, req.kind)
+
+
+@exact_arithmetic
+def plan_payout_approve(book: Book, req: rq.ApprovePayout, tx_id: str, at: str) -> Plan:
+    from coinpurse.core.kinds import PayoutApproveRecord
+
+    facts = _facts_of(book, req, at, "pending")
+    postings = _approval_postings(book, facts)
+    states = posted_states(book, postings)
+    made = rq.ApprovePayout(req.hold)
+    return Plan(PayoutApproveRecord(made, {}, _settle_details(facts)), postings, states)  # type: ignore[arg-type]
+
+
+def _release(book: Book, facts: rq.HoldFacts) -> tuple[tuple[Posting, ...], dict[str, AccountState]]:
+    from coinpurse.core.names import pending_account
+
+    postings = (
+        Posting(pending_account(facts.account), DIAMOND, -facts.diamonds),
+        Posting(facts.account, DIAMOND, facts.diamonds),
+    )
+    states = posted_states(book, postings)
+    states[facts.account] = _freed(states[facts.account], facts)
+    return postings, states
+
+
+@exact_arithmetic
+def plan_payout_reject(book: Book, req: rq.RejectPayout, tx_id: str, at: str) -> Plan:
+    from coinpurse.core.kinds import PayoutRejectRecord
+
+    facts = _facts_of(book, req, at, "pending")
+    postings, states = _release(book, facts)
+    made = rq.RejectPayout(req.hold, req.reason)
+    return Plan(PayoutRejectRecord(made, {}, _settle_details(facts, req.reason)), postings, states)  # type: ignore[arg-type]
+
+
+@exact_arithmetic
+def plan_payout_expire(book: Book, req: rq.ExpirePayout, tx_id: str, at: str) -> Plan:
+    from coinpurse.core.kinds import PayoutExpireRecord
+
+    facts = _facts_of(book, req, at, "expired")
+    if at < facts.expires:
+        raise Refused(f"payout {facts.hold} expires at {facts.expires}, not before", code="not_expired")
+    postings, states = _release(book, facts)
+    return Plan(PayoutExpireRecord(rq.ExpirePayout(req.hold), {}, _settle_details(facts)), postings, states)  # type: ignore[arg-type]
+
+
+@exact_arithmetic
+def plan_payout_return(book: Book, req: rq.ReturnPayout, tx_id: str, at: str) -> Plan:
+    """The bank sent a paid payout back: the approval's postings undone, except that the diamonds go to
+    the creator (not back to pending), and the room in the hold's day freed."""
+    from coinpurse.core.kinds import PayoutReturnRecord
+    from coinpurse.core.names import pending_account
+
+    facts = _facts_of(book, req, at, "paid")
+    pending = pending_account(facts.account)
+    postings = tuple(
+        Posting(facts.account if account == pending else account, commodity, -amount)
+        for account, commodity, amount in _approval_postings(book, facts)
+    )
+    states = posted_states(book, postings)
+    states[facts.account] = _freed(states[facts.account], facts)
+    made = rq.ReturnPayout(req.hold, req.reason)
+    return Plan(PayoutReturnRecord(made, {}, _settle_details(facts, req.reason)), postings, states)  # type: ignore[arg-type]
+
+
+RULES["payout-hold"] = plan_payout_hold
+RULES["payout-approve"] = plan_payout_approve
+RULES["payout-reject"] = plan_payout_reject
+RULES["payout-expire"] = plan_payout_expire
+RULES["payout-return"] = plan_payout_return

@@ -30,8 +30,24 @@ FIELDS: dict[str, tuple[tuple[str, ...], tuple[str, ...]]] = {
     "sponsor-fund": (("sponsor", "cash"), ("id",)),
     "sponsor-withdraw": (("sponsor", "cash"), ("id",)),
 }
+FIELDS["redeem"] = (("account",), ("diamonds", "all", "id", "new_account", "hold"))  # hold: a pending payout
+FIELDS["payout-approve"] = (("hold",), ("id",))
+FIELDS["payout-reject"] = (("hold", "reason"), ("id",))
+FIELDS["payout-return"] = (("hold", "reason"), ("id",))
+FIELDS["payout-expire"] = (("hold",), ("id",))
 
-Op = rq.Buy | rq.Gift | rq.Redeem | RatesChange | rq.Refund | rq.Reverse | rq.SponsorFund | rq.SponsorWithdraw
+Op = (
+    rq.Buy
+    | rq.Gift
+    | rq.Redeem
+    | RatesChange
+    | rq.Refund
+    | rq.Reverse
+    | rq.SponsorFund
+    | rq.SponsorWithdraw
+    | rq.Hold
+    | rq.Settlement
+)
 
 _ALLOWED = {kind: frozenset((*required, *optional)) for kind, (required, optional) in FIELDS.items()}
 
@@ -68,7 +84,18 @@ def parse_op(raw: object) -> Op:
     if kind == "gift":
         return rq.Gift.make(**fields)
     if kind == "redeem":
-        return rq.Redeem.make(**fields)
+        hold = fields.pop("hold", False)
+        if not isinstance(hold, bool):
+            raise BadInput(f"redeem: hold must be true or false, not {shown(hold)}", code="invalid_op")
+        return rq.Hold.make(**fields) if hold else rq.Redeem.make(**fields)
+    if kind == "payout-approve":
+        return rq.ApprovePayout.make(**fields)
+    if kind == "payout-reject":
+        return rq.RejectPayout.make(**fields)
+    if kind == "payout-return":
+        return rq.ReturnPayout.make(**fields)
+    if kind == "payout-expire":
+        return rq.ExpirePayout.make(**fields)
     if kind == "refund":
         return rq.Refund.make(**fields)
     if kind == "reverse":

@@ -229,3 +229,73 @@ def _register_sponsors() -> None:
 
 
 _register_sponsors()
+
+
+# ----- held payouts --------------------------------------------------------------
+
+
+def _hold_receipt(record: Any) -> str:
+    r, d = record.request, record.details
+    line = (
+        f"{r.account} asked for a payout of {plural(d.diamonds, 'diamond')}, held for review: "
+        f"{cash_text(d.cash)} fixed now"
+    )
+    if d.fee:
+        line += f", less a {cash_text(d.fee)} fee: {cash_text(d.net)} to pay"
+    line += f"; it expires untouched at {d.expires}"
+    if d.kept_diamonds:
+        line += f"; {plural(d.kept_diamonds, 'diamond')} worth less than a cent stayed"
+    return line
+
+
+def _approve_receipt(record: Any) -> str:
+    d = record.details
+    line = f"payout {d.hold} approved: {d.account} paid {cash_text(d.net)} for {plural(d.diamonds, 'diamond')}"
+    if d.fee:
+        line += f" ({cash_text(d.cash)} less a {cash_text(d.fee)} fee)"
+    if d.rounding:
+        line += f"; {cash_text(d.rounding)} under a cent went to platform:rounding"
+    return line
+
+
+def _reject_receipt(record: Any) -> str:
+    d = record.details
+    return (
+        f"payout {d.hold} rejected: {plural(d.diamonds, 'diamond')} back to {d.account}, "
+        f"{cash_text(d.cash)} of {d.day}'s maximum freed (reason: {d.reason})"
+    )
+
+
+def _expire_receipt(record: Any) -> str:
+    d = record.details
+    return f"payout {d.hold} expired at {d.expires}, untouched: {plural(d.diamonds, 'diamond')} back to {d.account}"
+
+
+def _return_receipt(record: Any) -> str:
+    d = record.details
+    return (
+        f"payout {d.hold} returned by the bank: {cash_text(d.net)} back from {d.account} to the platform, "
+        f"{plural(d.diamonds, 'diamond')} back to {d.account} (reason: {d.reason})"
+    )
+
+
+def _register_payouts() -> None:
+    from coinpurse.core import kinds
+
+    _SENTENCES[kinds.PayoutHoldRecord] = (
+        _hold_receipt,
+        lambda r: f"{r.request.account} asks for a payout of {r.details.diamonds} diamonds (held)",
+    )
+    _SENTENCES[kinds.PayoutApproveRecord] = (_approve_receipt, lambda r: f"payout {r.details.hold} approved")
+    _SENTENCES[kinds.PayoutRejectRecord] = (
+        _reject_receipt,
+        lambda r: f"payout {r.details.hold} rejected: {r.details.reason}",
+    )
+    _SENTENCES[kinds.PayoutExpireRecord] = (_expire_receipt, lambda r: f"payout {r.details.hold} expired")
+    _SENTENCES[kinds.PayoutReturnRecord] = (
+        _return_receipt,
+        lambda r: f"payout {r.details.hold} returned: {r.details.reason}",
+    )
+
+
+_register_payouts()

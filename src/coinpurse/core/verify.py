@@ -39,9 +39,15 @@ from coinpurse.core import requests as rq
 from coinpurse.core.book import Book, MemoryBook, record_transaction
 from coinpurse.core.chain import AccountTree, account_digest, is_checkpoint, rates_digest, state_digest
 from coinpurse.core.kinds import (
+    PAYOUT_KINDS,
     RULED_RECORDS,
     BuyRecord,
     GiftRecord,
+    PayoutApproveRecord,
+    PayoutExpireRecord,
+    PayoutHoldRecord,
+    PayoutRejectRecord,
+    PayoutReturnRecord,
     RatesRecord,
     RedeemRecord,
     ReversalRecord,
@@ -204,6 +210,7 @@ class Replay:
     _planned: tuple[Transaction, Plan | Exception] | None = None
     find: ReversalHistory | None = None  # what a reversal's replay reads of the history (its gift, the sender's buys)
     reversed_gifts: set[str] = field(default_factory=set)  # the gifts a reversal walked so far undid
+    payouts: dict[str, PayoutTrack] = field(default_factory=dict)  # each hold walked so far: its facts and state
 
     def report(
         self,
@@ -520,6 +527,105 @@ def _refund_rates_problem(record: Any, rates: Rates, at: str) -> str | None:
 
 REPLAYERS["refund"] = Replayer(_refund_request, _refund_recorded_rates, _refund_rates_problem)
 KIND_CHECKS["refund"] = check_by_rules
+
+
+# ----- held payouts: a hold is what redeem's rules make; each settlement names a hold in the state it needs ------
+
+
+@dataclass
+class PayoutTrack:
+    facts: rq.HoldFacts
+    state: str  # pending, paid, rejected, expired, returned
+    by: str = ""  # the transaction that last moved it
+
+
+def _hold_request(record: Any) -> rq.Hold:
+    r = record.request
+    return rq.Hold.make(r.account, r.diamonds, r.all)
+
+
+def _hold_recorded_rates(record: Any, payout: Payout) -> Rates:
+    return Rates((), (), Decimal(1), record.rates.payout, record.rates.review_days)
+
+
+def _hold_rates_problem(record: Any, rates: Rates, at: str) -> str | None:
+    if payout_to_dict(record.rates.payout) != payout_to_dict(rates.payout):
+        return f"its payout rules were not those in force at {at}"
+    if record.rates.review_days != rates.review_days_in_force:
+        return f"its review days ({record.rates.review_days}) were not those in force at {at}"
+    return None
+
+
+def _settle_request(record: Any) -> Any:
+    facts = record.details.facts()
+    r = record.request
+    if record.kind == "payout-approve":
+        return rq.ApprovePayout(r.hold, None, facts)
+    if record.kind == "payout-expire":
+        return rq.ExpirePayout(r.hold, None, facts)
+    made = (rq.RejectPayout if record.kind == "payout-reject" else rq.ReturnPayout).make(r.hold, r.reason)
+    return replace(made, facts=facts)
+
+
+def _no_rates_used(record: Any, payout: Payout) -> Rates:
+    return Rates((), (), Decimal(1), payout)
+
+
+def _settle_rates_problem(record: Any, rates: Rates, at: str) -> str | None:
+    return None
+
+
+def check_hold(replay: Replay, tx: Transaction) -> Found:
+    """A hold is what a redeem's rules make at its rates, its diamonds moved to pending; it is tracked from here."""
+    problems = check_by_rules(replay, tx)
+    record = tx.payload
+    if isinstance(record, PayoutHoldRecord):
+        d = record.details
+        facts = rq.HoldFacts(
+            tx.id, record.request.account, d.diamonds, d.cash, d.fee, d.net, d.rounding, d.day, d.expires
+        )
+        replay.payouts[tx.id] = PayoutTrack(facts, "pending", tx.id)
+    return problems
+
+
+_SETTLES = {  # kind -> (the state it needs, the state it leaves)
+    "payout-approve": ("pending", "paid"),
+    "payout-reject": ("pending", "rejected"),
+    "payout-expire": ("pending", "expired"),
+    "payout-return": ("paid", "returned"),
+}
+
+
+def check_settlement(replay: Replay, tx: Transaction) -> Found:
+    """A settlement names a hold walked before it, in the state it needs, with the figures the hold recorded;
+    an approval or rejection comes before the hold expires, an expiry after."""
+    problems = check_by_rules(replay, tx)
+    record = tx.payload
+    if not isinstance(record, (PayoutApproveRecord, PayoutRejectRecord, PayoutExpireRecord, PayoutReturnRecord)):
+        return problems
+    hold = record.request.hold
+    track = replay.payouts.get(hold)
+    if track is None:
+        return [*problems, ("unknown_payout", f"it settles {hold}, which is not a held payout before it")]
+    needs, leaves = _SETTLES[tx.kind]
+    recorded = record.details.facts()
+    if track.state != needs:
+        problems.append(("payout_settled", f"it needs {hold} {needs}, but {track.by} left it {track.state}"))
+    elif replace(recorded, approval=None) != track.facts:
+        problems.append(("payout_mismatch", f"its figures are not those the hold {hold} recorded"))
+    elif tx.kind == "payout-return" and recorded.approval != track.by:
+        problems.append(("payout_mismatch", f"it names approval {recorded.approval}, but {track.by} paid {hold}"))
+    elif tx.kind in ("payout-approve", "payout-reject") and tx.at >= track.facts.expires:
+        problems.append(("payout_expired", f"{hold} expired at {track.facts.expires}, before it"))
+    replay.payouts[hold] = PayoutTrack(track.facts, leaves, tx.id)
+    return problems
+
+
+REPLAYERS["payout-hold"] = Replayer(_hold_request, _hold_recorded_rates, _hold_rates_problem)
+KIND_CHECKS["payout-hold"] = check_hold
+for _kind in _SETTLES:
+    REPLAYERS[_kind] = Replayer(_settle_request, _no_rates_used, _settle_rates_problem)
+    KIND_CHECKS[_kind] = check_settlement
 
 
 # ----- the checks of one transaction -------------------------------------------------
@@ -1230,6 +1336,8 @@ def _states_before(book: Book, position: int, stored: StoredAccounts) -> dict[st
             touch(record.request.account)[4] = True
         elif isinstance(record, ReversalRecord):
             return None  # not undone here: the whole chain is checked instead
+        elif tx.kind in PAYOUT_KINDS:
+            return None  # a settlement needs its hold walked, and a hold moves the day's maximum: the whole chain
     states = {}
     for name, (coins, diamonds, cash, lots, redeemed, have) in moved.items():
         day, paid = have.payout_day, have.paid_that_day
@@ -1297,3 +1405,27 @@ REPLAYERS["sponsor-fund"] = Replayer(_sponsor_request, _sponsor_recorded_rates, 
 REPLAYERS["sponsor-withdraw"] = Replayer(_sponsor_request, _sponsor_recorded_rates, _sponsor_rates_problem)
 KIND_CHECKS["sponsor-fund"] = check_by_rules
 KIND_CHECKS["sponsor-withdraw"] = check_by_rules
+
+
+# ----- held payouts: a write touching a creator records the release of their expired holds first ------
+
+
+def check_releases_first(replay: Replay, tx: Transaction, walk: Walk) -> Found:
+    """A transaction that posts to a creator whose hold expired by its time comes after that hold's release."""
+    if not replay.payouts or tx.kind == "payout-expire":
+        return []
+    users = {p.account for p in tx.postings if not p.account.startswith("platform:")}
+    named = tx.request.get("hold")
+    return [
+        (
+            "release_not_recorded",
+            f"it touches {track.facts.account} after payout {track.facts.hold} expired at {track.facts.expires}, "
+            "but the release was not recorded before it",
+        )
+        for track in replay.payouts.values()
+        if track.state == "pending" and track.facts.account in users and track.facts.expires <= tx.at
+        and track.facts.hold != named
+    ]  # fmt: skip
+
+
+TRANSACTION_CHECKS = (*TRANSACTION_CHECKS, check_releases_first)

@@ -35,6 +35,10 @@ def rates_to_toml(rates: Rates, source: str = "") -> str:
         f"daily_maximum = {_string(decimal_str(payout.daily_maximum))}",
         "# Fee the platform keeps from each payout, in percent (from 0 to under 100).",
         f"fee_percent = {_string(decimal_str(payout.fee_percent))}",
+        "# Days a held payout (redeem --hold) waits for review before it expires untouched (1 to 3650).",
+        f"review_days = {rates.review_days}"
+        if rates.review_days is not None
+        else f"# review_days = {rates.review_days_in_force}  (the platform's figure; uncomment to set another)",
     ]
     for channel in rates.channels:
         lines += [

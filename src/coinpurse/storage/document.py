@@ -16,7 +16,7 @@ from coinpurse.core.patterns import ACCOUNT_NAME, HASH_FORMAT, is_currency_code
 from coinpurse.core.rates import Rates, default_rates, rates_from_dict
 from coinpurse.errors import BadInput
 
-SCHEMA_VERSION = 4
+SCHEMA_VERSION = 5
 DEFAULT_CURRENCY = "USD"
 TOP_KEYS = ("schema", "currency", "rates", "accounts", "transactions")
 HISTORY_CHECKSUM = "history_sha256"  # JSON only: see storage.files
@@ -57,11 +57,21 @@ def _migrate_3_to_4(document: dict[str, Any]) -> dict[str, Any]:
     return {**document, "schema": 4}
 
 
+def _migrate_4_to_5(document: dict[str, Any]) -> dict[str, Any]:
+    """Version 5 admits held payouts (a hold, its approval, rejection, expiry and return) and
+    sponsored gifts; a version-4 ledger holds none, so its content stays as it is.
+
+    As from 3 to 4, the bump makes a coinpurse that knows only version 4 refuse such a file.
+    """
+    return {**document, "schema": 5}
+
+
 # schema version -> the step that lifts a document to the next version
 MIGRATIONS: dict[int, Callable[[dict[str, Any]], dict[str, Any]]] = {
     1: _migrate_1_to_2,
     2: _migrate_2_to_3,
     3: _migrate_3_to_4,
+    4: _migrate_4_to_5,
 }
 
 

@@ -124,8 +124,16 @@ _RARE_KINDS_WHERE = (
 _RARE_KINDS = f"""
 CREATE INDEX transactions_of_rare_kinds ON transactions (kind, seq) WHERE {_RARE_KINDS_WHERE};
 """
-SCHEMA = SCHEMA_3 + _RARE_KINDS
-LAYOUTS = {2: SCHEMA_2, 3: SCHEMA_3, SCHEMA_VERSION: SCHEMA}  # the exact layout of each schema version's file
+SCHEMA_4 = SCHEMA_3 + _RARE_KINDS
+# Schema 5 admits held payouts and sponsored gifts; its file layout is schema 4's (a hold is
+# found through the index of rare kinds).
+SCHEMA = SCHEMA_4
+LAYOUTS = {
+    2: SCHEMA_2,
+    3: SCHEMA_3,
+    4: SCHEMA_4,
+    SCHEMA_VERSION: SCHEMA,
+}  # the exact layout of each schema version's file
 
 
 def _account_row(name: str, state: AccountState) -> tuple[Any, ...]:
@@ -1088,8 +1096,10 @@ def _migrate(connection: sqlite3.Connection, path: Path, version: int) -> None:
     try:
         if version == 2:
             _migrate_2_to_3(connection)
-        for statement in _statements(_RARE_KINDS):  # 3 to 4
-            connection.execute(statement)
+        if version <= 3:
+            for statement in _statements(_RARE_KINDS):  # 3 to 4
+                connection.execute(statement)
+        # 4 to 5: the same layout; the version alone tells an older coinpurse to refuse the file
         connection.execute("UPDATE meta SET value = ? WHERE key = 'schema'", (str(SCHEMA_VERSION),))
     except (sqlite3.IntegrityError, sqlite3.OperationalError, DamagedRecord) as error:
         raise LedgerUnusable(

@@ -21,18 +21,25 @@ def redeem(
         bool, typer.Option("--new-account", help="ACCOUNT is meant to be new, even one typo from an account.")
     ] = False,
     as_json: JsonOption = False,
+    hold: Annotated[
+        bool,
+        typer.Option("--hold", help="Hold the diamonds as a pending payout to approve or reject (coinpurse payout)."),
+    ] = False,
 ) -> None:
     """Redeem diamonds for cash at the payout rate, rounded down to the cent.
 
-    Give DIAMONDS or --all; the payout minimum and daily maximum apply.
+    Give DIAMONDS or --all; the payout minimum and daily maximum apply. With
+    --hold the diamonds wait as a pending payout, its cash fixed now, until
+    'coinpurse payout approve' pays it or it is rejected or expires.
 
     Examples:
       coinpurse redeem mia 20000
       coinpurse redeem mia --all --id payout-2026-03
+      coinpurse redeem mia 20000 --hold --id hold-1
     """
     from coinpurse.ledger import Ledger
 
-    result = Ledger(ledger_path(ctx)).redeem(account, diamonds, redeem_all, tx_id, new_account=new_account)
+    result = Ledger(ledger_path(ctx)).redeem(account, diamonds, redeem_all, tx_id, new_account=new_account, hold=hold)
     if as_json:
         emit_json(result.to_dict())
         return
