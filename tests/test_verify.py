@@ -17,6 +17,7 @@ from coinpurse.core.model import DamagedRecord, transaction_from_dict
 from coinpurse.core.verify import KIND_CHECKS, verify_book
 from coinpurse.errors import BadInput, Refused
 from coinpurse.storage import read_book
+from conftest import Cli
 from ledger_tools import load, save, seed
 
 
@@ -430,3 +431,36 @@ def test_a_reversal_of_a_gift_whose_buy_was_refunded_is_caught(cli, monkeypatch)
     first = report["first_problem"]
     assert (first["code"], first["transaction"]) == ("reversed_after_refund", "tx-6"), report["problems"]
     assert "came from buy tx-1, refunded by tx-3 before it" in first["message"]
+
+
+
+def test_a_reversal_recorded_before_its_gift_is_caught(cli, monkeypatch) -> None:
+    """A forger reverses a gift ahead of time (the rule is shown the gift to come), then records the gift."""
+    start = (("buy", "alice", "700"), ("buy", "bob", "700"), ("gift", "bob", "mia", "rose", "-n", "700"))
+    ahead = ("gift", "alice", "mia", "rose", "-n", "700", "--id", "later")
+    make = rq.Reverse.make
+
+    def forged(target: Cli, gift):  # type: ignore[no-untyped-def]
+        class Ahead:  # the history as the forger shows it to the rule: with the gift already in it
+            def find(self, tx_id: str):  # type: ignore[no-untyped-def]
+                return gift
+
+            def transactions(self, account=None, kind=None):  # type: ignore[no-untyped-def]
+                return read_book(target.ledger).transactions(account=account, kind=kind)
+
+        _made(target, *start)
+        with monkeypatch.context() as patched:
+            patched.setattr(rq.Reverse, "make", lambda *args: replace(make(*args), lookup=Ahead()))
+            assert target("reverse", "later", "--reason", "ahead").exit_code == 0  # tx-4
+        _made(target, ahead)
+        return read_book(target.ledger).find("later")
+
+    honest = Cli(cli.ledger.with_name("honest" + cli.ledger.suffix))
+    _made(honest, *start, ahead)  # the gift as it would be without the reversal: the forger's first guess
+    guessed = forged(Cli(cli.ledger.with_name("guess" + cli.ledger.suffix)), read_book(honest.ledger).find("later"))
+    forged(cli, guessed)  # the gift that guess led to: the same from here on, so everything agrees
+    code, report, _ = _verify_json(cli)
+    assert code == 3
+    first = report["first_problem"]
+    assert (first["code"], first["transaction"]) == ("reversed_before_gift", "tx-4"), report["problems"]
+    assert "it reverses later, which comes after it in the history" in first["message"]

@@ -341,6 +341,7 @@ class ReversalHistory:
 
     def __init__(self, gifts: dict[str, Transaction], buys: dict[str, list[Transaction]]) -> None:
         self.gifts, self.buys = gifts, buys
+        self.walked: set[str] = set()  # those of the gifts the walk has passed: a reversal comes after its gift
 
     @classmethod
     def of(cls, book: Book) -> ReversalHistory | None:
@@ -491,6 +492,8 @@ def check_reversal(replay: Replay, tx: Transaction) -> Found:
             problems.append(("reversed_twice", f"it reverses {original}, which an earlier reversal already reversed"))
         replay.reversed_gifts.add(original)
         gift = replay.find.find(original) if replay.find is not None else None
+        if gift is not None and replay.find is not None and original not in replay.find.walked:
+            problems.append(("reversed_before_gift", f"it reverses {original}, which comes after it in the history"))
         refunded = replay.lineages.refunded if replay.lineages is not None else {}
         if gift is not None and isinstance(gift.payload, GiftRecord):
             for lot in gift.payload.details.lots:  # the rules refuse it once a buy that paid the gift is refunded
@@ -797,12 +800,21 @@ def _root_problems(replay: Replay, tx: Transaction, digests: dict[str, str]) -> 
     return []
 
 
+def note_walked(replay: Replay, tx_id: str, record: Any) -> None:
+    """What later refunds and reversals need of a transaction just walked: only theirs is kept."""
+    if replay.lineages is not None:
+        replay.lineages.note(tx_id, record)
+    find = replay.find
+    if find is not None and tx_id in find.gifts:
+        find.walked.add(tx_id)
+
+
 def _check_one(replay: Replay, tx: Transaction, walk: Walk) -> None:
     for check in TRANSACTION_CHECKS:
         for code, message in check(replay, tx, walk):
             replay.report(code, message, tx, walk.position)
-    if replay.lineages is not None:
-        replay.lineages.note(tx.id, tx.payload)
+    if replay.lineages is not None or replay.find is not None:
+        note_walked(replay, tx.id, tx.payload)
     if walk.seen is not None:
         walk.seen.add(tx.id)
     try:
@@ -1169,8 +1181,8 @@ class _FastPath:
             tree.remove([name for name in names if name not in held])
             return False
         replay.accounts.update(states)
-        if replay.lineages is not None:
-            replay.lineages.note(tx_id, plan.payload)
+        if replay.lineages is not None or replay.find is not None:
+            note_walked(replay, tx_id, plan.payload)
         if seen is not None:
             seen.add(tx_id)
         walk.previous_hash = tx_hash
