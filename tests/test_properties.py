@@ -1,8 +1,9 @@
-"""Random sequences of buys, gifts and redeems keep the books balanced and match a simple model.
+"""Random sequences of buys, gifts, redeems, refunds and reversals keep the books balanced and match a simple model.
 
 The machine drives the library (coinpurse.api) on a real JSON ledger and, after
 every step, reads the file back and checks it against a model that knows only
-coins and diamonds per user and each user's payouts per UTC day.
+coins and diamonds per user, each user's payouts per UTC day, and which buys'
+coins each gift spent (for refunds' clawbacks and reversals' restored lots).
 """
 
 from __future__ import annotations
@@ -17,11 +18,12 @@ from decimal import ROUND_CEILING, ROUND_DOWN, Decimal
 from pathlib import Path
 from typing import Any
 
+import pytest
 from hypothesis import HealthCheck, currently_in_test_context, event, settings
 from hypothesis import strategies as st
 from hypothesis.stateful import RuleBasedStateMachine, initialize, invariant, precondition, rule
 
-from coinpurse import api
+from coinpurse import Ledger, api
 from coinpurse.errors import BadInput, Refused
 from conftest import examples
 
@@ -31,6 +33,16 @@ CASH_PER_DIAMOND = Decimal("0.005")
 MINIMUM = Decimal("100.00")
 DAILY_MAXIMUM = Decimal("1000.00")
 START = datetime(2026, 3, 1, 12, tzinfo=UTC)
+
+
+@dataclass(frozen=True)
+class SentGift:
+    """A gift as the model knows it: who, how many coins (one diamond each), and which buys' coins paid."""
+
+    sender: str
+    recipient: str
+    coins: int
+    draws: tuple[tuple[str, int], ...]  # (buy id, coins), first in first out
 
 
 @dataclass(frozen=True)
@@ -66,6 +78,13 @@ class Wallet(RuleBasedStateMachine):
         self.moment = START
         self.done: list[Done] = []
         self.ids = 0
+        # Where each user's coins came from, for refunds and reversals: buy id -> coins left, in buy order.
+        self.lots: dict[str, dict[str, int]] = defaultdict(dict)
+        self.buys: dict[str, tuple[str, int]] = {}  # buy id -> (buyer, coins), in the order bought
+        self.gifts: dict[str, SentGift] = {}  # gift id -> what it drew from which buys
+        self.refunded: set[str] = set()
+        self.reversed: set[str] = set()
+        self.undone: list[Done] = []  # refunds and reversals made with an id, to try again
 
     def teardown(self) -> None:
         shutil.rmtree(self.folder, ignore_errors=True)
@@ -117,6 +136,7 @@ class Wallet(RuleBasedStateMachine):
         tx_id = self._next_id(with_id)
         result = api.buy(self.ledger, user, str(coins), channel, tx_id, now=self.now).to_dict()
         self.coins[user] += coins
+        self._bought(user, result["id"], coins)
         assert result["balance"]["coins"] == self.coins[user]
         assert not result["replayed"]
         if tx_id:
@@ -139,6 +159,7 @@ class Wallet(RuleBasedStateMachine):
         result = api.gift(self.ledger, sender, recipient, gift, count, None, tx_id, now=self.now).to_dict()
         self.coins[sender] -= cost
         self.diamonds[recipient] += cost  # one diamond per coin
+        self._drawn(sender, recipient, result["id"], cost)
         _note("gift sent")
         assert (result["coins"], result["diamonds"]) == (cost, cost)
         assert result["sender"]["coins"] == self.coins[sender]
@@ -401,6 +422,159 @@ class Wallet(RuleBasedStateMachine):
         """Long enough for holds to expire (15 days of review)."""
         self.moment += timedelta(days=days)
 
+    # --- refunds, clawbacks and reversals ------------------------------------------------
+
+    def _bought(self, user: str, buy_id: str, coins: int) -> None:
+        self.buys[buy_id] = (user, coins)
+        self.lots[user][buy_id] = coins  # a new buy is the newest lot: dicts keep the order
+
+    def _in_buy_order(self, user: str) -> list[str]:
+        order = {buy_id: place for place, buy_id in enumerate(self.buys)}
+        return sorted(self.lots[user], key=order.__getitem__)
+
+    def _drawn(self, sender: str, recipient: str, gift_id: str, coins: int) -> None:
+        """The gift takes its coins from the sender's lots, first in first out."""
+        draws, need = [], coins
+        for buy_id in self._in_buy_order(sender):
+            if not need:
+                break
+            take = min(need, self.lots[sender][buy_id])
+            draws.append((buy_id, take))
+            need -= take
+            if take == self.lots[sender][buy_id]:
+                del self.lots[sender][buy_id]
+            else:
+                self.lots[sender][buy_id] -= take
+        assert not need, "every coin here comes from a buy"
+        self.gifts[gift_id] = SentGift(sender, recipient, coins, tuple(draws))
+
+    def _expect_refused(self, code: str, call: Any, *args: Any, **kwargs: Any) -> None:
+        """A refusal with ``code`` that leaves the ledger's bytes as they were."""
+        before = self._bytes()
+        try:
+            call(*args, **kwargs)
+        except Refused as error:
+            assert error.code == code, (code, error.code, error.message)
+        else:
+            raise AssertionError(f"expected a refusal ({code}) for {call.__name__}{args}")
+        assert self._bytes() == before, "a refusal changed the ledger"
+        _note(f"{call.__name__} refused: {code}")
+
+    @precondition(lambda self: bool(self.buys))
+    @rule(pick=st.integers(0, 10_000), clawback=st.booleans(), with_id=st.booleans())
+    def refund(self, pick: int, clawback: bool, with_id: bool) -> None:
+        buy_id = list(self.buys)[pick % len(self.buys)]
+        user, coins = self.buys[buy_id]
+        wallet = Ledger(self.ledger)
+        if buy_id in self.refunded:
+            self._expect_refused("already_refunded", wallet.refund, buy_id, clawback, now=self.now)
+            return
+        spenders = [
+            (gift_id, sent.recipient, drawn)
+            for gift_id, sent in self.gifts.items()
+            if gift_id not in self.reversed
+            for source, drawn in sent.draws
+            if source == buy_id
+        ]
+        unspent = self.lots[user].get(buy_id, 0)
+        assert sum(drawn for _, _, drawn in spenders) == coins - unspent
+        if spenders and not clawback:
+            self._expect_refused("coins_spent", wallet.refund, buy_id, clawback, now=self.now)
+            return
+        tx_id = self._next_id(with_id)
+        result = wallet.refund(buy_id, clawback, tx_id, now=self.now).to_dict()
+        self.refunded.add(buy_id)
+        self.lots[user].pop(buy_id, None)
+        self.coins[user] -= unspent
+        for _, creator, drawn in spenders:
+            self.diamonds[creator] -= drawn  # one diamond per coin: no remainder stays
+        _note("refund with clawbacks" if spenders else "refund of unspent coins")
+        if any(self.diamonds[creator] < 0 for _, creator, _ in spenders):
+            _note("refund left a creator owing")
+        assert (result["coins_removed"], result["spent"]) == (unspent, coins - unspent)
+        clawed = [(c["gift"], c["creator"], c["coins"], c["diamonds"], c["remainder"]) for c in result["clawbacks"]]
+        assert clawed == [
+            (gift_id, creator, drawn, drawn, f"0/{self.gifts[gift_id].coins}") for gift_id, creator, drawn in spenders
+        ]
+        assert result["balance"]["coins"] == self.coins[user]
+        assert {b["account"]: b["diamonds"] for b in result["creators"]} == {
+            creator: self.diamonds[creator] for _, creator, _ in spenders
+        }
+        if tx_id:
+            self.undone.append(Done("refund", (buy_id, clawback, tx_id), result))
+
+    @precondition(lambda self: bool(self.gifts))
+    @rule(pick=st.integers(0, 10_000), with_id=st.booleans())
+    def reverse(self, pick: int, with_id: bool) -> None:
+        gift_id = list(self.gifts)[pick % len(self.gifts)]
+        sent = self.gifts[gift_id]
+        wallet = Ledger(self.ledger)
+        if gift_id in self.reversed:
+            self._expect_refused("already_reversed", wallet.reverse, gift_id, "again", now=self.now)
+            return
+        if any(source in self.refunded for source, _ in sent.draws):
+            self._expect_refused("lot_refunded", wallet.reverse, gift_id, "paid by a refunded buy", now=self.now)
+            return
+        if self.diamonds[sent.recipient] < sent.coins:
+            self._expect_refused("insufficient_diamonds", wallet.reverse, gift_id, "spent", now=self.now)
+            return
+        tx_id = self._next_id(with_id)
+        result = wallet.reverse(gift_id, "wrong creator", tx_id, now=self.now).to_dict()
+        self.reversed.add(gift_id)
+        self.coins[sent.sender] += sent.coins
+        self.diamonds[sent.recipient] -= sent.coins
+        for source, drawn in sent.draws:  # back into the same lots, which stay in buy order
+            self.lots[sent.sender][source] = self.lots[sent.sender].get(source, 0) + drawn
+        _note("gift reversed")
+        assert (result["original"], result["coins"], result["diamonds"]) == (gift_id, sent.coins, sent.coins)
+        assert [(lot["source"], lot["coins"]) for lot in result["lots_restored"]] == list(sent.draws)
+        assert result["sender"]["coins"] == self.coins[sent.sender]
+        assert result["recipient"]["diamonds"] == self.diamonds[sent.recipient]
+        if tx_id:
+            self.undone.append(Done("reversal", (gift_id, "wrong creator", tx_id), result))
+
+    @precondition(lambda self: any(self.diamonds[user] < 0 for user in USERS))
+    @rule(pick=st.integers(0, 10_000), diamonds=st.one_of(st.none(), st.integers(1, 250_000)))
+    def redeem_while_owing(self, pick: int, diamonds: int | None) -> None:
+        """A creator left owing by a clawback can redeem nothing, whatever they ask."""
+        owing = [user for user in USERS if self.diamonds[user] < 0]
+        user = owing[pick % len(owing)]
+        before = self._bytes()
+        try:
+            api.redeem(self.ledger, user, diamonds, diamonds is None, now=self.now)
+        except Refused as error:
+            assert error.code == "insufficient_diamonds" and "owes" in error.message, error.message
+        else:
+            raise AssertionError(f"{user} redeemed while owing diamonds")
+        assert self._bytes() == before
+        _note("redeem refused: owing")
+
+    @precondition(lambda self: bool(self.undone))
+    @rule(pick=st.integers(0, 10_000))
+    def retry_a_refund_or_reversal_with_the_same_id(self, pick: int) -> None:
+        done = self.undone[pick % len(self.undone)]
+        wallet = Ledger(self.ledger)
+        call = wallet.refund if done.kind == "refund" else wallet.reverse
+        before = self._bytes()
+        again = call(*done.args, now=self.now).to_dict()
+        assert self._bytes() == before, "a replay wrote to the ledger"
+        assert again == {**done.result, "replayed": True}
+
+    @invariant()
+    def each_users_lots_are_the_models(self) -> None:
+        for name, state in self._document()["accounts"].items():
+            if not name.startswith("platform:"):
+                held = [(lot[0], lot[1]) for lot in state.get("lots", [])]
+                assert held == [(source, self.lots[name][source]) for source in self._in_buy_order(name)], name
+
+    @invariant()
+    def verify_passes(self) -> None:
+        now = self._bytes()
+        if now is not None and now != getattr(self, "_verified", None):  # a refusal or a replay wrote nothing new
+            report = api.verify(self.ledger)
+            assert report.ok, report.summary()
+            self._verified = now
+
 
 Wallet.TestCase.settings = settings(
     max_examples=examples(25),
@@ -408,7 +582,8 @@ Wallet.TestCase.settings = settings(
     deadline=None,
     suppress_health_check=[HealthCheck.too_slow],
 )
-TestWallet = Wallet.TestCase
+# With refunds and reversals a run takes a few seconds: the quick loop keeps the fixed sequences below.
+TestWallet = pytest.mark.slow(Wallet.TestCase)
 
 
 def test_the_model_agrees_on_a_known_sequence() -> None:
@@ -467,5 +642,40 @@ def test_the_model_agrees_on_held_payouts() -> None:
             check()
         assert {h["state"] for h in machine.holds.values()} == {"returned", "rejected", "expired"}
         assert api.verify(machine.ledger).ok
+    finally:
+        machine.teardown()
+
+
+def test_the_model_agrees_on_refunds_clawbacks_and_reversals() -> None:
+    """Each refund and reversal path once, in a fixed order: the rules above reach some of them only by luck."""
+    machine = Wallet()
+    try:
+        machine.start(funded=False)
+        machine.buy("bob", 60000, "app", True)  # req-1
+        machine.gift("bob", "mia", "Interstellar", 3, False)
+        machine.gift("bob", "alice", "Galaxy", 1, False)
+        interstellar, galaxy = list(machine.gifts)
+        machine.redeem("mia", None, False)  # all 30,000 diamonds: $150.00
+        machine.reverse(list(machine.gifts).index(interstellar), False)  # refused: mia holds none of them now
+        machine.reverse(list(machine.gifts).index(galaxy), True)
+        machine.reverse(list(machine.gifts).index(galaxy), False)  # refused: already reversed
+        machine.refund(0, False, False)  # refused: 30,000 of its coins were spent
+        machine.refund(0, True, True)  # clawback: mia owes 30,000 diamonds
+        assert machine.diamonds["mia"] == -30000 and machine.coins["bob"] == 0
+        machine.redeem_while_owing(0, None)
+        machine.redeem_while_owing(0, 100)
+        machine.refund(0, True, False)  # refused: already refunded
+        machine.buy("alice", 60000, "web", False)
+        machine.gift("alice", "mia", "Interstellar", 3, False)  # repays mia's debt exactly
+        assert machine.diamonds["mia"] == 0
+        machine.reverse(list(machine.gifts).index(interstellar), False)  # refused: its buy was refunded
+        machine.retry_a_refund_or_reversal_with_the_same_id(0)
+        machine.retry_a_refund_or_reversal_with_the_same_id(1)
+        machine.every_transaction_balances_per_commodity()
+        machine.every_commodity_sums_to_zero_over_all_accounts()
+        machine.balances_equal_the_model()
+        machine.each_users_lots_hold_exactly_their_coins()
+        machine.each_users_lots_are_the_models()
+        machine.verify_passes()
     finally:
         machine.teardown()

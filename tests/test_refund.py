@@ -84,8 +84,8 @@ def test_clawback_across_two_creators_leaves_the_one_paid_out_owing(spent: Cli) 
 def test_the_receipt_lists_every_step(spent: Cli) -> None:
     text = flat(spent("refund", "tx-1", "--clawback").stdout)
     for step in (
-        "$35750.00 back to bob",
-        "2,454,998 unspent coins",
+        "$35,750.00 back to bob",
+        "2,454,998 unspent coins (cost $35,106.471)",
         "44,999 diamonds (worth $224.995) clawed back from mia",
         "3 diamonds (worth $0.015) clawed back from zoe",
         "the platform gives back",

@@ -14,7 +14,7 @@ from coinpurse.core.money import COIN, parse_count
 from coinpurse.core.names import normalize_handle
 from coinpurse.core.rates import Channel, Gift, Package, Payout, Rates
 from coinpurse.core.rules import RULES, draw_lots, execute, plan_buy, plan_gift, plan_redeem
-from coinpurse.core.sentences import receipt
+from coinpurse.core.sentences import cash_text, receipt
 from coinpurse.core.verify import verify_book
 from coinpurse.errors import BadInput, Refused
 
@@ -173,3 +173,18 @@ def test_stored_transactions_cannot_be_changed_through_the_transaction() -> None
         tx.details["price"] = "0"  # type: ignore[index]
     with pytest.raises(AttributeError):
         tx.payload.details.price = Decimal(0)  # type: ignore[misc]
+
+
+@pytest.mark.parametrize(
+    ("amount", "shown"),
+    [
+        ("35750", "$35,750.00"),
+        ("35106.471", "$35,106.471"),  # a lot's cost to the mill: no digit is rounded away
+        ("-1234567.8915", "-$1,234,567.8915"),
+        ("999.99", "$999.99"),
+        ("0.025", "$0.025"),
+        ("-0.5", "-$0.50"),
+    ],
+)
+def test_receipts_group_cash_in_thousands_as_tables_do_and_keep_every_exact_digit(amount: str, shown: str) -> None:
+    assert cash_text(Decimal(amount)) == shown

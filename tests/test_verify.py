@@ -3,15 +3,21 @@
 from __future__ import annotations
 
 import json
+from dataclasses import replace
+from decimal import Decimal
 from pathlib import Path
 
 import pytest
 
 from coinpurse import api
+from coinpurse.core import requests as rq
+from coinpurse.core import rules
 from coinpurse.core.book import MemoryBook
 from coinpurse.core.model import DamagedRecord, transaction_from_dict
 from coinpurse.core.verify import KIND_CHECKS, verify_book
+from coinpurse.errors import BadInput, Refused
 from coinpurse.storage import read_book
+from conftest import Cli
 from ledger_tools import load, save, seed
 
 
@@ -292,3 +298,175 @@ def test_a_clean_ledger_verifies_the_same_record_by_record_as_made_again(cli) ->
     finally:
         verify._FastPath.as_ruled = original  # type: ignore[method-assign]
     assert fast == slow and fast["ok"]
+
+
+# ----- a refund forged consistently: its lineage, postings, balances and chain all agree ---------
+# The forger's refund is made by the rules themselves from a lineage the forger chose, so every
+# figure from it on (postings, balances, states, hashes) agrees: only the gift records give it away.
+
+SPENT = (
+    ("buy", "bob", "2500000"),  # tx-1
+    ("gift", "bob", "mia", "TikTok Universe"),  # tx-2: 44,999 coins of tx-1
+    ("gift", "bob", "zoe", "rose", "-n", "3"),  # tx-3: 3 more
+    ("redeem", "mia", "40000"),  # tx-4
+)
+
+
+def _made(cli, *commands: tuple[str, ...]) -> None:  # type: ignore[no-untyped-def]
+    for command in commands:
+        assert cli(*command).exit_code == 0, command
+
+
+def _refund_forged(cli, monkeypatch, forge, *args: str) -> None:  # type: ignore[no-untyped-def]
+    """``refund ARGS`` recorded from ``forge(book, lineage)`` instead of the lineage the rules find (None: they refuse)."""
+    honest = rules.refund_lineage
+
+    def forged(book, buy_id):  # type: ignore[no-untyped-def]
+        try:
+            lineage = honest(book, buy_id)
+        except (BadInput, Refused):
+            lineage = None
+        return forge(book, lineage)
+
+    with monkeypatch.context() as patched:
+        patched.setattr(rules, "refund_lineage", forged)
+        assert cli("refund", *args).exit_code == 0
+
+
+def _lineage_problem(cli, tx_id: str = "tx-5", *args: str) -> dict:  # type: ignore[no-untyped-def]
+    result = cli("verify", *args, "--json")
+    assert result.exit_code == 3
+    report = json.loads(result.stdout)
+    first = report["first_problem"]
+    assert (first["code"], first["transaction"]) == ("refund_lineage_mismatch", tx_id), report["problems"]
+    assert first["message"].startswith("its lineage is not what the records before it give: ")
+    return report  # type: ignore[no-any-return]
+
+
+def _to_zoe_only(book, lineage):  # type: ignore[no-untyped-def]
+    """mia's clawback moved to zoe: mia keeps the diamonds she was paid out for."""
+    mia, zoe = lineage.gifts
+    return replace(lineage, gifts=(replace(zoe, coins=mia.coins + zoe.coins, gift_coins=45002, gift_diamonds=45002),))
+
+
+def test_a_refund_that_claws_back_fewer_diamonds_than_the_gift_made_is_caught(cli, monkeypatch) -> None:
+    def lighter(book, lineage):  # type: ignore[no-untyped-def]
+        mia, zoe = lineage.gifts
+        return replace(lineage, gifts=(replace(mia, gift_diamonds=4), zoe))  # the gift made 44,999 diamonds
+
+    _made(cli, *SPENT)
+    _refund_forged(cli, monkeypatch, lighter, "tx-1", "--clawback")
+    report = _lineage_problem(cli)
+    message = report["first_problem"]["message"]
+    assert "claws back from gift tx-2 to mia (44,999 of its 44,999 coins, 4 diamonds at 0.005)" in message
+    assert "spent the buy's coins as gift tx-2 to mia (44,999 of its 44,999 coins, 44,999 diamonds" in message
+    assert len(report["problems"]) == 1  # all else the forger made agrees with itself
+
+
+def test_a_refund_that_moves_a_clawback_to_another_creator_is_caught(cli, monkeypatch) -> None:
+    _made(cli, *SPENT)
+    _refund_forged(cli, monkeypatch, _to_zoe_only, "tx-1", "--clawback")
+    assert "claws back from gift tx-3 to zoe (45,002 of" in _lineage_problem(cli)["first_problem"]["message"]
+
+
+def test_a_refund_of_more_cash_than_the_buy_cost_is_caught(cli, monkeypatch) -> None:
+    def dearer(book, lineage):  # type: ignore[no-untyped-def]
+        return replace(lineage, price=Decimal("99999.00"))
+
+    _made(cli, *SPENT)
+    _refund_forged(cli, monkeypatch, dearer, "tx-1", "--clawback")
+    message = _lineage_problem(cli)["first_problem"]["message"]
+    assert "records buy tx-1 as 2,500,000 coins for 99999.00 by bob" in message
+    assert "but the buy was 2,500,000 coins for 35750.00 by bob" in message
+
+
+def test_a_refund_of_a_buy_refunded_before_is_caught(cli, monkeypatch) -> None:
+    def again(book, lineage):  # type: ignore[no-untyped-def]
+        # The rules refuse it; the lot is gone, so the forger says gifts spent every coin (zoe's roses, no diamonds).
+        drawn = rq.Drawn("tx-3", "zoe", 2500000, 2500000, 0, Decimal("0.005"))
+        return rq.Lineage("bob", 2500000, book.find("tx-1").payload.details.price, (drawn,))
+
+    _made(cli, *SPENT, ("refund", "tx-1", "--clawback"), ("buy", "bob", "700"))  # tx-5 the honest refund, tx-6
+    _refund_forged(cli, monkeypatch, again, "tx-1", "--clawback")  # tx-7: the cash paid back twice
+    assert "buy tx-1 was already refunded by tx-5" in _lineage_problem(cli, "tx-7")["first_problem"]["message"]
+
+
+def test_a_refund_of_no_buy_is_caught(cli, monkeypatch) -> None:
+    _made(cli, *SPENT)
+    _refund_forged(cli, monkeypatch, lambda book, lineage: rq.Lineage("bob", 0, Decimal("500.00")), "tx-9")
+    assert "no buy tx-9 comes before it" in _lineage_problem(cli)["first_problem"]["message"]
+
+
+def test_a_refund_after_the_trusted_hash_is_checked_against_the_gifts_before_it(cli, monkeypatch) -> None:
+    """verify --after sees no gift before the hash, which a refund after it needs: it checks the whole chain."""
+    _made(cli, *SPENT)
+    trusted = load(cli.ledger)["transactions"][-1]["hash"]  # tx-4's
+    _refund_forged(cli, monkeypatch, _to_zoe_only, "tx-1", "--clawback")
+    assert _lineage_problem(cli, "tx-5", "--after", trusted)["after"]["whole_chain"] is True
+
+
+def test_an_honest_refund_verifies_after_a_reversal_and_a_refund_of_another_buy(cli) -> None:
+    _made(
+        cli, *SPENT, ("buy", "bob", "700"), ("gift", "bob", "mia", "rose", "-n", "2"),  # tx-5, tx-6
+        ("reverse", "tx-3", "--reason", "wrong creator"), ("refund", "tx-5", "--clawback"),  # tx-7, tx-8
+        ("refund", "tx-1", "--clawback"),  # tx-9: zoe's reversed roses are no longer spent; tx-6 drew from tx-1 too
+    )  # fmt: skip
+    refund = cli.json("history", "--kind", "refund")["transactions"][-1]
+    assert [c["gift"] for c in refund["details"]["clawbacks"]] == ["tx-2", "tx-6"]
+    assert _verify_json(cli)[0] == 0
+
+
+def test_a_reversal_of_a_gift_whose_buy_was_refunded_is_caught(cli, monkeypatch) -> None:
+    """The rules refuse it, as the lot is gone; a forger who records it anyway is named by verify."""
+    _made(cli, ("buy", "alice", "700"), ("gift", "alice", "mia", "rose", "-n", "7"), ("refund", "tx-1", "--clawback"))
+    _made(cli, ("buy", "bob", "700"), ("gift", "bob", "mia", "rose", "-n", "7"))  # mia holds diamonds again
+    before = read_book(cli.ledger)
+
+    class Unrefunded:  # the history as the forger shows it to the rule: with no refund in it
+        def find(self, tx_id: str):  # type: ignore[no-untyped-def]
+            return before.find(tx_id)
+
+        def transactions(self, account=None, kind=None):  # type: ignore[no-untyped-def]
+            return [] if kind == "refund" else before.transactions(account=account, kind=kind)
+
+    make = rq.Reverse.make
+    with monkeypatch.context() as patched:
+        patched.setattr(rq.Reverse, "make", lambda *args: replace(make(*args), lookup=Unrefunded()))
+        assert cli("reverse", "tx-2", "--reason", "forged").exit_code == 0
+    code, report, _ = _verify_json(cli)
+    assert code == 3
+    first = report["first_problem"]
+    assert (first["code"], first["transaction"]) == ("reversed_after_refund", "tx-6"), report["problems"]
+    assert "came from buy tx-1, refunded by tx-3 before it" in first["message"]
+
+
+def test_a_reversal_recorded_before_its_gift_is_caught(cli, monkeypatch) -> None:
+    """A forger reverses a gift ahead of time (the rule is shown the gift to come), then records the gift."""
+    start = (("buy", "alice", "700"), ("buy", "bob", "700"), ("gift", "bob", "mia", "rose", "-n", "700"))
+    ahead = ("gift", "alice", "mia", "rose", "-n", "700", "--id", "later")
+    make = rq.Reverse.make
+
+    def forged(target: Cli, gift):  # type: ignore[no-untyped-def]
+        class Ahead:  # the history as the forger shows it to the rule: with the gift already in it
+            def find(self, tx_id: str):  # type: ignore[no-untyped-def]
+                return gift
+
+            def transactions(self, account=None, kind=None):  # type: ignore[no-untyped-def]
+                return read_book(target.ledger).transactions(account=account, kind=kind)
+
+        _made(target, *start)
+        with monkeypatch.context() as patched:
+            patched.setattr(rq.Reverse, "make", lambda *args: replace(make(*args), lookup=Ahead()))
+            assert target("reverse", "later", "--reason", "ahead").exit_code == 0  # tx-4
+        _made(target, ahead)
+        return read_book(target.ledger).find("later")
+
+    honest = Cli(cli.ledger.with_name("honest" + cli.ledger.suffix))
+    _made(honest, *start, ahead)  # the gift as it would be without the reversal: the forger's first guess
+    guessed = forged(Cli(cli.ledger.with_name("guess" + cli.ledger.suffix)), read_book(honest.ledger).find("later"))
+    forged(cli, guessed)  # the gift that guess led to: the same from here on, so everything agrees
+    code, report, _ = _verify_json(cli)
+    assert code == 3
+    first = report["first_problem"]
+    assert (first["code"], first["transaction"]) == ("reversed_before_gift", "tx-4"), report["problems"]
+    assert "it reverses later, which comes after it in the history" in first["message"]

@@ -12,7 +12,7 @@ from rich.text import Text
 
 from coinpurse.cli.output import console
 from coinpurse.core.model import Transaction
-from coinpurse.core.money import money_str, percent_str
+from coinpurse.core.money import percent_str
 from coinpurse.results import AccountBalance, Balances, Gifters, History, OperationResult, RatesView, ReversalResult
 
 if TYPE_CHECKING:
@@ -24,11 +24,10 @@ def _n(value: int) -> str:
 
 
 def _cash(value: str | Decimal) -> str:
-    """Cash as people read it, grouped in thousands like coins: -$11,249.75, $0.025."""
-    amount = Decimal(value)
-    sign = "-" if amount < 0 else ""
-    whole, point, fraction = money_str(abs(amount)).partition(".")
-    return f"{sign}${int(whole):,}{point}{fraction}"
+    """Cash as people read it, grouped in thousands like coins: -$11,249.75, $0.025 (as receipts show it)."""
+    from coinpurse.core.sentences import cash_text
+
+    return cash_text(Decimal(value))
 
 
 def _places(cell: str) -> int:

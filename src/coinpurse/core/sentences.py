@@ -17,8 +17,9 @@ from coinpurse.core.money import decimal_str, money_str
 
 
 def cash_text(amount: Decimal) -> str:
-    """Cash as people read it: -$1.50."""
-    return f"{'-' if amount < 0 else ''}${money_str(abs(amount))}"
+    """Cash as people read it, grouped in thousands as the tables show it: -$1.50, $35,750.00, $1,234.5675."""
+    whole, point, fraction = money_str(abs(amount)).partition(".")  # every exact digit after the point kept
+    return f"{'-' if amount < 0 else ''}${int(whole):,}{point}{fraction}"
 
 
 def plural(count: int, word: str) -> str:

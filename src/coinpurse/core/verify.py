@@ -11,6 +11,10 @@
   re-checks every payout's minimum and daily maximum);
 - it checks that the gift, package or payout rules it recorded were the rates in
   force at its time;
+- it checks that a refund's lineage (its buy, and the gifts that spent the buy's
+  coins, less those reversed) is what the buy and gift records before it give:
+  the refunds are read ahead by kind, and only their buys are followed as the
+  history streams past (``RefundLineages``);
 - it advances the rebuilt balances with the states the rules made of it (the
   same rule code that recorded it: there is no second engine here), checks that
   the ``state`` the transaction recorded is the digest of the rates and of each
@@ -50,6 +54,7 @@ from coinpurse.core.kinds import (
     PayoutReturnRecord,
     RatesRecord,
     RedeemRecord,
+    RefundRecord,
     ReversalRecord,
     payout_to_dict,
 )
@@ -211,6 +216,7 @@ class Replay:
     find: ReversalHistory | None = None  # what a reversal's replay reads of the history (its gift, the sender's buys)
     reversed_gifts: set[str] = field(default_factory=set)  # the gifts a reversal walked so far undid
     payouts: dict[str, PayoutTrack] = field(default_factory=dict)  # each hold walked so far: its facts and state
+    lineages: RefundLineages | None = None  # what the refunds ahead need of the buys and gifts walked so far
 
     def report(
         self,
@@ -349,6 +355,7 @@ class ReversalHistory:
 
     def __init__(self, gifts: dict[str, Transaction], buys: dict[str, list[Transaction]]) -> None:
         self.gifts, self.buys = gifts, buys
+        self.walked: set[str] = set()  # those of the gifts the walk has passed: a reversal comes after its gift
 
     @classmethod
     def of(cls, book: Book) -> ReversalHistory | None:
@@ -500,11 +507,24 @@ def check_reversal(replay: Replay, tx: Transaction) -> Found:
         if original in replay.reversed_gifts:
             problems.append(("reversed_twice", f"it reverses {original}, which an earlier reversal already reversed"))
         replay.reversed_gifts.add(original)
+        gift = replay.find.find(original) if replay.find is not None else None
+        if gift is not None and replay.find is not None and original not in replay.find.walked:
+            problems.append(("reversed_before_gift", f"it reverses {original}, which comes after it in the history"))
+        refunded = replay.lineages.refunded if replay.lineages is not None else {}
+        if gift is not None and isinstance(gift.payload, GiftRecord):
+            for lot in gift.payload.details.lots:  # the rules refuse it once a buy that paid the gift is refunded
+                if lot.source in refunded:
+                    problems.append((
+                        "reversed_after_refund",
+                        f"the coins of {original} came from buy {lot.source}, refunded by {refunded[lot.source]} "
+                        "before it: their lot is gone, so the gift can't be reversed",
+                    ))  # fmt: skip
+                    break
     return problems
 
 
 KIND_CHECKS["reversal"] = check_reversal
-# ----- refund: its lineage is what it recorded; the rules check it against the rebuilt lots -----
+# ----- refund: the rules check its recorded lineage against the rebuilt lots, and the walk against the records -----
 
 
 def _refund_request(record: Any) -> rq.Refund:
@@ -526,7 +546,133 @@ def _refund_rates_problem(record: Any, rates: Rates, at: str) -> str | None:
 
 
 REPLAYERS["refund"] = Replayer(_refund_request, _refund_recorded_rates, _refund_rates_problem)
-KIND_CHECKS["refund"] = check_by_rules
+
+
+class RefundLineages:
+    """A refund's lineage as the records before it give it, gathered as the walk streams past them.
+
+    The refunds are read ahead (by kind: they are few), and only the buys they name
+    are followed: each such buy's account, coins and price, and the gifts that drew
+    its lot's coins, less those a reversal undid. So what is held grows with the
+    refunds and the gifts of their coins, never with the history.
+    """
+
+    __slots__ = ("bought", "drawn", "draws_of", "refunded", "watched")
+
+    def __init__(self, watched: set[str]) -> None:
+        self.watched = watched  # the buys the stored refunds name
+        self.bought: dict[str, tuple[str, int, Decimal]] = {}  # buy id -> (account, coins, price), once walked
+        self.drawn: dict[str, list[rq.Drawn]] = {}  # buy id -> the gifts walked so far that spent its coins
+        self.draws_of: dict[str, list[str]] = {}  # gift id -> the followed buys it drew from
+        self.refunded: dict[str, str] = {}  # buy id -> the refund walked so far that gave it back
+
+    @classmethod
+    def of(cls, book: Book) -> RefundLineages | None:
+        try:
+            refunds = book.transactions(kind="refund")
+        except (DamagedRecord, CoinpurseError, KeyError, TypeError, ValueError, AttributeError):
+            return cls(set())  # the walk names what is damaged; each refund then finds its buy unread, and says so
+        if not refunds:
+            return None
+        return cls({buy for refund in refunds if isinstance(buy := refund.request.get("buy"), str)})
+
+    def note(self, tx_id: str, record: Any) -> None:
+        """Take what refunds need from a transaction just walked (its stored record)."""
+        if isinstance(record, GiftRecord):
+            if self.bought:
+                self._note_gift(tx_id, record)
+        elif isinstance(record, BuyRecord):
+            if tx_id in self.watched and tx_id not in self.bought:
+                r = record.request
+                self.bought[tx_id] = (r.account, r.coins, record.details.price)
+                self.drawn[tx_id] = []
+        elif isinstance(record, ReversalRecord):
+            original = record.request.original
+            for buy in self.draws_of.pop(original, ()):
+                gifts = self.drawn.get(buy)
+                if gifts is not None:
+                    self.drawn[buy] = [g for g in gifts if g.gift != original]
+        elif isinstance(record, RefundRecord):
+            buy = record.request.buy
+            self.refunded.setdefault(buy, tx_id)
+            self.drawn.pop(buy, None)  # a later refund of it is named by the refund before; its gifts are not needed
+
+    def _note_gift(self, tx_id: str, gift: GiftRecord) -> None:
+        sender, d = gift.request.sender, gift.details
+        coins: dict[str, int] = {}
+        for lot in d.lots:  # as rules.refund_lineage counts them: the buyer's own gifts, by the lot they drew
+            followed = self.bought.get(lot.source)
+            if followed is not None and followed[0] == sender and lot.source not in self.refunded:
+                coins[lot.source] = coins.get(lot.source, 0) + lot.coins
+        bonus = d.bonus
+        sponsor, bonus_diamonds = (bonus.sponsor, bonus.diamonds) if bonus is not None and bonus.paid else (None, 0)
+        for buy, drawn in coins.items():  # a followed buy not refunded has its list of gifts
+            self.drawn[buy].append(
+                rq.Drawn(
+                    tx_id,
+                    gift.request.recipient,
+                    drawn,
+                    d.coins,
+                    d.diamonds,
+                    gift.rates.cash_per_diamond,
+                    sponsor,
+                    bonus_diamonds,
+                )
+            )
+            self.draws_of.setdefault(tx_id, []).append(buy)
+
+    def problem(self, buy: str, recorded: rq.Lineage) -> str | None:
+        """Why the lineage a refund recorded is not what the records before it give; None when it is."""
+        if buy in self.refunded:
+            return f"buy {buy} was already refunded by {self.refunded[buy]}"
+        followed, gifts = self.bought.get(buy), self.drawn.get(buy)
+        if followed is None or gifts is None:
+            if buy not in self.watched:
+                return f"the list of refunds read ahead of the walk does not name buy {buy}"
+            return f"no buy {buy} comes before it"
+        account, coins, price = followed
+        if (recorded.account, recorded.coins, recorded.price) != followed:
+            return (
+                f"it records buy {buy} as {recorded.coins:,} coins for {decimal_str(recorded.price)} by {recorded.account}, "
+                f"but the buy was {coins:,} coins for {decimal_str(price)} by {account}"
+            )
+        if recorded.gifts != tuple(gifts):
+            return (
+                f"it claws back from {_drawn_words(recorded.gifts)}, "
+                f"but the gifts before it spent the buy's coins as {_drawn_words(tuple(gifts))}"
+            )
+        return None
+
+
+def _drawn_words(gifts: tuple[rq.Drawn, ...]) -> str:
+    if not gifts:
+        return "no gift"
+    return "; ".join(
+        f"gift {g.gift} to {g.creator} ({g.coins:,} of its {g.gift_coins:,} coins, {g.gift_diamonds:,} diamonds "
+        f"at {decimal_str(g.cash_per_diamond)})"
+        for g in gifts
+    )
+
+
+def check_refund(replay: Replay, tx: Transaction) -> Found:
+    """A refund's lineage is what the buy and gift records before it give; the rules check the rest against it."""
+    problems: Found = []
+    record = tx.payload
+    if isinstance(record, RefundRecord):
+        lineages = replay.lineages
+        recorded = _refund_request(record).lineage
+        assert recorded is not None
+        why = (
+            "the list of refunds read ahead of the walk does not name it"
+            if lineages is None
+            else lineages.problem(record.request.buy, recorded)
+        )
+        if why is not None:
+            problems.append(("refund_lineage_mismatch", f"its lineage is not what the records before it give: {why}"))
+    return problems + check_by_rules(replay, tx)
+
+
+KIND_CHECKS["refund"] = check_refund
 
 
 # ----- held payouts: a hold is what redeem's rules make; each settlement names a hold in the state it needs ------
@@ -781,10 +927,21 @@ def _root_problems(replay: Replay, tx: Transaction, digests: dict[str, str]) -> 
     return []
 
 
+def note_walked(replay: Replay, tx_id: str, record: Any) -> None:
+    """What later refunds and reversals need of a transaction just walked: only theirs is kept."""
+    if replay.lineages is not None:
+        replay.lineages.note(tx_id, record)
+    find = replay.find
+    if find is not None and tx_id in find.gifts:
+        find.walked.add(tx_id)
+
+
 def _check_one(replay: Replay, tx: Transaction, walk: Walk) -> None:
     for check in TRANSACTION_CHECKS:
         for code, message in check(replay, tx, walk):
             replay.report(code, message, tx, walk.position)
+    if replay.lineages is not None or replay.find is not None:
+        note_walked(replay, tx.id, tx.payload)
     if walk.seen is not None:
         walk.seen.add(tx.id)
     try:
@@ -959,6 +1116,7 @@ def verify_book(
     while True:
         replay = Replay(book.currency, _rates_before(book.rates, None if first is None else first[1]))
         replay.find = ReversalHistory.of(book)
+        replay.lineages = RefundLineages.of(book)
         walk = Walk(None if book.ids_unique_in_store else set())
         try:
             return _finish(replay, walk, book, stored, anchors, first, on_progress, total, LEDGER_CHECKS)
@@ -1168,6 +1326,8 @@ class _FastPath:
             tree.remove([name for name in names if name not in held])
             return False
         replay.accounts.update(states)
+        if replay.lineages is not None or replay.find is not None:
+            note_walked(replay, tx_id, plan.payload)
         if seen is not None:
             seen.add(tx_id)
         walk.previous_hash = tx_hash
@@ -1334,8 +1494,8 @@ def _states_before(book: Book, position: int, stored: StoredAccounts) -> dict[st
             entry[3] = _undrawn(list(record.details.lots), entry[3])
         elif isinstance(record, RedeemRecord):
             touch(record.request.account)[4] = True
-        elif isinstance(record, ReversalRecord):
-            return None  # not undone here: the whole chain is checked instead
+        elif isinstance(record, (ReversalRecord, RefundRecord)):
+            return None  # not undone here: the whole chain is checked instead (a refund's lineage needs its gifts)
         elif tx.kind in PAYOUT_KINDS:
             return None  # a settlement needs its hold walked, and a hold moves the day's maximum: the whole chain
     states = {}
