@@ -414,10 +414,12 @@ class Ledger:
         limit: int | None = None,
         since: str | None = None,
         until: str | None = None,
+        stream: str | None = None,
     ) -> History:
         """Transactions oldest first, optionally one account's or one kind's; with ``limit`` the newest that many.
 
-        ``since`` and ``until`` are stored times (see core.clock.moment), inclusive bounds.
+        ``since`` and ``until`` are stored times (see core.clock.moment), inclusive bounds. ``stream``
+        keeps one live stream's: the gifts tagged with it and the reversals of those gifts.
         """
         if limit is not None and limit < 1:
             raise BadInput(f"--limit must be a positive whole number, not {limit}")
@@ -427,26 +429,36 @@ class Ledger:
 
         if kind is not None and kind not in RECORDS:
             raise BadInput(f"unknown kind {kind!r}: the kinds are {', '.join(RECORDS)}", code="unknown_kind")
+        stream = _stream_name(stream)
         with self._reading() as book:
             name = None if account is None else _known_account(book, account)
-            found = _transactions_in(book, since, until, name, kind, limit)
+            found = _transactions_in(book, since, until, name, kind, limit, stream)
             return History(found, book.currency, _reversals_of(book, found))
 
-    def gifters(self, account: str, limit: int | None = 10, since: str | None = None, until: str | None = None) -> Gifters:
-        """Who sent ``account`` the most diamonds, most first; ties by name.
+    def gifters(
+        self,
+        account: str,
+        limit: int | None = 10,
+        since: str | None = None,
+        until: str | None = None,
+        stream: str | None = None,
+    ) -> Gifters:
+        """Who sent ``account`` the most diamonds, most first; ties by name, and tied diamonds share a rank.
 
         Diamond value is at the payout rate each gift recorded, so a rates change
-        does not rewrite what earlier gifts were worth.
+        does not rewrite what earlier gifts were worth. ``stream`` counts only the
+        gifts tagged with that live stream: the leaderboard the stream shows.
         """
         from coinpurse.core.kinds import GiftRecord
         from coinpurse.core.money import ZERO
 
         if limit is not None and limit < 1:
             raise BadInput(f"--limit must be a positive whole number, not {limit}")
+        stream = _stream_name(stream)
         totals: dict[str, list[Any]] = {}
         with self._reading() as book:
             name = _known_account(book, account)
-            gifts = _transactions_in(book, since, until, name, "gift")
+            gifts = _transactions_in(book, since, until, name, "gift", stream=stream)
             for tx in gifts:
                 gift = tx.payload
                 if not isinstance(gift, GiftRecord) or gift.request.recipient != name:
@@ -459,7 +471,8 @@ class Ledger:
                 row[4] += gift.details.diamond_value
             currency = book.currency
         ranked = sorted((Gifter(sender, *row) for sender, row in totals.items()), key=lambda g: (-g.diamonds, g.account))
-        return Gifters(name, ranked[:limit] if limit is not None else ranked, currency)
+        shown = ranked[:limit] if limit is not None else ranked
+        return Gifters(name, shown, currency, _ranks([g.diamonds for g in shown]), stream)
 
     def info(self, source: str = "given") -> LedgerInfo:
         """Where the ledger is and what it holds, read cheaply: its format, schema, size, counts and head hash.
@@ -773,14 +786,49 @@ def _recorded(book: Book, request: rq.Request, moment: str) -> OperationResult:
 
 
 def _transactions_in(
-    book: Book, since: str | None, until: str | None, account: str | None, kind: str | None, limit: int | None = None
+    book: Book,
+    since: str | None,
+    until: str | None,
+    account: str | None,
+    kind: str | None,
+    limit: int | None = None,
+    stream: str | None = None,
 ) -> list[Any]:
-    """As ``book.transactions``, of those stamped from ``since`` to ``until`` (inclusive) when either is given."""
-    if since is None and until is None:
+    """As ``book.transactions``, of those stamped from ``since`` to ``until`` (inclusive) when either is given,
+    and of one live stream's (``book.stream_within``: its gifts and their reversals) when ``stream`` is."""
+    if since is None and until is None and stream is None:
         return book.transactions(account, kind, limit)
+    low, high = _positions_in(book, since, until)
+    if low > high:
+        return []
+    if stream is not None:
+        return book.stream_within(stream, low, high, account, kind, limit)
+    return book.transactions_within(low, high, account, kind, limit)
+
+
+def _ranks(diamonds: Sequence[int]) -> tuple[int, ...]:
+    """Leaderboard ranks of totals sorted most first: equal totals share a rank, the next one skips (1, 2, 2, 4)."""
+    ranks: list[int] = []
+    for place, total in enumerate(diamonds, start=1):
+        ranks.append(ranks[-1] if ranks and diamonds[place - 2] == total else place)
+    return tuple(ranks)
+
+
+def _positions_in(book: Book, since: str | None, until: str | None) -> tuple[int, int]:
+    """The first and last positions stamped from ``since`` to ``until`` (inclusive); low > high when none are."""
     low = 1 if since is None else book.count_until(since, inclusive=False) + 1
     high = book.head().length if until is None else book.count_until(until)
-    return book.transactions_within(low, high, account, kind, limit) if low <= high else []
+    return low, high
+
+
+def _stream_name(stream: str | None) -> str | None:
+    """``--stream NAME`` as a gift records it (stripped); bad input when no gift could carry it."""
+    if stream is None:
+        return None
+    name = stream.strip()
+    if not name or not name.isprintable() or len(name) > 80:
+        raise BadInput("--stream must be printable text of 1 to 80 characters, as a gift's stream is", code="invalid_stream")
+    return name
 
 
 def _reversals_of(book: Book, found: Sequence[Any]) -> dict[str, str]:

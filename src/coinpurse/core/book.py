@@ -184,6 +184,32 @@ class Book(ABC):
                 found.append(tx)
         return found[::-1]
 
+    def stream_within(
+        self, stream: str, low: int, high: int, account: str | None = None, kind: str | None = None, limit: int | None = None
+    ) -> list[Transaction]:
+        """As ``transactions_within``, of one live stream's transactions: the gifts tagged ``stream`` and the
+        reversals of such gifts (a reversal undoes one gift, so it belongs to that gift's stream). A refund
+        undoes a purchase, whose coins may have gone to any stream or none: it belongs to no stream."""
+        if kind not in (None, "gift", "reversal"):
+            return []
+        found: list[Transaction] = []
+        for position in range(high, low - 1, -1):
+            if limit is not None and len(found) >= limit:
+                break
+            tx = self.transaction_at(position)
+            if (kind is None or tx.kind == kind) and self._of_stream(tx, stream) and (account is None or _touches(tx, account)):
+                found.append(tx)
+        return found[::-1]
+
+    def _of_stream(self, tx: Transaction, stream: str) -> bool:
+        if tx.kind == "gift":
+            return tx.details.get("stream") == stream
+        if tx.kind == "reversal":
+            original = tx.details.get("original")
+            gift = self.find(original) if isinstance(original, str) else None
+            return gift is not None and gift.kind == "gift" and gift.details.get("stream") == stream
+        return False
+
     # What ``verify`` reads: one pass over the history, in constant memory where the store allows.
 
     def iter_accounts(self) -> Iterator[tuple[str, AccountState]]:
