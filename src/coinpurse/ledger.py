@@ -543,6 +543,9 @@ class Ledger:
         *,
         stream: TextIO | None = None,
         on_progress: Progress | None = None,
+        since: str | None = None,
+        until: str | None = None,
+        live_stream: str | None = None,
     ) -> ExportResult:
         """The whole history as CSV, an hledger/ledger-cli journal, or JSON; written to ``output`` if given.
 
@@ -551,6 +554,12 @@ class Ledger:
         a temp file that replaces ``output`` once complete, or to ``stream`` (an open
         text file such as stdout). With neither, it is returned as the result's ``text``.
         ``on_progress(done, total)`` is called every few hundred transactions.
+
+        ``since`` and ``until`` (stored times, inclusive) export the transactions stamped
+        between; a journal from ``since`` opens with every account's balances at that
+        moment, so its balance assertions hold. ``live_stream`` exports one live stream's
+        gifts and their reversals (as ``history --stream``); its journal has no balance
+        assertions and no opening balances, since other transactions moved those balances.
         """
         from coinpurse.formats import export as formats
         from coinpurse.reports import ExportResult
@@ -564,19 +573,22 @@ class Ledger:
             from coinpurse.storage.outputs import refuse_ledger_files
 
             refuse_ledger_files(target, self.path)
+        live_stream = _stream_name(live_stream)
         with self._reading() as book:
-            if chosen == "json":  # whole records, each checked as the history reads it
-                history: Iterable[Any] = book.iter_transactions()
-            else:  # only the parts these formats write, each checked as read
-                from coinpurse.storage.convert import stored_records
-
-                history = formats.stored_views(stored_records(book))
-            counted = _Counted(history, book.head().length, on_progress)
+            low, high = _positions_in(book, since, until)
+            history, total = _exported(book, chosen, low, high, live_stream)
+            counted = _Counted(history, total, on_progress)
             if chosen == "csv":
                 chunks = formats.csv_chunks(counted)
             elif chosen == "journal":
                 names = [*book.platform_accounts(), *book.user_accounts()]  # names only: states can hold many lots
-                chunks = formats.journal_chunks(counted, self.path.name, names, book.currency)
+                opening = None
+                if since is not None and live_stream is None:
+                    opening = formats.Opening(since, _balances_before(book, min(low - 1, book.head().length)))
+                heading = _export_heading(since, until, live_stream)
+                chunks = formats.journal_chunks(
+                    counted, self.path.name, names, book.currency, opening, assertions=live_stream is None, heading=heading
+                )
             else:
                 chunks = formats.json_chunks(counted, book.currency)
             text = None
@@ -804,6 +816,76 @@ def _transactions_in(
     if stream is not None:
         return book.stream_within(stream, low, high, account, kind, limit)
     return book.transactions_within(low, high, account, kind, limit)
+
+
+def _exported(book: Book, chosen: str, low: int, high: int, live_stream: str | None) -> tuple[Iterable[Any], int]:
+    """What an export of ``chosen`` format writes, read as it goes, and how many: the transactions at
+    positions ``low`` to ``high``, or that live stream's among them (a list: the stream's index finds them)."""
+    from coinpurse.formats import export as formats
+
+    if live_stream is not None:
+        found = book.stream_within(live_stream, low, high) if low <= high else []
+        return found, len(found)
+    total = max(high - low + 1, 0)
+    if low > high:
+        return [], 0
+    if chosen == "json":  # whole records, each checked as the history reads it
+        if low == 1 and high == book.head().length:
+            return book.iter_transactions(), total
+        return _checked(book, low, high), total
+    from coinpurse.storage.convert import stored_records  # only the parts these formats write, each checked as read
+
+    return formats.stored_views(stored_records(book, low, high), start=low), total
+
+
+def _checked(book: Book, low: int, high: int) -> Iterator[Any]:
+    """The transactions at positions ``low`` to ``high``, each checked whole as the history reads it."""
+    from coinpurse.core.model import Transaction, transaction_from_dict
+    from coinpurse.storage.convert import stored_records
+
+    for position, record in enumerate(stored_records(book, low, high), start=low):
+        yield record if isinstance(record, Transaction) else transaction_from_dict(record, f"transaction {position}")
+
+
+def _balances_before(book: Book, position: int) -> dict[tuple[str, str], Any]:
+    """Every account's balance per commodity right after the first ``position`` transactions.
+
+    A transaction records users' coins and diamonds after it, but not cash nor the platform's
+    accounts, so the postings are summed: those up to ``position`` from zero, or those after it
+    taken from the stored balances (which are the sums of every posting), whichever are fewer.
+    From ``export --since`` alone the ones after it are what the export writes anyway.
+    """
+    from coinpurse.core.money import COIN, DIAMOND
+    from coinpurse.formats.export import stored_views
+    from coinpurse.storage.convert import stored_records
+
+    length = book.head().length
+    balances: dict[tuple[str, str], Any] = {}
+    if position <= length - position:
+        for tx in stored_views(stored_records(book, 1, position)):
+            for account, commodity, amount in tx.postings:
+                balances[account, commodity] = balances.get((account, commodity), 0) + amount
+        return balances
+    for name, state in book.all_accounts().items():
+        balances[name, COIN], balances[name, DIAMOND], balances[name, book.currency] = state.coins, state.diamonds, state.cash
+    for tx in stored_views(stored_records(book, position + 1, length), start=position + 1):
+        for account, commodity, amount in tx.postings:
+            balances[account, commodity] = balances.get((account, commodity), 0) - amount
+    return balances
+
+
+def _export_heading(since: str | None, until: str | None, live_stream: str | None) -> str:
+    """The journal's comment line saying which part of the history it holds ("" for all of it)."""
+    parts = []
+    if live_stream is not None:
+        parts.append(f"only the gifts of live stream {live_stream} and their reversals")
+    if since is not None:
+        parts.append(f"from {since}")
+    if until is not None:
+        parts.append(f"up to {until}")
+    if since is not None and live_stream is None:
+        parts.append("the first entry holds each account's balances at that moment")
+    return ", ".join(parts)
 
 
 def _ranks(diamonds: Sequence[int]) -> tuple[int, ...]:

@@ -334,9 +334,15 @@ class SqliteBook(Book):
         for row in self._reader().execute("SELECT seq, body, hash FROM transactions ORDER BY seq"):
             yield self._transaction(*row)
 
-    def iter_transaction_dicts(self) -> Iterator[dict[str, Any]]:
-        """The stored history as plain dicts, oldest first, exactly as a file format keeps it."""
-        for seq, body, hash_ in self._reader().execute("SELECT seq, body, hash FROM transactions ORDER BY seq"):
+    def iter_transaction_dicts(self, low: int = 1, high: int | None = None) -> Iterator[dict[str, Any]]:
+        """The stored history as plain dicts, oldest first, exactly as a file format keeps it; with ``low`` or
+        ``high``, only the transactions at those positions and between (a range of the seq key)."""
+        if low <= 1 and high is None:
+            rows = self._reader().execute("SELECT seq, body, hash FROM transactions ORDER BY seq")
+        else:
+            query = "SELECT seq, body, hash FROM transactions WHERE seq BETWEEN ? AND ? ORDER BY seq"
+            rows = self._reader().execute(query, (low, _LARGEST_INTEGER if high is None else high))
+        for seq, body, hash_ in rows:
             data = _loads(body, f"transaction {seq}")
             if not isinstance(data, dict):
                 raise DamagedRecord(f"transaction {seq} is not a table")
