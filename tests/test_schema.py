@@ -108,6 +108,7 @@ def _as_schema_3(ledger: Path) -> None:
         with sqlite3.connect(ledger) as db:
             db.execute("UPDATE meta SET value = '3' WHERE key = 'schema'")
             db.execute("DROP INDEX transactions_of_rare_kinds")  # schema 3 had no index of rare kinds
+            db.execute("DROP INDEX gifts_by_stream")  # nor of the gifts of live streams
         sqlite3.connect(ledger).close()
         return
     text = ledger.read_text()

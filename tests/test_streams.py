@@ -160,3 +160,29 @@ def test_the_library_takes_a_stream(streams: Cli) -> None:
     board = ledger.gifters("mia", stream="launch")
     assert [(g.account, g.gifts) for g in board.gifters] == [("cy", 1), ("alice", 1), ("bob", 2)]
     assert board.ranks == (1, 2, 2)
+
+
+def test_on_sqlite_a_stream_is_read_through_its_index_not_the_history(
+    tmp_path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from pathlib import Path
+
+    from coinpurse.storage.sqlite import open_for_reading
+
+    cli = Cli(tmp_path / "ledger.sqlite")
+    for moment, args in STEPS:
+        monkeypatch.setenv("COINPURSE_NOW", moment)
+        assert cli(*args).exit_code == 0, args
+    book = open_for_reading(Path(cli.ledger))
+    statements: list[str] = []
+    book.db.set_trace_callback(statements.append)
+    try:
+        assert [tx.id for tx in book.stream_within("launch", 1, 14, "mia", limit=3)] == ["tx-6", "tx-7", "tx-11"]
+        book.db.set_trace_callback(None)
+        plans = [" ".join(row[3] for row in book.db.execute(f"EXPLAIN QUERY PLAN {sql}")) for sql in statements]
+    finally:
+        book.db.close()
+    assert len(plans) == 2
+    assert "USING INDEX gifts_by_stream" in plans[0]  # the stream's gifts, by stream and seq
+    assert "USING INDEX transactions_of_rare_kinds" in plans[1] and "transactions_by_id" in plans[1]  # reversals
+    assert not any("SCAN t" in plan or "SCAN transactions" in plan for plan in plans)

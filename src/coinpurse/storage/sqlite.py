@@ -12,6 +12,8 @@ Tables:
                               hash, and id, kind and at are generated from it, so no edit of a
                               column can make them disagree (the id index is what makes retries safe)
   postings(account, seq)      which transactions touch an account, for history by account
+  gifts_by_stream             an index of the gifts tagged with a live stream, by stream and seq, so
+                              ``--stream`` reads that stream's gifts only (untagged gifts are not in it)
   account_digests(bucket, name, digest)
   bucket_digests(bucket, digest)
                               every account's state digest by bucket, and each bucket's digest: the
@@ -122,7 +124,22 @@ _RARE_KINDS_WHERE = "kind NOT IN ('buy', 'gift', 'redeem')"  # said the same way
 _RARE_KINDS = f"""
 CREATE INDEX transactions_of_rare_kinds ON transactions (kind, seq) WHERE {_RARE_KINDS_WHERE};
 """
-SCHEMA = SCHEMA_3 + _RARE_KINDS
+# The gifts of one live stream (history, gifters and export --stream) are found by an index of the
+# stream each gift's body records, in seq order, so a stream's leaderboard or its newest gifts cost
+# what the stream holds, not the history. Gifts without a stream, and other kinds, are not in it.
+_STREAM_OF_GIFT = "json_extract(body, '$.details.stream')"  # said the same way in the queries, so SQLite uses the index
+
+
+def _stream_of(table: str) -> str:
+    """The indexed expression, of the named table's body: SQLite matches it to the index column for column."""
+    return _STREAM_OF_GIFT.replace("(body", f"({table}.body")
+
+
+_STREAM_GIFTS_WHERE = f"kind = 'gift' AND {_STREAM_OF_GIFT} IS NOT NULL"
+_STREAM_GIFTS = f"""
+CREATE INDEX gifts_by_stream ON transactions ({_STREAM_OF_GIFT}, seq) WHERE {_STREAM_GIFTS_WHERE};
+"""
+SCHEMA = SCHEMA_3 + _RARE_KINDS + _STREAM_GIFTS
 LAYOUTS = {2: SCHEMA_2, 3: SCHEMA_3, SCHEMA_VERSION: SCHEMA}  # the exact layout of each schema version's file
 
 
@@ -409,6 +426,36 @@ class SqliteBook(Book):
             rows = self._rows(f"{sql} ORDER BY {order}", parameters)
         else:
             rows = self._rows(f"{sql} ORDER BY {order} DESC LIMIT ?", [*parameters, min(limit, _LARGEST_INTEGER)])[::-1]
+        return [self._transaction(*row) for row in rows]
+
+    def stream_within(
+        self, stream: str, low: int, high: int, account: str | None = None, kind: str | None = None, limit: int | None = None
+    ) -> list[Transaction]:
+        # The stream's gifts through their index; the reversals of them through the index of rare kinds,
+        # each one's gift found by its id. Both read in seq order, then merged.
+        if kind not in (None, "gift", "reversal"):
+            return []
+        touching = " AND EXISTS (SELECT 1 FROM postings p WHERE p.account = ? AND p.seq = t.seq)" if account is not None else ""
+        wanted = [] if account is None else [account]
+        cap = [_LARGEST_INTEGER if limit is None else min(limit, _LARGEST_INTEGER)]
+        rows: list[Any] = []
+        if kind in (None, "gift"):
+            gifts = (
+                "SELECT t.seq, t.body, t.hash FROM transactions t WHERE t.kind = 'gift' AND "
+                f"{_stream_of('t')} = ? AND t.seq BETWEEN ? AND ?{touching} ORDER BY t.seq DESC LIMIT ?"
+            )
+            rows += self._rows(gifts, [stream, low, high, *wanted, *cap])
+        if kind in (None, "reversal"):
+            reversals = (
+                f"SELECT t.seq, t.body, t.hash FROM transactions t WHERE t.kind = 'reversal' AND t.{_RARE_KINDS_WHERE} "
+                "AND t.seq BETWEEN ? AND ? AND EXISTS (SELECT 1 FROM transactions g WHERE "
+                "g.id = json_extract(t.body, '$.details.original') AND g.kind = 'gift' AND "
+                f"{_stream_of('g')} = ?){touching} ORDER BY t.seq DESC LIMIT ?"
+            )
+            rows += self._rows(reversals, [low, high, stream, *wanted, *cap])
+        rows.sort(key=lambda row: row[0] if isinstance(row[0], int) else 0)
+        if limit is not None:
+            rows = rows[-limit:] if limit > 0 else []
         return [self._transaction(*row) for row in rows]
 
     def next_auto_id(self) -> str:
@@ -1013,7 +1060,7 @@ def _migrate(connection: sqlite3.Connection, path: Path, version: int) -> None:
     try:
         if version == 2:
             _migrate_2_to_3(connection)
-        for statement in _statements(_RARE_KINDS):  # 3 to 4
+        for statement in _statements(_RARE_KINDS + _STREAM_GIFTS):  # 3 to 4
             connection.execute(statement)
         connection.execute("UPDATE meta SET value = ? WHERE key = 'schema'", (str(SCHEMA_VERSION),))
     except (sqlite3.IntegrityError, sqlite3.OperationalError, DamagedRecord) as error:
