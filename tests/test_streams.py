@@ -186,3 +186,23 @@ def test_on_sqlite_a_stream_is_read_through_its_index_not_the_history(
     assert "USING INDEX gifts_by_stream" in plans[0]  # the stream's gifts, by stream and seq
     assert "USING INDEX transactions_of_rare_kinds" in plans[1] and "transactions_by_id" in plans[1]  # reversals
     assert not any("SCAN t" in plan or "SCAN transactions" in plan for plan in plans)
+
+
+def test_a_schema_3_sqlite_ledger_answers_a_stream_and_gains_the_index_on_its_first_write(tmp_path) -> None:
+    import sqlite3
+
+    cli = Cli(tmp_path / "ledger.sqlite")
+    for args in (("buy", "alice", "700"), ("gift", "alice", "mia", "rose", "--stream", "launch")):
+        assert cli(*args).exit_code == 0, args
+    with sqlite3.connect(cli.ledger) as db:
+        db.execute("UPDATE meta SET value = '3' WHERE key = 'schema'")
+        db.execute("DROP INDEX transactions_of_rare_kinds")
+        db.execute("DROP INDEX gifts_by_stream")
+    sqlite3.connect(cli.ledger).close()
+    assert [g["gifts"] for g in cli.json("gifters", "mia", "--stream", "launch")["gifters"]] == [1]
+    assert cli("gift", "alice", "mia", "rose", "--stream", "launch").exit_code == 0  # moves it to schema 4
+    with sqlite3.connect(cli.ledger) as db:
+        indexes = {name for (name,) in db.execute("SELECT name FROM sqlite_master WHERE type = 'index'")}
+    assert "gifts_by_stream" in indexes
+    assert [g["gifts"] for g in cli.json("gifters", "mia", "--stream", "launch")["gifters"]] == [2]
+    assert cli.json("verify")["ok"] is True
