@@ -206,3 +206,36 @@ def test_a_schema_3_sqlite_ledger_answers_a_stream_and_gains_the_index_on_its_fi
     assert "gifts_by_stream" in indexes
     assert [g["gifts"] for g in cli.json("gifters", "mia", "--stream", "launch")["gifters"]] == [2]
     assert cli.json("verify")["ok"] is True
+
+
+@pytest.mark.parametrize("name", ['say "hi" \\o/', "Lancement été", "mia"])
+def test_any_stream_name_is_found_however_a_ledger_file_spells_it(cli: Cli, name: str) -> None:
+    for args in (
+        ("buy", "alice", "700"),
+        ("gift", "alice", "mia", "rose", "-n", "3", "--stream", name),
+        ("gift", "alice", "mia", "rose"),
+    ):
+        assert cli(*args).exit_code == 0, args
+    board = cli.json("gifters", "mia", "--stream", name)
+    assert [(g["account"], g["gifts"], g["items"]) for g in board["gifters"]] == [("alice", 1, 3)]
+    assert board["stream"] == name
+    assert [tx["id"] for tx in cli.json("history", "--stream", name)["transactions"]] == ["tx-2"]
+
+
+def test_on_json_a_streams_leaderboard_reads_only_the_lines_naming_it(
+    tmp_path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from coinpurse import Ledger
+    from coinpurse.storage import files
+
+    cli = Cli(tmp_path / "ledger.json")
+    for moment, args in STEPS:
+        monkeypatch.setenv("COINPURSE_NOW", moment)
+        assert cli(*args).exit_code == 0, args
+
+    def no_full_parse(*args: object, **kwargs: object) -> None:
+        raise AssertionError("the whole history was parsed")
+
+    monkeypatch.setattr(files, "read_file_book", no_full_parse)
+    board = Ledger(cli.ledger).gifters("mia", stream="launch")
+    assert [(g.account, g.gifts) for g in board.gifters] == [("cy", 1), ("alice", 1), ("bob", 2)]

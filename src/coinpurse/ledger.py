@@ -808,7 +808,9 @@ def _transactions_in(
 ) -> list[Any]:
     """As ``book.transactions``, of those stamped from ``since`` to ``until`` (inclusive) when either is given,
     and of one live stream's (``book.stream_within``: its gifts and their reversals) when ``stream`` is."""
-    if since is None and until is None and stream is None:
+    if since is None and until is None:
+        if stream is not None:
+            return book.stream_within(stream, account=account, kind=kind, limit=limit)
         return book.transactions(account, kind, limit)
     low, high = _positions_in(book, since, until)
     if low > high:

@@ -185,13 +185,22 @@ class Book(ABC):
         return found[::-1]
 
     def stream_within(
-        self, stream: str, low: int, high: int, account: str | None = None, kind: str | None = None, limit: int | None = None
+        self,
+        stream: str,
+        low: int = 1,
+        high: int | None = None,
+        account: str | None = None,
+        kind: str | None = None,
+        limit: int | None = None,
     ) -> list[Transaction]:
         """As ``transactions_within``, of one live stream's transactions: the gifts tagged ``stream`` and the
         reversals of such gifts (a reversal undoes one gift, so it belongs to that gift's stream). A refund
-        undoes a purchase, whose coins may have gone to any stream or none: it belongs to no stream."""
+        undoes a purchase, whose coins may have gone to any stream or none: it belongs to no stream.
+        ``high`` None is the newest."""
         if kind not in (None, "gift", "reversal"):
             return []
+        if high is None:
+            high = self.head().length
         found: list[Transaction] = []
         for position in range(high, low - 1, -1):
             if limit is not None and len(found) >= limit:

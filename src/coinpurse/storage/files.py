@@ -395,6 +395,45 @@ class LazyHistoryBook(MemoryBook):
         found.reverse()
         return found
 
+    def stream_within(
+        self,
+        stream: str,
+        low: int = 1,
+        high: int | None = None,
+        account: str | None = None,
+        kind: str | None = None,
+        limit: int | None = None,
+    ) -> list[Transaction]:
+        """A stream's gifts over the whole history (``gifters --stream``) from the lines naming the stream, newest
+        first, as ``transactions`` reads an account's; reversals, a span, or a name JSON escapes: in full."""
+        whole = low <= 1 and high is None
+        if self._loaded is None and kind == "gift" and whole and _PLAIN_STREAM.fullmatch(stream):
+            found = self._stream_gifts_from_lines(stream, account, limit)
+            if found is not None:
+                return found
+        return super().stream_within(stream, low, high, account, kind, limit)
+
+    def _stream_gifts_from_lines(self, stream: str, account: str | None, limit: int | None) -> list[Transaction] | None:
+        found: list[Transaction] = []
+        gift = b"gift"
+        self._check_open()
+        try:
+            for line in jsonfile.newest_lines(self._read, self._span, jsonfile.name_needle(stream)):
+                if jsonfile.line_kind(line) != gift:
+                    continue
+                if b"\\u" in line and jsonfile.ESCAPED_SURROGATE.search(line):
+                    return None
+                tx = transaction_from_dict(JSON_DECODER.decode(line.decode("utf-8")))
+                if tx.kind == "gift" and tx.details.get("stream") == stream and (account is None or _touches(tx, account)):
+                    found.append(tx)
+                    if limit is not None and len(found) >= limit:
+                        break
+        except (jsonfile.OtherLayout, ValueError, DamagedRecord, RecursionError):  # as _from_lines: the full parse says why
+            return None
+        self._check_open()
+        found.reverse()
+        return found
+
     def _read(self, offset: int, size: int) -> bytes:
         try:
             return os.pread(self._fd, size, offset)
@@ -684,6 +723,9 @@ def _head_book(fd: int) -> tuple[MemoryBook, tuple[int, int]] | None:
     except (DamagedRecord, RecursionError):
         return None
     return book, span
+
+
+_PLAIN_STREAM = re.compile(r"[ !#-\[\]-~]+")  # printable ASCII but " and \: a line holds such a name as it is, in quotes
 
 
 def _touches(tx: Transaction, account: str) -> bool:

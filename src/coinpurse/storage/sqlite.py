@@ -429,7 +429,13 @@ class SqliteBook(Book):
         return [self._transaction(*row) for row in rows]
 
     def stream_within(
-        self, stream: str, low: int, high: int, account: str | None = None, kind: str | None = None, limit: int | None = None
+        self,
+        stream: str,
+        low: int = 1,
+        high: int | None = None,
+        account: str | None = None,
+        kind: str | None = None,
+        limit: int | None = None,
     ) -> list[Transaction]:
         # The stream's gifts through their index; the reversals of them through the index of rare kinds,
         # each one's gift found by its id. Both read in seq order, then merged.
@@ -438,6 +444,7 @@ class SqliteBook(Book):
         touching = " AND EXISTS (SELECT 1 FROM postings p WHERE p.account = ? AND p.seq = t.seq)" if account is not None else ""
         wanted = [] if account is None else [account]
         cap = [_LARGEST_INTEGER if limit is None else min(limit, _LARGEST_INTEGER)]
+        high = _LARGEST_INTEGER if high is None else high
         rows: list[Any] = []
         if kind in (None, "gift"):
             gifts = (
