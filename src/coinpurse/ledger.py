@@ -868,7 +868,7 @@ def _balances_before(book: Book, position: int) -> dict[tuple[str, str], Any]:
             for account, commodity, amount in tx.postings:
                 balances[account, commodity] = balances.get((account, commodity), 0) + amount
         return balances
-    for name, state in book.all_accounts().items():
+    for name, state in book.stored_balances().items():
         balances[name, COIN], balances[name, DIAMOND], balances[name, book.currency] = state.coins, state.diamonds, state.cash
     for tx in stored_views(stored_records(book, position + 1, length), start=position + 1):
         for account, commodity, amount in tx.postings:

@@ -108,6 +108,10 @@ class Book(ABC):
     @abstractmethod
     def find(self, tx_id: str) -> Transaction | None: ...
 
+    def stored_balances(self) -> dict[str, AccountState]:
+        """Every stored account's coins, diamonds and cash by name; a store may leave out the lots and payouts."""
+        return self.all_accounts()
+
     @abstractmethod
     def iter_transactions(self) -> Iterator[Transaction]:
         """The whole history, oldest first (only checks and exports walk it)."""
