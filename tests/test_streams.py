@@ -239,3 +239,54 @@ def test_on_json_a_streams_leaderboard_reads_only_the_lines_naming_it(
     monkeypatch.setattr(files, "read_file_book", no_full_parse)
     board = Ledger(cli.ledger).gifters("mia", stream="launch")
     assert [(g.account, g.gifts) for g in board.gifters] == [("cy", 1), ("alice", 1), ("bob", 2)]
+
+
+def test_the_sqlite_index_finds_what_a_walk_of_the_history_finds(tmp_path) -> None:
+    """For every span, account, kind and limit: SQLite's indexed read equals the plain walk of every store."""
+    import random
+
+    from coinpurse import Ledger
+    from coinpurse.core.book import Book
+    from coinpurse.storage.sqlite import open_for_reading
+
+    chance = random.Random(7)
+    ledger = Ledger.memory()
+    gifts: list[str] = []
+    with ledger.batch(now="2026-03-01T12:00:00Z") as batch:
+        for viewer in ("ann", "ben", "cat"):
+            batch.buy(viewer, "7000")
+        for step in range(60):
+            roll = chance.random()
+            if roll < 0.8 or not gifts:
+                stream = chance.choice(("launch", "encore", None))
+                sent = batch.gift(
+                    chance.choice(("ann", "ben", "cat")), chance.choice(("mia", "noah")), "rose", "1", stream
+                )
+                gifts.append(sent.transaction.id)
+            elif roll < 0.9:
+                batch.reverse(gifts.pop(chance.randrange(len(gifts))), "correction")
+            else:
+                batch.buy("ann", "70")
+    target = tmp_path / "ledger.sqlite"
+    ledger.save_as(target)
+    book = open_for_reading(target)
+    try:
+        length = book.head().length
+        for stream in ("launch", "encore", "none"):
+            for low, high in ((1, length), (1, 30), (20, length), (31, 40), (40, 39)):
+                for account in (None, "mia", "ann", "noah"):
+                    for kind in (None, "gift", "reversal", "buy"):
+                        for limit in (None, 1, 5):
+                            indexed = book.stream_within(stream, low, high, account, kind, limit)
+                            walked = Book.stream_within(book, stream, low, high, account, kind, limit)
+                            assert [tx.id for tx in indexed] == [tx.id for tx in walked], (
+                                stream,
+                                low,
+                                high,
+                                account,
+                                kind,
+                                limit,
+                            )
+        assert any(tx.kind == "reversal" for tx in book.stream_within("launch"))
+    finally:
+        book.db.close()
