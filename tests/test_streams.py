@@ -255,7 +255,7 @@ def test_the_sqlite_index_finds_what_a_walk_of_the_history_finds(tmp_path) -> No
     with ledger.batch(now="2026-03-01T12:00:00Z") as batch:
         for viewer in ("ann", "ben", "cat"):
             batch.buy(viewer, "7000")
-        for step in range(60):
+        for _ in range(60):
             roll = chance.random()
             if roll < 0.8 or not gifts:
                 stream = chance.choice(("launch", "encore", None))
