@@ -237,8 +237,12 @@ def test_on_json_a_streams_leaderboard_reads_only_the_lines_naming_it(
         raise AssertionError("the whole history was parsed")
 
     monkeypatch.setattr(files, "read_file_book", no_full_parse)
-    board = Ledger(cli.ledger).gifters("mia", stream="launch")
+    ledger = Ledger(cli.ledger)
+    board = ledger.gifters("mia", stream="launch")
     assert [(g.account, g.gifts) for g in board.gifters] == [("cy", 1), ("alice", 1), ("bob", 2)]
+    assert [tx.id for tx in ledger.history(stream="launch", limit=2).transactions] == ["tx-8", "tx-11"]
+    assert [tx.id for tx in ledger.history("cy", stream="launch").transactions] == ["tx-7", "tx-11"]
+    assert [tx.id for tx in ledger.history(stream="encore", kind="reversal").transactions] == ["tx-12"]
 
 
 def test_the_sqlite_index_finds_what_a_walk_of_the_history_finds(tmp_path) -> None:
@@ -290,3 +294,17 @@ def test_the_sqlite_index_finds_what_a_walk_of_the_history_finds(tmp_path) -> No
         assert any(tx.kind == "reversal" for tx in book.stream_within("launch"))
     finally:
         book.db.close()
+    from coinpurse.storage import files, reading
+
+    memory = ledger._memory
+    assert memory is not None
+    ledger.save_as(tmp_path / "ledger.json")
+    with reading(tmp_path / "ledger.json") as lines:  # read from the file's lines, newest first
+        for stream in ("launch", "encore", "none"):
+            for account in (None, "mia", "ann", "noah"):
+                for kind in (None, "gift", "reversal"):
+                    for limit in (None, 1, 5):
+                        read = lines.stream_within(stream, account=account, kind=kind, limit=limit)
+                        walked = Book.stream_within(memory, stream, 1, None, account, kind, limit)
+                        assert [tx.id for tx in read] == [tx.id for tx in walked], (stream, account, kind, limit)
+        assert isinstance(lines, files.LazyHistoryBook) and lines._loaded is None  # never parsed whole
