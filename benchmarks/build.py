@@ -2,7 +2,9 @@
 
 A ledger of N transactions is made by the real rules (buys, gifts and the odd
 payout between a few thousand users), held in memory and saved once per format,
-which is far quicker than N runs of the command.
+which is far quicker than N runs of the command. Every gift is sent on a live
+stream: its creator's stream of that week (``stream_of``), so a stream holds a
+few dozen gifts whatever the history's length.
 """
 
 from __future__ import annotations
@@ -21,6 +23,12 @@ from coinpurse.errors import CoinpurseError
 SEED = 20261124
 START = 1_767_225_600  # 2026-01-01T00:00:00Z
 GIFTS = ("Rose", "Finger Heart", "Doughnut", "Perfume", "Hand Hearts")
+WEEK = 7 * 86_400
+
+
+def stream_of(creator: str, clock: int) -> str:
+    """The live stream a gift to ``creator`` at ``clock`` (Unix seconds) is sent on: the creator's of that week."""
+    return f"{creator}-week{(clock - START) // WEEK:03d}"
 
 
 def build_book(size: int, seed: int = SEED) -> Ledger:
@@ -44,7 +52,11 @@ def build_book(size: int, seed: int = SEED) -> Ledger:
                     if batch.state(sender).coins < 5:
                         batch.buy(sender, "700", "web", now=now)
                     else:
-                        batch.gift(sender, chance.choice(creators), chance.choice(GIFTS[:2]), "1", now=now)
+                        creator, gift = (
+                            chance.choice(creators),
+                            chance.choice(GIFTS[:2]),
+                        )  # drawn in the same order as before
+                        batch.gift(sender, creator, gift, "1", stream_of(creator, clock), now=now)
                 else:
                     batch.redeem(chance.choice(creators), all=True, now=now)
             except CoinpurseError:

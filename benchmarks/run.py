@@ -119,7 +119,7 @@ app()
 """
 
 # The commands measured at every size and store: (name, arguments, floor script and its arguments).
-# {ledger}, {creator}, {sender} and {after} are filled in per ledger.
+# {ledger}, {creator}, {sender}, {after}, {middle}, {stream} and {late} are filled in per ledger.
 COMMANDS: tuple[tuple[str, tuple[str, ...], tuple[str, ...] | None], ...] = (
     ("balance ACCOUNT", ("balance", "{creator}", "--json"), ("balance_floor.py", "{ledger}", "{creator}")),
     ("balance", ("balance", "--json"), ("balance_floor.py", "{ledger}")),
@@ -138,6 +138,17 @@ COMMANDS: tuple[tuple[str, tuple[str, ...], tuple[str, ...] | None], ...] = (
     ("balance ACCOUNT --at", ("balance", "{creator}", "--at", "{middle}", "--json"), None),
     ("explain", ("explain", "{middle_id}", "--json"), None),
     ("report", ("report", "--by", "week", "--json"), ("export_floor.py", "{ledger}")),
+    (
+        "gifters ACCOUNT --stream",
+        ("gifters", "{creator}", "--stream", "{stream}", "--json"),
+        ("tail_floor.py", "{ledger}", "20"),
+    ),
+    (
+        "history --stream --limit 20",
+        ("history", "--stream", "{stream}", "--limit", "20", "--json"),
+        ("tail_floor.py", "{ledger}", "20"),
+    ),
+    ("export journal --since", ("export", "--format", "journal", "--since", "{late}"), None),
 )
 # What each floor measures, for the report.
 FLOOR_NOTES = {
@@ -436,6 +447,34 @@ def middle_time(size: int) -> str:
     return time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(build.START + size * 455 // 20))
 
 
+LATE_LAST = 1000  # export --since: the transactions from then on
+
+
+def stream_and_late(path: Path, creator: str) -> dict[str, str]:
+    """The live stream of the creator's last gift (its week's: build.stream_of), and the time of the
+    transaction ``LATE_LAST`` from the end (what export --since leaves to write), read from the ledger's end."""
+    if path.suffix == ".sqlite":
+        connection = sqlite3.connect(f"file:{path}?mode=ro", uri=True)
+        try:
+            query = (
+                "SELECT json_extract(body, '$.details.stream') FROM transactions WHERE kind = 'gift' "
+                "AND json_extract(body, '$.request.recipient') = ? ORDER BY seq DESC LIMIT 1"
+            )
+            stream = connection.execute(query, (creator,)).fetchone()[0]
+            total = connection.execute("SELECT count(*) FROM transactions").fetchone()[0]
+            late = "SELECT at FROM transactions ORDER BY seq DESC LIMIT 1 OFFSET ?"
+            moment = connection.execute(late, (min(LATE_LAST, total) - 1,)).fetchone()[0]
+        finally:
+            connection.close()
+        return {"stream": str(stream), "late": str(moment)}
+    sys.path.insert(0, str(FLOORS))
+    from _stored import json_last_lines
+
+    lines = [json.loads(line) for line in json_last_lines(path, max(LATE_LAST, 2000))]
+    gifts = [tx for tx in lines if tx["kind"] == "gift" and tx["request"]["recipient"] == creator]
+    return {"stream": str(gifts[-1]["details"].get("stream")), "late": str(lines[-min(LATE_LAST, len(lines))]["at"])}
+
+
 def hash_before_last(path: Path, count: int) -> str:
     """The hash of the transaction before the last ``count`` (the first one's, in a shorter history)."""
     if path.suffix == ".sqlite":
@@ -514,6 +553,8 @@ def prepare(plan: Plan, cp: list[str], log: Callable[[str], None], reuse: bool) 
             fill = {**user_names(ledger), "after": hash_before_last(ledger, AFTER_NEW) if "{after}" in needed else ""}
             fill["middle"] = middle_time(size)
             fill["middle_id"] = f"tx-{max(1, size // 2)}"  # build.py numbers its transactions tx-1, tx-2 ...
+            if "{stream}" in needed or "{late}" in needed:
+                fill.update(stream_and_late(ledger, fill["creator"]))
             for case in plan.cases:
                 if case.size == size and case.store == store:
                     case.command = [

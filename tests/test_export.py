@@ -397,3 +397,25 @@ def test_the_tools_balance_a_ledger_with_held_payouts_as_coinpurse(json_cli, tmp
         assert tool_balances(tool, journal) == expected, tool
     for name, run in strict_checks(journal).items():
         assert run.returncode == 0 and not run.stderr, (name, run.stderr)
+
+
+def test_a_journal_from_since_opens_with_the_balances_then_and_the_real_tools_recheck_it(
+    json_cli, tmp_path, monkeypatch
+) -> None:
+    if not TOOLS:
+        pytest.skip("neither hledger nor ledger is installed (Debian packages hledger, ledger; .ci/run installs them)")
+    build_economy(json_cli)  # on 2026-03-01
+    monkeypatch.setenv("COINPURSE_NOW", "2026-03-02T12:00:00Z")
+    for args in (("gift", "alice", "mia", "rose", "-n", "7"), ("buy", "carol", "70"), ("refund", "tx-3")):
+        assert json_cli(*args).exit_code == 0, args
+    journal = tmp_path / "since.journal"
+    assert json_cli("export", "--since", "2026-03-02", "-o", str(journal)).exit_code == 0
+    text = journal.read_text()
+    assert "2026-03-02 (opening) balances at 2026-03-02T00:00:00Z" in text
+    opening = text.split("(opening)")[1].split("\n\n")[0]
+    assert "users:alice 695 COIN = 695 COIN" in " ".join(opening.split())  # her balance then, asserted
+    assert "(tx-9)" not in text and "(tx-10)" in text
+    for name, run in strict_checks(journal).items():
+        assert run.returncode == 0 and not run.stderr, (name, run.stderr)
+    for tool in TOOLS:
+        assert tool_balances(tool, journal) == coinpurse_balances(json_cli.ledger), tool

@@ -24,8 +24,16 @@ def test_gifters_are_ranked_by_diamonds_with_their_worth(cli) -> None:
     ranking = cli.json("gifters", "@MIA")
     assert ranking["account"] == "mia"
     assert ranking["gifters"] == [
-        {"account": "bob", "gifts": 1, "items": 2, "coins": 20000, "diamonds": 20000, "diamond_value": "100.00"},
-        {"account": "alice", "gifts": 2, "items": 6, "coins": 10, "diamonds": 10, "diamond_value": "0.05"},
+        {
+            "rank": 1,
+            "account": "bob",
+            "gifts": 1,
+            "items": 2,
+            "coins": 20000,
+            "diamonds": 20000,
+            "diamond_value": "100.00",
+        },
+        {"rank": 2, "account": "alice", "gifts": 2, "items": 6, "coins": 10, "diamonds": 10, "diamond_value": "0.05"},
     ]
     assert [g["account"] for g in cli.json("gifters", "mia", "--limit", "1")["gifters"]] == ["bob"]
 

@@ -110,6 +110,8 @@ def _as_schema(ledger: Path, version: int) -> None:
             db.execute("UPDATE meta SET value = ? WHERE key = 'schema'", (str(version),))
             if version < 4:
                 db.execute("DROP INDEX transactions_of_rare_kinds")  # schema 3 had no index of rare kinds
+            if version < 5:
+                db.execute("DROP INDEX gifts_by_stream")  # nor of the gifts of live streams
         return
     text = ledger.read_text()
     marker = '"schema": 5,' if ledger.suffix == ".json" else "schema = 5\n"

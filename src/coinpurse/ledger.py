@@ -434,10 +434,12 @@ class Ledger:
         limit: int | None = None,
         since: str | None = None,
         until: str | None = None,
+        stream: str | None = None,
     ) -> History:
         """Transactions oldest first, optionally one account's or one kind's; with ``limit`` the newest that many.
 
-        ``since`` and ``until`` are stored times (see core.clock.moment), inclusive bounds.
+        ``since`` and ``until`` are stored times (see core.clock.moment), inclusive bounds. ``stream``
+        keeps one live stream's: the gifts tagged with it and the reversals of those gifts.
         """
         if limit is not None and limit < 1:
             raise BadInput(f"--limit must be a positive whole number, not {limit}")
@@ -447,28 +449,36 @@ class Ledger:
 
         if kind is not None and kind not in RECORDS:
             raise BadInput(f"unknown kind {kind!r}: the kinds are {', '.join(RECORDS)}", code="unknown_kind")
+        stream = _stream_name(stream)
         with self._reading() as book:
             name = None if account is None else _known_account(book, account)
-            found = _transactions_in(book, since, until, name, kind, limit)
+            found = _transactions_in(book, since, until, name, kind, limit, stream)
             return History(found, book.currency, _reversals_of(book, found))
 
     def gifters(
-        self, account: str, limit: int | None = 10, since: str | None = None, until: str | None = None
+        self,
+        account: str,
+        limit: int | None = 10,
+        since: str | None = None,
+        until: str | None = None,
+        stream: str | None = None,
     ) -> Gifters:
-        """Who sent ``account`` the most diamonds, most first; ties by name.
+        """Who sent ``account`` the most diamonds, most first; ties by name, and tied diamonds share a rank.
 
         Diamond value is at the payout rate each gift recorded, so a rates change
-        does not rewrite what earlier gifts were worth.
+        does not rewrite what earlier gifts were worth. ``stream`` counts only the
+        gifts tagged with that live stream: the leaderboard the stream shows.
         """
         from coinpurse.core.kinds import GiftRecord
         from coinpurse.core.money import ZERO
 
         if limit is not None and limit < 1:
             raise BadInput(f"--limit must be a positive whole number, not {limit}")
+        stream = _stream_name(stream)
         totals: dict[str, list[Any]] = {}
         with self._reading() as book:
             name = _known_account(book, account)
-            gifts = _transactions_in(book, since, until, name, "gift")
+            gifts = _transactions_in(book, since, until, name, "gift", stream=stream)
             for tx in gifts:
                 gift = tx.payload
                 if not isinstance(gift, GiftRecord) or gift.request.recipient != name:
@@ -483,7 +493,8 @@ class Ledger:
         ranked = sorted(
             (Gifter(sender, *row) for sender, row in totals.items()), key=lambda g: (-g.diamonds, g.account)
         )
-        return Gifters(name, ranked[:limit] if limit is not None else ranked, currency)
+        shown = ranked[:limit] if limit is not None else ranked
+        return Gifters(name, shown, currency, _ranks([g.diamonds for g in shown]), stream)
 
     def statement(self, account: str, since: str | None = None, until: str | None = None, top: int = 10) -> Statement:
         """``account``'s statement from ``since`` to ``until`` (stored times, inclusive; see core.clock.moment):
@@ -572,6 +583,9 @@ class Ledger:
         *,
         stream: TextIO | None = None,
         on_progress: Progress | None = None,
+        since: str | None = None,
+        until: str | None = None,
+        live_stream: str | None = None,
     ) -> ExportResult:
         """The whole history as CSV, an hledger/ledger-cli journal, or JSON; written to ``output`` if given.
 
@@ -580,6 +594,12 @@ class Ledger:
         a temp file that replaces ``output`` once complete, or to ``stream`` (an open
         text file such as stdout). With neither, it is returned as the result's ``text``.
         ``on_progress(done, total)`` is called every few hundred transactions.
+
+        ``since`` and ``until`` (stored times, inclusive) export the transactions stamped
+        between; a journal from ``since`` opens with every account's balances at that
+        moment, so its balance assertions hold. ``live_stream`` exports one live stream's
+        gifts and their reversals (as ``history --stream``); its journal has no balance
+        assertions and no opening balances, since other transactions moved those balances.
         """
         from coinpurse.formats import export as formats
         from coinpurse.reports import ExportResult
@@ -595,19 +615,28 @@ class Ledger:
             from coinpurse.storage.outputs import refuse_ledger_files
 
             refuse_ledger_files(target, self.path)
+        live_stream = _stream_name(live_stream)
         with self._reading() as book:
-            if chosen == "json":  # whole records, each checked as the history reads it
-                history: Iterable[Any] = book.iter_transactions()
-            else:  # only the parts these formats write, each checked as read
-                from coinpurse.storage.convert import stored_records
-
-                history = formats.stored_views(stored_records(book))
-            counted = _Counted(history, book.head().length, on_progress)
+            low, high = _positions_in(book, since, until)
+            history, total = _exported(book, chosen, low, high, live_stream)
+            counted = _Counted(history, total, on_progress)
             if chosen == "csv":
                 chunks = formats.csv_chunks(counted)
             elif chosen == "journal":
                 names = [*book.platform_accounts(), *book.user_accounts()]  # names only: states can hold many lots
-                chunks = formats.journal_chunks(counted, self.path.name, names, book.currency)
+                opening = None
+                if since is not None and live_stream is None:
+                    opening = formats.Opening(since, _balances_before(book, min(low - 1, book.head().length)))
+                heading = _export_heading(since, until, live_stream)
+                chunks = formats.journal_chunks(
+                    counted,
+                    self.path.name,
+                    names,
+                    book.currency,
+                    opening,
+                    assertions=live_stream is None,
+                    heading=heading,
+                )
             else:
                 chunks = formats.json_chunks(counted, book.currency)
             text = None
@@ -994,14 +1023,127 @@ def _recorded(book: Book, request: rq.Request, moment: str) -> OperationResult:
 
 
 def _transactions_in(
-    book: Book, since: str | None, until: str | None, account: str | None, kind: str | None, limit: int | None = None
+    book: Book,
+    since: str | None,
+    until: str | None,
+    account: str | None,
+    kind: str | None,
+    limit: int | None = None,
+    stream: str | None = None,
 ) -> list[Any]:
-    """As ``book.transactions``, of those stamped from ``since`` to ``until`` (inclusive) when either is given."""
+    """As ``book.transactions``, of those stamped from ``since`` to ``until`` (inclusive) when either is given,
+    and of one live stream's (``book.stream_within``: its gifts and their reversals) when ``stream`` is."""
     if since is None and until is None:
+        if stream is not None:
+            return book.stream_within(stream, account=account, kind=kind, limit=limit)
         return book.transactions(account, kind, limit)
+    low, high = _positions_in(book, since, until)
+    if low > high:
+        return []
+    if stream is not None:
+        return book.stream_within(stream, low, high, account, kind, limit)
+    return book.transactions_within(low, high, account, kind, limit)
+
+
+def _exported(book: Book, chosen: str, low: int, high: int, live_stream: str | None) -> tuple[Iterable[Any], int]:
+    """What an export of ``chosen`` format writes, read as it goes, and how many: the transactions at
+    positions ``low`` to ``high``, or that live stream's among them (a list: the stream's index finds them)."""
+    from coinpurse.formats import export as formats
+
+    if live_stream is not None:
+        found = book.stream_within(live_stream, low, high) if low <= high else []
+        return found, len(found)
+    total = max(high - low + 1, 0)
+    if low > high:
+        return [], 0
+    if chosen == "json":  # whole records, each checked as the history reads it
+        if low == 1 and high == book.head().length:
+            return book.iter_transactions(), total
+        return _checked(book, low, high), total
+    from coinpurse.storage.convert import stored_records  # only the parts these formats write, each checked as read
+
+    return formats.stored_views(stored_records(book, low, high), start=low), total
+
+
+def _checked(book: Book, low: int, high: int) -> Iterator[Any]:
+    """The transactions at positions ``low`` to ``high``, each checked whole as the history reads it."""
+    from coinpurse.core.model import Transaction, transaction_from_dict
+    from coinpurse.storage.convert import stored_records
+
+    for position, record in enumerate(stored_records(book, low, high), start=low):
+        yield record if isinstance(record, Transaction) else transaction_from_dict(record, f"transaction {position}")
+
+
+def _balances_before(book: Book, position: int) -> dict[tuple[str, str], Any]:
+    """Every account's balance per commodity right after the first ``position`` transactions.
+
+    A transaction records users' coins and diamonds after it, but not cash nor the platform's
+    accounts, so the postings are summed: those up to ``position`` from zero, or those after it
+    taken from the stored balances (which are the sums of every posting), whichever are fewer.
+    From ``export --since`` alone the ones after it are what the export writes anyway.
+    """
+    from coinpurse.core.money import COIN, DIAMOND
+    from coinpurse.formats.export import stored_views
+    from coinpurse.storage.convert import stored_records
+
+    length = book.head().length
+    balances: dict[tuple[str, str], Any] = {}
+    if position <= length - position:
+        for tx in stored_views(stored_records(book, 1, position)):
+            for account, commodity, amount in tx.postings:
+                balances[account, commodity] = balances.get((account, commodity), 0) + amount
+        return balances
+    for name, state in book.stored_balances().items():
+        balances[name, COIN], balances[name, DIAMOND], balances[name, book.currency] = (
+            state.coins,
+            state.diamonds,
+            state.cash,
+        )
+    for tx in stored_views(stored_records(book, position + 1, length), start=position + 1):
+        for account, commodity, amount in tx.postings:
+            balances[account, commodity] = balances.get((account, commodity), 0) - amount
+    return balances
+
+
+def _export_heading(since: str | None, until: str | None, live_stream: str | None) -> str:
+    """The journal's comment line saying which part of the history it holds ("" for all of it)."""
+    parts = []
+    if live_stream is not None:
+        parts.append(f"only the gifts of live stream {live_stream} and their reversals")
+    if since is not None:
+        parts.append(f"from {since}")
+    if until is not None:
+        parts.append(f"up to {until}")
+    if since is not None and live_stream is None:
+        parts.append("the first entry holds each account's balances at that moment")
+    return ", ".join(parts)
+
+
+def _ranks(diamonds: Sequence[int]) -> tuple[int, ...]:
+    """Leaderboard ranks of totals sorted most first: equal totals share a rank, the next one skips (1, 2, 2, 4)."""
+    ranks: list[int] = []
+    for place, total in enumerate(diamonds, start=1):
+        ranks.append(ranks[-1] if ranks and diamonds[place - 2] == total else place)
+    return tuple(ranks)
+
+
+def _positions_in(book: Book, since: str | None, until: str | None) -> tuple[int, int]:
+    """The first and last positions stamped from ``since`` to ``until`` (inclusive); low > high when none are."""
     low = 1 if since is None else book.count_until(since, inclusive=False) + 1
     high = book.head().length if until is None else book.count_until(until)
-    return book.transactions_within(low, high, account, kind, limit) if low <= high else []
+    return low, high
+
+
+def _stream_name(stream: str | None) -> str | None:
+    """``--stream NAME`` as a gift records it (stripped); bad input when no gift could carry it."""
+    if stream is None:
+        return None
+    name = stream.strip()
+    if not name or not name.isprintable() or len(name) > 80:
+        raise BadInput(
+            "--stream must be printable text of 1 to 80 characters, as a gift's stream is", code="invalid_stream"
+        )
+    return name
 
 
 def _reversals_of(book: Book, found: Sequence[Any]) -> dict[str, str]:

@@ -189,9 +189,15 @@ class Gifters(NamedTuple):
     account: str
     gifters: Sequence[Gifter]
     currency: str
+    ranks: Sequence[int] = ()  # each gifter's place on the leaderboard (tied diamonds share one); by order when empty
+    stream: str | None = None  # the live stream counted, or None for every gift
+
+    def rank_of(self, index: int) -> int:
+        return self.ranks[index] if index < len(self.ranks) else index + 1
 
     def to_dict(self) -> dict[str, Any]:
-        return {"account": self.account, "gifters": [g.to_dict() for g in self.gifters], "currency": self.currency}
+        rows = [{"rank": self.rank_of(index), **g.to_dict()} for index, g in enumerate(self.gifters)]
+        return {"account": self.account, "gifters": rows, "currency": self.currency, "stream": self.stream}
 
 
 class Conversion(NamedTuple):

@@ -189,3 +189,9 @@ def stdout_unless_given(file: Path | None, option: Path | None, as_json: bool) -
     if as_json and is_stdout(chosen):
         raise BadInput("--json reports on the file written: give a FILE, not stdout")
     return chosen
+
+
+StreamOption = Annotated[
+    str | None,
+    typer.Option("--stream", metavar="NAME", help="Only that live stream's gifts (as gift --stream NAME tagged them)."),
+]

@@ -285,26 +285,30 @@ def show_history(history: History, more: bool = False) -> None:
 
 
 def show_gifters(ranking: Gifters, *, window: bool = False) -> None:
+    """The leaderboard: the same ranks and counts as its JSON (gifts are transactions, items the gifts in them)."""
     out = console()
+    on_stream = "" if ranking.stream is None else f" on stream {ranking.stream}"
     if not ranking.gifters:
-        out.print(
-            f"No one sent {ranking.account} a gift in that time."
-            if window
-            else f"No one has sent {ranking.account} a gift yet."
-        )
+        if not window and ranking.stream is None:
+            out.print(f"No one has sent {ranking.account} a gift yet.")
+        else:
+            out.print(
+                Text(f"No one sent {ranking.account} a gift{on_stream}{' in that time' if window else ''}."),
+                soft_wrap=True,
+            )
         return
-    table = Table(
-        title=f"Top gifters of @{ranking.account}", box=box.SIMPLE_HEAVY, show_edge=False, title_justify="left"
-    )
+    title = Text(f"Top gifters of @{ranking.account}{on_stream}")  # a stream's name is shown as typed, never as markup
+    table = Table(title=title, box=box.SIMPLE_HEAVY, show_edge=False, title_justify="left")
     worth_header = f"worth ({ranking.currency})"
     worth = aligned([_cash(gifter.diamond_value) for gifter in ranking.gifters], worth_header)
-    for column in ("#", "gifter", "gifts", "coins", "diamonds"):
+    for column in ("#", "gifter", "gifts", "items", "coins", "diamonds"):
         table.add_column(column, justify="left" if column == "gifter" else "right")
     _money_column(table, worth_header.rjust(len(worth[0])))
-    for rank, (gifter, value) in enumerate(zip(ranking.gifters, worth, strict=True), start=1):
+    for index, (gifter, value) in enumerate(zip(ranking.gifters, worth, strict=True)):
         table.add_row(
-            str(rank),
+            str(ranking.rank_of(index)),
             gifter.account,
+            _n(gifter.gifts),
             _n(gifter.items),
             _n(gifter.coins),
             _n(gifter.diamonds),

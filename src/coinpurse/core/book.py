@@ -108,6 +108,10 @@ class Book(ABC):
     @abstractmethod
     def find(self, tx_id: str) -> Transaction | None: ...
 
+    def stored_balances(self) -> dict[str, AccountState]:
+        """Every stored account's coins, diamonds and cash by name; a store may leave out the lots and payouts."""
+        return self.all_accounts()
+
     @abstractmethod
     def iter_transactions(self) -> Iterator[Transaction]:
         """The whole history, oldest first (only checks and exports walk it)."""
@@ -193,6 +197,45 @@ class Book(ABC):
         low = 1 if since is None else self.count_until(since, inclusive=False) + 1
         for position in range(low, self.head().length + 1):
             yield position, self.transaction_at(position)
+
+    def stream_within(
+        self,
+        stream: str,
+        low: int = 1,
+        high: int | None = None,
+        account: str | None = None,
+        kind: str | None = None,
+        limit: int | None = None,
+    ) -> list[Transaction]:
+        """As ``transactions_within``, of one live stream's transactions: the gifts tagged ``stream`` and the
+        reversals of such gifts (a reversal undoes one gift, so it belongs to that gift's stream). A refund
+        undoes a purchase, whose coins may have gone to any stream or none: it belongs to no stream.
+        ``high`` None is the newest."""
+        if kind not in (None, "gift", "reversal"):
+            return []
+        if high is None:
+            high = self.head().length
+        found: list[Transaction] = []
+        for position in range(high, low - 1, -1):
+            if limit is not None and len(found) >= limit:
+                break
+            tx = self.transaction_at(position)
+            if (
+                (kind is None or tx.kind == kind)
+                and self._of_stream(tx, stream)
+                and (account is None or _touches(tx, account))
+            ):
+                found.append(tx)
+        return found[::-1]
+
+    def _of_stream(self, tx: Transaction, stream: str) -> bool:
+        if tx.kind == "gift":
+            return tx.details.get("stream") == stream
+        if tx.kind == "reversal":
+            original = tx.details.get("original")
+            gift = self.find(original) if isinstance(original, str) else None
+            return gift is not None and gift.kind == "gift" and gift.details.get("stream") == stream
+        return False
 
     # What ``verify`` reads: one pass over the history, in constant memory where the store allows.
 

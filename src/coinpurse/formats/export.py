@@ -14,6 +14,12 @@ carries a balance assertion (``= 695 COIN``): the balance coinpurse recorded
 after that transaction, which both tools check again. Users' accounts are
 ``users:<handle>``, so the platform's accounts (``platform:...``) sort apart.
 
+A journal of part of the history (``export --since``) opens with an ``Opening``
+entry: every account's balance in every commodity at that moment, so the
+assertions after it still hold. Its postings balance by themselves, as every
+transaction's do. A journal of one live stream's gifts carries no assertions: its
+balances are only what those gifts moved.
+
 The CSV and the journal read a stored transaction as a ``StoredView``: only the
 parts they write, each checked as it is read (``verify`` checks whole records and
 the chain); the JSON export writes whole records, checked as the history reads them.
@@ -27,9 +33,9 @@ from __future__ import annotations
 
 import csv
 import re
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from decimal import Decimal
-from typing import Any
+from typing import Any, NamedTuple
 
 from coinpurse.core.model import Amount, BalanceAfter, DamagedRecord, Posting, Transaction, posting_from_dict
 from coinpurse.core.money import COIN, DIAMOND
@@ -121,9 +127,9 @@ class StoredView:
         return BalanceAfter(name, coins, diamonds)
 
 
-def stored_views(records: Iterable[Any]) -> Iterator[StoredView | Transaction]:
-    """Stored records (dicts) as views; transactions made in memory as they are."""
-    for position, record in enumerate(records, start=1):
+def stored_views(records: Iterable[Any], start: int = 1) -> Iterator[StoredView | Transaction]:
+    """Stored records (dicts) as views; transactions made in memory as they are. ``start``: the first one's position."""
+    for position, record in enumerate(records, start=start):
         yield record if isinstance(record, Transaction) else StoredView(record, position)
 
 
@@ -211,23 +217,41 @@ def describe(tx: Transaction | StoredView) -> str:
     return journal_text(summary(tx.payload))
 
 
+class Opening(NamedTuple):
+    """Where a journal of part of the history starts: every account's balance per commodity at ``at``."""
+
+    at: str  # a stored time: the moment the exported part starts from
+    balances: Mapping[tuple[str, str], Amount]  # (account, commodity) -> its balance then; zero ones may be left out
+
+
 def journal_chunks(
     transactions: Iterable[Transaction | StoredView],
     source: str = "",
     accounts: Iterable[str] = (),
     currency: str | None = None,
+    opening: Opening | None = None,
+    assertions: bool = True,
+    heading: str = "",
 ) -> Iterator[str]:
     """The journal: declarations of ``accounts`` (the ledger's names) and the commodities, then an entry per transaction.
 
     An account or commodity not declared up front (none, in a sound ledger: every
     account a transaction posts to is stored) is declared just before the first
-    entry that uses it.
+    entry that uses it. ``opening`` comes first when given; ``assertions`` false
+    leaves out the balance assertions (for a part of the history whose balances are
+    not the accounts'); ``heading`` is a comment line saying which part it is.
     """
-    return _batched(_journal_pieces(transactions, source, accounts, currency))
+    return _batched(_journal_pieces(transactions, source, accounts, currency, opening, assertions, heading))
 
 
 def _journal_pieces(
-    transactions: Iterable[Transaction | StoredView], source: str, accounts: Iterable[str], currency: str | None
+    transactions: Iterable[Transaction | StoredView],
+    source: str,
+    accounts: Iterable[str],
+    currency: str | None,
+    opening: Opening | None = None,
+    assertions: bool = True,
+    heading: str = "",
 ) -> Iterator[str]:
     account_name = _Memo(journal_account)
     commodity_name = _Memo(journal_commodity)
@@ -237,7 +261,10 @@ def _journal_pieces(
     lines = [
         f"; coinpurse journal export{' of ' + journal_text(file_name_text(source)) if source else ''}",
         "; users' holdings are positive; the platform carries the opposite side",
-        "; each user's coins and diamonds after a transaction, as coinpurse recorded them, are balance assertions (= ...)",
+        "; each user's coins and diamonds after a transaction, as coinpurse recorded them, are balance assertions (= ...)"
+        if assertions
+        else "; no balance assertions: these entries are not all that moved the accounts' balances",
+        *([f"; {journal_text(heading)}"] if heading else []),
         "",
     ]
     if declared_accounts:
@@ -245,6 +272,8 @@ def _journal_pieces(
     lines += [*(f"commodity {commodity_name[c]}" for c in commodities), ""]
     lines += [f"tag {tag}" for tag in JOURNAL_TAGS]
     yield "\n".join(lines) + "\n"
+    if opening is not None:
+        yield _opening_entry(opening, account_name, commodity_name, declared)
     text = _plain_or(journal_text)
     for tx in transactions:
         tx_id, at = text(tx.id), text(tx.at)
@@ -260,7 +289,7 @@ def _journal_pieces(
         new = [name for name in (*names, *symbols) if name not in declared]
         entry = [_declarations(new, declared, names)] if new else []
         entry += ["\n", header, "\n", meta]
-        asserted = _assertions(tx)
+        asserted = _assertions(tx) if assertions else None
         for i, (name, symbol, p) in enumerate(zip(names, symbols, postings, strict=True)):
             line = f"    {name:<{width}}{amount_text(p.amount)} {symbol}"
             if asserted and (p.account, p.commodity) in asserted and asserted[p.account, p.commodity][0] == i:
@@ -268,6 +297,33 @@ def _journal_pieces(
             entry.append(line)
             entry.append("\n")
         yield "".join(entry)
+
+
+def _opening_entry(opening: Opening, account_name: _Memo, commodity_name: _Memo, declared: set[str]) -> str:
+    """The first entry of a journal of part of the history: each nonzero balance at ``opening.at``, users' coins and
+    diamonds asserted as the entries after it assert them; empty when every balance was zero (nothing came before)."""
+    held = sorted(
+        ((account, commodity, amount) for (account, commodity), amount in opening.balances.items() if amount),
+        key=lambda held: (not is_user_account(held[0]), held[0], _COMMODITY_ORDER.get(held[1], 2), held[1]),
+    )
+    if not held:
+        return ""
+    names = [account_name[account] for account, _, _ in held]
+    symbols = [commodity_name[commodity] for _, commodity, _ in held]
+    new = [name for name in (*names, *symbols) if name not in declared]
+    at = journal_text(opening.at)
+    entry = [_declarations(new, declared, names)] if new else []
+    entry += ["\n", f"{at[:10]} (opening) balances at {at}\n", f"    ; kind: opening\n    ; time: {at}\n"]
+    width = max(map(len, names)) + 4
+    for name, symbol, (account, commodity, amount) in zip(names, symbols, held, strict=True):
+        line = f"    {name:<{width}}{amount_text(amount)} {symbol}"
+        if commodity in _ASSERTED and is_user_account(account):
+            line += f" = {amount_text(amount)} {symbol}"
+        entry.append(line + "\n")
+    return "".join(entry)
+
+
+_COMMODITY_ORDER = {COIN: 0, DIAMOND: 1}
 
 
 def _declarations(new: list[str], declared: set[str], accounts: list[str]) -> str:

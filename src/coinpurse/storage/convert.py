@@ -28,16 +28,19 @@ if TYPE_CHECKING:
 PROGRESS_EVERY = 500  # transactions between two progress reports
 
 
-def stored_records(book: Book) -> Iterator[Any]:
+def stored_records(book: Book, low: int = 1, high: int | None = None) -> Iterator[Any]:
     """The history as stored, oldest first, unchecked: dicts as read (a file's or SQLite's), or the
-    transactions a ledger in memory made."""
+    transactions a ledger in memory made; with ``low`` or ``high``, those at positions ``low`` to ``high``."""
+    from itertools import islice
+
     from coinpurse.storage.sqlite import SqliteBook
 
+    whole = low <= 1 and high is None
     if isinstance(book, SqliteBook):
-        return book.iter_transaction_dicts()
+        return book.iter_transaction_dicts(low, high)
     if isinstance(book, MemoryBook):
-        return iter(book.records)
-    return iter(book.iter_transactions())
+        return iter(book.records) if whole else islice(book.records, low - 1, high)
+    return iter(book.iter_transactions()) if whole else islice(book.iter_transactions(), low - 1, high)
 
 
 def stored_transactions(book: Book) -> Iterator[dict[str, Any]]:

@@ -424,6 +424,105 @@ class LazyHistoryBook(MemoryBook):
             return None
         return super().find(tx_id)
 
+    def stream_within(
+        self,
+        stream: str,
+        low: int = 1,
+        high: int | None = None,
+        account: str | None = None,
+        kind: str | None = None,
+        limit: int | None = None,
+    ) -> list[Transaction]:
+        """A stream's transactions over the whole history from the lines that can be them, newest first, as
+        ``transactions`` reads an account's: its gifts (``gifters --stream``) from the lines naming the stream,
+        with their reversals from every line in turn; a span, or a name a line may spell otherwise: in full."""
+        whole = low <= 1 and high is None
+        if self._loaded is None and whole and kind in (None, "gift", "reversal") and _PLAIN_STREAM.fullmatch(stream):
+            if kind == "gift":
+                found = self._stream_gifts_from_lines(stream, account, limit)
+            else:
+                found = self._stream_from_lines(stream, account, kind, limit)
+            if found is not None:
+                return found
+        return super().stream_within(stream, low, high, account, kind, limit)
+
+    def _stream_from_lines(
+        self, stream: str, account: str | None, kind: str | None, limit: int | None
+    ) -> list[Transaction] | None:
+        """Every line newest first: a reversal waits for its gift's line (older), which says whether it is
+        the stream's; a line that may spell a name otherwise (any \\u) sends the read to the full parse."""
+        named, reversal = jsonfile.name_needle(stream), b"reversal"
+        found: list[
+            list[Any]
+        ] = []  # [transaction, the stream's (True), not (False), or not known yet (None)], newest first
+        waiting: dict[bytes, list[list[Any]]] = {}  # a gift's line opening -> the reversals of it found so far
+        self._check_open()
+        try:
+            for line in jsonfile.newest_lines(self._read, self._span):
+                if b"\\u" in line:
+                    return None
+                opening = line[: line.find(b'"', len(_ID_LINE_OPENER)) + 1]
+                of_stream = named in line
+                is_reversal = jsonfile.line_kind(line) == reversal
+                if not (of_stream or is_reversal or opening in waiting):
+                    continue
+                tx = transaction_from_dict(JSON_DECODER.decode(line.decode("utf-8")))
+                ours = tx.kind == "gift" and tx.details.get("stream") == stream
+                for entry in waiting.pop(opening, ()):
+                    entry[1] = ours
+                touches = account is None or _touches(tx, account)
+                if ours and kind != "reversal" and touches:
+                    found.append([tx, True])
+                elif tx.kind == "reversal" and kind != "gift" and touches:
+                    original = tx.details.get("original")
+                    if isinstance(original, str):
+                        entry = [tx, None]
+                        found.append(entry)
+                        waiting.setdefault(_ID_LINE_OPENER + original.encode() + b'"', []).append(entry)
+                if limit is not None and _settled(found, limit):
+                    break
+        except (
+            jsonfile.OtherLayout,
+            ValueError,
+            DamagedRecord,
+            RecursionError,
+        ):  # as _from_lines: the full parse says why
+            return None
+        self._check_open()
+        shown = [tx for tx, ours in found if ours][:limit]
+        shown.reverse()
+        return shown
+
+    def _stream_gifts_from_lines(self, stream: str, account: str | None, limit: int | None) -> list[Transaction] | None:
+        found: list[Transaction] = []
+        gift = b"gift"
+        self._check_open()
+        try:
+            for line in jsonfile.newest_lines(self._read, self._span, jsonfile.name_needle(stream)):
+                if jsonfile.line_kind(line) != gift:
+                    continue
+                if b"\\u" in line and jsonfile.ESCAPED_SURROGATE.search(line):
+                    return None
+                tx = transaction_from_dict(JSON_DECODER.decode(line.decode("utf-8")))
+                if (
+                    tx.kind == "gift"
+                    and tx.details.get("stream") == stream
+                    and (account is None or _touches(tx, account))
+                ):
+                    found.append(tx)
+                    if limit is not None and len(found) >= limit:
+                        break
+        except (
+            jsonfile.OtherLayout,
+            ValueError,
+            DamagedRecord,
+            RecursionError,
+        ):  # as _from_lines: the full parse says why
+            return None
+        self._check_open()
+        found.reverse()
+        return found
+
     def _read(self, offset: int, size: int) -> bytes:
         try:
             return os.pread(self._fd, size, offset)
@@ -741,6 +840,25 @@ def _head_book(fd: int) -> tuple[MemoryBook, tuple[int, int]] | None:
     except (DamagedRecord, RecursionError):
         return None
     return book, span
+
+
+_ID_LINE_OPENER = b'    {"id": "'  # how the writer opens a transaction's line (jsonfile checks each line read)
+
+
+def _settled(found: list[list[Any]], limit: int) -> bool:
+    """The newest ``limit`` of the stream's are known: that many found before any reversal still waiting for its gift."""
+    count = 0
+    for _, ours in found:
+        if ours is None:
+            return False
+        count += bool(ours)
+        if count >= limit:
+            return True
+    return False
+
+
+# Printable ASCII but ", / and \: a line can spell such a name only as it is, in quotes, or with a \u escape.
+_PLAIN_STREAM = re.compile(r"[ !#-.0-\[\]-~]+")
 
 
 def _touches(tx: Transaction, account: str) -> bool:

@@ -12,6 +12,8 @@ Tables:
                               hash, and id, kind and at are generated from it, so no edit of a
                               column can make them disagree (the id index is what makes retries safe)
   postings(account, seq)      which transactions touch an account, for history by account
+  gifts_by_stream             an index of the gifts tagged with a live stream, by stream and seq, so
+                              ``--stream`` reads that stream's gifts only (untagged gifts are not in it)
   account_digests(bucket, name, digest)
   bucket_digests(bucket, digest)
                               every account's state digest by bucket, and each bucket's digest: the
@@ -125,9 +127,24 @@ _RARE_KINDS = f"""
 CREATE INDEX transactions_of_rare_kinds ON transactions (kind, seq) WHERE {_RARE_KINDS_WHERE};
 """
 SCHEMA_4 = SCHEMA_3 + _RARE_KINDS
-# Schema 5 admits held payouts and sponsored gifts; its file layout is schema 4's (a hold is
+# The gifts of one live stream (history, gifters and export --stream) are found by an index of the
+# stream each gift's body records, in seq order, so a stream's leaderboard or its newest gifts cost
+# what the stream holds, not the history. Gifts without a stream, and other kinds, are not in it.
+_STREAM_OF_GIFT = "json_extract(body, '$.details.stream')"  # said the same way in the queries, so SQLite uses the index
+
+
+def _stream_of(table: str) -> str:
+    """The indexed expression, of the named table's body: SQLite matches it to the index column for column."""
+    return _STREAM_OF_GIFT.replace("(body", f"({table}.body")
+
+
+_STREAM_GIFTS_WHERE = f"kind = 'gift' AND {_STREAM_OF_GIFT} IS NOT NULL"
+_STREAM_GIFTS = f"""
+CREATE INDEX gifts_by_stream ON transactions ({_STREAM_OF_GIFT}, seq) WHERE {_STREAM_GIFTS_WHERE};
+"""
+# Schema 5 admits held payouts and sponsored gifts, and adds the index of gifts by stream (a hold is
 # found through the index of rare kinds).
-SCHEMA = SCHEMA_4
+SCHEMA = SCHEMA_4 + _STREAM_GIFTS
 LAYOUTS = {
     2: SCHEMA_2,
     3: SCHEMA_3,
@@ -287,6 +304,14 @@ class SqliteBook(Book):
     def all_accounts(self) -> dict[str, AccountState]:
         return {row[0]: _account_from_row(row) for row in self._rows("SELECT * FROM accounts ORDER BY name")}
 
+    def stored_balances(self) -> dict[str, AccountState]:
+        # Without the lots: a viewer's can be thousands, and parsing them was most of an export --since.
+        rows = self._rows("SELECT name, coins, diamonds, cash FROM accounts ORDER BY name")
+        return {
+            name: account_from_dict({"coins": coins, "diamonds": diamonds, "cash": cash}, f"account {name!r}")
+            for name, coins, diamonds, cash in rows
+        }
+
     def _transaction(self, seq: int, body: Any, hash_: Any) -> Transaction:
         data = _loads(body, f"transaction {seq}")
         if not isinstance(data, dict):
@@ -352,9 +377,15 @@ class SqliteBook(Book):
         for row in self._reader().execute("SELECT seq, body, hash FROM transactions ORDER BY seq"):
             yield self._transaction(*row)
 
-    def iter_transaction_dicts(self) -> Iterator[dict[str, Any]]:
-        """The stored history as plain dicts, oldest first, exactly as a file format keeps it."""
-        for seq, body, hash_ in self._reader().execute("SELECT seq, body, hash FROM transactions ORDER BY seq"):
+    def iter_transaction_dicts(self, low: int = 1, high: int | None = None) -> Iterator[dict[str, Any]]:
+        """The stored history as plain dicts, oldest first, exactly as a file format keeps it; with ``low`` or
+        ``high``, only the transactions at those positions and between (a range of the seq key)."""
+        if low <= 1 and high is None:
+            rows = self._reader().execute("SELECT seq, body, hash FROM transactions ORDER BY seq")
+        else:
+            query = "SELECT seq, body, hash FROM transactions WHERE seq BETWEEN ? AND ? ORDER BY seq"
+            rows = self._reader().execute(query, (low, _LARGEST_INTEGER if high is None else high))
+        for seq, body, hash_ in rows:
             data = _loads(body, f"transaction {seq}")
             if not isinstance(data, dict):
                 raise DamagedRecord(f"transaction {seq} is not a table")
@@ -430,6 +461,47 @@ class SqliteBook(Book):
             "SELECT seq, body FROM transactions WHERE seq >= ? ORDER BY seq", (low,)
         ):
             yield seq, _loads(body, f"transaction {seq}")
+
+    def stream_within(
+        self,
+        stream: str,
+        low: int = 1,
+        high: int | None = None,
+        account: str | None = None,
+        kind: str | None = None,
+        limit: int | None = None,
+    ) -> list[Transaction]:
+        # The stream's gifts through their index; the reversals of them through the index of rare kinds,
+        # each one's gift found by its id. Both read in seq order, then merged.
+        if kind not in (None, "gift", "reversal"):
+            return []
+        touching = (
+            " AND EXISTS (SELECT 1 FROM postings p WHERE p.account = ? AND p.seq = t.seq)"
+            if account is not None
+            else ""
+        )
+        wanted = [] if account is None else [account]
+        cap = [_LARGEST_INTEGER if limit is None else min(limit, _LARGEST_INTEGER)]
+        high = _LARGEST_INTEGER if high is None else high
+        rows: list[Any] = []
+        if kind in (None, "gift"):
+            gifts = (
+                "SELECT t.seq, t.body, t.hash FROM transactions t WHERE t.kind = 'gift' AND "
+                f"{_stream_of('t')} = ? AND t.seq BETWEEN ? AND ?{touching} ORDER BY t.seq DESC LIMIT ?"
+            )
+            rows += self._rows(gifts, [stream, low, high, *wanted, *cap])
+        if kind in (None, "reversal"):
+            reversals = (
+                f"SELECT t.seq, t.body, t.hash FROM transactions t WHERE t.kind = 'reversal' AND t.{_RARE_KINDS_WHERE} "
+                "AND t.seq BETWEEN ? AND ? AND EXISTS (SELECT 1 FROM transactions g WHERE "
+                "g.id = json_extract(t.body, '$.details.original') AND g.kind = 'gift' AND "
+                f"{_stream_of('g')} = ?){touching} ORDER BY t.seq DESC LIMIT ?"
+            )
+            rows += self._rows(reversals, [low, high, stream, *wanted, *cap])
+        rows.sort(key=lambda row: row[0] if isinstance(row[0], int) else 0)
+        if limit is not None:
+            rows = rows[-limit:] if limit > 0 else []
+        return [self._transaction(*row) for row in rows]
 
     def next_auto_id(self) -> str:
         number = self.head().length + 1
@@ -1099,7 +1171,8 @@ def _migrate(connection: sqlite3.Connection, path: Path, version: int) -> None:
         if version <= 3:
             for statement in _statements(_RARE_KINDS):  # 3 to 4
                 connection.execute(statement)
-        # 4 to 5: the same layout; the version alone tells an older coinpurse to refuse the file
+        for statement in _statements(_STREAM_GIFTS):  # 4 to 5: the index of gifts by stream
+            connection.execute(statement)
         connection.execute("UPDATE meta SET value = ? WHERE key = 'schema'", (str(SCHEMA_VERSION),))
     except (sqlite3.IntegrityError, sqlite3.OperationalError, DamagedRecord) as error:
         raise LedgerUnusable(

@@ -6,7 +6,7 @@ from typing import Annotated
 
 import typer
 
-from coinpurse.cli.common import JsonOption, ledger_path
+from coinpurse.cli.common import JsonOption, SinceOption, StreamOption, UntilOption, ledger_path, time_window
 from coinpurse.cli.groups import Command
 from coinpurse.cli.output import emit_json
 
@@ -33,16 +33,27 @@ def export(
         typer.Option("--output", "-o", metavar="FILE", help="Write to FILE instead of stdout.", show_default=False),
     ] = None,
     as_json: JsonOption = False,
+    since: SinceOption = None,
+    until: UntilOption = None,
+    stream: StreamOption = None,
 ) -> None:
     """Export every transaction for other tools; balances per account and commodity match coinpurse's.
 
-    To stdout, or with -o to a file written whole or not at all.
+    To stdout, or with -o to a file written whole or not at all. --since and --until
+    export the transactions stamped between (both included); a journal from --since
+    opens with each account's balances at that moment, so its balance assertions
+    still hold. --stream NAME exports that live stream's gifts and their reversals
+    only; its journal has no balance assertions and no opening balances, since other
+    transactions moved those balances too.
 
     Examples:
       coinpurse export -o economy.journal        # then: hledger -f economy.journal bal
       coinpurse export --format csv > postings.csv
       coinpurse export -o history.json --json    # report what was written
+      coinpurse export --since 2026-03-01 -o march.journal
+      coinpurse export --stream launch --format csv
     """
+    first, last = time_window(since, until)
     from coinpurse.errors import BadInput
     from coinpurse.ledger import Ledger
     from coinpurse.storage.outputs import is_stdout
@@ -61,6 +72,7 @@ def export(
         result = Ledger(path).export(
             format.value if format is not None else None, output,
             stream=export_stream() if output is None else None, on_progress=progress,
+            since=first, until=last, live_stream=stream,
         )  # fmt: skip
     finally:
         if progress is not None:

@@ -4,7 +4,7 @@ from typing import Annotated
 
 import typer
 
-from coinpurse.cli.common import JsonOption, SinceOption, UntilOption, ledger_path, time_window
+from coinpurse.cli.common import JsonOption, SinceOption, StreamOption, UntilOption, ledger_path, time_window
 from coinpurse.cli.groups import Command
 from coinpurse.cli.output import emit_json
 
@@ -18,20 +18,24 @@ def gifters(
     as_json: JsonOption = False,
     since: SinceOption = None,
     until: UntilOption = None,
+    stream: StreamOption = None,
 ) -> None:
     """Rank who sent an account the most diamonds, with what their gifts are worth.
 
-    Most diamonds first; ties by name.
+    Most diamonds first; ties by name, and equal diamonds share a rank. gifts counts
+    gift transactions, items the gifts in them (-n 5 is one gift of 5 items). With
+    --stream NAME it is the live leaderboard that stream shows.
 
     Examples:
       coinpurse gifters mia
       coinpurse gifters mia --limit 3 --json
       coinpurse gifters mia --since 2026-03-01
+      coinpurse gifters mia --stream launch --limit 5
     """
     first, last = time_window(since, until)
     from coinpurse.ledger import Ledger
 
-    ranking = Ledger(ledger_path(ctx)).gifters(account, limit, first, last)
+    ranking = Ledger(ledger_path(ctx)).gifters(account, limit, first, last, stream)
     if as_json:
         emit_json(ranking.to_dict())
         return

@@ -4,7 +4,7 @@ from typing import Annotated
 
 import typer
 
-from coinpurse.cli.common import JsonOption, SinceOption, UntilOption, ledger_path, time_window
+from coinpurse.cli.common import JsonOption, SinceOption, StreamOption, UntilOption, ledger_path, time_window
 from coinpurse.cli.groups import Command
 from coinpurse.cli.output import emit_json
 
@@ -26,17 +26,20 @@ def history(
     as_json: JsonOption = False,
     since: SinceOption = None,
     until: UntilOption = None,
+    stream: StreamOption = None,
 ) -> None:
     """List transactions, newest last, with what each one moved.
 
     KIND is buy, gift, redeem, rates or reversal. On a terminal the newest 20 are shown
-    unless --limit or --all says otherwise.
+    unless --limit or --all says otherwise. --stream NAME keeps that live stream's gifts
+    and the reversals of them (a refund undoes a purchase, so it belongs to no stream).
 
     Examples:
       coinpurse history mia --limit 5
       coinpurse history --kind rates             # every rates change
       coinpurse history --all | grep gift
       coinpurse history mia --since 2026-03-01 --until 2026-03-31
+      coinpurse history --stream launch --limit 20
     """
     first, last = time_window(since, until)
     from coinpurse.cli.output import for_a_terminal
@@ -49,7 +52,7 @@ def history(
         from coinpurse.cli.render import HISTORY_SHOWN
 
         shown = HISTORY_SHOWN
-    found = Ledger(ledger_path(ctx)).history(account, kind, limit if shown is None else shown + 1, first, last)
+    found = Ledger(ledger_path(ctx)).history(account, kind, limit if shown is None else shown + 1, first, last, stream)
     if as_json:
         emit_json(found.to_dict())
         return
