@@ -422,3 +422,28 @@ def test_sponsors_show_what_their_budgets_paid_and_got_back(cli, monkeypatch: py
     assert before["sponsors"][0]["spent"] == "1.50" and before["sponsors"][0]["returned"] == "0.00"
     assert before["liabilities"]["diamonds"] == 303  # the bonus diamonds held then, taken back from now
     assert "acme" in cli("report").stdout
+
+
+HELD = (
+    ("2026-12-01T00:00:00Z", ("buy", "bob", "17500")),
+    ("2026-12-01T00:00:01Z", ("buy", "bob", "17500")),
+    ("2026-12-01T00:00:01Z", ("buy", "bob", "17500")),
+    ("2026-12-01T00:00:02Z", ("gift", "bob", "mia", "interstellar", "-n", "4")),
+    ("2026-12-01T00:00:03Z", ("redeem", "mia", "20000", "--hold", "--id", "h-1")),
+    ("2026-12-01T00:00:04Z", ("payout", "approve", "h-1")),
+    ("2026-12-02T00:00:00Z", ("redeem", "mia", "20000", "--hold", "--id", "h-2")),
+    ("2026-12-03T00:00:00Z", ("payout", "return", "h-1", "--reason", "bank sent it back")),
+)
+
+
+def test_held_payouts_are_owed_until_settled_and_approvals_are_payouts(cli, monkeypatch: pytest.MonkeyPatch) -> None:
+    _run(cli, monkeypatch, HELD)
+    paid = cli.json("report", "--until", "2026-12-02T12:00:00Z")
+    assert paid["totals"]["payouts"] == 1 and paid["totals"]["paid_out"] == "100.00"
+    assert paid["liabilities"]["pending_payouts"] == {"payouts": 1, "cash": "100.00"}  # h-2
+    assert paid["liabilities"]["diamonds"] == 0  # h-2's diamonds are pending, not mia's
+    now = cli.json("report")
+    assert now["totals"]["payouts"] == 0 and now["totals"]["paid_out"] == "0.00"  # h-1 came back
+    assert now["liabilities"]["diamonds"] == 20_000  # h-1's, back
+    monkeypatch.setenv("COINPURSE_NOW", "2026-12-30T00:00:00Z")  # past h-2's review: its diamonds are mia's again
+    assert cli.json("report")["liabilities"]["pending_payouts"] == {"payouts": 0, "cash": "0.00"}

@@ -516,3 +516,25 @@ def test_sqlite_reads_only_the_creator_s_span(tmp_path: Path, monkeypatch: pytes
         (sql, d) for sql, d in plans if d.startswith("SCAN") and not ("WHERE" not in sql and sql.endswith("LIMIT 1"))
     ]
     assert plans and not scans, scans
+
+
+def test_held_payouts_show_each_step_with_its_status(cli: Cli, monkeypatch: pytest.MonkeyPatch) -> None:
+    for args in (
+        ("buy", "bob", "17500"),
+        ("buy", "bob", "17500"),
+        ("buy", "bob", "17500"),
+        ("gift", "bob", "mia", "interstellar", "-n", "4"),
+        ("redeem", "mia", "20000", "--hold", "--id", "h-1"),
+        ("payout", "approve", "h-1"),
+        ("redeem", "mia", "20000", "--hold", "--id", "h-2"),
+        ("payout", "reject", "h-2", "--reason", "failed checks"),
+    ):
+        assert cli(*args).exit_code == 0, args
+    payouts = cli.json("statement", "mia", "--month", "2026-03")["payouts"]
+    assert [(row["id"], row["status"]) for row in payouts["items"]] == [
+        ("h-1", "held"),
+        ("tx-6", "paid"),
+        ("h-2", "held"),
+        ("tx-8", "rejected"),
+    ]
+    assert payouts["totals"]["paid"]["net"] == "100.00"

@@ -31,6 +31,9 @@ from typing import TYPE_CHECKING, Any, NamedTuple
 from coinpurse.core.kinds import (
     BuyRecord,
     GiftRecord,
+    PayoutApproveRecord,
+    PayoutHoldRecord,
+    PayoutReturnRecord,
     RedeemRecord,
     RefundRecord,
     ReversalRecord,
@@ -182,7 +185,7 @@ class SponsorFigures(NamedTuple):
 
 
 class PendingPayouts(NamedTuple):
-    """Payouts asked for but held, not yet paid: none until held payouts are recorded (see ``pending_payouts``)."""
+    """Payouts asked for but held, not yet settled: how many, and the cash they fixed (see ``pending_payouts``)."""
 
     payouts: int = 0
     cash: Decimal = ZERO
@@ -271,6 +274,10 @@ class _Rollback:
                 self.coin_cost += lot.cost
             back = v.diamonds + (v.bonus.diamonds if v.bonus is not None else 0)
             diamonds[v.recipient] = diamonds.get(v.recipient, 0) - back
+        elif isinstance(record, PayoutHoldRecord):  # its diamonds leave the creator for pending
+            diamonds[record.request.account] = diamonds.get(record.request.account, 0) - record.details.diamonds
+        elif record.kind in ("payout-reject", "payout-expire", "payout-return"):  # they come back
+            diamonds[record.details.account] = diamonds.get(record.details.account, 0) + record.details.diamonds
         elif isinstance(record, RefundRecord):
             f = record.details
             self.coins -= f.unspent
@@ -280,7 +287,8 @@ class _Rollback:
 
 
 _READ_KINDS = frozenset(
-    ("buy", "gift", "redeem", "refund", "reversal", "sponsor-fund", "sponsor-withdraw")
+    {"buy", "gift", "redeem", "refund", "reversal", "sponsor-fund", "sponsor-withdraw"}
+    | {"payout-hold", "payout-approve", "payout-reject", "payout-expire", "payout-return"}
 )  # the kinds that move what the report counts
 
 
@@ -399,6 +407,18 @@ def build_report(
             c.payouts += 1
             c.diamonds_redeemed += r.diamonds
             c.paid_out += r.net
+        elif isinstance(record, (PayoutApproveRecord, PayoutReturnRecord)):  # a held payout paid, or sent back
+            p, sign = record.details, 1 if isinstance(record, PayoutApproveRecord) else -1
+            for t in (total, tally):
+                t.payouts += sign
+                t.diamonds_redeemed += sign * p.diamonds
+                t.payout_cash += sign * p.cash
+                t.payout_fees += sign * p.fee
+                t.paid_out += sign * p.net
+            c = creator(p.account)
+            c.payouts += sign
+            c.diamonds_redeemed += sign * p.diamonds
+            c.paid_out += sign * p.net
         elif isinstance(record, RefundRecord):
             f = record.details
             clawed = 0
@@ -486,10 +506,22 @@ def _liabilities(
 
 
 def pending_payouts(book: Book, at: str | None) -> PendingPayouts:
-    """Payouts held and not yet paid at ``at``: the one place that reads them.
+    """Payouts held and not yet settled at ``at`` (without it: now): the one place that reads them.
 
-    Held payouts (the ``payout-*`` kinds) are not part of the ledger yet, so there
-    are none; when they are, this sums those still held at ``at`` from the accounts'
-    states, and the report, its JSON and its table show them with the rest.
+    A hold asked for by then counts unless an approval, rejection or recorded expiry came by then,
+    or its review ran out by then (an expired hold's diamonds are the creator's again).
     """
-    return PendingPayouts()
+    from coinpurse.core import clock
+    from coinpurse.core.payouts import every_status
+
+    when = at or clock.now()
+    count, cash = 0, ZERO
+    for status in every_status(book, when):
+        held = status.record.details
+        if status.hold.at > when or held.expires <= when:
+            continue
+        settled = status.settled_by
+        if settled is None or settled.at > when:
+            count += 1
+            cash += held.cash
+    return PendingPayouts(count, tidy(cash))

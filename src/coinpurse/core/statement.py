@@ -133,8 +133,27 @@ def _redeemed(tx: Transaction, creator: str) -> Iterable[Payout]:
         yield Payout(tx.id, tx.kind, tx.at, "paid", d.diamonds, d.cash, d.fee, d.net)
 
 
+_HELD_STATUS = {
+    "payout-hold": "held",
+    "payout-approve": "paid",
+    "payout-reject": "rejected",
+    "payout-expire": "expired",
+    "payout-return": "returned",
+}
+
+
+def _held(tx: Transaction, creator: str) -> Iterable[Payout]:
+    """A held payout's steps: asked for (held), then paid, rejected, expired or sent back by the bank."""
+    record: Any = tx.payload  # a PayoutHoldRecord, or a settlement (its details: kinds.SettleDetails)
+    d = record.details
+    account = record.request.account if tx.kind == "payout-hold" else d.account
+    if account == creator:
+        yield Payout(tx.id, tx.kind, tx.at, _HELD_STATUS[tx.kind], d.diamonds, d.cash, d.fee, d.net)
+
+
 # A transaction's kind -> the creator's payouts in it. A new kind of payout adds its reader here.
 PAYOUT_READERS: dict[str, PayoutReader] = {"redeem": _redeemed}
+PAYOUT_READERS.update(dict.fromkeys(_HELD_STATUS, _held))
 
 
 class Share(NamedTuple):
