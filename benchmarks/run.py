@@ -149,6 +149,8 @@ COMMANDS: tuple[tuple[str, tuple[str, ...], tuple[str, ...] | None], ...] = (
         ("tail_floor.py", "{ledger}", "20"),
     ),
     ("export journal --since", ("export", "--format", "journal", "--since", "{late}"), None),
+    ("statement --since", ("statement", "{creator}", "--since", "{late}", "--json"), None),
+    ("report --since", ("report", "--since", "{late}", "--by", "day", "--json"), None),
 )
 # What each floor measures, for the report.
 FLOOR_NOTES = {
