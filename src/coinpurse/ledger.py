@@ -59,10 +59,12 @@ RateSets = Mapping[str, object] | Sequence[tuple[str, object]]  # rate keys and 
 
 
 class Ledger:
-    """One ledger: a JSON, TOML or SQLite file (by suffix), or one held in memory."""
+    """One ledger: a JSON, TOML or SQLite file (by suffix), a PostgreSQL database (by URL), or one held in memory."""
 
     def __init__(self, path: PathLike) -> None:
-        self.path = Path(path)
+        from coinpurse.storage.urls import ledger_path
+
+        self.path: Path = ledger_path(path)
         self._memory: MemoryBook | None = None
 
     @classmethod
@@ -478,14 +480,14 @@ class Ledger:
                 self.path, "memory", "memory", True, SCHEMA_VERSION, None, head.length, len(book.user_accounts()),
                 hash_, head.at if head.length else None, False, None,
             )  # fmt: skip
-        from coinpurse.storage import damaged_records_named
+        from coinpurse.storage import damaged_records_named, is_postgres
         from coinpurse.storage.info import file_facts, lock_state
 
         path = self.path
         with damaged_records_named(path):
             facts = file_facts(path)
         lock = lock_state(path)
-        kind = path.suffix.lower().lstrip(".")
+        kind = "postgresql" if is_postgres(path) else path.suffix.lower().lstrip(".")
         if facts is None:
             return LedgerInfo(path, source, kind, False, None, None, 0, 0, None, None, lock.locked, lock.holder)
         return LedgerInfo(path, source, kind, True, *facts, lock.locked, lock.holder)
