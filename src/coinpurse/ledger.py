@@ -628,7 +628,9 @@ class Ledger:
         from coinpurse.storage.convert import save_new
         from coinpurse.storage.outputs import refuse_ledger_files
 
-        source, new = self.path, Path(target)
+        from coinpurse.storage.urls import ledger_path
+
+        source, new = self.path, ledger_path(target)
         if self._memory is None:
             check_suffix(source)
             refuse_ledger_files(new, source)

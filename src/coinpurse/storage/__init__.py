@@ -35,6 +35,8 @@ def default_ledger_path() -> Path:
 def resolve_ledger_path(option: str | os.PathLike[str] | None = None) -> Path:
     """``--ledger``, else ``COINPURSE_LEDGER``, else ledger.json in the user data folder."""
     raw = option if option not in (None, "") else os.environ.get(LEDGER_VARIABLE) or None
+    if isinstance(raw, LedgerUrl):
+        return raw
     if raw is not None and is_url(raw):
         return LedgerUrl(str(raw))
     path = Path(raw) if raw is not None else default_ledger_path()

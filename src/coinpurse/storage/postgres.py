@@ -557,6 +557,36 @@ def facts(url: LedgerUrl) -> tuple[int, int, int, int, str | None, str | None] |
         return (book.version, int(size[0]) if size else 0, head.length, len(book.user_accounts()), *ends)
 
 
+_KEYS = {
+    "meta": "key",
+    "accounts": "name",
+    "transactions": "seq",
+    "postings": "account, seq",
+    "account_digests": "bucket, name",
+    "bucket_digests": "bucket",
+}
+
+
+def dump(url: LedgerUrl) -> bytes:
+    """Every row of every table in key order, one line each (see LedgerUrl.read_bytes); a missing ledger
+    is refused as a missing file is."""
+    connection = connect(url)
+    try:
+        with _errors_named(url):
+            connection.execute("BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY")
+            if not _has_ledger(connection):
+                raise FileNotFoundError(2, "no ledger in this database", str(url))
+            lines: list[str] = []
+            for table in TABLES:
+                lines.append(f"-- {table}")
+                for row in connection.execute(f"SELECT * FROM {table} ORDER BY {_KEYS[table]}"):  # noqa: S608
+                    lines.append(repr(tuple(row)))
+            connection.execute("ROLLBACK")
+            return "\n".join(lines).encode()
+    finally:
+        connection.close()
+
+
 def writer_active(url: LedgerUrl) -> bool:
     """Whether a writer holds the ledger's advisory lock now."""
     connection = connect(url)
