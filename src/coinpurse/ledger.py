@@ -180,14 +180,14 @@ class Ledger:
 
         request = rq.Reverse.make(tx_id, reason, id)
         with self._writing(dry_run=dry_run) as book:
-            return ReversalResult(_recorded(book, request, now or clock.now()), dry_run)
+            return ReversalResult(_recorded(book, request, _stamp(book, now, clock.now())), dry_run)
 
     def _record(self, request: rq.Request, now: str | None) -> OperationResult:
         from coinpurse.core import clock  # the rules load only for writes, so reads start faster
 
         moment = now or clock.now()
         with self._writing() as book:
-            return _recorded(book, request, moment)
+            return _recorded(book, request, _stamp(book, now, moment))
 
     def rates_set(
         self, sets: RateSets, removes: Sequence[str] = (), id: str | None = None, now: str | None = None
@@ -218,7 +218,7 @@ class Ledger:
         from coinpurse.reports import RatesChangeResult
 
         with self._writing() as book:
-            return RatesChangeResult(change_rates(book, change, now or clock.now()))
+            return RatesChangeResult(change_rates(book, change, _stamp(book, now, clock.now())))
 
     def init(self, rates_file: PathLike | None = None, now: str | None = None) -> InitResult:
         """Start a new ledger with the default rates or a file's; refuses if the ledger exists."""
@@ -233,8 +233,10 @@ class Ledger:
         rates = read_rates_file(rates_path) if rates_path is not None else default_rates()
         with self._writing() as book:
             if self.path.exists() if self._memory is None else book.head().length:
-                raise Refused(f"{self.path}: the ledger already exists; init only starts new ones", code="ledger_exists")
-            outcome = change_rates(book, RatesChange.replace_all(rates, "init"), now or clock.now())
+                raise Refused(
+                    f"{self.path}: the ledger already exists; init only starts new ones", code="ledger_exists"
+                )
+            outcome = change_rates(book, RatesChange.replace_all(rates, "init"), _stamp(book, now, clock.now()))
         return InitResult(self.path, rates_path, RatesChangeResult(outcome))
 
     def demo(self, force: bool = False, now: str | None = None) -> DemoResult:
@@ -254,7 +256,7 @@ class Ledger:
                 )
             log = OpLog(book.currency, details=False)
             try:
-                for result in run(book, ops, now or clock.now()):
+                for result in run(book, ops, _stamp(book, now, clock.now())):
                     log.add(result)
             except OpFailed as failed:
                 raise located(failed.error, self.path, None, f"demo op {failed.index}: nothing was applied: ") from None
@@ -286,7 +288,13 @@ class Ledger:
         return self._apply_ops(ops, dry_run, now, on_progress, details)
 
     def _apply_file(
-        self, file: Path, dry_run: bool, now: str | None, on_progress: Progress | None, details: bool, format: str | None
+        self,
+        file: Path,
+        dry_run: bool,
+        now: str | None,
+        on_progress: Progress | None,
+        details: bool,
+        format: str | None,
     ) -> ApplyReport:
         from coinpurse.core.scenario import OpFailed, check_ops, parse_ops, scenario_ops
         from coinpurse.input_files import located, op_kind, op_line, read_input
@@ -346,6 +354,7 @@ class Ledger:
 
         moment = now or clock.now()
         with CollectorPaused(), self._writing(dry_run=dry_run, all_or_nothing=True) as book:
+            moment = _stamp(book, now, moment)
             log = OpLog(book.currency, details)
             try:
                 for result in run(book, ops, moment, on_progress, total=total):
@@ -368,7 +377,7 @@ class Ledger:
 
         moment = now or clock.now()
         with CollectorPaused(), self._writing(dry_run=dry_run, all_or_nothing=True) as book:
-            batch = Batch(book, moment, dry_run)
+            batch = Batch(book, _stamp(book, now, moment), dry_run)
             try:
                 yield batch
             finally:
@@ -434,7 +443,9 @@ class Ledger:
             found = _transactions_in(book, since, until, name, kind, limit)
             return History(found, book.currency, _reversals_of(book, found))
 
-    def gifters(self, account: str, limit: int | None = 10, since: str | None = None, until: str | None = None) -> Gifters:
+    def gifters(
+        self, account: str, limit: int | None = 10, since: str | None = None, until: str | None = None
+    ) -> Gifters:
         """Who sent ``account`` the most diamonds, most first; ties by name.
 
         Diamond value is at the payout rate each gift recorded, so a rates change
@@ -460,7 +471,9 @@ class Ledger:
                 row[3] += gift.details.diamonds
                 row[4] += gift.details.diamond_value
             currency = book.currency
-        ranked = sorted((Gifter(sender, *row) for sender, row in totals.items()), key=lambda g: (-g.diamonds, g.account))
+        ranked = sorted(
+            (Gifter(sender, *row) for sender, row in totals.items()), key=lambda g: (-g.diamonds, g.account)
+        )
         return Gifters(name, ranked[:limit] if limit is not None else ranked, currency)
 
     def info(self, source: str = "given") -> LedgerInfo:
@@ -509,11 +522,15 @@ class Ledger:
         wanted = tuple(anchor.strip().lower() for anchor in anchors)
         for anchor in wanted:
             if not HASH_FORMAT.fullmatch(anchor):
-                raise BadInput(f"--anchor {anchor[:80]!r} is not a transaction hash (64 hex digits)", code="invalid_anchor")
+                raise BadInput(
+                    f"--anchor {anchor[:80]!r} is not a transaction hash (64 hex digits)", code="invalid_anchor"
+                )
         trusted = None if after is None else after.strip().lower()
         if trusted is not None:
             if not HASH_FORMAT.fullmatch(trusted):
-                raise BadInput(f"--after {trusted[:80]!r} is not a transaction hash (64 hex digits)", code="invalid_after")
+                raise BadInput(
+                    f"--after {trusted[:80]!r} is not a transaction hash (64 hex digits)", code="invalid_after"
+                )
             if wanted:
                 raise BadInput(
                     "--after and --anchor can't be used together: --anchor checks the whole chain, --after trusts part of it",
@@ -548,7 +565,9 @@ class Ledger:
         target = None if output is None or is_stdout(output) else Path(output)  # "-" is stdout, as no output is
         chosen = export_format_of(target) if format is None else format
         if chosen not in formats.FORMATS:
-            raise BadInput(f"unknown export format {chosen!r}; the formats are {', '.join(formats.FORMATS)}", code="unknown_format")
+            raise BadInput(
+                f"unknown export format {chosen!r}; the formats are {', '.join(formats.FORMATS)}", code="unknown_format"
+            )
         if target is not None and self._memory is None:
             from coinpurse.storage.outputs import refuse_ledger_files
 
@@ -605,7 +624,8 @@ class Ledger:
         suffix = target.suffix.lower()
         if suffix not in (".toml", ".json"):
             raise BadInput(
-                f"{target}: rates are exported as .toml (commented) or .json, not {suffix or '(no suffix)'!r}", code="unknown_suffix"
+                f"{target}: rates are exported as .toml (commented) or .json, not {suffix or '(no suffix)'!r}",
+                code="unknown_suffix",
             )
         with self._reading() as book:
             rates = book.rates
@@ -647,9 +667,14 @@ class Ledger:
         """Write this ledger (one built in memory, say) as a new file at ``target``; the same as ``convert``."""
         return self.convert(target)
 
-
     def refund(
-        self, buy_id: str, clawback: bool = False, id: str | None = None, now: str | None = None, *, dry_run: bool = False
+        self,
+        buy_id: str,
+        clawback: bool = False,
+        id: str | None = None,
+        now: str | None = None,
+        *,
+        dry_run: bool = False,
     ) -> OperationResult:
         """The app store gave a coin purchase back: its cash to the viewer, its lot's coins removed.
 
@@ -663,7 +688,8 @@ class Ledger:
         request = rq.Refund.make(buy_id, clawback, id)
         moment = now or clock.now()
         with self._writing(dry_run=dry_run) as book:
-            return _recorded(book, request, moment)
+            return _recorded(book, request, _stamp(book, now, moment))
+
 
 class Batch:
     """Operations on one locked, loaded ledger, inside ``Ledger.batch()``; each returns what the Ledger method does."""
@@ -828,9 +854,18 @@ def _stored_balances(book: Book) -> Balances:
     rates, currency = book.rates, book.currency
     states = book.all_accounts()
     return Balances(
-        [AccountBalance(name, state, rates, currency) for name, state in states.items() if not is_platform_account(name)],
+        [
+            AccountBalance(name, state, rates, currency)
+            for name, state in states.items()
+            if not is_platform_account(name)
+        ],
         currency,
     )
+
+
+def _stamp(book: Book, now: str | None, moment: str) -> str:
+    """The time a write is stamped with: the one given, else the clock's (a PostgreSQL ledger's is its server's)."""
+    return moment if now else book.clock_now(moment)
 
 
 def export_format_of(output: Path | None) -> str:

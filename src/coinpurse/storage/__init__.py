@@ -98,7 +98,10 @@ def _read_bytes(path: Path, fd: int | None = None) -> bytes | None:
             fd = opened = os.open(path, os.O_RDONLY | os.O_NONBLOCK | os.O_CLOEXEC)
         _refuse_unless_regular(path, fd)
         return read_bounded(
-            path, _too_big, advice="; raise it if this machine has the memory, or keep a ledger this big in SQLite", fd=fd
+            path,
+            _too_big,
+            advice="; raise it if this machine has the memory, or keep a ledger this big in SQLite",
+            fd=fd,
         )
     except MemoryError:
         raise LedgerUnusable(f"{path}: too big to read into memory; nothing was read", code="ledger_too_big") from None
@@ -132,7 +135,9 @@ def _too_big(message: str) -> LedgerUnusable:
     return LedgerUnusable(message, code="ledger_too_big")
 
 
-def _load(path: Path, *, for_writing: bool = False, locked_fd: int | None = None) -> tuple[MemoryBook, bytes | None, int]:
+def _load(
+    path: Path, *, for_writing: bool = False, locked_fd: int | None = None
+) -> tuple[MemoryBook, bytes | None, int]:
     """The book, the bytes it came from (None if new) and their schema version.
 
     A writer passes the file it locked (``locked_fd``) and reads that very file.
@@ -223,7 +228,9 @@ def damaged_records_named(path: Path) -> Iterator[None]:
     except RecursionError:  # a record nested too deep for the checks or the hash
         raise LedgerUnusable(f"{path}: holds data nested too deep to handle", code="ledger_damaged") from None
     except MemoryError:
-        raise LedgerUnusable(f"{path}: ran out of memory using this ledger; nothing was written", code="out_of_memory") from None
+        raise LedgerUnusable(
+            f"{path}: ran out of memory using this ledger; nothing was written", code="out_of_memory"
+        ) from None
 
 
 @contextmanager

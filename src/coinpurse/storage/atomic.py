@@ -193,5 +193,7 @@ def write_atomic(
         reason = error.strerror or str(error)
         if output:
             raise BadInput(f"can't write {target}: {reason}", code="write_failed") from None
-        raise LedgerUnusable(f"can't write {target}: {reason}; the ledger was left as it was", code="write_failed") from None
+        raise LedgerUnusable(
+            f"can't write {target}: {reason}; the ledger was left as it was", code="write_failed"
+        ) from None
     flush_placed(target)

@@ -84,7 +84,9 @@ def save_new(target: Path, book: Book, on_progress: Progress | None = None) -> i
             try:
                 publish_new(temp, target)  # never replaces an existing ledger
             except FileExistsError:
-                raise Refused(f"{shown} already exists; convert writes only new ledgers", code="target_exists") from None
+                raise Refused(
+                    f"{shown} already exists; convert writes only new ledgers", code="target_exists"
+                ) from None
             return count
         except OSError as error:
             raise LedgerUnusable(f"can't write {target}: {error.strerror}", code="write_failed") from None

@@ -42,7 +42,8 @@ def render_json_pieces(book: MemoryBook) -> list[bytes | memoryview]:
         lines.append('  "accounts": {')
         written = book.kept_accounts() if isinstance(book, LinedBook) else {}
         items = [
-            written.get(name) or f"    {line_json(name)}: {line_json(state.to_dict())}" for name, state in sorted(book.accounts.items())
+            written.get(name) or f"    {line_json(name)}: {line_json(state.to_dict())}"
+            for name, state in sorted(book.accounts.items())
         ]  # in the order and form of document_head
         lines.append(",\n".join(items))
         lines.append("  },")
@@ -174,7 +175,13 @@ class LinedBook(MemoryBook):
     """A JSON ledger read for a write: the history kept as the bytes read, each line parsed when used."""
 
     def __init__(
-        self, head: MemoryBook, data: bytes, span: tuple[int, int], count: int, history: Any, account_lines: dict[str, str]
+        self,
+        head: MemoryBook,
+        data: bytes,
+        span: tuple[int, int],
+        count: int,
+        history: Any,
+        account_lines: dict[str, str],
     ) -> None:
         super().__init__(head.currency, head.rates, head.accounts, [None] * count)  # None until parsed
         self._account_lines = {name: (head.accounts[name], line) for name, line in account_lines.items()}
@@ -389,7 +396,12 @@ class LazyHistoryBook(MemoryBook):
                     found.append(tx)
                     if limit is not None and len(found) >= limit:
                         break
-        except (jsonfile.OtherLayout, ValueError, DamagedRecord, RecursionError):  # ValueError: not UTF-8 or JSON, a float
+        except (
+            jsonfile.OtherLayout,
+            ValueError,
+            DamagedRecord,
+            RecursionError,
+        ):  # ValueError: not UTF-8 or JSON, a float
             return None
         self._check_open()
         found.reverse()
@@ -405,7 +417,9 @@ class LazyHistoryBook(MemoryBook):
         """The file is still open, and as the head was read from it."""
         try:
             if not self._closer.alive:
-                raise LedgerUnusable(f"{self.path}: its history was asked for after the read ended", code="ledger_unreadable")
+                raise LedgerUnusable(
+                    f"{self.path}: its history was asked for after the read ended", code="ledger_unreadable"
+                )
             if _stamp_of(self._fd) != self._stamp:
                 raise LedgerUnusable(
                     f"{self.path}: the file was changed in place while being read (coinpurse replaces it whole); try again",

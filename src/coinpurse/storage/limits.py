@@ -26,7 +26,9 @@ def max_file_bytes() -> int:
     return whole_number_setting(MAX_FILE_VARIABLE, DEFAULT_MAX_FILE_MB, _MOST_MB, "megabytes") * MB
 
 
-def read_bounded(path: Path, refuse: Callable[[str], CoinpurseError], advice: str = "", *, fd: int | None = None) -> bytes:
+def read_bounded(
+    path: Path, refuse: Callable[[str], CoinpurseError], advice: str = "", *, fd: int | None = None
+) -> bytes:
     """The file's bytes, if it is within the limit; else ``refuse(message)`` is raised before reading it.
 
     ``fd``: read that open file (from its start) rather than opening ``path``.

@@ -22,6 +22,7 @@ The driver is psycopg 3, an optional extra: ``pip install 'coinpurse[postgres]'`
 
 from __future__ import annotations
 
+import os
 from collections.abc import Iterator
 from contextlib import contextmanager
 from itertools import count
@@ -353,6 +354,18 @@ class PostgresBook(SqliteBook):
                 f"its {kind} {what!r} of {table!r} {how}: the schema was changed outside coinpurse "
                 f"(a schema {self.version} ledger holds exactly coinpurse's own tables and indexes)"
             )
+
+    def clock_now(self, local: str) -> str:
+        """The server's clock, one for every machine that writes (COINPURSE_NOW still fixes it)."""
+        from coinpurse.core.clock import NOW_VARIABLE
+
+        if os.environ.get(NOW_VARIABLE):
+            return local
+        assert isinstance(self.db, Connection)
+        row = self.db.raw.execute(
+            "SELECT to_char(statement_timestamp() AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS\"Z\"')"
+        ).fetchone()
+        return str(row[0]) if row else local
 
     def _derived_check(self, start: int) -> DerivedCheck:
         return _PostgresDerivedCheck(self._reader(), start)

@@ -72,6 +72,7 @@ class Database(Protocol):
 
     def executemany(self, sql: str, parameters: Any, /) -> Any: ...
 
+
 BUSY_TIMEOUT_SECONDS = 10  # how long SQLite waits for a lock a process outside coinpurse holds
 MINIMUM_SQLITE = (3, 31, 0)  # generated columns
 
@@ -127,7 +128,9 @@ SCHEMA_3 = _META_AND_ACCOUNTS + _TRANSACTIONS + _POSTINGS + _ACCOUNT_TREE
 # index of the kinds that are rare: "is this gift reversed?" reads those, not the whole
 # history, and the many buys, gifts and redeems pay nothing for it on write.
 COMMON_KINDS = ("buy", "gift", "redeem")
-_RARE_KINDS_WHERE = "kind NOT IN ('buy', 'gift', 'redeem')"  # said the same way in the queries, so SQLite uses the index
+_RARE_KINDS_WHERE = (
+    "kind NOT IN ('buy', 'gift', 'redeem')"  # said the same way in the queries, so SQLite uses the index
+)
 _RARE_KINDS = f"""
 CREATE INDEX transactions_of_rare_kinds ON transactions (kind, seq) WHERE {_RARE_KINDS_WHERE};
 """
@@ -169,7 +172,9 @@ def touched_accounts(tx: Mapping[str, Any]) -> set[str]:
     posted = [p.get("account") for p in postings if isinstance(p, dict)] if isinstance(postings, list | tuple) else []
     after, state = tx.get("after"), tx.get("state")
     recorded = state.get("accounts") if isinstance(state, dict) else None
-    return accounts_touched(posted, after if isinstance(after, dict) else (), recorded if isinstance(recorded, dict) else ())
+    return accounts_touched(
+        posted, after if isinstance(after, dict) else (), recorded if isinstance(recorded, dict) else ()
+    )
 
 
 def _transaction_rows(seq: int, tx: Mapping[str, Any]) -> tuple[tuple[Any, ...], list[tuple[str, int]]]:
@@ -212,7 +217,9 @@ def _check_layout(connection: sqlite3.Connection, version: int) -> None:
     for key in sorted(set(have) | set(want), key=lambda key: (key[0] != "table", key)):  # a changed table first
         if have.get(key) != want.get(key):
             kind, name = key
-            how = "is missing" if key not in have else "is not one coinpurse makes" if key not in want else "was changed"
+            how = (
+                "is missing" if key not in have else "is not one coinpurse makes" if key not in want else "was changed"
+            )
             raise DamagedRecord(
                 f"its {kind} {name!r} {how}: the file was changed outside coinpurse "
                 f"(a schema {version} ledger holds exactly coinpurse's own tables and indexes)"
@@ -287,7 +294,9 @@ class SqliteBook(Book):
         return bool(self._rows("SELECT 1 FROM accounts WHERE name = ?", (name,)))
 
     def user_accounts(self) -> list[str]:
-        return [name for (name,) in self._rows("SELECT name FROM accounts ORDER BY name") if not is_platform_account(name)]
+        return [
+            name for (name,) in self._rows("SELECT name FROM accounts ORDER BY name") if not is_platform_account(name)
+        ]
 
     def platform_accounts(self) -> dict[str, AccountState]:
         rows = self._rows("SELECT * FROM accounts WHERE name >= 'platform:' AND name < 'platform;' ORDER BY name")
@@ -330,9 +339,13 @@ class SqliteBook(Book):
         digests = [EMPTY_BUCKET] * BUCKETS
         for bucket, digest in self._rows("SELECT bucket, digest FROM bucket_digests"):
             if not (isinstance(bucket, int) and 0 <= bucket < BUCKETS):
-                raise DamagedRecord(f"bucket_digests holds a bucket {bucket!r}, which no account can have; {VERIFY_HINT}")
+                raise DamagedRecord(
+                    f"bucket_digests holds a bucket {bucket!r}, which no account can have; {VERIFY_HINT}"
+                )
             if not is_digest(digest):
-                raise DamagedRecord(f"bucket_digests holds {digest!r} for bucket {bucket}, which is not a digest; {VERIFY_HINT}")
+                raise DamagedRecord(
+                    f"bucket_digests holds {digest!r} for bucket {bucket}, which is not a digest; {VERIFY_HINT}"
+                )
             digests[bucket] = digest
         return AccountTree(digests, self._bucket_entries)
 
@@ -447,6 +460,7 @@ class SqliteBook(Book):
     @property
     def ids_unique_in_store(self) -> bool:  # type: ignore[override]
         return self.version >= 3
+
     _derived: DerivedCheck | None = None
 
     def verify_records(self, start: int = 0) -> Iterator[tuple[int, Any, Any]]:
@@ -482,7 +496,9 @@ class SqliteBook(Book):
 
     def first_of_kind(self, kind: str, after: int = 0) -> tuple[int, Transaction] | None:
         # The kind column is derived from the body; verify checks the one it finds against its own walk.
-        rows = self._rows("SELECT seq, body, hash FROM transactions WHERE kind = ? AND seq > ? ORDER BY seq LIMIT 1", (kind, after))
+        rows = self._rows(
+            "SELECT seq, body, hash FROM transactions WHERE kind = ? AND seq > ? ORDER BY seq LIMIT 1", (kind, after)
+        )
         if not rows:
             return None
         try:
@@ -504,7 +520,9 @@ class SqliteBook(Book):
         return str(rows[0][0])
 
     def history_backwards(self, start: int) -> Iterator[Transaction]:
-        for row in self._reader().execute("SELECT seq, body, hash FROM transactions WHERE seq > ? ORDER BY seq DESC", (start,)):
+        for row in self._reader().execute(
+            "SELECT seq, body, hash FROM transactions WHERE seq > ? ORDER BY seq DESC", (start,)
+        ):
             yield self._transaction(*row)
 
     def account_redeems(self, name: str, within: int) -> Iterator[Transaction]:
@@ -630,7 +648,9 @@ class SqliteWriteBook(SqliteBook):
             seq += 1
             rows.append((seq, _body(tx), tx.hash))
             state = tx.state
-            touched = accounts_touched([p.account for p in tx.postings], tx.to_dict()["after"], () if state is None else state.accounts)
+            touched = accounts_touched(
+                [p.account for p in tx.postings], tx.to_dict()["after"], () if state is None else state.accounts
+            )
             links.extend([(name, seq) for name in sorted(touched)])
         _insert_history(self.db, rows, links)
         self._new = []
@@ -648,7 +668,9 @@ class SqliteWriteBook(SqliteBook):
             self._changed_accounts = set()
         if self._tree is not None and (self._changed_digests or self._tree.changed):
             digests = self._changed_digests
-            self.db.executemany(self._SAVE_ACCOUNT_DIGEST, [(bucket_of(name), name, digests[name]) for name in sorted(digests)])
+            self.db.executemany(
+                self._SAVE_ACCOUNT_DIGEST, [(bucket_of(name), name, digests[name]) for name in sorted(digests)]
+            )
             self.db.executemany(self._SAVE_BUCKET_DIGEST, self._tree.take_changed().items())
             self._changed_digests = {}
 
@@ -688,15 +710,25 @@ class DerivedCheck:
         self._pending = next(self._listed, None)
         previous = self.start if self.after is None else self.after
         query = "SELECT seq, id, kind, at, body, hash FROM transactions"
-        rows = self.db.execute(query + " ORDER BY seq") if self.after is None else self.db.execute(
-            query + " WHERE seq > ? ORDER BY seq", (self.after,)
+        rows = (
+            self.db.execute(query + " ORDER BY seq")
+            if self.after is None
+            else self.db.execute(query + " WHERE seq > ? ORDER BY seq", (self.after,))
         )
         decode = JSON_DECODER.decode
         for seq, tx_id, kind, at, body, hash_ in rows:
             self.position += 1
             position = self.position
             if seq != previous + 1:
-                self._keep([("seq_gap", f"it is stored as seq {seq} after seq {previous}; the rows must be numbered 1, 2, 3 ... without gaps", position)])
+                self._keep(
+                    [
+                        (
+                            "seq_gap",
+                            f"it is stored as seq {seq} after seq {previous}; the rows must be numbered 1, 2, 3 ... without gaps",
+                            position,
+                        )
+                    ]
+                )
             previous = self.reached = seq
             pending = self._pending
             while pending is not None and pending[0] < seq:
@@ -718,13 +750,37 @@ class DerivedCheck:
             if tx_id != data.get("id") or kind != data.get("kind") or at != data.get("at"):
                 for column, value in (("id", tx_id), ("kind", kind), ("at", at)):
                     if value != data.get(column):
-                        self._keep([("column_mismatch", f"its {column} column says {value!r}, but its stored body says {data.get(column)!r}", position)])
+                        self._keep(
+                            [
+                                (
+                                    "column_mismatch",
+                                    f"its {column} column says {value!r}, but its stored body says {data.get(column)!r}",
+                                    position,
+                                )
+                            ]
+                        )
             touched = touched_accounts(data)
             if touched != indexed:
                 for name in sorted(touched - indexed):
-                    self._keep([("postings_index_missing", f"the postings index lacks {name!r}, so history and gifters of {name!r} leave it out", position)])
+                    self._keep(
+                        [
+                            (
+                                "postings_index_missing",
+                                f"the postings index lacks {name!r}, so history and gifters of {name!r} leave it out",
+                                position,
+                            )
+                        ]
+                    )
                 for name in sorted(indexed - touched):
-                    self._keep([("postings_index_extra", f"the postings index lists it under {name!r}, which it does not touch", position)])
+                    self._keep(
+                        [
+                            (
+                                "postings_index_extra",
+                                f"the postings index lists it under {name!r}, which it does not touch",
+                                position,
+                            )
+                        ]
+                    )
             yield seq, data, hash_
         self._done = True
 
@@ -758,7 +814,6 @@ class DerivedCheck:
         self._listed, self._pending, self._done = rest._listed, rest._pending, True
 
 
-
 def check_account_tree(connection: Database, *, has_tree: bool | None = None) -> Iterator[tuple[str, str, int | None]]:
     """account_digests must hold each stored account's state digest in its bucket, and bucket_digests each bucket's digest."""
     if has_tree is None:
@@ -768,7 +823,10 @@ def check_account_tree(connection: Database, *, has_tree: bool | None = None) ->
     from coinpurse.core.chain import state_digest
 
     try:  # one account at a time: only the digests are kept
-        digests = {row[0]: state_digest(_account_from_row(row), seen_again=False) for row in connection.execute("SELECT * FROM accounts")}
+        digests = {
+            row[0]: state_digest(_account_from_row(row), seen_again=False)
+            for row in connection.execute("SELECT * FROM accounts")
+        }
     except DamagedRecord:
         return  # the accounts themselves can't be read: verify reports that
     entries, buckets = _digest_rows(digests)
@@ -787,7 +845,11 @@ def check_account_tree(connection: Database, *, has_tree: bool | None = None) ->
     stored_buckets = dict(connection.execute("SELECT bucket, digest FROM bucket_digests"))
     for bucket in sorted(set(buckets) | set(stored_buckets), key=str):
         if stored_buckets.get(bucket) != buckets.get(bucket):
-            yield "bucket_digest_mismatch", f"bucket_digests holds {stored_buckets.get(bucket)!r} for bucket {bucket!r}, not the digest of its accounts", None
+            yield (
+                "bucket_digest_mismatch",
+                f"bucket_digests holds {stored_buckets.get(bucket)!r} for bucket {bucket!r}, not the digest of its accounts",
+                None,
+            )
 
 
 def _postings_by_seq(connection: Database, after: int | None = None) -> Iterator[tuple[int, set[str]]]:
@@ -808,9 +870,11 @@ def _postings_after(connection: Database, after: int) -> Iterator[tuple[int, set
     name: Any = None
     next_name = "SELECT account FROM postings WHERE account > ? ORDER BY account LIMIT 1"
     while True:
-        row = connection.execute(next_name, (name,)).fetchone() if name is not None else connection.execute(
-            "SELECT account FROM postings ORDER BY account LIMIT 1"
-        ).fetchone()
+        row = (
+            connection.execute(next_name, (name,)).fetchone()
+            if name is not None
+            else connection.execute("SELECT account FROM postings ORDER BY account LIMIT 1").fetchone()
+        )
         if row is None:
             break
         name = row[0]
@@ -822,7 +886,11 @@ def _postings_after(connection: Database, after: int) -> Iterator[tuple[int, set
 
 def _orphan_postings(seq: int, accounts: set[str]) -> Iterator[tuple[str, str, int | None]]:
     names = ", ".join(repr(name) for name in sorted(accounts))
-    yield "postings_index_extra", f"the postings index lists seq {seq} under {names}, but no transaction is stored there", None
+    yield (
+        "postings_index_extra",
+        f"the postings index lists seq {seq} under {names}, but no transaction is stored there",
+        None,
+    )
 
 
 # ----- connections ----------------------------------------------------------------
@@ -908,7 +976,9 @@ def _check_companions(path: Path) -> None:
         except FileNotFoundError:
             continue
         except OSError as error:
-            raise LedgerUnusable(f"{path}: can't check {companion}: {error.strerror}", code="ledger_unreadable") from None
+            raise LedgerUnusable(
+                f"{path}: can't check {companion}: {error.strerror}", code="ledger_unreadable"
+            ) from None
         why = None
         if stat.S_ISLNK(info.st_mode):
             why = "is a symbolic link"
@@ -1057,7 +1127,9 @@ def _migrate_2_to_3(connection: sqlite3.Connection) -> None:
     connection.execute("ALTER TABLE transactions RENAME TO transactions_2")
     for statement in _statements(_TRANSACTIONS):
         connection.execute(statement)
-    connection.execute("INSERT INTO transactions (seq, body, hash) SELECT seq, body, hash FROM transactions_2 ORDER BY seq")
+    connection.execute(
+        "INSERT INTO transactions (seq, body, hash) SELECT seq, body, hash FROM transactions_2 ORDER BY seq"
+    )
     connection.execute("DROP TABLE transactions_2")
     connection.execute("DELETE FROM postings")
     batch: list[tuple[str, int]] = []
@@ -1136,7 +1208,9 @@ def _new_ledger(path: Path, book: Book, *, dry_run: bool) -> Iterator[Book]:
             except FileExistsError:
                 raise created_meanwhile(path) from None
     except OSError as error:
-        raise LedgerUnusable(f"can't write {path}: {error.strerror}; the ledger was left as it was", code="write_failed") from None
+        raise LedgerUnusable(
+            f"can't write {path}: {error.strerror}; the ledger was left as it was", code="write_failed"
+        ) from None
     finally:
         _remove(temp)
 

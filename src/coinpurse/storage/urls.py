@@ -78,6 +78,14 @@ class LedgerUrl(PosixPath):
         shown_query = urlencode([(key, value) for key, value in query if key not in _SECRET_PARAMETERS], safe="/")
         self.shown = urlunsplit(("postgresql", shown_netloc, parts.path, shown_query, ""))
 
+    # A path made from this one (``with_name``, ``parent``) is a plain path: no file belongs to a server's ledger.
+    @classmethod
+    def _from_parsed_parts(cls, *parts: Any) -> Any:  # Python 3.11
+        return PosixPath._from_parsed_parts(*parts)  # type: ignore[attr-defined]
+
+    def with_segments(self, *segments: Any) -> Any:  # Python 3.12 and later
+        return PosixPath(*segments)
+
     @property
     def database(self) -> str:
         return unquote(urlsplit(self.url).path.lstrip("/")) or "postgres"
