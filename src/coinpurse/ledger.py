@@ -647,7 +647,6 @@ class Ledger:
         from coinpurse.storage import check_suffix
         from coinpurse.storage.convert import save_new
         from coinpurse.storage.outputs import refuse_ledger_files
-
         from coinpurse.storage.urls import ledger_path
 
         source, new = self.path, ledger_path(target)

@@ -592,7 +592,7 @@ def dump(url: LedgerUrl) -> bytes:
             lines: list[str] = []
             for table in TABLES:
                 lines.append(f"-- {table}")
-                for row in connection.execute(f"SELECT * FROM {table} ORDER BY {_KEYS[table]}"):  # noqa: S608
+                for row in connection.execute(f"SELECT * FROM {table} ORDER BY {_KEYS[table]}"):
                     lines.append(repr(tuple(row)))
             connection.execute("ROLLBACK")
             return "\n".join(lines).encode()
