@@ -91,6 +91,23 @@ def ledger(request: pytest.FixtureRequest, tmp_path: Path) -> Path:
     return tmp_path / f"ledger.{request.param}"
 
 
+def another_ledger(ledger: Path, folder: Path, stem: str = "other") -> Path:
+    """A second new ledger in the same store as ``ledger``: ``folder/<stem><suffix>``, or on PostgreSQL a fresh
+    schema of the same database."""
+    from coinpurse.storage.urls import LedgerUrl
+
+    if isinstance(ledger, LedgerUrl):
+        return LedgerUrl(ledger.url.rsplit("&schema=", 1)[0] + f"&schema=t{next(_pg_names)}")
+    return folder / f"{stem}{ledger.suffix}"
+
+
+def files_beside(ledger: Path) -> list[Path]:
+    """The files in a file ledger's folder (none belong to a PostgreSQL ledger)."""
+    from coinpurse.storage.urls import LedgerUrl
+
+    return [] if isinstance(ledger, LedgerUrl) else sorted(ledger.parent.iterdir())
+
+
 @pytest.fixture(scope="session")
 def pg_server() -> Iterator[object]:
     """One throwaway PostgreSQL server for the run (tests/pg_server.py); the tests skip, saying why, without one."""

@@ -11,7 +11,7 @@ import pytest
 from cli_checks import snapshot
 from coinpurse import Ledger
 from coinpurse.core import requests as rq
-from conftest import FIXED_NOW, Cli
+from conftest import FIXED_NOW, Cli, another_ledger
 
 # bob's buy paid a TikTok Universe to mia (who redeemed part of it) and roses to zoe; ann's
 # roses to zoe are reversed, then bob's buy is refunded with the diamonds clawed back.
@@ -63,16 +63,21 @@ def other(cli: Cli, tmp_path: Path) -> Cli:
     """A second, new ledger of the same store."""
     folder = tmp_path / "commands"
     folder.mkdir()
-    return Cli(folder / cli.ledger.name)
+    return Cli(another_ledger(cli.ledger, folder, cli.ledger.stem))
 
 
 @pytest.mark.parametrize("suffix", [".json", ".toml"])
-def test_a_scenario_with_a_reversal_and_a_clawback_equals_the_same_commands(cli: Cli, tmp_path: Path, suffix: str) -> None:
+def test_a_scenario_with_a_reversal_and_a_clawback_equals_the_same_commands(
+    cli: Cli, tmp_path: Path, suffix: str
+) -> None:
     report = cli.json("apply", str(scenario(tmp_path, OPS, suffix)))
     assert (report["count"], report["recorded"], report["written"]) == (8, 8, True)
     assert [op["kind"] for op in report["ops"]][-2:] == ["reversal", "refund"]
     refund = report["ops"][-1]["result"]
-    assert [(c["creator"], c["gift"], c["coins"]) for c in refund["clawbacks"]] == [("mia", "g-1", 44999), ("zoe", "g-2", 3)]
+    assert [(c["creator"], c["gift"], c["coins"]) for c in refund["clawbacks"]] == [
+        ("mia", "g-1", 44999),
+        ("zoe", "g-2", 3),
+    ]
     reversal = report["ops"][-2]["result"]
     assert (reversal["id"], reversal["kind"]) == ("v-1", "reversal")
 
@@ -140,7 +145,9 @@ def test_a_refused_refund_leaves_a_new_ledger_uncreated(cli: Cli, tmp_path: Path
         ({"kind": "refund", "original": "b-1"}, "invalid_op", 2),
     ],
 )
-def test_bad_or_refused_money_back_ops_change_nothing(cli: Cli, tmp_path: Path, op: dict, code: str | None, exit_code: int) -> None:
+def test_bad_or_refused_money_back_ops_change_nothing(
+    cli: Cli, tmp_path: Path, op: dict, code: str | None, exit_code: int
+) -> None:
     cli("buy", "alice", "700", "--id", "b-1")
     before = snapshot(cli.ledger)
     result = cli("apply", str(scenario(tmp_path, [{"kind": "buy", "account": "ann", "coins": 70}, op])), "--json")
@@ -174,7 +181,11 @@ def test_an_id_reused_for_another_refund_is_refused(cli: Cli, tmp_path: Path) ->
 
 def test_apply_takes_refund_and_reverse_requests(cli: Cli, tmp_path: Path) -> None:
     ledger = Ledger.open(cli.ledger)
-    ops: list[Any] = [*OPS[:6], rq.Reverse.make("g-3", "sent to the wrong creator", "v-1"), rq.Refund.make("b-bob", True, "f-1")]
+    ops: list[Any] = [
+        *OPS[:6],
+        rq.Reverse.make("g-3", "sent to the wrong creator", "v-1"),
+        rq.Refund.make("b-bob", True, "f-1"),
+    ]
     report = ledger.apply(ops, now=FIXED_NOW)
     assert report.to_dict()["recorded"] == 8
 

@@ -15,12 +15,13 @@ from coinpurse.core import requests as rq
 from coinpurse.core.rates_edit import RatesChange
 from coinpurse.errors import BadInput, CoinpurseError, Refused
 from coinpurse.ledger import export_format_of
+from conftest import another_ledger
 
 NOW = "2026-03-01T12:00:00Z"  # the tests' fixed clock (conftest)
 
 
 def test_each_method_gives_what_its_command_prints_as_json(cli, ledger: Path, tmp_path: Path) -> None:
-    twin = Ledger.open(tmp_path / f"twin{ledger.suffix}")
+    twin = Ledger.open(another_ledger(ledger, tmp_path, "twin"))
 
     def same(result: Any, *args: str) -> None:
         data, printed = result.to_dict(), cli.json(*args)
@@ -31,8 +32,27 @@ def test_each_method_gives_what_its_command_prints_as_json(cli, ledger: Path, tm
 
     same(twin.init(), "init")
     same(twin.buy("alice", 700), "buy", "alice", "700")
-    same(twin.buy("bob", "35000", channel="web", id="order-1"), "buy", "bob", "35000", "--channel", "web", "--id", "order-1")
-    same(twin.gift("alice", "mia", "Rose", count=5, stream="s1"), "gift", "alice", "mia", "Rose", "-n", "5", "--stream", "s1")
+    same(
+        twin.buy("bob", "35000", channel="web", id="order-1"),
+        "buy",
+        "bob",
+        "35000",
+        "--channel",
+        "web",
+        "--id",
+        "order-1",
+    )
+    same(
+        twin.gift("alice", "mia", "Rose", count=5, stream="s1"),
+        "gift",
+        "alice",
+        "mia",
+        "Rose",
+        "-n",
+        "5",
+        "--stream",
+        "s1",
+    )
     same(twin.gift("bob", "mia", "interstellar", count=2), "gift", "bob", "mia", "interstellar", "-n", "2")
     same(twin.redeem("mia", 20000), "redeem", "mia", "20000")
     same(twin.balance("mia"), "balance", "mia")
@@ -52,7 +72,7 @@ def test_each_method_gives_what_its_command_prints_as_json(cli, ledger: Path, tm
 
 def test_apply_init_demo_convert_and_export_report_as_the_commands_do(cli, ledger: Path, tmp_path: Path) -> None:
     example = Path(__file__).resolve().parent.parent / "examples" / "scenario.json"
-    twin = Ledger.open(tmp_path / f"twin{ledger.suffix}")
+    twin = Ledger.open(another_ledger(ledger, tmp_path, "twin"))
     applied = twin.apply(example).to_dict()
     expected = cli.json("apply", str(example))
     assert {**applied, "ledger": "L"} == {**expected, "ledger": "L"}
@@ -120,7 +140,10 @@ def test_a_batch_is_all_or_nothing(ledger: Path) -> None:
         with pytest.raises(Refused):
             batch.gift("alice", "mia", "Rose", count=1000)  # caught: it changed nothing, the rest still counts
         batch.gift("bob", "mia", "Rose", count=2, now="2026-03-02T00:00:00Z")
-    assert [(tx.kind, tx.at) for tx in handle.history().transactions][1:] == [("buy", NOW), ("gift", "2026-03-02T00:00:00Z")]
+    assert [(tx.kind, tx.at) for tx in handle.history().transactions][1:] == [
+        ("buy", NOW),
+        ("gift", "2026-03-02T00:00:00Z"),
+    ]
 
 
 def test_a_dry_run_batch_writes_nothing(ledger: Path) -> None:
@@ -155,11 +178,15 @@ def test_apply_takes_ops_already_parsed(ledger: Path) -> None:
 def test_applied_ops_are_checked_first_and_applied_all_or_nothing(ledger: Path) -> None:
     handle = Ledger.open(ledger)
     with pytest.raises(BadInput, match=r"^op 2 \(gift\): gift: missing field 'recipient'"):
-        handle.apply([{"kind": "buy", "account": "alice", "coins": 70}, {"kind": "gift", "sender": "alice", "gift": "Rose"}])
+        handle.apply(
+            [{"kind": "buy", "account": "alice", "coins": 70}, {"kind": "gift", "sender": "alice", "gift": "Rose"}]
+        )
     with pytest.raises(BadInput, match=r"^op 1 \(op\): an op must be a table"):
         handle.apply(["buy alice 70"])
     with pytest.raises(Refused, match=r"^op 2 \(gift\): nothing was applied: "):
-        handle.apply([rq.Buy.make("alice", 70), {"kind": "gift", "sender": "alice", "recipient": "mia", "gift": "Galaxy"}])
+        handle.apply(
+            [rq.Buy.make("alice", 70), {"kind": "gift", "sender": "alice", "recipient": "mia", "gift": "Galaxy"}]
+        )
     assert not ledger.exists() or handle.history().transactions == []
     dry = handle.apply([{"kind": "buy", "account": "alice", "coins": 70}], dry_run=True)
     assert dry.counts()["recorded"] == 1 and not dry.written and handle.history().transactions == []
@@ -176,7 +203,9 @@ def test_a_ledger_in_memory_is_built_then_saved_once(tmp_path: Path) -> None:
     built.buy("carol", 70)
     built.apply([{"kind": "buy", "account": "dave", "coins": 70}])
     with pytest.raises(Refused):
-        built.apply([{"kind": "buy", "account": "erin", "coins": 70}, {"kind": "redeem", "account": "mia", "all": True}])
+        built.apply(
+            [{"kind": "buy", "account": "erin", "coins": 70}, {"kind": "redeem", "account": "mia", "all": True}]
+        )
     assert [b.account for b in built.balances().accounts] == ["alice", "carol", "dave", "mia"]
     assert built.verify().ok and built.export("json").transactions == 4
     for suffix in ("json", "toml", "sqlite"):
