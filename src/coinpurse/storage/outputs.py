@@ -94,6 +94,12 @@ def _ledger_side_files(folder: Path, ledger_name: str) -> dict[tuple[int, int], 
 
 def refuse_ledger_files(output: Path, ledger: Path) -> None:
     """Refuse (exit 2) an output path that would overwrite, truncate or replace a file of ``ledger``."""
+    from coinpurse.storage.urls import LedgerUrl
+
+    if isinstance(output, LedgerUrl) or isinstance(ledger, LedgerUrl):  # a server's ledger has no files to overwrite
+        if output == ledger:
+            raise _refusal(output, "the ledger itself")
+        return
     outputs = _names_of(output)
     output_ids = _file_ids(output)
     for ledger_path in _names_of(ledger):
