@@ -61,6 +61,38 @@ def put_in_place(source: Path, target: Path) -> None:
         db.execute(f"ALTER SCHEMA {source.schema} RENAME TO {target.schema}")  # type: ignore[attr-defined]
 
 
+def restore(path: Path, data: bytes) -> None:
+    """Put back what ``path.read_bytes()`` gave earlier: a file's bytes, or a PostgreSQL ledger's rows."""
+    if not is_server(path):
+        path.write_bytes(data)
+        return
+    import ast
+
+    from coinpurse.storage.postgres import SCHEMA, _statements
+
+    tables: dict[str, list[tuple[Any, ...]]] = {}
+    current: list[tuple[Any, ...]] = []
+    for line in data.decode().splitlines():
+        if line.startswith("-- "):
+            current = tables.setdefault(line[3:], [])
+        elif line:
+            current.append(ast.literal_eval(line))
+    with _server(path) as db, db.transaction():
+        db.execute(f"DROP SCHEMA IF EXISTS {path.schema} CASCADE")  # type: ignore[attr-defined]
+        db.execute(f"CREATE SCHEMA {path.schema}")  # type: ignore[attr-defined]
+        for statement in _statements(SCHEMA):
+            db.execute(statement)
+        with db.cursor() as cursor:
+            for table, rows in tables.items():
+                if table == "transactions":
+                    rows = [row[:3] for row in rows]
+                    sql = "INSERT INTO transactions (seq, body, hash) VALUES (%s, %s, %s)"
+                else:
+                    sql = f"INSERT INTO {table} VALUES ({', '.join(['%s'] * len(rows[0]))})" if rows else ""
+                if rows:
+                    cursor.executemany(sql, rows)
+
+
 # A PostgreSQL ledger as the same document, read and written with plain SQL and no checks (as a SQLite one below).
 
 

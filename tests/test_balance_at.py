@@ -11,7 +11,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from cli_checks import expect_error
-from conftest import Cli
+from conftest import Cli, another_ledger, files_beside
 
 # (time, command): each step at its own time, some sharing one, two on the same day.
 STEPS: list[tuple[str, tuple[str, ...]]] = [
@@ -93,7 +93,13 @@ def test_before_the_first_transaction_is_zero(replayed: Any) -> None:
     cli, _ = replayed
     every = _at(cli, "2026-02-28")
     assert every == {"accounts": [], "totals": {"coins": 0, "diamonds": 0}, "at": "2026-02-28T23:59:59Z", "as_of": None}
-    assert _at(cli, "2026-02-28", "mia") == {"account": "mia", "coins": 0, "diamonds": 0, "at": "2026-02-28T23:59:59Z", "as_of": None}
+    assert _at(cli, "2026-02-28", "mia") == {
+        "account": "mia",
+        "coins": 0,
+        "diamonds": 0,
+        "at": "2026-02-28T23:59:59Z",
+        "as_of": None,
+    }
     # mia has no transaction before tx-3: zeros, and the all-accounts view leaves her out
     assert _at(cli, "2026-03-01T10:30:00Z", "mia")["diamonds"] == 0
     assert "mia" not in _at_table(cli, "2026-03-01T10:30:00Z")
@@ -134,7 +140,10 @@ def test_history_since_and_until(replayed: Any) -> None:
     cli, _ = replayed
     assert _ids(cli, "--since", "2026-03-02") == ["tx-4", "tx-5", "tx-6"]
     assert _ids(cli, "--until", "2026-03-01") == ["tx-1", "tx-2", "tx-3"]
-    assert _ids(cli, "--since", "2026-03-01T11:00:00Z", "--until", "2026-03-01T11:00:00Z") == ["tx-2", "tx-3"]  # inclusive
+    assert _ids(cli, "--since", "2026-03-01T11:00:00Z", "--until", "2026-03-01T11:00:00Z") == [
+        "tx-2",
+        "tx-3",
+    ]  # inclusive
     assert _ids(cli, "--since", "2026-03-02", "--until", "2026-03-02") == ["tx-4"]  # that whole day
     assert _ids(cli, "--since", "2026-03-04", "--until", "2026-03-04") == []
     assert _ids(cli, "--since", "2026-03-06", "--until", "2026-03-01") == []
@@ -215,13 +224,17 @@ def long_sqlite(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
         ("gifters", "mia", "--since", "2026-02-10"),
     ],
 )
-def test_sqlite_reads_the_past_by_index(long_sqlite: Path, monkeypatch: pytest.MonkeyPatch, args: tuple[str, ...]) -> None:
+def test_sqlite_reads_the_past_by_index(
+    long_sqlite: Path, monkeypatch: pytest.MonkeyPatch, args: tuple[str, ...]
+) -> None:
     statements = _sqlite_statements(long_sqlite, monkeypatch, *args)
     plans = _plans(long_sqlite, statements)
     touching = [(sql, detail) for sql, detail in plans if "transactions" in sql or "postings" in sql]
     assert touching
     # the head (the newest row by seq, no condition, LIMIT 1) reads one row; every other read searches an index
-    scans = [(sql, d) for sql, d in touching if d.startswith("SCAN") and not ("WHERE" not in sql and sql.endswith("LIMIT 1"))]
+    scans = [
+        (sql, d) for sql, d in touching if d.startswith("SCAN") and not ("WHERE" not in sql and sql.endswith("LIMIT 1"))
+    ]
     sorts = [(sql, d) for sql, d in touching if "TEMP B-TREE" in d and ("--at" in args or "--since" in args)]
     assert not scans, scans
     assert not sorts, sorts  # read in the index's own order
@@ -267,9 +280,10 @@ def test_property_at_each_time_the_running_balances(
 ) -> None:
     from datetime import UTC, datetime, timedelta
 
-    path = ledger.with_name(f"p{abs(hash(tuple(actions)))}{ledger.suffix}")
-    for leftover in path.parent.glob(path.name + "*"):
-        leftover.unlink()
+    path = another_ledger(ledger, ledger.parent, f"p{abs(hash(tuple(actions)))}")
+    for leftover in files_beside(path):
+        if leftover.name.startswith(path.name):
+            leftover.unlink()
     cli = Cli(path)
     moment = datetime(2026, 4, 1, tzinfo=UTC)
     seen: list[tuple[str, dict[str, tuple[int, int]]]] = []

@@ -24,7 +24,11 @@ def test_each_transaction_records_the_rates_and_the_accounts_it_changed(cli) -> 
     change = transactions[-1]
     every = {name: state_digest(state) for name, state in book.all_accounts().items()}
     assert change.state is not None
-    assert change.state.to_dict() == {"rates": rates_digest(book.rates), "accounts": {}, "root": AccountTree.of(every).root()}
+    assert change.state.to_dict() == {
+        "rates": rates_digest(book.rates),
+        "accounts": {},
+        "root": AccountTree.of(every).root(),
+    }
     for name, state in book.all_accounts().items():
         last = next(tx for tx in reversed(transactions) if tx.state and name in tx.state.accounts)
         assert last.state is not None and last.state.accounts[name] == state_digest(state)
@@ -73,7 +77,7 @@ def _scenario(path: Path, ops: list[dict[str, object]]) -> Path:
 
 def test_a_bulk_apply_checks_every_account_it_reads_even_past_the_first_few(ledger: Path, tmp_path: Path) -> None:
     """After a few searches the head checks index every account recorded; the answers stay the same."""
-    from ledger_tools import load, save
+    from ledger_tools import load, restore, save
 
     cli = Cli(ledger)
     viewers = [f"viewer{n:02d}" for n in range(30)]
@@ -85,7 +89,9 @@ def test_a_bulk_apply_checks_every_account_it_reads_even_past_the_first_few(ledg
     original = ledger.read_bytes()
     if ledger.suffix == ".json":  # a hand edit of the head that keeps the history's lines and checksum
         head, opener, history = original.partition(b'\n  "transactions": [\n')
-        ledger.write_bytes(head.replace(b'"viewer25": {"coins": 700,', b'"viewer25": {"coins": 7000,') + opener + history)
+        ledger.write_bytes(
+            head.replace(b'"viewer25": {"coins": 700,', b'"viewer25": {"coins": 7000,') + opener + history
+        )
     else:
         document = load(ledger)
         document["accounts"]["viewer25"]["coins"] = 7000
@@ -95,7 +101,7 @@ def test_a_bulk_apply_checks_every_account_it_reads_even_past_the_first_few(ledg
     refused = cli("apply", str(scenario))
     assert refused.exit_code == 3 and "account 'viewer25'" in refused.stderr
     assert ledger.read_bytes() == before
-    ledger.write_bytes(original)
+    restore(ledger, original)
     assert cli("apply", str(scenario)).exit_code == 0
     assert cli("verify").exit_code == 0
 
@@ -110,7 +116,10 @@ _digests = st.sampled_from(["0" * 31 + str(n) for n in range(10)])
 
 
 @settings(max_examples=examples(200), deadline=None)
-@given(start=st.dictionaries(_names, _digests, max_size=30), steps=st.lists(st.dictionaries(_names, _digests, max_size=4), max_size=8))
+@given(
+    start=st.dictionaries(_names, _digests, max_size=30),
+    steps=st.lists(st.dictionaries(_names, _digests, max_size=4), max_size=8),
+)
 def test_a_tree_moved_on_step_by_step_has_the_root_of_one_built_from_the_end(start, steps) -> None:
     from coinpurse.core.chain import AccountTree
 

@@ -30,6 +30,7 @@ import pytest
 from cli_checks import flat, snapshot
 from coinpurse import Ledger, api
 from coinpurse.formats.export import journal_account
+from conftest import another_ledger
 from ledger_tools import balances_by_account, load, rechain, save
 from test_export import TOOLS, tool_balances
 
@@ -137,7 +138,9 @@ REPLAY = ("gift", "alice", "mia", "rose", "--stream", "launch", "--id", "g-1")
     ],
     ids=["history", "history-gifts", "gifters", "replayed-receipt"],
 )  # fmt: skip
-def test_stored_control_characters_reach_people_escaped(hostile: Path, args: tuple[str, ...], shown: list[str], terminal: bool) -> None:
+def test_stored_control_characters_reach_people_escaped(
+    hostile: Path, args: tuple[str, ...], shown: list[str], terminal: bool
+) -> None:
     before = snapshot(hostile)
     code, stdout, stderr = run(hostile, *args, terminal=terminal)
     assert code == 0, stderr
@@ -155,7 +158,9 @@ def test_stored_control_characters_reach_people_escaped(hostile: Path, args: tup
     [("history", "--json"), ("gifters", "mia", "--json"), (*REPLAY, "--json"), ("export", "--format", "json")],
     ids=["history", "gifters", "replayed-receipt", "export"],
 )
-def test_json_output_escapes_every_control_character_and_keeps_the_text(hostile: Path, args: tuple[str, ...], terminal: bool) -> None:
+def test_json_output_escapes_every_control_character_and_keeps_the_text(
+    hostile: Path, args: tuple[str, ...], terminal: bool
+) -> None:
     code, stdout, stderr = run(hostile, *args, terminal=terminal)
     assert code == 0, stderr
     assert raw_controls(stdout) == [], stdout
@@ -202,7 +207,14 @@ def test_no_csv_cell_can_start_a_formula_and_amounts_stay_numbers(hostile: Path)
         for cell in row[:5]:
             assert not cell.startswith(("=", "+", "-", "@", "\t", "\r")), row
         Decimal(row[5])  # a number a spreadsheet can add, negative ones included
-    assert ["odd-1", "2026-03-01T12:00:00Z", "'" + ODD_KIND.replace(CLEAR, "\\x1b[2J"), "'" + FORMULA_ACCOUNT, "COIN", "5"] in rows
+    assert [
+        "odd-1",
+        "2026-03-01T12:00:00Z",
+        "'" + ODD_KIND.replace(CLEAR, "\\x1b[2J"),
+        "'" + FORMULA_ACCOUNT,
+        "COIN",
+        "5",
+    ] in rows
     assert any(row[5].startswith("-") for row in rows)
 
 
@@ -230,7 +242,10 @@ def test_the_journal_keeps_its_lines_and_the_real_tools_balance_it(hostile: Path
         assert {key: amount for key, amount in found.items() if key[1] in plain} == expected, tool
         odd = {key: amount for key, amount in found.items() if key[1] not in plain}  # a symbol in quotes
         assert sorted(odd.values()) == [Decimal("-1.5"), Decimal("1.5")], (tool, odd)
-        assert {account for account, _ in odd} == {journal_account(FORMULA_ACCOUNT), journal_account(LINE_BREAKING_ACCOUNT)}
+        assert {account for account, _ in odd} == {
+            journal_account(FORMULA_ACCOUNT),
+            journal_account(LINE_BREAKING_ACCOUNT),
+        }
 
 
 @pytest.mark.faults
@@ -281,6 +296,7 @@ def refused(cli, *args: str, code: str, says: str) -> dict[str, str]:  # type: i
     assert error["code"] == code and says in error["message"], error
     assert snapshot(cli.ledger) == before
     return error
+
 
 CONTROLS = {"esc": "\x1b", "bel": "\x07", "cr": "\r", "tab": "\t", "del": "\x7f", "csi": "\x9b", "rlo": RLO,
             "lri": "\u2066", "rlm": "\u200f", "alm": "\u061c"}  # fmt: skip
@@ -346,7 +362,9 @@ SCENARIO_OPS = {
 
 @pytest.mark.parametrize("suffix", ["json", "toml"])
 @pytest.mark.parametrize("field", list(SCENARIO_OPS))
-def test_a_control_character_in_a_scenario_is_refused_naming_its_line(cli, tmp_path: Path, field: str, suffix: str) -> None:
+def test_a_control_character_in_a_scenario_is_refused_naming_its_line(
+    cli, tmp_path: Path, field: str, suffix: str
+) -> None:
     import tomli_w
 
     assert cli("buy", "alice", "700").exit_code == 0
@@ -359,7 +377,9 @@ def test_a_control_character_in_a_scenario_is_refused_naming_its_line(cli, tmp_p
 
 @pytest.mark.parametrize("where", ["gift", "channel"])
 @pytest.mark.parametrize("command", ["import", "init"])
-def test_a_control_character_in_a_rates_file_is_refused_naming_its_line(cli, tmp_path: Path, where: str, command: str) -> None:
+def test_a_control_character_in_a_rates_file_is_refused_naming_its_line(
+    cli, tmp_path: Path, where: str, command: str
+) -> None:
     rates = tmp_path / "rates.json"
     assert cli("rates", "export", str(rates)).exit_code == 0
     data = json.loads(rates.read_text())
@@ -370,7 +390,7 @@ def test_a_control_character_in_a_rates_file_is_refused_naming_its_line(cli, tmp
     rates.write_text(json.dumps(data, indent=2))
     args = ("rates", "import", str(rates)) if command == "import" else ("init", "--rates", str(rates))
     if command == "init":
-        cli.ledger = tmp_path / f"new{cli.ledger.suffix}"
+        cli.ledger = another_ledger(cli.ledger, tmp_path, "new")
     error = refused(cli, *args, code="invalid_rates", says="holds the control character \\u202e")
     assert re.match(rf"{re.escape(str(rates))}:\d+: ", error["message"]), error["message"]
 

@@ -337,6 +337,15 @@ class PostgresBook(SqliteBook):
         self.url = path
         super().__init__(connection, path)
 
+    def __del__(self) -> None:
+        """A book read without ``reading`` (``read_book``) lets go of its connection when it is dropped."""
+        db = getattr(self, "db", None)
+        if isinstance(db, Connection) and not db.raw.closed:
+            try:
+                db.close()
+            except Exception:
+                pass
+
     def _check_layout(self) -> None:
         """Exactly coinpurse's tables, columns and indexes; no trigger, rule or policy can stand in for them."""
         assert isinstance(self.db, Connection)
