@@ -101,6 +101,14 @@ def another_ledger(ledger: Path, folder: Path, stem: str = "other") -> Path:
     return folder / f"{stem}{ledger.suffix}"
 
 
+def only_in_files(ledger: Path, why: str) -> None:
+    """Skip a test of what only a ledger file has (its mode, its folder, its temp files) on PostgreSQL, saying so."""
+    from coinpurse.storage.urls import LedgerUrl
+
+    if isinstance(ledger, LedgerUrl):
+        pytest.skip(f"a PostgreSQL ledger has no file: {why}")
+
+
 def files_beside(ledger: Path) -> list[Path]:
     """The files in a file ledger's folder (none belong to a PostgreSQL ledger)."""
     from coinpurse.storage.urls import LedgerUrl

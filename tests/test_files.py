@@ -13,6 +13,7 @@ from pathlib import Path
 import pytest
 
 from coinpurse.storage import atomic
+from conftest import only_in_files
 
 
 def _mode(path: Path) -> int:
@@ -24,6 +25,7 @@ def _temps(folder: Path) -> list[str]:
 
 
 def test_new_ledger_and_lock_are_private(cli) -> None:
+    only_in_files(cli.ledger, "the server keeps its own files private")
     old_umask = os.umask(0o022)  # a common umask would give 0644
     try:
         assert cli("buy", "alice", "700").exit_code == 0
@@ -34,6 +36,7 @@ def test_new_ledger_and_lock_are_private(cli) -> None:
 
 
 def test_an_existing_ledger_keeps_its_mode(cli) -> None:
+    only_in_files(cli.ledger, "no file mode to keep")
     cli("buy", "alice", "700")
     cli.ledger.chmod(0o640)
     cli("buy", "alice", "70")
@@ -69,7 +72,9 @@ def _fail_temp_writes(monkeypatch: pytest.MonkeyPatch, name: str, error: OSError
         ("replace", PermissionError(errno.EPERM, os.strerror(errno.EPERM)), "Operation not permitted"),
     ],
 )
-@pytest.mark.parametrize("ledger", ["json", "toml"], indirect=True)  # SQLite writes through its own C code and journal, out of reach of these injections
+@pytest.mark.parametrize(
+    "ledger", ["json", "toml"], indirect=True
+)  # SQLite writes through its own C code and journal, out of reach of these injections
 def test_a_write_failing_midway_leaves_the_old_file(cli, monkeypatch, call: str, error: OSError, shown: str) -> None:
     cli("buy", "alice", "700")
     before = cli.ledger.read_bytes()
@@ -114,6 +119,7 @@ def test_a_read_only_folder_is_exit_3_and_changes_nothing(cli) -> None:
 
 
 def test_stray_temp_files_are_cleaned_by_the_next_writer(cli) -> None:
+    only_in_files(cli.ledger, "a write leaves no temp file")
     cli("buy", "alice", "700")
     folder = cli.ledger.parent
     strays = [folder / f".{cli.ledger.name}.{n}.tmp" for n in ("0a1b2c3d4e5f", "ffffffffffff")]
@@ -129,6 +135,7 @@ def test_stray_temp_files_are_cleaned_by_the_next_writer(cli) -> None:
 
 
 def test_a_read_only_ledger_is_refused_and_left_alone(cli) -> None:
+    only_in_files(cli.ledger, "read-only is a server role's privilege, not a file mode")
     assert cli("buy", "alice", "700").exit_code == 0
     cli.ledger.chmod(0o444)
     before = cli.ledger.read_bytes()

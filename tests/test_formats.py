@@ -37,7 +37,9 @@ def _play(cli: Cli) -> list[Any]:
 
 
 def _document(path: Path) -> Any:
-    if path.suffix == ".sqlite":
+    from ledger_tools import in_tables
+
+    if in_tables(path):
         from ledger_tools import load
 
         return load(path)
@@ -100,7 +102,9 @@ def test_a_json_ledger_keeps_one_transaction_per_line(json_ledger: Path) -> None
         json.loads(line.strip().rstrip(","))
 
 
-@pytest.mark.parametrize("ledger", ["json", "toml"], indirect=True)  # SQLite ledgers are not rendered as text; tests/test_convert.py round-trips them
+@pytest.mark.parametrize(
+    "ledger", ["json", "toml"], indirect=True
+)  # SQLite ledgers are not rendered as text; tests/test_convert.py round-trips them
 def test_writing_what_was_read_gives_identical_bytes(ledger: Path) -> None:
     _play(Cli(ledger))
     data = ledger.read_bytes()
