@@ -87,6 +87,9 @@ STORES = ["json", "toml", "sqlite", pytest.param("postgresql", marks=pytest.mark
 def ledger(request: pytest.FixtureRequest, tmp_path: Path) -> Path:
     """A ledger path that does not exist yet, in each format (on PostgreSQL: a fresh schema's URL)."""
     if request.param == "postgresql":
+        files_only = request.node.get_closest_marker("files_only")
+        if files_only is not None:
+            pytest.skip(f"a PostgreSQL ledger has no file: {files_only.args[0]}")
         return request.getfixturevalue("pg_ledger")  # type: ignore[no-any-return]
     return tmp_path / f"ledger.{request.param}"
 
