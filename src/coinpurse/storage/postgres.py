@@ -22,6 +22,7 @@ The driver is psycopg 3, an optional extra: ``pip install 'coinpurse[postgres]'`
 
 from __future__ import annotations
 
+import atexit
 import os
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -125,6 +126,77 @@ def connect(url: LedgerUrl) -> psycopg.Connection[Any]:
     except driver.Error as error:
         raise _unreachable(url, error) from None
     return connection
+
+
+# One idle connection is kept for the next command of this process on the same ledger (the library's
+# calls, a batch of CLI runs in one process): a worker keeps one connection, not one per call.
+_idle: list[tuple[tuple[str, str], Any]] = []
+_left_by_parent: list[Any] = []  # a forked child must never close its parent's connection (it would end its session)
+
+
+def _forget_after_fork() -> None:
+    _left_by_parent.extend(raw for _, raw in _idle)
+    _idle.clear()
+
+
+def _close_idle() -> None:
+    while _idle:
+        _close_quietly(_idle.pop()[1])
+
+
+os.register_at_fork(after_in_child=_forget_after_fork)
+atexit.register(_close_idle)
+
+
+def _close_quietly(raw: Any) -> None:
+    try:
+        raw.close()
+    except Exception:
+        pass
+
+
+def _take(url: LedgerUrl) -> tuple[psycopg.Connection[Any], bool]:
+    """A connection for one command: the idle one kept for this ledger (and True), or a new one."""
+    from psycopg.pq import TransactionStatus
+
+    key = (url.conninfo, url.schema)
+    while _idle:
+        held, raw = _idle.pop()
+        if held == key and not raw.closed and raw.info.transaction_status == TransactionStatus.IDLE:
+            return raw, True
+        _close_quietly(raw)
+    return connect(url), False
+
+
+def _give(url: LedgerUrl, raw: psycopg.Connection[Any]) -> None:
+    """Keep a connection whose command ended cleanly for the next one (the one kept before is closed)."""
+    from psycopg.pq import TransactionStatus
+
+    if raw.closed or raw.info.transaction_status != TransactionStatus.IDLE:
+        _close_quietly(raw)
+        return
+    _close_idle()
+    _idle.append(((url.conninfo, url.schema), raw))
+
+
+def _begun(url: LedgerUrl, begin: Any) -> psycopg.Connection[Any]:
+    """A connection with ``begin(raw)`` done; a kept one the server dropped meanwhile (a restart) is replaced once."""
+    driver = _driver()
+    raw, reused = _take(url)
+    try:
+        begin(raw)
+        return raw
+    except driver.OperationalError:
+        _close_quietly(raw)
+        if not reused:
+            raise
+    raw = connect(url)
+    try:
+        begin(raw)
+    except BaseException:
+        _close_quietly(raw)
+        raise
+    return raw
 
 
 def _first_line(error: BaseException) -> str:
@@ -337,10 +409,12 @@ class PostgresBook(SqliteBook):
         self.url = path
         super().__init__(connection, path)
 
+    owns_connection = False  # a book of read_book's: no block ends it, so it closes its connection when dropped
+
     def __del__(self) -> None:
         """A book read without ``reading`` (``read_book``) lets go of its connection when it is dropped."""
         db = getattr(self, "db", None)
-        if isinstance(db, Connection) and not db.raw.closed:
+        if self.owns_connection and isinstance(db, Connection) and not db.raw.closed:
             try:
                 db.close()
             except Exception:
@@ -408,12 +482,15 @@ def _has_ledger(raw: psycopg.Connection[Any]) -> bool:
 
 def ledger_exists(url: LedgerUrl) -> bool:
     """Whether the URL's schema holds a ledger (its meta table)."""
-    connection = connect(url)
-    try:
-        with _errors_named(url):
-            return _has_ledger(connection)
-    finally:
-        connection.close()
+    with _errors_named(url):
+        raw = _begun(url, lambda raw: raw.execute("SELECT 1"))
+        try:
+            found = _has_ledger(raw)
+        except BaseException:
+            _close_quietly(raw)
+            raise
+        _give(url, raw)
+        return found
 
 
 @contextmanager
@@ -429,15 +506,15 @@ def _errors_named(url: LedgerUrl) -> Iterator[None]:
 
 def _snapshot(url: LedgerUrl) -> PostgresBook | None:
     """One REPEATABLE READ snapshot of the ledger, or None when the database holds none."""
-    connection = connect(url)
+    connection = _begun(url, lambda raw: raw.execute("BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY"))
     try:
-        connection.execute("BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY")
         if not _has_ledger(connection):
-            connection.close()
+            connection.execute("ROLLBACK")
+            _give(url, connection)
             return None
         return PostgresBook(Connection(connection), url)
     except BaseException:
-        connection.close()
+        _close_quietly(connection)
         raise
 
 
@@ -447,7 +524,10 @@ def open_for_reading(url: LedgerUrl) -> Book:
 
     with _errors_named(url):
         book = _snapshot(url)
-    return new_book() if book is None else book
+    if book is None:
+        return new_book()
+    book.owns_connection = True
+    return book
 
 
 @contextmanager
@@ -459,14 +539,19 @@ def reading(url: LedgerUrl) -> Iterator[Book]:
         if book is None:
             yield new_book()
             return
+        assert isinstance(book.db, Connection)
+        raw = book.db.raw
         try:
             yield book
-        finally:
-            assert isinstance(book.db, Connection)
-            try:
-                book.db.close()  # ends the read transaction
-            except Exception:
-                pass
+        except BaseException:
+            _close_quietly(raw)
+            raise
+        try:
+            raw.execute("ROLLBACK")  # ends the read transaction
+        except Exception:
+            _close_quietly(raw)
+            return
+        _give(url, raw)
 
 
 def lock_key(url: LedgerUrl) -> str:
@@ -511,15 +596,15 @@ def writing(url: LedgerUrl, new_book: Book, *, dry_run: bool = False) -> Iterato
     well and changed it. A new ledger's tables are made in that transaction, so a refused first write leaves none.
     """
     psycopg = _driver()
-    raw = connect(url)
+    raw: Any = None
+    clean = False
     try:
         with _errors_named(url):
             for attempt in range(WRITE_ATTEMPTS):
                 try:
-                    _begin_write(raw, url)
+                    raw = _begun(url, lambda raw: _begin_write(raw, url))
                     break
                 except (psycopg.errors.SerializationFailure, psycopg.errors.DeadlockDetected):
-                    raw.execute("ROLLBACK")
                     if attempt == WRITE_ATTEMPTS - 1:
                         raise
             if not _has_ledger(raw):
@@ -544,8 +629,13 @@ def writing(url: LedgerUrl, new_book: Book, *, dry_run: bool = False) -> Iterato
                 raw.execute("COMMIT")
             else:
                 raw.execute("ROLLBACK")
+            clean = True
     finally:
-        raw.close()
+        if raw is not None:
+            if clean:
+                _give(url, raw)
+            else:
+                _close_quietly(raw)
 
 
 def _migrate(raw: psycopg.Connection[Any], url: LedgerUrl, version: int) -> None:
