@@ -82,6 +82,7 @@ def _outputs(cli: Cli, target: Path) -> list[tuple[str, ...]]:
     ]
 
 
+@pytest.mark.files_only("the files of a ledger (lock, temp, backup, SQLite's -wal)")
 def test_every_output_refuses_every_file_of_the_ledger(cli: Cli) -> None:
     files = _ledger_files(cli.ledger)
     before = _files(cli.ledger.parent)
@@ -91,6 +92,7 @@ def test_every_output_refuses_every_file_of_the_ledger(cli: Cli) -> None:
     assert _files(cli.ledger.parent) == before
 
 
+@pytest.mark.files_only("links and other names of a ledger file")
 def test_outputs_refuse_ledger_files_through_a_link_or_another_name(cli: Cli, tmp_path: Path) -> None:
     files = _ledger_files(cli.ledger)
     elsewhere = tmp_path / "elsewhere"
@@ -117,11 +119,16 @@ def test_outputs_refuse_ledger_files_through_a_link_or_another_name(cli: Cli, tm
 def test_outputs_elsewhere_are_still_written(cli: Cli, tmp_path: Path) -> None:
     cli("buy", "alice", "700")
     for name in (f"{cli.ledger.name}.csv", f"x{cli.ledger.name}.lock", "rates.toml"):
-        args = ("rates", "export", str(tmp_path / name)) if name.endswith(".toml") else ("export", "-o", str(tmp_path / name))
+        args = (
+            ("rates", "export", str(tmp_path / name))
+            if name.endswith(".toml")
+            else ("export", "-o", str(tmp_path / name))
+        )
         assert cli(*args).exit_code == 0
         assert (tmp_path / name).is_file()
 
 
+@pytest.mark.files_only("the lock file")
 @pytest.mark.faults
 def test_export_onto_the_lock_file_of_a_held_lock_is_refused_and_the_lock_kept(cli: Cli) -> None:
     cli("buy", "alice", "700")
@@ -132,7 +139,10 @@ def test_export_onto_the_lock_file_of_a_held_lock_is_refused_and_the_lock_kept(c
         held = os.stat(lock_file)
         result = _coinpurse("--ledger", str(cli.ledger), "export", "-o", str(lock_file))
         assert result.returncode == 2
-        assert result.stderr == f"coinpurse: error: {lock_file} is the ledger's lock file; write the output to another file\n"
+        assert (
+            result.stderr
+            == f"coinpurse: error: {lock_file} is the ledger's lock file; write the output to another file\n"
+        )
         now = os.stat(lock_file)
         assert (now.st_ino, now.st_size) == (held.st_ino, held.st_size)
         assert lock_file.read_text() == f"{holder.pid}\n"
@@ -184,7 +194,9 @@ def _kill_convert_midway(source: Path, target: Path) -> list[Path]:
 
 @pytest.mark.faults
 @pytest.mark.parametrize("suffix", [".sqlite", ".json", ".toml"])
-def test_the_next_convert_removes_the_temp_file_a_killed_one_left(big_source: Path, tmp_path: Path, suffix: str) -> None:
+def test_the_next_convert_removes_the_temp_file_a_killed_one_left(
+    big_source: Path, tmp_path: Path, suffix: str
+) -> None:
     target = tmp_path / f"copy{suffix}"
     for _ in range(5):  # a convert that finished before the kill proves nothing: try again
         left = _kill_convert_midway(big_source, target)
@@ -235,6 +247,7 @@ def _modes(top: Path, leaf: Path) -> list[str]:
     return modes
 
 
+@pytest.mark.files_only("the folders made for a new ledger file")
 @pytest.mark.faults
 @pytest.mark.parametrize("umask", [0o000, 0o022])
 def test_folders_coinpurse_creates_are_0700_whatever_the_umask(ledger: Path, tmp_path: Path, umask: int) -> None:
@@ -249,6 +262,7 @@ def test_folders_coinpurse_creates_are_0700_whatever_the_umask(ledger: Path, tmp
     assert _modes(tmp_path, converted.parent) == ["0o700"] * 2
 
 
+@pytest.mark.files_only("the folder of a ledger file")
 def test_an_existing_folder_keeps_its_mode(ledger: Path, tmp_path: Path) -> None:
     shared = tmp_path / "shared"
     shared.mkdir()

@@ -21,6 +21,9 @@ _SCHEMA_NAME = re.compile(r"[a-z_][a-z0-9_]{0,62}")
 _SECRET_PARAMETERS = ("password",)
 
 
+NOWHERE = PosixPath("/nonexistent/coinpurse-postgresql-ledger")
+
+
 def is_url(text: object) -> bool:
     return isinstance(text, str) and text.lower().startswith(SCHEMES)
 
@@ -78,13 +81,14 @@ class LedgerUrl(PosixPath):
         shown_query = urlencode([(key, value) for key, value in query if key not in _SECRET_PARAMETERS], safe="/")
         self.shown = urlunsplit(("postgresql", shown_netloc, parts.path, shown_query, ""))
 
-    # A path made from this one (``with_name``, ``parent``) is a plain path: no file belongs to a server's ledger.
+    # A path made from this one (``with_name``, ``parent``) is a plain path in a folder that does not exist:
+    # no file belongs to a server's ledger, and nothing can be written beside one by mistake.
     @classmethod
-    def _from_parsed_parts(cls, *parts: Any) -> Any:  # Python 3.11
-        return PosixPath._from_parsed_parts(*parts)  # type: ignore[attr-defined]
+    def _from_parsed_parts(cls, drv: str, root: str, parts: list[str]) -> Any:  # Python 3.11
+        return NOWHERE.joinpath(*parts)
 
     def with_segments(self, *segments: Any) -> Any:  # Python 3.12 and later
-        return PosixPath(*segments)
+        return NOWHERE.joinpath(*(str(segment).lstrip("/") for segment in segments))
 
     @property
     def database(self) -> str:
