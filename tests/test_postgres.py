@@ -7,6 +7,7 @@ conftest.py); these are what only a server has. Each runs against the throwaway 
 
 from __future__ import annotations
 
+import itertools
 import json
 import os
 import subprocess
@@ -125,7 +126,7 @@ def test_json_to_postgresql_to_json_is_byte_identical_and_through_every_format(p
         LedgerUrl(str(pg_ledger).rsplit("=", 1)[0] + "=second"),
         tmp_path / "c.json",
     ]
-    for before, after in zip(steps, steps[1:], strict=False):
+    for before, after in itertools.pairwise(steps):
         done = source("convert", str(before), str(after))
         assert done.exit_code == 0, done.stderr
     assert (tmp_path / "c.json").read_bytes() == source.ledger.read_bytes()
@@ -244,7 +245,7 @@ def test_a_retried_id_replays_from_any_process(pg_ledger: Path, tmp_path: Path) 
             stderr=subprocess.PIPE,
             text=True,
             env={**os.environ, "COINPURSE_NOW": FIXED_NOW},
-        )  # fmt: skip
+        )
         for n in range(4)
     ]
     results = [json.loads(racer.communicate(timeout=120)[0] or "{}") for racer in racers]
