@@ -75,7 +75,9 @@ class Server:
         with open(conf, "a") as settings:  # a test server: quick, small, local only
             settings.write(
                 f"listen_addresses = '127.0.0.1'\nport = {self.port}\nunix_socket_directories = '{self.socket_dir}'\n"
-                "fsync = off\nsynchronous_commit = off\nfull_page_writes = off\nmax_connections = 100\n"
+                # fsync off: the OS keeps what was written, which an immediate shutdown (the fault tests) can't
+                # undo; commits stay synchronous, so an acknowledged one is in the WAL before it is acknowledged.
+                "fsync = off\nfull_page_writes = off\nmax_connections = 100\n"
                 "shared_buffers = 32MB\n"
             )
 

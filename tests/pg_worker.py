@@ -3,6 +3,8 @@
     pg_worker.py library URL WORKER COUNT   COUNT single gifts through the library (Ledger), one connection
                                             reused by this worker; each id printed once acknowledged
     pg_worker.py cli URL WORKER COUNT       COUNT single gifts, each through the CLI entry point in this process
+    pg_worker.py retrying URL WORKER COUNT  as library, but a gift the server could not take (it restarted) is
+                                            sent again with its id until it is acknowledged
 
 Worker W's gifts go from viewer W to mia, with ids ``wW-1`` ... ``wW-COUNT``: a retry of an id
 replays it, so a worker killed and started again only finishes what was not acknowledged.
@@ -31,6 +33,26 @@ def library(url: str, worker: int, count: int) -> None:
         print(result.transaction.id, flush=True)
 
 
+def retrying(url: str, worker: int, count: int) -> None:
+    import time
+
+    from coinpurse import Ledger
+    from coinpurse.errors import LedgerUnusable
+
+    ledger = Ledger(url)
+    print("ready", flush=True)
+    for tx_id in gift_ids(worker, count):
+        while True:
+            try:
+                result = ledger.gift(f"viewer{worker}", "mia", "Rose", id=tx_id)
+                break
+            except LedgerUnusable as error:
+                if error.code != "server_unreachable":
+                    raise
+                time.sleep(0.1)
+        print(result.transaction.id, flush=True)
+
+
 def cli(url: str, worker: int, count: int) -> None:
     from coinpurse.cli import main
 
@@ -49,4 +71,4 @@ def cli(url: str, worker: int, count: int) -> None:
 
 if __name__ == "__main__":
     mode, url, worker, count = sys.argv[1], sys.argv[2], int(sys.argv[3]), int(sys.argv[4])
-    {"library": library, "cli": cli}[mode](url, worker, count)
+    {"library": library, "cli": cli, "retrying": retrying}[mode](url, worker, count)

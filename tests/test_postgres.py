@@ -271,3 +271,64 @@ def test_a_reader_never_waits_for_a_writer_holding_the_lock(pg_ledger: Path) -> 
         assert blocked.returncode == 3 and "busy" in blocked.stderr, blocked.stderr
         assert time.monotonic() - started < 60
     assert json.loads(run(pg_ledger, "info", "--json").stdout)["locked"] is False
+
+
+# ----- faults ----------------------------------------------------------------------------------
+
+
+@pytest.mark.faults
+def test_kill_9_and_an_immediate_server_restart_lose_nothing_acknowledged(
+    pg_server: object, pg_ledger: Path, tmp_path: Path
+) -> None:
+    """Writers killed with SIGKILL mid-write and started again, and the server stopped with an immediate
+    shutdown (no checkpoint, backends killed) mid-run: every acknowledged gift is there once, verify passes,
+    and a client that can't reach the server meanwhile exits 3 with one line and writes nothing."""
+    import random
+    import signal
+
+    server = pg_server
+    writers, gifts = 6, 25
+    _funded(pg_ledger, tmp_path, writers)
+    chance = random.Random(14)
+    acknowledged: set[str] = set()
+    running = {w: _start("retrying", pg_ledger, w, gifts) for w in range(writers)}
+    kills = 0
+
+    def collect(worker: subprocess.Popen[str]) -> None:
+        out, _ = worker.communicate(timeout=300)
+        acknowledged.update(line for line in out.splitlines() if line != "ready")
+
+    deadline = time.monotonic() + 240
+    restarted = False
+    while running and time.monotonic() < deadline:
+        time.sleep(chance.uniform(0.2, 0.6))
+        if not restarted and kills >= 3:
+            server.stop("immediate")  # type: ignore[attr-defined]
+            down = run(pg_ledger, "buy", "alice", "700", "--id", "while-down")
+            assert down.returncode == 3, (down.stdout, down.stderr)
+            assert "Traceback" not in down.stderr and len(down.stderr.splitlines()) == 1
+            assert "PostgreSQL server" in down.stderr
+            server.start()  # type: ignore[attr-defined]
+            restarted = True
+        for w, worker in list(running.items()):
+            if worker.poll() is not None:
+                collect(worker)
+                assert worker.returncode == 0, worker.stderr.read() if worker.stderr else ""
+                del running[w]
+        if running and kills < 6:
+            w = chance.choice(sorted(running))
+            running[w].send_signal(signal.SIGKILL)
+            collect(running[w])
+            kills += 1
+            running[w] = _start("retrying", pg_ledger, w, gifts)  # again from its first id: done ones replay
+    for worker in running.values():
+        collect(worker)
+        assert worker.returncode == 0
+    assert restarted and kills >= 3
+    ids = _history_ids(pg_ledger)
+    every = {f"w{w}-{n}" for w in range(writers) for n in range(1, gifts + 1)}
+    assert acknowledged <= set(ids)
+    assert sorted(tx for tx in ids if tx.startswith("w")) == sorted(every)  # each once, all finished
+    assert "while-down" not in ids
+    verified = run(pg_ledger, "verify")
+    assert verified.returncode == 0, verified.stdout + verified.stderr
