@@ -24,6 +24,7 @@ from __future__ import annotations
 
 import atexit
 import os
+import weakref
 from collections.abc import Iterator
 from contextlib import contextmanager
 from itertools import count
@@ -352,6 +353,7 @@ FROM pg_class c WHERE c.relnamespace = to_regnamespace(%(schema)s) AND (c.relrow
 ORDER BY 1, 2, 3
 """
 # The catalog rows a new ledger has (schema 4), as PostgreSQL 12 and later describe them.
+_layout_checked: weakref.WeakKeyDictionary[Any, set[str]] = weakref.WeakKeyDictionary()
 EXPECTED_LAYOUT = [
     ("column", "account_digests", "bucket integer not null"),
     ("column", "account_digests", "digest text not null"),
@@ -426,8 +428,12 @@ class PostgresBook(SqliteBook):
         raw, schema = self.db.raw, self.url.schema
         if self.version != SCHEMA_VERSION:  # an older schema's layout is checked by its migration
             return
+        checked = _layout_checked.setdefault(raw, set())
+        if schema in checked:  # once per connection: a command's own, or the one a process keeps (see _take)
+            return
         found, expected = _layout_of(raw, schema), EXPECTED_LAYOUT
         if found == expected:
+            checked.add(schema)
             return
         have, want = set(found), set(expected)
         for row in sorted(have ^ want, key=lambda row: (row[0] != "column", row)):
@@ -567,10 +573,11 @@ def _lock_timeout_ms() -> int:
 
 def _begin_write(raw: psycopg.Connection[Any], url: LedgerUrl) -> None:
     """Begin the write's transaction and wait for the ledger's lock: from here on no other writer runs."""
-    raw.execute("BEGIN")
-    raw.execute(f"SET LOCAL lock_timeout = {_lock_timeout_ms()}")
-    raw.execute("SELECT pg_advisory_xact_lock(hashtextextended(%s, 0))", (lock_key(url),))
-    raw.execute("SET LOCAL lock_timeout = 0")
+    # One round trip; the key is a plain name (the schema's, checked when the URL was read), so it is said inline.
+    raw.execute(
+        f"BEGIN; SET LOCAL lock_timeout = {_lock_timeout_ms()}; "
+        f"SELECT pg_advisory_xact_lock(hashtextextended('{lock_key(url)}', 0)); SET LOCAL lock_timeout = 0"
+    )
 
 
 def _create_tables(raw: psycopg.Connection[Any], url: LedgerUrl, book: Book) -> None:
