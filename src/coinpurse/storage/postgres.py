@@ -188,9 +188,13 @@ def _begun(url: LedgerUrl, begin: Any) -> psycopg.Connection[Any]:
         begin(raw)
         return raw
     except driver.OperationalError:
+        stale = reused and raw.broken  # the server went away since the last command; a busy lock is no reason
         _close_quietly(raw)
-        if not reused:
+        if not stale:
             raise
+    except BaseException:
+        _close_quietly(raw)
+        raise
     raw = connect(url)
     try:
         begin(raw)
@@ -411,17 +415,6 @@ class PostgresBook(SqliteBook):
         self.url = path
         super().__init__(connection, path)
 
-    owns_connection = False  # a book of read_book's: no block ends it, so it closes its connection when dropped
-
-    def __del__(self) -> None:
-        """A book read without ``reading`` (``read_book``) lets go of its connection when it is dropped."""
-        db = getattr(self, "db", None)
-        if self.owns_connection and isinstance(db, Connection) and not db.raw.closed:
-            try:
-                db.close()
-            except Exception:
-                pass
-
     def _check_layout(self) -> None:
         """Exactly coinpurse's tables, columns and indexes; no trigger, rule or policy can stand in for them."""
         assert isinstance(self.db, Connection)
@@ -532,7 +525,10 @@ def open_for_reading(url: LedgerUrl) -> Book:
         book = _snapshot(url)
     if book is None:
         return new_book()
-    book.owns_connection = True
+    # No block ends this book: its connection is closed when it is dropped (a finalizer, not __del__, so that
+    # the connection is never collected first and warned about when the book is in a reference cycle).
+    assert isinstance(book.db, Connection)
+    weakref.finalize(book, _close_quietly, book.db.raw)
     return book
 
 
