@@ -89,7 +89,7 @@ def ledger(request: pytest.FixtureRequest, tmp_path: Path) -> Path:
     if request.param == "postgresql":
         files_only = request.node.get_closest_marker("files_only")
         if files_only is not None:
-            pytest.skip(f"a PostgreSQL ledger has no file: {files_only.args[0]}")
+            pytest.skip(f"not on PostgreSQL: {files_only.args[0]}")
         return request.getfixturevalue("pg_ledger")  # type: ignore[no-any-return]
     return tmp_path / f"ledger.{request.param}"
 
