@@ -161,7 +161,7 @@ def main() -> None:
     if base is None:
         from pg_server import start_server
 
-        started = start_server()
+        started = start_server(durable=True)  # fsync on, as SQLite's synchronous=FULL
         if isinstance(started, str):
             raise SystemExit(started)
         server = started

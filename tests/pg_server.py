@@ -67,7 +67,7 @@ class Server:
             command = ["runuser", "-u", "postgres", "--", *command]
         return subprocess.run(command, capture_output=True, text=True, check=check, timeout=120)
 
-    def init(self) -> None:
+    def init(self, durable: bool = False) -> None:
         self._run(
             "initdb", "-D", str(self.data), "-U", self.user, "-A", "trust", "-E", "UTF8", "--locale=C", "--no-sync"
         )
@@ -75,9 +75,9 @@ class Server:
         with open(conf, "a") as settings:  # a test server: quick, small, local only
             settings.write(
                 f"listen_addresses = '127.0.0.1'\nport = {self.port}\nunix_socket_directories = '{self.socket_dir}'\n"
-                # fsync off: the OS keeps what was written, which an immediate shutdown (the fault tests) can't
+                # fsync off (tests): the OS keeps what was written, which an immediate shutdown (the fault tests) can't
                 # undo; commits stay synchronous, so an acknowledged one is in the WAL before it is acknowledged.
-                "fsync = off\nfull_page_writes = off\nmax_connections = 100\n"
+                + ("" if durable else "fsync = off\nfull_page_writes = off\n") + "max_connections = 100\n"
                 "shared_buffers = 32MB\n"
             )
 
@@ -114,8 +114,8 @@ class Server:
         shutil.rmtree(self.folder, ignore_errors=True)
 
 
-def start_server() -> Server | str:
-    """A running server, or the reason there can be none here."""
+def start_server(durable: bool = False) -> Server | str:
+    """A running server, or the reason there can be none here; ``durable`` keeps fsync on (for benchmarks)."""
     binaries = find_binaries()
     if binaries is None:
         return (
@@ -136,7 +136,7 @@ def start_server() -> Server | str:
             return "running as root and runuser is missing, so PostgreSQL can't be started as the postgres user"
     server = Server(binaries)
     try:
-        server.init()
+        server.init(durable)
         server.start()
     except (subprocess.CalledProcessError, subprocess.TimeoutExpired, OSError) as error:
         output = getattr(error, "stderr", "") or ""
