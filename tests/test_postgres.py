@@ -332,3 +332,27 @@ def test_kill_9_and_an_immediate_server_restart_lose_nothing_acknowledged(
     assert "while-down" not in ids
     verified = run(pg_ledger, "verify")
     assert verified.returncode == 0, verified.stdout + verified.stderr
+
+
+def test_a_write_the_server_rolled_back_is_tried_again(pg_ledger: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """A serialization failure or deadlock (only another program's locks can cause one) rolls the whole write
+    back; the operation is run again from the start, and once only."""
+    import psycopg
+
+    import coinpurse.ledger as module
+    from coinpurse import Ledger
+
+    real = module._recorded
+    calls = []
+
+    def failing_once(book, request, moment):  # type: ignore[no-untyped-def]
+        calls.append(moment)
+        if len(calls) == 1:
+            assert isinstance(book.db.raw, psycopg.Connection)  # inside the write's database transaction
+            raise module.LedgerUnusable("rolled back", code="serialization_failure")
+        return real(book, request, moment)
+
+    monkeypatch.setattr(module, "_recorded", failing_once)
+    result = Ledger(pg_ledger).buy("alice", 700, id="again")
+    assert len(calls) == 2 and result.replayed is False
+    assert [tx.id for tx in Ledger(pg_ledger).history().transactions] == ["again"]

@@ -26,7 +26,7 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, TextIO
 
-from coinpurse.errors import BadInput, CoinpurseError, Refused
+from coinpurse.errors import BadInput, CoinpurseError, LedgerUnusable, Refused
 from coinpurse.results import (
     AccountBalance,
     Balances,
@@ -186,8 +186,14 @@ class Ledger:
         from coinpurse.core import clock  # the rules load only for writes, so reads start faster
 
         moment = now or clock.now()
-        with self._writing() as book:
-            return _recorded(book, request, _stamp(book, now, moment))
+        for attempt in range(1, _WRITE_ATTEMPTS + 1):
+            try:
+                with self._writing() as book:
+                    return _recorded(book, request, _stamp(book, now, moment))
+            except LedgerUnusable as error:  # a database's serialization failure or deadlock: nothing was written
+                if error.code != "serialization_failure" or attempt == _WRITE_ATTEMPTS:
+                    raise
+        raise AssertionError("unreachable")
 
     def rates_set(
         self, sets: RateSets, removes: Sequence[str] = (), id: str | None = None, now: str | None = None
@@ -860,6 +866,9 @@ def _stored_balances(book: Book) -> Balances:
         ],
         currency,
     )
+
+
+_WRITE_ATTEMPTS = 5  # a single operation is tried again this often after a database's serialization failure
 
 
 def _stamp(book: Book, now: str | None, moment: str) -> str:

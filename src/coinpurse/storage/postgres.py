@@ -217,36 +217,31 @@ def _unreachable(url: LedgerUrl, error: BaseException) -> LedgerUnusable:
 
 
 def _failed(url: LedgerUrl, error: BaseException) -> LedgerUnusable:
-    """A driver error midway as one line: the connection lost, or what the server said."""
+    """A driver error midway as one line: what the server said, or the connection lost."""
     psycopg = _driver()
     reason = url.scrub(_first_line(error))
+    if isinstance(error, psycopg.errors.SerializationFailure | psycopg.errors.DeadlockDetected):
+        return LedgerUnusable(
+            f"{url}: the server rolled the write back ({reason}); nothing was written: run it again",
+            code="serialization_failure",
+        )
+    if isinstance(error, psycopg.errors.LockNotAvailable | psycopg.errors.QueryCanceled):
+        return LedgerUnusable(f"{url} is busy: another writer held it too long ({reason})", code="lock_timeout")
+    if isinstance(error, psycopg.errors.InsufficientPrivilege):
+        return LedgerUnusable(f"{url}: the server refused ({reason})", code="ledger_unreadable")
     if isinstance(error, psycopg.OperationalError) and _connection_lost(error):
         return LedgerUnusable(
             f"{url}: lost the connection to the PostgreSQL server ({reason}); a write that was not acknowledged "
             "may or may not have been committed: run it again with the same --id, which replays it if it was",
             code="server_unreachable",
         )
-    if isinstance(error, psycopg.errors.LockNotAvailable | psycopg.errors.QueryCanceled):
-        return LedgerUnusable(f"{url} is busy: another writer held it too long ({reason})", code="lock_timeout")
-    if isinstance(error, psycopg.errors.InsufficientPrivilege):
-        return LedgerUnusable(f"{url}: the server refused ({reason})", code="ledger_unreadable")
     return LedgerUnusable(f"{url}: PostgreSQL error: {reason}", code="ledger_unreadable")
 
 
 def _connection_lost(error: BaseException) -> bool:
-    connection = getattr(getattr(error, "_pgconn", None), "status", None)
-    text = str(error).lower()
-    return connection is not None or any(
-        words in text
-        for words in (
-            "connection",
-            "server closed",
-            "terminating",
-            "shutdown",
-            "shutting down",
-            "consuming input failed",
-        )
-    )
+    """No answer from the server (no SQLSTATE), a connection error (class 08), or the server shutting down."""
+    state = getattr(error, "sqlstate", None)
+    return state is None or state.startswith("08") or state in ("57P01", "57P02", "57P03")
 
 
 _cursor_names = count(1)
