@@ -466,6 +466,22 @@ class PostgresWriteBook(SqliteWriteBook, PostgresBook):
     def append(self, tx: Any, states: Mapping[str, AccountState], rates: Rates | None = None) -> None:
         SqliteWriteBook.append(self, tx, states, rates)
 
+    _stored_names: dict[str, bool] | None = None
+
+    def has_account(self, name: str) -> bool:
+        """Without saving what the write holds first (each save is round trips, and rows updated again and
+        again in one transaction leave versions every later lookup walks): an account this write changed is
+        there, and the answer for any other is kept, since no other writer runs meanwhile."""
+        if name in self._changed_accounts:
+            return True
+        known = self._stored_names
+        if known is None:
+            known = self._stored_names = {}
+        found = known.get(name)
+        if found is None:
+            found = known[name] = bool(self._query("SELECT 1 FROM accounts WHERE name = ?", (name,)))
+        return found
+
 
 # ----- reading and writing -------------------------------------------------------------
 
