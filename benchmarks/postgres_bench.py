@@ -109,6 +109,7 @@ def apply_both(url: str, count: int, folder: Path) -> dict[str, float]:
         done = cp(ledger, "apply", str(scenario))
         results[name] = round(time.perf_counter() - started, 2)
         assert done.returncode == 0, done.stderr
+        print(f"  apply {count} onto {name}: {results[name]} s", flush=True)
     return results
 
 
