@@ -77,7 +77,8 @@ class Server:
                 f"listen_addresses = '127.0.0.1'\nport = {self.port}\nunix_socket_directories = '{self.socket_dir}'\n"
                 # fsync off (tests): the OS keeps what was written, which an immediate shutdown (the fault tests) can't
                 # undo; commits stay synchronous, so an acknowledged one is in the WAL before it is acknowledged.
-                + ("" if durable else "fsync = off\nfull_page_writes = off\n") + "max_connections = 100\n"
+                + ("" if durable else "fsync = off\nfull_page_writes = off\n")
+                + "max_connections = 100\n"
                 "shared_buffers = 32MB\n"
             )
 
