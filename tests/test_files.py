@@ -153,6 +153,7 @@ def _run(ledger: Path, *args: str) -> subprocess.CompletedProcess[str]:
     )
 
 
+@pytest.mark.files_only("temp files beside a ledger file")
 @pytest.mark.faults
 def test_a_write_leaves_the_temp_files_of_a_file_whose_name_starts_with_the_ledgers(ledger: Path) -> None:
     """`l.json.csv` (an export) or `l.json.sqlite` (a convert) beside `l.json`: their temp files are theirs.
