@@ -139,7 +139,7 @@ def start_server(durable: bool = False) -> Server | str:
     try:
         server.init(durable)
         server.start()
-    except (subprocess.CalledProcessError, subprocess.TimeoutExpired, OSError) as error:
+    except Exception as error:  # whatever stopped it, the folder goes
         output = getattr(error, "stderr", "") or ""
         log = server.log.read_text(errors="replace")[-400:] if server.log.exists() else ""
         server.teardown()
