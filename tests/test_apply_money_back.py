@@ -11,7 +11,7 @@ import pytest
 from cli_checks import snapshot
 from coinpurse import Ledger
 from coinpurse.core import requests as rq
-from conftest import FIXED_NOW, Cli
+from conftest import FIXED_NOW, Cli, another_ledger
 
 # bob's buy paid a TikTok Universe to mia (who redeemed part of it) and roses to zoe; ann's
 # roses to zoe are reversed, then bob's buy is refunded with the diamonds clawed back.
@@ -63,7 +63,7 @@ def other(cli: Cli, tmp_path: Path) -> Cli:
     """A second, new ledger of the same store."""
     folder = tmp_path / "commands"
     folder.mkdir()
-    return Cli(folder / cli.ledger.name)
+    return Cli(another_ledger(cli.ledger, folder, cli.ledger.stem))
 
 
 @pytest.mark.parametrize("suffix", [".json", ".toml"])

@@ -7,7 +7,7 @@ import json
 import pytest
 
 from cli_checks import expect_error, flat
-from conftest import Cli
+from conftest import Cli, files_beside
 
 
 @pytest.fixture
@@ -89,7 +89,7 @@ def test_an_account_on_a_missing_ledger_reads_as_empty_and_nothing_is_created(cl
     result = cli("balance", "alice", "--json")
     assert result.exit_code == 0, result.stderr
     assert json.loads(result.stdout)["coins"] == 0 and json.loads(result.stdout)["diamonds"] == 0
-    assert not cli.ledger.exists() and list(cli.ledger.parent.iterdir()) == []
+    assert not cli.ledger.exists() and files_beside(cli.ledger) == []
 
 
 def test_an_unknown_account_names_it_and_suggests_close_names(economy: Cli) -> None:

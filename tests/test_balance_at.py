@@ -11,7 +11,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from cli_checks import expect_error
-from conftest import Cli
+from conftest import Cli, another_ledger, files_beside
 
 # (time, command): each step at its own time, some sharing one, two on the same day.
 STEPS: list[tuple[str, tuple[str, ...]]] = [
@@ -280,9 +280,10 @@ def test_property_at_each_time_the_running_balances(
 ) -> None:
     from datetime import UTC, datetime, timedelta
 
-    path = ledger.with_name(f"p{abs(hash(tuple(actions)))}{ledger.suffix}")
-    for leftover in path.parent.glob(path.name + "*"):
-        leftover.unlink()
+    path = another_ledger(ledger, ledger.parent, f"p{abs(hash(tuple(actions)))}")
+    for leftover in files_beside(path):
+        if leftover.name.startswith(path.name):
+            leftover.unlink()
     cli = Cli(path)
     moment = datetime(2026, 4, 1, tzinfo=UTC)
     seen: list[tuple[str, dict[str, tuple[int, int]]]] = []

@@ -18,8 +18,8 @@ from typing import Any
 
 import pytest
 
-from conftest import FIXED_NOW, Cli
-from ledger_tools import load, save, seed
+from conftest import FIXED_NOW, Cli, another_ledger
+from ledger_tools import in_tables, load, put_in_place, save, seed
 
 pytestmark = pytest.mark.faults
 FIXTURE = Path(__file__).with_name("fixtures") / "ledger-v1.json"
@@ -175,7 +175,7 @@ def test_a_write_not_touching_an_edited_account_checks_it_where_it_reads_it_and_
         edit_head_text(cli.ledger, old, new)  # the history as written: its lines are trusted
     else:
         edit_document(cli.ledger, edit)  # on SQLite, the row alone
-    if cli.ledger.suffix == ".sqlite":
+    if in_tables(cli.ledger):
         assert run(cli.ledger, "buy", "dave", "70").returncode == 0
     else:
         assert_refused_unchanged(cli.ledger, "buy", "dave", "70", says="account 'alice'")
@@ -329,7 +329,7 @@ def test_a_forged_rewrite_passes_plain_verify_but_not_an_anchor(cli, tmp_path: P
     head = json.loads(run(cli.ledger, "verify", "--json").stdout)["head_hash"]
     # The forger replays the same requests through the rules with one gift redirected and a payout dropped,
     # so every hash, balance and state is consistent, and puts the result in place of the ledger.
-    forged = Cli(tmp_path / f"forged{cli.ledger.suffix}")
+    forged = Cli(another_ledger(cli.ledger, tmp_path, "forged"))
     for args in (
         ("buy", "alice", "700"),
         ("gift", "alice", "zed", "rose", "-n", "5"),
@@ -340,7 +340,7 @@ def test_a_forged_rewrite_passes_plain_verify_but_not_an_anchor(cli, tmp_path: P
         ("gift", "carol", "mia", "finger heart", "-n", "3"),
     ):
         assert forged(*args).exit_code == 0
-    shutil.copyfile(forged.ledger, cli.ledger)
+    put_in_place(forged.ledger, cli.ledger)
 
     assert run(cli.ledger, "verify").returncode == 0
     anchored = run(cli.ledger, "verify", "--anchor", head, "--json")

@@ -77,7 +77,7 @@ def _scenario(path: Path, ops: list[dict[str, object]]) -> Path:
 
 def test_a_bulk_apply_checks_every_account_it_reads_even_past_the_first_few(ledger: Path, tmp_path: Path) -> None:
     """After a few searches the head checks index every account recorded; the answers stay the same."""
-    from ledger_tools import load, save
+    from ledger_tools import load, restore, save
 
     cli = Cli(ledger)
     viewers = [f"viewer{n:02d}" for n in range(30)]
@@ -101,7 +101,7 @@ def test_a_bulk_apply_checks_every_account_it_reads_even_past_the_first_few(ledg
     refused = cli("apply", str(scenario))
     assert refused.exit_code == 3 and "account 'viewer25'" in refused.stderr
     assert ledger.read_bytes() == before
-    ledger.write_bytes(original)
+    restore(ledger, original)
     assert cli("apply", str(scenario)).exit_code == 0
     assert cli("verify").exit_code == 0
 

@@ -30,6 +30,7 @@ import pytest
 from cli_checks import flat, snapshot
 from coinpurse import Ledger, api
 from coinpurse.formats.export import journal_account
+from conftest import another_ledger
 from ledger_tools import balances_by_account, load, rechain, save
 from test_export import TOOLS, tool_balances
 
@@ -389,7 +390,7 @@ def test_a_control_character_in_a_rates_file_is_refused_naming_its_line(
     rates.write_text(json.dumps(data, indent=2))
     args = ("rates", "import", str(rates)) if command == "import" else ("init", "--rates", str(rates))
     if command == "init":
-        cli.ledger = tmp_path / f"new{cli.ledger.suffix}"
+        cli.ledger = another_ledger(cli.ledger, tmp_path, "new")
     error = refused(cli, *args, code="invalid_rates", says="holds the control character \\u202e")
     assert re.match(rf"{re.escape(str(rates))}:\d+: ", error["message"]), error["message"]
 

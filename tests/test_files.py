@@ -13,6 +13,7 @@ from pathlib import Path
 import pytest
 
 from coinpurse.storage import atomic
+from conftest import only_in_files
 
 
 def _mode(path: Path) -> int:
@@ -24,6 +25,7 @@ def _temps(folder: Path) -> list[str]:
 
 
 def test_new_ledger_and_lock_are_private(cli) -> None:
+    only_in_files(cli.ledger, "the server keeps its own files private")
     old_umask = os.umask(0o022)  # a common umask would give 0644
     try:
         assert cli("buy", "alice", "700").exit_code == 0
@@ -34,6 +36,7 @@ def test_new_ledger_and_lock_are_private(cli) -> None:
 
 
 def test_an_existing_ledger_keeps_its_mode(cli) -> None:
+    only_in_files(cli.ledger, "no file mode to keep")
     cli("buy", "alice", "700")
     cli.ledger.chmod(0o640)
     cli("buy", "alice", "70")
@@ -116,6 +119,7 @@ def test_a_read_only_folder_is_exit_3_and_changes_nothing(cli) -> None:
 
 
 def test_stray_temp_files_are_cleaned_by_the_next_writer(cli) -> None:
+    only_in_files(cli.ledger, "a write leaves no temp file")
     cli("buy", "alice", "700")
     folder = cli.ledger.parent
     strays = [folder / f".{cli.ledger.name}.{n}.tmp" for n in ("0a1b2c3d4e5f", "ffffffffffff")]
@@ -131,6 +135,7 @@ def test_stray_temp_files_are_cleaned_by_the_next_writer(cli) -> None:
 
 
 def test_a_read_only_ledger_is_refused_and_left_alone(cli) -> None:
+    only_in_files(cli.ledger, "read-only is a server role's privilege, not a file mode")
     assert cli("buy", "alice", "700").exit_code == 0
     cli.ledger.chmod(0o444)
     before = cli.ledger.read_bytes()
@@ -148,6 +153,7 @@ def _run(ledger: Path, *args: str) -> subprocess.CompletedProcess[str]:
     )
 
 
+@pytest.mark.files_only("temp files beside a ledger file")
 @pytest.mark.faults
 def test_a_write_leaves_the_temp_files_of_a_file_whose_name_starts_with_the_ledgers(ledger: Path) -> None:
     """`l.json.csv` (an export) or `l.json.sqlite` (a convert) beside `l.json`: their temp files are theirs.

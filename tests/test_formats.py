@@ -37,7 +37,9 @@ def _play(cli: Cli) -> list[Any]:
 
 
 def _document(path: Path) -> Any:
-    if path.suffix == ".sqlite":
+    from ledger_tools import in_tables
+
+    if in_tables(path):
         from ledger_tools import load
 
         return load(path)

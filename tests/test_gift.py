@@ -252,7 +252,8 @@ def test_a_gift_whose_value_passes_what_a_ledger_holds_is_refused_before_writing
     # Each input is within bounds; their product is not.
     changed = cli("rates", "set", "payout.cash_per_diamond", "999999.99999999", "channel.web.custom_max", "2000000000")
     assert changed.exit_code == 0, changed.output
-    assert cli("buy", "whale", "1100000000", "--channel", "web").exit_code == 0
+    bought = cli("buy", "whale", "1100000000", "--channel", "web")
+    assert bought.exit_code == 0, bought.stderr
     before = cli.ledger.read_bytes() if cli.ledger.suffix != ".sqlite" else None
     result = cli("gift", "whale", "mia", "tiktok universe", "-n", "22300")
     assert result.exit_code == 2, result.output

@@ -14,6 +14,8 @@ from cli_checks import expect_error, snapshot
 from coinpurse.cli import app
 from conftest import Cli
 
+pytestmark = pytest.mark.files_only("these are the files a ledger can be, and those it can't")
+
 EVERY_COMMAND = [
     ("buy", "alice", "700"),
     ("gift", "alice", "mia", "rose"),

@@ -15,12 +15,13 @@ from coinpurse.core import requests as rq
 from coinpurse.core.rates_edit import RatesChange
 from coinpurse.errors import BadInput, CoinpurseError, Refused
 from coinpurse.ledger import export_format_of
+from conftest import another_ledger
 
 NOW = "2026-03-01T12:00:00Z"  # the tests' fixed clock (conftest)
 
 
 def test_each_method_gives_what_its_command_prints_as_json(cli, ledger: Path, tmp_path: Path) -> None:
-    twin = Ledger.open(tmp_path / f"twin{ledger.suffix}")
+    twin = Ledger.open(another_ledger(ledger, tmp_path, "twin"))
 
     def same(result: Any, *args: str) -> None:
         data, printed = result.to_dict(), cli.json(*args)
@@ -71,7 +72,7 @@ def test_each_method_gives_what_its_command_prints_as_json(cli, ledger: Path, tm
 
 def test_apply_init_demo_convert_and_export_report_as_the_commands_do(cli, ledger: Path, tmp_path: Path) -> None:
     example = Path(__file__).resolve().parent.parent / "examples" / "scenario.json"
-    twin = Ledger.open(tmp_path / f"twin{ledger.suffix}")
+    twin = Ledger.open(another_ledger(ledger, tmp_path, "twin"))
     applied = twin.apply(example).to_dict()
     expected = cli.json("apply", str(example))
     assert {**applied, "ledger": "L"} == {**expected, "ledger": "L"}

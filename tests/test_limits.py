@@ -185,6 +185,18 @@ def _nested(depth: int) -> str:
 
 def _nest_in_the_rates(ledger: Path, depth: int) -> None:
     """Put a deeply nested value into the rates in force, which every command reads."""
+    from ledger_tools import is_server
+
+    if is_server(ledger):
+        import psycopg
+
+        with psycopg.connect(ledger.conninfo, autocommit=True) as db:  # type: ignore[attr-defined]
+            table = f"{ledger.schema}.meta"  # type: ignore[attr-defined]
+            (rates,) = db.execute(f"SELECT value FROM {table} WHERE key = 'rates'").fetchone()  # type: ignore[misc]
+            db.execute(
+                f"UPDATE {table} SET value = %s WHERE key = 'rates'", ('{"deep": ' + _nested(depth) + ", " + rates[1:],)
+            )
+        return
     if ledger.suffix == ".sqlite":
         with closing(sqlite3.connect(ledger)) as db, db:
             (rates,) = db.execute("SELECT value FROM meta WHERE key = 'rates'").fetchone()

@@ -18,7 +18,7 @@ import pytest
 from coinpurse import api
 from coinpurse.storage import reading
 
-pytestmark = pytest.mark.faults
+pytestmark = [pytest.mark.faults, pytest.mark.files_only("the lock file, which a database's writers do without")]
 
 WRITERS = 4
 GIFTS_EACH = int(os.environ.get("COINPURSE_SWEEPER_GIFTS", "25"))

@@ -15,6 +15,8 @@ from typer.testing import CliRunner
 from coinpurse.cli import app
 from coinpurse.storage.lock import lock_path, locked
 
+pytestmark = pytest.mark.files_only("lock files, which a database's writers do without")
+
 
 def run(ledger: Path, *args: str):  # type: ignore[no-untyped-def]
     return CliRunner().invoke(app, ["--ledger", str(ledger), *args], catch_exceptions=False)

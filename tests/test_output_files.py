@@ -82,6 +82,7 @@ def _outputs(cli: Cli, target: Path) -> list[tuple[str, ...]]:
     ]
 
 
+@pytest.mark.files_only("the files of a ledger (lock, temp, backup, SQLite's -wal)")
 def test_every_output_refuses_every_file_of_the_ledger(cli: Cli) -> None:
     files = _ledger_files(cli.ledger)
     before = _files(cli.ledger.parent)
@@ -91,6 +92,7 @@ def test_every_output_refuses_every_file_of_the_ledger(cli: Cli) -> None:
     assert _files(cli.ledger.parent) == before
 
 
+@pytest.mark.files_only("links and other names of a ledger file")
 def test_outputs_refuse_ledger_files_through_a_link_or_another_name(cli: Cli, tmp_path: Path) -> None:
     files = _ledger_files(cli.ledger)
     elsewhere = tmp_path / "elsewhere"
@@ -126,6 +128,7 @@ def test_outputs_elsewhere_are_still_written(cli: Cli, tmp_path: Path) -> None:
         assert (tmp_path / name).is_file()
 
 
+@pytest.mark.files_only("the lock file")
 @pytest.mark.faults
 def test_export_onto_the_lock_file_of_a_held_lock_is_refused_and_the_lock_kept(cli: Cli) -> None:
     cli("buy", "alice", "700")
@@ -244,6 +247,7 @@ def _modes(top: Path, leaf: Path) -> list[str]:
     return modes
 
 
+@pytest.mark.files_only("the folders made for a new ledger file")
 @pytest.mark.faults
 @pytest.mark.parametrize("umask", [0o000, 0o022])
 def test_folders_coinpurse_creates_are_0700_whatever_the_umask(ledger: Path, tmp_path: Path, umask: int) -> None:
@@ -258,6 +262,7 @@ def test_folders_coinpurse_creates_are_0700_whatever_the_umask(ledger: Path, tmp
     assert _modes(tmp_path, converted.parent) == ["0o700"] * 2
 
 
+@pytest.mark.files_only("the folder of a ledger file")
 def test_an_existing_folder_keeps_its_mode(ledger: Path, tmp_path: Path) -> None:
     shared = tmp_path / "shared"
     shared.mkdir()

@@ -10,6 +10,7 @@ from __future__ import annotations
 import os
 import subprocess
 import sys
+import tempfile
 from pathlib import Path
 
 import pytest
@@ -26,7 +27,8 @@ WRITER = """
 import sys
 from pathlib import Path
 from coinpurse import api
-ledger, stop, name = Path(sys.argv[1]), Path(sys.argv[2]), sys.argv[3]
+from coinpurse.storage.urls import ledger_path
+ledger, stop, name = ledger_path(sys.argv[1]), Path(sys.argv[2]), sys.argv[3]
 print("ready", flush=True)
 while not stop.exists():
     print(api.buy(ledger, name, 70).transaction.id, flush=True)
@@ -38,7 +40,8 @@ READER = """
 import sys
 from pathlib import Path
 from coinpurse.storage import reading
-with reading(Path(sys.argv[1])) as book:
+from coinpurse.storage.urls import ledger_path
+with reading(ledger_path(sys.argv[1])) as book:
     print(len(book.all_accounts()), book.head().length, flush=True)
     sys.stdin.readline()
     print(len(book.transactions()), flush=True)
@@ -58,7 +61,8 @@ VERIFIER = """
 import sys
 from pathlib import Path
 from coinpurse import api
-ledger, rounds = Path(sys.argv[1]), int(sys.argv[2])
+from coinpurse.storage.urls import ledger_path
+ledger, rounds = ledger_path(sys.argv[1]), int(sys.argv[2])
 for n in range(rounds):
     report = api.verify(ledger)
     print("ok" if report.ok else "PROBLEM " + report.summary(), flush=True)
@@ -78,6 +82,8 @@ def _coinpurse(ledger: Path, *args: str) -> subprocess.CompletedProcess[str]:
 
 
 def _side_files(folder: Path) -> list[str]:
+    if not folder.exists():  # a PostgreSQL ledger's (see LedgerUrl): no folder, no files
+        return []
     return sorted(p.name for p in folder.iterdir() if p.name.endswith(SIDE_FILES))
 
 
@@ -90,7 +96,9 @@ class _Writers:
     """Writer processes that run for the block, and the ids they saw acknowledged."""
 
     def __init__(self, ledger: Path, count: int = 2) -> None:
-        self.stop = ledger.with_name("stop-writers")
+        self.stop = (
+            ledger.with_name("stop-writers") if ledger.parent.exists() else Path(tempfile.mkdtemp()) / "stop-writers"
+        )
         self.processes = [_python(WRITER, str(ledger), str(self.stop), f"writer{n}") for n in range(count)]
         self.acknowledged: list[str] = []
 

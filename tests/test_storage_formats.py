@@ -15,7 +15,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from conftest import Cli, examples
+from conftest import Cli, examples, files_beside
 
 
 def snapshot(ledger: Path) -> bytes:
@@ -34,7 +34,7 @@ def test_refusals_leave_every_format_byte_identical(cli, ledger: Path) -> None:
     assert [result.exit_code for result in refused] == [1, 1, 1, 1]
     assert cli("buy", "alice", "700", "--id", "first").exit_code == 0  # a replay writes nothing either
     assert snapshot(ledger) == before
-    assert not [p for p in ledger.parent.iterdir() if p.name.endswith(".tmp") or p.name.endswith("-journal")]
+    assert not [p for p in files_beside(ledger) if p.name.endswith(".tmp") or p.name.endswith("-journal")]
 
 
 def test_reading_or_refusing_on_a_missing_ledger_creates_nothing(cli, ledger: Path) -> None:
@@ -44,7 +44,7 @@ def test_reading_or_refusing_on_a_missing_ledger_creates_nothing(cli, ledger: Pa
     assert cli("balance", "mia").exit_code == 0  # an empty economy: every account at zero
     assert cli("gift", "alice", "mia", "rose").exit_code == 1
     assert not ledger.exists()
-    assert list(ledger.parent.iterdir()) == []  # no temp file, and no lock file either
+    assert files_beside(ledger) == []  # no temp file, and no lock file either
 
 
 def test_history_filters_agree_across_formats(tmp_path: Path) -> None:

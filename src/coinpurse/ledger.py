@@ -26,7 +26,7 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, TextIO
 
-from coinpurse.errors import BadInput, CoinpurseError, Refused
+from coinpurse.errors import BadInput, CoinpurseError, LedgerUnusable, Refused
 from coinpurse.results import (
     AccountBalance,
     Balances,
@@ -65,10 +65,12 @@ RateSets = Mapping[str, object] | Sequence[tuple[str, object]]  # rate keys and 
 
 
 class Ledger:
-    """One ledger: a JSON, TOML or SQLite file (by suffix), or one held in memory."""
+    """One ledger: a JSON, TOML or SQLite file (by suffix), a PostgreSQL database (by URL), or one held in memory."""
 
     def __init__(self, path: PathLike) -> None:
-        self.path = Path(path)
+        from coinpurse.storage.urls import ledger_path
+
+        self.path: Path = ledger_path(path)
         self._memory: MemoryBook | None = None
 
     @classmethod
@@ -185,14 +187,20 @@ class Ledger:
 
         request = rq.Reverse.make(tx_id, reason, id)
         with self._writing(dry_run=dry_run) as book:
-            return ReversalResult(_recorded(book, request, now or clock.now()), dry_run)
+            return ReversalResult(_recorded(book, request, _stamp(book, now, clock.now())), dry_run)
 
     def _record(self, request: rq.Request, now: str | None) -> OperationResult:
         from coinpurse.core import clock  # the rules load only for writes, so reads start faster
 
         moment = now or clock.now()
-        with self._writing() as book:
-            return _recorded(book, request, moment)
+        for attempt in range(1, _WRITE_ATTEMPTS + 1):
+            try:
+                with self._writing() as book:
+                    return _recorded(book, request, _stamp(book, now, moment))
+            except LedgerUnusable as error:  # a database's serialization failure or deadlock: nothing was written
+                if error.code != "serialization_failure" or attempt == _WRITE_ATTEMPTS:
+                    raise
+        raise AssertionError("unreachable")
 
     def rates_set(
         self, sets: RateSets, removes: Sequence[str] = (), id: str | None = None, now: str | None = None
@@ -223,7 +231,7 @@ class Ledger:
         from coinpurse.reports import RatesChangeResult
 
         with self._writing() as book:
-            return RatesChangeResult(change_rates(book, change, now or clock.now()))
+            return RatesChangeResult(change_rates(book, change, _stamp(book, now, clock.now())))
 
     def init(self, rates_file: PathLike | None = None, now: str | None = None) -> InitResult:
         """Start a new ledger with the default rates or a file's; refuses if the ledger exists."""
@@ -241,7 +249,7 @@ class Ledger:
                 raise Refused(
                     f"{self.path}: the ledger already exists; init only starts new ones", code="ledger_exists"
                 )
-            outcome = change_rates(book, RatesChange.replace_all(rates, "init"), now or clock.now())
+            outcome = change_rates(book, RatesChange.replace_all(rates, "init"), _stamp(book, now, clock.now()))
         return InitResult(self.path, rates_path, RatesChangeResult(outcome))
 
     def demo(self, force: bool = False, now: str | None = None) -> DemoResult:
@@ -261,7 +269,7 @@ class Ledger:
                 )
             log = OpLog(book.currency, details=False)
             try:
-                for result in run(book, ops, now or clock.now()):
+                for result in run(book, ops, _stamp(book, now, clock.now())):
                     log.add(result)
             except OpFailed as failed:
                 raise located(failed.error, self.path, None, f"demo op {failed.index}: nothing was applied: ") from None
@@ -359,6 +367,7 @@ class Ledger:
 
         moment = now or clock.now()
         with CollectorPaused(), self._writing(dry_run=dry_run, all_or_nothing=True) as book:
+            moment = _stamp(book, now, moment)
             log = OpLog(book.currency, details)
             try:
                 for result in run(book, ops, moment, on_progress, total=total):
@@ -381,7 +390,7 @@ class Ledger:
 
         moment = now or clock.now()
         with CollectorPaused(), self._writing(dry_run=dry_run, all_or_nothing=True) as book:
-            batch = Batch(book, moment, dry_run)
+            batch = Batch(book, _stamp(book, now, moment), dry_run)
             try:
                 yield batch
             finally:
@@ -527,14 +536,14 @@ class Ledger:
                 self.path, "memory", "memory", True, SCHEMA_VERSION, None, head.length, len(book.user_accounts()),
                 hash_, head.at if head.length else None, False, None,
             )  # fmt: skip
-        from coinpurse.storage import damaged_records_named
+        from coinpurse.storage import damaged_records_named, is_postgres
         from coinpurse.storage.info import file_facts, lock_state
 
         path = self.path
         with damaged_records_named(path):
             facts = file_facts(path)
         lock = lock_state(path)
-        kind = path.suffix.lower().lstrip(".")
+        kind = "postgresql" if is_postgres(path) else path.suffix.lower().lstrip(".")
         if facts is None:
             return LedgerInfo(path, source, kind, False, None, None, 0, 0, None, None, lock.locked, lock.holder)
         return LedgerInfo(path, source, kind, True, *facts, lock.locked, lock.holder)
@@ -699,8 +708,9 @@ class Ledger:
         from coinpurse.storage import check_suffix
         from coinpurse.storage.convert import save_new
         from coinpurse.storage.outputs import refuse_ledger_files
+        from coinpurse.storage.urls import ledger_path
 
-        source, new = self.path, Path(target)
+        source, new = self.path, ledger_path(target)
         if self._memory is None:
             check_suffix(source)
             refuse_ledger_files(new, source)
@@ -738,7 +748,7 @@ class Ledger:
         request = rq.Refund.make(buy_id, clawback, id)
         moment = now or clock.now()
         with self._writing(dry_run=dry_run) as book:
-            return _recorded(book, request, moment)
+            return _recorded(book, request, _stamp(book, now, moment))
 
     def explain(self, tx_id: str) -> Explained:
         """One transaction's path of value, step by step, with checks that its figures add up.
@@ -1278,6 +1288,14 @@ def _redeem_request(
         raise BadInput(f"hold must be true or false, not {type(hold).__name__}", code="invalid_op")
     made = rq.Hold.make if hold else rq.Redeem.make
     return made(account, diamonds, all, id, new_account)
+
+
+_WRITE_ATTEMPTS = 5  # a single operation is tried again this often after a database's serialization failure
+
+
+def _stamp(book: Book, now: str | None, moment: str) -> str:
+    """The time a write is stamped with: the one given, else the clock's (a PostgreSQL ledger's is its server's)."""
+    return now if now else book.clock_now(moment)
 
 
 def export_format_of(output: Path | None) -> str:

@@ -210,7 +210,9 @@ class Conversion(NamedTuple):
         return {
             "source": str(self.source),
             "target": str(self.target),
-            "format": self.target.suffix.lower().lstrip("."),
+            "format": "postgresql"
+            if getattr(self.target, "conninfo", None)
+            else self.target.suffix.lower().lstrip("."),
             "transactions": self.transactions,
             "accounts": self.accounts,
         }

@@ -167,7 +167,7 @@ def main_options(
         typer.Option(
             "--ledger",
             metavar="PATH",
-            help="Ledger file (.json, .toml or .sqlite). Default: $COINPURSE_LEDGER, else ledger.json in the user data folder.",
+            help="Ledger file (.json, .toml or .sqlite) or PostgreSQL URL (postgresql://...). Default: $COINPURSE_LEDGER, else ledger.json in the user data folder.",
             show_default=False,
         ),
     ] = None,

@@ -157,7 +157,9 @@ def record_ledger_option(ctx: Context, ledger: str | Path | None) -> None:
         from coinpurse.errors import BadInput
 
         raise BadInput(f"--ledger {str(ledger)!r}: a path can't hold a NUL character", code="usage")
-    ctx.ensure_object(RunState).ledger = None if ledger is None else Path(ledger)
+    from coinpurse.storage.urls import ledger_path as named_ledger
+
+    ctx.ensure_object(RunState).ledger = None if ledger is None else named_ledger(ledger)
 
 
 def ledger_path(ctx: typer.Context) -> Path:

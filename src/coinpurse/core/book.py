@@ -129,6 +129,11 @@ class Book(ABC):
     def append(self, tx: Transaction, states: Mapping[str, AccountState], rates: Rates | None = None) -> None:
         """Record a transaction, the accounts' new states and, for a rates change, the new rates."""
 
+    def clock_now(self, local: str) -> str:
+        """The time a write made now is stamped with, given the local clock's (or COINPURSE_NOW's): that one,
+        unless the store keeps a clock of its own (a database server's)."""
+        return local
+
     def next_auto_id(self) -> str:
         number = self.head().length + 1
         while self.find(f"tx-{number}") is not None:

@@ -18,6 +18,7 @@ from coinpurse.core.book import Book, MemoryBook
 from coinpurse.core.model import DamagedRecord
 from coinpurse.errors import BadInput, LedgerUnusable
 from coinpurse.storage.document import SCHEMA_VERSION, new_book
+from coinpurse.storage.urls import LedgerUrl, is_url
 
 LEDGER_VARIABLE = "COINPURSE_LEDGER"
 FILE_SUFFIXES = (".json", ".toml")
@@ -34,12 +35,18 @@ def default_ledger_path() -> Path:
 def resolve_ledger_path(option: str | os.PathLike[str] | None = None) -> Path:
     """``--ledger``, else ``COINPURSE_LEDGER``, else ledger.json in the user data folder."""
     raw = option if option not in (None, "") else os.environ.get(LEDGER_VARIABLE) or None
+    if isinstance(raw, LedgerUrl):
+        return raw
+    if raw is not None and is_url(raw):
+        return LedgerUrl(str(raw))
     path = Path(raw) if raw is not None else default_ledger_path()
     check_suffix(path)
     return path
 
 
 def check_suffix(path: Path) -> None:
+    if isinstance(path, LedgerUrl):
+        return
     if path.suffix.lower() not in SUFFIXES:
         raise BadInput(
             f"{path}: unknown ledger format {path.suffix or '(no suffix)'!r}; use {', '.join(SUFFIXES)}",
@@ -54,6 +61,8 @@ def real_ledger_path(path: Path) -> Path:
     absolute path: the write then goes into that file and the link stays a link.
     Any other path is kept as given, so messages name it as the user wrote it.
     """
+    if isinstance(path, LedgerUrl):
+        return path
     if os.path.realpath(path) == os.path.abspath(path):
         return path
     try:
@@ -147,6 +156,10 @@ def is_sqlite(path: Path) -> bool:
     return path.suffix.lower() == SQLITE_SUFFIX
 
 
+def is_postgres(path: Path) -> bool:
+    return isinstance(path, LedgerUrl)
+
+
 def read_book(path: Path) -> Book:
     """The ledger for reading, as one version of it; a missing one reads as an empty economy and is not created.
 
@@ -154,6 +167,10 @@ def read_book(path: Path) -> Book:
     transaction (SQLite), held until the book is dropped; ``reading`` ends it sooner.
     """
     check_suffix(path)
+    if isinstance(path, LedgerUrl):
+        from coinpurse.storage.postgres import open_for_reading as open_on_server
+
+        return open_on_server(path)
     if is_sqlite(path):
         if not os.path.lexists(path):
             return new_book()
@@ -174,6 +191,12 @@ def reading(path: Path) -> Iterator[Book]:
     """The ledger for reading, as one consistent snapshot for the block; damaged records name the file."""
     check_suffix(path)
     with damaged_records_named(path):
+        if isinstance(path, LedgerUrl):
+            from coinpurse.storage.postgres import reading as read_on_server
+
+            with read_on_server(path) as book:
+                yield book
+            return
         if is_sqlite(path) and os.path.lexists(path):
             from coinpurse.storage.sqlite import reading as sqlite_reading
 
@@ -217,6 +240,12 @@ def write_book(path: Path, *, dry_run: bool = False) -> Iterator[Book]:
     from coinpurse.storage.lock import locked
 
     check_suffix(path)
+    if isinstance(path, LedgerUrl):  # the database coordinates its writers: no lock file, no folder
+        from coinpurse.storage.postgres import writing as write_on_server
+
+        with damaged_records_named(path), write_on_server(path, new_book(), dry_run=dry_run) as stored:
+            yield stored
+        return
     path = real_ledger_path(path)
     make_ledger_folder(path)
     _refuse_read_only(path)

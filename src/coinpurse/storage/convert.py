@@ -69,7 +69,14 @@ def save_new(target: Path, book: Book, on_progress: Progress | None = None) -> i
     from coinpurse.storage import is_sqlite, make_ledger_folder, real_ledger_path
     from coinpurse.storage.atomic import clean_stray_temps, publish_new, temp_path
     from coinpurse.storage.lock import locked
+    from coinpurse.storage.urls import LedgerUrl
 
+    if isinstance(target, LedgerUrl):  # one database transaction under the ledger's lock: all of it or nothing
+        from coinpurse.storage.postgres import save_new as save_on_server
+
+        records = _Counted(stored_transactions(book), book.head().length, on_progress)
+        save_on_server(target, book.currency, book.rates, book.all_accounts(), records)
+        return records.count
     shown, target = target, real_ledger_path(target)
     make_ledger_folder(target)  # as for any new ledger
     with locked(target):

@@ -33,9 +33,16 @@ _LAST_TX = re.compile(rb'\A    \{"id": "[^\n]*?"at": "([^"]*)"[^\n]*"hash": "([0
 
 def file_facts(path: Path) -> FileFacts | None:
     """The facts of the ledger at ``path``, or None when there is none."""
-    from coinpurse.storage import check_suffix, is_sqlite
+    from coinpurse.storage import check_suffix, is_postgres, is_sqlite
 
     check_suffix(path)
+    if is_postgres(path):
+        from coinpurse.storage.postgres import facts as server_facts
+        from coinpurse.storage.urls import LedgerUrl
+
+        assert isinstance(path, LedgerUrl)
+        found = server_facts(path)
+        return None if found is None else FileFacts(*found)
     if not os.path.lexists(path):
         return None
     if is_sqlite(path):
@@ -122,7 +129,12 @@ class LockState(NamedTuple):
 def lock_state(ledger: Path) -> LockState:
     """Whether a writer holds the ledger's lock now; the lock file is never created or written."""
     from coinpurse.storage.lock import lock_path
+    from coinpurse.storage.urls import LedgerUrl
 
+    if isinstance(ledger, LedgerUrl):  # no lock file: a writer holds the ledger's advisory lock
+        from coinpurse.storage.postgres import writer_active
+
+        return LockState(writer_active(ledger), None)
     try:
         fd = os.open(lock_path(ledger), os.O_RDONLY | os.O_CLOEXEC | os.O_NOFOLLOW | os.O_NONBLOCK)
     except OSError:

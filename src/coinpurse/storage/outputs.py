@@ -94,6 +94,19 @@ def _ledger_side_files(folder: Path, ledger_name: str) -> dict[tuple[int, int], 
 
 def refuse_ledger_files(output: Path, ledger: Path) -> None:
     """Refuse (exit 2) an output path that would overwrite, truncate or replace a file of ``ledger``."""
+
+    from coinpurse.storage.urls import LedgerUrl, is_url
+
+    named = str(output) if isinstance(output, LedgerUrl) else str(output).replace(":/", "://", 1)  # as a Path has it
+    if is_url(named):  # a database is no output file (convert's target is one, named as a LedgerUrl)
+        same = isinstance(ledger, LedgerUrl) and (output == ledger or named in (str(ledger), ledger.url))
+        if same:
+            raise _refusal(ledger, "the ledger itself")
+        if not isinstance(output, LedgerUrl):
+            raise _refusal(output, "a database URL, not a file")
+        return
+    if isinstance(ledger, LedgerUrl):  # a server's ledger has no files to overwrite
+        return
     outputs = _names_of(output)
     output_ids = _file_ids(output)
     for ledger_path in _names_of(ledger):

@@ -44,7 +44,7 @@ from contextlib import closing, contextmanager
 from itertools import groupby
 from operator import itemgetter
 from pathlib import Path
-from typing import Any
+from typing import Any, Protocol
 
 from coinpurse.core.book import Book, Head
 from coinpurse.core.book import touched_accounts as accounts_touched
@@ -64,7 +64,17 @@ from coinpurse.formats.textdata import JSON_DECODER, loads_json
 from coinpurse.speedups.jsontext import compact_json as _dumps
 from coinpurse.storage.document import SCHEMA_VERSION, newer_schema, stored_currency
 
-_LARGEST_INTEGER = (1 << 63) - 1  # SQLite's
+_LARGEST_INTEGER = (1 << 63) - 1  # SQLite's (and PostgreSQL's bigint)
+
+
+class Database(Protocol):
+    """What the book asks of a connection: sqlite3's, or storage.postgres's, which answers the same calls."""
+
+    def execute(self, sql: str, parameters: Any = ..., /) -> Any: ...
+
+    def executemany(self, sql: str, parameters: Any, /) -> Any: ...
+
+
 BUSY_TIMEOUT_SECONDS = 10  # how long SQLite waits for a lock a process outside coinpurse holds
 MINIMUM_SQLITE = (3, 31, 0)  # generated columns
 
@@ -244,7 +254,7 @@ def _check_layout(connection: sqlite3.Connection, version: int) -> None:
 class SqliteBook(Book):
     """A ledger in a SQLite file; the caller owns the connection's transaction."""
 
-    def __init__(self, connection: sqlite3.Connection, path: Path) -> None:
+    def __init__(self, connection: Database, path: Path) -> None:
         self.db = connection
         self.path = path
         self.changed = False
@@ -257,7 +267,7 @@ class SqliteBook(Book):
             raise newer_schema(self.version)
         if self.version not in LAYOUTS:
             raise DamagedRecord(f"schema version {self.version} is not one this coinpurse can read")
-        _check_layout(connection, self.version)
+        self._check_layout()
         self.currency = stored_currency(meta.get("currency"))
         try:
             self.rates = rates_from_dict(_loads(meta.get("rates"), "'rates'"))
@@ -265,16 +275,30 @@ class SqliteBook(Book):
             raise DamagedRecord(f"its rates are invalid: {error.message}") from None
         self._states: dict[str, AccountState] = {}  # read or written during this use of the book
 
-    def _rows(self, sql: str, parameters: Iterable[Any] = ()) -> list[Any]:
-        return self._reader().execute(sql, tuple(parameters)).fetchall()
+    # How the rows are written, said once for every store that keeps these tables.
+    _SAVE_ACCOUNT = "INSERT OR REPLACE INTO accounts VALUES (?, ?, ?, ?, ?, ?, ?)"
+    _SAVE_ACCOUNT_DIGEST = "INSERT OR REPLACE INTO account_digests VALUES (?, ?, ?)"
+    _SAVE_BUCKET_DIGEST = "INSERT OR REPLACE INTO bucket_digests VALUES (?, ?)"
 
-    def _reader(self) -> sqlite3.Connection:
+    def _check_layout(self) -> None:
+        assert isinstance(self.db, sqlite3.Connection)
+        _check_layout(self.db, self.version)
+
+    def _derived_check(self, start: int) -> DerivedCheck:
+        return DerivedCheck(self._reader(), start)
+
+    def _rows(self, sql: str, parameters: Iterable[Any] = ()) -> list[Any]:
+        rows: list[Any] = self._reader().execute(sql, tuple(parameters)).fetchall()
+        return rows
+
+    def _reader(self) -> Database:
         """The connection, for a query of what is stored (a write's book saves what it holds first)."""
         return self.db
 
     def _query(self, sql: str, parameters: tuple[Any, ...]) -> list[Any]:
         """A query of rows that what a write holds unsaved cannot change (a write's book saves nothing first)."""
-        return self.db.execute(sql, parameters).fetchall()
+        rows: list[Any] = self.db.execute(sql, parameters).fetchall()
+        return rows
 
     def account(self, name: str) -> AccountState:
         guard = self.guard
@@ -528,7 +552,7 @@ class SqliteBook(Book):
     def verify_records(self, start: int = 0) -> Iterator[tuple[int, Any, Any]]:
         """One pass over the rows after seq ``start``; each body is parsed once, for the walk and for the
         check of what SQLite derives from it (``derived_data_problems(start)`` then reports it)."""
-        check = self._derived = DerivedCheck(self._reader(), start)
+        check = self._derived = self._derived_check(start)
         for seq, data, hash_ in check.rows():
             if data is None:
                 raise DamagedRecord(f"transaction {seq} {check.why}")
@@ -543,7 +567,7 @@ class SqliteBook(Book):
         check = self._derived
         self._derived = None
         if check is None or check.start != start:
-            check = DerivedCheck(self._reader(), start)
+            check = self._derived_check(start)
         return check.problems()
 
     def history_count(self) -> int:
@@ -625,7 +649,7 @@ class SqliteWriteBook(SqliteBook):
 
     _SAVE_EVERY = 250  # few enough that what waits stays small (a transaction held is a few kB)
 
-    def __init__(self, connection: sqlite3.Connection, path: Path) -> None:
+    def __init__(self, connection: Database, path: Path) -> None:
         self._head: Head | None = None
         self._new: list[Transaction] = []  # appended, not yet saved
         self._new_ids: dict[str, Transaction] = {}
@@ -635,7 +659,7 @@ class SqliteWriteBook(SqliteBook):
         self._changed_digests: dict[str, str] = {}
         super().__init__(connection, path)
 
-    def _reader(self) -> sqlite3.Connection:
+    def _reader(self) -> Database:
         self.save()  # any other query sees everything this write made
         return self.db
 
@@ -730,16 +754,16 @@ class SqliteWriteBook(SqliteBook):
         if self._changed_accounts:
             states = self._states
             self.db.executemany(
-                "INSERT OR REPLACE INTO accounts VALUES (?, ?, ?, ?, ?, ?, ?)",
+                self._SAVE_ACCOUNT,
                 [_account_row(name, states[name]) for name in sorted(self._changed_accounts)],
             )
             self._changed_accounts = set()
         if self._tree is not None and (self._changed_digests or self._tree.changed):
             digests = self._changed_digests
             self.db.executemany(
-                _SAVE_ACCOUNT_DIGEST, [(bucket_of(name), name, digests[name]) for name in sorted(digests)]
+                self._SAVE_ACCOUNT_DIGEST, [(bucket_of(name), name, digests[name]) for name in sorted(digests)]
             )
-            self.db.executemany(_SAVE_BUCKET_DIGEST, self._tree.take_changed().items())
+            self.db.executemany(self._SAVE_BUCKET_DIGEST, self._tree.take_changed().items())
             self._changed_digests = {}
 
 
@@ -755,7 +779,7 @@ class DerivedCheck:
 
     KEPT = 64
 
-    def __init__(self, connection: sqlite3.Connection, start: int, after: int | None = None) -> None:
+    def __init__(self, connection: Database, start: int, after: int | None = None) -> None:
         self.db = connection
         self.start = start  # how many transactions are before the first row read
         self.after = (start or None) if after is None else after  # the rows read are after this seq (None: all of them)
@@ -855,9 +879,7 @@ class DerivedCheck:
     def problems(self) -> Iterator[tuple[str, str, int | None]]:
         """SQLite's own integrity check (from the start only), what the walk found, then the rows it did not reach."""
         if self.start == 0:
-            for (line,) in self.db.execute("PRAGMA integrity_check(20)"):
-                if line != "ok":
-                    yield "sqlite_damaged", f"SQLite's integrity check: {line}", None
+            yield from self.store_problems()
         if not self._done:
             for _ in self.rows_after_reached():
                 pass
@@ -867,20 +889,28 @@ class DerivedCheck:
             yield from _orphan_postings(*pending)
             pending = next(self._listed, None) if self._listed is not None else None
 
+    def store_problems(self) -> Iterator[tuple[str, str, int | None]]:
+        """The database's own check of its files (SQLite's integrity check)."""
+        for (line,) in self.db.execute("PRAGMA integrity_check(20)"):
+            if line != "ok":
+                yield "sqlite_damaged", f"SQLite's integrity check: {line}", None
+
     def rows_after_reached(self) -> Iterator[Any]:
         """Go on from where the walk stopped (a damaged record), checking only the derived data."""
         if self._listed is None:
             yield from self.rows()
             return
-        rest = DerivedCheck(self.db, self.position, self.reached)
+        rest = type(self)(self.db, self.position, self.reached)
         rest.position, rest.found = self.position, self.found
         yield from rest.rows()
         self._listed, self._pending, self._done = rest._listed, rest._pending, True
 
 
-def check_account_tree(connection: sqlite3.Connection) -> Iterator[tuple[str, str, int | None]]:
+def check_account_tree(connection: Database, *, has_tree: bool | None = None) -> Iterator[tuple[str, str, int | None]]:
     """account_digests must hold each stored account's state digest in its bucket, and bucket_digests each bucket's digest."""
-    if not connection.execute("SELECT 1 FROM sqlite_master WHERE name = 'account_digests'").fetchall():
+    if has_tree is None:
+        has_tree = bool(connection.execute("SELECT 1 FROM sqlite_master WHERE name = 'account_digests'").fetchall())
+    if not has_tree:
         return  # schema 2 has none: its first write records one
     from coinpurse.core.chain import state_digest
 
@@ -914,7 +944,7 @@ def check_account_tree(connection: sqlite3.Connection) -> Iterator[tuple[str, st
             )
 
 
-def _postings_by_seq(connection: sqlite3.Connection, after: int | None = None) -> Iterator[tuple[int, set[str]]]:
+def _postings_by_seq(connection: Database, after: int | None = None) -> Iterator[tuple[int, set[str]]]:
     """The postings index by seq: all of it (a row at seq 0 or below is no transaction's), or after seq ``after``."""
     if after is not None:
         yield from _postings_after(connection, after)
@@ -925,7 +955,7 @@ def _postings_by_seq(connection: sqlite3.Connection, after: int | None = None) -
         yield seq, {account for _, account in group}
 
 
-def _postings_after(connection: sqlite3.Connection, after: int) -> Iterator[tuple[int, set[str]]]:
+def _postings_after(connection: Database, after: int) -> Iterator[tuple[int, set[str]]]:
     """The index's rows after seq ``after``, by seq, through its key (account, seq) only: one seek per account name
     in it and one range per name, so the cost follows the accounts and the rows after ``after``, not the history."""
     by_seq: dict[int, set[str]] = {}
@@ -1098,6 +1128,7 @@ def reading(path: Path) -> Iterator[Book]:
         try:
             yield book
         finally:
+            assert isinstance(book.db, sqlite3.Connection)
             book.db.close()  # ends the read transaction
 
 
@@ -1327,9 +1358,7 @@ def create(
     return connection
 
 
-def _insert_history(
-    connection: sqlite3.Connection, rows: list[tuple[Any, ...]], touched: list[tuple[str, int]]
-) -> None:
+def _insert_history(connection: Database, rows: list[tuple[Any, ...]], touched: list[tuple[str, int]]) -> None:
     connection.executemany(_INSERT_TRANSACTION, rows)
     connection.executemany(_INSERT_POSTINGS, touched)
 

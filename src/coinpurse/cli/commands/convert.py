@@ -1,6 +1,5 @@
-"""``coinpurse convert``: copy a ledger into another format (JSON, TOML or SQLite)."""
+"""``coinpurse convert``: copy a ledger into another format (JSON, TOML, SQLite or a PostgreSQL database)."""
 
-from pathlib import Path
 from typing import Annotated
 
 import typer
@@ -11,26 +10,34 @@ from coinpurse.cli.output import emit_json
 
 
 def convert(
-    source: Annotated[Path, typer.Argument(metavar="SRC", help="The ledger to copy.", show_default=False)],
+    source: Annotated[str, typer.Argument(metavar="SRC", help="The ledger to copy.", show_default=False)],
     target: Annotated[
-        Path, typer.Argument(metavar="DST", help="A new ledger file; its suffix picks the format.", show_default=False)
+        str,
+        typer.Argument(
+            metavar="DST",
+            help="A new ledger file (its suffix picks the format) or a postgresql:// URL.",
+            show_default=False,
+        ),
     ],
     as_json: JsonOption = False,
 ) -> None:
     """Copy SRC into a new ledger DST, losing nothing: every transaction with its hash, accounts and rates.
 
-    DST must not exist; its suffix (.json, .toml or .sqlite) picks the format.
+    DST must not exist; its suffix (.json, .toml or .sqlite) picks the format, or a
+    postgresql:// URL names a database that holds no ledger yet.
 
     Examples:
       coinpurse convert ledger.json ledger.sqlite
+      coinpurse convert ledger.json postgresql://me@db.example/coins
     """
     from coinpurse.ledger import Ledger
+    from coinpurse.storage.urls import ledger_path
 
     progress = None
     if not as_json:
         from coinpurse.cli.render_summaries import progress_bar
 
-        progress = progress_bar(f"converting {source.name}")
+        progress = progress_bar(f"converting {ledger_path(source).name}")
     try:
         done = Ledger(source).convert(target, on_progress=progress)
     finally:
