@@ -20,7 +20,7 @@ if TYPE_CHECKING:
     from coinpurse.core.statement import Statement
     from coinpurse.core.verify import VerifyReport
     from coinpurse.reports import ApplyReport, DemoResult, ExportResult, InitResult, RatesChangeResult, RatesExport
-    from coinpurse.results import LedgerInfo, Sponsors
+    from coinpurse.results import LedgerInfo, Report, Sponsors
 
 
 def _shown(value: Any) -> str:
@@ -222,3 +222,9 @@ def show_statement_written(statement: Statement, target: object) -> None:
         "" if statement.anchor is None else f"; last transaction {statement.anchor.id}, hash {statement.anchor.hash}"
     )
     say(f"Wrote the statement of {statement.account} to {target}{anchor}")
+
+
+def show_report_written(result: Report, target: object) -> None:
+    anchor = result.report.anchor
+    named = "" if anchor is None else f"; last transaction {anchor.id}, hash {anchor.hash}"
+    say(f"Wrote the platform report to {target}{named}")

@@ -18,6 +18,7 @@ from collections.abc import Sequence
 from decimal import Decimal
 from typing import NamedTuple
 
+from coinpurse.core.clock import month_span
 from coinpurse.core.money import money_str
 from coinpurse.core.safetext import html_text
 
@@ -36,6 +37,26 @@ def grouped_money(value: Decimal) -> str:
     sign, digits = ("-", text[1:]) if text.startswith("-") else ("", text)
     whole, point, fraction = digits.partition(".")
     return f"{sign}{int(whole):,}{point}{fraction}"
+
+
+_MONTHS = ("January", "February", "March", "April", "May", "June", "July", "August", "September", "October",
+           "November", "December")  # fmt: skip
+
+
+def span_text(since: str | None, until: str | None) -> str:
+    """A span of stored times as people read it: a month by its name, whole days by their dates, else the times;
+    open ends said so."""
+    if since is None and until is None:
+        return "the whole history"
+    if since is not None and until is not None and month_span(since[:7]) == (since, until):
+        return f"{_MONTHS[int(since[5:7]) - 1]} {since[:4]}, {since[:10]} to {until[:10]}"
+    start = None if since is None else since[:10] if since.endswith("T00:00:00Z") else since
+    end = None if until is None else until[:10] if until.endswith("T23:59:59Z") else until
+    if start is None:
+        return f"up to {end}"
+    if end is None:
+        return f"from {start}"
+    return f"{start} to {end}" if start != end else start
 
 
 class Cell(NamedTuple):
