@@ -17,6 +17,7 @@ from coinpurse.formats.html import Bar, Cell, money, number, text
 
 CREATORS_CHARTED = 10  # the bars of the creators with most diamonds; the table lists every one
 NO_PERCENT = "n/a"  # a percentage of no cash in
+NOTHING_COUNTED = "No buys, gifts, refunds, reversals, payouts or sponsors' transactions in this window."
 
 _PERIOD_WORDS = {"day": "UTC days", "week": "ISO weeks (Monday first, UTC)", "month": "UTC months"}
 
@@ -64,7 +65,7 @@ def report_page(report: PlatformReport) -> str:
     if r.periods:
         sections += [_diamonds(r.totals), _periods(r), _channels(r), _creators(r), _sponsors(r)]
     else:
-        sections.append(html.section("Activity", html.paragraph("No transactions in this window.")))
+        sections.append(html.section("Activity", html.paragraph(NOTHING_COUNTED)))
     sections.append(_liabilities(r))
     return html.page("Platform report", facts, anchor, sections, footer)
 
