@@ -61,12 +61,15 @@ def span_text(since: str | None, until: str | None) -> str:
 
 class Cell(NamedTuple):
     """One table cell: its text, the JSON figure it shows (if any), whether it is a number (right-aligned),
-    and a smaller line under it (what a narrow screen has no column for)."""
+    and a smaller line under it (what a narrow screen has no column for), with the figure that line shows
+    (if it is one). ``unbroken`` keeps the text on one line: a date or handle, never broken at a hyphen."""
 
     text: str
     figure: str | None = None
     number: bool = False
     sub: str | None = None
+    sub_figure: str | None = None
+    unbroken: bool = False
 
 
 def _figure(figure: str | None) -> str:
@@ -157,11 +160,15 @@ def _unbroken_parts(text: str) -> str:
 
 def _cell(cell: Cell, tag: str) -> str:
     shown = html_text(cell.text)
+    number = _NUMBER if cell.number else ""
     if cell.sub is None:
-        return f"<{tag}{_NUMBER if cell.number else ''}{_figure(cell.figure)}>{shown}</{tag}>"
+        unbroken = ' class="nowrap"' if cell.unbroken and not cell.number else ""  # a number's cell never wraps
+        return f"<{tag}{number}{unbroken}{_figure(cell.figure)}>{shown}</{tag}>"
+    unbroken = ' class="nowrap"' if cell.unbroken else ""
+    sub = _unbroken_parts(cell.sub) if cell.sub_figure is None else html_text(cell.sub)
     return (
-        f"<{tag}{_NUMBER if cell.number else ''}><span{_figure(cell.figure)}>{shown}</span>"
-        f'<span class="sub">{_unbroken_parts(cell.sub)}</span></{tag}>'
+        f"<{tag}{number}><span{unbroken}{_figure(cell.figure)}>{shown}</span>"
+        f'<span class="sub"{_figure(cell.sub_figure)}>{sub}</span></{tag}>'
     )
 
 
@@ -216,6 +223,7 @@ p{margin:6px 0}
 .note{color:var(--soft);font-size:.9em}
 .nowrap{white-space:nowrap}
 .cards{display:grid;grid-template-columns:repeat(auto-fill,minmax(150px,1fr));gap:8px}
+.cards+.cards{margin-top:8px}
 .card{background:var(--card);border-radius:6px;padding:8px 10px}
 .card .label{color:var(--soft);font-size:.8em}
 .card .value{font-size:1.2em;font-weight:600;font-variant-numeric:tabular-nums;overflow-wrap:anywhere}

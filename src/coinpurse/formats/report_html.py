@@ -19,7 +19,7 @@ CREATORS_CHARTED = 10  # the bars of the creators with most diamonds; the table 
 NO_PERCENT = "n/a"  # a percentage of no cash in
 NOTHING_COUNTED = "No buys, gifts, refunds, reversals, payouts or sponsors' transactions in this window."
 
-_PERIOD_WORDS = {"day": "UTC days", "week": "ISO weeks (Monday first, UTC)", "month": "UTC months"}
+_PERIOD_WORDS = {"day": "day", "week": "ISO week (Monday first)", "month": "month"}
 
 
 def percent_text(value: Decimal | None) -> str:
@@ -29,6 +29,11 @@ def percent_text(value: Decimal | None) -> str:
 
 def _percent(value: Decimal | None, figure: str) -> Cell:
     return Cell(percent_text(value), figure, True)
+
+
+def _with_percent(cell: Cell, value: Decimal | None, figure: str) -> Cell:
+    """An amount with its percentage on the smaller line under it (a phone has no room for another column)."""
+    return cell._replace(sub=percent_text(value), sub_figure=figure)
 
 
 def _cents(value: Decimal) -> int:
@@ -47,7 +52,7 @@ def _plural(count: int, word: str, words: str | None = None) -> str:
 def report_page(report: PlatformReport) -> str:
     r = report
     facts = [
-        f"Window: {html.span_text(r.since, r.until)} (UTC), in {_PERIOD_WORDS[r.by]}",
+        f"Window: {html.span_text(r.since, r.until)} (UTC), by {_PERIOD_WORDS[r.by]}",
         f"Amounts in {r.currency}. Kept: viewer cash in less what was paid out and refunded; percentages of cash in, "
         "rounded half up to 0.01.",
     ]
@@ -80,7 +85,7 @@ def _summary(r: PlatformReport) -> str:
             (f"Paid out to creators ({c})", money(t.paid_out, "totals.paid_out")),
             (f"Platform kept ({c})", money(t.kept, "totals.kept")),
             ("Kept, of cash in", _percent(t.kept_percent, "totals.kept_percent")),
-            (f"Owed at the end ({c})", money(r.liabilities.total, "liabilities.total")),
+            (f"Owed at the window's end ({c})", money(r.liabilities.total, "liabilities.total")),
         ]
     )
     counts = html.figures(
@@ -120,16 +125,17 @@ def _periods(r: PlatformReport) -> str:
     )
     headers = [
         text(what), Cell("cash in", number=True), Cell("refunded", number=True), Cell("paid out", number=True),
-        Cell("kept", number=True), Cell("kept %", number=True),
+        Cell("kept", number=True),
     ]  # fmt: skip
     rows = [
         [
-            Cell(p.name, f"periods.{index}.period", sub=f"{_plural(p.figures.buys, 'buy')}, {_plural(p.figures.gifts, 'gift')}"),
+            Cell(p.name, f"periods.{index}.period", sub=f"{_plural(p.figures.buys, 'buy')}, {_plural(p.figures.gifts, 'gift')}",
+                 unbroken=True),
             money(p.figures.cash_in, f"periods.{index}.cash_in"),
             money(p.figures.refunded, f"periods.{index}.refunded"),
             money(p.figures.paid_out, f"periods.{index}.paid_out"),
-            money(p.figures.kept, f"periods.{index}.kept"),
-            _percent(p.figures.kept_percent, f"periods.{index}.kept_percent"),
+            _with_percent(money(p.figures.kept, f"periods.{index}.kept"), p.figures.kept_percent,
+                          f"periods.{index}.kept_percent"),
         ]
         for index, p in enumerate(r.periods)
     ]  # fmt: skip
@@ -137,11 +143,14 @@ def _periods(r: PlatformReport) -> str:
     footer = [
         [
             text("total"), money(t.cash_in, "totals.cash_in"), money(t.refunded, "totals.refunded"),
-            money(t.paid_out, "totals.paid_out"), money(t.kept, "totals.kept"),
-            _percent(t.kept_percent, "totals.kept_percent"),
+            money(t.paid_out, "totals.paid_out"),
+            _with_percent(money(t.kept, "totals.kept"), t.kept_percent, "totals.kept_percent"),
         ]
     ]  # fmt: skip
-    note = f"Every {what} from the first with a transaction to the last, quiet ones included ({r.currency})."
+    note = (
+        f"Every {what} from the first with a transaction to the last, quiet ones included ({r.currency}); under "
+        "what was kept, that as a percentage of the cash in."
+    )
     return html.section(f"By {what}", chart, html.table(headers, rows, footer), note=note)
 
 
@@ -153,14 +162,14 @@ def _channels(r: PlatformReport) -> str:
         f"Viewer cash in by channel ({r.currency})", [_cash_bar(c.channel, c.cash_in) for c in r.channels]
     )
     headers = [
-        text("channel"), Cell("buys", number=True), Cell("coins sold", number=True), Cell("cash in", number=True),
-        Cell("refunds", number=True), Cell("refunded", number=True),
+        text("channel"), Cell("coins sold", number=True), Cell("cash in", number=True), Cell("refunded", number=True),
     ]  # fmt: skip
     rows = [
         [
-            text(c.channel, f"channels.{index}.channel"), number(c.buys, f"channels.{index}.buys"),
+            Cell(c.channel, f"channels.{index}.channel", sub=f"{_plural(c.buys, 'buy')}, {_plural(c.refunds, 'refund')}",
+                 unbroken=True),
             number(c.coins_sold, f"channels.{index}.coins_sold"), money(c.cash_in, f"channels.{index}.cash_in"),
-            number(c.refunds, f"channels.{index}.refunds"), money(c.refunded, f"channels.{index}.refunded"),
+            money(c.refunded, f"channels.{index}.refunded"),
         ]
         for index, c in enumerate(r.channels)
     ]  # fmt: skip
@@ -180,23 +189,24 @@ def _creators(r: PlatformReport) -> str:
         chart_title, [Bar(c.account, max(c.diamonds, 0), f"{html.grouped(c.diamonds)} ◆") for c in charted]
     )
     headers = [
-        text("creator"), Cell("received", number=True), Cell("taken back", number=True), Cell("diamonds", number=True),
-        Cell("paid out", number=True), Cell("share", number=True),
+        text("creator"), Cell("received", number=True), Cell("back", number=True), Cell("diamonds", number=True),
+        Cell("paid out", number=True),
     ]  # fmt: skip
     rows = [
         [
-            Cell(c.account, f"creators.{index}.account", sub=f"{_plural(c.gifts, 'gift')}, {_plural(c.payouts, 'payout')}"),
+            Cell(c.account, f"creators.{index}.account", sub=f"{_plural(c.gifts, 'gift')}, {_plural(c.payouts, 'payout')}",
+                 unbroken=True),
             number(c.diamonds_received, f"creators.{index}.diamonds_received"),
             number(c.diamonds_taken_back, f"creators.{index}.diamonds_taken_back"),
             number(c.diamonds, f"creators.{index}.diamonds"),
-            money(c.paid_out, f"creators.{index}.paid_out"),
-            _percent(c.share_of_viewer_cash, f"creators.{index}.share_of_viewer_cash"),
+            _with_percent(money(c.paid_out, f"creators.{index}.paid_out"), c.share_of_viewer_cash,
+                          f"creators.{index}.share_of_viewer_cash"),
         ]
         for index, c in enumerate(r.creators)
     ]  # fmt: skip
     note = (
-        "Diamonds: received, less those reversals and refunds' clawbacks took back. Paid out: the cash after the "
-        f"fee ({r.currency}); share: that of the window's viewer cash in."
+        "Diamonds: those received, less those reversals and refunds' clawbacks took back. Paid out: the cash after "
+        f"the fee ({r.currency}), and under it that as a share of the window's viewer cash in."
     )
     return html.section(title, chart, html.table(headers, rows), note=note)
 
@@ -210,7 +220,7 @@ def _sponsors(r: PlatformReport) -> str:
     ]  # fmt: skip
     rows = [
         [
-            Cell(b.sponsor, f"sponsors.{index}.sponsor",
+            Cell(b.sponsor, f"sponsors.{index}.sponsor", unbroken=True,
                  sub=f"{_plural(b.bonuses, 'bonus', 'bonuses')}, {_plural(b.bonus_diamonds, 'diamond')}, "
                      f"{_plural(b.creators, 'creator')}"),
             money(b.funded, f"sponsors.{index}.funded"), money(b.spent, f"sponsors.{index}.spent"),
@@ -227,7 +237,7 @@ def _sponsors(r: PlatformReport) -> str:
 
 def _liabilities(r: PlatformReport) -> str:
     owed = r.liabilities
-    when = "after the last transaction" if r.until is None else f"at {r.until}"
+    when = "After the last transaction" if r.until is None else f"At {r.until}"
     headers = [text(""), Cell("count", number=True), Cell(r.currency, number=True)]
     rows = [
         [text("unspent coins, at their cost"), number(owed.coins, "liabilities.coins"),
@@ -239,7 +249,7 @@ def _liabilities(r: PlatformReport) -> str:
     ]  # fmt: skip
     footer = [[text("total"), text(""), money(owed.total, "liabilities.total")]]
     note = (
-        f"As {when}: coins at what they cost (first in, first out), diamonds at the payout rate in force now, "
+        f"{when}: coins at what they cost (first in, first out), diamonds at the payout rate in force now, "
         f"{owed.cash_per_diamond} {r.currency} each."
     )
     if owed.diamonds_owed:
