@@ -18,6 +18,10 @@ from coinpurse.cli import app
 from coinpurse.core.report import period_of, periods_between
 from coinpurse.errors import CoinpurseError
 from conftest import examples
+from page_checks import CHROMIUM
+from page_checks import at_path as _at_path
+from page_checks import chromium as _chromium
+from page_checks import figures as _figures
 
 # (time, command): across a Sunday night into Monday (ISO weeks 48 and 49 of 2026) and into December.
 ECONOMY: tuple[tuple[str, tuple[str, ...]], ...] = (
@@ -216,6 +220,7 @@ def test_json_shape_money_as_strings(economy) -> None:
         "creators",
         "liabilities",
         "sponsors",
+        "anchor",
     }
     assert made["percent_rounding"] == "half up, to 0.01 percent"
     for period in made["periods"]:
@@ -447,3 +452,188 @@ def test_held_payouts_are_owed_until_settled_and_approvals_are_payouts(cli, monk
     assert now["liabilities"]["diamonds"] == 20_000  # h-1's, back
     monkeypatch.setenv("COINPURSE_NOW", "2026-12-30T00:00:00Z")  # past h-2's review: its diamonds are mia's again
     assert cli.json("report")["liabilities"]["pending_payouts"] == {"payouts": 0, "cash": "0.00"}
+
+
+# ----- the anchor and the page (--html) -------------------------------------------------------------------
+
+WEEK = ("--by", "week", "--since", "2026-11-30", "--until", "2026-12-02")
+SPONSOR_AFTER = (
+    ("2026-12-04T00:00:00Z", ("rates", "set", "gift.Rose.sponsor", "acme", "gift.Rose.bonus_diamonds", "100")),
+    ("2026-12-04T00:00:01Z", ("sponsor", "fund", "acme", "5.00")),
+    ("2026-12-04T00:00:02Z", ("gift", "bob", "mia", "rose", "-n", "2")),  # bonus 200: $1.00
+)
+
+
+def _page(cli, target: Path, *args: str) -> bytes:
+    result = cli("report", *args, "--html", str(target))
+    assert result.exit_code == 0, result.stderr
+    assert str(target) in result.stdout
+    return target.read_bytes()
+
+
+def test_the_anchor_is_the_last_transaction_by_the_window_s_end(economy) -> None:
+    def last(*args: str) -> dict | None:
+        found = economy.json("history", *args, "--limit", "1")["transactions"]
+        return {key: found[0][key] for key in ("id", "at", "hash")} if found else None
+
+    assert economy.json("report")["anchor"] == last() and last()["id"] == "tx-10"
+    assert economy.json("report", *WEEK)["anchor"] == last("--until", "2026-12-02")
+    quiet = economy.json("report", "--since", "2026-12-04", "--until", "2026-12-04")  # none in it: the one before
+    assert quiet["anchor"] == last() and quiet["periods"] == []
+    assert economy.json("report", "--since", "2026-12-10")["anchor"] == last()
+    assert economy.json("report", "--until", "2026-11-01")["anchor"] is None  # before the first transaction
+    # The SQLite cursor, the file's lines and a handle's memory give the same hash.
+    memory = Ledger.memory()
+    memory.buy("alice", 700, now="2026-03-01T10:00:00Z")
+    made = memory.report().to_dict()["anchor"]
+    assert made["id"] == "tx-1" and made["hash"] == memory.history().to_dict()["transactions"][0]["hash"]
+
+
+def test_the_page_regenerates_byte_for_byte_and_its_hash_is_the_window_s_last(economy, tmp_path: Path) -> None:
+    first = _page(economy, tmp_path / "first.html", *WEEK)
+    made = economy.json("report", *WEEK)
+    last = economy.json("history", "--until", "2026-12-02", "--limit", "1")["transactions"][0]
+    assert made["anchor"] == {"id": last["id"], "at": last["at"], "hash": last["hash"]} and last["id"] == "tx-8"
+    assert f'<code data-figure="anchor.hash">{last["hash"]}</code>'.encode() in first
+    assert f"coinpurse verify --anchor {last['hash']}".encode() in first
+    written = economy("report", *WEEK, "--html", str(tmp_path / "again.html"))
+    assert written.stdout.strip().endswith(f"last transaction tx-8, hash {last['hash']}")
+    # Later transactions (after the window) don't change a window that is over.
+    economy("buy", "alice", "700")
+    assert _page(economy, tmp_path / "again.html", *WEEK) == first
+    stdout = economy("report", *WEEK, "--html", "-")
+    assert stdout.exit_code == 0 and stdout.stdout.encode() == first
+    with_json = economy("report", *WEEK, "--html", str(tmp_path / "third.html"), "--json")
+    assert json.loads(with_json.stdout) == made and (tmp_path / "third.html").read_bytes() == first
+    checked = economy.json("verify", "--anchor", made["anchor"]["hash"])
+    assert checked["ok"] and checked["anchors"] == [{"hash": last["hash"], "transaction": "tx-8", "position": 8}]
+
+
+def test_every_store_makes_the_same_page(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    from conftest import Cli
+
+    pages = set()
+    for suffix in ("json", "toml", "sqlite"):
+        cli = Cli(tmp_path / f"ledger.{suffix}")
+        _run(cli, monkeypatch, ECONOMY + SPONSOR_AFTER)
+        pages.add(_page(cli, tmp_path / f"{suffix}.html", "--by", "day"))
+    assert len(pages) == 1
+
+
+MARKUP = ("<script>alert(1)</script>", '<img src=x onerror="alert(2)">&amp;')
+
+
+def test_text_from_the_ledger_is_escaped_in_the_page(json_cli, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Channels, creators and sponsors are names the input checks (no markup gets in); the page escapes them all the
+    same, as a ledger edited by hand could hold anything: here a real report with its names swapped for markup."""
+    from coinpurse.formats.report_html import report_page
+
+    for args in (
+        ("rates", "set", f"channel.{MARKUP[0]}.coin_price", "0.01"),
+        ("gift", "alice", "<b>mia</b>", "rose"),
+        ("sponsor", "fund", "<script>", "1.00"),
+    ):
+        assert json_cli(*args).exit_code == 2, args
+    _run(json_cli, monkeypatch, ECONOMY + SPONSOR_AFTER)
+    made = Ledger(json_cli.ledger).report(by="day").report
+    script, image = MARKUP
+    made = made._replace(
+        channels=tuple(c._replace(channel=script) for c in made.channels),
+        creators=(made.creators[0]._replace(account=image), *made.creators[1:]),
+        sponsors=tuple(b._replace(sponsor=script) for b in made.sponsors),
+        anchor=made.anchor._replace(id=image),
+        periods=(made.periods[0]._replace(name=script), *made.periods[1:]),
+    )
+    page = report_page(made)
+    assert "<script" not in page and "<img" not in page and 'onerror="' not in page
+    assert page.count("&lt;script&gt;alert(1)&lt;/script&gt;") >= 5  # two channels (table, bars), a sponsor, a period
+    assert "&lt;img src=x onerror=&quot;alert(2)&quot;&gt;&amp;amp;" in page
+    assert 'src="' not in page and "http://" not in page.replace('xmlns="http://www.w3.org/2000/svg"', "")
+    shown = _figures(page)
+    assert shown["channels.0.channel"] == shown["channels.1.channel"] == shown["sponsors.0.sponsor"] == [script]
+    assert shown["creators.0.account"] == [image]
+
+
+def _same(shown: str, value: object) -> bool:
+    """A figure as the page shows it (1,234 or -62.51 or 64.23% or n/a) against its JSON value."""
+    if value is None:
+        return shown == "n/a"
+    if isinstance(value, int):
+        return int(shown.replace(",", "")) == value
+    text = shown.removesuffix("%").replace(",", "").rstrip("\u2007")  # figure spaces align the points
+    try:
+        return Decimal(text) == Decimal(str(value))
+    except ArithmeticError:
+        return shown == value
+
+
+EVERY_KIND_OF_FIGURE = (
+    "anchor.hash", "totals.cash_in", "totals.kept", "totals.kept_percent", "totals.diamonds_net", "periods.0.period",
+    "periods.0.cash_in", "periods.2.kept", "periods.2.kept_percent", "periods.4.kept_percent", "channels.1.channel", "channels.0.refunded",
+    "creators.0.account", "creators.1.diamonds_taken_back", "creators.0.share_of_viewer_cash", "sponsors.0.spent",
+    "liabilities.coin_cost", "liabilities.diamonds", "liabilities.pending_payouts.cash", "liabilities.total",
+)  # fmt: skip
+
+
+def _check_figures(shown: dict[str, list[str]], made: dict) -> None:
+    wrong = [
+        (path, text, _at_path(made, path)) for path, texts in shown.items() for text in texts
+        if not _same(text, _at_path(made, path))
+    ]  # fmt: skip
+    assert not wrong, wrong
+    missing = [path for path in EVERY_KIND_OF_FIGURE if path not in shown]
+    assert not missing, missing
+
+
+def test_every_figure_on_the_page_is_the_json_s(cli, monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    _run(cli, monkeypatch, ECONOMY + SPONSOR_AFTER)
+    page = _page(cli, tmp_path / "page.html", "--by", "day").decode()
+    made = cli.json("report", "--by", "day")
+    assert made["periods"][2]["kept_percent"] is not None and made["periods"][4]["kept_percent"] is None
+    _check_figures(_figures(page), made)
+
+
+def test_an_empty_window_s_page_says_so(json_cli, tmp_path: Path) -> None:
+    from coinpurse.core.safetext import html_text
+    from coinpurse.formats.report_html import NOTHING_COUNTED
+
+    assert json_cli("init").exit_code == 0  # a rates transaction: not counted, but the anchor
+    page = _page(json_cli, tmp_path / "empty.html").decode()
+    assert (
+        html_text(NOTHING_COUNTED) in page
+        and "verify --anchor" in page
+        and json_cli.json("report")["anchor"] is not None
+    )
+    before = _page(json_cli, tmp_path / "before.html", "--until", "2000-01-01").decode()
+    assert "No transaction in the ledger by the end of the period." in before and "verify --anchor" not in before
+    assert json_cli.json("report", "--until", "2000-01-01")["anchor"] is None
+
+
+def test_the_page_is_not_written_over_the_ledger_nor_beside_json_on_stdout(economy) -> None:
+    expect_error(
+        economy, "report", "--html", str(economy.ledger), exit_code=2, code="output_is_ledger", says="the ledger itself"
+    )
+    both = economy("report", "--html", "-", "--json")
+    assert both.exit_code == 2 and both.stdout == ""
+    assert json.loads(both.stderr)["error"]["code"] == "usage" and "both write to stdout" in both.stderr
+
+
+@pytest.mark.slow
+@pytest.mark.skipif(CHROMIUM is None, reason="chromium is not installed (.ci/run installs it where apt can)")
+def test_a_browser_shows_the_json_s_figures_on_a_phone(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The page as Chromium renders it; its phone-sized screenshot stays in this test's temp folder
+    (pytest keeps the folders of failed tests; -o tmp_path_retention_policy=all keeps every one)."""
+    from conftest import Cli
+
+    cli = Cli(tmp_path / "ledger.sqlite")  # one store: every store makes the same page
+    _run(cli, monkeypatch, ECONOMY + SPONSOR_AFTER)
+    target = tmp_path / "report.html"
+    _page(cli, target, "--by", "day")
+    dumped = _chromium("--dump-dom", target.as_uri())
+    assert dumped.returncode == 0, dumped.stderr[-2000:]
+    assert "<h1>Platform report</h1>" in dumped.stdout
+    _check_figures(_figures(dumped.stdout), cli.json("report", "--by", "day"))
+    screenshot = tmp_path / "report-phone.png"  # kept under the test's temp folder, to look at
+    shot = _chromium(f"--screenshot={screenshot}", "--window-size=390,844", "--hide-scrollbars", target.as_uri())
+    assert shot.returncode == 0, shot.stderr[-2000:]
+    assert screenshot.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"

@@ -3,12 +3,8 @@
 from __future__ import annotations
 
 import json
-import os
-import shutil
 import sqlite3
-import subprocess
 from decimal import Decimal
-from html.parser import HTMLParser
 from pathlib import Path
 from typing import Any
 
@@ -20,6 +16,10 @@ from cli_checks import expect_error, flat
 from coinpurse import Ledger
 from coinpurse.errors import BadInput, Refused
 from conftest import Cli, examples
+from page_checks import CHROMIUM
+from page_checks import at_path as _at_path
+from page_checks import chromium as _chromium
+from page_checks import figures as _figures
 
 MARCH = ("--month", "2026-03")
 
@@ -372,45 +372,6 @@ def test_text_from_the_ledger_is_escaped_in_the_page(json_cli: Cli, tmp_path: Pa
     assert figures["by_stream.0.stream"] == [made["by_stream"][0]["stream"]]
 
 
-class _Figures(HTMLParser):
-    """The text of every element that carries ``data-figure``, by its path in the JSON."""
-
-    def __init__(self) -> None:
-        super().__init__(convert_charrefs=True)
-        self.found: dict[str, list[str]] = {}
-        self._open: list[tuple[str, str | None, list[str]]] = []
-
-    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
-        self._open.append((tag, dict(attrs).get("data-figure"), []))
-
-    def handle_endtag(self, tag: str) -> None:
-        while self._open:
-            name, figure, parts = self._open.pop()
-            if figure is not None:
-                self.found.setdefault(figure, []).append("".join(parts).strip())
-            if self._open:
-                self._open[-1][2].extend(parts)
-            if name == tag:
-                return
-
-    def handle_data(self, data: str) -> None:
-        if self._open:
-            self._open[-1][2].append(data)
-
-
-def _figures(page: str) -> dict[str, list[str]]:
-    parser = _Figures()
-    parser.feed(page)
-    parser.close()
-    return parser.found
-
-
-def _at_path(data: Any, path: str) -> Any:
-    for part in path.split("."):
-        data = data[int(part)] if isinstance(data, list) else data[part]
-    return data
-
-
 def _same(shown: str, value: Any) -> bool:
     """A figure as the page shows it (1,234 or 12.005 or 37.02%) against its JSON value."""
     if isinstance(value, int):
@@ -443,16 +404,6 @@ def test_every_figure_on_the_page_is_the_json_s(economy: Cli, tmp_path: Path) ->
 
 
 # ----- in a real browser ------------------------------------------------------------------------------
-
-CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
-
-
-def _chromium(*args: str) -> subprocess.CompletedProcess[str]:
-    assert CHROMIUM is not None
-    return subprocess.run(
-        [CHROMIUM, "--headless", "--no-sandbox", "--disable-gpu", "--no-first-run", "--disable-extensions", *args],
-        capture_output=True, text=True, timeout=120, env={**os.environ, "HOME": os.environ["HOME"]},
-    )  # fmt: skip
 
 
 @pytest.mark.slow

@@ -773,8 +773,10 @@ class Ledger:
 
         One pass over the transactions from ``since`` on (those after ``until`` only take the
         liabilities back to then); the liabilities come from the accounts' states. See core.report.
+        Its ``anchor`` is the ledger's last transaction at or before ``until``, as a statement's.
         """
         from coinpurse.core.report import build_report, check_period, pending_payouts
+        from coinpurse.core.statement import Anchor
         from coinpurse.results import Report
 
         period = check_period(by)
@@ -792,6 +794,10 @@ class Ledger:
                 currency=book.currency, cash_per_diamond=book.rates.payout.cash_per_diamond, channel_of=channel_of,
                 pending=pending_payouts(book, until),
             )  # fmt: skip
+            if made.anchor is None and since is not None:  # nothing from since to until: the last before since
+                before = book.count_until(since, inclusive=False)
+                if before:
+                    made = made._replace(anchor=Anchor.of(book.transaction_at(before)))
         return Report(made)
 
     def sponsor_fund(

@@ -431,6 +431,7 @@ class Report(NamedTuple):
                 }
                 for b in r.sponsors
             ],
+            "anchor": None if r.anchor is None else r.anchor.to_dict(),
         }  # fmt: skip
 
 

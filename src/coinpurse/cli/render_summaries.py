@@ -20,7 +20,7 @@ if TYPE_CHECKING:
     from coinpurse.core.statement import Statement
     from coinpurse.core.verify import VerifyReport
     from coinpurse.reports import ApplyReport, DemoResult, ExportResult, InitResult, RatesChangeResult, RatesExport
-    from coinpurse.results import LedgerInfo, Sponsors
+    from coinpurse.results import LedgerInfo, Report, Sponsors
 
 
 def _shown(value: Any) -> str:
@@ -265,3 +265,9 @@ def show_payout_expiry(result: Any) -> None:
         say(f"{terminal_text(tx.id)}: {terminal_text(receipt(tx.payload))}")
     if result.dry_run:
         say("Dry run: nothing was written.")
+
+
+def show_report_written(result: Report, target: object) -> None:
+    anchor = result.report.anchor
+    named = "" if anchor is None else f"; last transaction {anchor.id}, hash {anchor.hash}"
+    say(f"Wrote the platform report to {target}{named}")

@@ -197,7 +197,8 @@ class Book(ABC):
         """(position, record) of each transaction stamped at or after ``since`` (all without it), oldest first,
         read one at a time where the store allows and kept by no one: a report's pass holds only its totals.
 
-        A record is its stored form (a dict, unchecked: the reader checks the parts it reads) or a ``Transaction``.
+        A record is its stored form (a dict with its ``hash``, unchecked: the reader checks the parts it reads)
+        or a ``Transaction``.
         """
         low = 1 if since is None else self.count_until(since, inclusive=False) + 1
         for position in range(low, self.head().length + 1):

@@ -45,7 +45,8 @@ from coinpurse.core.kinds import (
 from coinpurse.core.model import DamagedRecord, Transaction
 from coinpurse.core.money import ZERO, exact_arithmetic, tidy
 from coinpurse.core.names import is_platform_account
-from coinpurse.core.patterns import TIME_FORMAT
+from coinpurse.core.patterns import HASH_FORMAT, TIME_FORMAT
+from coinpurse.core.statement import Anchor
 from coinpurse.errors import BadInput
 
 if TYPE_CHECKING:
@@ -218,6 +219,7 @@ class PlatformReport(NamedTuple):
     creators: tuple[CreatorFigures, ...]  # most diamonds first, then most paid out, then by name
     liabilities: Liabilities  # as at ``until``; without it, after the last transaction
     sponsors: tuple[SponsorFigures, ...] = ()  # by name: the sponsors whose budget moved in the window
+    anchor: Anchor | None = None  # the ledger's last transaction at or before ``until`` (see ``anchor_of``)
 
 
 # ----- the pass ---------------------------------------------------------------------------
@@ -329,7 +331,10 @@ def build_report(
     pending: PendingPayouts,
 ) -> PlatformReport:
     """The report of the stored ``records`` from ``since`` on (``Book.records_from``: oldest first; those
-    after ``until`` only roll the liabilities back), with ``accounts`` the states after the last of them."""
+    after ``until`` only roll the liabilities back), with ``accounts`` the states after the last of them.
+
+    Its anchor is the last of the records at or before ``until``; None when there is none from ``since`` on
+    (the caller then looks before ``since``: see ``Ledger.report``)."""
     total = _Tally()
     periods: dict[str, _Tally] = {}
     channels: dict[str, list[Any]] = {}  # name -> [buys, coins, cash, refunds, refunded]
@@ -352,12 +357,15 @@ def build_report(
             found = sponsors[name] = [ZERO, ZERO, 0, 0, ZERO, ZERO, set()]
         return found
 
+    last: tuple[int, Any] | None = None  # the last stored record at or before ``until``: the anchor
     for position, stored in records:
         at, record = read_record(position, stored)
-        if record is None:
-            continue
         if until is not None and at > until:
-            rollback.add(record)
+            if record is not None:
+                rollback.add(record)
+            continue
+        last = position, stored
+        if record is None:
             continue
         if at[:10] != seen_day:
             seen_day = at[:10]
@@ -479,8 +487,19 @@ def build_report(
         for name, row in sorted(sponsors.items())
     )
     return PlatformReport(
-        since, until, by, currency, totals, filled, channel_rows, tuple(creator_rows), liabilities, sponsor_rows
-    )
+        since, until, by, currency, totals, filled, channel_rows, tuple(creator_rows), liabilities, sponsor_rows,
+        None if last is None else anchor_of(*last),
+    )  # fmt: skip
+
+
+def anchor_of(position: int, stored: Any) -> Anchor:
+    """The id, time and hash of a stored record (as ``Book.records_from`` gives it), checking the two not read yet."""
+    if isinstance(stored, Transaction):
+        return Anchor.of(stored)
+    tx_id, at, tx_hash = stored.get("id"), stored["at"], stored.get("hash")
+    if tx_id.__class__ is not str or tx_hash.__class__ is not str or not HASH_FORMAT.fullmatch(tx_hash):
+        raise DamagedRecord(f"transaction {position}: its id {tx_id!r} or hash {tx_hash!r} is not what is stored")
+    return Anchor(tx_id, at, tx_hash)
 
 
 def _liabilities(

@@ -18,6 +18,7 @@ from collections.abc import Sequence
 from decimal import Decimal
 from typing import NamedTuple
 
+from coinpurse.core.clock import month_span
 from coinpurse.core.money import money_str
 from coinpurse.core.safetext import html_text
 
@@ -38,14 +39,37 @@ def grouped_money(value: Decimal) -> str:
     return f"{sign}{int(whole):,}{point}{fraction}"
 
 
+_MONTHS = ("January", "February", "March", "April", "May", "June", "July", "August", "September", "October",
+           "November", "December")  # fmt: skip
+
+
+def span_text(since: str | None, until: str | None) -> str:
+    """A span of stored times as people read it: a month by its name, whole days by their dates, else the times;
+    open ends said so."""
+    if since is None and until is None:
+        return "the whole history"
+    if since is not None and until is not None and month_span(since[:7]) == (since, until):
+        return f"{_MONTHS[int(since[5:7]) - 1]} {since[:4]}, {since[:10]} to {until[:10]}"
+    start = None if since is None else since[:10] if since.endswith("T00:00:00Z") else since
+    end = None if until is None else until[:10] if until.endswith("T23:59:59Z") else until
+    if start is None:
+        return f"up to {end}"
+    if end is None:
+        return f"from {start}"
+    return f"{start} to {end}" if start != end else start
+
+
 class Cell(NamedTuple):
     """One table cell: its text, the JSON figure it shows (if any), whether it is a number (right-aligned),
-    and a smaller line under it (what a narrow screen has no column for)."""
+    and a smaller line under it (what a narrow screen has no column for), with the figure that line shows
+    (if it is one). ``unbroken`` keeps the text on one line: a date or handle, never broken at a hyphen."""
 
     text: str
     figure: str | None = None
     number: bool = False
     sub: str | None = None
+    sub_figure: str | None = None
+    unbroken: bool = False
 
 
 def _figure(figure: str | None) -> str:
@@ -136,11 +160,15 @@ def _unbroken_parts(text: str) -> str:
 
 def _cell(cell: Cell, tag: str) -> str:
     shown = html_text(cell.text)
+    number = _NUMBER if cell.number else ""
     if cell.sub is None:
-        return f"<{tag}{_NUMBER if cell.number else ''}{_figure(cell.figure)}>{shown}</{tag}>"
+        unbroken = ' class="nowrap"' if cell.unbroken and not cell.number else ""  # a number's cell never wraps
+        return f"<{tag}{number}{unbroken}{_figure(cell.figure)}>{shown}</{tag}>"
+    unbroken = ' class="nowrap"' if cell.unbroken else ""
+    sub = _unbroken_parts(cell.sub) if cell.sub_figure is None else html_text(cell.sub)
     return (
-        f"<{tag}{_NUMBER if cell.number else ''}><span{_figure(cell.figure)}>{shown}</span>"
-        f'<span class="sub">{_unbroken_parts(cell.sub)}</span></{tag}>'
+        f"<{tag}{number}><span{unbroken}{_figure(cell.figure)}>{shown}</span>"
+        f'<span class="sub"{_figure(cell.sub_figure)}>{sub}</span></{tag}>'
     )
 
 
@@ -195,6 +223,7 @@ p{margin:6px 0}
 .note{color:var(--soft);font-size:.9em}
 .nowrap{white-space:nowrap}
 .cards{display:grid;grid-template-columns:repeat(auto-fill,minmax(150px,1fr));gap:8px}
+.cards+.cards{margin-top:8px}
 .card{background:var(--card);border-radius:6px;padding:8px 10px}
 .card .label{color:var(--soft);font-size:.8em}
 .card .value{font-size:1.2em;font-weight:600;font-variant-numeric:tabular-nums;overflow-wrap:anywhere}

@@ -11,7 +11,6 @@ from __future__ import annotations
 from collections.abc import Sequence
 from decimal import Decimal
 
-from coinpurse.core.clock import month_span
 from coinpurse.core.statement import GiftTotal, Statement
 from coinpurse.formats import html
 from coinpurse.formats.html import Bar, Cell, money, number, text
@@ -19,24 +18,9 @@ from coinpurse.formats.html import Bar, Cell, money, number, text
 NO_STREAM = "(no stream)"
 
 
-_MONTHS = ("January", "February", "March", "April", "May", "June", "July", "August", "September", "October",
-           "November", "December")  # fmt: skip
-
-
 def period_text(statement: Statement) -> str:
-    """The span as people read it: a month by its name, whole days by their dates, else the times; open ends said so."""
-    since, until = statement.since, statement.until
-    if since is None and until is None:
-        return "the whole history"
-    if since is not None and until is not None and month_span(since[:7]) == (since, until):
-        return f"{_MONTHS[int(since[5:7]) - 1]} {since[:4]}, {since[:10]} to {until[:10]}"
-    start = None if since is None else since[:10] if since.endswith("T00:00:00Z") else since
-    end = None if until is None else until[:10] if until.endswith("T23:59:59Z") else until
-    if start is None:
-        return f"up to {end}"
-    if end is None:
-        return f"from {start}"
-    return f"{start} to {end}" if start != end else start
+    """The span as people read it (``html.span_text``): a month by its name, whole days by their dates."""
+    return html.span_text(statement.since, statement.until)
 
 
 def share_text(ratio: Decimal | None) -> str:

@@ -481,10 +481,13 @@ class SqliteBook(Book):
     def records_from(self, since: str | None = None) -> Iterator[tuple[int, Any]]:
         # One seq range read by a cursor, found by halving over seq (each step one indexed lookup).
         low = 1 if since is None else self.count_until(since, inclusive=False) + 1
-        for seq, body in self._reader().execute(
-            "SELECT seq, body FROM transactions WHERE seq >= ? ORDER BY seq", (low,)
+        for seq, body, hash_ in self._reader().execute(
+            "SELECT seq, body, hash FROM transactions WHERE seq >= ? ORDER BY seq", (low,)
         ):
-            yield seq, _loads(body, f"transaction {seq}")
+            record = _loads(body, f"transaction {seq}")
+            if record.__class__ is dict:  # with its hash, as a file's line holds it
+                record["hash"] = hash_
+            yield seq, record
 
     def stream_within(
         self,

@@ -1,5 +1,6 @@
 """``coinpurse report``: what the platform took in, paid out and kept over a window, and what it owes."""
 
+from pathlib import Path
 from typing import Annotated
 
 import typer
@@ -22,6 +23,15 @@ def report(
     as_json: JsonOption = False,
     since: SinceOption = None,
     until: UntilOption = None,
+    html: Annotated[
+        Path | None,
+        typer.Option(
+            "--html",
+            metavar="FILE",
+            help="Also write the report as one self-contained HTML page (-: stdout).",
+            show_default=False,
+        ),
+    ] = None,
 ) -> None:
     """Show what the platform took in, paid out and kept, and what it owes.
 
@@ -30,19 +40,50 @@ def report(
     refunded, also as a percentage of cash in. What it owes is as at the
     window's end (--until, else now): unspent coins at what they cost and
     unredeemed diamonds at the payout rate in force. Weeks are ISO weeks
-    (Monday first, UTC), named like 2026-W09.
+    (Monday first, UTC), named like 2026-W09. The report names the last
+    transaction by the window's end and its hash, which 'coinpurse verify
+    --anchor HASH' checks later; the same ledger and window always give the
+    same report (and the same --html bytes).
 
     Examples:
       coinpurse report
       coinpurse report --by week --since 2026-03-01 --until 2026-03-31
       coinpurse report --by day --since yesterday --json
+      coinpurse report --by week --since 2026-03-01 --until 2026-03-31 --html report-2026-03.html
     """
     first, last = time_window(since, until)
     from coinpurse.ledger import Ledger
+    from coinpurse.storage.outputs import is_stdout
 
-    made = Ledger(ledger_path(ctx)).report(first, last, by)
+    if html is not None and is_stdout(html) and as_json:
+        from coinpurse.errors import BadInput
+
+        raise BadInput("--json and --html - would both write to stdout: give --html a FILE", code="usage")
+    path = ledger_path(ctx)
+    if html is not None and not is_stdout(html):
+        from coinpurse.storage.outputs import refuse_ledger_files
+
+        refuse_ledger_files(html, path)  # before anything is read
+    made = Ledger(path).report(first, last, by)
+    if html is not None:
+        from coinpurse.formats.report_html import report_page
+
+        page = report_page(made.report)
+        if is_stdout(html):
+            from coinpurse.cli.render_summaries import show_page
+
+            show_page(page)
+            return
+        from coinpurse.storage.outputs import write_output
+
+        write_output(html, [page])
     if as_json:
         emit_json(made.to_dict())
+        return
+    if html is not None:  # as statement --html: a line naming the file, with the hash the page shows
+        from coinpurse.cli.render_summaries import show_report_written
+
+        show_report_written(made, html)
         return
     from coinpurse.cli.render_report import show_report
 
