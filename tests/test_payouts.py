@@ -9,7 +9,7 @@ import pytest
 
 from cli_checks import expect_error, flat, snapshot
 from coinpurse import Ledger
-from conftest import Cli
+from conftest import Cli, another_ledger
 from ledger_tools import load
 
 LATER = "2026-03-17T00:00:00Z"  # past the default 15 days of review of a hold asked at the fixed clock
@@ -450,7 +450,7 @@ def test_a_scenario_of_holds_and_settlements_equals_the_same_commands(cli: Cli, 
     ]
     folder = tmp_path / "commands"
     folder.mkdir()
-    commands = Cli(folder / cli.ledger.name)
+    commands = Cli(another_ledger(cli.ledger, folder, "ledger"))
     for args in PAYOUT_COMMANDS:
         result = commands(*args)
         assert result.exit_code == 0, (args, result.stderr)

@@ -98,11 +98,11 @@ def test_a_fresh_database_holds_its_ledger_in_public_and_says_its_version(pg_dat
     assert not cli.ledger.exists()
     assert cli.json("buy", "alice", "700")["id"] == "tx-1"
     info = cli.json("info")
-    assert (info["format"], info["exists"], info["schema"], info["transactions"]) == ("postgresql", True, 4, 1)
+    assert (info["format"], info["exists"], info["schema"], info["transactions"]) == ("postgresql", True, 5, 1)
     import psycopg
 
     with psycopg.connect(pg_database) as db:
-        assert db.execute("SELECT value FROM public.meta WHERE key = 'schema'").fetchone() == ("4",)
+        assert db.execute("SELECT value FROM public.meta WHERE key = 'schema'").fetchone() == ("5",)
 
 
 def test_convert_refuses_a_database_that_already_holds_a_ledger(pg_database: str, tmp_path: Path) -> None:

@@ -13,7 +13,7 @@ from hypothesis import strategies as st
 
 from cli_checks import expect_error, flat, snapshot
 from coinpurse import Ledger
-from conftest import Cli
+from conftest import Cli, another_ledger
 from ledger_tools import load, rechain, save
 from test_apply_money_back import scenario
 from test_export import TOOLS, coinpurse_balances, strict_checks, tool_balances
@@ -394,12 +394,12 @@ def test_apply_ops_and_a_batch_equal_the_same_commands(cli: Cli, tmp_path: Path)
 
     folder = tmp_path / "commands"
     folder.mkdir()
-    commands = Cli(folder / cli.ledger.name)
+    commands = Cli(another_ledger(cli.ledger, folder, "ledger"))
     for args in COMMANDS:
         assert commands(*args).exit_code == 0, args
     assert _history(cli) == _history(commands)
 
-    batched = Ledger.open(folder / f"batched{cli.ledger.suffix}")
+    batched = Ledger.open(another_ledger(cli.ledger, folder, "batched"))
     with batched.batch() as batch:
         batch.rates_set({"gift.Rose.sponsor": "acme", "gift.Rose.bonus_diamonds": 100}, id="r-1")
         batch.sponsor_fund("acme", "2.00", id="s-1")

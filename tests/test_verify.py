@@ -17,7 +17,7 @@ from coinpurse.core.model import DamagedRecord, transaction_from_dict
 from coinpurse.core.verify import KIND_CHECKS, verify_book
 from coinpurse.errors import BadInput, Refused
 from coinpurse.storage import read_book
-from conftest import Cli
+from conftest import Cli, another_ledger
 from ledger_tools import load, save, seed
 
 
@@ -461,9 +461,11 @@ def test_a_reversal_recorded_before_its_gift_is_caught(cli, monkeypatch) -> None
         _made(target, ahead)
         return read_book(target.ledger).find("later")
 
-    honest = Cli(cli.ledger.with_name("honest" + cli.ledger.suffix))
+    honest = Cli(another_ledger(cli.ledger, cli.ledger.parent, "honest"))
     _made(honest, *start, ahead)  # the gift as it would be without the reversal: the forger's first guess
-    guessed = forged(Cli(cli.ledger.with_name("guess" + cli.ledger.suffix)), read_book(honest.ledger).find("later"))
+    guessed = forged(
+        Cli(another_ledger(cli.ledger, cli.ledger.parent, "guess")), read_book(honest.ledger).find("later")
+    )
     forged(cli, guessed)  # the gift that guess led to: the same from here on, so everything agrees
     code, report, _ = _verify_json(cli)
     assert code == 3

@@ -24,6 +24,7 @@ from __future__ import annotations
 
 import atexit
 import os
+import re
 import weakref
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -60,6 +61,10 @@ CONNECT_TIMEOUT_SECONDS = 10  # how long a command waits for the server to answe
 WRITE_ATTEMPTS = 5  # a serialization failure or deadlock (only an outside client's locks can cause one) is retried
 
 _TEXT = 'TEXT COLLATE "C"'
+# A gift's live stream, as SQLite's json_extract(body, '$.details.stream') says it (the queries are SQLite's,
+# translated): the expression of the index of gifts by stream, so a stream's gifts are read by index here too.
+_STREAM_OF_GIFT = "(body::jsonb #>> '{details,stream}')"
+_JSON_EXTRACT_DETAIL = re.compile(r"json_extract\(([\w.]+), '\$\.details\.(\w+)'\)")  # SQLite's, of a detail
 SCHEMA = f"""
 CREATE TABLE meta (key {_TEXT} PRIMARY KEY, value TEXT NOT NULL);
 CREATE TABLE accounts (
@@ -89,9 +94,10 @@ CREATE TABLE account_digests (
 );
 CREATE TABLE bucket_digests (bucket INTEGER PRIMARY KEY, digest TEXT NOT NULL);
 CREATE INDEX transactions_of_rare_kinds ON transactions (kind, seq) WHERE {_RARE_KINDS_WHERE};
+CREATE INDEX gifts_by_stream ON transactions ({_STREAM_OF_GIFT}, seq) WHERE kind = 'gift' AND {_STREAM_OF_GIFT} IS NOT NULL;
 """
 # How each older schema is moved to the next, in the write's own transaction: none yet,
-# as the store began at schema 4; a later schema adds its step here (see _migrate).
+# as the store began at schema 5; a later schema adds its step here (see _migrate).
 MIGRATIONS: dict[int, str] = {}
 TABLES = ("meta", "accounts", "transactions", "postings", "account_digests", "bucket_digests")
 
@@ -293,7 +299,9 @@ _UPSERTS = {  # SQLite's INSERT OR REPLACE, as PostgreSQL says it
 def _translated(sql: str) -> str:
     text = _TRANSLATED.get(sql)
     if text is None:
-        text = _UPSERTS.get(sql, sql).replace("%", "%%").replace("?", "%s")
+        text = _UPSERTS.get(sql, sql)
+        text = _JSON_EXTRACT_DETAIL.sub(lambda m: f"({m.group(1)}::jsonb #>> '{{details,{m.group(2)}}}')", text)
+        text = text.replace("%", "%%").replace("?", "%s")
         _TRANSLATED[sql] = text
     return text
 
@@ -351,7 +359,7 @@ SELECT 'policy', c.relname::text, 'row level security'
 FROM pg_class c WHERE c.relnamespace = to_regnamespace(%(schema)s) AND (c.relrowsecurity OR c.relkind IN ('v', 'm', 'f'))
 ORDER BY 1, 2, 3
 """
-# The catalog rows a new ledger has (schema 4), as PostgreSQL 12 and later describe them.
+# The catalog rows a new ledger has (schema 5), as PostgreSQL 12 and later describe them.
 _layout_checked: weakref.WeakKeyDictionary[Any, set[str]] = weakref.WeakKeyDictionary()
 EXPECTED_LAYOUT = [
     ("column", "account_digests", "bucket integer not null"),
@@ -383,6 +391,12 @@ EXPECTED_LAYOUT = [
     ),
     ("index", "accounts_pkey", "CREATE UNIQUE INDEX accounts_pkey ON accounts USING btree (name)"),
     ("index", "bucket_digests_pkey", "CREATE UNIQUE INDEX bucket_digests_pkey ON bucket_digests USING btree (bucket)"),
+    (
+        "index",
+        "gifts_by_stream",
+        "CREATE INDEX gifts_by_stream ON transactions USING btree ((((body)::jsonb #>> '{details,stream}'::text[])), seq) "
+        "WHERE ((kind = 'gift'::text) AND (((body)::jsonb #>> '{details,stream}'::text[]) IS NOT NULL))",
+    ),
     ("index", "meta_pkey", "CREATE UNIQUE INDEX meta_pkey ON meta USING btree (key)"),
     ("index", "postings_pkey", "CREATE UNIQUE INDEX postings_pkey ON postings USING btree (account, seq)"),
     ("index", "transactions_by_id", "CREATE UNIQUE INDEX transactions_by_id ON transactions USING btree (id)"),
