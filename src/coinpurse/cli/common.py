@@ -197,3 +197,32 @@ StreamOption = Annotated[
     str | None,
     typer.Option("--stream", metavar="NAME", help="Only that live stream's gifts (as gift --stream NAME tagged them)."),
 ]
+
+
+def check_page_target(html: Path | None, as_json: bool, ledger: Path) -> None:
+    """Before anything is read: a page for stdout can't share it with --json, nor be written over the ledger."""
+    if html is None:
+        return
+    from coinpurse.errors import BadInput
+    from coinpurse.storage.outputs import is_stdout, refuse_ledger_files
+
+    if is_stdout(html):
+        if as_json:
+            raise BadInput("--json and --html - would both write to stdout: give --html a FILE", code="usage")
+        return
+    refuse_ledger_files(html, ledger)
+
+
+def deliver_page(html: Path, page: str) -> bool:
+    """The page to its file (atomically, as exports are written), or to stdout; True when it went to stdout."""
+    from coinpurse.storage.outputs import is_stdout
+
+    if is_stdout(html):
+        from coinpurse.cli.render_summaries import show_page
+
+        show_page(page)
+        return True
+    from coinpurse.storage.outputs import write_output
+
+    write_output(html, [page])
+    return False

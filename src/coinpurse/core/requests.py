@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from decimal import Decimal
-from typing import Any
+from typing import Any, Self
 
 from coinpurse.core.money import CENT, money_str, parse_count, parse_decimal, shown
 from coinpurse.core.names import check_tx_id, gift_key, normalize_handle, normalize_sponsor, tidy_gift_name
@@ -333,7 +333,7 @@ class RejectPayout:
     kind = "payout-reject"
 
     @classmethod
-    def make(cls, hold: object, reason: object, id: object = None) -> RejectPayout:
+    def make(cls, hold: object, reason: object, id: object = None) -> Self:
         return cls(_hold_id(hold), _reason(reason), None if id is None else check_tx_id(id))
 
     def key(self) -> dict[str, Any]:
@@ -341,21 +341,11 @@ class RejectPayout:
 
 
 @dataclass(frozen=True)
-class ReturnPayout:
-    """A paid payout the bank sent back: the cash back to the platform, the diamonds to the creator."""
+class ReturnPayout(RejectPayout):
+    """A paid payout the bank sent back: the cash back to the platform, the diamonds to the creator.
+    Asked for as a rejection is (a hold and a reason); a request of its own kind, never equal to one."""
 
-    hold: str
-    reason: str
-    id: str | None = None
-    facts: HoldFacts | None = field(default=None, compare=False, repr=False)
     kind = "payout-return"
-
-    @classmethod
-    def make(cls, hold: object, reason: object, id: object = None) -> ReturnPayout:
-        return cls(_hold_id(hold), _reason(reason), None if id is None else check_tx_id(id))
-
-    def key(self) -> dict[str, Any]:
-        return {"hold": self.hold, "reason": self.reason}
 
 
 @dataclass(frozen=True)

@@ -5,7 +5,15 @@ from typing import Annotated
 
 import typer
 
-from coinpurse.cli.common import JsonOption, SinceOption, UntilOption, ledger_path, time_window
+from coinpurse.cli.common import (
+    JsonOption,
+    SinceOption,
+    UntilOption,
+    check_page_target,
+    deliver_page,
+    ledger_path,
+    time_window,
+)
 from coinpurse.cli.groups import Command
 from coinpurse.cli.output import emit_json
 
@@ -53,30 +61,15 @@ def report(
     """
     first, last = time_window(since, until)
     from coinpurse.ledger import Ledger
-    from coinpurse.storage.outputs import is_stdout
 
-    if html is not None and is_stdout(html) and as_json:
-        from coinpurse.errors import BadInput
-
-        raise BadInput("--json and --html - would both write to stdout: give --html a FILE", code="usage")
     path = ledger_path(ctx)
-    if html is not None and not is_stdout(html):
-        from coinpurse.storage.outputs import refuse_ledger_files
-
-        refuse_ledger_files(html, path)  # before anything is read
+    check_page_target(html, as_json, path)
     made = Ledger(path).report(first, last, by)
     if html is not None:
         from coinpurse.formats.report_html import report_page
 
-        page = report_page(made.report)
-        if is_stdout(html):
-            from coinpurse.cli.render_summaries import show_page
-
-            show_page(page)
+        if deliver_page(html, report_page(made.report)):
             return
-        from coinpurse.storage.outputs import write_output
-
-        write_output(html, [page])
     if as_json:
         emit_json(made.to_dict())
         return

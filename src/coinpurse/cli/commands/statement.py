@@ -5,7 +5,15 @@ from typing import Annotated
 
 import typer
 
-from coinpurse.cli.common import JsonOption, SinceOption, UntilOption, ledger_path, time_window
+from coinpurse.cli.common import (
+    JsonOption,
+    SinceOption,
+    UntilOption,
+    check_page_target,
+    deliver_page,
+    ledger_path,
+    time_window,
+)
 from coinpurse.cli.groups import Command
 from coinpurse.cli.output import emit_json
 
@@ -48,30 +56,16 @@ def statement(
       coinpurse statement mia --month 2026-03 --html mia-2026-03.html
     """
     first, last = _period(month, since, until)
-    from coinpurse.errors import BadInput
     from coinpurse.ledger import Ledger
-    from coinpurse.storage.outputs import is_stdout
 
-    if html is not None and is_stdout(html) and as_json:
-        raise BadInput("--json and --html - would both write to stdout: give --html a FILE", code="usage")
     path = ledger_path(ctx)
-    if html is not None and not is_stdout(html):
-        from coinpurse.storage.outputs import refuse_ledger_files
-
-        refuse_ledger_files(html, path)  # before anything is read
+    check_page_target(html, as_json, path)
     made = Ledger(path).statement(account, first, last, top)
     if html is not None:
         from coinpurse.formats.statement_html import statement_page
 
-        page = statement_page(made)
-        if is_stdout(html):
-            from coinpurse.cli.render_summaries import show_page
-
-            show_page(page)
+        if deliver_page(html, statement_page(made)):
             return
-        from coinpurse.storage.outputs import write_output
-
-        write_output(html, [page])
     if as_json:
         emit_json(made.to_dict())
         return
