@@ -238,7 +238,7 @@ def show_payouts(found: Any) -> None:
         out.print("No held payouts" + (f" in state {data['state']}" if data["state"] else "") + ".")
         return
     table = Table(box=box.SIMPLE_HEAVY, show_edge=False)
-    for column in ("id", "account", "asked", "diamonds", f"net ({data['currency']})", "state", "by"):
+    for column in ("id", "account", "asked (UTC)", "diamonds", f"net ({data['currency']})", "state", "by"):
         table.add_column(column, justify="right" if column in ("diamonds",) or column.startswith("net") else "left")
     for row in data["payouts"]:
         state = (
@@ -247,7 +247,8 @@ def show_payouts(found: Any) -> None:
             else f"{row['state']} (at {row['expires']}; release not yet recorded)"
         )
         table.add_row(
-            terminal_text(row["id"]), row["account"], row["asked_at"], f"{row['diamonds']:,}", f"${row['net']}",
+            terminal_text(row["id"]), row["account"], f"{row['asked_at'][:10]} {row['asked_at'][11:16]}",
+            f"{row['diamonds']:,}", f"${row['net']}",
             state, terminal_text(row["returned_by"] or row["settled_by"] or ""),
         )  # fmt: skip
     out.print(table)
