@@ -10,6 +10,8 @@ import typer
 if TYPE_CHECKING:
     from typer._click import Command, Context, Parameter  # the Click that Typer carries
 
+    from coinpurse.results import OperationResult
+
 
 class RunState:
     """What the command line asked for, recorded as its options are parsed.
@@ -226,3 +228,15 @@ def deliver_page(html: Path, page: str) -> bool:
 
     write_output(html, [page])
     return False
+
+
+def show_written(result: OperationResult, as_json: bool, dry_run: bool) -> None:
+    """A write's result: its JSON with ``dry_run``, or its receipt (a dry run says nothing was written)."""
+    if as_json:
+        from coinpurse.cli.output import emit_json
+
+        emit_json({**result.to_dict(), "dry_run": dry_run})
+        return
+    from coinpurse.cli.render import show_write_receipt
+
+    show_write_receipt(result, dry_run)

@@ -349,8 +349,8 @@ def show_reversal(result: ReversalResult) -> None:
         console().print("Dry run: nothing was written.")
 
 
-def show_refund(result: OperationResult, dry_run: bool) -> None:
-    """A refund's receipt; a dry run says nothing was written."""
+def show_write_receipt(result: OperationResult, dry_run: bool) -> None:
+    """A write's receipt (refund, payout settlement, sponsor budget); a dry run says nothing was written."""
     show_receipt(result)
     if dry_run:
         console().print("Dry run: nothing was written.")

@@ -109,7 +109,7 @@ class Redeem:
         all: object = False,
         id: object = None,
         new_account: object = False,
-    ) -> Redeem:
+    ) -> Self:
         if not isinstance(all, bool):
             raise BadInput(f"all must be true or false, not {shown(all)}")
         if all and diamonds is not None:
@@ -247,32 +247,11 @@ class SponsorWithdraw(SponsorFund):
 
 
 @dataclass(frozen=True)
-class Hold:
-    """``redeem --hold``: reserve diamonds as a pending payout, its cash fixed at this moment's rates."""
+class Hold(Redeem):
+    """``redeem --hold``: reserve diamonds as a pending payout, its cash fixed at this moment's rates.
+    Asked for as a redeem is (the same fields, checks and messages); a request of its own kind, never equal to one."""
 
-    account: str
-    diamonds: int | None = None  # None with all=True
-    all: bool = False
-    id: str | None = None
-    new_account: bool = False  # as for Gift
     kind = "payout-hold"
-
-    @classmethod
-    def make(
-        cls,
-        account: object,
-        diamonds: object = None,
-        all: object = False,
-        id: object = None,
-        new_account: object = False,
-    ) -> Hold:
-        made = Redeem.make(account, diamonds, all, id, new_account)  # the same checks, the same messages
-        return cls(made.account, made.diamonds, made.all, made.id, made.new_account)
-
-    def key(self) -> dict[str, Any]:
-        if self.all:
-            return {"account": self.account, "all": True}
-        return {"account": self.account, "diamonds": self.diamonds}
 
 
 @dataclass(frozen=True)

@@ -4,7 +4,7 @@ from typing import Annotated
 
 import typer
 
-from coinpurse.cli.common import IdOption, JsonOption, ledger_path
+from coinpurse.cli.common import IdOption, JsonOption, ledger_path, show_written
 from coinpurse.cli.groups import Command, SuggestingGroup
 from coinpurse.cli.output import emit_json
 
@@ -48,18 +48,6 @@ def _list(ctx: typer.Context, account: str | None, state: str | None, as_json: b
     from coinpurse.cli.render_summaries import show_payouts
 
     show_payouts(found)
-
-
-def _show(result: object, as_json: bool, dry_run: bool) -> None:
-    from coinpurse.results import OperationResult
-
-    assert isinstance(result, OperationResult)
-    if as_json:
-        emit_json({**result.to_dict(), "dry_run": dry_run})
-        return
-    from coinpurse.cli.render import show_refund
-
-    show_refund(result, dry_run)
 
 
 @payout_app.command("list", cls=Command)
@@ -109,7 +97,7 @@ def payout_approve(
     """
     from coinpurse.ledger import Ledger
 
-    _show(Ledger(ledger_path(ctx)).payout_approve(hold, tx_id, dry_run=dry_run), as_json, dry_run)
+    show_written(Ledger(ledger_path(ctx)).payout_approve(hold, tx_id, dry_run=dry_run), as_json, dry_run)
 
 
 @payout_app.command("reject", cls=Command)
@@ -132,7 +120,7 @@ def payout_reject(
     """
     from coinpurse.ledger import Ledger
 
-    _show(Ledger(ledger_path(ctx)).payout_reject(hold, reason, tx_id, dry_run=dry_run), as_json, dry_run)
+    show_written(Ledger(ledger_path(ctx)).payout_reject(hold, reason, tx_id, dry_run=dry_run), as_json, dry_run)
 
 
 @payout_app.command("return", cls=Command)
@@ -155,7 +143,7 @@ def payout_return(
     """
     from coinpurse.ledger import Ledger
 
-    _show(Ledger(ledger_path(ctx)).payout_return(hold, reason, tx_id, dry_run=dry_run), as_json, dry_run)
+    show_written(Ledger(ledger_path(ctx)).payout_return(hold, reason, tx_id, dry_run=dry_run), as_json, dry_run)
 
 
 @payout_app.command("expire", cls=Command)

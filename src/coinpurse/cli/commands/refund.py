@@ -4,9 +4,8 @@ from typing import Annotated
 
 import typer
 
-from coinpurse.cli.common import IdOption, JsonOption, ledger_path
+from coinpurse.cli.common import IdOption, JsonOption, ledger_path, show_written
 from coinpurse.cli.groups import Command
-from coinpurse.cli.output import emit_json
 
 
 def refund(
@@ -31,13 +30,7 @@ def refund(
     """
     from coinpurse.ledger import Ledger
 
-    result = Ledger(ledger_path(ctx)).refund(buy_id, clawback, tx_id, dry_run=dry_run)
-    if as_json:
-        emit_json({**result.to_dict(), "dry_run": dry_run})
-        return
-    from coinpurse.cli.render import show_refund
-
-    show_refund(result, dry_run)
+    show_written(Ledger(ledger_path(ctx)).refund(buy_id, clawback, tx_id, dry_run=dry_run), as_json, dry_run)
 
 
 def register(app: typer.Typer) -> None:

@@ -4,7 +4,7 @@ from typing import Annotated
 
 import typer
 
-from coinpurse.cli.common import IdOption, JsonOption, ledger_path
+from coinpurse.cli.common import IdOption, JsonOption, ledger_path, show_written
 from coinpurse.cli.groups import Command, SuggestingGroup
 from coinpurse.cli.output import emit_json
 
@@ -69,7 +69,7 @@ def sponsor_fund(
     from coinpurse.ledger import Ledger
 
     result = Ledger(ledger_path(ctx)).sponsor_fund(name, cash, tx_id, dry_run=dry_run)
-    _show(result, dry_run, as_json)
+    show_written(result, as_json, dry_run)
 
 
 @sponsor_app.command("withdraw", cls=Command)
@@ -93,7 +93,7 @@ def sponsor_withdraw(
     from coinpurse.ledger import Ledger
 
     result = Ledger(ledger_path(ctx)).sponsor_withdraw(name, cash, tx_id, dry_run=dry_run)
-    _show(result, dry_run, as_json)
+    show_written(result, as_json, dry_run)
 
 
 @sponsor_app.command("list", cls=Command)
@@ -120,15 +120,6 @@ def _list(ctx: typer.Context, as_json: bool) -> None:
     from coinpurse.cli.render_summaries import show_sponsors
 
     show_sponsors(sponsors)
-
-
-def _show(result: object, dry_run: bool, as_json: bool) -> None:
-    if as_json:
-        emit_json({**result.to_dict(), "dry_run": dry_run})  # type: ignore[attr-defined]
-        return
-    from coinpurse.cli.render import show_refund
-
-    show_refund(result, dry_run)  # type: ignore[arg-type]  # a receipt, and a dry run says nothing was written
 
 
 def register(app: typer.Typer) -> None:
