@@ -98,12 +98,17 @@ def test_an_edited_currency_in_the_head_is_refused_by_every_write(cli, write: tu
 
 
 def test_the_rates_digest_covers_the_currency_and_keeps_the_digests_of_usd_ledgers() -> None:
+    from dataclasses import replace
+
     from coinpurse.core.chain import rates_digest
     from coinpurse.core.rates import default_rates
 
     rates = default_rates()
     assert rates_digest(rates, "EUR") != rates_digest(rates, "USD") == rates_digest(rates)
-    assert rates_digest(rates) == "a130fb66a975931c7cc79c4a96c38b8f"  # as before the currency was covered
+    # Rates that set no store fee digest as before the currency (and the store fee) was covered.
+    unset = replace(rates, channels=tuple(c._replace(store_fee_percent=None) for c in rates.channels))
+    assert rates_digest(unset) == "a130fb66a975931c7cc79c4a96c38b8f"
+    assert rates_digest(rates) != rates_digest(unset)  # the defaults set the app's and the web's store fee
 
 
 # ----- stored accounts -------------------------------------------------------------------

@@ -123,7 +123,35 @@ def test_a_custom_buy_shows_its_per_coin_price_and_rounding(economy: Cli) -> Non
     assert figures[("on web, a custom amount at the per-coin price", "per coin")] == "0.0106"
     assert figures[("rounded half up to the cent", "coins × per coin")] == "13.0804"
     assert figures[("rounded half up to the cent", "rounding")] == "-0.0004"
-    assert any("no app-store fee" in note for note in data["notes"])
+    assert figures[("no app store takes a fee on web", "fee")] == "0.00"  # the web's store fee is 0 by default
+    assert figures[("what reached the platform: the price less the store's fee", "cash")] == "13.08"
+    assert any("No app store stands between" in note for note in data["notes"])
+
+
+def test_an_app_buy_shows_the_stores_cut_its_rounding_and_what_reached_the_platform(economy: Cli) -> None:
+    data = _explained(economy, "tx-1")  # 700 coins for $9.99 on the app, whose store keeps 25% by default
+    assert data["adds_up"]
+    figures = _figures(data)
+    fee_step = "the app store's fee on app, rounded half up to the cent"
+    assert figures[(fee_step, "fee percent")] == "25"
+    assert figures[(fee_step, "price × fee percent")] == "2.4975"  # exact
+    assert figures[(fee_step, "rounding")] == "0.0025"
+    assert figures[(fee_step, "fee")] == "2.50"
+    assert figures[("what reached the platform: the price less the store's fee", "cash")] == "7.49"
+    checks = {check["label"]: check for check in data["checks"]}
+    assert checks["price = store's fee + what reached the platform"]["parts"] == ["2.50", "7.49"]
+    assert any("reckoned from the rate this buy recorded (25% on app)" in note for note in data["notes"])
+
+
+def test_a_buy_recorded_before_the_store_fee_key_says_it_was_not_recorded(tmp_path: Path) -> None:
+    import shutil
+
+    ledger = tmp_path / "ledger.json"
+    shutil.copy(Path(__file__).parent / "fixtures" / "ledger-before-store-fees.json", ledger)
+    data = Cli(ledger).json("explain", "order-1")
+    assert data["adds_up"]
+    assert not any("store" in step["label"] for step in data["steps"])  # no figure guessed
+    assert any("name no app-store fee for channel app" in note for note in data["notes"])
 
 
 def test_a_gift_names_its_lots_what_they_cost_and_the_platforms_take(economy: Cli) -> None:

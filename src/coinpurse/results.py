@@ -129,6 +129,9 @@ class RatesView(NamedTuple):
                     "custom_min": channel.custom_min,
                     "custom_max": channel.custom_max,
                     "creator_share": decimal_str(rates.creator_share(channel).quantize(Decimal("0.0001"))),
+                    "store_fee_percent": None
+                    if channel.store_fee_percent is None
+                    else decimal_str(channel.store_fee_percent),
                 }
                 for channel in rates.channels
             ],

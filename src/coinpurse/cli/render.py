@@ -149,15 +149,17 @@ def show_rates(view: RatesView) -> None:
         )
     out.print(packages)
     custom = Table(title="Custom amounts", box=box.SIMPLE_HEAVY, show_edge=False, title_justify="left")
-    for column in ("channel", "per coin", "from", "to", "creator's share"):
+    for column in ("channel", "per coin", "from", "to", "creator's share", "store fee"):
         custom.add_column(column, justify="left" if column == "channel" else "right")
     for channel in data["channels"]:
+        fee = channel["store_fee_percent"]
         custom.add_row(
             channel["name"],
             f"${channel['coin_price']}",
             _n(channel["custom_min"]),
             _n(channel["custom_max"]),
             percent_str(Decimal(channel["creator_share"])),
+            "not set" if fee is None else f"{fee}%",  # of every price on the channel, packages too
         )
     out.print(custom)
     gifts = Table(title="Gift catalog (coins)", box=box.SIMPLE_HEAVY, show_edge=False, title_justify="left")

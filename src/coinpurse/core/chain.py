@@ -240,6 +240,13 @@ def rates_digest(rates: Rates, currency: str = _IMPLIED_CURRENCY) -> str:
         values.append(currency)
     if rates.review_days is not None:  # rates that never set it digest as they did before it existed
         values.append(f"review_days {rates.review_days}")
+    fees = sorted(
+        f"store_fee_percent {c.name} {_number(c.store_fee_percent)}"
+        for c in rates.channels
+        if c.store_fee_percent is not None
+    )
+    if fees:  # likewise: rates that set no store fee digest as they did before the key existed
+        values.append(fees)
     digest = _digest(compact_json(values))
     _RATES_SEEN = (rates, currency, digest)
     return digest

@@ -36,8 +36,19 @@ from coinpurse.core.kinds import (
     SponsorWithdrawRecord,
 )
 from coinpurse.core.model import Amount, Transaction
-from coinpurse.core.money import CENT, COIN, DIAMOND, EXACT_CONTEXT, ZERO, exact_arithmetic, round_half_up, tidy
+from coinpurse.core.money import (
+    CENT,
+    COIN,
+    DIAMOND,
+    EXACT_CONTEXT,
+    ZERO,
+    decimal_str,
+    exact_arithmetic,
+    round_half_up,
+    tidy,
+)
 from coinpurse.core.names import PAYOUTS, REVENUE, ROUNDING, SPONSOR_DEPOSITS, pending_account, sponsor_account
+from coinpurse.core.rates import store_fee
 from coinpurse.core.sentences import cash_text, plural, receipt
 
 # Units of a figure. Cash is in the ledger's currency; a rate is cash (or diamonds) per unit.
@@ -193,12 +204,60 @@ def explain_buy(tx: Transaction, find: Find) -> Told:
         )
     )
     steps.append(Step("platform:revenue takes in the price", (Figure("cash", d.price, CASH),)))
-    notes = [
-        f"The rates this buy recorded name no app-store fee for channel {rates.channel}: the whole price is "
-        "booked to platform:revenue, and what a store kept of it is not in the ledger.",
-        "The creator's share is paid out of this revenue when the coins are gifted and the diamonds redeemed.",
-    ]
+    fee_percent = rates.store_fee_percent
+    if fee_percent is None:
+        notes = [
+            f"The rates this buy recorded name no app-store fee for channel {rates.channel}: the whole price is "
+            "booked to platform:revenue, and what a store kept of it is not in the ledger."
+        ]
+    else:
+        fee_steps, fee_checks = _store_fee(rates.channel, d.price, fee_percent)
+        steps += fee_steps
+        checks += fee_checks
+        notes = [
+            f"The store's fee is reckoned from the rate this buy recorded ({decimal_str(fee_percent)}% on {rates.channel}); "
+            "it is not a posting: the ledger books the whole price to platform:revenue."
+            if fee_percent
+            else f"No app store stands between viewer and platform on {rates.channel}: the whole price reaches it."
+        ]
+    notes.append("The creator's share is paid out of this revenue when the coins are gifted and the diamonds redeemed.")
     return Told(steps, checks, notes)
+
+
+def _store_fee(channel: str, price: Decimal, fee_percent: Decimal) -> tuple[list[Step], list[Check]]:
+    """What the app store took of a buy's price at the fee it recorded, and what reached the platform."""
+    exact = price * fee_percent / 100
+    fee = store_fee(price, fee_percent)
+    net = price - fee
+    fee_step = Step(
+        f"the app store's fee on {channel}, rounded half up to the cent",
+        (
+            Figure("fee percent", fee_percent, RATE_PERCENT),
+            Figure("price × fee percent", exact, CASH),
+            Figure("rounding", fee - exact, CASH),
+            Figure("fee", fee, CASH),
+        ),
+    )
+    if not fee_percent:
+        fee_step = Step(
+            f"no app store takes a fee on {channel}",
+            (Figure("fee percent", fee_percent, RATE_PERCENT), Figure("fee", fee, CASH)),
+        )
+    steps = [
+        fee_step,
+        Step(
+            "what reached the platform: the price less the store's fee",
+            (Figure("cash", net, CASH), *_percent_figures("of the price", net, price)),
+        ),
+    ]
+    checks = [
+        Check(
+            "store's fee = price × fee percent, rounded half up to the cent", CASH, fee, (round_half_up(exact, CENT),)
+        ),
+        Check("store's fee = price × fee percent + rounding", CASH, fee, (exact, fee - exact)),
+        Check("price = store's fee + what reached the platform", CASH, price, (fee, net)),
+    ]
+    return steps, checks
 
 
 # ----- gift -----------------------------------------------------------------------

@@ -117,6 +117,7 @@ class BuyRates(NamedTuple):
     channel: str
     package: Package | None  # the package it was bought as, or None for a custom amount
     coin_price: Decimal | None  # the per-coin price of a custom amount
+    store_fee_percent: Decimal | None = None  # the channel's app-store fee in force; None: the rates set none
 
     def to_dict(self) -> dict[str, Any]:
         data: dict[str, Any] = {"channel": self.channel}
@@ -124,6 +125,8 @@ class BuyRates(NamedTuple):
             data["package"] = {"coins": self.package.coins, "price": decimal_str(self.package.price)}
         if self.coin_price is not None:
             data["coin_price"] = decimal_str(self.coin_price)
+        if self.store_fee_percent is not None:  # a buy made before the key existed records as it did
+            data["store_fee_percent"] = decimal_str(self.store_fee_percent)
         return data
 
     @classmethod
@@ -133,7 +136,12 @@ class BuyRates(NamedTuple):
         if package is not None or "package" in data:
             package = _table(package)
             package = Package(_count(package["coins"]), _money(package["price"]))
-        return cls(_text(data["channel"]), package, _optional(data, "coin_price", _money))
+        return cls(
+            _text(data["channel"]),
+            package,
+            _optional(data, "coin_price", _money),
+            _optional(data, "store_fee_percent", _money),
+        )
 
 
 class BuyDetails(NamedTuple):

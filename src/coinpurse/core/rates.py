@@ -29,6 +29,8 @@ from coinpurse.errors import BadInput
 _CHANNEL_NAME = re.compile(r"[a-z][a-z0-9_-]{0,23}")
 REVIEW_DAYS = 15  # the platform's figure: a held payout not reviewed in 15 days expires
 MAX_REVIEW_DAYS = 3650
+# The app store's share of an app price: the web sells the same coins about 25% cheaper because no store takes one.
+APP_STORE_FEE_PERCENT = Decimal(25)
 
 
 # Plain values are NamedTuples: a frozen dataclass is slow to define at every start (docs/performance.md).
@@ -43,6 +45,9 @@ class Channel(NamedTuple):
     coin_price: Decimal  # per coin, for custom amounts
     custom_min: int
     custom_max: int
+    # The share of each price an app store keeps before the platform is paid, in percent; None: not set
+    # (rates made before the key existed), which a buy records as no figure at all rather than a guess.
+    store_fee_percent: Decimal | None = None
 
     def package_for(self, coins: int) -> Package | None:
         for package in self.packages:
@@ -52,6 +57,18 @@ class Channel(NamedTuple):
 
     def custom_price(self, coins: int) -> Decimal:
         return round_half_up(self.coin_price * coins, CENT)
+
+    def to_dict(self) -> dict[str, Any]:
+        """As rates store it: the store fee only once set, so rates that never set it read as they always did."""
+        data: dict[str, Any] = {
+            "coin_price": decimal_str(self.coin_price),
+            "custom_min": self.custom_min,
+            "custom_max": self.custom_max,
+            "packages": [{"coins": p.coins, "price": decimal_str(p.price)} for p in self.packages],
+        }
+        if self.store_fee_percent is not None:
+            data["store_fee_percent"] = decimal_str(self.store_fee_percent)
+        return data
 
 
 class Gift(NamedTuple):
@@ -117,15 +134,7 @@ class Rates:
         if self.review_days is not None:  # stored only once set: rates that never set it stay as they were
             payout["review_days"] = self.review_days
         return {
-            "channels": {
-                c.name: {
-                    "coin_price": decimal_str(c.coin_price),
-                    "custom_min": c.custom_min,
-                    "custom_max": c.custom_max,
-                    "packages": [{"coins": p.coins, "price": decimal_str(p.price)} for p in c.packages],
-                }
-                for c in self.channels
-            },
+            "channels": {c.name: c.to_dict() for c in self.channels},
             "gifts": [g.to_dict() for g in self.gifts],
             "conversion": {"diamonds_per_coin": decimal_str(self.diamonds_per_coin)},
             "payout": payout,
@@ -170,7 +179,8 @@ def _rates_from_dict(data: object, where: str) -> Rates:
         check_no_control(name, f"{where}.channels: a channel name")
         if not isinstance(name, str) or not _CHANNEL_NAME.fullmatch(name):
             raise BadInput(f"{at}: a channel name is lowercase letters, digits, '_' or '-'")
-        table = _table(raw, at, {"coin_price", "custom_min", "custom_max", "packages"})
+        channel_fields = {"coin_price", "custom_min", "custom_max", "packages"}
+        table = _table(raw, at, {*channel_fields, "store_fee_percent"}, channel_fields)
         coin_price = parse_rate(table["coin_price"], f"{at}.coin_price")
         custom_min = parse_count(table["custom_min"], f"{at}.custom_min")
         custom_max = parse_count(table["custom_max"], f"{at}.custom_max")
@@ -191,7 +201,10 @@ def _rates_from_dict(data: object, where: str) -> Rates:
                 raise BadInput(f"{p_at}: a second package of {coins} coins")
             packages.append(Package(coins, price))
         packages.sort(key=lambda p: p.coins)
-        channels.append(Channel(name, tuple(packages), coin_price, custom_min, custom_max))
+        store_fee = None
+        if "store_fee_percent" in table:
+            store_fee = parse_store_fee(table["store_fee_percent"], f"{at}.store_fee_percent")
+        channels.append(Channel(name, tuple(packages), coin_price, custom_min, custom_max, store_fee))
 
     gifts_data = top["gifts"]
     if not isinstance(gifts_data, list) or not gifts_data:
@@ -244,6 +257,19 @@ def _rates_from_dict(data: object, where: str) -> Rates:
     return Rates(tuple(channels), tuple(gifts), diamonds_per_coin, payout, review_days)
 
 
+def store_fee(price: Decimal, percent: Decimal) -> Decimal:
+    """What an app store keeps of a price at its fee in percent: rounded half up to the cent."""
+    return round_half_up(price * percent / 100, CENT)
+
+
+def parse_store_fee(value: object, where: str) -> Decimal:
+    """A store's fee in percent of the price: from 0 (no store between) to under 100, to RATE_PLACES digits."""
+    fee = parse_decimal(value, where, places=RATE_PLACES)
+    if not 0 <= fee < 100:
+        raise BadInput(f"{where} must be from 0 to under 100 (percent of the price), not {decimal_str(fee)}")
+    return fee
+
+
 def _sponsorship(gift: Mapping[str, Any], where: str) -> tuple[str | None, int]:
     """A catalog gift's sponsor and bonus diamonds: (None, 0) for a gift no sponsor pays a bonus on."""
     sponsor = gift.get("sponsor")
@@ -287,7 +313,11 @@ _GIFTS = (
 
 
 def default_rates() -> Rates:
-    """US figures, early 2024: app packages, web 25% cheaper, 1 diamond a coin, $0.005 a diamond."""
+    """US figures, early 2024: app packages, web 25% cheaper, 1 diamond a coin, $0.005 a diamond.
+
+    The app's prices include the app store's fee, and the web's are about 25% lower because no store
+    takes one: so the app's store fee is taken as 25% of its price, and the web's as 0.
+    """
     web_factor = Decimal("0.75")
     app = Channel(
         "app",
@@ -295,6 +325,7 @@ def default_rates() -> Rates:
         coin_price=Decimal("0.0143"),
         custom_min=30,
         custom_max=2_500_000,
+        store_fee_percent=APP_STORE_FEE_PERCENT,
     )
     web = Channel(
         "web",
@@ -302,6 +333,7 @@ def default_rates() -> Rates:
         coin_price=Decimal("0.0106"),
         custom_min=30,
         custom_max=2_500_000,
+        store_fee_percent=Decimal(0),
     )
     return Rates(
         channels=(app, web),

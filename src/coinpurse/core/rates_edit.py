@@ -35,10 +35,12 @@ KEY_FORMS = (
     "gift.NAME.sponsor",
     "gift.NAME.bonus_diamonds",
     "payout.review_days",
+    "channel.CHANNEL.store_fee_percent",
 )
 _GIFT_FIELDS = ("coins", "sponsor", "bonus_diamonds")  # a sponsor's budget pays the bonus diamonds for each one sent
 _CHANNEL_FIELDS = ("coin_price", "custom_min", "custom_max")
 _PAYOUT_FIELDS = ("cash_per_diamond", "minimum", "daily_maximum", "fee_percent")
+_STORE_FEE = "store_fee_percent"  # a channel's, optional: the share of each price an app store keeps
 
 
 def _bad_key(key: str, why: str = "", data: dict[str, Any] | None = None, *, remove: bool = False) -> BadInput:
@@ -60,6 +62,7 @@ def _settable_keys(data: dict[str, Any]) -> list[str]:
         f"gift.{gift['name']}.{field}" for gift in data["gifts"] if "sponsor" in gift for field in _GIFT_FIELDS[1:]
     )
     keys.append("payout.review_days")
+    keys.extend(f"channel.{name}.{_STORE_FEE}" for name in data["channels"])
     return keys
 
 
@@ -71,6 +74,7 @@ def _removable_keys(data: dict[str, Any]) -> list[str]:
     keys.extend(f"gift.{gift['name']}.sponsor" for gift in data["gifts"] if "sponsor" in gift)
     if "review_days" in data["payout"]:
         keys.append("payout.review_days")
+    keys.extend(f"channel.{name}.{_STORE_FEE}" for name, channel in data["channels"].items() if _STORE_FEE in channel)
     return keys
 
 
@@ -101,6 +105,9 @@ def flatten(rates: Rates) -> dict[str, Any]:
         flat[f"payout.{name}"] = decimal_str(getattr(payout, name))
     if rates.review_days is not None:  # unset, it is the platform's figure: removing the key goes back to it
         flat["payout.review_days"] = rates.review_days
+    for channel in rates.channels:
+        if channel.store_fee_percent is not None:  # unset, buys record none
+            flat[f"channel.{channel.name}.{_STORE_FEE}"] = decimal_str(channel.store_fee_percent)
     return flat
 
 
@@ -173,7 +180,10 @@ def edit(data: dict[str, Any], key: str, value: object = None, *, remove: bool =
 
     def unknown() -> BadInput:  # made only when raised: its hint matches the key against every key
         return _bad_key(
-            key, " (only gifts, packages and channels can be removed)" if remove else "", data, remove=remove
+            key,
+            " (only gifts, packages and channels can be removed)" if remove else "",
+            data,
+            remove=remove,
         )
 
     head, _, rest = key.partition(".")
@@ -223,6 +233,12 @@ def edit(data: dict[str, Any], key: str, value: object = None, *, remove: bool =
         if len(parts) == 2 and parts[1] in _CHANNEL_FIELDS and not remove:
             channel[parts[1]] = _value(value, key)
             return
+        if len(parts) == 2 and parts[1] == _STORE_FEE:
+            if not remove:
+                channel[_STORE_FEE] = _value(value, key)
+            elif channel.pop(_STORE_FEE, None) is None:
+                raise BadInput(f"{key}: it is not set (buys on {parts[0]} record no store fee)", code="invalid_rates")
+            return
         raise unknown()
     if head == "conversion" and rest == "diamonds_per_coin" and not remove:
         data["conversion"]["diamonds_per_coin"] = _value(value, key)
@@ -259,7 +275,7 @@ def edited(rates: Rates, sets: Mapping[str, object] | Iterable[tuple[str, object
 _PATH = re.compile(
     r"\brates\.(?:gifts\[(?P<gift>\d+)\](?:\.(?P<gfield>coins|name|sponsor|bonus_diamonds))?"
     r"|channels\.(?P<pchannel>[a-z][a-z0-9_-]*)\.packages\[(?P<package>\d+)\](?:\.(?:coins|price))?"
-    r"|channels\.(?P<channel>[a-z][a-z0-9_-]*)(?:\.(?P<field>coin_price|custom_min|custom_max))?"
+    r"|channels\.(?P<channel>[a-z][a-z0-9_-]*)(?:\.(?P<field>coin_price|custom_min|custom_max|store_fee_percent))?"
     r"|(?P<other>conversion\.diamonds_per_coin|payout\.(?:cash_per_diamond|minimum|daily_maximum|fee_percent|review_days)))"
 )
 

@@ -132,7 +132,7 @@ def plan_buy(book: Book, req: rq.Buy, tx_id: str, at: str) -> Plan:
     package = channel.package_for(req.coins)
     if package is not None:
         price = package.price
-        rates_used = BuyRates(channel.name, package, None)
+        rates_used = BuyRates(channel.name, package, None, channel.store_fee_percent)
     else:
         if not channel.custom_min <= req.coins <= channel.custom_max:
             raise BadInput(
@@ -141,7 +141,7 @@ def plan_buy(book: Book, req: rq.Buy, tx_id: str, at: str) -> Plan:
                 code="amount_out_of_bounds",
             )
         price = channel.custom_price(req.coins)
-        rates_used = BuyRates(channel.name, None, channel.coin_price)
+        rates_used = BuyRates(channel.name, None, channel.coin_price, channel.store_fee_percent)
     postings = (
         Posting(req.account, COIN, req.coins),
         Posting(COIN_ISSUE, COIN, -req.coins),

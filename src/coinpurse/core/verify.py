@@ -268,7 +268,12 @@ def _buy_recorded_rates(record: BuyRecord, payout: Payout) -> Rates:
     coin_price = used.coin_price if used.coin_price is not None else Decimal(1)  # unused when a package sets the price
     if used.package is None and used.coin_price is None:
         raise ValueError("it records neither a package nor a per-coin price")
-    return Rates((Channel(used.channel, packages, coin_price, 1, MAX_UNITS - 1),), (), Decimal(1), payout)
+    channel = Channel(used.channel, packages, coin_price, 1, MAX_UNITS - 1, used.store_fee_percent)
+    return Rates((channel,), (), Decimal(1), payout)
+
+
+def _fee_text(fee: Decimal | None) -> str:
+    return "none" if fee is None else f"{decimal_str(fee)}%"
 
 
 def _buy_rates_problem(record: BuyRecord, rates: Rates, at: str) -> str | None:
@@ -277,6 +282,9 @@ def _buy_rates_problem(record: BuyRecord, rates: Rates, at: str) -> str | None:
     channel = next((c for c in rates.channels if c.name == used.channel), None)
     if channel is None:
         return f"channel {used.channel!r} did not exist at {at}"
+    if _fee_text(used.store_fee_percent) != _fee_text(channel.store_fee_percent):
+        recorded, in_force = _fee_text(used.store_fee_percent), _fee_text(channel.store_fee_percent)
+        return f"it records a store fee of {recorded}, but {channel.name}'s at {at} was {in_force}"
     if used.package is not None:
         found = channel.package_for(used.package.coins)
         if found is None or decimal_str(found.price) != decimal_str(used.package.price):

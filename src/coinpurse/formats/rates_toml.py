@@ -49,6 +49,10 @@ def rates_to_toml(rates: Rates, source: str = "") -> str:
             "# Smallest and largest custom amount, in coins.",
             f"custom_min = {channel.custom_min}",
             f"custom_max = {channel.custom_max}",
+            "# Share of each price an app store keeps before the platform is paid, in percent (0 to under 100).",
+            f"store_fee_percent = {_string(decimal_str(channel.store_fee_percent))}"
+            if channel.store_fee_percent is not None
+            else '# store_fee_percent = "0"  (not set: buys record no store fee; uncomment to set one)',
         ]
         for number, package in enumerate(channel.packages):
             lines += [""]

@@ -71,13 +71,15 @@ def rates_set(
     -- before a negative value. The keys: gift.NAME.coins,
     channel.CHANNEL.package.COINS, channel.CHANNEL.coin_price, .custom_min,
     .custom_max, conversion.diamonds_per_coin, payout.cash_per_diamond,
-    .minimum, .daily_maximum and .fee_percent.
+    .minimum, .daily_maximum and .fee_percent, channel.CHANNEL.store_fee_percent
+    (what an app store keeps of each price; --remove to unset).
 
     Examples:
       coinpurse rates set gift.Rose.coins 2                 # a new price
       coinpurse rates set gift.Comet.coins 250              # a new gift
       coinpurse rates set --remove gift.Lion                # retire a gift
       coinpurse rates set payout.minimum 50.00 payout.fee_percent 2 --id fees-1
+      coinpurse rates set channel.app.store_fee_percent 30  # the store's share of app prices
     """
     from coinpurse.errors import BadInput
     from coinpurse.ledger import Ledger
