@@ -39,6 +39,7 @@ ECONOMY: tuple[tuple[str, tuple[str, ...]], ...] = (
 FIGURES = (
     "buys", "coins_sold", "cash_in", "refunds", "refunded", "gifts", "diamonds_issued", "diamonds_reversed",
     "diamonds_clawed_back", "diamonds_net", "payouts", "diamonds_redeemed", "payout_cash", "payout_fees", "paid_out", "kept",
+    "store_fees", "store_fee_unrecorded_buys", "kept_after_store_fees",
 )  # fmt: skip
 
 
@@ -77,10 +78,19 @@ def test_the_figures_on_every_store(economy) -> None:
         "100.00",
     )
     assert (totals["kept"], totals["kept_percent"]) == ("197.47", "64.23")  # 197.47 / 307.46 = 64.2262...%
+    # The app store keeps 25% of each app price by default (9.99 -> 2.50, 249.99 -> 62.50), the web none.
+    assert (totals["store_fees"], totals["store_fee_unrecorded_buys"]) == ("67.50", 0)
+    assert (totals["kept_after_store_fees"], totals["kept_after_store_fees_percent"]) == ("129.97", "42.27")
     assert made["channels"] == [
-        {"channel": "app", "buys": 3, "coins_sold": 18900, "cash_in": "269.97", "refunds": 1, "refunded": "9.99"},
-        {"channel": "web", "buys": 1, "coins_sold": 3500, "cash_in": "37.49", "refunds": 0, "refunded": "0.00"},
-    ]
+        {
+            "channel": "app", "buys": 3, "coins_sold": 18900, "cash_in": "269.97", "refunds": 1, "refunded": "9.99",
+            "store_fees": "67.50", "store_fee_unrecorded_buys": 0, "net": "202.47",
+        },
+        {
+            "channel": "web", "buys": 1, "coins_sold": 3500, "cash_in": "37.49", "refunds": 0, "refunded": "0.00",
+            "store_fees": "0.00", "store_fee_unrecorded_buys": 0, "net": "37.49",
+        },
+    ]  # fmt: skip
     assert [(c["account"], c["diamonds"], c["paid_out"], c["share_of_viewer_cash"]) for c in made["creators"]] == [
         ("mia", 20000, "100.00", "32.52"),  # 20,005 received, 5 given back by the reversal
         ("noah", 0, "0.00", "0.00"),  # 100 received, all clawed back
@@ -114,6 +124,10 @@ def test_the_numbers_add_up(economy) -> None:
             )
         assert _sum(made["channels"], "cash_in") == Decimal(totals["cash_in"])
         assert _sum(made["channels"], "refunded") == Decimal(totals["refunded"])
+        assert _sum(made["channels"], "store_fees") == Decimal(totals["store_fees"])
+        assert Decimal(totals["kept"]) == Decimal(totals["kept_after_store_fees"]) + Decimal(totals["store_fees"])
+        for channel in made["channels"]:
+            assert Decimal(channel["cash_in"]) == Decimal(channel["net"]) + Decimal(channel["store_fees"])
         assert _sum(made["creators"], "paid_out") == Decimal(totals["paid_out"])
         assert _sum(made["creators"], "diamonds") == totals["diamonds_net"]
 
@@ -224,7 +238,7 @@ def test_json_shape_money_as_strings(economy) -> None:
     }
     assert made["percent_rounding"] == "half up, to 0.01 percent"
     for period in made["periods"]:
-        assert set(period) == {"period", *FIGURES, "kept_percent"}
+        assert set(period) == {"period", *FIGURES, "kept_percent", "kept_after_store_fees_percent"}
         assert all(
             isinstance(period[key], str)
             for key in ("cash_in", "refunded", "paid_out", "kept", "payout_cash", "payout_fees")
@@ -376,6 +390,10 @@ def test_any_economy_adds_up_and_owes_what_the_balances_hold(ops) -> None:
             assert _sum(made["periods"], key) == (Decimal(totals[key]) if isinstance(totals[key], str) else totals[key])
         assert _sum(made["creators"], "diamonds") == totals["diamonds_net"]
         assert _sum(made["channels"], "refunded") == Decimal(totals["refunded"])
+        assert _sum(made["channels"], "store_fees") == Decimal(totals["store_fees"])
+        assert Decimal(totals["kept"]) == Decimal(totals["kept_after_store_fees"]) + Decimal(totals["store_fees"])
+        for channel in made["channels"]:
+            assert Decimal(channel["cash_in"]) == Decimal(channel["net"]) + Decimal(channel["store_fees"])
     owed = ledger.report().to_dict()["liabilities"]
     balances = ledger.balances().to_dict()["accounts"]
     assert owed["coins"] == sum(a["coins"] for a in balances)

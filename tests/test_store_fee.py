@@ -109,6 +109,9 @@ def test_a_ledger_made_before_the_key_verifies_and_keeps_explaining_not_recorded
     assert cli("buy", "dora", "700").exit_code == 0  # a new buy under those rates records none either
     assert "store_fee_percent" not in _buy_rates(cli, "tx-19")
     assert cli("verify").exit_code == 0
+    totals = cli.json("report")["totals"]  # 7 buys recorded no store fee: none is guessed for them
+    assert (totals["store_fees"], totals["store_fee_unrecorded_buys"]) == ("0.00", 7)
+    assert totals["kept_after_store_fees"] == totals["kept"]
 
 
 def test_verify_names_a_buy_whose_recorded_store_fee_was_not_in_force() -> None:

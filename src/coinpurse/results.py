@@ -359,7 +359,7 @@ def _figure_value(amount: Any, unit: str) -> int | str:
 
 def _figures_dict(figures: Any) -> dict[str, Any]:
     """A span's figures (core.report.Figures) as JSON: counts as integers, money and percentages as strings."""
-    kept_percent = figures.kept_percent
+    kept_percent, after_fees = figures.kept_percent, figures.kept_after_store_fees_percent
     return {
         "buys": figures.buys,
         "coins_sold": figures.coins_sold,
@@ -378,6 +378,10 @@ def _figures_dict(figures: Any) -> dict[str, Any]:
         "paid_out": money_str(figures.paid_out),
         "kept": money_str(figures.kept),
         "kept_percent": None if kept_percent is None else decimal_str(kept_percent),
+        "store_fees": money_str(figures.store_fees),
+        "store_fee_unrecorded_buys": figures.store_fee_unrecorded_buys,
+        "kept_after_store_fees": money_str(figures.kept_after_store_fees),
+        "kept_after_store_fees_percent": None if after_fees is None else decimal_str(after_fees),
     }
 
 
@@ -403,6 +407,8 @@ class Report(NamedTuple):
                 {
                     "channel": c.channel, "buys": c.buys, "coins_sold": c.coins_sold, "cash_in": money_str(c.cash_in),
                     "refunds": c.refunds, "refunded": money_str(c.refunded),
+                    "store_fees": money_str(c.store_fees), "store_fee_unrecorded_buys": c.store_fee_unrecorded_buys,
+                    "net": money_str(c.net),
                 }
                 for c in r.channels
             ],

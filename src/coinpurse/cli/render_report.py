@@ -84,6 +84,7 @@ def _show_money(totals: dict[str, Any], currency: str) -> None:
         ("paid out to creators", _cash(-Decimal(totals["paid_out"])), _plural(totals["payouts"], "payout")),
         ("platform kept", _cash(totals["kept"]), _percent(totals["kept_percent"]) + " of cash in"),
     ]
+    rows += _store_fee_rows(totals)
     amounts = aligned([amount for _, amount, _ in rows], currency)
     table = Table(box=box.SIMPLE_HEAVY, show_edge=False)
     table.add_column("cash")
@@ -105,6 +106,24 @@ def _show_money(totals: dict[str, Any], currency: str) -> None:
     if fees:
         redeemed += f", of which the platform kept {_cash(fees)} in fees"
     console().print(Text(diamonds + redeemed + "."))
+
+
+def _store_fee_rows(totals: dict[str, Any]) -> list[tuple[str, str, str]]:
+    """What app stores took (reckoned from each buy's recorded fee, not booked) and what the platform kept after."""
+    unrecorded = totals["store_fee_unrecorded_buys"]
+    if not Decimal(totals["store_fees"]) and not unrecorded:
+        return []  # no store fee on the buys' channels (web only): "platform kept" is the whole story
+    note = "at the fees the buys recorded"
+    if unrecorded:
+        note += f"; {_plural(unrecorded, 'buy')} recorded none"
+    return [
+        ("app-store fees", _cash(-Decimal(totals["store_fees"])), note),
+        (
+            "kept after store fees",
+            _cash(totals["kept_after_store_fees"]),
+            _percent(totals["kept_after_store_fees_percent"]) + " of cash in",
+        ),
+    ]
 
 
 def _show_periods(periods: list[dict[str, Any]]) -> None:
@@ -133,13 +152,15 @@ def _show_channels(channels: list[dict[str, Any]]) -> None:
         return
     cash = aligned([_cash(c["cash_in"]) for c in channels], "cash in")
     refunded = aligned([_cash(c["refunded"]) for c in channels], "refunded")
+    store = aligned([_cash(c["store_fees"]) for c in channels], "store fees")
     coins = [_n(c["coins_sold"]) for c in channels]
     used = (
-        max(len(c["channel"]) for c in channels)
+        max(len("channel"), *(len(c["channel"]) for c in channels))
         + max(len("coins sold"), *map(len, coins))
         + len(cash[0])
         + len(refunded[0])
-        + 4 * 3
+        + len(store[0])
+        + 5 * 3
     )
     width = _bar_width(used)
     most = max(Decimal(c["cash_in"]) for c in channels)
@@ -148,9 +169,10 @@ def _show_channels(channels: list[dict[str, Any]]) -> None:
     table.add_column("coins sold", justify="right", no_wrap=True)
     table.add_column("cash in".rjust(len(cash[0])), justify="left", no_wrap=True)
     table.add_column("refunded".rjust(len(refunded[0])), justify="left", no_wrap=True)
+    table.add_column("store fees".rjust(len(store[0])), justify="left", no_wrap=True)  # what app stores took
     table.add_column("", no_wrap=True, max_width=width)
-    for channel, sold, cash_in, back in zip(channels, coins, cash, refunded, strict=True):
-        table.add_row(channel["channel"], sold, cash_in, back, bar(Decimal(channel["cash_in"]), most, width))
+    for channel, sold, cash_in, back, fees in zip(channels, coins, cash, refunded, store, strict=True):
+        table.add_row(channel["channel"], sold, cash_in, back, fees, bar(Decimal(channel["cash_in"]), most, width))
     console().print()
     console().print(table)
 

@@ -15,7 +15,13 @@ The figures, where each comes from:
   clawback took back (each given on its own too);
 - paid out: the cash creators received for diamonds (``redeem``: its net, after
   the fee, which the platform keeps);
-- kept: cash in - paid out - refunded, and that as a percentage of cash in.
+- kept: cash in - paid out - refunded, and that as a percentage of cash in. The ledger books a
+  buy's whole price to platform:revenue, so this includes what app stores took;
+- store fees: what app stores took of the buys' prices, each buy's at the fee its rates recorded
+  (``channel.CHANNEL.store_fee_percent``), rounded half up to the cent; a buy whose rates recorded
+  none is counted in ``store_fee_unrecorded_buys`` and adds nothing (no fee is guessed). A refund
+  gives back the whole price; whether a store returns its fee is not recorded, so it is not;
+- kept after store fees: kept - store fees, what the platform itself kept.
 
 Every amount is an exact ``Decimal``; percentages are rounded half up to two
 places (``PERCENT_PLACES``), and are ``None`` when there is no cash in to divide.
@@ -46,6 +52,7 @@ from coinpurse.core.model import DamagedRecord, Transaction
 from coinpurse.core.money import ZERO, exact_arithmetic, tidy
 from coinpurse.core.names import is_platform_account
 from coinpurse.core.patterns import HASH_FORMAT, TIME_FORMAT
+from coinpurse.core.rates import store_fee
 from coinpurse.core.statement import Anchor
 from coinpurse.errors import BadInput
 
@@ -125,6 +132,8 @@ class Figures(NamedTuple):
     payout_cash: Decimal = ZERO  # the diamonds' cash before the fee
     payout_fees: Decimal = ZERO  # kept by the platform
     paid_out: Decimal = ZERO  # what creators received: payout_cash - payout_fees
+    store_fees: Decimal = ZERO  # what app stores took of the buys' prices, at the fees the buys recorded
+    store_fee_unrecorded_buys: int = 0  # buys whose rates recorded no store fee (made before the key existed)
 
     @property
     def diamonds_net(self) -> int:
@@ -137,6 +146,14 @@ class Figures(NamedTuple):
     @property
     def kept_percent(self) -> Decimal | None:
         return percent(self.kept, self.cash_in)
+
+    @property
+    def kept_after_store_fees(self) -> Decimal:
+        return self.kept - self.store_fees
+
+    @property
+    def kept_after_store_fees_percent(self) -> Decimal | None:
+        return percent(self.kept_after_store_fees, self.cash_in)
 
 
 class Period(NamedTuple):
@@ -153,6 +170,13 @@ class ChannelFigures(NamedTuple):
     cash_in: Decimal
     refunds: int
     refunded: Decimal
+    store_fees: Decimal = ZERO  # what the channel's app store took of its buys' prices
+    store_fee_unrecorded_buys: int = 0  # its buys whose rates recorded no store fee
+
+    @property
+    def net(self) -> Decimal:
+        """What reached the platform of the channel's cash in, once its store was paid."""
+        return self.cash_in - self.store_fees
 
 
 class CreatorFigures(NamedTuple):
@@ -234,6 +258,8 @@ class _Tally:
         self.buys = self.coins_sold = self.refunds = self.gifts = self.payouts = 0
         self.diamonds_issued = self.diamonds_reversed = self.diamonds_clawed_back = self.diamonds_redeemed = 0
         self.cash_in = self.refunded = self.payout_cash = self.payout_fees = self.paid_out = ZERO
+        self.store_fees = ZERO
+        self.store_fee_unrecorded_buys = 0
 
     def frozen(self) -> Figures:
         return Figures(*(getattr(self, name) for name in Figures._fields))
@@ -337,10 +363,11 @@ def build_report(
     (the caller then looks before ``since``: see ``Ledger.report``)."""
     total = _Tally()
     periods: dict[str, _Tally] = {}
-    channels: dict[str, list[Any]] = {}  # name -> [buys, coins, cash, refunds, refunded]
+    channels: dict[str, list[Any]] = {}  # name -> [buys, coins, cash, refunds, refunded, store fees, unrecorded]
     creators: dict[str, _Creator] = {}
     sponsors: dict[str, list[Any]] = {}  # name -> [funded, withdrawn, bonuses, diamonds, spent, returned, creators]
     rollback = _Rollback()
+    fees: dict[tuple[Decimal, Decimal], Decimal] = {}  # (price, store fee percent) -> the store's fee
     refunded_buys: list[tuple[str, Decimal]] = []  # refunds are few; each one's channel is its buy's
     seen_day, seen_period = "", ""  # the period of the last day met: most transactions share their neighbour's
     tally = total
@@ -393,16 +420,26 @@ def build_report(
                 budget[6].add(record.request.recipient)
         elif isinstance(record, BuyRecord):
             price, coins = record.details.price, record.request.coins
+            fee_percent = record.rates.store_fee_percent
+            fee = ZERO
+            if fee_percent is not None:  # buys repeat a few package prices: each fee is worked out once
+                known = fees.get((price, fee_percent))
+                fee = fees[price, fee_percent] = store_fee(price, fee_percent) if known is None else known
+            unrecorded = 1 if fee_percent is None else 0
             for t in (total, tally):
                 t.buys += 1
                 t.coins_sold += coins
                 t.cash_in += price
+                t.store_fees += fee
+                t.store_fee_unrecorded_buys += unrecorded
             row = channels.get(record.rates.channel)
             if row is None:
-                row = channels[record.rates.channel] = [0, 0, ZERO, 0, ZERO]
+                row = channels[record.rates.channel] = [0, 0, ZERO, 0, ZERO, ZERO, 0]
             row[0] += 1
             row[1] += coins
             row[2] += price
+            row[5] += fee
+            row[6] += unrecorded
         elif isinstance(record, RedeemRecord):
             r = record.details
             for t in (total, tally):
@@ -457,7 +494,7 @@ def build_report(
         channel = channel_of(buy) or UNKNOWN_CHANNEL
         row = channels.get(channel)
         if row is None:
-            row = channels[channel] = [0, 0, ZERO, 0, ZERO]
+            row = channels[channel] = [0, 0, ZERO, 0, ZERO, ZERO, 0]
         row[3] += 1
         row[4] += price
     totals = total.frozen()
