@@ -590,6 +590,7 @@ EVERY_KIND_OF_FIGURE = (
     "periods.0.cash_in", "periods.2.kept", "periods.2.kept_percent", "periods.4.kept_percent", "channels.1.channel", "channels.0.refunded",
     "creators.0.account", "creators.1.diamonds_taken_back", "creators.0.share_of_viewer_cash", "sponsors.0.spent",
     "liabilities.coin_cost", "liabilities.diamonds", "liabilities.pending_payouts.cash", "liabilities.total",
+    "totals.store_fees", "totals.kept_after_store_fees", "channels.0.store_fees",
 )  # fmt: skip
 
 

@@ -86,6 +86,8 @@ def _summary(r: PlatformReport) -> str:
             (f"Platform kept ({c})", money(t.kept, "totals.kept")),
             ("Kept, of cash in", _percent(t.kept_percent, "totals.kept_percent")),
             (f"Owed at the window's end ({c})", money(r.liabilities.total, "liabilities.total")),
+            (f"App-store fees ({c})", money(t.store_fees, "totals.store_fees")),
+            (f"Kept after store fees ({c})", money(t.kept_after_store_fees, "totals.kept_after_store_fees")),
         ]
     )
     counts = html.figures(
@@ -163,6 +165,7 @@ def _channels(r: PlatformReport) -> str:
     )
     headers = [
         text("channel"), Cell("coins sold", number=True), Cell("cash in", number=True), Cell("refunded", number=True),
+        Cell("store fees", number=True),
     ]  # fmt: skip
     rows = [
         [
@@ -170,10 +173,14 @@ def _channels(r: PlatformReport) -> str:
                  unbroken=True),
             number(c.coins_sold, f"channels.{index}.coins_sold"), money(c.cash_in, f"channels.{index}.cash_in"),
             money(c.refunded, f"channels.{index}.refunded"),
+            money(c.store_fees, f"channels.{index}.store_fees"),
         ]
         for index, c in enumerate(r.channels)
     ]  # fmt: skip
-    note = f"Refunds count on the channel of the buy they refunded ({r.currency})."
+    note = (
+        f"Refunds count on the channel of the buy they refunded ({r.currency}). Store fees are what app stores "
+        "took of the prices, at the fee each buy recorded."
+    )
     return html.section(title, chart, html.table(headers, rows), note=note)
 
 
