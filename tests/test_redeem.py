@@ -128,7 +128,7 @@ def test_a_payout_past_the_daily_maximum_says_what_is_left_today(creator: Cli) -
         "40000",
         exit_code=1,
         code="over_daily_maximum",
-        says="a payout of $200.00 would pass the daily maximum of $1000.00; $100.00 is left for 2026-03-01 (UTC)",
+        says="a payout of $200.00 would pass the daily maximum of $1,000.00; $100.00 is left for 2026-03-01 (UTC)",
     )
     # Minimum and maximum together: the $100 left today can still be taken.
     assert creator.json("redeem", "mia", "20000")["cash"] == "100.00"
@@ -155,7 +155,7 @@ def test_redeem_all_over_the_daily_maximum_is_refused(creator: Cli) -> None:
         "--all",
         exit_code=1,
         code="over_daily_maximum",
-        says="a payout of $1124.97 would pass the daily maximum of $1000.00; $1000.00 is left",
+        says="a payout of $1,124.97 would pass the daily maximum of $1,000.00; $1,000.00 is left",
     )
 
 

@@ -39,7 +39,6 @@ from coinpurse.core.money import (
     MILL,
     ZERO,
     exact_arithmetic,
-    money_str,
     round_down,
     round_half_up,
     tidy,
@@ -57,6 +56,7 @@ from coinpurse.core.names import (
 )
 from coinpurse.core.new_accounts import check_new_accounts
 from coinpurse.core.rates import Rates
+from coinpurse.core.sentences import cash_text  # refusals group cash in thousands as receipts do
 from coinpurse.errors import BadInput, Refused
 
 
@@ -283,15 +283,15 @@ def payout_figures(book: Book, req: rq.Redeem | rq.Hold, at: str) -> PayoutFigur
     rounding = tidy(used_value - cash)
     if cash < payout.minimum:
         raise Refused(
-            f"a payout of ${money_str(cash)} is under the minimum of ${money_str(payout.minimum)}",
+            f"a payout of {cash_text(cash)} is under the minimum of {cash_text(payout.minimum)}",
             code="below_minimum",
         )
     already = account.paid_on(day)
     left = payout.daily_maximum - already
     if cash > left:
         raise Refused(
-            f"a payout of ${money_str(cash)} would pass the daily maximum of ${money_str(payout.daily_maximum)}; "
-            f"${money_str(max(left, ZERO))} is left for {day} (UTC)",
+            f"a payout of {cash_text(cash)} would pass the daily maximum of {cash_text(payout.daily_maximum)}; "
+            f"{cash_text(max(left, ZERO))} is left for {day} (UTC)",
             code="over_daily_maximum",
         )
     fee = (cash * payout.fee_percent / 100).quantize(CENT, rounding=ROUND_UP)
@@ -678,7 +678,7 @@ def plan_sponsor_withdraw(book: Book, req: rq.SponsorWithdraw, tx_id: str, at: s
     left = book.account(account).cash
     if req.cash > left:
         raise Refused(
-            f"sponsor {req.sponsor} has ${money_str(left)} of unused budget; can't withdraw ${money_str(req.cash)}",
+            f"sponsor {req.sponsor} has {cash_text(left)} of unused budget; can't withdraw {cash_text(req.cash)}",
             code="insufficient_budget",
         )
     postings = (Posting(account, book.currency, -req.cash), Posting(SPONSOR_DEPOSITS, book.currency, req.cash))
