@@ -143,6 +143,18 @@ def test_an_app_buy_shows_the_stores_cut_its_rounding_and_what_reached_the_platf
     assert any("reckoned from the rate this buy recorded (25% on app)" in note for note in data["notes"])
 
 
+def test_a_gift_shows_what_app_stores_took_of_its_coins_cost(economy: Cli) -> None:
+    data = _explained(economy, "tx-6")  # lots of tx-2 (web, no store fee), tx-4 and tx-5 (app, 25%)
+    assert data["adds_up"]
+    costs = {step["draws_on"][0]: Decimal(f["amount"]) for step in data["steps"] for f in step["figures"]
+             if step["draws_on"] and f["name"] == "cost"}  # fmt: skip
+    stores = (costs["tx-4"] + costs["tx-5"]) * Decimal("0.25")  # exact: a lot's share of its buy's fee
+    figures = _figures(data)
+    assert Decimal(figures[("of which app stores took, at each lot's buy's store fee", "cash")]) == stores
+    kept = Decimal(figures[("the platform's take", "cash")])
+    assert Decimal(figures[("the platform's take after store fees", "cash")]) == kept - stores
+
+
 def test_a_buy_recorded_before_the_store_fee_key_says_it_was_not_recorded(tmp_path: Path) -> None:
     import shutil
 

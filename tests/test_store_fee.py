@@ -91,6 +91,21 @@ def test_the_store_fee_goes_through_a_rates_file_and_back(cli: Cli, tmp_path: Pa
     assert json.loads(as_json.read_text())["channels"]["app"]["store_fee_percent"] == "15"
 
 
+def test_a_scenario_sets_the_store_fee_and_its_buys_record_it(cli: Cli, tmp_path: Path) -> None:
+    scenario = tmp_path / "scenario.json"
+    ops = [
+        {"kind": "rates", "set": {"channel.app.store_fee_percent": "15"}},
+        {"kind": "buy", "account": "alice", "coins": 700, "channel": "app"},
+    ]
+    scenario.write_text(json.dumps({"ops": ops}))
+    assert cli("apply", str(scenario)).exit_code == 0
+    assert _buy_rates(cli, "tx-2")["store_fee_percent"] == "15"
+    steps = {step["label"]: step for step in cli.json("explain", "tx-2")["steps"]}
+    fee = {f["name"]: f["amount"] for f in steps["the app store's fee on app, rounded half up to the cent"]["figures"]}
+    assert (fee["price × fee percent"], fee["rounding"], fee["fee"]) == ("1.4985", "0.0015", "1.50")
+    assert cli("verify").exit_code == 0
+
+
 def test_the_key_completes(cli: Cli) -> None:
     from test_completion import bash
 
@@ -106,6 +121,9 @@ def test_a_ledger_made_before_the_key_verifies_and_keeps_explaining_not_recorded
     cli = Cli(ledger)
     assert cli("verify").exit_code == 0
     assert cli.json("rates")["channels"][0]["store_fee_percent"] is None  # never a default guessed in
+    gift = cli.json("explain", "tx-3")  # its coins came from buy order-1, which recorded no store fee
+    assert gift["adds_up"] and not any("store" in step["label"] for step in gift["steps"])
+    assert any("recorded no app-store fee" in note for note in gift["notes"])
     assert cli("buy", "dora", "700").exit_code == 0  # a new buy under those rates records none either
     assert "store_fee_percent" not in _buy_rates(cli, "tx-19")
     assert cli("verify").exit_code == 0

@@ -322,6 +322,7 @@ def explain_gift(tx: Transaction, find: Find) -> Told:
             (Figure("cash", d.platform_kept, CASH), *_percent_figures("of what was paid", d.platform_kept, d.paid)),
         )
     )
+    stores = _stores_share(d.lots, buys)
     checks = [
         Check(f"coins = {d.count} × {plural(rates.gift.coins, 'coin')}", COINS, d.coins, (d.count * rates.gift.coins,)),
         Check("coins = the lots' coins", COINS, d.coins, tuple(lot.coins for lot in d.lots)),
@@ -379,9 +380,47 @@ def explain_gift(tx: Transaction, find: Find) -> Told:
         "and the creator's value is paid out of it when the diamonds are redeemed."
         + (" The sponsor's bonus moves cash from its budget to platform:payouts." if bonus and bonus.paid else ""),
     ]
+    if stores is None:
+        notes.append(
+            "Some of these coins come from buys that recorded no app-store fee (or are not in this ledger): "
+            "the platform's take includes whatever a store kept of them."
+        )
+    elif stores:
+        after = d.platform_kept - stores
+        steps += [
+            Step(
+                "of which app stores took, at each lot's buy's store fee",
+                (Figure("cash", stores, CASH), *_percent_figures("of what was paid", stores, d.paid)),
+            ),
+            Step(
+                "the platform's take after store fees",
+                (Figure("cash", after, CASH), *_percent_figures("of what was paid", after, d.paid)),
+            ),
+        ]
+        checks.append(
+            Check(
+                f"what {r.sender} paid = diamonds' value + store fees + platform's take after them",
+                CASH,
+                d.paid,
+                (d.diamond_value, stores, after),
+            )
+        )
     if d.stream is not None:
         notes.append(f"Sent on stream {d.stream}.")
     return Told(steps, checks, notes)
+
+
+def _stores_share(lots: tuple[Any, ...], buys: dict[str, BuyRecord | None]) -> Decimal | None:
+    """What app stores took of the lots' cost, exactly, at the fee each lot's buy recorded; None if one recorded none."""
+    share = ZERO
+    for lot in lots:
+        if not lot.source:  # coins that came with no purchase cost nothing
+            continue
+        buy = buys.get(lot.source)
+        if buy is None or buy.rates.store_fee_percent is None:
+            return None
+        share += lot.cost * buy.rates.store_fee_percent / 100
+    return share
 
 
 # ----- redeem ---------------------------------------------------------------------
