@@ -389,7 +389,7 @@ def explain_gift(tx: Transaction, find: Find) -> Told:
         after = d.platform_kept - stores
         steps += [
             Step(
-                "of which app stores took, at each lot's buy's store fee",
+                "of which app stores took",
                 (Figure("cash", stores, CASH), *_percent_figures("of what was paid", stores, d.paid)),
             ),
             Step(
@@ -399,7 +399,7 @@ def explain_gift(tx: Transaction, find: Find) -> Told:
         ]
         checks.append(
             Check(
-                f"what {r.sender} paid = diamonds' value + store fees + platform's take after them",
+                f"what {r.sender} paid = diamonds' value + store fees + take after them",
                 CASH,
                 d.paid,
                 (d.diamond_value, stores, after),
