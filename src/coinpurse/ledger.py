@@ -505,19 +505,23 @@ class Ledger:
         shown = ranked[:limit] if limit is not None else ranked
         return Gifters(name, shown, currency, _ranks([g.diamonds for g in shown]), stream)
 
-    def statement(self, account: str, since: str | None = None, until: str | None = None, top: int = 10) -> Statement:
+    def statement(
+        self, account: str, since: str | None = None, until: str | None = None, top: int = 10, stream: str | None = None
+    ) -> Statement:
         """``account``'s statement from ``since`` to ``until`` (stored times, inclusive; see core.clock.moment):
         balances at both edges, gifts received by gift, stream and gifter, diamonds taken back, payouts,
         and the share of the viewers' cash that reached the creator (see ``coinpurse.core.statement``).
 
         Only what the span needs is read: the account's transactions in it and its balances at its edges.
+        ``stream`` keeps one live stream's gifts and what was taken back of them; its balances stay whole.
         """
         from coinpurse.core.statement import make_statement
 
         if top < 1:
             raise BadInput(f"--top must be a positive whole number, not {top}")
+        stream = _stream_name(stream)
         with self._reading() as book:
-            return make_statement(book, _known_account(book, account), since, until, top)
+            return make_statement(book, _known_account(book, account), since, until, top, stream)
 
     def info(self, source: str = "given") -> LedgerInfo:
         """Where the ledger is and what it holds, read cheaply: its format, schema, size, counts and head hash.
