@@ -771,13 +771,16 @@ class Ledger:
                 raise unknown_transaction(tx_id)
             return Explained(explain(tx, book.find), book.currency)
 
-    def report(self, since: str | None = None, until: str | None = None, by: str = "month") -> PlatformReportResult:
+    def report(
+        self, since: str | None = None, until: str | None = None, by: str = "month", stream: str | None = None
+    ) -> PlatformReportResult:
         """The platform's figures from ``since`` to ``until`` (stored times, inclusive; see core.clock.moment),
         in total and per ``by`` (day, week or month), per channel and per creator, with what it owes at the end.
 
         One pass over the transactions from ``since`` on (those after ``until`` only take the
         liabilities back to then); the liabilities come from the accounts' states. See core.report.
         Its ``anchor`` is the ledger's last transaction at or before ``until``, as a statement's.
+        ``stream`` reports one live stream's gifts only (see core.report.stream_report).
         """
         from coinpurse.core.report import build_report, check_period, pending_payouts
         from coinpurse.core.statement import Anchor
@@ -786,7 +789,14 @@ class Ledger:
         period = check_period(by)
         if since is not None and until is not None and since > until:
             raise BadInput(f"--since {since} is after --until {until}: the window is empty", code="bad_time")
+        stream = _stream_name(stream)
         with self._reading() as book:
+            if stream is not None:
+                from coinpurse.core.report import stream_report
+
+                last = book.head().length if until is None else book.count_until(until)
+                anchor = Anchor.of(book.transaction_at(last)) if last else None
+                return Report(stream_report(book, stream, since, until, period, anchor))
 
             def channel_of(buy_id: str) -> str | None:  # refunds are few: each finds its buy by id
                 buy = book.find(buy_id)

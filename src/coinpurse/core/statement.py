@@ -445,6 +445,11 @@ def _stream_of_gift(book: Book, gift_id: str) -> str | None:
     return None if gift is None else gift.details.stream
 
 
+def gift_lot_cost(book: Book, gift_id: str, buy: str) -> Decimal:
+    """What the coins of a refunded buy's lot cost in a gift (``_lot_cost``), for the platform report."""
+    return _lot_cost(book, gift_id, buy)
+
+
 def _lot_cost(book: Book, gift_id: str, buy: str) -> Decimal:
     """What the coins of a refunded buy's lot cost in a gift: the gift drew them and recorded their cost."""
     gift = _gift(book, gift_id)
