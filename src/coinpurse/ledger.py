@@ -477,6 +477,10 @@ class Ledger:
         Diamond value is at the payout rate each gift recorded, so a rates change
         does not rewrite what earlier gifts were worth. ``stream`` counts only the
         gifts tagged with that live stream: the leaderboard the stream shows.
+
+        The board shows what stands at the span's end (``until``, else now): a gift reversed by then
+        drops out, and a refund's clawback by then takes the clawed coins, diamonds and their worth off
+        the gift (one clawed back whole drops out too). Both are few, read by kind.
         """
         from coinpurse.core.kinds import GiftRecord
         from coinpurse.core.money import ZERO
@@ -488,16 +492,14 @@ class Ledger:
         with self._reading() as book:
             name = _known_account(book, account)
             gifts = _transactions_in(book, since, until, name, "gift", stream=stream)
-            for tx in gifts:
-                gift = tx.payload
-                if not isinstance(gift, GiftRecord) or gift.request.recipient != name:
-                    continue
+            standing = _standing_gifts(book, [tx for tx in gifts if _received_by(tx, name)], until)
+            for gift, coins, diamonds, value in standing:
                 row = totals.setdefault(gift.request.sender, [0, 0, 0, 0, ZERO])
                 row[0] += 1
                 row[1] += gift.details.count
-                row[2] += gift.details.coins
-                row[3] += gift.details.diamonds
-                row[4] += gift.details.diamond_value
+                row[2] += coins
+                row[3] += diamonds
+                row[4] += value
             currency = book.currency
         ranked = sorted(
             (Gifter(sender, *row) for sender, row in totals.items()), key=lambda g: (-g.diamonds, g.account)
@@ -1174,6 +1176,46 @@ def _stream_name(stream: str | None) -> str | None:
             "--stream must be printable text of 1 to 80 characters, as a gift's stream is", code="invalid_stream"
         )
     return name
+
+
+def _received_by(tx: Any, name: str) -> bool:
+    from coinpurse.core.kinds import GiftRecord
+
+    gift = tx.payload
+    return isinstance(gift, GiftRecord) and gift.request.recipient == name
+
+
+def _standing_gifts(book: Book, gifts: Sequence[Any], until: str | None) -> list[tuple[Any, int, int, Any]]:
+    """Of ``gifts`` (transactions), what stands by ``until`` (None: now): (gift record, coins, diamonds, their
+    worth), the gifts reversed by then left out and what refunds' clawbacks took back by then taken off;
+    a gift clawed back whole is left out too."""
+    from coinpurse.core.statement import clawbacks_of
+
+    if not gifts:
+        return []
+    ids = {tx.id for tx in gifts}
+    reversed_ids = {
+        original
+        for reversal in book.transactions(kind="reversal")
+        if (until is None or reversal.at <= until) and (original := reversal.details.get("original")) in ids
+    }
+    clawed: dict[str, list[Any]] = {}  # gift id -> [coins, diamonds, worth] taken back
+    for _, claw in clawbacks_of(book, None, until, creator=gifts[0].payload.request.recipient):
+        if claw.gift in ids:
+            row = clawed.setdefault(claw.gift, [0, 0, 0])
+            row[0] += claw.coins
+            row[1] += claw.diamonds
+            row[2] += claw.value
+    standing = []
+    for tx in gifts:
+        if tx.id in reversed_ids:
+            continue
+        d = tx.payload.details
+        back = clawed.get(tx.id, [0, 0, 0])
+        if back[0] >= d.coins:
+            continue
+        standing.append((tx.payload, d.coins - back[0], d.diamonds - back[1], d.diamond_value - back[2]))
+    return standing
 
 
 def _reversals_of(book: Book, found: Sequence[Any]) -> dict[str, str]:
