@@ -482,7 +482,6 @@ class Ledger:
         drops out, and a refund's clawback by then takes the clawed coins, diamonds and their worth off
         the gift (one clawed back whole drops out too). Both are few, read by kind.
         """
-        from coinpurse.core.kinds import GiftRecord
         from coinpurse.core.money import ZERO
 
         if limit is not None and limit < 1:
