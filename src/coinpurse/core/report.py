@@ -190,6 +190,9 @@ class PendingPayouts(NamedTuple):
 
     payouts: int = 0
     cash: Decimal = ZERO
+    # Holds expired by then whose release (payout-expire) is not recorded yet: (creator, diamonds). Their
+    # diamonds are the creator's again, as ``balance`` counts them, though still on the pending account.
+    released: tuple[tuple[str, int], ...] = ()
 
 
 class Liabilities(NamedTuple):
@@ -511,6 +514,9 @@ def _liabilities(
 ) -> Liabilities:
     coins, cost, held, owed = -rollback.coins, -rollback.coin_cost, 0, 0
     later = rollback.diamonds
+    released: dict[str, int] = {}
+    for creator, back in pending.released:
+        released[creator] = released.get(creator, 0) + back
     for name, state in accounts:
         if is_platform_account(name):
             continue
@@ -518,6 +524,8 @@ def _liabilities(
         for lot in state.lots:
             cost += lot.cost
         diamonds = state.diamonds - later.get(name, 0) if later else state.diamonds
+        if released:
+            diamonds += released.get(name, 0)
         if diamonds > 0:
             held += diamonds
         else:
@@ -529,22 +537,28 @@ def pending_payouts(book: Book, at: str | None) -> PendingPayouts:
     """Payouts held and not yet settled at ``at`` (without it: now): the one place that reads them.
 
     A hold asked for by then counts unless an approval, rejection or recorded expiry came by then,
-    or its review ran out by then (an expired hold's diamonds are the creator's again).
+    or its review ran out by then: an expired hold's diamonds are the creator's again, and until its
+    release is written they are listed in ``released``, for the liabilities to count as the creator's.
     """
     from coinpurse.core import clock
     from coinpurse.core.payouts import every_status
 
     when = at or clock.now()
     count, cash = 0, ZERO
+    released: list[tuple[str, int]] = []
     for status in every_status(book, when):
         held = status.record.details
-        if status.hold.at > when or held.expires <= when:
+        if status.hold.at > when:
             continue
         settled = status.settled_by
-        if settled is None or settled.at > when:
-            count += 1
-            cash += held.cash
-    return PendingPayouts(count, tidy(cash))
+        if settled is not None and settled.at <= when:
+            continue
+        if held.expires <= when:  # expired, its release not written by then: the creator's diamonds again
+            released.append((status.record.request.account, held.diamonds))
+            continue
+        count += 1
+        cash += held.cash
+    return PendingPayouts(count, tidy(cash), tuple(released))
 
 
 # ----- one live stream's report -------------------------------------------------------------
