@@ -419,11 +419,11 @@ class Ledger:
 
         with self._reading() as book:
             name = None if account is None else _known_account(book, account)
+            if name is not None:  # by time: a JSON file is read from its end back to the account's last line
+                as_of, found = book.balance_stamped(name, at)
+                return BalancesAt(at, as_of, [found or BalanceAfter(name, 0, 0)], name)
             within = book.count_until(at)
             as_of = book.transaction_at(within) if within else None
-            if name is not None:
-                found = book.balance_within(name, within) if within else None
-                return BalancesAt(at, as_of, [found or BalanceAfter(name, 0, 0)], name)
             rows = []
             if within:
                 for user in book.user_accounts():
@@ -631,15 +631,21 @@ class Ledger:
             refuse_ledger_files(target, self.path)
         live_stream = _stream_name(live_stream)
         with self._reading() as book:
-            low, high = _positions_in(book, since, until)
-            history, total = _exported(book, chosen, low, high, live_stream)
+            tail = book.stamped_tail(since) if since is not None and live_stream is None else None
+            if tail is not None:  # read from the end (a JSON file): the records from since on, none before
+                history, total = _exported_tail(tail, until)
+            else:
+                low, high = _positions_in(book, since, until)
+                history, total = _exported(book, chosen, low, high, live_stream)
             counted = _Counted(history, total, on_progress)
             if chosen == "csv":
                 chunks = formats.csv_chunks(counted)
             elif chosen == "journal":
                 names = [*book.platform_accounts(), *book.user_accounts()]  # names only: states can hold many lots
                 opening = None
-                if since is not None and live_stream is None:
+                if since is not None and tail is not None:
+                    opening = formats.Opening(since, _balances_before_tail(book, tail))
+                elif since is not None and live_stream is None:
                     opening = formats.Opening(since, _balances_before(book, min(low - 1, book.head().length)))
                 heading = _export_heading(since, until, live_stream)
                 chunks = formats.journal_chunks(
@@ -1094,6 +1100,32 @@ def _exported(book: Book, chosen: str, low: int, high: int, live_stream: str | N
     from coinpurse.storage.convert import stored_records  # only the parts these formats write, each checked as read
 
     return formats.stored_views(stored_records(book, low, high), start=low), total
+
+
+def _exported_tail(found: list[Any], until: str | None) -> tuple[Iterable[Any], int]:
+    """As ``_exported``, of the transactions from ``since`` on (``Book.stamped_tail``, each checked whole):
+    those stamped up to ``until`` (times never go back along the history, so a first part of them)."""
+    shown = found if until is None else [tx for tx in found if tx.at <= until]
+    return shown, len(shown)
+
+
+def _balances_before_tail(book: Book, found: list[Any]) -> dict[tuple[str, str], Any]:
+    """Every account's balance per commodity right before the first of ``found`` (the transactions from a
+    moment to the newest): the stored balances less what those transactions posted."""
+    from coinpurse.core.money import COIN, DIAMOND
+    from coinpurse.formats.export import stored_views
+
+    balances: dict[tuple[str, str], Any] = {}
+    for name, state in book.stored_balances().items():
+        balances[name, COIN], balances[name, DIAMOND], balances[name, book.currency] = (
+            state.coins,
+            state.diamonds,
+            state.cash,
+        )
+    for tx in stored_views(found):
+        for account, commodity, amount in tx.postings:
+            balances[account, commodity] = balances.get((account, commodity), 0) - amount
+    return balances
 
 
 def _checked(book: Book, low: int, high: int) -> Iterator[Any]:

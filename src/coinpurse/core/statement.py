@@ -309,16 +309,14 @@ def make_statement(
     creator's whole balances: a balance is one, whatever stream its diamonds came from.
     """
     check_window(since, until)
-    length = book.head().length
-    low = 1 if since is None else book.count_until(since, inclusive=False) + 1
-    high = length if until is None else book.count_until(until)
-    if stream is None:
-        found = book.transactions_within(low, high, creator) if low <= high else []
+    if stream is None:  # by time: a store that reads from its end reads only the span and what its edges need
+        found = book.stamped_within(since, until, creator)
     else:
+        low = 1 if since is None else book.count_until(since, inclusive=False) + 1
+        high = book.head().length if until is None else book.count_until(until)
         found = _stream_found(book, creator, stream, low, high, since, until)
-    before, last = low - 1, max(high, low - 1)
-    opening = _edge(book, creator, before)
-    closing = _edge(book, creator, last)
+    opening = Edge(None, 0, 0) if since is None else _edge(book, creator, since, inclusive=False)
+    closing = _edge(book, creator, until, inclusive=True)
     return Statement(
         creator, book.currency, since, until, closing.as_of, len(found), opening, closing,
         *_gifts_received(found, creator, top), _taken_back(book, found, creator, stream),
@@ -368,11 +366,13 @@ def clawbacks_of(
     return rows
 
 
-def _edge(book: Book, creator: str, within: int) -> Edge:
-    if within < 1:
+def _edge(book: Book, creator: str, moment: str | None, inclusive: bool) -> Edge:
+    """The creator's balance after the ledger's last transaction stamped at or before ``moment`` (before
+    it, without ``inclusive``; None: the newest)."""
+    last, balance = book.balance_stamped(creator, moment, inclusive)
+    if last is None:
         return Edge(None, 0, 0)
-    balance = book.balance_within(creator, within)
-    as_of = Anchor.of(book.transaction_at(within))
+    as_of = Anchor.of(last)
     return Edge(as_of, 0, 0) if balance is None else Edge(as_of, balance.coins, balance.diamonds)
 
 
