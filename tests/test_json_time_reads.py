@@ -19,13 +19,14 @@ _STEPS = [
     ("2026-03-01T10:00:00Z", "buy", "bob", 17500),
     ("2026-03-01T10:00:00Z", "buy", "bob", 3500),
     ("2026-03-01T10:05:00Z", "gift", "bob", "mia", "interstellar", 2),
-    ("2026-03-01T10:05:00Z", "gift", "alice", "noah", "rose", 3),
+    ("2026-03-01T10:05:00Z", "gift", "alice", "noah", "rose", 3, "live"),
     ("2026-03-02T09:00:00Z", "redeem", "mia", 20000),
     ("2026-03-02T09:00:00Z", "buy", "carol", 70),
     ("2026-03-03T12:00:00Z", "gift", "carol", "noah", "rose", 2),
-    ("2026-03-03T12:00:00Z", "gift", "alice", "mia", "rose", 4),
+    ("2026-03-03T12:00:00Z", "gift", "alice", "mia", "rose", 4, "live"),
     ("2026-03-03T12:00:01Z", "buy", "alice", 70),
-    ("2026-03-05T00:00:00Z", "gift", "alice", "mia", "rose", 9),
+    ("2026-03-05T00:00:00Z", "gift", "alice", "mia", "rose", 9, "live"),
+    ("2026-03-05T00:00:00Z", "reverse", "tx-10"),  # the live gift of 2026-03-03
 ]
 MOMENTS = sorted(
     {step[0] for step in _STEPS}
@@ -40,7 +41,9 @@ def _build(path: Path) -> None:
         if kind == "buy":
             ledger.buy(args[0], args[1], now=at)
         elif kind == "gift":
-            ledger.gift(args[0], args[1], args[2], args[3], now=at)
+            ledger.gift(args[0], args[1], args[2], args[3], stream=(args[4:] or [None])[0], now=at)
+        elif kind == "reverse":
+            ledger.reverse(args[0], "wrong creator", now=at)
         else:
             ledger.redeem(args[0], args[1], now=at)
 
@@ -80,6 +83,24 @@ def test_a_statement_from_the_end_is_the_full_parse_s_and_sqlite_s(ledgers: tupl
             with reading(json_path) as book:
                 assert book.records  # the full parse, as before
                 assert make_statement(book, creator, since, until).to_dict() == lazy
+
+
+@pytest.mark.parametrize("moment", MOMENTS)
+def test_a_stream_s_span_from_the_end(ledgers: tuple[Path, Path], moment: str) -> None:
+    json_path, sqlite_path = ledgers
+    for since, until in ((moment, None), (None, moment), (moment, "2026-03-05T00:00:00Z")):
+        if since is not None and until is not None and since > until:
+            continue
+        for account in (None, "mia", "alice"):
+            lazy = _from_the_end(
+                json_path, lambda book, s=since, u=until, a=account: book.stream_stamped("live", s, u, a)
+            )
+            with reading(sqlite_path) as book:
+                expected = book.stream_stamped("live", since, until, account)
+            assert [tx.id for tx in lazy] == [tx.id for tx in expected], (since, until, account)
+        for args in (("statement", "mia"), ("report",)):
+            made = getattr(Ledger(json_path), args[0])(*args[1:], since, until, stream="live").to_dict()
+            assert made == getattr(Ledger(sqlite_path), args[0])(*args[1:], since, until, stream="live").to_dict()
 
 
 @pytest.mark.parametrize("moment", MOMENTS)

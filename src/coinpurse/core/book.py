@@ -195,6 +195,14 @@ class Book(ABC):
             return None, None
         return self.transaction_at(within), self.balance_within(name, within)
 
+    def stream_stamped(
+        self, stream: str, since: str | None, until: str | None, account: str | None = None
+    ) -> list[Transaction]:
+        """As ``stream_within``, of the transactions stamped from ``since`` to ``until`` (inclusive; None: open)."""
+        low = 1 if since is None else self.count_until(since, inclusive=False) + 1
+        high = self.head().length if until is None else self.count_until(until)
+        return self.stream_within(stream, low, high, account) if low <= high else []
+
     def stamped_tail(self, since: str) -> list[Transaction] | None:
         """The transactions stamped at or after ``since`` to the newest, each checked whole: for a store that
         reads them from its end without counting positions (a JSON file); None for the others."""

@@ -620,10 +620,8 @@ def stream_report(
     gifts only. ``anchor`` is the ledger's last transaction at or before ``until``, as the whole report's."""
     from coinpurse.core.statement import clawbacks_of, gift_lot_cost
 
-    low = 1 if since is None else book.count_until(since, inclusive=False) + 1
-    high = book.head().length if until is None else book.count_until(until)
-    found = book.stream_within(stream, low, high) if low <= high else []
-    clawbacks = clawbacks_of(book, since, until, stream=stream) if low <= high else []
+    found = book.stream_stamped(stream, since, until)
+    clawbacks = clawbacks_of(book, since, until, stream=stream)
     made = build_report(
         ((0, tx) for tx in found), (), since=since, until=until, by=by, currency=book.currency,
         cash_per_diamond=book.rates.payout.cash_per_diamond, channel_of=lambda _: None, pending=PendingPayouts(),

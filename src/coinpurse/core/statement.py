@@ -312,9 +312,7 @@ def make_statement(
     if stream is None:  # by time: a store that reads from its end reads only the span and what its edges need
         found = book.stamped_within(since, until, creator)
     else:
-        low = 1 if since is None else book.count_until(since, inclusive=False) + 1
-        high = book.head().length if until is None else book.count_until(until)
-        found = _stream_found(book, creator, stream, low, high, since, until)
+        found = _stream_found(book, creator, stream, since, until)
     opening = Edge(None, 0, 0) if since is None else _edge(book, creator, since, inclusive=False)
     closing = _edge(book, creator, until, inclusive=True)
     return Statement(
@@ -324,14 +322,10 @@ def make_statement(
     )  # fmt: skip
 
 
-def _stream_found(
-    book: Book, creator: str, stream: str, low: int, high: int, since: str | None, until: str | None
-) -> list[Transaction]:
+def _stream_found(book: Book, creator: str, stream: str, since: str | None, until: str | None) -> list[Transaction]:
     """The creator's transactions of one live stream in the span: its gifts and their reversals, and the
     refunds that clawed back diamonds of those gifts, in the order of the history."""
-    if low > high:
-        return []
-    found = book.stream_within(stream, low, high, creator)
+    found = book.stream_stamped(stream, since, until, creator)
     refunds = [tx for tx, _ in clawbacks_of(book, since, until, creator, stream)]
     if not refunds:
         return found

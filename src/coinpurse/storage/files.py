@@ -573,6 +573,31 @@ class LazyHistoryBook(MemoryBook):
                 pass
         return super().balance_stamped(name, moment, inclusive)
 
+    def stream_stamped(
+        self, stream: str, since: str | None, until: str | None, account: str | None = None
+    ) -> list[Transaction]:
+        """The span's lines from its two edges: those naming the stream and the reversals parsed, each
+        reversal's gift found by its id (``find``: a byte search of the lines)."""
+        if self._loaded is None and (since is not None or until is not None) and _PLAIN_STREAM.fullmatch(stream):
+            try:
+                self._check_open()
+                low = self._span[0] if since is None else self._boundary(since, inclusive=False)
+                high = self._span[1] if until is None else self._boundary(until, inclusive=True)
+                named, reversal = jsonfile.name_needle(stream), b"reversal"
+                found = []
+                for line in jsonfile.lines_between(self._read, self._span, low, high):
+                    kind = jsonfile.line_kind(line)
+                    if not ((kind == b"gift" and named in line) or kind == reversal):
+                        continue
+                    tx = self._line_transaction(line)
+                    if self._of_stream(tx, stream) and (account is None or _touches(tx, account)):
+                        found.append(tx)
+                self._check_open()
+                return found
+            except _READ_BACK_FAILS:
+                pass
+        return super().stream_stamped(stream, since, until, account)
+
     def stamped_tail(self, since: str) -> list[Transaction] | None:
         """The lines from ``since`` to the end, each checked whole (a damaged one: None, so the full parse
         names it with its position); no line before them is read but the few the halving reads."""
