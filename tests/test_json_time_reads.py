@@ -106,6 +106,11 @@ def test_a_stream_s_span_from_the_end(ledgers: tuple[Path, Path], moment: str) -
 @pytest.mark.parametrize("moment", MOMENTS)
 def test_a_balance_at_a_moment_from_the_end(ledgers: tuple[Path, Path], moment: str) -> None:
     json_path, sqlite_path = ledgers
+    for inclusive in (True, False):
+        last = _from_the_end(json_path, lambda book, i=inclusive: book.last_stamped(moment, i))
+        with reading(sqlite_path) as book:
+            expected_last = book.last_stamped(moment, inclusive)
+        assert (None if last is None else last.id) == (None if expected_last is None else expected_last.id)
     for name in ("mia", "noah", "alice", "bob", "carol"):
         for inclusive in (True, False):
             as_of, found = _from_the_end(

@@ -801,8 +801,8 @@ class Ledger:
             if stream is not None:
                 from coinpurse.core.report import stream_report
 
-                last = book.head().length if until is None else book.count_until(until)
-                anchor = Anchor.of(book.transaction_at(last)) if last else None
+                last = book.last_stamped(until)
+                anchor = Anchor.of(last) if last is not None else None
                 return Report(stream_report(book, stream, since, until, period, anchor))
 
             def channel_of(buy_id: str) -> str | None:  # refunds are few: each finds its buy by id

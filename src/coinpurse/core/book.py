@@ -185,6 +185,11 @@ class Book(ABC):
         high = self.head().length if until is None else self.count_until(until)
         return self.transactions_within(low, high, account) if low <= high else []
 
+    def last_stamped(self, moment: str | None, inclusive: bool = True) -> Transaction | None:
+        """The last transaction stamped at or before ``moment`` (before it, without ``inclusive``)."""
+        within = self.head().length if moment is None else self.count_until(moment, inclusive=inclusive)
+        return self.transaction_at(within) if within else None
+
     def balance_stamped(
         self, name: str, moment: str | None, inclusive: bool = True
     ) -> tuple[Transaction | None, BalanceAfter | None]:

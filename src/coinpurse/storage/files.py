@@ -549,6 +549,17 @@ class LazyHistoryBook(MemoryBook):
                 pass
         return super().stamped_within(since, until, account)
 
+    def last_stamped(self, moment: str | None, inclusive: bool = True) -> Transaction | None:
+        if self._loaded is None:
+            try:
+                self._check_open()
+                boundary = self._span[1] if moment is None else self._boundary(moment, inclusive)
+                span = jsonfile.lines_before(self._span, boundary)
+                return next((self._line_transaction(line) for line in jsonfile.newest_lines(self._read, span)), None)
+            except _READ_BACK_FAILS:
+                pass
+        return super().last_stamped(moment, inclusive)
+
     def balance_stamped(
         self, name: str, moment: str | None, inclusive: bool = True
     ) -> tuple[Transaction | None, BalanceAfter | None]:
