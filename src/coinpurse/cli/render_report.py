@@ -267,5 +267,35 @@ def _show_stream_report(data: dict[str, Any]) -> None:
     if stream["bonus_diamonds"]:
         diamonds += f"; sponsors' bonuses added {_n(stream['bonus_diamonds'])}"
     out.print(Text(diamonds + "."))
-    _show_creators(data["creators"])
+    _show_stream_creators(data["creators"])
     _show_sponsors(data["sponsors"], currency)
+
+
+def _show_stream_creators(creators: list[dict[str, Any]]) -> None:
+    """The creators a stream's gifts reached: diamonds received, taken back and what stands (no payouts)."""
+    if not creators:
+        return
+    shown = creators[:CREATORS_SHOWN]
+    cells = [(_n(c["diamonds_received"]), _n(c["diamonds_taken_back"]), _n(c["diamonds"])) for c in shown]
+    used = (
+        max(len("creator"), *(len(c["account"]) for c in shown))
+        + sum(
+            max(len(header), *(len(row[index]) for row in cells))
+            for index, header in enumerate(("received", "back", "diamonds"))
+        )
+        + 4 * 3
+    )
+    width = _bar_width(used)
+    most = max(c["diamonds"] for c in shown)
+    title = "Creators the stream's gifts reached"
+    if len(creators) > len(shown):
+        title += f", the top {len(shown)} of {_n(len(creators))}"
+    table = Table(title=title, box=box.SIMPLE_HEAVY, show_edge=False, title_justify="left")
+    table.add_column("creator", no_wrap=True)
+    for header in ("received", "back", "diamonds"):
+        table.add_column(header, justify="right", no_wrap=True)
+    table.add_column("", no_wrap=True, max_width=width)
+    for creator, row in zip(shown, cells, strict=True):
+        table.add_row(creator["account"], *row, bar(creator["diamonds"], most, width))
+    console().print()
+    console().print(table)

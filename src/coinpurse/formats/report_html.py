@@ -76,7 +76,7 @@ def report_page(report: PlatformReport) -> str:
             "to 0.01.",
             f"Only live stream {r.stream.stream}: {STREAM_LEFT_OUT}",
         ]
-        sections = [_stream(r), _creators(r), _sponsors(r)]
+        sections = [_stream(r), _stream_creators(r), _sponsors(r)]
         return html.page(f"Live stream {r.stream.stream}: report", facts, anchor, sections, footer)
     sections = [_summary(r)]
     if r.periods:
@@ -299,3 +299,26 @@ def _stream(r: PlatformReport) -> str:
         "the diamonds' worth at the payout rate each gift recorded."
     )
     return html.section("The stream's gifts", cards, counts, note=note)
+
+
+def _stream_creators(r: PlatformReport) -> str:
+    """The creators a stream's gifts reached: diamonds received, taken back and what stands (no payouts)."""
+    title = "Creators the stream's gifts reached"
+    if not r.creators:
+        return html.section(title, html.paragraph("No creator received a gift of this stream in this window."))
+    charted = r.creators[:CREATORS_CHARTED]
+    chart = html.bar_chart(
+        "Diamonds by creator", [Bar(c.account, max(c.diamonds, 0), f"{html.grouped(c.diamonds)} ◆") for c in charted]
+    )
+    headers = [text("creator"), Cell("received", number=True), Cell("back", number=True), Cell("diamonds", number=True)]
+    rows = [
+        [
+            Cell(c.account, f"creators.{index}.account", sub=_plural(c.gifts, "gift"), unbroken=True),
+            number(c.diamonds_received, f"creators.{index}.diamonds_received"),
+            number(c.diamonds_taken_back, f"creators.{index}.diamonds_taken_back"),
+            number(c.diamonds, f"creators.{index}.diamonds"),
+        ]
+        for index, c in enumerate(r.creators)
+    ]
+    note = "Diamonds: those the stream's gifts gave, less those reversals and refunds' clawbacks of them took back."
+    return html.section(title, chart, html.table(headers, rows), note=note)
