@@ -12,10 +12,11 @@ import pytest
 from cli_checks import expect_error, flat
 from coinpurse import Ledger
 from conftest import Cli
-from page_checks import at_path
+from page_checks import CHROMIUM, at_path, chromium
 from page_checks import figures as _figures
 from test_report import _same
 from test_statement import _economy
+from test_statement import _same as _same_in_a_statement
 
 MARCH = ("--since", "2026-03-01", "--until", "2026-03-31")
 LAUNCH = ("--stream", "launch")
@@ -158,3 +159,30 @@ def test_sqlite_reads_a_stream_s_report_through_its_index(tmp_path: Path, monkey
             for row in connection.execute("EXPLAIN QUERY PLAN " + sql)
         ]
     assert any("gifts_by_stream" in detail for detail in plans), plans
+
+
+@pytest.mark.slow
+@pytest.mark.skipif(CHROMIUM is None, reason="chromium is not installed (.ci/run installs it where apt can)")
+@pytest.mark.parametrize("command", [("report", *MARCH), ("statement", "mia", "--month", "2026-03")])
+def test_a_browser_shows_a_stream_s_figures_on_a_phone(tmp_path: Path, command: tuple[str, ...]) -> None:
+    """A stream's page as Chromium renders it: every figure its JSON's; the screenshot stays in the temp folder."""
+    economy = Cli(tmp_path / "ledger.sqlite")  # one store: every store makes the same page
+    _economy(economy.ledger)
+    target = tmp_path / "stream.html"
+    done = economy(*command, *LAUNCH, "--html", str(target))
+    assert done.exit_code == 0, done.stderr
+    dumped = chromium("--dump-dom", target.as_uri())
+    assert dumped.returncode == 0, dumped.stderr[-2000:]
+    assert "Only live stream launch" in dumped.stdout
+    made = economy.json(*command, *LAUNCH)
+    shown = _figures(dumped.stdout)
+    same = _same if command[0] == "report" else _same_in_a_statement
+    wrong = [(path, t) for path, texts in shown.items() for t in texts if not same(t, at_path(made, path))]
+    assert not wrong, wrong
+    assert "anchor.hash" in shown and any(
+        path.startswith("creators." if command[0] == "report" else "gifts.") for path in shown
+    )
+    screenshot = tmp_path / "stream-phone.png"
+    shot = chromium(f"--screenshot={screenshot}", "--window-size=390,844", "--hide-scrollbars", target.as_uri())
+    assert shot.returncode == 0, shot.stderr[-2000:]
+    assert screenshot.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
