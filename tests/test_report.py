@@ -235,6 +235,7 @@ def test_json_shape_money_as_strings(economy) -> None:
         "liabilities",
         "sponsors",
         "anchor",
+        "stream",
     }
     assert made["percent_rounding"] == "half up, to 0.01 percent"
     for period in made["periods"]:

@@ -89,32 +89,32 @@ def test_the_leaderboard_of_a_stream_ranks_its_gifters(streams: Cli) -> None:
     board = streams.json("gifters", "mia", "--stream", "launch")
     assert (board["account"], board["stream"], board["currency"]) == ("mia", "launch", "USD")
     assert board["gifters"] == [
-        {"rank": 1, "account": "cy", "gifts": 1, "items": 1, "coins": 10, "diamonds": 10, "diamond_value": "0.05"},
-        {"rank": 2, "account": "alice", "gifts": 1, "items": 5, "coins": 5, "diamonds": 5, "diamond_value": "0.025"},
-        {"rank": 2, "account": "bob", "gifts": 2, "items": 5, "coins": 5, "diamonds": 5, "diamond_value": "0.025"},
-    ]  # alice and bob tie on diamonds: one rank, by name; the reversed gift counts, as gifters counts every gift
-    assert [g["account"] for g in streams.json("gifters", "mia", "--stream", "launch", "--limit", "2")["gifters"]] == [
-        "cy",
+        {"rank": 1, "account": "alice", "gifts": 1, "items": 5, "coins": 5, "diamonds": 5, "diamond_value": "0.025"},
+        {"rank": 1, "account": "bob", "gifts": 2, "items": 5, "coins": 5, "diamonds": 5, "diamond_value": "0.025"},
+    ]  # alice and bob tie on diamonds: one rank, by name; cy's one gift (tx-7) was reversed, so it drops out
+    assert [g["account"] for g in streams.json("gifters", "mia", "--stream", "launch", "--limit", "1")["gifters"]] == [
         "alice",
     ]
-    assert [(g["account"], g["gifts"]) for g in streams.json("gifters", "mia", "--stream", "encore")["gifters"]] == [
-        ("alice", 1)
-    ]
+    assert streams.json("gifters", "mia", "--stream", "encore")["gifters"] == []  # its one gift, reversed
     assert [g["account"] for g in streams.json("gifters", "noah", "--stream", "launch")["gifters"]] == ["alice"]
     assert streams.json("gifters", "mia")["stream"] is None
-    assert [g["gifts"] for g in streams.json("gifters", "mia")["gifters"]] == [
-        2,
-        2,
-        2,
-    ]  # cy, alice, bob over every stream
+    assert [(g["account"], g["gifts"]) for g in streams.json("gifters", "mia")["gifters"]] == [
+        ("alice", 1),
+        ("bob", 2),
+        ("cy", 1),
+    ]  # over every stream, less the reversed tx-7 and tx-9
 
 
 def test_the_leaderboard_takes_since_and_until(streams: Cli) -> None:
     late = streams.json("gifters", "mia", "--stream", "launch", "--since", "2026-03-01T20:10:00Z")
-    assert [(g["rank"], g["account"], g["gifts"], g["items"]) for g in late["gifters"]] == [
+    assert [(g["rank"], g["account"], g["gifts"], g["items"]) for g in late["gifters"]] == [(1, "bob", 1, 4)]
+    then = streams.json(
+        "gifters", "mia", "--stream", "launch", "--since", "2026-03-01T20:10:00Z", "--until", "2026-03-02"
+    )
+    assert [(g["rank"], g["account"], g["gifts"], g["items"]) for g in then["gifters"]] == [
         (1, "cy", 1, 1),
         (2, "bob", 1, 4),
-    ]
+    ]  # what stood at the span's end: tx-7 was reversed only on 2026-03-03
     early = streams.json("gifters", "mia", "--stream", "launch", "--until", "2026-03-01T20:05:00Z")
     assert [(g["account"], g["gifts"]) for g in early["gifters"]] == [("alice", 1), ("bob", 1)]
 
@@ -131,7 +131,7 @@ def test_the_table_shows_the_same_counts_as_the_json(streams: Cli) -> None:
         [str(g["rank"]), g["account"], str(g["gifts"]), str(g["items"]), str(g["coins"]), str(g["diamonds"])]
         for g in board["gifters"]
     ]
-    assert [row[6] for row in rows] == ["$0.05", "$0.025", "$0.025"]
+    assert [row[6] for row in rows] == ["$0.025", "$0.025"]
 
 
 def test_a_stream_without_gifts_says_so(streams: Cli) -> None:
@@ -158,8 +158,8 @@ def test_the_library_takes_a_stream(streams: Cli) -> None:
     ledger = Ledger(streams.ledger)
     assert [tx.id for tx in ledger.history(stream="encore").transactions] == ["tx-9", "tx-12"]
     board = ledger.gifters("mia", stream="launch")
-    assert [(g.account, g.gifts) for g in board.gifters] == [("cy", 1), ("alice", 1), ("bob", 2)]
-    assert board.ranks == (1, 2, 2)
+    assert [(g.account, g.gifts) for g in board.gifters] == [("alice", 1), ("bob", 2)]  # cy's tx-7 was reversed
+    assert board.ranks == (1, 1)
 
 
 def test_on_sqlite_a_stream_is_read_through_its_index_not_the_history(
@@ -239,7 +239,7 @@ def test_on_json_a_streams_leaderboard_reads_only_the_lines_naming_it(
     monkeypatch.setattr(files, "read_file_book", no_full_parse)
     ledger = Ledger(cli.ledger)
     board = ledger.gifters("mia", stream="launch")
-    assert [(g.account, g.gifts) for g in board.gifters] == [("cy", 1), ("alice", 1), ("bob", 2)]
+    assert [(g.account, g.gifts) for g in board.gifters] == [("alice", 1), ("bob", 2)]  # cy's tx-7 was reversed
     assert [tx.id for tx in ledger.history(stream="launch", limit=2).transactions] == ["tx-8", "tx-11"]
     assert [tx.id for tx in ledger.history("cy", stream="launch").transactions] == ["tx-7", "tx-11"]
     assert [tx.id for tx in ledger.history(stream="encore", kind="reversal").transactions] == ["tx-12"]

@@ -419,11 +419,11 @@ class Ledger:
 
         with self._reading() as book:
             name = None if account is None else _known_account(book, account)
+            if name is not None:  # by time: a JSON file is read from its end back to the account's last line
+                as_of, found = book.balance_stamped(name, at)
+                return BalancesAt(at, as_of, [found or BalanceAfter(name, 0, 0)], name)
             within = book.count_until(at)
             as_of = book.transaction_at(within) if within else None
-            if name is not None:
-                found = book.balance_within(name, within) if within else None
-                return BalancesAt(at, as_of, [found or BalanceAfter(name, 0, 0)], name)
             rows = []
             if within:
                 for user in book.user_accounts():
@@ -477,8 +477,11 @@ class Ledger:
         Diamond value is at the payout rate each gift recorded, so a rates change
         does not rewrite what earlier gifts were worth. ``stream`` counts only the
         gifts tagged with that live stream: the leaderboard the stream shows.
+
+        The board shows what stands at the span's end (``until``, else now): a gift reversed by then
+        drops out, and a refund's clawback by then takes the clawed coins, diamonds and their worth off
+        the gift (one clawed back whole drops out too). Both are few, read by kind.
         """
-        from coinpurse.core.kinds import GiftRecord
         from coinpurse.core.money import ZERO
 
         if limit is not None and limit < 1:
@@ -488,16 +491,14 @@ class Ledger:
         with self._reading() as book:
             name = _known_account(book, account)
             gifts = _transactions_in(book, since, until, name, "gift", stream=stream)
-            for tx in gifts:
-                gift = tx.payload
-                if not isinstance(gift, GiftRecord) or gift.request.recipient != name:
-                    continue
+            standing = _standing_gifts(book, [tx for tx in gifts if _received_by(tx, name)], until)
+            for gift, coins, diamonds, value in standing:
                 row = totals.setdefault(gift.request.sender, [0, 0, 0, 0, ZERO])
                 row[0] += 1
                 row[1] += gift.details.count
-                row[2] += gift.details.coins
-                row[3] += gift.details.diamonds
-                row[4] += gift.details.diamond_value
+                row[2] += coins
+                row[3] += diamonds
+                row[4] += value
             currency = book.currency
         ranked = sorted(
             (Gifter(sender, *row) for sender, row in totals.items()), key=lambda g: (-g.diamonds, g.account)
@@ -505,19 +506,23 @@ class Ledger:
         shown = ranked[:limit] if limit is not None else ranked
         return Gifters(name, shown, currency, _ranks([g.diamonds for g in shown]), stream)
 
-    def statement(self, account: str, since: str | None = None, until: str | None = None, top: int = 10) -> Statement:
+    def statement(
+        self, account: str, since: str | None = None, until: str | None = None, top: int = 10, stream: str | None = None
+    ) -> Statement:
         """``account``'s statement from ``since`` to ``until`` (stored times, inclusive; see core.clock.moment):
         balances at both edges, gifts received by gift, stream and gifter, diamonds taken back, payouts,
         and the share of the viewers' cash that reached the creator (see ``coinpurse.core.statement``).
 
         Only what the span needs is read: the account's transactions in it and its balances at its edges.
+        ``stream`` keeps one live stream's gifts and what was taken back of them; its balances stay whole.
         """
         from coinpurse.core.statement import make_statement
 
         if top < 1:
             raise BadInput(f"--top must be a positive whole number, not {top}")
+        stream = _stream_name(stream)
         with self._reading() as book:
-            return make_statement(book, _known_account(book, account), since, until, top)
+            return make_statement(book, _known_account(book, account), since, until, top, stream)
 
     def info(self, source: str = "given") -> LedgerInfo:
         """Where the ledger is and what it holds, read cheaply: its format, schema, size, counts and head hash.
@@ -626,15 +631,21 @@ class Ledger:
             refuse_ledger_files(target, self.path)
         live_stream = _stream_name(live_stream)
         with self._reading() as book:
-            low, high = _positions_in(book, since, until)
-            history, total = _exported(book, chosen, low, high, live_stream)
+            tail = book.stamped_tail(since) if since is not None and live_stream is None else None
+            if tail is not None:  # read from the end (a JSON file): the records from since on, none before
+                history, total = _exported_tail(tail, until)
+            else:
+                low, high = _positions_in(book, since, until)
+                history, total = _exported(book, chosen, low, high, live_stream)
             counted = _Counted(history, total, on_progress)
             if chosen == "csv":
                 chunks = formats.csv_chunks(counted)
             elif chosen == "journal":
                 names = [*book.platform_accounts(), *book.user_accounts()]  # names only: states can hold many lots
                 opening = None
-                if since is not None and live_stream is None:
+                if since is not None and tail is not None:
+                    opening = formats.Opening(since, _balances_before_tail(book, tail))
+                elif since is not None and live_stream is None:
                     opening = formats.Opening(since, _balances_before(book, min(low - 1, book.head().length)))
                 heading = _export_heading(since, until, live_stream)
                 chunks = formats.journal_chunks(
@@ -767,13 +778,16 @@ class Ledger:
                 raise unknown_transaction(tx_id)
             return Explained(explain(tx, book.find), book.currency)
 
-    def report(self, since: str | None = None, until: str | None = None, by: str = "month") -> PlatformReportResult:
+    def report(
+        self, since: str | None = None, until: str | None = None, by: str = "month", stream: str | None = None
+    ) -> PlatformReportResult:
         """The platform's figures from ``since`` to ``until`` (stored times, inclusive; see core.clock.moment),
         in total and per ``by`` (day, week or month), per channel and per creator, with what it owes at the end.
 
         One pass over the transactions from ``since`` on (those after ``until`` only take the
         liabilities back to then); the liabilities come from the accounts' states. See core.report.
         Its ``anchor`` is the ledger's last transaction at or before ``until``, as a statement's.
+        ``stream`` reports one live stream's gifts only (see core.report.stream_report).
         """
         from coinpurse.core.report import build_report, check_period, pending_payouts
         from coinpurse.core.statement import Anchor
@@ -782,7 +796,14 @@ class Ledger:
         period = check_period(by)
         if since is not None and until is not None and since > until:
             raise BadInput(f"--since {since} is after --until {until}: the window is empty", code="bad_time")
+        stream = _stream_name(stream)
         with self._reading() as book:
+            if stream is not None:
+                from coinpurse.core.report import stream_report
+
+                last = book.last_stamped(until)
+                anchor = Anchor.of(last) if last is not None else None
+                return Report(stream_report(book, stream, since, until, period, anchor))
 
             def channel_of(buy_id: str) -> str | None:  # refunds are few: each finds its buy by id
                 buy = book.find(buy_id)
@@ -1081,6 +1102,32 @@ def _exported(book: Book, chosen: str, low: int, high: int, live_stream: str | N
     return formats.stored_views(stored_records(book, low, high), start=low), total
 
 
+def _exported_tail(found: list[Any], until: str | None) -> tuple[Iterable[Any], int]:
+    """As ``_exported``, of the transactions from ``since`` on (``Book.stamped_tail``, each checked whole):
+    those stamped up to ``until`` (times never go back along the history, so a first part of them)."""
+    shown = found if until is None else [tx for tx in found if tx.at <= until]
+    return shown, len(shown)
+
+
+def _balances_before_tail(book: Book, found: list[Any]) -> dict[tuple[str, str], Any]:
+    """Every account's balance per commodity right before the first of ``found`` (the transactions from a
+    moment to the newest): the stored balances less what those transactions posted."""
+    from coinpurse.core.money import COIN, DIAMOND
+    from coinpurse.formats.export import stored_views
+
+    balances: dict[tuple[str, str], Any] = {}
+    for name, state in book.stored_balances().items():
+        balances[name, COIN], balances[name, DIAMOND], balances[name, book.currency] = (
+            state.coins,
+            state.diamonds,
+            state.cash,
+        )
+    for tx in stored_views(found):
+        for account, commodity, amount in tx.postings:
+            balances[account, commodity] = balances.get((account, commodity), 0) - amount
+    return balances
+
+
 def _checked(book: Book, low: int, high: int) -> Iterator[Any]:
     """The transactions at positions ``low`` to ``high``, each checked whole as the history reads it."""
     from coinpurse.core.model import Transaction, transaction_from_dict
@@ -1160,6 +1207,46 @@ def _stream_name(stream: str | None) -> str | None:
             "--stream must be printable text of 1 to 80 characters, as a gift's stream is", code="invalid_stream"
         )
     return name
+
+
+def _received_by(tx: Any, name: str) -> bool:
+    from coinpurse.core.kinds import GiftRecord
+
+    gift = tx.payload
+    return isinstance(gift, GiftRecord) and gift.request.recipient == name
+
+
+def _standing_gifts(book: Book, gifts: Sequence[Any], until: str | None) -> list[tuple[Any, int, int, Any]]:
+    """Of ``gifts`` (transactions), what stands by ``until`` (None: now): (gift record, coins, diamonds, their
+    worth), the gifts reversed by then left out and what refunds' clawbacks took back by then taken off;
+    a gift clawed back whole is left out too."""
+    from coinpurse.core.statement import clawbacks_of
+
+    if not gifts:
+        return []
+    ids = {tx.id for tx in gifts}
+    reversed_ids = {
+        original
+        for reversal in book.transactions(kind="reversal")
+        if (until is None or reversal.at <= until) and (original := reversal.details.get("original")) in ids
+    }
+    clawed: dict[str, list[Any]] = {}  # gift id -> [coins, diamonds, worth] taken back
+    for _, claw in clawbacks_of(book, None, until, creator=gifts[0].payload.request.recipient):
+        if claw.gift in ids:
+            row = clawed.setdefault(claw.gift, [0, 0, 0])
+            row[0] += claw.coins
+            row[1] += claw.diamonds
+            row[2] += claw.value
+    standing = []
+    for tx in gifts:
+        if tx.id in reversed_ids:
+            continue
+        d = tx.payload.details
+        back = clawed.get(tx.id, [0, 0, 0])
+        if back[0] >= d.coins:
+            continue
+        standing.append((tx.payload, d.coins - back[0], d.diamonds - back[1], d.diamond_value - back[2]))
+    return standing
 
 
 def _reversals_of(book: Book, found: Sequence[Any]) -> dict[str, str]:

@@ -421,7 +421,7 @@ class Report(NamedTuple):
                 }
                 for c in r.creators
             ],
-            "liabilities": {
+            "liabilities": None if r.stream is not None else {
                 "as_of": r.until,
                 "coins": owed.coins,
                 "coin_cost": money_str(owed.coin_cost),
@@ -441,7 +441,24 @@ class Report(NamedTuple):
                 for b in r.sponsors
             ],
             "anchor": None if r.anchor is None else r.anchor.to_dict(),
+            "stream": None if r.stream is None else _stream_dict(r.stream),
         }  # fmt: skip
+
+
+def _stream_dict(f: Any) -> dict[str, Any]:
+    """One live stream's figures in a report (core.report.StreamFigures)."""
+    from coinpurse.core.report import LEFT_OUT_OF_A_STREAM
+
+    take = f.platform_take_percent
+    return {
+        "stream": f.stream, "gifts": f.gifts, "items": f.items, "coins": f.coins, "diamonds": f.diamonds,
+        "bonus_diamonds": f.bonus_diamonds, "diamonds_taken_back": f.diamonds_taken_back, "diamonds_net": f.diamonds_net,
+        "paid": money_str(f.paid), "paid_back": money_str(f.paid_back), "paid_net": money_str(f.paid_net),
+        "diamond_value": money_str(f.diamond_value), "value_taken_back": money_str(f.value_taken_back),
+        "value_net": money_str(f.value_net), "platform_take": money_str(f.platform_take),
+        "platform_take_percent": None if take is None else decimal_str(take), "creators": f.creators,
+        "left_out": list(LEFT_OUT_OF_A_STREAM),
+    }  # fmt: skip
 
 
 # ----- sponsors ----------------------------------------------------------------

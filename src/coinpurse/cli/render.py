@@ -458,11 +458,13 @@ def _statement_table(title: str) -> Table:
 
 
 def show_statement(statement: Statement) -> None:
-    from coinpurse.formats.statement_html import period_text, share_text
+    from coinpurse.formats.statement_html import period_text, share_text, stream_text
 
     s = statement
     out = console()
     out.print(Text(f"Statement for @{s.account}: {period_text(s)} (UTC)"), soft_wrap=True)
+    if s.stream is not None:
+        out.print(Text(stream_text(s)))
     if s.anchor is None:
         out.print("No transaction in the ledger by the end of the period.")
     else:
@@ -506,7 +508,9 @@ def show_statement(statement: Statement) -> None:
         out.print()
         out.print(_statement_taken_back(s))
     out.print()
-    if s.payouts:
+    if s.stream is not None:
+        out.print("Payouts: not shown, as they belong to no stream.")
+    elif s.payouts:
         out.print(_statement_payouts(s))
         for status, total in s.payout_totals().items():
             out.print(

@@ -59,6 +59,9 @@ def _window(data: dict[str, Any]) -> str:
 
 def show_report(result: Report) -> None:
     data = result.to_dict()
+    if data["stream"] is not None:
+        _show_stream_report(data)
+        return
     out = console()
     totals = data["totals"]
     out.print(Text(f"Platform report, {_window(data)}, by {data['by']}"), soft_wrap=True)
@@ -244,3 +247,77 @@ def _show_liabilities(owed: dict[str, Any], currency: str) -> None:
     console().print(table)
     if owed["diamonds_owed"]:
         console().print(Text(f"Creators also owe {_n(owed['diamonds_owed'])} diamonds clawed back by refunds."))
+
+
+def _show_stream_report(data: dict[str, Any]) -> None:
+    """One live stream's report: its gifts' figures, the creators they reached and the sponsors' bonuses."""
+    stream, currency = data["stream"], data["currency"]
+    out = console()
+    out.print(Text(f"Live stream {stream['stream']}: report, {_window(data)}, by {data['by']}"))
+    from coinpurse.formats.report_html import STREAM_LEFT_OUT
+
+    out.print(Text(f"Only {STREAM_LEFT_OUT}"))
+    if not stream["gifts"] and not stream["diamonds_taken_back"]:
+        out.print("No gifts of this stream in that time.")
+        return
+    rows = [
+        (
+            "viewers paid",
+            _cash(stream["paid"]),
+            f"for {_plural(stream['coins'], 'coin')} in {_plural(stream['gifts'], 'gift')}",
+        ),
+        ("given back", _cash(-Decimal(stream["paid_back"])), "by reversals and refunds' clawbacks"),
+        ("diamonds' worth", _cash(-Decimal(stream["value_net"])), f"{_n(stream['diamonds_net'])} diamonds net"),
+        (
+            "platform take",
+            _cash(stream["platform_take"]),
+            _percent(stream["platform_take_percent"]) + " of what stands",
+        ),
+    ]
+    amounts = aligned([amount for _, amount, _ in rows], currency)
+    table = Table(box=box.SIMPLE_HEAVY, show_edge=False)
+    table.add_column("cash")
+    table.add_column(currency.rjust(len(amounts[0])), justify="left", no_wrap=True)
+    table.add_column("")
+    for (what, _, note), amount in zip(rows, amounts, strict=True):
+        table.add_row(what, amount, note)
+    out.print(table)
+    diamonds = (
+        f"Diamonds: {_n(stream['diamonds'])} by the gifts, less {_n(stream['diamonds_taken_back'])} taken back: "
+        f"{_n(stream['diamonds_net'])} net, to {_plural(stream['creators'], 'creator')}"
+    )
+    if stream["bonus_diamonds"]:
+        diamonds += f"; sponsors' bonuses added {_n(stream['bonus_diamonds'])}"
+    out.print(Text(diamonds + "."))
+    _show_stream_creators(data["creators"])
+    _show_sponsors(data["sponsors"], currency)
+
+
+def _show_stream_creators(creators: list[dict[str, Any]]) -> None:
+    """The creators a stream's gifts reached: diamonds received, taken back and what stands (no payouts)."""
+    if not creators:
+        return
+    shown = creators[:CREATORS_SHOWN]
+    cells = [(_n(c["diamonds_received"]), _n(c["diamonds_taken_back"]), _n(c["diamonds"])) for c in shown]
+    used = (
+        max(len("creator"), *(len(c["account"]) for c in shown))
+        + sum(
+            max(len(header), *(len(row[index]) for row in cells))
+            for index, header in enumerate(("received", "back", "diamonds"))
+        )
+        + 4 * 3
+    )
+    width = _bar_width(used)
+    most = max(c["diamonds"] for c in shown)
+    title = "Creators the stream's gifts reached"
+    if len(creators) > len(shown):
+        title += f", the top {len(shown)} of {_n(len(creators))}"
+    table = Table(title=title, box=box.SIMPLE_HEAVY, show_edge=False, title_justify="left")
+    table.add_column("creator", no_wrap=True)
+    for header in ("received", "back", "diamonds"):
+        table.add_column(header, justify="right", no_wrap=True)
+    table.add_column("", no_wrap=True, max_width=width)
+    for creator, row in zip(shown, cells, strict=True):
+        table.add_row(creator["account"], *row, bar(creator["diamonds"], most, width))
+    console().print()
+    console().print(table)

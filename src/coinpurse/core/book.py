@@ -175,6 +175,44 @@ class Book(ABC):
                 return found
         return None
 
+    # The same by time, for a store that can find a moment without counting positions (a JSON file
+    # read from its end): a statement, a balance at a moment. ``moment`` None is after the newest.
+
+    def stamped_within(self, since: str | None, until: str | None, account: str | None = None) -> list[Transaction]:
+        """The transactions stamped from ``since`` to ``until`` (inclusive; None: open), oldest first,
+        those touching ``account`` when given."""
+        low = 1 if since is None else self.count_until(since, inclusive=False) + 1
+        high = self.head().length if until is None else self.count_until(until)
+        return self.transactions_within(low, high, account) if low <= high else []
+
+    def last_stamped(self, moment: str | None, inclusive: bool = True) -> Transaction | None:
+        """The last transaction stamped at or before ``moment`` (before it, without ``inclusive``)."""
+        within = self.head().length if moment is None else self.count_until(moment, inclusive=inclusive)
+        return self.transaction_at(within) if within else None
+
+    def balance_stamped(
+        self, name: str, moment: str | None, inclusive: bool = True
+    ) -> tuple[Transaction | None, BalanceAfter | None]:
+        """The last transaction stamped at or before ``moment`` (before it, without ``inclusive``), and the
+        account's coins and diamonds after the last of those that gives them (None: none does)."""
+        within = self.head().length if moment is None else self.count_until(moment, inclusive=inclusive)
+        if not within:
+            return None, None
+        return self.transaction_at(within), self.balance_within(name, within)
+
+    def stream_stamped(
+        self, stream: str, since: str | None, until: str | None, account: str | None = None
+    ) -> list[Transaction]:
+        """As ``stream_within``, of the transactions stamped from ``since`` to ``until`` (inclusive; None: open)."""
+        low = 1 if since is None else self.count_until(since, inclusive=False) + 1
+        high = self.head().length if until is None else self.count_until(until)
+        return self.stream_within(stream, low, high, account) if low <= high else []
+
+    def stamped_tail(self, since: str) -> list[Transaction] | None:
+        """The transactions stamped at or after ``since`` to the newest, each checked whole: for a store that
+        reads them from its end without counting positions (a JSON file); None for the others."""
+        return None
+
     def positions_touching(self, name: str, within: int) -> Iterable[int]:
         """Newest first, the positions up to ``within`` that may give the account a balance after (a store
         with an index of the accounts each transaction touches names only those)."""

@@ -214,6 +214,9 @@ class PendingPayouts(NamedTuple):
 
     payouts: int = 0
     cash: Decimal = ZERO
+    # Holds expired by then whose release (payout-expire) is not recorded yet: (creator, diamonds). Their
+    # diamonds are the creator's again, as ``balance`` counts them, though still on the pending account.
+    released: tuple[tuple[str, int], ...] = ()
 
 
 class Liabilities(NamedTuple):
@@ -244,6 +247,7 @@ class PlatformReport(NamedTuple):
     liabilities: Liabilities  # as at ``until``; without it, after the last transaction
     sponsors: tuple[SponsorFigures, ...] = ()  # by name: the sponsors whose budget moved in the window
     anchor: Anchor | None = None  # the ledger's last transaction at or before ``until`` (see ``anchor_of``)
+    stream: StreamFigures | None = None  # a report of one live stream's gifts (see ``stream_report``)
 
 
 # ----- the pass ---------------------------------------------------------------------------
@@ -547,6 +551,9 @@ def _liabilities(
 ) -> Liabilities:
     coins, cost, held, owed = -rollback.coins, -rollback.coin_cost, 0, 0
     later = rollback.diamonds
+    released: dict[str, int] = {}
+    for creator, back in pending.released:
+        released[creator] = released.get(creator, 0) + back
     for name, state in accounts:
         if is_platform_account(name):
             continue
@@ -554,6 +561,8 @@ def _liabilities(
         for lot in state.lots:
             cost += lot.cost
         diamonds = state.diamonds - later.get(name, 0) if later else state.diamonds
+        if released:
+            diamonds += released.get(name, 0)
         if diamonds > 0:
             held += diamonds
         else:
@@ -565,19 +574,169 @@ def pending_payouts(book: Book, at: str | None) -> PendingPayouts:
     """Payouts held and not yet settled at ``at`` (without it: now): the one place that reads them.
 
     A hold asked for by then counts unless an approval, rejection or recorded expiry came by then,
-    or its review ran out by then (an expired hold's diamonds are the creator's again).
+    or its review ran out by then: an expired hold's diamonds are the creator's again, and until its
+    release is written they are listed in ``released``, for the liabilities to count as the creator's.
     """
     from coinpurse.core import clock
     from coinpurse.core.payouts import every_status
 
     when = at or clock.now()
     count, cash = 0, ZERO
+    released: list[tuple[str, int]] = []
     for status in every_status(book, when):
         held = status.record.details
-        if status.hold.at > when or held.expires <= when:
+        if status.hold.at > when:
             continue
         settled = status.settled_by
-        if settled is None or settled.at > when:
-            count += 1
-            cash += held.cash
-    return PendingPayouts(count, tidy(cash))
+        if settled is not None and settled.at <= when:
+            continue
+        if held.expires <= when:  # expired, its release not written by then: the creator's diamonds again
+            released.append((status.record.request.account, held.diamonds))
+            continue
+        count += 1
+        cash += held.cash
+    return PendingPayouts(count, tidy(cash), tuple(released))
+
+
+# ----- one live stream's report -------------------------------------------------------------
+
+
+class StreamFigures(NamedTuple):
+    """What one live stream's gifts in the window took from the viewers and gave the creators.
+
+    ``paid`` is what the viewers' coins of those gifts cost them (the lots drawn), ``diamond_value`` the
+    gifts' diamonds at the payout rate each recorded; what reversals and refunds' clawbacks took back of
+    the stream's gifts is netted out of both, and the platform's take is the rest of the cash.
+    """
+
+    stream: str
+    gifts: int
+    items: int  # gifts sent, counting -n
+    coins: int
+    diamonds: int  # the gifts' own diamonds (a sponsor's bonus diamonds are not the viewers')
+    bonus_diamonds: int  # paid by sponsors' budgets with the stream's gifts
+    paid: Decimal
+    diamond_value: Decimal
+    diamonds_taken_back: int  # by reversals and refunds' clawbacks of the stream's gifts
+    paid_back: Decimal  # of ``paid``, what the viewers got back (the coins or the cash of the gifts taken back)
+    value_taken_back: Decimal
+    creators: int  # creators its gifts reached
+
+    @property
+    def diamonds_net(self) -> int:
+        return self.diamonds - self.diamonds_taken_back
+
+    @property
+    def paid_net(self) -> Decimal:
+        return self.paid - self.paid_back
+
+    @property
+    def value_net(self) -> Decimal:
+        return self.diamond_value - self.value_taken_back
+
+    @property
+    def platform_take(self) -> Decimal:
+        return self.paid_net - self.value_net
+
+    @property
+    def platform_take_percent(self) -> Decimal | None:
+        return percent(self.platform_take, self.paid_net)
+
+
+LEFT_OUT_OF_A_STREAM = ("buys", "payouts", "refunded cash", "liabilities")  # they belong to no stream
+
+
+@exact_arithmetic
+def stream_report(
+    book: Book, stream: str, since: str | None, until: str | None, by: str, anchor: Anchor | None
+) -> PlatformReport:
+    """The report of one live stream's gifts from ``since`` to ``until``: those gifts, the reversals of them
+    and the refunds' clawbacks of them (``Book.stream_within``, SQLite's index of gifts by stream; refunds
+    are few). Buys, payouts, a refund's cash and the liabilities belong to no stream: they are left out
+    (no channels, no payouts, the liabilities all zero); a refund counts for its clawbacks of the stream's
+    gifts only. ``anchor`` is the ledger's last transaction at or before ``until``, as the whole report's."""
+    from coinpurse.core.statement import clawbacks_of, gift_lot_cost
+
+    found = book.stream_stamped(stream, since, until)
+    clawbacks = clawbacks_of(book, since, until, stream=stream)
+    made = build_report(
+        ((0, tx) for tx in found), (), since=since, until=until, by=by, currency=book.currency,
+        cash_per_diamond=book.rates.payout.cash_per_diamond, channel_of=lambda _: None, pending=PendingPayouts(),
+    )  # fmt: skip
+    gifts: dict[str, GiftRecord] = {}
+    row: list[Any] = [0, 0, 0, 0, 0, ZERO, ZERO, 0, ZERO, ZERO]
+    reached: set[str] = set()
+    for tx in found:
+        record = tx.payload
+        if isinstance(record, GiftRecord):
+            d = record.details
+            gifts[tx.id] = record
+            reached.add(record.request.recipient)
+            bonus = d.bonus.diamonds if d.bonus is not None and d.bonus.paid else 0
+            for index, amount in enumerate((1, d.count, d.coins, d.diamonds, bonus, d.paid, d.diamond_value)):
+                row[index] += amount
+        elif isinstance(record, ReversalRecord):
+            v = record.details
+            gift = gifts.get(v.original) or _gift_record(book, v.original)
+            row[7] += v.diamonds
+            row[8] += sum((lot.cost for lot in v.lots), ZERO)
+            row[9] += ZERO if gift is None else gift.details.diamond_value
+    for tx, claw in clawbacks:
+        refund = tx.payload
+        row[7] += claw.diamonds
+        row[8] += gift_lot_cost(book, claw.gift, refund.request.buy) if isinstance(refund, RefundRecord) else ZERO
+        row[9] += claw.value
+    gifts_, items, coins, diamonds, bonus = row[:5]
+    figures = StreamFigures(
+        stream,
+        gifts_,
+        items,
+        coins,
+        diamonds,
+        bonus,
+        tidy(row[5]),
+        tidy(row[6]),
+        row[7],
+        tidy(row[8]),
+        tidy(row[9]),
+        len(reached),
+    )
+    made = _with_clawbacks(made, clawbacks)
+    return made._replace(channels=(), anchor=anchor, stream=figures)
+
+
+def _gift_record(book: Book, gift_id: str) -> GiftRecord | None:
+    found = book.find(gift_id)
+    return found.payload if found is not None and isinstance(found.payload, GiftRecord) else None
+
+
+def _with_clawbacks(made: PlatformReport, clawbacks: list[tuple[Transaction, Any]]) -> PlatformReport:
+    """The report with the clawbacks of the stream's gifts added in: diamonds clawed back in the totals and
+    each one's period, taken back from each creator, bonus cash back to each sponsor."""
+    if not clawbacks:
+        return made
+    by = made.by
+    periods = {p.name: p.figures for p in made.periods}
+    creators = {c.account: c for c in made.creators}
+    sponsors = {b.sponsor: b for b in made.sponsors}
+    totals = made.totals
+    for tx, claw in clawbacks:
+        back = claw.diamonds + claw.bonus_back
+        totals = totals._replace(diamonds_clawed_back=totals.diamonds_clawed_back + back)
+        name = period_of(tx.at, by)
+        figures = periods.get(name, Figures())
+        periods[name] = figures._replace(diamonds_clawed_back=figures.diamonds_clawed_back + back)
+        c = creators.get(claw.creator) or CreatorFigures(claw.creator, 0, 0, 0, 0, 0, ZERO, None)
+        creators[claw.creator] = c._replace(diamonds_taken_back=c.diamonds_taken_back + back)
+        if claw.sponsor is not None:
+            b = sponsors.get(claw.sponsor) or SponsorFigures(claw.sponsor, ZERO, ZERO, 0, 0, ZERO, ZERO, 0)
+            sponsors[claw.sponsor] = b._replace(returned=tidy(b.returned + claw.bonus_cash))
+    names = sorted(periods)  # period names sort as their times do
+    filled = tuple(Period(name, periods.get(name, Figures())) for name in periods_between(names[0], names[-1], by))
+    ranked = sorted(creators.values(), key=lambda row: (-row.diamonds, -row.paid_out, row.account))
+    return made._replace(
+        totals=totals,
+        periods=filled,
+        creators=tuple(ranked),
+        sponsors=tuple(sponsors[name] for name in sorted(sponsors)),
+    )

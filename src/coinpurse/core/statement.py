@@ -26,7 +26,7 @@ from decimal import ROUND_HALF_UP, Decimal
 from typing import Any, NamedTuple
 
 from coinpurse.core.book import Book
-from coinpurse.core.kinds import GiftRecord, RedeemRecord, RefundRecord, ReversalRecord
+from coinpurse.core.kinds import Clawback, GiftRecord, RedeemRecord, RefundRecord, ReversalRecord
 from coinpurse.core.model import Transaction
 from coinpurse.core.money import ZERO, decimal_str, exact_arithmetic, money_str
 from coinpurse.errors import BadInput
@@ -199,7 +199,8 @@ class Statement(NamedTuple):
     top_gifters: tuple[GiftTotal, ...]
     gifters: int  # how many viewers sent gifts (top_gifters may show fewer)
     taken_back: tuple[TakenBack, ...]
-    payouts: tuple[Payout, ...]
+    payouts: tuple[Payout, ...]  # empty for one live stream's statement: a payout belongs to no stream
+    stream: str | None = None  # one live stream's gifts only (see ``make_statement``)
 
     @property
     def taken_back_diamonds(self) -> int:
@@ -274,8 +275,13 @@ class Statement(NamedTuple):
                 "paid": money_str(self.taken_back_paid),
             },
             "diamonds_earned": {"diamonds": self.diamonds_earned, "diamond_value": money_str(self.earned_value)},
-            "payouts": {"items": [row.to_dict() for row in self.payouts], "totals": self.payout_totals()},
+            "payouts": (
+                None
+                if self.stream is not None
+                else {"items": [row.to_dict() for row in self.payouts], "totals": self.payout_totals()}
+            ),
             "share": self.share.to_dict(),
+            "stream": self.stream,
         }
 
     def to_json(self) -> dict[str, Any]:
@@ -292,27 +298,75 @@ def check_window(since: str | None, until: str | None) -> None:
 
 
 @exact_arithmetic
-def make_statement(book: Book, creator: str, since: str | None, until: str | None, top: int = DEFAULT_TOP) -> Statement:
-    """``creator``'s statement from ``since`` to ``until`` (stored times, inclusive), read from ``book``."""
+def make_statement(
+    book: Book, creator: str, since: str | None, until: str | None, top: int = DEFAULT_TOP, stream: str | None = None
+) -> Statement:
+    """``creator``'s statement from ``since`` to ``until`` (stored times, inclusive), read from ``book``.
+
+    With ``stream``, only that live stream's: the gifts tagged with it, and what reversals and refunds'
+    clawbacks took back of those gifts (read through ``Book.stream_within`` and the refunds, which are
+    few); payouts belong to no stream and are left out. The opening and closing balances stay the
+    creator's whole balances: a balance is one, whatever stream its diamonds came from.
+    """
     check_window(since, until)
-    length = book.head().length
-    low = 1 if since is None else book.count_until(since, inclusive=False) + 1
-    high = length if until is None else book.count_until(until)
-    found = book.transactions_within(low, high, creator) if low <= high else []
-    before, last = low - 1, max(high, low - 1)
-    opening = _edge(book, creator, before)
-    closing = _edge(book, creator, last)
+    if stream is None:  # by time: a store that reads from its end reads only the span and what its edges need
+        found = book.stamped_within(since, until, creator)
+    else:
+        found = _stream_found(book, creator, stream, since, until)
+    opening = Edge(None, 0, 0) if since is None else _edge(book, creator, since, inclusive=False)
+    closing = _edge(book, creator, until, inclusive=True)
     return Statement(
         creator, book.currency, since, until, closing.as_of, len(found), opening, closing,
-        *_gifts_received(found, creator, top), _taken_back(book, found, creator), _payouts(found, creator),
+        *_gifts_received(found, creator, top), _taken_back(book, found, creator, stream),
+        () if stream is not None else _payouts(found, creator), stream,
     )  # fmt: skip
 
 
-def _edge(book: Book, creator: str, within: int) -> Edge:
-    if within < 1:
+def _stream_found(book: Book, creator: str, stream: str, since: str | None, until: str | None) -> list[Transaction]:
+    """The creator's transactions of one live stream in the span: its gifts and their reversals, and the
+    refunds that clawed back diamonds of those gifts, in the order of the history."""
+    found = book.stream_stamped(stream, since, until, creator)
+    refunds = [tx for tx, _ in clawbacks_of(book, since, until, creator, stream)]
+    if not refunds:
+        return found
+    merged = {id(tx): tx for tx in [*found, *refunds]}  # a refund clawing back several gifts counts once
+    return sorted(merged.values(), key=lambda tx: tx.at)  # times never go back along the history: a stable sort
+
+
+def clawbacks_of(
+    book: Book, since: str | None, until: str | None, creator: str | None = None, stream: str | None = None
+) -> list[tuple[Transaction, Clawback]]:
+    """The refunds' clawbacks stamped from ``since`` to ``until`` (inclusive), oldest first: of ``creator``'s
+    gifts when given, and of the gifts of one live ``stream`` when given. Refunds are few: they are read by
+    kind (SQLite's index of rare kinds, a JSON file's lines naming the kind), each clawed gift by its id."""
+    rows: list[tuple[Transaction, Clawback]] = []
+    streams: dict[str, str | None] = {}
+    for tx in book.transactions(kind="refund"):
+        if (since is not None and tx.at < since) or (until is not None and tx.at > until):
+            continue
+        record = tx.payload
+        if not isinstance(record, RefundRecord):
+            continue
+        for claw in record.details.clawbacks:
+            if creator is not None and claw.creator != creator:
+                continue
+            if stream is not None:
+                if claw.gift not in streams:
+                    gift = _gift(book, claw.gift)
+                    streams[claw.gift] = None if gift is None else gift.details.stream
+                if streams[claw.gift] != stream:
+                    continue
+            rows.append((tx, claw))
+    return rows
+
+
+def _edge(book: Book, creator: str, moment: str | None, inclusive: bool) -> Edge:
+    """The creator's balance after the ledger's last transaction stamped at or before ``moment`` (before
+    it, without ``inclusive``; None: the newest)."""
+    last, balance = book.balance_stamped(creator, moment, inclusive)
+    if last is None:
         return Edge(None, 0, 0)
-    balance = book.balance_within(creator, within)
-    as_of = Anchor.of(book.transaction_at(within))
+    as_of = Anchor.of(last)
     return Edge(as_of, 0, 0) if balance is None else Edge(as_of, balance.coins, balance.diamonds)
 
 
@@ -347,12 +401,17 @@ def _ranked(totals: dict[Any, list[Any]]) -> tuple[GiftTotal, ...]:
     return tuple(sorted(rows, key=lambda row: (-row.diamonds, row.name is None, row.name or "")))
 
 
-def _taken_back(book: Book, found: Sequence[Transaction], creator: str) -> tuple[TakenBack, ...]:
+def _taken_back(
+    book: Book, found: Sequence[Transaction], creator: str, stream: str | None = None
+) -> tuple[TakenBack, ...]:
     rows = []
     for tx in found:
         record = tx.payload
         if isinstance(record, RefundRecord):
-            mine = [c for c in record.details.clawbacks if c.creator == creator]
+            mine = [
+                c for c in record.details.clawbacks
+                if c.creator == creator and (stream is None or _stream_of_gift(book, c.gift) == stream)
+            ]  # fmt: skip
             if mine:
                 buy = record.request.buy
                 paid = sum((_lot_cost(book, c.gift, buy) for c in mine), ZERO)
@@ -373,6 +432,16 @@ def _gift(book: Book, gift_id: str) -> GiftRecord | None:
     """A gift a refund or reversal names (those are few: one look-up each)."""
     found = book.find(gift_id)
     return found.payload if found is not None and isinstance(found.payload, GiftRecord) else None
+
+
+def _stream_of_gift(book: Book, gift_id: str) -> str | None:
+    gift = _gift(book, gift_id)
+    return None if gift is None else gift.details.stream
+
+
+def gift_lot_cost(book: Book, gift_id: str, buy: str) -> Decimal:
+    """What the coins of a refunded buy's lot cost in a gift (``_lot_cost``), for the platform report."""
+    return _lot_cost(book, gift_id, buy)
 
 
 def _lot_cost(book: Book, gift_id: str, buy: str) -> Decimal:

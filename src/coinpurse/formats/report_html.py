@@ -17,6 +17,10 @@ from coinpurse.formats.html import Bar, Cell, money, number, text
 
 CREATORS_CHARTED = 10  # the bars of the creators with most diamonds; the table lists every one
 NO_PERCENT = "n/a"  # a percentage of no cash in
+STREAM_LEFT_OUT = (
+    "its gifts and what reversals and refunds' clawbacks took back of them; buys, payouts, refunded cash and "
+    "what the platform owes belong to no stream and are left out."
+)
 NOTHING_COUNTED = "No buys, gifts, refunds, reversals, payouts or sponsors' transactions in this window."
 
 _PERIOD_WORDS = {"day": "day", "week": "ISO week (Monday first)", "month": "month"}
@@ -66,6 +70,14 @@ def report_page(report: PlatformReport) -> str:
     if r.anchor is not None:
         footer += ["Check later that the ledger still holds the transaction this report was made from:",
                    html.Code(f"coinpurse verify --anchor {r.anchor.hash}")]  # fmt: skip
+    if r.stream is not None:  # one live stream's gifts: no buys, payouts nor liabilities to show
+        facts[1:] = [
+            f"Amounts in {r.currency}; diamonds at the payout rate each gift recorded; percentages rounded half up "
+            "to 0.01.",
+            f"Only live stream {r.stream.stream}: {STREAM_LEFT_OUT}",
+        ]
+        sections = [_stream(r), _stream_creators(r), _sponsors(r)]
+        return html.page(f"Live stream {r.stream.stream}: report", facts, anchor, sections, footer)
     sections = [_summary(r)]
     if r.periods:
         sections += [_diamonds(r.totals), _periods(r), _channels(r), _creators(r), _sponsors(r)]
@@ -262,3 +274,58 @@ def _liabilities(r: PlatformReport) -> str:
     if owed.diamonds_owed:
         note += f" Creators also owe {_plural(owed.diamonds_owed, 'diamond')} clawed back by refunds."
     return html.section("What the platform owes", html.table(headers, rows, footer), note=note)
+
+
+def _stream(r: PlatformReport) -> str:
+    f = r.stream
+    assert f is not None
+    c = r.currency
+    cards = html.figures(
+        [
+            ("Live stream", text(f.stream, "stream.stream")),
+            (f"Viewers paid ({c})", money(f.paid, "stream.paid")),
+            (f"Given back ({c})", money(f.paid_back, "stream.paid_back")),
+            (f"Diamonds' worth, net ({c})", money(f.value_net, "stream.value_net")),
+            (f"Platform take ({c})", money(f.platform_take, "stream.platform_take")),
+            ("Take, of what stands", _percent(f.platform_take_percent, "stream.platform_take_percent")),
+        ]
+    )
+    counts = html.figures(
+        [
+            ("Gifts", number(f.gifts, "stream.gifts")),
+            ("Coins", number(f.coins, "stream.coins")),
+            ("Diamonds", number(f.diamonds, "stream.diamonds")),
+            ("Taken back", number(f.diamonds_taken_back, "stream.diamonds_taken_back")),
+            ("Diamonds, net", number(f.diamonds_net, "stream.diamonds_net")),
+            ("Creators reached", number(f.creators, "stream.creators")),
+        ]
+    )
+    note = (
+        "Viewers paid: what the coins of the stream's gifts cost them; given back: of that, what reversals and "
+        "refunds' clawbacks of those gifts returned. The platform's take is what stands of the viewers' cash less "
+        "the diamonds' worth at the payout rate each gift recorded."
+    )
+    return html.section("The stream's gifts", cards, counts, note=note)
+
+
+def _stream_creators(r: PlatformReport) -> str:
+    """The creators a stream's gifts reached: diamonds received, taken back and what stands (no payouts)."""
+    title = "Creators the stream's gifts reached"
+    if not r.creators:
+        return html.section(title, html.paragraph("No creator received a gift of this stream in this window."))
+    charted = r.creators[:CREATORS_CHARTED]
+    chart = html.bar_chart(
+        "Diamonds by creator", [Bar(c.account, max(c.diamonds, 0), f"{html.grouped(c.diamonds)} ◆") for c in charted]
+    )
+    headers = [text("creator"), Cell("received", number=True), Cell("back", number=True), Cell("diamonds", number=True)]
+    rows = [
+        [
+            Cell(c.account, f"creators.{index}.account", sub=_plural(c.gifts, "gift"), unbroken=True),
+            number(c.diamonds_received, f"creators.{index}.diamonds_received"),
+            number(c.diamonds_taken_back, f"creators.{index}.diamonds_taken_back"),
+            number(c.diamonds, f"creators.{index}.diamonds"),
+        ]
+        for index, c in enumerate(r.creators)
+    ]
+    note = "Diamonds: those the stream's gifts gave, less those reversals and refunds' clawbacks of them took back."
+    return html.section(title, chart, html.table(headers, rows), note=note)

@@ -28,6 +28,14 @@ def share_text(ratio: Decimal | None) -> str:
     return "n/a" if ratio is None else f"{ratio * 100:.2f}%"
 
 
+def stream_text(statement: Statement) -> str:
+    """What a statement of one live stream holds and leaves out (said the same on the terminal and the page)."""
+    return (
+        f"Only live stream {statement.stream}: its gifts and what reversals and refunds took back of them; "
+        "payouts belong to no stream and are left out; the balances are the creator's whole balances."
+    )
+
+
 def statement_page(statement: Statement) -> str:
     s = statement
     currency = s.currency
@@ -35,6 +43,8 @@ def statement_page(statement: Statement) -> str:
         f"Period: {period_text(s)} (UTC)",
         f"Amounts in {currency}; diamonds valued at the payout rate each transaction recorded.",
     ]
+    if s.stream is not None:
+        facts.append(stream_text(s))
     anchor = None
     if s.anchor is not None:
         anchor = html.PageAnchor("Last transaction in the period", s.anchor.id, s.anchor.at, s.anchor.hash)
@@ -61,22 +71,20 @@ def statement_page(statement: Statement) -> str:
 def _summary(s: Statement) -> str:
     totals = s.payout_totals()
     paid = totals.get("paid")
-    return html.section(
-        "Summary",
-        html.figures(
-            [
-                ("Diamonds received", number(s.gifts.diamonds, "gifts.diamonds")),
-                ("Taken back", number(s.taken_back_diamonds, "taken_back.diamonds")),
-                ("Diamonds earned", number(s.diamonds_earned, "diamonds_earned.diamonds")),
-                (f"Earned, worth ({s.currency})", money(s.earned_value, "diamonds_earned.diamond_value")),
-                (
-                    f"Paid out, net ({s.currency})",
-                    money(Decimal(paid["net"]) if paid else Decimal(0), "payouts.totals.paid.net" if paid else None),
-                ),
-                ("Share of viewers' cash", text(share_text(s.share.ratio), "share.share")),
-            ]
+    figures = [
+        ("Diamonds received", number(s.gifts.diamonds, "gifts.diamonds")),
+        ("Taken back", number(s.taken_back_diamonds, "taken_back.diamonds")),
+        ("Diamonds earned", number(s.diamonds_earned, "diamonds_earned.diamonds")),
+        (f"Earned, worth ({s.currency})", money(s.earned_value, "diamonds_earned.diamond_value")),
+        (
+            f"Paid out, net ({s.currency})",
+            money(Decimal(paid["net"]) if paid else Decimal(0), "payouts.totals.paid.net" if paid else None),
         ),
-    )
+        ("Share of viewers' cash", text(share_text(s.share.ratio), "share.share")),
+    ]
+    if s.stream is not None:  # a payout belongs to no stream
+        figures = [("Live stream", text(s.stream, "stream")), *figures[:4], figures[5]]
+    return html.section("Summary", html.figures(figures))
 
 
 def _balances(s: Statement) -> str:
@@ -169,6 +177,8 @@ def _taken_back(s: Statement) -> str:
 
 def _payouts(s: Statement) -> str:
     title = "Payouts"
+    if s.stream is not None:
+        return html.section(title, html.paragraph("Not shown: payouts belong to no stream."))
     if not s.payouts:
         return html.section(title, html.paragraph("No payouts in this period."))
     headers = [

@@ -339,3 +339,112 @@ def newest_lines(
             end = begin - 1
         newest = False
         pos = low + first - 1  # the next block ends with the line before, and its comma
+
+
+# Times never go back along the history, so the line where a moment falls is found by halving the
+# history's bytes: each step reads the one line starting at or after a byte offset and its time
+# (written right after the id and kind). About 27 small reads for a 100 MB history, none parsed.
+
+_AT_KEY = b'"at"'
+_AT_OPENING = b'", "at": "'
+_STAMP_SIZE = 20  # 2026-03-01T12:00:00Z
+_LINE_READ = 8 * 1024
+
+
+def _line_from(read: Callable[[int, int], bytes], span: tuple[int, int], start: int) -> tuple[bytes, int]:
+    """The line that starts at ``start`` (without its comma) and where the next one starts (``span``'s end
+    after the last)."""
+    end = span[1]
+    size = _LINE_READ
+    while True:
+        chunk = read(start, min(size, end - start))
+        if len(chunk) != min(size, end - start):
+            raise OtherLayout  # the file is shorter than it said
+        cut = chunk.find(b"\n")
+        if cut >= 0:
+            line = chunk[:cut]
+            if line[-1:] != b",":
+                raise OtherLayout
+            return line[:-1], start + cut + 1
+        if start + len(chunk) >= end:
+            return chunk, end
+        size *= 4
+
+
+def _start_at_or_after(read: Callable[[int, int], bytes], span: tuple[int, int], offset: int) -> int:
+    """Where the first line starting at or after ``offset`` starts (``span``'s end if none does)."""
+    if offset <= span[0]:
+        return span[0]
+    position = offset - 1  # a line starts right after a newline
+    while position < span[1]:
+        chunk = read(position, min(_LINE_READ, span[1] - position))
+        if not chunk:
+            raise OtherLayout
+        cut = chunk.find(b"\n")
+        if cut >= 0:
+            return position + cut + 1
+        position += len(chunk)
+    return span[1]
+
+
+def line_time(line: bytes) -> str:
+    """A line's stored time, read from its opening where that is its only ``"at"`` and it holds no escape."""
+    if not line.startswith(_LINE_BYTES) or line.count(_AT_KEY) != 1 or b"\\" in line:
+        raise OtherLayout
+    at = line.find(b'"', len(_LINE_BYTES))  # the end of the id
+    at = line.find(_AT_OPENING, at + 1)
+    if at < 0 or at > 200:  # right after the id and the kind
+        raise OtherLayout
+    stamp = line[at + len(_AT_OPENING) : at + len(_AT_OPENING) + _STAMP_SIZE + 1]
+    if len(stamp) != _STAMP_SIZE + 1 or stamp[-1:] != b'"':
+        raise OtherLayout
+    return stamp[:-1].decode("ascii")
+
+
+def time_boundary(read: Callable[[int, int], bytes], span: tuple[int, int], moment: str, inclusive: bool) -> int:
+    """Where the first line of the history stamped after ``moment`` starts (at or after it, without
+    ``inclusive``): every line before that offset is stamped at or before it (before it). ``span``'s end
+    when every line is. ``OtherLayout`` where a line read is not as the writer writes one."""
+    low, high = span  # the boundary is a line start in [low, high]; low is a line start
+    while low < high:
+        start = _start_at_or_after(read, span, (low + high) // 2)
+        if start >= high:  # no line starts in the upper half: look at the one at low
+            start = low
+        line, after = _line_from(read, span, start)
+        stamped = line_time(line)
+        if stamped > moment or (not inclusive and stamped == moment):
+            high = start
+        else:
+            low = after
+    return low
+
+
+def lines_between(read: Callable[[int, int], bytes], span: tuple[int, int], start: int, end: int) -> list[bytes]:
+    """The history's lines from the one starting at ``start`` to the one ending before ``end`` (a line
+    start, or ``span``'s end), oldest first, without their commas."""
+    if start >= end:
+        return []
+    chunk = read(start, end - start)
+    if len(chunk) != end - start:
+        raise OtherLayout
+    lines = chunk.split(b"\n")
+    if end < span[1]:
+        if lines[-1] != b"":
+            raise OtherLayout
+        lines.pop()
+    found = []
+    for index, line in enumerate(lines):
+        if index < len(lines) - 1 or end < span[1]:
+            if line[-1:] != b",":
+                raise OtherLayout
+            line = line[:-1]
+        if not (line.startswith(_LINE_BYTES) and line[-1:] == b"}"):
+            raise OtherLayout
+        found.append(line)
+    return found
+
+
+def lines_before(span: tuple[int, int], boundary: int) -> tuple[int, int]:
+    """The span of the lines before ``boundary`` (a line start), for ``newest_lines``: it ends with the
+    last of them, its comma left out."""
+    return (span[0], boundary - 2 if boundary < span[1] else span[1]) if boundary > span[0] else (span[0], span[0])

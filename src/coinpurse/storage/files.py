@@ -12,7 +12,7 @@ from typing import Any
 
 from coinpurse.core.book import MISSING, MemoryBook, touched_accounts
 from coinpurse.core.chain import HISTORY_FULL, HISTORY_LINKS
-from coinpurse.core.model import GENESIS_HASH, DamagedRecord, Transaction, transaction_from_dict
+from coinpurse.core.model import GENESIS_HASH, BalanceAfter, DamagedRecord, Transaction, transaction_from_dict
 from coinpurse.errors import LedgerUnusable
 from coinpurse.formats.textdata import JSON_DECODER, FloatInText, line_of, loads_json, loads_toml
 from coinpurse.speedups import jsonfile
@@ -523,6 +523,115 @@ class LazyHistoryBook(MemoryBook):
         found.reverse()
         return found
 
+    # By time, from the file's end: the line where a moment falls is found by halving the history's bytes
+    # (times never go back along it), then only the lines wanted are read and parsed. A line not as the
+    # writer writes it (an escape, another layout) sends the read to the full parse, as _from_lines does.
+
+    def stamped_within(self, since: str | None, until: str | None, account: str | None = None) -> list[Transaction]:
+        if self._loaded is None:
+            try:
+                self._check_open()
+                low = self._span[0] if since is None else self._boundary(since, inclusive=False)
+                high = self._span[1] if until is None else self._boundary(until, inclusive=True)
+                if low >= high:
+                    return []
+                if account is None:
+                    lines = jsonfile.lines_between(self._read, self._span, low, high)
+                    found = [self._line_transaction(line) for line in lines]
+                else:
+                    span = (low, jsonfile.lines_before(self._span, high)[1])
+                    needle = jsonfile.name_needle(account)
+                    found = [self._line_transaction(line) for line in jsonfile.newest_lines(self._read, span, needle)]
+                    found.reverse()
+                self._check_open()
+                return [tx for tx in found if account is None or _touches(tx, account)]
+            except _READ_BACK_FAILS:
+                pass
+        return super().stamped_within(since, until, account)
+
+    def last_stamped(self, moment: str | None, inclusive: bool = True) -> Transaction | None:
+        if self._loaded is None:
+            try:
+                self._check_open()
+                boundary = self._span[1] if moment is None else self._boundary(moment, inclusive)
+                span = jsonfile.lines_before(self._span, boundary)
+                return next((self._line_transaction(line) for line in jsonfile.newest_lines(self._read, span)), None)
+            except _READ_BACK_FAILS:
+                pass
+        return super().last_stamped(moment, inclusive)
+
+    def balance_stamped(
+        self, name: str, moment: str | None, inclusive: bool = True
+    ) -> tuple[Transaction | None, BalanceAfter | None]:
+        """From the newest line before the moment back: that line, then only the lines naming the account."""
+        if self._loaded is None:
+            try:
+                self._check_open()
+                boundary = self._span[1] if moment is None else self._boundary(moment, inclusive)
+                span = jsonfile.lines_before(self._span, boundary)
+                last = next((self._line_transaction(line) for line in jsonfile.newest_lines(self._read, span)), None)
+                if last is None:
+                    return None, None
+                found = last.balance_after(name)
+                if found is None:
+                    for line in jsonfile.newest_lines(self._read, span, jsonfile.name_needle(name)):
+                        found = self._line_transaction(line).balance_after(name)
+                        if found is not None:
+                            break
+                self._check_open()
+                return last, found
+            except _READ_BACK_FAILS:
+                pass
+        return super().balance_stamped(name, moment, inclusive)
+
+    def stream_stamped(
+        self, stream: str, since: str | None, until: str | None, account: str | None = None
+    ) -> list[Transaction]:
+        """The span's lines from its two edges: those naming the stream and the reversals parsed, each
+        reversal's gift found by its id (``find``: a byte search of the lines)."""
+        if self._loaded is None and (since is not None or until is not None) and _PLAIN_STREAM.fullmatch(stream):
+            try:
+                self._check_open()
+                low = self._span[0] if since is None else self._boundary(since, inclusive=False)
+                high = self._span[1] if until is None else self._boundary(until, inclusive=True)
+                named, reversal = jsonfile.name_needle(stream), b"reversal"
+                found = []
+                for line in jsonfile.lines_between(self._read, self._span, low, high):
+                    kind = jsonfile.line_kind(line)
+                    if not ((kind == b"gift" and named in line) or kind == reversal):
+                        continue
+                    tx = self._line_transaction(line)
+                    if self._of_stream(tx, stream) and (account is None or _touches(tx, account)):
+                        found.append(tx)
+                self._check_open()
+                return found
+            except _READ_BACK_FAILS:
+                pass
+        return super().stream_stamped(stream, since, until, account)
+
+    def stamped_tail(self, since: str) -> list[Transaction] | None:
+        """The lines from ``since`` to the end, each checked whole (a damaged one: None, so the full parse
+        names it with its position); no line before them is read but the few the halving reads."""
+        if self._loaded is None:
+            try:
+                self._check_open()
+                boundary = self._boundary(since, inclusive=False)
+                lines = jsonfile.lines_between(self._read, self._span, boundary, self._span[1])
+                found = [self._line_transaction(line) for line in lines]
+                self._check_open()
+                return found
+            except _READ_BACK_FAILS:
+                pass
+        return None
+
+    def _boundary(self, moment: str, inclusive: bool) -> int:
+        return jsonfile.time_boundary(self._read, self._span, moment, inclusive)
+
+    def _line_transaction(self, line: bytes) -> Transaction:
+        if b"\\u" in line and jsonfile.ESCAPED_SURROGATE.search(line):
+            raise jsonfile.OtherLayout
+        return transaction_from_dict(JSON_DECODER.decode(line.decode("utf-8")))
+
     def _read(self, offset: int, size: int) -> bytes:
         try:
             return os.pread(self._fd, size, offset)
@@ -755,6 +864,11 @@ _AT_OPENING = '", "at": "'  # how a stored line spells its time, after its id an
 
 class _NotInLayout(Exception):
     """The file leaves coinpurse's layout here: read it the ordinary way."""
+
+
+# What sends a read from the file's end to the full parse: a line not as the writer writes it (an escape,
+# another layout), not JSON or UTF-8 (ValueError), or a record the full parse must name.
+_READ_BACK_FAILS = (jsonfile.OtherLayout, _NotInLayout, ValueError, DamagedRecord, RecursionError)
 
 
 def _file_lines(fd: int, chunk: int = 1 << 20) -> Iterator[bytes]:

@@ -8,6 +8,7 @@ import typer
 from coinpurse.cli.common import (
     JsonOption,
     SinceOption,
+    StreamOption,
     UntilOption,
     check_page_target,
     deliver_page,
@@ -40,6 +41,7 @@ def report(
             show_default=False,
         ),
     ] = None,
+    stream: StreamOption = None,
 ) -> None:
     """Show what the platform took in, paid out and kept, and what it owes.
 
@@ -53,18 +55,25 @@ def report(
     --anchor HASH' checks later; the same ledger and window always give the
     same report (and the same --html bytes).
 
+    --stream NAME reports that live stream's gifts: what the viewers paid for
+    their coins, the diamonds and their worth, the platform's take and the
+    creators reached, net of what reversals and refunds' clawbacks took back of
+    them. Buys, payouts, refunded cash and what the platform owes belong to no
+    stream and are left out.
+
     Examples:
       coinpurse report
       coinpurse report --by week --since 2026-03-01 --until 2026-03-31
       coinpurse report --by day --since yesterday --json
       coinpurse report --by week --since 2026-03-01 --until 2026-03-31 --html report-2026-03.html
+      coinpurse report --stream launch --since 2026-03-01 --json
     """
     first, last = time_window(since, until)
     from coinpurse.ledger import Ledger
 
     path = ledger_path(ctx)
     check_page_target(html, as_json, path)
-    made = Ledger(path).report(first, last, by)
+    made = Ledger(path).report(first, last, by, stream)
     if html is not None:
         from coinpurse.formats.report_html import report_page
 

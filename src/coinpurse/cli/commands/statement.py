@@ -8,6 +8,7 @@ import typer
 from coinpurse.cli.common import (
     JsonOption,
     SinceOption,
+    StreamOption,
     UntilOption,
     check_page_target,
     deliver_page,
@@ -40,6 +41,7 @@ def statement(
         ),
     ] = None,
     as_json: JsonOption = False,
+    stream: StreamOption = None,
 ) -> None:
     """A creator's statement: balances, gifts by gift, stream and gifter, diamonds taken back, payouts.
 
@@ -50,17 +52,22 @@ def statement(
     'coinpurse verify --anchor HASH' checks later; the same ledger and period
     always give the same statement (and the same --html bytes).
 
+    --stream NAME keeps that live stream's gifts and what reversals and refunds
+    took back of them; payouts belong to no stream and are left out, and the
+    balances stay the creator's whole balances.
+
     Examples:
       coinpurse statement mia --month 2026-03
       coinpurse statement mia --since 2026-03-01 --until 2026-03-15 --json
       coinpurse statement mia --month 2026-03 --html mia-2026-03.html
+      coinpurse statement mia --month 2026-03 --stream launch
     """
     first, last = _period(month, since, until)
     from coinpurse.ledger import Ledger
 
     path = ledger_path(ctx)
     check_page_target(html, as_json, path)
-    made = Ledger(path).statement(account, first, last, top)
+    made = Ledger(path).statement(account, first, last, top, stream)
     if html is not None:
         from coinpurse.formats.statement_html import statement_page
 
