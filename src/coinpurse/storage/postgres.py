@@ -449,7 +449,8 @@ class PostgresBook(SqliteBook):
         checked = _layout_checked.setdefault(raw, set())
         if schema in checked:  # once per connection: a command's own, or the one a process keeps (see _take)
             return
-        found, expected = sorted(_layout_of(raw, schema)), sorted(EXPECTED_LAYOUT)  # in Python's order, not the collation's
+        # Both in Python's order: the catalog's ORDER BY follows the database's collation, which may not be C.
+        found, expected = sorted(_layout_of(raw, schema)), sorted(EXPECTED_LAYOUT)
         if found == expected:
             checked.add(schema)
             return
