@@ -46,18 +46,6 @@ def cp(ledger: object, *args: str) -> subprocess.CompletedProcess[str]:
     return subprocess.run([*CP, "--ledger", str(ledger), *args], capture_output=True, text=True, env=ENV, check=False)
 
 
-def timed(ledger: object, *args: str, runs: int = 3) -> float:
-    """The median of RUNS runs, after one untimed run (so both stores are read from a warm page cache)."""
-    times = []
-    for _ in range(runs + 1):
-        started = time.perf_counter()
-        done = cp(ledger, *args)
-        times.append(time.perf_counter() - started)
-        if done.returncode != 0:
-            raise SystemExit(f"{args} on {ledger} failed: {done.stderr}")
-    return statistics.median(times[1:])
-
-
 def fund(ledger: object, clients: int, folder: Path) -> None:
     ops = [{"kind": "buy", "account": f"viewer{w}", "coins": 2_500_000, "channel": "web"} for w in range(clients)]
     scenario = folder / "fund.json"
@@ -171,17 +159,44 @@ def reads_both(
         assert done.returncode == 0, done.stderr
         results["convert sqlite -> postgresql"] = {"postgresql": round(time.perf_counter() - started, 2)}
         print(f"  convert: {results['convert sqlite -> postgresql']}", flush=True)
+    _settle(url)
     picks = _picks(ledger_file)
     for name, args in READS:
         filled = [arg.format(**picks) for arg in args]
-        row = {
-            "sqlite": round(timed(ledger_file, *filled, runs=runs), 3),
-            "postgresql": round(timed(url, *filled, runs=runs), 3),
-        }
+        on_sqlite, on_postgresql = timed_pair(ledger_file, url, filled, runs)
+        row = {"sqlite": round(on_sqlite, 3), "postgresql": round(on_postgresql, 3)}
         row["ratio"] = round(row["postgresql"] / row["sqlite"], 2)
         results[name] = row
         print(f"  read {name}: {row}", flush=True)
     return results
+
+
+def _settle(url: str) -> None:
+    """VACUUM ANALYZE the ledger's tables, as autovacuum does within a minute or so of a convert: reads are timed
+    on the ledger as it then stays, not while autovacuum runs beside them."""
+    import psycopg
+
+    from coinpurse.storage.urls import LedgerUrl
+
+    target = LedgerUrl(url)
+    with psycopg.connect(target.conninfo, autocommit=True) as db:
+        for table in ("transactions", "postings", "accounts", "account_digests", "bucket_digests", "meta"):
+            db.execute(f"VACUUM (ANALYZE) {target.schema}.{table}")
+
+
+def timed_pair(first: object, second: object, args: list[str], runs: int) -> tuple[float, float]:
+    """The medians of RUNS runs on each ledger, taken in turn (so a load that comes and goes weighs on both alike),
+    after one untimed run of each."""
+    times: tuple[list[float], list[float]] = ([], [])
+    for turn in range(runs + 1):
+        for ledger, kept in ((first, times[0]), (second, times[1])):
+            started = time.perf_counter()
+            done = cp(ledger, *args)
+            if turn:
+                kept.append(time.perf_counter() - started)
+            if done.returncode != 0:
+                raise SystemExit(f"{args} on {ledger} failed: {done.stderr}")
+    return statistics.median(times[0]), statistics.median(times[1])
 
 
 def verify_both(url: str, ledger_file: Path) -> dict[str, float]:
