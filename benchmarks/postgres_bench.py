@@ -2,7 +2,7 @@
 
     python benchmarks/postgres_bench.py [--clients 16] [--gifts 20] [--apply 100000] [--reads 1000000]
                                         [--url postgresql://...]   (default: a throwaway server of its own)
-                                        [--only writers|steady|apply|reads] [--steady-gifts 50]
+                                        [--only writers|steady|apply|reads] [--steady-gifts 50] [--steady-solo-gifts 200]
                                         [--reads-from LEDGER.sqlite [--reads-url postgresql://...]] [--runs 5]
 
 - writers: CLIENTS processes at once, each sending GIFTS single gifts with ids, through the CLI
@@ -257,6 +257,7 @@ def main() -> None:
     parser.add_argument("--runs", type=int, default=5, help="timed runs of each read (the median is kept)")
     parser.add_argument("--verify", action="store_true", help="time verify of both read ledgers too")
     parser.add_argument("--steady-gifts", type=int, default=50, help="gifts per client in the steady-state runs")
+    parser.add_argument("--steady-solo-gifts", type=int, default=200, help="gifts of the one client's steady run")
     parser.add_argument("--only", choices=("writers", "steady", "apply", "reads"), action="append")
     options = parser.parse_args()
     server = None
@@ -293,7 +294,8 @@ def main() -> None:
                                 ledger = str(folder / f"steady-{mode}-{clients}.sqlite")
                             else:
                                 ledger = f"{base}{joiner}schema=steady_{mode}_{clients}"
-                            result = steady(ledger, mode, clients, options.steady_gifts, folder)
+                            gifts = options.steady_gifts if clients > 1 else options.steady_solo_gifts
+                            result = steady(ledger, mode, clients, gifts, folder)
                             print(f"steady {store}: {result}", flush=True)
                             summary[f"steady_{store}_{mode}_{clients}"] = result
             if "reads" in wanted and options.reads:
