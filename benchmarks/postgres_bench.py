@@ -293,7 +293,7 @@ def main() -> None:
                             if store == "sqlite":
                                 ledger = str(folder / f"steady-{mode}-{clients}.sqlite")
                             else:
-                                ledger = f"{base}{joiner}schema=steady_{mode}_{clients}"
+                                ledger = f"{base}{joiner}schema=steady_{mode}_{clients}_{os.getpid()}"  # a new one
                             gifts = options.steady_gifts if clients > 1 else options.steady_solo_gifts
                             result = steady(ledger, mode, clients, gifts, folder)
                             print(f"steady {store}: {result}", flush=True)
