@@ -15,8 +15,8 @@
 - apply: ``coinpurse apply`` of APPLY generated ops (benchmarks/apply_bench.py) onto a new SQLite
   ledger and a new PostgreSQL one.
 - reads: a ledger of READS transactions (benchmarks/build.py, or --reads-from an existing SQLite file,
-  which is only read) converted to PostgreSQL, and the same read commands timed on both (median of
-  --runs after one untimed run), with PostgreSQL's time over SQLite's.
+  which is only read) converted to PostgreSQL and vacuumed, and the same read commands timed on both, in
+  turns (median of --runs after one untimed run), with PostgreSQL's time over SQLite's.
 
 Prints one line per measure and a JSON summary at the end. Needs psycopg (pip install -e '.[postgres]')
 and, without --url, PostgreSQL's binaries (tests/pg_server.py finds them).
@@ -275,7 +275,7 @@ def main() -> None:
     try:
         with tempfile.TemporaryDirectory() as temp:
             folder = Path(temp)
-            wanted = options.only or ["writers", "apply", "reads"]
+            wanted = options.only or ["writers", "steady", "apply", "reads"]
             if "writers" in wanted:
                 for mode in ("library", "cli"):
                     url = f"{base}{joiner}schema=writers_{mode}"
