@@ -5,6 +5,11 @@
     pg_worker.py cli URL WORKER COUNT       COUNT single gifts, each through the CLI entry point in this process
     pg_worker.py retrying URL WORKER COUNT  as library, but a gift the server could not take (it restarted) is
                                             sent again with its id until it is acknowledged
+    pg_worker.py steady-library URL WORKER COUNT, steady-cli URL WORKER COUNT
+                                            steady state (benchmarks/postgres_bench.py): connect and read once,
+                                            print "ready", wait for a line on stdin, then send COUNT gifts (through
+                                            the library, or the CLI's entry point in this process), printing
+                                            "ID START END" per gift (time.perf_counter, one clock for all processes)
 
 Worker W's gifts go from viewer W to mia, with ids ``wW-1`` ... ``wW-COUNT``: a retry of an id
 replays it, so a worker killed and started again only finishes what was not acknowledged.
@@ -69,6 +74,51 @@ def cli(url: str, worker: int, count: int) -> None:
         print(json.loads(out.getvalue())["id"], flush=True)
 
 
+def _steady(url: str, worker: int, count: int, send: object) -> None:
+    import time
+
+    from coinpurse import Ledger
+
+    Ledger(url).balance(f"viewer{worker}")  # connected (the connection is kept for the gifts) and imported
+    print("ready", flush=True)
+    sys.stdin.readline()  # every worker starts at once
+    for tx_id in gift_ids(worker, count):
+        started = time.perf_counter()
+        done = send(tx_id)  # type: ignore[operator]
+        print(done, started, time.perf_counter(), flush=True)
+
+
+def steady_library(url: str, worker: int, count: int) -> None:
+    from coinpurse import Ledger
+
+    ledger = Ledger(url)
+    _steady(url, worker, count, lambda tx_id: ledger.gift(f"viewer{worker}", "mia", "Rose", id=tx_id).transaction.id)
+
+
+def steady_cli(url: str, worker: int, count: int) -> None:
+    from coinpurse.cli import main
+
+    def send(tx_id: str) -> str:
+        sys.argv = ["coinpurse", "--ledger", url, "gift", f"viewer{worker}", "mia", "Rose", "--id", tx_id, "--json"]
+        out = io.StringIO()
+        with contextlib.redirect_stdout(out):
+            try:
+                main()
+            except SystemExit as done:
+                if done.code != 0:
+                    raise
+        return str(json.loads(out.getvalue())["id"])
+
+    _steady(url, worker, count, send)
+
+
 if __name__ == "__main__":
     mode, url, worker, count = sys.argv[1], sys.argv[2], int(sys.argv[3]), int(sys.argv[4])
-    {"library": library, "cli": cli, "retrying": retrying}[mode](url, worker, count)
+    modes = {
+        "library": library,
+        "cli": cli,
+        "retrying": retrying,
+        "steady-library": steady_library,
+        "steady-cli": steady_cli,
+    }
+    modes[mode](url, worker, count)

@@ -356,3 +356,64 @@ def test_a_write_the_server_rolled_back_is_tried_again(pg_ledger: Path, monkeypa
     result = Ledger(pg_ledger).buy("alice", 700, id="again")
     assert len(calls) == 2 and result.replayed is False
     assert [tx.id for tx in Ledger(pg_ledger).history().transactions] == ["again"]
+
+
+# ----- the index of redeems ----------------------------------------------------------------------
+
+
+REDEEMED = (  # mia holds 20,001 diamonds ($100.005) and redeems 20,000 (the minimum payout is $100.00)
+    ("buy", "bob", "17500"),
+    ("buy", "bob", "3500", "--channel", "web"),
+    ("gift", "bob", "mia", "interstellar", "-n", "2"),
+    ("gift", "bob", "mia", "rose"),
+    ("redeem", "mia", "20000"),
+)
+
+
+def _indexes(ledger: Path) -> set[str]:
+    import psycopg
+
+    assert isinstance(ledger, LedgerUrl)
+    with psycopg.connect(ledger.conninfo) as db:
+        rows = db.execute("SELECT indexname FROM pg_indexes WHERE schemaname = %s", (ledger.schema,)).fetchall()
+    return {name for (name,) in rows}
+
+
+def test_the_newest_redeems_are_read_through_their_index_not_the_history(pg_ledger: Path) -> None:
+    import psycopg
+
+    cli = Cli(pg_ledger)
+    for args in REDEEMED:
+        assert cli(*args).exit_code == 0, args
+    assert [tx["kind"] for tx in cli.json("history", "--kind", "redeem", "--limit", "20")["transactions"]] == ["redeem"]
+    from coinpurse.storage.postgres import _translated
+
+    query = _translated("SELECT t.seq, t.body, t.hash FROM transactions t WHERE t.kind = ? ORDER BY t.seq DESC LIMIT ?")
+    assert isinstance(pg_ledger, LedgerUrl)
+    with psycopg.connect(pg_ledger.conninfo, autocommit=True) as db:
+        db.execute(f"SET search_path = {pg_ledger.schema}")
+        db.execute("SET enable_seqscan = off")  # a table of three rows would be scanned whatever its indexes
+        plan = " ".join(row[0] for row in db.execute(f"EXPLAIN {query}", ("redeem", 20)).fetchall())
+    assert "transactions_of_redeems" in plan, plan
+
+
+def test_a_schema_5_ledger_made_before_the_index_of_redeems_reads_and_its_first_write_adds_it(pg_ledger: Path) -> None:
+    import psycopg
+
+    cli = Cli(pg_ledger)
+    for args in REDEEMED:
+        assert cli(*args).exit_code == 0, args
+    assert isinstance(pg_ledger, LedgerUrl)
+    with psycopg.connect(pg_ledger.conninfo, autocommit=True) as db:
+        db.execute(f"DROP INDEX {pg_ledger.schema}.transactions_of_redeems")  # as the first PostgreSQL ledgers were
+    before = run(pg_ledger, "history", "--kind", "redeem", "--json")
+    assert before.returncode == 0, before.stderr
+    assert [tx["kind"] for tx in json.loads(before.stdout)["transactions"]] == ["redeem"]
+    assert run(pg_ledger, "gift", "bob", "mia", "interstellar", "-n", "99").returncode == 1  # refused: too few coins
+    assert "transactions_of_redeems" not in _indexes(pg_ledger)  # a write that commits nothing adds nothing
+    assert run(pg_ledger, "buy", "bob", "700").returncode == 0
+    assert "transactions_of_redeems" in _indexes(pg_ledger)
+    info = json.loads(run(pg_ledger, "info", "--json").stdout)
+    assert (info["schema"], info["transactions"]) == (5, 6)
+    verified = run(pg_ledger, "verify")
+    assert verified.returncode == 0, verified.stdout + verified.stderr
