@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from pathlib import Path
 
 import pytest
 
@@ -112,3 +113,18 @@ def test_an_unknown_account_with_no_close_name_gets_no_suggestion(economy: Cli) 
 @pytest.mark.parametrize("name", ["m", "platform:revenue", "platform:coin-issue", "mia mia", "@"])
 def test_an_invalid_name_is_bad_input(economy: Cli, name: str) -> None:
     expect_error(economy, "balance", name, exit_code=2, code="invalid_name", says="invalid account name")
+
+
+def test_every_balance_shows_the_coin_cost_of_each_account_as_its_own_balance_does(ledger: Path) -> None:
+    # ``balance`` of every account sums the lots' costs without making them (Book.coin_costs)
+    from coinpurse import Ledger
+
+    handle = Ledger(ledger)
+    handle.buy("alice", 700, channel="web")
+    handle.buy("alice", 70)
+    handle.buy("bob", 350)
+    handle.gift("alice", "mia", "rose", count=3)
+    every = {row["account"]: row for row in handle.balances().to_dict()["accounts"]}
+    for name in ("alice", "bob", "mia"):
+        assert every[name] == handle.balance(name).to_dict()
+    assert every["alice"]["coin_cost"] != "0.00"

@@ -47,6 +47,7 @@ class AccountBalance(NamedTuple):
     currency: str
     pending: int = 0  # diamonds held for payouts still pending review
     released: int = 0  # diamonds of holds expired untouched whose release is not yet recorded: available
+    cost: Decimal | None = None  # the coin cost, when read without the lots (the state may then leave them out)
 
     @property
     def available(self) -> int:
@@ -64,6 +65,8 @@ class AccountBalance(NamedTuple):
 
     @property
     def coin_cost(self) -> Decimal:
+        if self.cost is not None:
+            return self.cost
         return sum(map(_COST, self.state.lots), ZERO)
 
     def to_dict(self) -> dict[str, Any]:
