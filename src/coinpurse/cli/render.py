@@ -112,11 +112,10 @@ def show_balances(balances: Balances) -> None:
     if not balances.accounts:
         out.print("No accounts yet. Start with: coinpurse buy alice 700")
         return
-    totals = balances.totals()
+    values = balances.diamond_values()
+    totals = balances.totals(values)
     worth_header = f"worth ({balances.currency})"
-    worth = aligned(
-        [*(_cash(a.diamond_value) for a in balances.accounts), _cash(totals["diamond_value"])], worth_header
-    )
+    worth = aligned([*map(_cash, values), _cash(totals["diamond_value"])], worth_header)
     columns = [("account", "left"), ("coins", "right"), ("diamonds", "right")]
     footer = ["total", _n(totals["coins"]), _n(totals["diamonds"])]
     held = totals["pending_diamonds"] != 0
