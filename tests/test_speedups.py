@@ -291,3 +291,10 @@ def test_lots_in_another_layout_are_left_to_the_full_parse() -> None:
         '{"tx-1":[700,"7.49"]}',
     ):
         assert lot_cost_counts(other, coins) is None, other
+
+
+def test_a_source_spelling_a_separator_does_not_hide_a_damaged_one() -> None:
+    from coinpurse.speedups.lotcosts import coin_pattern, lot_cost_counts
+
+    # not JSON (the x), though it holds as many '"],["' as places between lots
+    assert lot_cost_counts('[["a",1,"2"],x["],[",1,"3"]]', coin_pattern(15)) is None

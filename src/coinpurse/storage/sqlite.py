@@ -43,7 +43,7 @@ from collections.abc import Iterable, Iterator, Mapping
 from contextlib import closing, contextmanager
 from decimal import Decimal
 from itertools import groupby, repeat
-from operator import itemgetter
+from operator import itemgetter, mul
 from pathlib import Path
 from typing import Any, Protocol
 
@@ -196,14 +196,14 @@ def _coin_cost(name: Any, lots: Any, costs: dict[str, Decimal]) -> Decimal:
     """
     counts = lot_cost_counts(lots, _STORED_COINS) if isinstance(lots, str) else None
     if counts is not None:
-        new = {text: count for text, count in counts.items() if text not in costs}
         try:
-            if new:
+            if not counts.keys() <= costs.keys():
+                new = counts.keys() - costs.keys()
                 costs.update(zip(new, map(cost_of_lot, new, repeat(f"account {name!r}")), strict=True))
         except DamagedRecord:
             pass  # the full parse says which lot
         else:
-            return sum([costs[text] * count for text, count in counts.items()], ZERO)
+            return sum(map(mul, map(costs.__getitem__, counts), counts.values()), ZERO)
     state = _account_from_row((name, 0, 0, "0", lots, None, None))
     return sum((lot.cost for lot in state.lots), ZERO)
 
