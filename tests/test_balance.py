@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from pathlib import Path
 
 import pytest
 
@@ -112,3 +113,49 @@ def test_an_unknown_account_with_no_close_name_gets_no_suggestion(economy: Cli) 
 @pytest.mark.parametrize("name", ["m", "platform:revenue", "platform:coin-issue", "mia mia", "@"])
 def test_an_invalid_name_is_bad_input(economy: Cli, name: str) -> None:
     expect_error(economy, "balance", name, exit_code=2, code="invalid_name", says="invalid account name")
+
+
+def test_every_balance_shows_the_coin_cost_of_each_account_as_its_own_balance_does(ledger: Path) -> None:
+    # ``balance`` of every account sums the lots' costs without making them (Book.coin_costs)
+    from coinpurse import Ledger
+
+    handle = Ledger(ledger)
+    handle.buy("alice", 700, channel="web")
+    handle.buy("alice", 70)
+    handle.buy("bob", 350)
+    handle.gift("alice", "mia", "rose", count=3)
+    every = {row["account"]: row for row in handle.balances().to_dict()["accounts"]}
+    for name in ("alice", "bob", "mia"):
+        assert every[name] == handle.balance(name).to_dict()
+    assert every["alice"]["coin_cost"] != "0.00"
+
+
+@pytest.mark.parametrize("columns", ["", "80", "30"])
+def test_a_long_table_of_balances_is_drawn_as_rich_draws_it(
+    columns: str, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    # From render.PLAIN_TABLE_ROWS rows the table is laid out without rich: the same text, or rich's when too wide
+    from decimal import Decimal
+
+    from coinpurse.cli import render
+    from coinpurse.core.model import AccountState
+    from coinpurse.core.rates import default_rates
+    from coinpurse.results import AccountBalance, Balances
+
+    monkeypatch.setenv("COLUMNS", columns)
+    rates = default_rates()
+    for pending in (0, 40):
+        rows = [
+            AccountBalance("alice", AccountState(1_234_567, 0, Decimal("-99.99")), rates, "USD"),
+            AccountBalance("mia", AccountState(0, 12_345, Decimal("0")), rates, "USD", pending, 3),
+            AccountBalance("zoe_the_very_long_handle", AccountState(5, -7, Decimal("0")), rates, "USD"),
+        ]
+        drawn = []
+        for threshold in (10**9, 0):
+            monkeypatch.setattr(render, "PLAIN_TABLE_ROWS", threshold)
+            render.show_balances(Balances(rows, "USD"))
+            drawn.append(capsys.readouterr().out)
+        assert drawn[0] == drawn[1]
+        if columns != "30":  # too narrow: rich's table, its cells cut
+            assert "zoe_the_very_long_handle (owed)" in drawn[1]
+            assert ("pending" in drawn[1]) == bool(pending)

@@ -289,3 +289,28 @@ def test_a_command_neither_catches_errors_nor_draws(path: Path) -> None:
         if isinstance(node, ast.ImportFrom) and (node.module or "").startswith("coinpurse.cli.render")
     }
     assert renderers <= {"coinpurse.cli.render", "coinpurse.cli.render_summaries", "coinpurse.cli.render_report"}
+
+
+def test_a_line_naming_one_plain_command_builds_only_it_and_runs_as_the_whole_app_does(tmp_path: Path) -> None:
+    from coinpurse.cli.app import one_command_app
+
+    ledger = str(tmp_path / "l.json")
+    runner = CliRunner()
+    runner.invoke(app, ["--ledger", ledger, "buy", "alice", "700"], catch_exceptions=False)
+    plain = [info.name for info in app.registered_commands]
+    assert "balance" in plain and "payout" not in plain  # a group gets the whole app
+    for name in plain:
+        assert name is not None
+        for line in (
+            ["--ledger", ledger, name, "--help"],
+            [f"--ledger={ledger}", name, "--json", "--no-such-option"],
+        ):
+            trimmed = one_command_app(line)
+            assert [info.name for info in trimmed.registered_commands] == [name]
+            alone, whole = (runner.invoke(cli, line, catch_exceptions=False) for cli in (trimmed, app))
+            assert (alone.exit_code, alone.output) == (whole.exit_code, whole.output), name
+    for line in (["balance", "alice", "--json"], ["--ledger", ledger, "balance", "alice", "--json"]):
+        alone = runner.invoke(one_command_app(line), line, catch_exceptions=False, env={"COINPURSE_LEDGER": ledger})
+        assert json.loads(alone.output)["coins"] == 700
+    for whole in ([], ["--version"], ["--help"], ["payout", "list"], ["balanse"], ["--ledger"], ["-V", "balance"]):
+        assert one_command_app(whole) is app

@@ -111,3 +111,26 @@ def test_an_empty_history_reads_from_the_head(json_cli: Cli, json_ledger: Path) 
     book = read_book(json_ledger)
     assert isinstance(book, LazyHistoryBook)
     assert book.account("alice").coins == 700 and book.head().length == 0
+
+
+def test_one_account_parses_only_its_own_line_and_every_account_all_of_them(json_cli: Cli, json_ledger: Path) -> None:
+    json_cli("demo")
+    full, _ = read_file_book(json_ledger, json_ledger.read_bytes())
+    book = read_book(json_ledger)
+    assert isinstance(book, LazyHistoryBook)
+    assert book.account("mia") == full.accounts["mia"]
+    assert set(book._parsed) == {"mia"}  # no other account's line was parsed
+    assert book.has_account("alice") and not book.has_account("nobody")
+    assert book.stored_account("nobody") is None
+    assert book.accounts == full.accounts and list(book.accounts) == list(full.accounts)
+
+
+def test_a_damaged_account_line_is_reported_when_that_account_is_read(json_cli: Cli, json_ledger: Path) -> None:
+    json_cli("buy", "alice", "700")
+    json_cli("buy", "bob", "70")
+    text = json_ledger.read_text()
+    json_ledger.write_text(text.replace('"bob": {"coins": 70', '"bob": {"coins": "70"', 1))
+    assert json_cli.json("balance", "alice")["coins"] == 700  # its own line is sound
+    for command in (("balance", "bob"), ("balance",)):
+        result = json_cli(*command, "--json")
+        assert result.exit_code == 3 and "account 'bob'" in result.output, result.output

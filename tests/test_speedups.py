@@ -237,3 +237,64 @@ def test_output_json_is_what_json_dumps_gives_with_controls_escaped(layout: dict
 )
 def test_holds_escape_answers_as_a_search_for_the_pair(data: bytes, start: int, end: int | None) -> None:
     assert jsonfile.holds_escape(data, start, end) == (data.find(b"\\u", start, end) >= 0)
+
+
+# speedups.lotcosts: an account's lots' cost counted from their text, as the full parse sums it.
+lot_sources = st.text(alphabet=st.characters(blacklist_categories=("Cs",)), max_size=8)
+lot_costs = st.decimals(min_value=-(10**6), max_value=10**6, places=3, allow_nan=False).map(str)
+lots = st.lists(st.tuples(lot_sources, st.integers(-(10**16), 10**16), lot_costs | text), max_size=6)
+
+
+@given(lots, st.sampled_from(["compact", "spaced", "escaped"]))
+@settings(max_examples=examples(300))
+def test_lot_costs_counted_from_the_text_are_what_a_full_parse_sums(found: list[Any], layout: str) -> None:
+    from decimal import Decimal
+
+    from coinpurse.core.model import DamagedRecord, account_from_dict
+    from coinpurse.storage.sqlite import _coin_cost
+
+    raw = [list(lot) for lot in found]
+    stored = {
+        "compact": compact_json(raw),
+        "spaced": json.dumps(raw),  # another layout: left to the full parse
+        "escaped": json.dumps(raw, ensure_ascii=True, separators=(",", ":")),
+    }[layout]
+    try:
+        state = account_from_dict({"coins": 0, "diamonds": 0, "cash": "0", "lots": json.loads(stored)}, "a")
+    except DamagedRecord:
+        with pytest.raises(DamagedRecord):
+            _coin_cost("a", stored, {})
+        return
+    expected = sum((lot.cost for lot in state.lots), Decimal(0))
+    checked: dict[str, Decimal] = {}
+    assert _coin_cost("a", stored, checked) == expected
+    assert _coin_cost("a", stored, checked) == expected  # with the costs checked before
+
+
+def test_lots_in_another_layout_are_left_to_the_full_parse() -> None:
+    from coinpurse.speedups.lotcosts import coin_pattern, lot_cost_counts
+
+    coins = coin_pattern(15)
+    assert lot_cost_counts('[["tx-1",700,"7.49"],["tx-2",70,"0.99"],["tx-3",700,"7.49"]]', coins) == {
+        "7.49": 2,
+        "0.99": 1,
+    }
+    assert lot_cost_counts("[]", coins) == {}
+    for other in (
+        '[["tx-1", 700, "7.49"]]',  # spaced
+        '[["tx-\\"1",700,"7.49"]]',  # an escape
+        '[["tx-1",true,"7.49"]]',  # not a whole number
+        '[["tx-1",1000000000000000,"7.49"]]',  # out of range
+        '[["tx-1",700,"7.49","x"]]',  # four parts
+        '[["tx-1",700]]',  # two
+        '[["tx-1",700,"7.49\n"]]',  # a control character in a cost
+        '{"tx-1":[700,"7.49"]}',
+    ):
+        assert lot_cost_counts(other, coins) is None, other
+
+
+def test_a_source_spelling_a_separator_does_not_hide_a_damaged_one() -> None:
+    from coinpurse.speedups.lotcosts import coin_pattern, lot_cost_counts
+
+    # not JSON (the x), though it holds as many '"],["' as places between lots
+    assert lot_cost_counts('[["a",1,"2"],x["],[",1,"3"]]', coin_pattern(15)) is None

@@ -47,6 +47,7 @@ class AccountBalance(NamedTuple):
     currency: str
     pending: int = 0  # diamonds held for payouts still pending review
     released: int = 0  # diamonds of holds expired untouched whose release is not yet recorded: available
+    cost: Decimal | None = None  # the coin cost, when read without the lots (the state may then leave them out)
 
     @property
     def available(self) -> int:
@@ -60,18 +61,21 @@ class AccountBalance(NamedTuple):
     @property
     @exact_arithmetic
     def diamond_value(self) -> Decimal:
-        return self.available * self.rates.payout.cash_per_diamond
+        return self.available * self.rates.payout.cash_per_diamond  # as Balances.to_dict works it out
 
     @property
     def coin_cost(self) -> Decimal:
+        if self.cost is not None:
+            return self.cost
         return sum(map(_COST, self.state.lots), ZERO)
 
-    def to_dict(self) -> dict[str, Any]:
+    def to_dict(self, diamond_value: Decimal | None = None) -> dict[str, Any]:
+        """``diamond_value``: its ``diamond_value`` when the caller has it already."""
         return {
             "account": self.account,
             "coins": self.state.coins,
             "diamonds": self.available,
-            "diamond_value": money_str(self.diamond_value),
+            "diamond_value": money_str(self.diamond_value if diamond_value is None else diamond_value),
             "coin_cost": money_str(self.coin_cost),
             "net_cash": money_str(self.state.cash),
             "currency": self.currency,
@@ -84,17 +88,27 @@ class Balances(NamedTuple):
     accounts: Sequence[AccountBalance]
     currency: str
 
-    def totals(self) -> dict[str, Any]:
+    def totals(self, values: Sequence[Decimal] | None = None) -> dict[str, Any]:
+        """``values``: each account's ``diamond_value`` (see diamond_values), when the caller has them already."""
         return {
             "coins": sum(a.state.coins for a in self.accounts),
             "diamonds": sum(a.available for a in self.accounts),
-            "diamond_value": money_str(sum((a.diamond_value for a in self.accounts), ZERO)),
+            "diamond_value": money_str(sum(self.diamond_values() if values is None else values, ZERO)),
             "pending_diamonds": sum(a.pending for a in self.accounts),
             "total_diamonds": sum(a.total for a in self.accounts),
         }
 
+    @exact_arithmetic  # once for every account: thousands of them (AccountBalance.diamond_value, worked out here)
+    def diamond_values(self) -> list[Decimal]:
+        return [a.available * a.rates.payout.cash_per_diamond for a in self.accounts]
+
     def to_dict(self) -> dict[str, Any]:
-        return {"accounts": [a.to_dict() for a in self.accounts], "totals": self.totals(), "currency": self.currency}
+        values = self.diamond_values()
+        return {
+            "accounts": [a.to_dict(value) for a, value in zip(self.accounts, values, strict=True)],
+            "totals": self.totals(values),
+            "currency": self.currency,
+        }
 
 
 class RatesView(NamedTuple):

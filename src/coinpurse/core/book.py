@@ -21,10 +21,13 @@ from coinpurse.core.model import (
     Transaction,
     transaction_from_dict,
 )
+from coinpurse.core.money import ZERO
 from coinpurse.core.names import is_platform_account, is_user_account
 from coinpurse.core.rates import Rates
 
 if TYPE_CHECKING:
+    from decimal import Decimal
+
     from coinpurse.core.chain import AccountTree, HeadGuard
 
 
@@ -111,6 +114,11 @@ class Book(ABC):
     def stored_balances(self) -> dict[str, AccountState]:
         """Every stored account's coins, diamonds and cash by name; a store may leave out the lots and payouts."""
         return self.all_accounts()
+
+    def coin_costs(self) -> dict[str, Decimal]:
+        """What each stored account's unspent coins cost (its lots' costs summed), by name; those without lots may be
+        left out. A store may sum them without making the lots (``balance`` shows the sum, not the lots)."""
+        return {name: sum((lot.cost for lot in state.lots), ZERO) for name, state in self.all_accounts().items()}
 
     @abstractmethod
     def iter_transactions(self) -> Iterator[Transaction]:

@@ -77,6 +77,22 @@ def account_lines(head: bytes) -> dict[str, str] | None:
     return found
 
 
+def head_without_accounts(head: bytes) -> tuple[bytes, dict[str, str]] | None:
+    """The head with its accounts table left empty, and each account's JSON value by name, for a read
+    that parses only the accounts it asks for; None if not so laid out, or a name is spelled with an escape."""
+    lines = account_lines(head)
+    if not lines:
+        return None
+    opened = head.find(_ACCOUNTS_OPENER) + len(_ACCOUNTS_OPENER)
+    closed = head.find(_ACCOUNTS_CLOSER, opened)
+    values = {}
+    for name, line in lines.items():
+        if "\\" in name:
+            return None
+        values[name] = line[len(name) + 8 :]  # after '    "name": '
+    return head[:opened] + head[closed + 1 :], values
+
+
 # A history kept as the bytes read, for a write: its lines are what lies between the
 # separators ``},\n    {"id": "``, where the writer ends one transaction and opens the next
 # with its id. So they are counted, and an id found, by one search of the bytes in C.

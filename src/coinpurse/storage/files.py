@@ -12,7 +12,16 @@ from typing import Any
 
 from coinpurse.core.book import MISSING, MemoryBook, touched_accounts
 from coinpurse.core.chain import HISTORY_FULL, HISTORY_LINKS
-from coinpurse.core.model import GENESIS_HASH, BalanceAfter, DamagedRecord, Transaction, transaction_from_dict
+from coinpurse.core.model import (
+    GENESIS_HASH,
+    AccountState,
+    BalanceAfter,
+    DamagedRecord,
+    Transaction,
+    account_from_dict,
+    transaction_from_dict,
+)
+from coinpurse.core.patterns import ACCOUNT_NAME
 from coinpurse.errors import LedgerUnusable
 from coinpurse.formats.textdata import JSON_DECODER, FloatInText, line_of, loads_json, loads_toml
 from coinpurse.speedups import jsonfile
@@ -344,7 +353,19 @@ class LazyHistoryBook(MemoryBook):
     rename and never changes an open one.
     """
 
-    def __init__(self, path: Path, head: MemoryBook, fd: int, stamp: tuple[int, int], span: tuple[int, int]) -> None:
+    def __init__(
+        self,
+        path: Path,
+        head: MemoryBook,
+        fd: int,
+        stamp: tuple[int, int],
+        span: tuple[int, int],
+        account_values: dict[str, str] | None = None,
+    ) -> None:
+        # Each account's JSON value as read, parsed when asked for (jsonfile.head_without_accounts): one
+        # account's balance parses its own line, not thousands; every account's parses them all, once.
+        self._unparsed = account_values
+        self._parsed: dict[str, AccountState] = {}
         super().__init__(head.currency, head.rates, head.accounts, [])
         self.path = path
         self._loaded: list[Any] | None = None
@@ -352,6 +373,48 @@ class LazyHistoryBook(MemoryBook):
         self._stamp = stamp  # the file as the head was read from it
         self._span = span  # where the history's lines are in it
         self._closer = weakref.finalize(self, os.close, fd)  # also when the book is dropped unclosed
+
+    @property  # MemoryBook's plain attribute, here parsed on first use
+    def accounts(self) -> dict[str, AccountState]:
+        if self._unparsed is not None:
+            self._accounts = {name: self._account_parsed(name, value) for name, value in self._unparsed.items()}
+            self._unparsed = None
+        return self._accounts
+
+    @accounts.setter
+    def accounts(self, value: dict[str, AccountState]) -> None:
+        self._accounts = value
+
+    def _account_parsed(self, name: str, value: str) -> AccountState:
+        """One account's state from its value as read, checked as a whole read checks it (book_from_document)."""
+        found = self._parsed.get(name)
+        if found is None:
+            what = f"account {name!r}"
+            if not ACCOUNT_NAME.fullmatch(name):
+                raise DamagedRecord(f"account name {name!r} is neither a handle nor a platform account")
+            try:
+                raw = loads_json(value)
+            except ValueError:
+                raise DamagedRecord(f"{what} is not valid JSON") from None
+            found = self._parsed[name] = account_from_dict(raw, what)
+        return found
+
+    def stored_account(self, name: str) -> AccountState | None:
+        unparsed = self._unparsed
+        if unparsed is None:
+            return super().stored_account(name)
+        value = unparsed.get(name)
+        return None if value is None else self._account_parsed(name, value)
+
+    def account(self, name: str) -> AccountState:
+        guard = self.guard
+        if guard is not None and name not in guard.trusted:
+            guard.check(name)
+        return self.stored_account(name) or AccountState()
+
+    def has_account(self, name: str) -> bool:
+        unparsed = self._unparsed
+        return name in unparsed if unparsed is not None else super().has_account(name)
 
     @property
     def records(self) -> list[Any]:
@@ -931,10 +994,11 @@ def read_json_head(path: Path) -> MemoryBook | None:
     if found is None:
         os.close(fd)
         return None
-    return LazyHistoryBook(path, found[0], fd, stamp, found[1])
+    return LazyHistoryBook(path, found[0], fd, stamp, found[1], found[2])
 
 
-def _head_book(fd: int) -> tuple[MemoryBook, tuple[int, int]] | None:
+def _head_book(fd: int) -> tuple[MemoryBook, tuple[int, int], dict[str, str] | None] | None:
+    """The head's book, where the history is, and each account's value as read (its accounts then parsed later)."""
     try:
         with os.fdopen(fd, "rb", closefd=False) as file:
             read = jsonfile.read_head(file, os.fstat(fd).st_size)
@@ -943,6 +1007,10 @@ def _head_book(fd: int) -> tuple[MemoryBook, tuple[int, int]] | None:
     if read is None:
         return None
     head, span = read
+    values = None
+    without = jsonfile.head_without_accounts(head)
+    if without is not None:
+        head, values = without
     try:
         document = loads_json(head)
     except (ValueError, DamagedRecord, RecursionError):
@@ -953,7 +1021,7 @@ def _head_book(fd: int) -> tuple[MemoryBook, tuple[int, int]] | None:
         book, _ = book_from_document(document)
     except (DamagedRecord, RecursionError):
         return None
-    return book, span
+    return book, span, values
 
 
 _ID_LINE_OPENER = b'    {"id": "'  # how the writer opens a transaction's line (jsonfile checks each line read)

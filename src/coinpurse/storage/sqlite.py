@@ -41,8 +41,9 @@ import os
 import sqlite3
 from collections.abc import Iterable, Iterator, Mapping
 from contextlib import closing, contextmanager
-from itertools import groupby
-from operator import itemgetter
+from decimal import Decimal
+from itertools import groupby, repeat
+from operator import itemgetter, mul
 from pathlib import Path
 from typing import Any, Protocol
 
@@ -54,14 +55,17 @@ from coinpurse.core.model import (
     DamagedRecord,
     Transaction,
     account_from_dict,
+    balance_state,
+    cost_of_lot,
     transaction_from_dict,
 )
-from coinpurse.core.money import decimal_str
+from coinpurse.core.money import MAX_UNITS, ZERO, decimal_str
 from coinpurse.core.names import is_user_account
 from coinpurse.core.rates import Rates, rates_from_dict
 from coinpurse.errors import BadInput, LedgerUnusable
 from coinpurse.formats.textdata import JSON_DECODER, loads_json
 from coinpurse.speedups.jsontext import compact_json as _dumps
+from coinpurse.speedups.lotcosts import coin_pattern, lot_cost_counts
 from coinpurse.storage.document import SCHEMA_VERSION, newer_schema, stored_currency
 
 _LARGEST_INTEGER = (1 << 63) - 1  # SQLite's (and PostgreSQL's bigint)
@@ -180,6 +184,28 @@ def _account_from_row(row: tuple[Any, ...]) -> AccountState:
     if payout_day is not None:
         data["payouts"] = {"day": payout_day, "total": paid}
     return account_from_dict(data, what)
+
+
+_STORED_COINS = coin_pattern(len(str(MAX_UNITS - 1)))  # a lot's coins as the writer spells them, in range
+
+
+def _coin_cost(name: Any, lots: Any, costs: dict[str, Decimal]) -> Decimal:
+    """An account row's lots' cost, from their text (speedups.lotcosts), or else parsed and checked as a row is.
+
+    ``costs`` holds the cost texts already checked, and gets those checked here.
+    """
+    counts = lot_cost_counts(lots, _STORED_COINS) if isinstance(lots, str) else None
+    if counts is not None:
+        try:
+            if not counts.keys() <= costs.keys():
+                new = counts.keys() - costs.keys()
+                costs.update(zip(new, map(cost_of_lot, new, repeat(f"account {name!r}")), strict=True))
+        except DamagedRecord:
+            pass  # the full parse says which lot
+        else:
+            return sum(map(mul, map(costs.__getitem__, counts), counts.values()), ZERO)
+    state = _account_from_row((name, 0, 0, "0", lots, None, None))
+    return sum((lot.cost for lot in state.lots), ZERO)
 
 
 def _loads(text: Any, what: str) -> Any:
@@ -331,10 +357,12 @@ class SqliteBook(Book):
     def stored_balances(self) -> dict[str, AccountState]:
         # Without the lots: a viewer's can be thousands, and parsing them was most of an export --since.
         rows = self._rows("SELECT name, coins, diamonds, cash FROM accounts ORDER BY name")
-        return {
-            name: account_from_dict({"coins": coins, "diamonds": diamonds, "cash": cash}, f"account {name!r}")
-            for name, coins, diamonds, cash in rows
-        }
+        return {name: balance_state(name, coins, diamonds, cash) for name, coins, diamonds, cash in rows}
+
+    def coin_costs(self) -> dict[str, Decimal]:
+        rows = self._rows("SELECT name, lots FROM accounts WHERE lots IS NOT NULL ORDER BY name")
+        costs: dict[str, Decimal] = {}  # each cost's text, checked once (a few prices make most lots)
+        return {name: _coin_cost(name, lots, costs) for name, lots in rows}
 
     def _transaction(self, seq: int, body: Any, hash_: Any) -> Transaction:
         data = _loads(body, f"transaction {seq}")
