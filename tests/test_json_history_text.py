@@ -100,3 +100,30 @@ def test_a_write_keeps_the_lines_of_the_accounts_it_leaves_and_makes_the_others_
     assert isinstance(book, LinedBook) and set(book.kept_accounts()) == set(book.accounts)
     book.accounts["bob"] = book.accounts["alice"]  # a state other than the one read
     assert "bob" not in book.kept_accounts()
+
+
+def test_a_write_keeps_what_it_appends_as_lines_and_reads_them_back(tmp_path: Path) -> None:
+    """New transactions wait as the lines the file will hold, not as objects of several kB each:
+    a read of one during the write parses its line, and the file is what a full encoding gives."""
+    from coinpurse import Ledger
+    from coinpurse.storage import write_book
+
+    ledger = tmp_path / "new.json"
+    ops = [
+        {"kind": "buy", "account": "alice", "coins": 700, "id": "b-1"},
+        {"kind": "gift", "sender": "alice", "recipient": "mia", "gift": "rose", "count": 5, "stream": "café"},
+        {"kind": "buy", "account": "alice", "coins": 700, "id": "b-1"},  # the same id: replays the line kept
+        {"kind": "refund", "buy": "b-1", "clawback": True},  # reads the buy and the gift back from their lines
+    ]
+    with write_book(ledger) as new:  # a write that changes nothing leaves no file
+        assert isinstance(new, LinedBook) and new.stored_count == 0
+    assert not ledger.exists()
+    results = Ledger(ledger).apply(ops)
+    assert results.counts() == {"recorded": 3, "replayed": 1, "unchanged": 0}
+    book, _, _ = _load(ledger, for_writing=True)
+    assert isinstance(book, LinedBook) and book.stored_count == 3
+    assert ledger.read_bytes() == _encoded_in_full(ledger)
+    more = Ledger(ledger).apply([{"kind": "buy", "account": "bob", "coins": 350}, *ops[:1]])
+    assert more.counts()["replayed"] == 1
+    assert ledger.read_bytes() == _encoded_in_full(ledger)
+    assert Ledger(ledger).verify().ok

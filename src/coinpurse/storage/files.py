@@ -6,13 +6,13 @@ import json
 import os
 import re
 import weakref
-from collections.abc import Container, Iterator
+from collections.abc import Container, Iterator, Mapping
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from coinpurse.core.book import MISSING, MemoryBook, touched_accounts
 from coinpurse.core.chain import HISTORY_FULL, HISTORY_LINKS
-from coinpurse.core.model import GENESIS_HASH, DamagedRecord, Transaction, transaction_from_dict
+from coinpurse.core.model import GENESIS_HASH, AccountState, DamagedRecord, Transaction, transaction_from_dict
 from coinpurse.errors import LedgerUnusable
 from coinpurse.formats.textdata import JSON_DECODER, FloatInText, line_of, loads_json, loads_toml
 from coinpurse.speedups import jsonfile
@@ -24,6 +24,9 @@ from coinpurse.storage.document import (
     document_head,
     transaction_dicts,
 )
+
+if TYPE_CHECKING:
+    from coinpurse.core.rates import Rates
 
 
 def render_json(book: MemoryBook) -> bytes:
@@ -53,12 +56,16 @@ def render_json_pieces(book: MemoryBook) -> list[bytes | memoryview]:
     # new transactions; only those are hashed, on top of the checksum of what was read.
     kept = book.kept_history() if isinstance(book, LinedBook) else None
     count = book.stored_count if isinstance(book, LinedBook) else 0
-    added = _LINE_SEPARATOR.join(["    " + line_json(tx) for tx in transaction_dicts(book, count)]).encode()
+    if isinstance(book, LinedBook):
+        added = _LINE_SEPARATOR.encode().join(book.added_lines())
+    else:
+        added = _LINE_SEPARATOR.join(["    " + line_json(tx) for tx in transaction_dicts(book, count)]).encode()
     if kept is not None:
         assert isinstance(book, LinedBook)
         history = book.history_digest.copy()
         if added:
-            history.update(_LINE_SEPARATOR.encode())
+            if count:
+                history.update(_LINE_SEPARATOR.encode())
             history.update(added)
     else:
         import hashlib
@@ -190,8 +197,27 @@ class LinedBook(MemoryBook):
         self._data, self._span = data, span  # the file as read, and where its history is in it
         self._starts = jsonfile.LineStarts(data, span, count)
         self._ids: dict[str, int] = {}  # ids found so far, and those appended
-        self._all_ids = False  # whether _ids holds every stored id
+        self._all_ids = not count  # whether _ids holds every stored id
         self._searches = 0
+        self._added: list[bytes] = []  # the line of each transaction this write appended (see append)
+
+    @classmethod
+    def new(cls, book: MemoryBook) -> LinedBook:
+        """A new ledger's book for its first write: no lines read, and those appended kept as lines."""
+        import hashlib
+
+        return cls(book, b"", (0, 0), 0, hashlib.sha256(), {})
+
+    def append(self, tx: Transaction, states: Mapping[str, AccountState], rates: Rates | None = None) -> None:
+        """Keeps the transaction as the line the file will hold, not as the object: one takes several kB,
+        and a bulk apply makes a hundred thousand. A read of it parses the line again, as for those read."""
+        super().append(tx, states, rates)
+        self._added.append(b"    " + line_json(tx.to_dict()).encode())
+        self.records[-1] = None
+
+    def added_lines(self) -> list[bytes]:
+        """The lines of the transactions this write appended, in order, as the file holds them (indented)."""
+        return self._added
 
     def kept_accounts(self) -> dict[str, str]:
         """The line of each account as read, for those still in the state read (the writer's own text of it)."""
@@ -203,7 +229,9 @@ class LinedBook(MemoryBook):
         return memoryview(self._data)[self._span[0] : self._span[1]]
 
     def line(self, index: int) -> str:
-        """The stored line of the transaction at ``index`` (from 0), as text."""
+        """The stored line of the transaction at ``index`` (from 0), as text (or the line of one appended)."""
+        if index >= self.stored_count:
+            return self._added[index - self.stored_count].decode()
         start, end = self._starts.bounds(index)
         return str(memoryview(self._data)[start:end], "utf-8")
 
