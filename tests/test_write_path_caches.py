@@ -1,0 +1,35 @@
+"""What a bulk write remembers instead of asking its store again, and that it stays right."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from coinpurse import Ledger
+from coinpurse.core.names import pending_account
+from coinpurse.storage import write_book
+from coinpurse.storage.sqlite import SqliteWriteBook
+
+
+def test_a_sqlite_write_remembers_an_account_with_no_row_until_it_appends_one(tmp_path: Path) -> None:
+    ledger = tmp_path / "ledger.sqlite"
+    Ledger(ledger).buy("alice", 700)
+    with write_book(ledger) as book:
+        assert isinstance(book, SqliteWriteBook)
+        held = pending_account("mia")
+        assert book.stored_account(held) is None and held in book._absent
+        assert book.stored_account(held) is None  # answered without a query
+        assert book.stored_account("alice") is not None and "alice" not in book._absent
+    # A hold makes the pending account in the same write that first found it missing.
+    Ledger(ledger).buy("bob", 17500)
+    Ledger(ledger).buy("bob", 17500)
+    ops = [
+        {"kind": "gift", "sender": "bob", "recipient": "mia", "gift": "galaxy", "count": 20},
+        {"kind": "redeem", "account": "mia", "diamonds": 20000, "hold": True},
+        {"kind": "gift", "sender": "alice", "recipient": "mia", "gift": "rose"},
+    ]
+    report = Ledger(ledger).apply(ops)
+    assert report.counts()["recorded"] == 3
+    with write_book(ledger) as book:
+        state = book.stored_account(pending_account("mia"))
+        assert state is not None and state.diamonds == 20000
+    assert Ledger(ledger).verify().ok
