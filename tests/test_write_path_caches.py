@@ -33,3 +33,26 @@ def test_a_sqlite_write_remembers_an_account_with_no_row_until_it_appends_one(tm
         state = book.stored_account(pending_account("mia"))
         assert state is not None and state.diamonds == 20000
     assert Ledger(ledger).verify().ok
+
+
+def test_a_handle_checked_once_is_answered_the_same_and_bad_ones_are_still_refused() -> None:
+    import pytest
+
+    from coinpurse.core import names
+    from coinpurse.errors import BadInput
+
+    assert names.normalize_handle(" @Alice ") == "alice"
+    assert names._HANDLES[" @Alice "] == "alice"
+    assert names.normalize_handle(" @Alice ") == "alice"  # from what was kept
+    for bad in ("a", "Al ice", "x" * 25, "bob\x07", 7):
+        with pytest.raises(BadInput):
+            names.normalize_handle(bad)
+        assert bad not in names._HANDLES
+
+    class Text(str):  # a str subclass is checked every time, never kept
+        pass
+
+    assert names.normalize_handle(Text("Bob")) == "bob" and "Bob" not in names._HANDLES
+    for number in range(names._HANDLES_KEPT + 10):  # the memory stays bounded
+        names.normalize_handle(f"user{number}")
+    assert len(names._HANDLES) <= names._HANDLES_KEPT
