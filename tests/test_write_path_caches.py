@@ -56,3 +56,27 @@ def test_a_handle_checked_once_is_answered_the_same_and_bad_ones_are_still_refus
     for number in range(names._HANDLES_KEPT + 10):  # the memory stays bounded
         names.normalize_handle(f"user{number}")
     assert len(names._HANDLES) <= names._HANDLES_KEPT
+
+
+def test_each_digest_from_a_copy_of_one_fresh_hasher_is_a_blake2b_of_its_own() -> None:
+    from hashlib import blake2b
+
+    from coinpurse.core import chain
+    from coinpurse.core.model import AccountState, Lot
+
+    for text in ("", "0 0 0 0: ", "é" * 100, "x\n" * 5000):
+        assert chain._digest(text) == blake2b(text.encode(), digest_size=chain.DIGEST_BYTES).hexdigest()
+        assert chain._node(text.encode()) == blake2b(text.encode(), digest_size=chain.DIGEST_BYTES).digest()
+    state = AccountState(
+        5, 0, chain.Decimal("-1.98"), (Lot("b-1", 3, chain.Decimal("0.99")), Lot("b-2", 2, chain.Decimal("0.99")))
+    )
+    assert (
+        chain.account_digest("alice", state) == chain.state_digest(state) == chain.state_digest(state, seen_again=False)
+    )
+    # A tree moved on op by op has the root of one made whole from the same digests.
+    digests = {f"viewer{n}": chain._digest(str(n)) for n in range(300)}
+    tree = chain.AccountTree.of({})
+    for name, digest in digests.items():
+        tree.update({name: digest, "platform:coin-issue": digest})
+        tree.root()
+    assert tree.root() == chain.AccountTree.of({**digests, "platform:coin-issue": digests["viewer299"]}).root()
