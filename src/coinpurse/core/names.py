@@ -25,8 +25,16 @@ def pending_account(creator: str) -> str:
     return PENDING_PREFIX + creator
 
 
+_HANDLES: dict[str, str] = {}  # each handle as given, once checked: a bulk apply names the same users again and again
+_HANDLES_KEPT = 4096
+
+
 def normalize_handle(raw: object) -> str:
     """Return the canonical handle: '@' dropped, lowercased, checked."""
+    if raw.__class__ is str:
+        known = _HANDLES.get(raw)
+        if known is not None:
+            return known
     if not isinstance(raw, str):
         from coinpurse.core.money import shown
 
@@ -38,6 +46,10 @@ def normalize_handle(raw: object) -> str:
     name = name.lower()
     if not HANDLE.fullmatch(name):
         raise BadInput(f"invalid account name {raw!r}: a handle is {HANDLE_RULE}", code="invalid_name")
+    if raw.__class__ is str:
+        if len(_HANDLES) >= _HANDLES_KEPT:
+            _HANDLES.clear()
+        _HANDLES[raw] = name
     return name
 
 

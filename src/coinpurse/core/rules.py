@@ -55,6 +55,7 @@ from coinpurse.core.names import (
     sponsor_account,
 )
 from coinpurse.core.new_accounts import check_new_accounts
+from coinpurse.core.payouts import accounts_named, release_due  # here, not in execute: an import per op costs
 from coinpurse.core.rates import Rates
 from coinpurse.core.sentences import cash_text  # refusals group cash in thousands as receipts do
 from coinpurse.errors import BadInput, Refused
@@ -478,9 +479,8 @@ def execute(book: Book, request: rq.Request, now: str, planner: Planner | None =
         tx_id = request.id or book.next_auto_id()
         made = planner(book, tx_id, at) if planner is not None else RULES[request.kind](book, request, tx_id, at)
         return Outcome(_seal(book, made, tx_id, at))
-    # Holds of the accounts it touches that expired untouched are released first, each its own transaction.
-    from coinpurse.core.payouts import accounts_named, release_due
 
+    # Holds of the accounts it touches that expired untouched are released first, each its own transaction.
     def release(expiry: Any) -> None:
         expiry_id = book.next_auto_id()
         _seal(book, plan_payout_expire(book, expiry, expiry_id, at), expiry_id, at)

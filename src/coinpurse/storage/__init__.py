@@ -146,6 +146,10 @@ def _load(
 
     data = _read_bytes(path, locked_fd)
     if data is None:
+        if for_writing and path.suffix.lower() == ".json":
+            from coinpurse.storage.files import LinedBook
+
+            return LinedBook.new(new_book()), None, SCHEMA_VERSION
         return new_book(), None, SCHEMA_VERSION
     lined = read_lined_book(path, data) if for_writing else None
     book, version = lined or read_file_book(path, data)

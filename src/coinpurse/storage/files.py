@@ -6,9 +6,9 @@ import json
 import os
 import re
 import weakref
-from collections.abc import Container, Iterator
+from collections.abc import Container, Iterator, Mapping
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from coinpurse.core.book import MISSING, MemoryBook, touched_accounts
 from coinpurse.core.chain import HISTORY_FULL, HISTORY_LINKS
@@ -33,6 +33,9 @@ from coinpurse.storage.document import (
     document_head,
     transaction_dicts,
 )
+
+if TYPE_CHECKING:
+    from coinpurse.core.rates import Rates
 
 
 def render_json(book: MemoryBook) -> bytes:
@@ -62,17 +65,24 @@ def render_json_pieces(book: MemoryBook) -> list[bytes | memoryview]:
     # new transactions; only those are hashed, on top of the checksum of what was read.
     kept = book.kept_history() if isinstance(book, LinedBook) else None
     count = book.stored_count if isinstance(book, LinedBook) else 0
-    added = _LINE_SEPARATOR.join(["    " + line_json(tx) for tx in transaction_dicts(book, count)]).encode()
+    separator = _LINE_SEPARATOR.encode()
+    # The new lines in blocks of whole lines, to be joined by separators (a write's own are kept so).
+    if isinstance(book, LinedBook):
+        added = book.added_blocks()
+    else:
+        new_lines = ["    " + line_json(tx) for tx in transaction_dicts(book, count)]
+        added = [_LINE_SEPARATOR.join(new_lines).encode()] if new_lines else []
     if kept is not None:
         assert isinstance(book, LinedBook)
         history = book.history_digest.copy()
-        if added:
-            history.update(_LINE_SEPARATOR.encode())
-            history.update(added)
     else:
         import hashlib
 
-        history = hashlib.sha256(added)
+        history = hashlib.sha256()
+    for number, block in enumerate(added):
+        if number or count:
+            history.update(separator)
+        history.update(block)
     lines.append(f'  "{HISTORY_CHECKSUM}": "{history.hexdigest()}",')
     if not kept and not added:
         lines.append('  "transactions": []')
@@ -82,9 +92,10 @@ def render_json_pieces(book: MemoryBook) -> list[bytes | memoryview]:
     pieces: list[bytes | memoryview] = ["\n".join(lines).encode()]
     if kept:
         pieces.append(kept)
-        if added:
-            pieces.append(_LINE_SEPARATOR.encode())
-    pieces.append(added)
+    for number, block in enumerate(added):
+        if number or kept:
+            pieces.append(separator)
+        pieces.append(block)
     pieces.append(_HISTORY_CLOSER)
     return pieces
 
@@ -177,6 +188,7 @@ def read_file_book(path: Path, data: bytes) -> tuple[MemoryBook, int]:
 
 _HISTORY_CLOSER = jsonfile.HISTORY_CLOSER
 _LINE_SEPARATOR = jsonfile.LINE_SEPARATOR
+_BLOCK_LINES = 1024  # a write's new lines are kept joined this many at a time (LinedBook.append)
 _SEARCHES_BEFORE_INDEX = 16  # id lookups by a search of the bytes, before one pass indexes every id
 
 
@@ -199,8 +211,42 @@ class LinedBook(MemoryBook):
         self._data, self._span = data, span  # the file as read, and where its history is in it
         self._starts = jsonfile.LineStarts(data, span, count)
         self._ids: dict[str, int] = {}  # ids found so far, and those appended
-        self._all_ids = False  # whether _ids holds every stored id
+        self._all_ids = not count  # whether _ids holds every stored id
         self._searches = 0
+        # This write's transactions, as the lines the file will hold (see append): the latest one by one,
+        # the others joined by separators, _BLOCK_LINES a time, with where each of their lines starts.
+        self._added: list[bytes] = []
+        self._blocks: list[tuple[bytes, list[int]]] = []
+
+    @classmethod
+    def new(cls, book: MemoryBook) -> LinedBook:
+        """A new ledger's book for its first write: no lines read, and those appended kept as lines."""
+        import hashlib
+
+        return cls(book, b"", (0, 0), 0, hashlib.sha256(), {})
+
+    def append(self, tx: Transaction, states: Mapping[str, AccountState], rates: Rates | None = None) -> None:
+        """Keeps the transaction as the line the file will hold, not as the object: one takes several kB,
+        and a bulk apply makes a hundred thousand. A read of it parses the line again, as for those read."""
+        super().append(tx, states, rates)
+        self._added.append(b"    " + line_json(tx.to_dict()).encode())
+        self.records[-1] = None
+        if len(self._added) == _BLOCK_LINES:  # one block, written as it is: no copy of every line at the end
+            starts, at = [], 0
+            for line in self._added:
+                starts.append(at)
+                at += len(line) + len(_LINE_SEPARATOR)
+            starts.append(at)  # where a next line would start: each line ends a separator before the next start
+            self._blocks.append((_LINE_SEPARATOR.encode().join(self._added), starts))
+            self._added = []
+
+    def added_blocks(self) -> list[bytes]:
+        """The lines of the transactions this write appended, in order and as the file holds them (indented),
+        in blocks of whole lines, each joined by separators."""
+        blocks = [block for block, _ in self._blocks]
+        if self._added:
+            blocks.append(_LINE_SEPARATOR.encode().join(self._added))
+        return blocks
 
     def kept_accounts(self) -> dict[str, str]:
         """The line of each account as read, for those still in the state read (the writer's own text of it)."""
@@ -212,7 +258,13 @@ class LinedBook(MemoryBook):
         return memoryview(self._data)[self._span[0] : self._span[1]]
 
     def line(self, index: int) -> str:
-        """The stored line of the transaction at ``index`` (from 0), as text."""
+        """The stored line of the transaction at ``index`` (from 0), as text (or the line of one appended)."""
+        if index >= self.stored_count:
+            block, place = divmod(index - self.stored_count, _BLOCK_LINES)
+            if block == len(self._blocks):
+                return self._added[place].decode()
+            data, starts = self._blocks[block]
+            return data[starts[place] : starts[place + 1] - len(_LINE_SEPARATOR)].decode()
         start, end = self._starts.bounds(index)
         return str(memoryview(self._data)[start:end], "utf-8")
 

@@ -688,6 +688,7 @@ class SqliteWriteBook(SqliteBook):
         self._stored_before: int | None = None  # how many transactions the ledger held before this write
         self._changed_accounts: set[str] = set()
         self._changed_digests: dict[str, str] = {}
+        self._absent: set[str] = set()  # accounts found to have no row (see stored_account)
         super().__init__(connection, path)
 
     def _reader(self) -> Database:
@@ -697,8 +698,15 @@ class SqliteWriteBook(SqliteBook):
     def stored_account(self, name: str) -> AccountState | None:
         if name in self._changed_accounts:
             return self._states[name]
+        if name in self._absent:
+            return None
         rows = self._query("SELECT * FROM accounts WHERE name = ?", (name,))
-        return _account_from_row(rows[0]) if rows else None
+        if not rows:
+            # Asked for every user of every op (the pending account that holds their payouts, rarely made):
+            # an account no row holds stays so until this write appends a state of it.
+            self._absent.add(name)
+            return None
+        return _account_from_row(rows[0])
 
     def has_account(self, name: str) -> bool:
         # Asked for every account of every op: what this write holds unsaved answers without saving it first.
@@ -750,6 +758,8 @@ class SqliteWriteBook(SqliteBook):
         self._made_ids.add(tx.id)
         self._states.update(states)
         self._changed_accounts.update(states)
+        if self._absent:
+            self._absent.difference_update(states)
         if self._tree is not None and tx.state is not None:
             self._changed_digests.update(tx.state.accounts)
         if rates is not None:
