@@ -44,9 +44,10 @@ _STORE_FEE = "store_fee_percent"  # a channel's, optional: the share of each pri
 
 
 def _bad_key(key: str, why: str = "", data: dict[str, Any] | None = None, *, remove: bool = False) -> BadInput:
-    forms = ", ".join(KEY_FORMS)
     hint = "" if data is None else did_you_mean(key, _removable_keys(data) if remove else _settable_keys(data))
-    return BadInput(f"unknown rate key {shorten(key)!r}{hint}{why}; the keys are {forms}", code="invalid_rates")
+    # A key of a known form with one bad part says what is wrong with it; the list of forms is for the rest.
+    forms = "" if why else "; the keys are " + ", ".join(KEY_FORMS)
+    return BadInput(f"unknown rate key {shorten(key)!r}{hint}{why}{forms}", code="invalid_rates")
 
 
 def _settable_keys(data: dict[str, Any]) -> list[str]:
