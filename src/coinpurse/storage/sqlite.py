@@ -976,19 +976,23 @@ class StoredDigests:
             return None
         if raw.__class__ is not list or not raw:
             return None
-        costs, cost_of = self.costs, self._cost
-        lines = []
-        for lot in raw:
-            if lot.__class__ is not list or len(lot) != 3:
-                return None
-            source, coins, cost = lot
-            if source.__class__ is not str or coins.__class__ is not int or cost.__class__ is not str:
-                return None
-            number = costs.get(cost) or cost_of(cost)
-            if number is None or not -MAX_UNITS < coins < MAX_UNITS:
-                return None
-            lines.append(f"{len(source)}:{source} {coins} {number}")
-        return "\n".join(lines)
+        if {lot.__class__ for lot in raw} != {list} or set(map(len, raw)) != {3}:  # checked in C, as _plain_lots
+            return None
+        sources, coins, costs = zip(*raw, strict=True)
+        if set(map(type, sources)) != {str} or set(map(type, coins)) != {int} or set(map(type, costs)) != {str}:
+            return None
+        if max(map(abs, coins)) >= MAX_UNITS:
+            return None
+        known, cost_of = self.costs, self._cost
+        numbers = [known.get(cost) or cost_of(cost) for cost in costs]
+        if None in numbers:
+            return None
+        return "\n".join(
+            [
+                f"{len(source)}:{source} {count} {number}"
+                for source, count, number in zip(sources, coins, numbers, strict=True)
+            ]
+        )
 
     def _cost(self, cost: str) -> str | None:
         from coinpurse.core.chain import number_text
