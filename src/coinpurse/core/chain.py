@@ -90,12 +90,27 @@ def state_digest(state: AccountState, *, seen_again: bool = True) -> str:
     digested once only (each stored account, when a tree is built) says
     ``seen_again=False``, and its lots' lines are not cached.
     """
-    day = state.payout_day
-    paid = _number(state.paid_that_day) if day else ""
-    text = f"{state.coins} {state.diamonds} {_number(state.cash)} {len(day)}:{day} {paid}"
+    text = _balances_text(state)
     if state.lots:
         text += "\n" + (_lot_lines(state.lots) if seen_again else "\n".join([_lot_line(lot) for lot in state.lots]))
     return _digest(text)
+
+
+def _balances_text(state: AccountState) -> str:
+    day = state.payout_day
+    paid = _number(state.paid_that_day) if day else ""
+    return f"{state.coins} {state.diamonds} {_number(state.cash)} {len(day)}:{day} {paid}"
+
+
+def digest_with_lot_lines(state: AccountState, lot_lines: str) -> str:
+    """``state_digest`` of ``state`` with the lots whose lines (each ``_lot_line``, joined by newlines)
+    are ``lot_lines``: for lots read as text (storage.sqlite.StoredDigests), not made into Lots."""
+    return _digest(_balances_text(state) + "\n" + lot_lines)
+
+
+def number_text(value: Decimal) -> str:
+    """A decimal's text in a digest (a lot's cost in its line)."""
+    return _number(value)
 
 
 def account_digest(name: str, state: AccountState) -> str:
