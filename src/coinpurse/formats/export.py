@@ -44,6 +44,7 @@ from coinpurse.core.model import (
     Posting,
     RecordedState,
     Transaction,
+    _plain_posting,
     posting_from_dict,
 )
 from coinpurse.core.money import COIN, DIAMOND
@@ -109,7 +110,8 @@ class StoredView:
         if postings.__class__ is not list:
             raise DamagedRecord(f"{what}: postings is missing or not a list")
         self.postings: tuple[Posting, ...] = tuple(
-            posting_from_dict(p, f"{what}.postings[{i}]") for i, p in enumerate(postings)
+            _plain_posting(p) or posting_from_dict(p, f"{what}.postings[{i}]")  # named only when not plain
+            for i, p in enumerate(postings)
         )
 
     @property
