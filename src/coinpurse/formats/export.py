@@ -365,10 +365,8 @@ def _json_pieces(transactions: Iterable[Transaction], currency: str) -> Iterator
     start = json_text(indented_json({"currency": currency}))[:-2] + ',\n  "transactions": '
     separator = "[\n    "
     for tx in transactions:
-        yield start + separator if start else separator
-        start = ""
-        yield json_text(transaction_json(tx))
-        separator = ",\n    "
+        yield start + separator + json_text(transaction_json(tx))
+        start, separator = "", ",\n    "
     yield (start + "[]\n}\n") if start else "\n  ]\n}\n"
 
 
