@@ -37,13 +37,22 @@ from collections.abc import Callable, Iterable, Iterator, Mapping
 from decimal import Decimal
 from typing import Any, NamedTuple
 
-from coinpurse.core.model import Amount, BalanceAfter, DamagedRecord, Posting, Transaction, posting_from_dict
+from coinpurse.core.model import (
+    Amount,
+    BalanceAfter,
+    DamagedRecord,
+    Posting,
+    RecordedState,
+    Transaction,
+    _plain_posting,
+    posting_from_dict,
+)
 from coinpurse.core.money import COIN, DIAMOND
 from coinpurse.core.names import is_user_account
 from coinpurse.core.patterns import ID_FORMAT, TIME_FORMAT
 from coinpurse.core.safetext import _FORMULA_STARTS, csv_text, file_name_text, journal_text, json_text
 from coinpurse.core.sentences import summary
-from coinpurse.speedups.indentjson import indented_json
+from coinpurse.speedups.indentjson import _QUOTE, indented_json
 
 FORMATS = ("csv", "journal", "json")
 CSV_HEADER = ("id", "at", "kind", "account", "commodity", "amount")
@@ -101,7 +110,8 @@ class StoredView:
         if postings.__class__ is not list:
             raise DamagedRecord(f"{what}: postings is missing or not a list")
         self.postings: tuple[Posting, ...] = tuple(
-            posting_from_dict(p, f"{what}.postings[{i}]") for i, p in enumerate(postings)
+            _plain_posting(p) or posting_from_dict(p, f"{what}.postings[{i}]")  # named only when not plain
+            for i, p in enumerate(postings)
         )
 
     @property
@@ -355,11 +365,84 @@ def _json_pieces(transactions: Iterable[Transaction], currency: str) -> Iterator
     start = json_text(indented_json({"currency": currency}))[:-2] + ',\n  "transactions": '
     separator = "[\n    "
     for tx in transactions:
-        yield start + separator if start else separator
-        start = ""
-        yield json_text(indented_json(tx.output(), level=2))
-        separator = ",\n    "
+        yield start + separator + json_text(transaction_json(tx))
+        start, separator = "", ",\n    "
     yield (start + "[]\n}\n") if start else "\n  ]\n}\n"
+
+
+def transaction_json(tx: Transaction) -> str:
+    """``indented_json(tx.output(), level=2)``: a transaction as the JSON export writes it, built from its parts.
+
+    The parts every transaction has in the same layout (its id, time and kind, its
+    postings, the balances after it, its state and hash) are written straight into
+    their lines, without the dict ``output`` builds nor a walk of it; a part in any
+    other layout, and request, rates and details, go through ``indented_json``. So
+    the text is always ``indented_json``'s (tests/test_export_json_text.py).
+    """
+    quote = _QUOTE
+    stored = tx._stored  # the record it was read from or sealed as: checked, never changed
+    postings = tx.postings
+    if not _AMOUNT_CLASSES.issuperset([amount.__class__ for _, _, amount in postings]):
+        return indented_json(tx.output(), level=2)  # no such amount passes the checks; written as output() says
+    if postings:
+        lines = [
+            f'{{\n          "account": {quote(account)},\n          "commodity": {quote(commodity)},\n'
+            f'          "amount": {amount if amount.__class__ is int else quote(format(amount, "f"))}\n        }}'
+            for account, commodity, amount in postings
+        ]
+        postings_text = "[\n        " + ",\n        ".join(lines) + "\n      ]"
+    else:
+        postings_text = "[]"
+    return (
+        f'{{\n      "id": {quote(tx.id)},\n      "kind": {quote(tx.kind)},\n      "at": {quote(tx.at)},\n'
+        f'      "request": {indented_json(stored["request"], level=3)},\n'
+        f'      "rates": {indented_json(stored["rates"], level=3)},\n'
+        f'      "postings": {postings_text},\n'
+        f'      "details": {indented_json(stored["details"], level=3)},\n'
+        f'      "after": {_after_json(stored["after"])},\n'
+        f'      "state": {_state_json(tx.state)},\n'
+        f'      "hash": {quote(tx.hash)}\n    }}'
+    )
+
+
+def _after_json(after: dict[str, Any]) -> str:
+    """The balances after a transaction, as ``indented_json`` writes them three indents deep."""
+    if not after:
+        return "{}"
+    lines = []
+    for name, entry in after.items():
+        if entry.__class__ is dict and list(entry) == _AFTER_KEYS:
+            coins, diamonds = entry["coins"], entry["diamonds"]
+            if coins.__class__ is int and diamonds.__class__ is int:
+                lines.append(
+                    f'{_QUOTE(name)}: {{\n          "coins": {coins},\n          "diamonds": {diamonds}\n        }}'
+                )
+                continue
+        lines.append(f"{_QUOTE(name)}: {indented_json(entry, level=4)}")
+    return "{\n        " + ",\n        ".join(lines) + "\n      }"
+
+
+_AFTER_KEYS = ["coins", "diamonds"]
+_AMOUNT_CLASSES = frozenset((int, Decimal))
+
+
+def _state_json(state: RecordedState | None) -> str:
+    """A transaction's recorded state (null where none was recorded), as ``indented_json`` writes it."""
+    if state is None:
+        return "null"
+    quote = _QUOTE
+    text = f'{{\n        "rates": {quote(state.rates)},\n        "accounts": '
+    if state.accounts:
+        text += (
+            "{\n          "
+            + ",\n          ".join(f"{quote(name)}: {quote(digest)}" for name, digest in state.accounts.items())
+            + "\n        }"
+        )
+    else:
+        text += "{}"
+    if state.root is not None:
+        text += f',\n        "root": {quote(state.root)}'
+    return text + "\n      }"
 
 
 def to_csv(transactions: Iterable[Transaction]) -> str:

@@ -258,6 +258,7 @@ def _connection_lost(error: BaseException) -> bool:
 
 
 _cursor_names = count(1)
+BATCH_ROWS = 2000  # rows a server-side cursor brings per round trip: what a walk of the history holds at once
 
 
 class Connection:
@@ -325,7 +326,7 @@ class _Rows:
 
     def __iter__(self) -> Iterator[tuple[Any, ...]]:
         cursor = self.raw.cursor(name=f"coinpurse_{next(_cursor_names)}")
-        cursor.itersize = 2000
+        cursor.itersize = BATCH_ROWS
         try:
             cursor.execute(self.sql, self.parameters or None)
             yield from cursor
