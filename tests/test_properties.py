@@ -481,6 +481,8 @@ class Wallet(RuleBasedStateMachine):
         if spenders and not clawback:
             self._expect_refused("coins_spent", wallet.refund, buy_id, clawback, now=self.now)
             return
+        # The buyer's and the clawed-back creators' holds expired by now are released first.
+        self._released_first(user, *{creator for _, creator, _ in spenders})
         tx_id = self._next_id(with_id)
         result = wallet.refund(buy_id, clawback, tx_id, now=self.now).to_dict()
         self.refunded.add(buy_id)
@@ -509,13 +511,17 @@ class Wallet(RuleBasedStateMachine):
         gift_id = list(self.gifts)[pick % len(self.gifts)]
         sent = self.gifts[gift_id]
         wallet = Ledger(self.ledger)
+        undo = self._released_first(sent.sender, sent.recipient)  # a refused reversal records no release either
         if gift_id in self.reversed:
+            undo()
             self._expect_refused("already_reversed", wallet.reverse, gift_id, "again", now=self.now)
             return
         if any(source in self.refunded for source, _ in sent.draws):
+            undo()
             self._expect_refused("lot_refunded", wallet.reverse, gift_id, "paid by a refunded buy", now=self.now)
             return
         if self.diamonds[sent.recipient] < sent.coins:
+            undo()
             self._expect_refused("insufficient_diamonds", wallet.reverse, gift_id, "spent", now=self.now)
             return
         tx_id = self._next_id(with_id)
@@ -539,6 +545,11 @@ class Wallet(RuleBasedStateMachine):
         """A creator left owing by a clawback can redeem nothing, whatever they ask."""
         owing = [user for user in USERS if self.diamonds[user] < 0]
         user = owing[pick % len(owing)]
+        undo = self._released_first(user)  # a refused redeem records no release: the model is put back below
+        still_owing = self.diamonds[user] < 0
+        undo()
+        if not still_owing:  # a hold expired by now gives back enough: that redeem is an ordinary one
+            return
         before = self._bytes()
         try:
             api.redeem(self.ledger, user, diamonds, diamonds is None, now=self.now)
