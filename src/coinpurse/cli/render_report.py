@@ -88,14 +88,7 @@ def _show_money(totals: dict[str, Any], currency: str) -> None:
         ("platform kept", _cash(totals["kept"]), _percent(totals["kept_percent"]) + " of cash in"),
     ]
     rows += _store_fee_rows(totals)
-    amounts = aligned([amount for _, amount, _ in rows], currency)
-    table = Table(box=box.SIMPLE_HEAVY, show_edge=False)
-    table.add_column("cash")
-    table.add_column(currency.rjust(len(amounts[0])), justify="left", no_wrap=True)
-    table.add_column("")
-    for (what, _, note), amount in zip(rows, amounts, strict=True):
-        table.add_row(what, amount, note)
-    console().print(table)
+    console().print(_cash_table(rows, currency))
     diamonds = f"Diamonds issued: {_n(totals['diamonds_issued'])} by {_plural(totals['gifts'], 'gift')}"
     taken = [
         f"{_n(totals[key])} {what}"
@@ -274,14 +267,7 @@ def _show_stream_report(data: dict[str, Any]) -> None:
             _percent(stream["platform_take_percent"]) + " of what stands",
         ),
     ]
-    amounts = aligned([amount for _, amount, _ in rows], currency)
-    table = Table(box=box.SIMPLE_HEAVY, show_edge=False)
-    table.add_column("cash")
-    table.add_column(currency.rjust(len(amounts[0])), justify="left", no_wrap=True)
-    table.add_column("")
-    for (what, _, note), amount in zip(rows, amounts, strict=True):
-        table.add_row(what, amount, note)
-    out.print(table)
+    out.print(_cash_table(rows, currency))
     diamonds = (
         f"Diamonds: {_n(stream['diamonds'])} by the gifts, less {_n(stream['diamonds_taken_back'])} taken back: "
         f"{_n(stream['diamonds_net'])} net, to {_plural(stream['creators'], 'creator')}"
@@ -321,3 +307,15 @@ def _show_stream_creators(creators: list[dict[str, Any]]) -> None:
         table.add_row(creator["account"], *row, bar(creator["diamonds"], most, width))
     console().print()
     console().print(table)
+
+
+def _cash_table(rows: list[tuple[str, str, str]], currency: str) -> Table:
+    """A cash summary: what, the amount aligned on its decimal point under the currency, and a note."""
+    amounts = aligned([amount for _, amount, _ in rows], currency)
+    table = Table(box=box.SIMPLE_HEAVY, show_edge=False)
+    table.add_column("cash")
+    table.add_column(currency.rjust(len(amounts[0])), justify="left", no_wrap=True)
+    table.add_column("")
+    for (what, _, note), amount in zip(rows, amounts, strict=True):
+        table.add_row(what, amount, note)
+    return table
