@@ -58,20 +58,25 @@ def retrying(url: str, worker: int, count: int) -> None:
         print(result.transaction.id, flush=True)
 
 
-def cli(url: str, worker: int, count: int) -> None:
+def _cli_gift(url: str, worker: int, tx_id: str) -> str:
+    """One gift through the CLI's entry point, in this process; its id as the --json result gives it."""
     from coinpurse.cli import main
 
+    sys.argv = ["coinpurse", "--ledger", url, "gift", f"viewer{worker}", "mia", "Rose", "--id", tx_id, "--json"]
+    out = io.StringIO()
+    with contextlib.redirect_stdout(out):
+        try:
+            main()
+        except SystemExit as done:
+            if done.code != 0:
+                raise
+    return str(json.loads(out.getvalue())["id"])
+
+
+def cli(url: str, worker: int, count: int) -> None:
     print("ready", flush=True)
     for tx_id in gift_ids(worker, count):
-        sys.argv = ["coinpurse", "--ledger", url, "gift", f"viewer{worker}", "mia", "Rose", "--id", tx_id, "--json"]
-        out = io.StringIO()
-        with contextlib.redirect_stdout(out):
-            try:
-                main()
-            except SystemExit as done:
-                if done.code != 0:
-                    raise
-        print(json.loads(out.getvalue())["id"], flush=True)
+        print(_cli_gift(url, worker, tx_id), flush=True)
 
 
 def _steady(url: str, worker: int, count: int, send: object) -> None:
@@ -96,20 +101,9 @@ def steady_library(url: str, worker: int, count: int) -> None:
 
 
 def steady_cli(url: str, worker: int, count: int) -> None:
-    from coinpurse.cli import main
+    import coinpurse.cli  # noqa: F401  (imported before the start, so the first gift is not timed importing it)
 
-    def send(tx_id: str) -> str:
-        sys.argv = ["coinpurse", "--ledger", url, "gift", f"viewer{worker}", "mia", "Rose", "--id", tx_id, "--json"]
-        out = io.StringIO()
-        with contextlib.redirect_stdout(out):
-            try:
-                main()
-            except SystemExit as done:
-                if done.code != 0:
-                    raise
-        return str(json.loads(out.getvalue())["id"])
-
-    _steady(url, worker, count, send)
+    _steady(url, worker, count, lambda tx_id: _cli_gift(url, worker, tx_id))
 
 
 if __name__ == "__main__":
